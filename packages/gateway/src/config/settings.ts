@@ -1,0 +1,136 @@
+/**
+ * Every environment variable the gateway reads, in one table. The loader rejects bad values at start
+ * with a message that names the variable, and docs/environment.md is generated from this table
+ * (`npm run docs:env`), so the docs cannot drift from the code.
+ */
+
+export type SettingKind = 'string' | 'int' | 'bool' | 'enum' | 'url' | 'list' | 'secret';
+
+export interface SettingSpec {
+  name: string;
+  kind: SettingKind;
+  default?: string;
+  values?: readonly string[];
+  description: string;
+  group: 'server' | 'auth' | 'cache' | 'logs' | 'limits' | 'egress' | 'control-plane' | 'data-service' | 'observability';
+  /** Min/max for ints. */
+  min?: number;
+  max?: number;
+}
+
+export const SETTINGS = [
+  // server
+  { name: 'PORT', kind: 'int', default: '8787', min: 0, max: 65535, group: 'server', description: 'TCP port the gateway listens on.' },
+  { name: 'HOST', kind: 'string', default: '127.0.0.1', group: 'server', description: 'Address to bind. Use 0.0.0.0 in containers.' },
+  { name: 'NODE_ENV', kind: 'string', default: 'production', group: 'server', description: 'Node environment name; informational.' },
+  { name: 'MAX_BODY_BYTES', kind: 'int', default: String(10 * 1024 * 1024), min: 1024, group: 'server', description: 'Largest request body accepted, in bytes; larger bodies get 413.' },
+  { name: 'SHUTDOWN_TIMEOUT_MS', kind: 'int', default: '25000', min: 0, group: 'server', description: 'On SIGTERM, how long in-flight requests and streams may finish before the process flushes logs and exits. Keep it below the ECS stopTimeout (30 s by default).' },
+  { name: 'DEFAULT_REQUEST_TIMEOUT_MS', kind: 'int', default: '600000', min: 1, group: 'server', description: 'Upstream timeout when neither the config nor x-portkey-request-timeout sets one.' },
+  { name: 'UPSTREAM_CONNECTIONS', kind: 'int', default: '256', min: 1, group: 'server', description: 'Keep-alive connections per upstream origin.' },
+  { name: 'ENTITIES_FILE', kind: 'string', default: '', group: 'auth', description: 'Path of the YAML file with gateway keys, virtual keys, configs and limits. Reloaded when it changes. Empty: no keys, no auth.' },
+  { name: 'PORTKEY_CLIENT_AUTH', kind: 'secret', default: '', group: 'control-plane', description: 'Licence / client auth key used to reach the control plane.' },
+  { name: 'ORGANISATIONS_TO_SYNC', kind: 'string', default: '', group: 'control-plane', description: 'Organisation ids whose entities the gateway syncs from the control plane.' },
+  { name: 'CONTROL_PLANE_URL', kind: 'string', default: '', group: 'control-plane', description: 'Base URL of the control plane. Empty: entities come from ENTITIES_FILE only.' },
+  // egress
+  { name: 'CUSTOM_HOST_ALLOWED_CIDRS', kind: 'list', default: '', group: 'egress', description: 'Comma-separated private CIDRs that custom_host may reach (10.0.0.0/8, ...). Loopback is always allowed; cloud metadata (169.254.0.0/16, fd00:ec2::254) never is.' },
+  { name: 'CUSTOM_HOST_ALLOW_LOOPBACK', kind: 'bool', default: 'true', group: 'egress', description: 'Whether custom_host may point at loopback (local model servers such as Ollama).' },
+  // cache and shared state
+  { name: 'CACHE_STORE', kind: 'enum', default: 'memory', values: ['memory', 'redis', 'aws-elastic-cache', 'aws-elasti-cache'], group: 'cache', description: 'Where the response cache, entity cache and limits live. memory is per process; redis / aws-elastic-cache share them across replicas.' },
+  { name: 'REDIS_URL', kind: 'string', default: '', group: 'cache', description: 'redis:// or rediss:// URL, with credentials if any. Required when CACHE_STORE is redis or aws-elastic-cache.' },
+  { name: 'REDIS_TLS_ENABLED', kind: 'bool', default: 'false', group: 'cache', description: 'Use TLS to Redis (implied by a rediss:// URL).' },
+  { name: 'REDIS_MODE', kind: 'enum', default: 'standalone', values: ['standalone', 'cluster'], group: 'cache', description: 'cluster for a Redis Cluster / ElastiCache cluster-mode configuration endpoint.' },
+  { name: 'REDIS_TLS_CA_FILE', kind: 'string', default: '', group: 'cache', description: 'PEM file of a private CA for Redis TLS. Empty: the system trust store.' },
+  { name: 'REDIS_COMMAND_TIMEOUT_MS', kind: 'int', default: '50', min: 1, group: 'cache', description: 'Longest a request waits on Redis before the gateway bypasses it.' },
+  { name: 'CACHE_MEMORY_MAX_BYTES', kind: 'int', default: String(64 * 1024 * 1024), min: 0, group: 'cache', description: 'Byte bound of the in-process response cache (LRU).' },
+  { name: 'CACHE_DEFAULT_MAX_AGE_S', kind: 'int', default: '86400', min: 1, group: 'cache', description: 'Cache max_age when the config gives none, seconds.' },
+  { name: 'LIMITS_FAIL_MODE', kind: 'enum', default: 'open', values: ['open', 'closed'], group: 'limits', description: 'With the limits backend unreachable: open lets requests through, closed rejects them with 503.' },
+  // logs
+  { name: 'LOG_STORE', kind: 'enum', default: 'file', values: ['file', 's3', 's3_assume', 's3_custom', 'none'], group: 'logs', description: 'Where log documents go: local files, S3 with keys, S3 with the task role or an assumed role, or any S3-compatible endpoint.' },
+  { name: 'LOG_STORE_FILE_DIR', kind: 'string', default: './data/logs', group: 'logs', description: 'Directory of the file log store.' },
+  { name: 'LOG_STORE_REGION', kind: 'string', default: '', group: 'logs', description: 'Region of the log bucket.' },
+  { name: 'LOG_STORE_GENERATIONS_BUCKET', kind: 'string', default: '', group: 'logs', description: 'Bucket for log documents.' },
+  { name: 'LOG_STORE_BASEPATH', kind: 'string', default: '', group: 'logs', description: 'Endpoint URL of an S3-compatible store (s3_custom).' },
+  { name: 'LOG_STORE_ACCESS_KEY', kind: 'secret', default: '', group: 'logs', description: 'Access key id for LOG_STORE=s3 / s3_custom. Empty: the default AWS credential chain.' },
+  { name: 'LOG_STORE_SECRET_KEY', kind: 'secret', default: '', group: 'logs', description: 'Secret access key for LOG_STORE=s3 / s3_custom.' },
+  { name: 'LOG_STORE_AWS_ROLE_ARN', kind: 'string', default: '', group: 'logs', description: 'Role to assume for LOG_STORE=s3_assume. Empty: the task role itself.' },
+  { name: 'LOG_STORE_AWS_EXTERNAL_ID', kind: 'string', default: '', group: 'logs', description: 'External id for the assumed role.' },
+  { name: 'LOG_STORE_SPILL_DIR', kind: 'string', default: './data/spill', group: 'logs', description: 'Directory where batches wait when the log store is unreachable; replayed with backoff and at start.' },
+  { name: 'LOG_STORE_SPILL_MAX_BYTES', kind: 'int', default: String(1024 * 1024 * 1024), min: 0, group: 'logs', description: 'Bound of the spill directory, bytes.' },
+  { name: 'LOG_STORE_QUEUE_MAX_DOCS', kind: 'int', default: '20000', min: 1, group: 'logs', description: 'Bound of the in-memory log queue, documents.' },
+  { name: 'LOG_STORE_BATCH_MAX_DOCS', kind: 'int', default: '500', min: 1, group: 'logs', description: 'Documents per batch object.' },
+  { name: 'LOG_STORE_BATCH_MAX_AGE_MS', kind: 'int', default: '5000', min: 10, group: 'logs', description: 'Longest a document waits before its batch is written.' },
+  { name: 'LOG_BODY_MAX_BYTES', kind: 'int', default: '4096', min: 0, group: 'logs', description: 'Request and response bodies in log documents are truncated at this size.' },
+  { name: 'LOG_REDACT_FIELDS', kind: 'list', default: '', group: 'logs', description: 'Extra field names removed from log documents wherever they appear (comma-separated).' },
+  { name: 'LOG_EXPORTS_BUCKET', kind: 'string', default: '', group: 'data-service', description: 'Bucket for log exports (data service).' },
+  { name: 'FINETUNES_BUCKET', kind: 'string', default: '', group: 'data-service', description: 'Bucket for fine-tuning datasets (data service).' },
+  { name: 'DATASERVICE_BASEPATH', kind: 'string', default: '', group: 'data-service', description: 'URL of the data service, e.g. http://data-service:8081.' },
+  // observability
+  { name: 'LOG_LEVEL', kind: 'enum', default: 'info', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], group: 'observability', description: 'Level of the structured JSON process log.' },
+] as const satisfies readonly SettingSpec[];
+
+export type SettingName = (typeof SETTINGS)[number]['name'];
+export type Settings = Record<SettingName, string>;
+
+export class SettingsError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid environment:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'SettingsError';
+  }
+}
+
+export function settingNames(): string[] {
+  return SETTINGS.map((s) => s.name);
+}
+
+/**
+ * Reads and validates every setting. Unset variables take their default; bad values are collected
+ * and reported together. Cross-setting rules (REDIS_URL with CACHE_STORE=redis, bucket with s3) too.
+ */
+export function loadSettings(env: Record<string, string | undefined>): Settings {
+  const out = {} as Record<string, string>;
+  const problems: string[] = [];
+  for (const spec of SETTINGS as readonly SettingSpec[]) {
+    const raw = env[spec.name];
+    const value = raw === undefined || raw === '' ? (spec.default ?? '') : raw.trim();
+    const problem = checkValue(spec, value);
+    if (problem) problems.push(problem);
+    out[spec.name] = value;
+  }
+  if ((out.CACHE_STORE === 'redis' || out.CACHE_STORE.startsWith('aws-elast')) && !out.REDIS_URL) {
+    problems.push(`REDIS_URL is required when CACHE_STORE=${out.CACHE_STORE}; set it to redis://host:6379 or rediss://host:6379`);
+  }
+  if (out.REDIS_URL && !/^rediss?:\/\//.test(out.REDIS_URL)) {
+    problems.push(`REDIS_URL must start with redis:// or rediss:// (got a value starting with "${out.REDIS_URL.slice(0, 8)}")`);
+  }
+  if (out.LOG_STORE.startsWith('s3') && !out.LOG_STORE_GENERATIONS_BUCKET) {
+    problems.push(`LOG_STORE_GENERATIONS_BUCKET is required when LOG_STORE=${out.LOG_STORE}`);
+  }
+  if (out.LOG_STORE === 's3_custom' && !out.LOG_STORE_BASEPATH) {
+    problems.push('LOG_STORE_BASEPATH (the S3-compatible endpoint URL) is required when LOG_STORE=s3_custom');
+  }
+  if (problems.length) throw new SettingsError(problems);
+  return out as Settings;
+}
+
+function checkValue(spec: SettingSpec, value: string): string | undefined {
+  if (value === '') return undefined;
+  switch (spec.kind) {
+    case 'int': {
+      if (!/^-?\d+$/.test(value)) return `${spec.name} must be an integer (got "${value}")`;
+      const n = Number(value);
+      if (spec.min !== undefined && n < spec.min) return `${spec.name} must be at least ${spec.min} (got ${n})`;
+      if (spec.max !== undefined && n > spec.max) return `${spec.name} must be at most ${spec.max} (got ${n})`;
+      return undefined;
+    }
+    case 'bool':
+      return /^(true|false|1|0|yes|no)$/i.test(value) ? undefined : `${spec.name} must be true or false (got "${value}")`;
+    case 'enum':
+      return spec.values!.includes(value) ? undefined : `${spec.name} must be one of ${spec.values!.join(', ')} (got "${value}")`;
+    default:
+      return undefined;
+  }
+}
+
+export const asInt = (v: string): number => Number(v);
+export const asBool = (v: string): boolean => /^(true|1|yes)$/i.test(v);
+export const asList = (v: string): string[] => v.split(',').map((s) => s.trim()).filter(Boolean);

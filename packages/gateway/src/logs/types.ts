@@ -1,0 +1,73 @@
+/**
+ * A log document: one per request, about 10 kB, redacted before it is written.
+ * Written through a LogStore, never on the request's critical path.
+ */
+export interface LogDocument {
+  /** Unique id of this document (also the request id). */
+  id: string;
+  trace_id: string;
+  created_at: string; // ISO-8601
+  timings: {
+    started_at: string;
+    /** Total time to the last byte sent to the client, ms. */
+    total_ms: number;
+    /** Time spent waiting on upstreams (all attempts), ms. */
+    upstream_ms?: number;
+    /** Time to the first byte sent to the client, ms (streams). */
+    first_byte_ms?: number;
+    /** Gateway time before the first upstream call, ms. */
+    gateway_overhead_ms?: number;
+  };
+  request: {
+    method: string;
+    path: string;
+    endpoint: string;
+    stream: boolean;
+    headers: Record<string, string>;
+    body?: unknown;
+    body_truncated?: boolean;
+  };
+  response: {
+    status: number;
+    body?: unknown;
+    body_truncated?: boolean;
+  };
+  provider?: string;
+  model?: string;
+  /** Config path taken, e.g. "config.targets[1]". */
+  config_path?: string;
+  retries: number;
+  attempts?: Array<{ target: string; provider: string; status: number; ms: number; error?: string }>;
+  cache_status: 'DISABLED' | 'MISS' | 'HIT' | 'REFRESH';
+  usage?: { prompt_tokens: number; completion_tokens: number; total_tokens: number; cached_tokens?: number; cache_creation_tokens?: number; reasoning_tokens?: number };
+  cost?: { usd: number; priced: boolean };
+  metadata?: Record<string, string>;
+  /** Who made the request: gateway key id (never the key), virtual key slug, workspace. */
+  principal?: { key_id?: string; virtual_key?: string; workspace?: string };
+  error?: { message: string; type: string; code: string | null; status: number; stage?: 'before_first_byte' | 'mid_stream' };
+  /** How the stream ended: complete, client_aborted, upstream_error. */
+  stream_outcome?: 'complete' | 'client_aborted' | 'upstream_error';
+}
+
+export interface LogQuery {
+  from: Date;
+  to: Date;
+  limit?: number;
+}
+
+/** Where log documents go. Implementations: file (default), s3. */
+export interface LogStore {
+  readonly kind: string;
+  /** Enqueue a document. Never blocks and never throws: when every bound is exhausted it counts a drop. */
+  write(doc: LogDocument): void;
+  /** Flush everything buffered, up to the deadline. Resolves when done or when the deadline passes. */
+  flush(deadlineMs: number): Promise<void>;
+  /** Flush and release resources (on shutdown). */
+  close(deadlineMs: number): Promise<void>;
+  /** A document by id, or undefined. */
+  get(id: string): Promise<LogDocument | undefined>;
+  /** Documents in a time range, oldest first, streamed. */
+  list(query: LogQuery): AsyncIterable<LogDocument>;
+  /** Health for /v1/health: 'ok' or 'degraded' with a reason. */
+  health(): { status: 'ok' | 'degraded'; detail?: string };
+}
