@@ -65,6 +65,11 @@ describe('openai-schema helper', () => {
     }
     expect(validateOpenAI('CreateResponse', { model: 'gpt-4o', input: 'hi' })).toEqual([]);
     expect(validateOpenAI('CreateResponse', { model: 'gpt-4o', input: 42 }).length).toBeGreaterThan(0);
+    // matches both EasyInputMessage and InputMessage: valid, though the spec says oneOf
+    const msg = { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'hi' }] };
+    expect(validateOpenAI('CreateResponse', { model: 'gpt-4o', input: [msg] })).toEqual([]);
+    const badPart = { ...msg, content: [{ type: 'input_txt', text: 'hi' }] };
+    expect(validateOpenAI('CreateResponse', { model: 'gpt-4o', input: [badPart] }).length).toBeGreaterThan(0);
   });
 
   it('assertOpenAI throws a readable error; unknown schema names throw', () => {

@@ -5,6 +5,11 @@
  *   validateOpenAI('CreateChatCompletionResponse', body)  → string[] (empty = valid)
  *   assertOpenAI('ResponseStreamEvent', event)            → throws with readable errors
  *
+ * Rewrites: components refs → $defs, nullable → null unions, $recursiveRef → $ref, boolean
+ * exclusiveMinimum → numeric, duplicate `required` removed, `oneOf` → `anyOf` (the spec's unions overlap
+ * and are meant as "discriminated by type"), custom format `unixtime` = non-negative integer.
+ * The rewritten document is cached in the OS temp dir, keyed by the spec's hash (YAML parsing takes ~2 s).
+ *
  * `ResponseStreamEvent` is an `anyOf` over 58 variants in the spec, so a wrong event could still match a
  * loose sibling; here it is validated against the one variant whose `type` matches, and fails when no
  * variant declares that type.
@@ -24,7 +29,7 @@ type JsonObj = { [k: string]: Json };
 
 const DOC_ID = 'https://portico.test/openai-openapi.json';
 /** Bump when the rewrite below changes, so stale caches in the temp dir are ignored. */
-const REWRITE_VERSION = 3;
+const REWRITE_VERSION = 4;
 
 /** The repository root: the nearest ancestor whose package.json declares npm workspaces. */
 export function findRepoRoot(start = path.dirname(fileURLToPath(import.meta.url))): string {
@@ -56,6 +61,7 @@ function rewrite(node: Json, defName: string): Json {
   if (Array.isArray(node)) return node.map((n) => rewrite(n, defName));
   if (!isObj(node)) return node;
   const out: JsonObj = {};
+  let oneOf: Json | undefined;
   for (const [k, v] of Object.entries(node)) {
     if (k === '$ref' && typeof v === 'string') {
       out.$ref = v.replace(/^#\/components\/schemas\//, '#/$defs/');
@@ -64,6 +70,10 @@ function rewrite(node: Json, defName: string): Json {
       out.$ref = `#/$defs/${defName}`;
     } else if (k === '$recursiveAnchor' || k === 'nullable' || k === 'discriminator' || k.startsWith('x-')) {
       // handled below or irrelevant to validation
+    } else if (k === 'oneOf') {
+      // The spec's oneOf unions overlap (an input message with a content list matches both EasyInputMessage
+      // and InputMessage; it means "discriminated by type"), so exactly-one would reject valid bodies.
+      oneOf = rewrite(v, defName);
     } else if (k === 'required' && Array.isArray(v)) {
       out.required = [...new Set(v)];
     } else if (k === 'properties' || k === '$defs' || k === 'patternProperties') {
@@ -76,6 +86,10 @@ function rewrite(node: Json, defName: string): Json {
     } else {
       out[k] = rewrite(v, defName);
     }
+  }
+  if (oneOf !== undefined) {
+    if (out.anyOf === undefined) out.anyOf = oneOf;
+    else out.allOf = [...((out.allOf as Json[] | undefined) ?? []), { anyOf: oneOf }];
   }
   // boolean exclusiveMinimum/Maximum (OpenAPI 3.0 style) → numeric form
   for (const [ex, bound] of [['exclusiveMinimum', 'minimum'], ['exclusiveMaximum', 'maximum']] as const) {
