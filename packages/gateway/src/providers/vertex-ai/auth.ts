@@ -1,0 +1,137 @@
+/**
+ * Vertex AI credentials: a service account key exchanged for an OAuth access token (RFC 7523 JWT
+ * bearer grant, signed RS256 with node:crypto, posted to the key's own token_uri), or a ready bearer
+ * token in target.apiKey. Tokens are cached per service account until shortly before they expire.
+ * The only file of this provider that does I/O.
+ */
+import { createHash, createSign } from 'node:crypto';
+import { request } from 'undici';
+import { GatewayError } from '../../errors.js';
+import type { ProviderTarget, UpstreamRequest } from '../types.js';
+import { parseServiceAccountJson, type ServiceAccountKey } from './target.js';
+
+export const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
+const CACHE_MAX = 256;
+/** Refresh this long before expiry, so a token never expires in flight. */
+const REFRESH_MARGIN_S = 300;
+const TOKEN_TIMEOUT_MS = 15_000;
+
+interface CachedToken { token: string; refreshAt: number }
+
+const cache = new Map<string, CachedToken>();
+const inflight = new Map<string, Promise<CachedToken>>();
+
+/** Cache key: a hash of the identity and key material, never the key itself. */
+function cacheKey(sa: ServiceAccountKey): string {
+  return createHash('sha256').update(`${sa.client_email}\n${sa.private_key_id ?? ''}\n${sa.token_uri}\n${sa.private_key}`).digest('hex');
+}
+
+/** Returns a cached or fresh access token; concurrent callers for one account share one exchange. */
+export async function getVertexAccessToken(sa: ServiceAccountKey, now: () => number = Date.now): Promise<string> {
+  const key = cacheKey(sa);
+  const hit = cache.get(key);
+  if (hit && hit.refreshAt > now()) return hit.token;
+  let p = inflight.get(key);
+  if (!p) {
+    p = exchangeToken(sa, now).finally(() => inflight.delete(key));
+    inflight.set(key, p);
+  }
+  const fresh = await p;
+  cache.delete(key);
+  if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value as string);
+  cache.set(key, fresh);
+  return fresh.token;
+}
+
+export function clearVertexTokenCache(): void {
+  cache.clear();
+}
+
+/** Builds the signed JWT assertion for the token endpoint. */
+export function signServiceAccountAssertion(sa: ServiceAccountKey, nowS: number): string {
+  const header: Record<string, string> = { alg: 'RS256', typ: 'JWT' };
+  if (sa.private_key_id) header.kid = sa.private_key_id;
+  const claims = { iss: sa.client_email, sub: sa.client_email, scope: CLOUD_PLATFORM_SCOPE, aud: sa.token_uri, iat: nowS, exp: nowS + 3600 };
+  const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
+  let signature: string;
+  try {
+    signature = createSign('RSA-SHA256').update(input).sign(sa.private_key, 'base64url');
+  } catch {
+    throw authError(400, `the private_key of service account ${sa.client_email} could not sign a token request; it must be the PEM key from the downloaded key file.`);
+  }
+  return `${input}.${signature}`;
+}
+
+async function exchangeToken(sa: ServiceAccountKey, now: () => number): Promise<CachedToken> {
+  checkTokenUri(sa.token_uri);
+  const nowS = Math.floor(now() / 1000);
+  const form = new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: signServiceAccountAssertion(sa, nowS) });
+  let status: number;
+  let text: string;
+  try {
+    const res = await request(sa.token_uri, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: form.toString(),
+      headersTimeout: TOKEN_TIMEOUT_MS,
+      bodyTimeout: TOKEN_TIMEOUT_MS,
+    });
+    status = res.statusCode;
+    text = await res.body.text();
+  } catch (e) {
+    throw new GatewayError({
+      status: 502, type: 'upstream_error', provider: 'vertex-ai', cause: e,
+      message: `vertex-ai: could not reach the OAuth token endpoint ${new URL(sa.token_uri).origin} (${(e as Error).message}); check network egress to it.`,
+    });
+  }
+  let body: Record<string, unknown> = {};
+  try {
+    body = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    // Non-JSON error page: reported below by status.
+  }
+  if (status < 200 || status > 299 || typeof body.access_token !== 'string') {
+    // OAuth errors carry {error, error_description}; neither holds a secret.
+    const why = [body.error, body.error_description].filter((x) => typeof x === 'string').join(': ') || `HTTP ${status}`;
+    throw authError(status >= 500 ? 502 : 401, `the token exchange for service account ${sa.client_email} failed (${why}); check that the key is active and the account may use Vertex AI.`);
+  }
+  const ttl = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : 3600;
+  return { token: body.access_token, refreshAt: now() + (ttl - Math.min(REFRESH_MARGIN_S, ttl / 2)) * 1000 };
+}
+
+/** The key file's token_uri is honoured, but only over https (plain http to loopback for local fakes). */
+function checkTokenUri(uri: string): void {
+  let u: URL;
+  try {
+    u = new URL(uri);
+  } catch {
+    throw authError(400, 'the service account token_uri is not a URL; use the key file as downloaded (token_uri https://oauth2.googleapis.com/token).');
+  }
+  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname);
+  if (u.protocol !== 'https:' && !(u.protocol === 'http:' && loopback)) {
+    throw authError(400, `the service account token_uri must use https (got ${u.protocol}//${u.host}).`);
+  }
+}
+
+/**
+ * Provider.authorize for vertex-ai: adds `Authorization: Bearer <token>` from the service account
+ * (vertex_service_account_json) or, failing that, the bearer token given as the API key.
+ */
+export async function authorizeVertex(req: UpstreamRequest, target: ProviderTarget): Promise<UpstreamRequest> {
+  const json = target.settings.vertex_service_account_json;
+  let token: string | undefined;
+  if (json) token = await getVertexAccessToken(parseServiceAccountJson(json));
+  else token = target.apiKey?.replace(/^Bearer\s+/i, '').trim() || undefined;
+  if (!token) {
+    throw authError(401, 'no credentials: set vertex_service_account_json (the service account key file) or send an OAuth access token as Authorization: Bearer <token>.');
+  }
+  return { ...req, headers: { ...req.headers, authorization: `Bearer ${token}` } };
+}
+
+function authError(status: number, message: string): GatewayError {
+  return new GatewayError({ status, type: status === 401 ? 'authentication_error' : status >= 500 ? 'upstream_error' : 'invalid_request_error', provider: 'vertex-ai', message: `vertex-ai: ${message}` });
+}
+
+function b64url(s: string): string {
+  return Buffer.from(s).toString('base64url');
+}
