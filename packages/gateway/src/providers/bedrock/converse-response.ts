@@ -1,0 +1,94 @@
+/** Bedrock Converse response → OpenAI chat completion, plus the stop-reason and usage mappings streams share. Pure. */
+import { randomUUID } from 'node:crypto';
+import { GatewayError } from '../../errors.js';
+import type { ChatCompletion, ChatToolCall, FinishReason, Usage } from '../types.js';
+import { isObject, type ConverseTokenUsage } from './wire.js';
+
+export function finishReasonFromBedrock(stopReason: unknown): FinishReason {
+  switch (stopReason) {
+    case 'end_turn':
+    case 'stop_sequence':
+      return 'stop';
+    case 'max_tokens':
+    case 'model_context_window_exceeded':
+      return 'length';
+    case 'tool_use':
+      return 'tool_calls';
+    case 'guardrail_intervened':
+    case 'content_filtered':
+      return 'content_filter';
+    case null:
+    case undefined:
+      return null;
+    default:
+      // malformed_model_output, malformed_tool_use and future reasons: the turn ended.
+      return 'stop';
+  }
+}
+
+const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+
+/**
+ * Converse TokenUsage → OpenAI usage. Bedrock's inputTokens excludes cache reads and writes; OpenAI's
+ * prompt_tokens includes them, so both are added in and reported again in the details.
+ */
+export function usageFromBedrock(u: ConverseTokenUsage): Usage {
+  const cacheRead = num(u.cacheReadInputTokens);
+  const cacheWrite = num(u.cacheWriteInputTokens);
+  const prompt = num(u.inputTokens) + cacheRead + cacheWrite;
+  const completion = num(u.outputTokens);
+  const usage: Usage = {
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    total_tokens: prompt + completion,
+    prompt_tokens_details: { cached_tokens: cacheRead },
+  };
+  if (cacheWrite > 0) usage.cache_creation_input_tokens = cacheWrite;
+  return usage;
+}
+
+export function newChatId(): string {
+  return `chatcmpl-${randomUUID().replace(/-/g, '')}`;
+}
+
+export function fromBedrockConverseResponse(body: unknown, model: string): ChatCompletion {
+  const message = isObject(body) && isObject(body.output) && isObject(body.output.message) ? body.output.message : undefined;
+  if (!message || !Array.isArray(message.content)) {
+    throw new GatewayError({
+      status: 502,
+      type: 'upstream_error',
+      provider: 'bedrock',
+      message: 'bedrock error: the response is not a Converse response (expected {"output":{"message":{"content":[...]}}}); check custom_host points at a bedrock-runtime endpoint',
+    });
+  }
+  const b = body as { stopReason?: unknown; usage?: unknown };
+  let text = '';
+  let reasoning = '';
+  const toolCalls: ChatToolCall[] = [];
+  for (const block of message.content as unknown[]) {
+    if (!isObject(block)) continue;
+    if (typeof block.text === 'string') text += block.text;
+    else if (isObject(block.toolUse)) {
+      const t = block.toolUse;
+      toolCalls.push({ id: String(t.toolUseId), type: 'function', function: { name: String(t.name), arguments: JSON.stringify(t.input ?? {}) } });
+    } else if (isObject(block.reasoningContent) && isObject(block.reasoningContent.reasoningText)) {
+      const r = block.reasoningContent.reasoningText.text;
+      if (typeof r === 'string') reasoning += r;
+    }
+  }
+  const out: ChatCompletion['choices'][number]['message'] = {
+    role: 'assistant',
+    content: text === '' && toolCalls.length > 0 ? null : text,
+    refusal: null,
+  };
+  if (toolCalls.length > 0) out.tool_calls = toolCalls;
+  if (reasoning) out.reasoning_content = reasoning;
+  return {
+    id: newChatId(),
+    object: 'chat.completion',
+    created: Math.floor(Date.now() / 1000),
+    model,
+    choices: [{ index: 0, message: out, finish_reason: finishReasonFromBedrock(b.stopReason) ?? 'stop', logprobs: null }],
+    usage: usageFromBedrock(isObject(b.usage) ? b.usage : {}),
+  };
+}
