@@ -1,0 +1,96 @@
+import type { LogDocument } from './types.js';
+
+/**
+ * Removes credentials from a log document before it is written anywhere.
+ * - Fields whose name is a credential are deleted at any depth (headers, bodies, metadata):
+ *   authorization, cookie, x-api-key, api-key, x-portkey-api-key, x-goog-api-key, the x-portkey-aws-*
+ *   credentials, and any name containing secret/password/api_key/access_key/private_key or ending
+ *   in <something>token (but not *_tokens, so usage counts stay), plus the configured extra names.
+ * - x-portkey-virtual-key is kept: it is a slug that names a stored key, not the key itself.
+ * - Inside every string, values in known key formats (sk-..., AKIA..., AIza..., Bearer ..., JWTs...)
+ *   are masked, and "name":"value" pairs in JSON text (unparsed or truncated bodies, x-portkey-config)
+ *   have credential values masked.
+ * Pure: returns a new document and never mutates its input.
+ */
+export const REDACTED = '[REDACTED]';
+
+const EXACT_NAMES = new Set([
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'set-cookie',
+  'x-api-key',
+  'api-key',
+  'x-portkey-api-key',
+  'x-goog-api-key',
+  'x-portkey-aws-access-key-id',
+  'x-portkey-aws-secret-access-key',
+  'x-portkey-aws-session-token',
+  'x-portkey-aws-external-id',
+  'x-amz-security-token',
+  'aws_access_key_id',
+  'awsaccesskeyid',
+]);
+
+// `.token$` and not `token$`: a bare "token" is the logprobs field of chat responses, not a credential.
+const NAME_RE = /secret|passw(or)?d|api[-_]?key|access[-_]?key|private[-_]?key|.token$|^x-portkey-aws-(?!region$|service$|role-arn$)/;
+
+// Known credential formats. Each is specific enough not to hit ordinary text.
+const VALUE_RE = new RegExp(
+  [
+    String.raw`\bsk-[A-Za-z0-9_-]{16,}`, // OpenAI, Anthropic (sk-ant-...), DeepSeek and other sk- keys
+    String.raw`\b(?:AKIA|ASIA)[A-Z0-9]{16}\b`, // AWS access key ids
+    String.raw`\bAIza[0-9A-Za-z_-]{35}`, // Google API keys
+    String.raw`\bgsk_[A-Za-z0-9]{20,}`, // Groq
+    String.raw`\bxai-[A-Za-z0-9]{20,}`, // xAI
+    String.raw`\bhf_[A-Za-z0-9]{30,}`, // Hugging Face
+    String.raw`\bgh[pousr]_[A-Za-z0-9]{36,}`, // GitHub
+    String.raw`\bxox[abprs]-[A-Za-z0-9-]{10,}`, // Slack
+    String.raw`\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}`, // Stripe
+    String.raw`\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}`, // JWTs
+    String.raw`\bBearer\s+[A-Za-z0-9._~+/=-]{8,}`, // bearer tokens in free text
+    String.raw`-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)`,
+  ].join('|'),
+  'g',
+);
+const VALUE_HINT_RE = /sk-|AKIA|ASIA|AIza|gsk_|xai-|hf_|gh[pousr]_|xox|_live_|_test_|eyJ|Bearer|PRIVATE KEY/;
+// "name": "value" inside JSON text; the value may be cut short by truncation.
+const JSON_PAIR_RE = /"([A-Za-z0-9_.-]{1,80})"\s*:\s*"((?:[^"\\]|\\.)*)("?)/g;
+
+export type Redactor = (doc: LogDocument) => LogDocument;
+
+/** A redactor with the extra field names compiled once; use this on the write path. */
+export function makeRedactor(extraFields: readonly string[] = []): Redactor {
+  const extra = new Set(extraFields.map((f) => f.trim().toLowerCase()).filter(Boolean));
+  const isSecretName = (name: string): boolean => {
+    const n = name.toLowerCase();
+    return EXACT_NAMES.has(n) || extra.has(n) || NAME_RE.test(n);
+  };
+  const maskString = (s: string): string => {
+    let out = s;
+    if (out.length >= 8 && VALUE_HINT_RE.test(out)) out = out.replace(VALUE_RE, REDACTED);
+    if (out.includes('":')) {
+      out = out.replace(JSON_PAIR_RE, (whole, name: string, _v: string, close: string) =>
+        isSecretName(name) ? `"${name}":"${REDACTED}${close}` : whole,
+      );
+    }
+    return out;
+  };
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'string') return maskString(v);
+    if (v === null || typeof v !== 'object') return v;
+    if (Array.isArray(v)) return v.map(walk);
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v)) {
+      if (isSecretName(k)) continue;
+      out[k] = walk((v as Record<string, unknown>)[k]);
+    }
+    return out;
+  };
+  return (doc) => walk(doc) as LogDocument;
+}
+
+/** One-off form of makeRedactor(extraFields)(doc). */
+export function redactLogDocument(doc: LogDocument, extraFields: string[] = []): LogDocument {
+  return makeRedactor(extraFields)(doc);
+}

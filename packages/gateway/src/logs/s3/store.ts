@@ -1,0 +1,381 @@
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { gzip, gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { pino } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Settings } from '../../config/settings.js';
+import type { LogDocument, LogQuery, LogStore } from '../types.js';
+import { Batcher, type CutBatch } from '../batcher.js';
+import { makeRedactor } from '../redact.js';
+import { SpillDir } from '../spill.js';
+import { logStoreMetrics, type LogStoreMetrics } from '../metrics.js';
+import { batchFileName, batchKey, parseBatchFileName } from './layout.js';
+import { createLogS3Client, s3LogStoreConfig, type S3LogStoreConfig } from './config.js';
+import { getDocumentById, listDocuments, type S3ReadTarget } from './reader.js';
+
+const gzipAsync = promisify(gzip);
+
+/** The subset of a pino logger the store uses. */
+export interface LogStoreLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface S3LogStoreDeps {
+  /** An S3 client; by default one is built from Settings (createLogS3Client). */
+  client?: S3Client;
+  /** Where the metrics register; prom-client's global register by default. */
+  registry?: Registry;
+  logger?: LogStoreLogger;
+  /** Overrides of the configuration read from Settings (tests use short backoffs). */
+  config?: Partial<S3LogStoreConfig>;
+  /** Longest one PUT may take before the batch is spilled instead. */
+  uploadTimeoutMs?: number;
+  replayBackoffMs?: { initial: number; max: number };
+}
+
+interface Job {
+  cut: CutBatch;
+  name: string;
+  key: string;
+  body?: Buffer;
+  settled: boolean;
+  spilling?: Promise<void>;
+}
+
+const MAX_CONCURRENT_PUTS = 4;
+const DROP_LOG_EVERY_MS = 10_000;
+
+/** `deadline` of flush/close: an absolute epoch-ms time when it looks like one, else a duration in ms. */
+export function deadlineAt(deadline: number, now = Date.now()): number {
+  return deadline > 1e12 ? deadline : now + Math.max(0, deadline);
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, ms)).unref());
+
+/** What may be logged about an S3 failure: never credentials, which S3 errors do not carry anyway. */
+function describe(err: unknown): { error: string; status?: number } {
+  if (err instanceof Error) {
+    const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    return { error: `${err.name}: ${err.message}`, ...(status ? { status } : {}) };
+  }
+  return { error: String(err) };
+}
+
+/**
+ * Log store on S3 (or an S3-compatible endpoint). write() only enqueues; redaction, serialisation,
+ * compression and upload happen later, off the request path. See README.md for layout and durability.
+ */
+export class S3LogStore implements LogStore {
+  readonly kind = 's3';
+  readonly config: S3LogStoreConfig;
+  private readonly client: S3Client;
+  private readonly ownsClient: boolean;
+  private readonly log: LogStoreLogger;
+  private readonly metrics: LogStoreMetrics;
+  private readonly batcher: Batcher;
+  readonly spill: SpillDir;
+  private readonly target: S3ReadTarget;
+  private readonly uploadTimeoutMs: number;
+  private readonly backoff: { initial: number; max: number };
+
+  /** Documents in memory that are not yet durable (queued, batching, compressing, uploading). */
+  private pendingDocs = 0;
+  private jobs = new Set<Job>();
+  private slotsFree = MAX_CONCURRENT_PUTS;
+  private slotWaiters: Array<() => void> = [];
+  private idleWaiters: Array<() => void> = [];
+  private failing = false;
+  private lastError: string | undefined;
+  private spillBroken: string | undefined;
+  private replaying: Promise<void> | undefined;
+  private wakeReplay: (() => void) | undefined;
+  private closed = false;
+  private readonly closeAbort = new AbortController();
+  private dropsSinceLog = 0;
+  private lastDropLog = 0;
+
+  constructor(settings: Settings, deps: S3LogStoreDeps = {}) {
+    this.config = { ...s3LogStoreConfig(settings), ...deps.config };
+    this.ownsClient = !deps.client;
+    this.client = deps.client ?? createLogS3Client(settings);
+    this.log = deps.logger ?? pino({ level: settings.LOG_LEVEL || 'info', name: 'log-store' });
+    this.metrics = logStoreMetrics(deps.registry);
+    this.uploadTimeoutMs = deps.uploadTimeoutMs ?? 15_000;
+    this.backoff = deps.replayBackoffMs ?? { initial: 500, max: 30_000 };
+    this.target = { client: this.client, bucket: this.config.bucket, prefix: this.config.prefix };
+    this.spill = new SpillDir(this.config.spillDir, this.config.spillMaxBytes);
+    this.batcher = new Batcher({
+      maxDocs: this.config.batchMaxDocs,
+      maxBytes: this.config.batchMaxBytes,
+      maxAgeMs: this.config.batchMaxAgeMs,
+      redact: makeRedactor(this.config.redactFields),
+      onBatch: (cut) => this.startJob(cut),
+      onBadDocument: (err, doc) => {
+        this.settleDocs(1);
+        this.drop(1, 'unserializable', { trace_id: doc.trace_id, ...describe(err) });
+      },
+    });
+    // No network at start: the store serves even when S3 is unreachable. Spill left by a previous
+    // process (crash, kill -9, an outage that outlived it) is replayed in the background.
+    this.spill.init().then(
+      () => {
+        this.metrics.spillBytes.set({ store: 's3' }, this.spill.bytes);
+        if (this.spill.fileCount > 0) {
+          this.log.info({ files: this.spill.fileCount, bytes: this.spill.bytes }, 'log store: replaying spilled batches from a previous run');
+          this.startReplay();
+        }
+      },
+      (err: unknown) => {
+        this.spillBroken = `spill directory ${this.config.spillDir} is unusable: ${describe(err).error}`;
+        this.log.error(describe(err), `log store: ${this.spillBroken}; documents will be dropped while S3 fails`);
+      },
+    );
+  }
+
+  write(doc: LogDocument): void {
+    if (this.closed) return this.drop(1, 'closed', { trace_id: doc?.trace_id });
+    if (this.pendingDocs >= this.config.queueMaxDocs) return this.drop(1, 'queue_full', { trace_id: doc?.trace_id });
+    this.pendingDocs++;
+    this.metrics.queueDepth.set({ store: 's3' }, this.pendingDocs);
+    this.batcher.enqueue(doc);
+  }
+
+  async flush(deadlineMs: number): Promise<void> {
+    const until = deadlineAt(deadlineMs);
+    this.batcher.cutAll();
+    await this.waitIdle(until);
+  }
+
+  async close(deadlineMs: number): Promise<void> {
+    if (this.closed) return;
+    const until = deadlineAt(deadlineMs);
+    // Leave time at the end to spill what S3 did not take: a local fsync is milliseconds.
+    const uploadUntil = until - Math.min(1_000, Math.max(0, (until - Date.now()) * 0.2));
+    this.batcher.cutAll();
+    await this.waitIdle(uploadUntil);
+    await Promise.all([...this.jobs].map((j) => this.spillJob(j, 'shutdown')));
+    // Spill files are replayed up to the deadline: an ECS task's disk may not outlive the task.
+    if (this.spill.fileCount > 0 && !this.spillBroken) {
+      this.startReplay();
+      this.wakeReplay?.();
+      const replay = this.replaying;
+      if (replay) await Promise.race([replay, sleep(until - Date.now())]);
+    }
+    this.closed = true;
+    this.batcher.stop();
+    this.closeAbort.abort();
+    this.wakeReplay?.();
+    if (this.ownsClient) this.client.destroy();
+    if (this.spill.fileCount > 0) {
+      this.log.warn({ files: this.spill.fileCount, bytes: this.spill.bytes, dir: this.config.spillDir }, 'log store: closing with spilled batches; they are replayed at the next start');
+    }
+  }
+
+  get(id: string): Promise<LogDocument | undefined> {
+    return getDocumentById(this.target, id);
+  }
+
+  list(query: LogQuery): AsyncIterable<LogDocument> {
+    return listDocuments(this.target, query);
+  }
+
+  health(): { status: 'ok' | 'degraded'; detail?: string } {
+    if (this.spillBroken) return { status: 'degraded', detail: this.spillBroken };
+    if (this.failing) return { status: 'degraded', detail: `S3 uploads failing (${this.lastError ?? 'unknown error'}); batches spill to ${this.config.spillDir}` };
+    if (this.spill.fileCount > 0) return { status: 'degraded', detail: `${this.spill.fileCount} spilled batches waiting for replay` };
+    return { status: 'ok' };
+  }
+
+  /** Documents in memory not yet durable; for tests and the queue-depth gauge. */
+  get pending(): number {
+    return this.pendingDocs;
+  }
+
+  // ---- upload path ----
+
+  private startJob(cut: CutBatch): void {
+    const name = batchFileName({ minMs: cut.minMs, maxMs: cut.maxMs, count: cut.count, batchId: cut.batchId });
+    const job: Job = { cut, name, key: batchKey(this.config.prefix, { ...cut }), settled: false };
+    this.jobs.add(job);
+    void this.runJob(job);
+  }
+
+  private async runJob(job: Job): Promise<void> {
+    try {
+      job.body = await gzipAsync(job.cut.lines.join('\n') + '\n');
+      if (job.settled) return;
+      if (this.failing || this.closed) return await this.spillJob(job, 'store failing');
+      await this.acquireSlot();
+      try {
+        if (job.settled) return;
+        if (this.failing) return await this.spillJob(job, 'store failing');
+        await this.put(job.key, job.body);
+        this.markHealthy();
+        if (this.settleJob(job)) this.metrics.written.inc({ store: 's3' }, job.cut.count);
+      } finally {
+        this.releaseSlot();
+      }
+    } catch (err) {
+      if (!this.closed) this.markFailing(err);
+      await this.spillJob(job, 'upload failed');
+    }
+  }
+
+  private put(key: string, body: Buffer): Promise<unknown> {
+    const signal = AbortSignal.any([AbortSignal.timeout(this.uploadTimeoutMs), this.closeAbort.signal]);
+    return this.client.send(
+      new PutObjectCommand({ Bucket: this.config.bucket, Key: key, Body: body, ContentType: 'application/x-ndjson', ContentEncoding: 'gzip' }),
+      { abortSignal: signal },
+    );
+  }
+
+  private spillJob(job: Job, why: string): Promise<void> {
+    if (job.settled) return Promise.resolve();
+    job.spilling ??= (async () => {
+      const body = job.body ?? gzipSync(job.cut.lines.join('\n') + '\n');
+      let ok = false;
+      try {
+        ok = await this.spill.write(job.name, body);
+      } catch (err) {
+        if (this.settleJob(job)) this.drop(job.cut.count, 'spill_error', { batch: job.name, why, ...describe(err) });
+        return;
+      }
+      if (!this.settleJob(job)) return;
+      this.metrics.spillBytes.set({ store: 's3' }, this.spill.bytes);
+      if (ok) {
+        this.metrics.spilled.inc({ store: 's3' }, job.cut.count);
+        if (!this.closed) this.startReplay();
+      } else {
+        this.drop(job.cut.count, 'spill_full', { batch: job.name, why, spill_bytes: this.spill.bytes, spill_max_bytes: this.config.spillMaxBytes });
+      }
+    })();
+    return job.spilling;
+  }
+
+  /** Marks a job done exactly once; false when it already was (spilled at shutdown, then uploaded). */
+  private settleJob(job: Job): boolean {
+    if (job.settled) return false;
+    job.settled = true;
+    this.jobs.delete(job);
+    this.settleDocs(job.cut.count);
+    return true;
+  }
+
+  private settleDocs(n: number): void {
+    this.pendingDocs -= n;
+    this.metrics.queueDepth.set({ store: 's3' }, this.pendingDocs);
+    if (this.pendingDocs === 0 && this.jobs.size === 0) for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  private waitIdle(until: number): Promise<void> {
+    if (this.pendingDocs === 0 && this.jobs.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, Math.max(0, until - Date.now()));
+      this.idleWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private acquireSlot(): Promise<void> {
+    if (this.slotsFree > 0) {
+      this.slotsFree--;
+      return Promise.resolve();
+    }
+    return new Promise((r) => this.slotWaiters.push(r));
+  }
+
+  private releaseSlot(): void {
+    const next = this.slotWaiters.shift();
+    if (next) next();
+    else this.slotsFree++;
+  }
+
+  private markFailing(err: unknown): void {
+    const d = describe(err);
+    if (!this.failing) this.log.warn({ ...d, bucket: this.config.bucket }, 'log store: S3 upload failed; spilling batches to disk and retrying with backoff');
+    this.failing = true;
+    this.lastError = d.error;
+  }
+
+  private markHealthy(): void {
+    if (this.failing) this.log.info({ bucket: this.config.bucket }, 'log store: S3 answers again');
+    this.failing = false;
+    this.lastError = undefined;
+    this.wakeReplay?.();
+  }
+
+  private drop(n: number, reason: string, detail: object): void {
+    this.metrics.dropped.inc({ store: 's3', reason }, n);
+    this.dropsSinceLog += n;
+    const now = Date.now();
+    if (now - this.lastDropLog >= DROP_LOG_EVERY_MS) {
+      this.log.error({ dropped: this.dropsSinceLog, reason, ...detail }, 'log store: dropped log documents; queue and spill are both exhausted or unusable');
+      this.dropsSinceLog = 0;
+      this.lastDropLog = now;
+    }
+  }
+
+  // ---- replay of spilled batches ----
+
+  private startReplay(): void {
+    if (this.replaying || this.closed) return;
+    this.replaying = this.replayLoop().finally(() => {
+      this.replaying = undefined;
+      // Files spilled while the loop was finishing.
+      if (this.spill.fileCount > 0 && !this.closed) this.startReplay();
+    });
+  }
+
+  private async replayLoop(): Promise<void> {
+    let wait = this.backoff.initial;
+    if (this.failing) await this.backoffSleep(wait);
+    while (!this.closed && this.spill.fileCount > 0) {
+      const name = this.spill.names()[0];
+      const parsed = parseBatchFileName(name);
+      if (!parsed) {
+        this.log.warn({ file: name, dir: this.config.spillDir }, 'log store: ignoring a file in the spill directory that is not a spilled batch');
+        await this.spill.remove(name).catch((err: unknown) => this.log.error(describe(err), 'log store: could not remove a stray spill file'));
+        continue;
+      }
+      try {
+        const body = await this.spill.read(name);
+        await this.put(batchKey(this.config.prefix, parsed), body);
+        await this.spill.remove(name);
+        this.metrics.replayed.inc({ store: 's3' }, parsed.count);
+        this.metrics.spillBytes.set({ store: 's3' }, this.spill.bytes);
+        this.markHealthy();
+        wait = this.backoff.initial;
+      } catch (err) {
+        if (this.closed) return;
+        this.markFailing(err);
+        await this.backoffSleep(wait);
+        wait = Math.min(this.backoff.max, wait * 2);
+      }
+    }
+  }
+
+  /** Sleeps with ±25% jitter; a live upload that succeeds, or close(), wakes it early. */
+  private backoffSleep(ms: number): Promise<void> {
+    const jittered = ms * (0.75 + Math.random() * 0.5);
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, jittered);
+      timer.unref();
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeReplay = done;
+    }).finally(() => {
+      this.wakeReplay = undefined;
+    });
+  }
+}
+
+/** The S3 log store for LOG_STORE=s3 | s3_assume | s3_custom. Never touches the network here. */
+export function createS3LogStore(settings: Settings, deps?: S3LogStoreDeps): S3LogStore {
+  return new S3LogStore(settings, deps);
+}

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { redactLogDocument, makeRedactor, REDACTED } from '../../src/logs/redact.js';
+import { isLogId, logIdTimeMs, newLogId } from '../../src/logs/ids.js';
+import { makeDoc, PLANTED_SECRETS } from './doc-fixture.js';
+
+describe('redactLogDocument', () => {
+  it('removes every planted credential and keeps what is not secret', () => {
+    const doc = makeDoc('trace-1');
+    const out = redactLogDocument(doc, []);
+    const text = JSON.stringify(out);
+    for (const s of PLANTED_SECRETS) expect(text, s).not.toContain(s);
+    const h = out.request.headers;
+    for (const name of ['authorization', 'x-portkey-api-key', 'x-portkey-aws-access-key-id', 'x-portkey-aws-secret-access-key', 'x-portkey-aws-session-token', 'x-goog-api-key', 'api-key', 'cookie']) {
+      expect(h, name).not.toHaveProperty(name);
+    }
+    expect(h['x-portkey-virtual-key']).toBe('openai-prod');
+    expect(h['x-portkey-aws-region']).toBe('us-east-1');
+    expect(h['x-portkey-trace-id']).toBe('trace-1');
+    expect(JSON.parse(h['x-portkey-config'])).toEqual({ provider: 'anthropic', api_key: REDACTED });
+    expect(out.usage).toEqual({ prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 });
+    expect((out.request.body as { max_tokens: number }).max_tokens).toBe(64);
+    expect((out.request.body as { messages: Array<{ content: string }> }).messages[0].content).toBe(`my key is ${REDACTED}, please keep it safe`);
+    expect(out.metadata).toEqual({ _user: 'u-1' });
+  });
+
+  it('does not mutate its input', () => {
+    const doc = makeDoc('trace-2');
+    const before = JSON.stringify(doc);
+    redactLogDocument(doc, ['model']);
+    expect(JSON.stringify(doc)).toBe(before);
+  });
+
+  it('removes configured extra fields at any depth, case-insensitively', () => {
+    const doc = makeDoc('trace-3', Date.now(), {
+      response: { status: 200, body: { data: [{ embedding: [1, 2], Patient_SSN: '123-45-6789' }] } },
+    });
+    const out = makeRedactor(['patient_ssn', ' x-internal '])({ ...doc, request: { ...doc.request, headers: { ...doc.request.headers, 'X-Internal': 'v' } } });
+    expect(JSON.stringify(out)).not.toContain('123-45-6789');
+    expect(out.request.headers).not.toHaveProperty('X-Internal');
+    expect((out.response.body as { data: Array<Record<string, unknown>> }).data[0]).toEqual({ embedding: [1, 2] });
+  });
+
+  it('matches credential-like names but keeps token counts and logprobs', () => {
+    const r = makeRedactor();
+    const body = {
+      client_secret: 'a', Password: 'b', apiKey: 'c', 'x-api-key': 'd', refresh_token: 'e', accessToken: 'f',
+      private_key: 'g', aws_secret_access_key: 'h', max_tokens: 5, max_completion_tokens: 6,
+      logprobs: { content: [{ token: 'Hi', logprob: -0.1 }] },
+    };
+    const out = r(makeDoc('t', Date.now(), { request: { method: 'POST', path: '/', endpoint: 'x', stream: false, headers: {}, body } }));
+    expect(out.request.body).toEqual({ max_tokens: 5, max_completion_tokens: 6, logprobs: { content: [{ token: 'Hi', logprob: -0.1 }] } });
+  });
+
+  it('masks key formats inside strings, including truncated JSON text', () => {
+    const r = makeRedactor();
+    const truncated = '{"model":"x","api_key":"AIzaSyPLANTED-googleKey0123456789abcdefgh","messages":[{"content":"token AKIAIOSFODNN7EXAMPLE an';
+    const out = r(makeDoc('t', Date.now(), { response: { status: 200, body: truncated, body_truncated: true } }));
+    const s = out.response.body as string;
+    expect(s).not.toContain('AIzaSy');
+    expect(s).not.toContain('AKIAIOSFODNN7EXAMPLE');
+    expect(s).toContain('"api_key":"[REDACTED]"');
+    expect(s).toContain('"model":"x"');
+    const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U';
+    const out2 = r(makeDoc('t', Date.now(), { error: { message: `upstream said Bearer ${jwt} and ghp_${'a'.repeat(36)}`, type: 'x', code: null, status: 401 } }));
+    expect(out2.error!.message).toBe(`upstream said ${REDACTED} and ${REDACTED}`);
+    expect(r(makeDoc('t', Date.now(), { model: 'sk-short' })).model).toBe('sk-short');
+  });
+});
+
+describe('newLogId', () => {
+  it('is a 26-char time-sortable id whose time reads back', () => {
+    const t = Date.UTC(2026, 10, 28, 16, 59, 59, 999);
+    const id = newLogId(t);
+    expect(id).toHaveLength(26);
+    expect(isLogId(id)).toBe(true);
+    expect(logIdTimeMs(id)).toBe(t);
+    expect(newLogId(t + 1) > newLogId(t)).toBe(true);
+    const ids = new Set(Array.from({ length: 10_000 }, () => newLogId(t)));
+    expect(ids.size).toBe(10_000);
+    expect(logIdTimeMs('not-an-id')).toBeUndefined();
+    expect(logIdTimeMs(crypto.randomUUID())).toBeUndefined();
+  });
+});
