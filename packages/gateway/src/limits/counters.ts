@@ -1,0 +1,90 @@
+/**
+ * Turns subjects + an estimate into the counters one reservation touches, shared by the memory and
+ * Redis limiters so both count, key and word limits the same way.
+ *
+ * Windows are fixed and calendar-aligned in UTC (minute, hour, day, month), so "cost per month"
+ * resets on the 1st. Cost is counted in integer micro-USD so Redis INCRBY stays exact.
+ */
+import type { LimitEstimate, LimitRule, LimitSubject } from './types.js';
+
+export const LIMIT_KEY_PREFIX = 'portico:limits:';
+
+export interface Counter {
+  subject: LimitSubject;
+  rule: LimitRule;
+  /** Hash-tag content shared by every key of one subject: "vk:openai-prod". */
+  slot: string;
+  /** Full Redis key: portico:limits:{vk:openai-prod}:tokens:minute:1795000000. */
+  key: string;
+  /** What this request adds: 1 request, estimated tokens, or estimated micro-USD. */
+  amount: number;
+  /** The limit in the same unit as amount. */
+  limit: number;
+  windowStart: number;
+  /** When the window ends (ms since epoch): Retry-After and the key's expiry. */
+  resetAt: number;
+}
+
+export function windowBounds(window: LimitRule['window'], now: number): { start: number; end: number } {
+  switch (window) {
+    case 'minute':
+    case 'hour': {
+      const len = window === 'minute' ? 60_000 : 3_600_000;
+      const start = Math.floor(now / len) * len;
+      return { start, end: start + len };
+    }
+    case 'day': {
+      const start = Math.floor(now / 86_400_000) * 86_400_000;
+      return { start, end: start + 86_400_000 };
+    }
+    case 'month': {
+      const d = new Date(now);
+      return { start: Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1), end: Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) };
+    }
+  }
+}
+
+export const toMicroUsd = (usd: number): number => (Number.isFinite(usd) && usd > 0 ? Math.ceil(usd * 1_000_000 - 1e-6) : 0);
+const toTokens = (n: number): number => (Number.isFinite(n) && n > 0 ? Math.ceil(n) : 0);
+
+function amountFor(rule: LimitRule, estimate: LimitEstimate): number {
+  if (rule.kind === 'requests') return 1;
+  if (rule.kind === 'tokens') return toTokens(estimate.tokens);
+  return toMicroUsd(estimate.costUsd);
+}
+
+function limitFor(rule: LimitRule): number {
+  return rule.kind === 'cost' ? Math.round(rule.limit * 1_000_000) : Math.floor(rule.limit);
+}
+
+/** Ids may hold any character; encoding keeps "{" and "}" out of the hash tag. */
+export const slotOf = (s: Pick<LimitSubject, 'scope' | 'id'>): string => `${s.scope}:${encodeURIComponent(s.id)}`;
+
+/**
+ * One counter per (subject, kind, window). Repeated subjects and repeated rules collapse into one
+ * counter with the strictest limit, so nothing is counted twice.
+ */
+export function planCounters(subjects: LimitSubject[], estimate: LimitEstimate, now: number): Counter[] {
+  const byKey = new Map<string, Counter>();
+  for (const subject of subjects) {
+    for (const rule of subject.rules ?? []) {
+      if (!(rule.limit >= 0)) continue;
+      const { start, end } = windowBounds(rule.window, now);
+      const slot = slotOf(subject);
+      const key = `${LIMIT_KEY_PREFIX}{${slot}}:${rule.kind}:${rule.window}:${Math.floor(start / 1000)}`;
+      const counter: Counter = { subject, rule, slot, key, amount: amountFor(rule, estimate), limit: limitFor(rule), windowStart: start, resetAt: end };
+      const prev = byKey.get(key);
+      if (!prev || counter.limit < prev.limit) byKey.set(key, counter);
+    }
+  }
+  return [...byKey.values()];
+}
+
+/** Whether adding amount to current would break the limit (a spent budget also blocks zero-cost estimates). */
+export const exceeds = (current: number, c: Pick<Counter, 'amount' | 'limit'>): boolean => current >= c.limit || current + c.amount > c.limit;
+
+/** Settle deltas per counter: actual minus estimate for tokens and cost; requests stay as counted. */
+export function settleDelta(c: Counter, actual: LimitEstimate): number {
+  if (c.rule.kind === 'requests') return 0;
+  return amountFor(c.rule, actual) - c.amount;
+}

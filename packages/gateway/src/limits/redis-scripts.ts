@@ -1,0 +1,62 @@
+/**
+ * Lua run atomically inside Redis. Every key one call touches shares a hash tag (one subject), so the
+ * scripts are valid in cluster mode; in standalone mode one call may carry every subject.
+ */
+import type { RedisClient } from '../state/redis.js';
+
+/**
+ * KEYS: counters. ARGV: for counter i, amount, limit and expiry (ms since epoch) at 3i-2, 3i-1, 3i.
+ * Checks every counter first and reserves only if all fit. Returns {0} when reserved, or
+ * {1, i, current, j, current, ...} listing every counter that would be exceeded.
+ */
+export const RESERVE_LUA = `
+local broken = {}
+for i = 1, #KEYS do
+  local cur = tonumber(redis.call('GET', KEYS[i]) or '0')
+  local amount = tonumber(ARGV[3 * i - 2])
+  local limit = tonumber(ARGV[3 * i - 1])
+  if cur >= limit or cur + amount > limit then
+    broken[#broken + 1] = i
+    broken[#broken + 1] = cur
+  end
+end
+if #broken > 0 then
+  table.insert(broken, 1, 1)
+  return broken
+end
+for i = 1, #KEYS do
+  redis.call('INCRBY', KEYS[i], ARGV[3 * i - 2])
+  redis.call('PEXPIREAT', KEYS[i], ARGV[3 * i])
+end
+return {0}
+`;
+
+/**
+ * KEYS: counters. ARGV[i]: signed delta for KEYS[i]. Adjusts existing counters only (an expired
+ * window stays gone) and never lets one drop below zero.
+ */
+export const ADJUST_LUA = `
+for i = 1, #KEYS do
+  local delta = tonumber(ARGV[i])
+  if delta ~= 0 and redis.call('EXISTS', KEYS[i]) == 1 then
+    local v = redis.call('INCRBY', KEYS[i], delta)
+    if v < 0 then redis.call('SET', KEYS[i], '0', 'KEEPTTL') end
+  end
+end
+return 0
+`;
+
+interface LimitScripts {
+  porticoLimitReserve(numKeys: number, ...args: (string | number)[]): Promise<unknown>;
+  porticoLimitAdjust(numKeys: number, ...args: (string | number)[]): Promise<unknown>;
+}
+
+/** Registers the scripts once per client (EVALSHA, with EVAL on NOSCRIPT, on every node). */
+export function limitScripts(client: RedisClient): LimitScripts {
+  const c = client as RedisClient & Partial<LimitScripts>;
+  if (typeof c.porticoLimitReserve !== 'function') {
+    client.defineCommand('porticoLimitReserve', { lua: RESERVE_LUA });
+    client.defineCommand('porticoLimitAdjust', { lua: ADJUST_LUA });
+  }
+  return c as RedisClient & LimitScripts;
+}

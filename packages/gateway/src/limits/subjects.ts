@@ -1,0 +1,50 @@
+/** Who a request's limits apply to, and a cheap token estimate to reserve before the call. */
+import type { GatewayKey, VirtualKey } from '../entities/types.js';
+import type { LimitRule, LimitSubject } from './types.js';
+
+export interface LimitSubjectsInput {
+  key?: GatewayKey;
+  virtualKey?: VirtualKey;
+  /** metadata._user of the request. */
+  user?: string;
+  /** EntityStore.userLimits(user): the user's own rules, or the '*' rules. */
+  userRules?: LimitRule[];
+}
+
+/** Subjects with at least one rule, in a stable order: gateway key, virtual key, user. */
+export function limitSubjectsFor(input: LimitSubjectsInput): LimitSubject[] {
+  const out: LimitSubject[] = [];
+  if (input.key?.limits?.length) out.push({ scope: 'key', id: input.key.id, rules: input.key.limits });
+  if (input.virtualKey?.limits?.length) out.push({ scope: 'vk', id: input.virtualKey.slug, rules: input.virtualKey.limits });
+  if (input.user && input.userRules?.length) out.push({ scope: 'user', id: input.user, rules: input.userRules });
+  return out;
+}
+
+/** Output tokens reserved when the request sets no max_tokens; settle() corrects it afterwards. */
+export const DEFAULT_OUTPUT_TOKENS = 256;
+
+const MAX_TOKENS_FIELDS = ['max_tokens', 'max_completion_tokens', 'max_output_tokens', 'maxTokens', 'max_tokens_to_sample'] as const;
+const MAX_TOKENS_RE = /"(?:max_tokens|max_completion_tokens|max_output_tokens|maxTokens|max_tokens_to_sample)"\s*:\s*(\d+)/;
+
+/**
+ * Tokens to reserve: about one per four bytes of input plus the requested output ceiling. No JSON
+ * parse: on raw bytes it looks for the max-tokens field with a regular expression.
+ */
+export function estimateTokens(body: Buffer | string | Record<string, unknown> | null | undefined, defaultOutputTokens = DEFAULT_OUTPUT_TOKENS): number {
+  if (body == null) return defaultOutputTokens;
+  if (typeof body === 'string' || Buffer.isBuffer(body)) {
+    const text = typeof body === 'string' ? body : body.toString('latin1');
+    const bytes = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+    const m = MAX_TOKENS_RE.exec(text);
+    return Math.ceil(bytes / 4) + (m ? Number(m[1]) : defaultOutputTokens);
+  }
+  let output = defaultOutputTokens;
+  for (const f of MAX_TOKENS_FIELDS) {
+    const v = body[f];
+    if (typeof v === 'number' && v >= 0) {
+      output = v;
+      break;
+    }
+  }
+  return Math.ceil(JSON.stringify(body).length / 4) + output;
+}
