@@ -6,7 +6,7 @@
 import type { ChatChunk, ChatChunkToolCallDelta, FinishReason, Usage } from '../../../src/providers/types.js';
 import { assertOpenAI } from '../../helpers/openai-schema.js';
 
-const base = { id: 'chatcmpl-Bx1', object: 'chat.completion.chunk' as const, created: 1764300000, model: 'claude-sonnet-4-5', system_fingerprint: null };
+const base = { id: 'chatcmpl-Bx1', object: 'chat.completion.chunk' as const, created: 1764300000, model: 'claude-sonnet-4-5', system_fingerprint: 'fp_portico' };
 
 type Delta = ChatChunk['choices'][number]['delta'];
 
