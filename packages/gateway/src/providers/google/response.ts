@@ -76,17 +76,17 @@ export function fromGeminiResponse(body: unknown, model: string, provider = 'goo
 
   if (!res.candidates?.length) {
     // Prompt blocked: no candidates, only promptFeedback.blockReason.
-    out.choices.push({ index: 0, message: { role: 'assistant', content: '' }, finish_reason: res.promptFeedback?.blockReason ? 'content_filter' : 'stop' });
+    out.choices.push({ index: 0, message: { role: 'assistant', content: '', refusal: null }, finish_reason: res.promptFeedback?.blockReason ? 'content_filter' : 'stop', logprobs: null });
     return out;
   }
   res.candidates.forEach((c: GeminiCandidate, i) => {
     const parts = mapGeminiParts(c.content?.parts);
-    const message: ChatCompletion['choices'][number]['message'] = { role: 'assistant', content: parts.content };
+    const message: ChatCompletion['choices'][number]['message'] = { role: 'assistant', content: parts.content, refusal: null };
     if (parts.toolCalls.length) message.tool_calls = parts.toolCalls;
     if (parts.reasoning !== null) message.reasoning_content = parts.reasoning;
     const finish = fromGeminiFinishReason(c.finishReason, parts.toolCalls.length > 0) ?? 'stop';
     if (finish === 'content_filter' && message.content === null) message.content = '';
-    out.choices.push({ index: c.index ?? i, message, finish_reason: finish });
+    out.choices.push({ index: c.index ?? i, message, finish_reason: finish, logprobs: null });
   });
   return out;
 }

@@ -61,7 +61,7 @@ interface Ctx {
  */
 export function toGeminiSchema(schema: unknown, where: string): GeminiSchema {
   if (!isObject(schema)) throw badRequest(`${where} must be a JSON Schema object; got ${describe(schema)}.`, where);
-  return convert(schema, { root: schema, where, refStack: [] }, where, 0);
+  return convert(schema, { root: schema, where, refStack: ['#'] }, where, 0);
 }
 
 function convert(input: JsonObject, ctx: Ctx, path: string, depth: number): GeminiSchema {
@@ -163,7 +163,7 @@ function convert(input: JsonObject, ctx: Ctx, path: string, depth: number): Gemi
 
 function convertRef(s: JsonObject, ctx: Ctx, path: string, depth: number): GeminiSchema {
   const ref = s.$ref as string;
-  if (!ref.startsWith('#/')) {
+  if (ref !== '#' && !ref.startsWith('#/')) {
     throw badRequest(`${path}.$ref "${ref}" points outside the schema; Gemini needs every definition inline. Inline it or put it under $defs.`, ctx.where);
   }
   if (ctx.refStack.includes(ref)) {
@@ -231,6 +231,7 @@ function inferFromValues(values: unknown[]): GeminiType | undefined {
 
 function resolvePointer(root: JsonObject, ref: string): unknown {
   let cur: unknown = root;
+  if (ref === '#') return root;
   for (const raw of ref.slice(2).split('/')) {
     const key = decodeURIComponent(raw).replace(/~1/g, '/').replace(/~0/g, '~');
     if (!isObject(cur)) return undefined;

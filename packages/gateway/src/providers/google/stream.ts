@@ -95,7 +95,7 @@ export function finishGeminiStream(state: GeminiStreamState): ChatChunk[] {
 }
 
 function chunk(state: GeminiStreamState, index: number, delta: ChatChunk['choices'][number]['delta'], finish: FinishReason): ChatChunk {
-  return { id: state.id, object: 'chat.completion.chunk', created: state.created, model: state.model, choices: [{ index, delta, finish_reason: finish }] };
+  return { id: state.id, object: 'chat.completion.chunk', created: state.created, model: state.model, choices: [{ index, delta, finish_reason: finish, logprobs: null }] };
 }
 
 /** The StreamMapping for a provider id ('google', 'vertex-ai'), so errors name the right provider. */
