@@ -1,0 +1,105 @@
+/**
+ * Test oracle: the JSON Schema derived from Bedrock Runtime's Smithy model
+ * (../shared/specs/bedrock/bedrock-runtime.schema.json), compiled with Ajv 2020 (strict:false), plus
+ * the model-id patterns read from the Smithy JSON AST itself.
+ *
+ *   validateBedrock('ConverseRequest', body)          → string[] (empty = valid)
+ *   assertBedrock('ConverseResponse', body)           → throws with readable errors
+ *   validateConverseStreamEvent('messageStop', p)     → validates a ConverseStream event payload
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+
+type JsonObj = { [k: string]: unknown };
+const DOC_ID = 'https://portico.test/bedrock-runtime.json';
+const isObj = (v: unknown): v is JsonObj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function repoRoot(start = path.dirname(fileURLToPath(import.meta.url))): string {
+  let dir = start;
+  for (;;) {
+    const pkg = path.join(dir, 'package.json');
+    if (fs.existsSync(pkg) && (JSON.parse(fs.readFileSync(pkg, 'utf8')) as { workspaces?: unknown }).workspaces) return dir;
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error(`bedrock-schema: no package.json with "workspaces" above ${start}; cannot find the repository root`);
+    dir = up;
+  }
+}
+
+export function bedrockSpecDir(): string {
+  const dir = path.resolve(repoRoot(), '../shared/specs/bedrock');
+  for (const f of ['bedrock-runtime.schema.json', 'bedrock-runtime.smithy-rs.json', 'amazon-eventstream.rst']) {
+    if (!fs.existsSync(path.join(dir, f))) {
+      throw new Error(`bedrock-schema: the Bedrock spec file ${f} is missing in ${dir}. Tests read ../shared/specs beside the repository; check out shared/ next to it.`);
+    }
+  }
+  return dir;
+}
+
+let state: { ajv: Ajv2020; defs: JsonObj; validators: Map<string, ValidateFunction> } | undefined;
+
+function load() {
+  if (state) return state;
+  const raw = JSON.parse(fs.readFileSync(path.join(bedrockSpecDir(), 'bedrock-runtime.schema.json'), 'utf8')) as JsonObj;
+  if (!isObj(raw.$defs)) throw new Error('bedrock-schema: bedrock-runtime.schema.json has no $defs; is it the derived schema?');
+  const ajv = new Ajv2020({ strict: false, allErrors: true, validateSchema: false });
+  ajv.addSchema({ $id: DOC_ID, $defs: raw.$defs });
+  state = { ajv, defs: raw.$defs, validators: new Map() };
+  return state;
+}
+
+function validator(name: string): ValidateFunction {
+  const s = load();
+  const hit = s.validators.get(name);
+  if (hit) return hit;
+  if (!(name in s.defs)) throw new Error(`bedrock-schema: no shape named "${name}" in the Bedrock schema`);
+  const v = s.ajv.getSchema(`${DOC_ID}#/$defs/${name}`);
+  if (!v) throw new Error(`bedrock-schema: Ajv could not compile "${name}"`);
+  s.validators.set(name, v);
+  return v;
+}
+
+const fmt = (errs: ErrorObject[] | null | undefined): string[] =>
+  (errs ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''} ${e.params ? JSON.stringify(e.params) : ''}`.trim());
+
+export function validateBedrock(name: string, value: unknown): string[] {
+  const v = validator(name);
+  return v(value) ? [] : fmt(v.errors);
+}
+
+export function assertBedrock(name: string, value: unknown): void {
+  const errs = validateBedrock(name, value);
+  if (errs.length === 0) return;
+  throw new Error(`Value does not match Bedrock shape ${name}:\n  ${errs.slice(0, 12).join('\n  ')}\nvalue: ${JSON.stringify(value).slice(0, 2000)}`);
+}
+
+/** The shape an event-stream union member targets, e.g. ConverseStreamOutput.messageStop → MessageStopEvent. */
+export function streamMemberShape(union: 'ConverseStreamOutput' | 'ResponseStream', member: string): string | undefined {
+  const u = load().defs[union];
+  const props = isObj(u) && isObj(u.properties) ? u.properties : {};
+  const ref = isObj(props[member]) ? (props[member] as JsonObj).$ref : undefined;
+  return typeof ref === 'string' ? ref.replace('#/$defs/', '') : undefined;
+}
+
+export function validateConverseStreamEvent(eventType: string, payload: unknown): string[] {
+  const shape = streamMemberShape('ConverseStreamOutput', eventType);
+  if (!shape) return [`/ ConverseStreamOutput has no member "${eventType}"`];
+  return validateBedrock(shape, payload);
+}
+
+let patterns: { converse: RegExp; invoke: RegExp } | undefined;
+
+/** Model id patterns (ConversationalModelId, InvokeModelIdentifier) from the Smithy JSON AST. */
+export function modelIdPatterns(): { converse: RegExp; invoke: RegExp } {
+  if (patterns) return patterns;
+  const ast = JSON.parse(fs.readFileSync(path.join(bedrockSpecDir(), 'bedrock-runtime.smithy-rs.json'), 'utf8')) as { shapes: Record<string, { traits?: Record<string, unknown> }> };
+  const pat = (id: string): RegExp => {
+    const p = ast.shapes[`com.amazonaws.bedrockruntime#${id}`]?.traits?.['smithy.api#pattern'];
+    if (typeof p !== 'string') throw new Error(`bedrock-schema: the Smithy model has no pattern for ${id}`);
+    return new RegExp(p);
+  };
+  patterns = { converse: pat('ConversationalModelId'), invoke: pat('InvokeModelIdentifier') };
+  return patterns;
+}
