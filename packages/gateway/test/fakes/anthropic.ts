@@ -72,7 +72,7 @@ export interface FakeAnthropicOptions {
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const STATUS_TYPE: Record<number, string> = { 400: 'invalid_request_error', 401: 'authentication_error', 402: 'billing_error', 403: 'permission_error', 404: 'not_found_error', 413: 'request_too_large', 429: 'rate_limit_error', 500: 'api_error', 504: 'timeout_error', 529: 'overloaded_error' };
+const STATUS_TYPE: Record<number, string> = { 400: 'invalid_request_error', 401: 'authentication_error', 402: 'billing_error', 403: 'permission_error', 404: 'not_found_error', 413: 'invalid_request_error', 429: 'rate_limit_error', 500: 'api_error', 504: 'timeout_error', 529: 'overloaded_error' };
 const TOP_LEVEL = new Set(['model', 'max_tokens', 'messages', 'system', 'stop_sequences', 'stream', 'temperature', 'top_p', 'top_k', 'metadata', 'tools', 'tool_choice', 'thinking', 'cache_control', 'container', 'inference_geo', 'output_config', 'service_tier', 'speed', 'diagnostics', 'user_profile_id', 'workspace_id', 'mcp_servers', 'context_management']);
 const IMAGE_TYPES = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp']);
 
@@ -398,7 +398,8 @@ export async function startFakeAnthropic(opts: FakeAnthropicOptions = {}): Promi
       }
       if (beh.eventDelayMs && n > 0) await sleep(beh.eventDelayMs);
       if (res.destroyed) return;
-      res.write(`event: ${String(events[n].type)}\ndata: ${JSON.stringify(events[n])}\n\n`);
+      // Wait for each write to flush, so a scripted cut happens after the earlier events really left.
+      await new Promise<void>((resolve) => res.write(`event: ${String(events[n].type)}\ndata: ${JSON.stringify(events[n])}\n\n`, () => resolve()));
     }
     res.end();
   }

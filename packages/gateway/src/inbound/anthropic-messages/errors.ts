@@ -1,9 +1,10 @@
 /** GatewayError → Anthropic's error shape, since Anthropic SDK clients of /v1/messages expect it. Pure. */
 import type { GatewayError } from '../../errors.js';
 
+/** The error types in the SDK's ErrorResponse schema (413 request_too_large is not among them, so it becomes invalid_request_error). */
 const ANTHROPIC_TYPES = new Set([
   'invalid_request_error', 'authentication_error', 'billing_error', 'permission_error', 'not_found_error',
-  'request_too_large', 'rate_limit_error', 'api_error', 'timeout_error', 'overloaded_error',
+  'rate_limit_error', 'api_error', 'timeout_error', 'overloaded_error',
 ]);
 
 export function anthropicErrorType(err: GatewayError): string {
@@ -14,7 +15,6 @@ export function anthropicErrorType(err: GatewayError): string {
   if (s === 403) return 'permission_error';
   if (s === 404) return 'not_found_error';
   if (s === 408 || s === 504) return 'timeout_error';
-  if (s === 413) return 'request_too_large';
   if (s === 429) return 'rate_limit_error';
   if (s === 529) return 'overloaded_error';
   if (s >= 500) return 'api_error';

@@ -54,7 +54,7 @@ export function toAnthropicMessage(res: ChatCompletion): JsonObject {
   const text = typeof msg?.content === 'string' ? msg.content : '';
   if (text) content.push({ type: 'text', text });
   for (const tc of msg?.tool_calls ?? []) {
-    content.push({ type: 'tool_use', id: tc.id, name: tc.function.name, input: parseInput(tc.function.arguments) });
+    content.push({ type: 'tool_use', id: tc.id, name: tc.function.name, input: parseInput(tc.function.arguments), caller: { type: 'direct' } });
   }
   if (msg?.refusal && !text) content.push({ type: 'text', text: msg.refusal });
   if (content.length === 0) content.push({ type: 'text', text: '' });
