@@ -1,0 +1,127 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { asBool, asInt, asList, type Settings } from './config/settings.js';
+import { MemoryCacheStore } from './cache/memory-store.js';
+import { RedisCacheStore } from './cache/redis-store.js';
+import type { CacheStore } from './cache/types.js';
+import { FileEntityStore } from './entities/file-store.js';
+import { RedisEntityCache } from './entities/redis-cache.js';
+import type { EntityStore } from './entities/types.js';
+import { createLimiter } from './limits/create.js';
+import { FileLogStore } from './logs/file-store.js';
+import { makeRedactor } from './logs/redact.js';
+import { createS3LogStore } from './logs/s3/store.js';
+import type { LogStore } from './logs/types.js';
+import { createLogger } from './observability/logger.js';
+import { GatewayMetrics } from './observability/metrics.js';
+import type { GatewayDeps } from './pipeline/deps.js';
+import { BUILTIN_PROVIDERS, ProviderRegistry } from './providers/registry.js';
+import { RoutingConfigCache } from './routing/config-schema.js';
+import { createGatewayServer, type ServerState } from './server/http-server.js';
+import { createRedis, usesRedis, type RedisConnection } from './state/redis.js';
+import { createEgressPolicy } from './upstream/egress-policy.js';
+import { createUpstreamClients } from './upstream/http-client.js';
+
+export interface Gateway {
+  server: Server;
+  deps: GatewayDeps;
+  state: ServerState;
+  /** The bound address (after listen). */
+  url(): string;
+  listen(): Promise<void>;
+  /** Graceful drain: stop accepting, finish in-flight work up to the deadline, flush logs, release. */
+  shutdown(deadlineMs: number): Promise<void>;
+}
+
+/** Builds every dependency from the settings and wires the HTTP server. Opens no upstream connection. */
+export async function createGateway(settings: Settings): Promise<Gateway> {
+  const logger = createLogger(settings.LOG_LEVEL);
+  const metrics = new GatewayMetrics();
+  const egress = createEgressPolicy(asBool(settings.CUSTOM_HOST_ALLOW_LOOPBACK), asList(settings.CUSTOM_HOST_ALLOWED_CIDRS));
+
+  const stateLogger = { info: (o: object, m: string) => logger.info(o, m), warn: (o: object, m: string) => logger.warn(o, m), error: (o: object, m: string) => logger.error(o, m) };
+  let redis: RedisConnection | undefined;
+  if (usesRedis(settings)) redis = createRedis(settings, { logger: stateLogger, connectionName: 'portico-gateway' });
+
+  let entities: EntityStore = settings.ENTITIES_FILE
+    ? await FileEntityStore.open(settings.ENTITIES_FILE, (level, msg) => logger[level](msg))
+    : FileEntityStore.empty();
+  if (redis) {
+    const cached = new RedisEntityCache(entities, redis, { logger: stateLogger });
+    await cached.start(1000);
+    entities = cached;
+  }
+
+  const cache: CacheStore = redis ? new RedisCacheStore(redis) : new MemoryCacheStore(asInt(settings.CACHE_MEMORY_MAX_BYTES));
+  const limiter = createLimiter(settings, redis);
+  const logStore = createLogStore(settings, metrics, logger);
+
+  const deps: GatewayDeps = {
+    registry: new ProviderRegistry(BUILTIN_PROVIDERS),
+    clients: createUpstreamClients({ connections: asInt(settings.UPSTREAM_CONNECTIONS), policy: egress }),
+    egress,
+    entities,
+    cache,
+    limiter,
+    logStore,
+    metrics,
+    configs: new RoutingConfigCache(),
+    logger,
+    defaultTimeoutMs: asInt(settings.DEFAULT_REQUEST_TIMEOUT_MS),
+    maxBodyBytes: asInt(settings.MAX_BODY_BYTES),
+    logBodyMaxBytes: asInt(settings.LOG_BODY_MAX_BYTES),
+    redact: makeRedactor(asList(settings.LOG_REDACT_FIELDS)),
+    cacheDefaultMaxAgeS: asInt(settings.CACHE_DEFAULT_MAX_AGE_S),
+  };
+  const state: ServerState = { draining: false, startedAt: Date.now() };
+  const server = createGatewayServer(deps, state);
+
+  return {
+    server,
+    deps,
+    state,
+    url() {
+      const a = server.address() as AddressInfo;
+      return `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+    },
+    listen() {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(asInt(settings.PORT), settings.HOST, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    },
+    async shutdown(deadlineMs) {
+      const deadline = Date.now() + deadlineMs;
+      state.draining = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      // Leave a slice of the deadline for the log flush.
+      const drainBudget = Math.max(0, deadlineMs - Math.min(5000, deadlineMs / 4));
+      const drained = await Promise.race([closed.then(() => true), sleep(drainBudget).then(() => false)]);
+      if (!drained) {
+        logger.warn('drain deadline reached with requests still in flight; closing their connections');
+        server.closeAllConnections();
+      }
+      await logStore.close(Math.max(0, deadline - Date.now()));
+      await Promise.allSettled([deps.clients.close(), cache.close(), limiter.close(), entities.close()]);
+      await redis?.close();
+    },
+  };
+}
+
+function createLogStore(settings: Settings, metrics: GatewayMetrics, logger: ReturnType<typeof createLogger>): LogStore {
+  const storeLogger = { info: (o: object, m: string) => logger.info(o, m), warn: (o: object, m: string) => logger.warn(o, m), error: (o: object, m: string) => logger.error(o, m) };
+  if (settings.LOG_STORE.startsWith('s3')) return createS3LogStore(settings, { registry: metrics.registry, logger: storeLogger });
+  if (settings.LOG_STORE === 'none') return new FileLogStore(join(settings.LOG_STORE_FILE_DIR), { maxQueue: 0, batchMaxAgeMs: 1000 });
+  return new FileLogStore(settings.LOG_STORE_FILE_DIR, {
+    maxQueue: asInt(settings.LOG_STORE_QUEUE_MAX_DOCS),
+    batchMaxAgeMs: Math.min(asInt(settings.LOG_STORE_BATCH_MAX_AGE_MS), 1000),
+    onError: (msg) => logger.error(msg),
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());

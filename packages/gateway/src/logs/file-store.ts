@@ -1,0 +1,135 @@
+import { appendFile, mkdir } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { join } from 'node:path';
+import { logIdTimeMs as logIdTime } from './ids.js';
+import type { LogDocument, LogQuery, LogStore } from './types.js';
+
+/**
+ * The embedded log store: NDJSON files, one per hour (`<dir>/YYYY-MM-DD/HH.ndjson`). Writes are queued
+ * in memory (bounded) and appended in batches by a background flush, never on the request path.
+ */
+export class FileLogStore implements LogStore {
+  readonly kind = 'file';
+  private queue: LogDocument[] = [];
+  private flushing?: Promise<void>;
+  private timer?: NodeJS.Timeout;
+  private lastError?: string;
+  dropped = 0;
+  written = 0;
+
+  constructor(
+    private readonly dir: string,
+    private readonly opts: { maxQueue: number; batchMaxAgeMs: number; onError?: (msg: string) => void } = { maxQueue: 20_000, batchMaxAgeMs: 200 },
+  ) {}
+
+  write(doc: LogDocument): void {
+    if (this.queue.length >= this.opts.maxQueue) {
+      this.dropped++;
+      if (this.dropped === 1 || this.dropped % 1000 === 0) this.opts.onError?.(`file log queue full (${this.opts.maxQueue} documents); ${this.dropped} dropped so far`);
+      return;
+    }
+    this.queue.push(doc);
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      void this.drain();
+    }, Math.min(this.opts.batchMaxAgeMs, 1000));
+  }
+
+  private drain(): Promise<void> {
+    this.flushing ??= this.appendAll().finally(() => {
+      this.flushing = undefined;
+    });
+    return this.flushing;
+  }
+
+  private async appendAll(): Promise<void> {
+    while (this.queue.length) {
+      const batch = this.queue;
+      this.queue = [];
+      const byFile = new Map<string, string[]>();
+      for (const doc of batch) {
+        const file = this.fileFor(new Date(doc.created_at));
+        let lines = byFile.get(file);
+        if (!lines) byFile.set(file, (lines = []));
+        lines.push(JSON.stringify(doc));
+      }
+      for (const [file, lines] of byFile) {
+        try {
+          await mkdir(join(file, '..'), { recursive: true });
+          await appendFile(file, lines.join('\n') + '\n');
+          this.written += lines.length;
+          this.lastError = undefined;
+        } catch (e) {
+          this.lastError = (e as Error).message;
+          this.dropped += lines.length;
+          this.opts.onError?.(`could not append ${lines.length} log documents to ${file}: ${this.lastError}`);
+        }
+      }
+    }
+  }
+
+  private fileFor(d: Date): string {
+    const iso = d.toISOString();
+    return join(this.dir, iso.slice(0, 10), `${iso.slice(11, 13)}.ndjson`);
+  }
+
+  async flush(deadlineMs: number): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    await Promise.race([this.drain(), new Promise((r) => setTimeout(r, Math.max(0, deadlineMs)).unref())]);
+  }
+
+  async close(deadlineMs: number): Promise<void> {
+    await this.flush(deadlineMs);
+  }
+
+  async get(id: string): Promise<LogDocument | undefined> {
+    const t = logIdTime(id);
+    if (t === undefined) return undefined;
+    // A document is filed by its creation time, which is at or shortly after its id's time.
+    for (const offset of [0, 3_600_000]) {
+      for await (const doc of this.readFile(this.fileFor(new Date(t + offset)))) if (doc.id === id) return doc;
+    }
+    return undefined;
+  }
+
+  async *list(query: LogQuery): AsyncIterable<LogDocument> {
+    let count = 0;
+    const limit = query.limit ?? Infinity;
+    const start = Math.floor(query.from.getTime() / 3_600_000) * 3_600_000;
+    for (let h = start; h <= query.to.getTime(); h += 3_600_000) {
+      for await (const doc of this.readFile(this.fileFor(new Date(h)))) {
+        const at = Date.parse(doc.created_at);
+        if (at < query.from.getTime() || at > query.to.getTime()) continue;
+        yield doc;
+        if (++count >= limit) return;
+      }
+    }
+  }
+
+  private async *readFile(file: string): AsyncIterable<LogDocument> {
+    const stream = createReadStream(file, { encoding: 'utf8' });
+    try {
+      const lines = createInterface({ input: stream, crlfDelay: Infinity });
+      for await (const line of lines) {
+        if (!line) continue;
+        try {
+          yield JSON.parse(line) as LogDocument;
+        } catch {
+          // A torn last line after a crash: skip it, keep reading.
+        }
+      }
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    } finally {
+      stream.destroy();
+    }
+  }
+
+  health() {
+    return this.lastError ? { status: 'degraded' as const, detail: `file log store: ${this.lastError}` } : { status: 'ok' as const };
+  }
+}

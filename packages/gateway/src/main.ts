@@ -1,0 +1,46 @@
+import { loadSettings, asInt, SettingsError } from './config/settings.js';
+import { createGateway } from './app.js';
+
+/** Entry point: read the environment, start the gateway, drain gracefully on SIGTERM / SIGINT. */
+async function main(): Promise<void> {
+  let settings;
+  try {
+    settings = loadSettings(process.env);
+  } catch (e) {
+    if (e instanceof SettingsError) {
+      process.stderr.write(`${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  const gateway = await createGateway(settings);
+  const log = gateway.deps.logger;
+  await gateway.listen();
+  log.info({ url: gateway.url(), cache: gateway.deps.cache.kind, log_store: gateway.deps.logStore.kind, auth: gateway.deps.entities.authRequired() }, 'portico gateway listening');
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    const deadline = asInt(settings.SHUTDOWN_TIMEOUT_MS);
+    log.info({ signal, deadline_ms: deadline }, 'draining: no new connections; finishing in-flight requests, then flushing logs');
+    gateway.shutdown(deadline).then(
+      () => {
+        log.info('shutdown complete');
+        process.exit(0);
+      },
+      (e: unknown) => {
+        log.error({ err: e }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('unhandledRejection', (e) => log.error({ err: e }, 'unhandled promise rejection'));
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`portico gateway failed to start: ${(e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+});

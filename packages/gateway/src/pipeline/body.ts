@@ -1,0 +1,60 @@
+import type { IncomingMessage } from 'node:http';
+import { GatewayError } from '../errors.js';
+
+/** Reads the request body up to `limit` bytes; 413 beyond it. Never buffers more than the limit. */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) {
+    req.resume();
+    return Promise.reject(tooLarge(limit));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      size += chunk.length;
+      if (size > limit) {
+        failed = true;
+        chunks.length = 0;
+        reject(tooLarge(limit));
+        req.resume();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!failed) resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
+    });
+    req.on('error', (err) => {
+      if (!failed) {
+        failed = true;
+        reject(new GatewayError({ status: 400, code: 'request_aborted', message: `The request body could not be read (${err.message}).` }));
+      }
+    });
+  });
+}
+
+function tooLarge(limit: number): GatewayError {
+  return new GatewayError({ status: 413, code: 'request_too_large', message: `Request body is larger than the gateway's limit of ${limit} bytes; send a smaller body or raise MAX_BODY_BYTES.` });
+}
+
+/** Parses a JSON body of an inference endpoint: must be application/json and a JSON object. */
+export function parseJsonBody(raw: Buffer, contentType: string | undefined): Record<string, unknown> {
+  const type = (contentType ?? '').split(';')[0].trim().toLowerCase();
+  if (type !== 'application/json' && !type.endsWith('+json')) {
+    throw new GatewayError({ status: 415, code: 'unsupported_media_type', message: `Content-Type must be application/json (got ${type ? `"${type}"` : 'none'}).` });
+  }
+  if (raw.length === 0) throw new GatewayError({ status: 400, code: 'empty_body', message: 'Request body is empty; send a JSON object.' });
+  let value: unknown;
+  try {
+    value = JSON.parse(raw.toString('utf8'));
+  } catch (e) {
+    throw new GatewayError({ status: 400, code: 'invalid_json', message: `Request body is not valid JSON: ${(e as Error).message}.` });
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new GatewayError({ status: 400, code: 'invalid_json', message: 'Request body must be a JSON object.' });
+  }
+  return value as Record<string, unknown>;
+}

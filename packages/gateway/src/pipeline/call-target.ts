@@ -1,0 +1,238 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { GatewayError, badRequest } from '../errors.js';
+import type { InboundApi } from '../inbound/types.js';
+import type { ChatCompletion, Operation, Provider, ProviderTarget, UpstreamRequest, Usage } from '../providers/types.js';
+import { tryParseJson } from '../providers/upstream-error.js';
+import type { EffectiveTarget } from '../routing/execute.js';
+import { createFramer } from '../streaming/framers/index.js';
+import { ChunkAssembler } from '../streaming/chunk-assembler.js';
+import { readUpstreamBody, sendUpstream, type UpstreamResponse } from '../upstream/send.js';
+import type { GatewayDeps } from './deps.js';
+import { nativeObserverFor } from './native-observers.js';
+import { relayObservedStream, relayOpenAIChatStream, translateStream, type StreamObservation } from './streams.js';
+import { resolveProviderTarget } from './resolve-target.js';
+
+/** One inbound request, as the call stage needs it. */
+export interface CallInput {
+  api: InboundApi;
+  /** Inbound path with its query string, e.g. /v1/chat/completions. */
+  path: string;
+  method: string;
+  rawBody: Buffer;
+  body?: Record<string, unknown>;
+  clientHeaders: IncomingHttpHeaders;
+  stream: boolean;
+  /** The client asked for the usage chunk (stream_options.include_usage). */
+  clientWantsUsage: boolean;
+  /** Assemble streamed output for the response cache. */
+  assemble: boolean;
+  traceId: string;
+  signal: AbortSignal;
+}
+
+interface ResultBase {
+  status: number;
+  provider: string;
+  model?: string;
+  target: EffectiveTarget;
+  upstreamHeaders: Record<string, string>;
+}
+
+export interface JsonResult extends ResultBase {
+  kind: 'json';
+  contentType: string;
+  body: Buffer;
+  usage?: Usage;
+  /** The response as an OpenAI chat completion, when there is one (cache). */
+  completion?: ChatCompletion;
+}
+
+export interface StreamResult extends ResultBase {
+  kind: 'stream';
+  contentType: string;
+  /** The first output piece, already read: the call is committed once it exists. */
+  first: string | Uint8Array;
+  rest: AsyncIterator<string | Uint8Array>;
+  seen: StreamObservation;
+  cancel(): void;
+}
+
+export type CallResult = JsonResult | StreamResult;
+
+const MAX_ERROR_BODY = 1024 * 1024;
+const MAX_RESPONSE_BODY = 64 * 1024 * 1024;
+
+/** Calls one resolved target: build the upstream request, send it, and map the response. */
+export async function callTarget(deps: GatewayDeps, input: CallInput, t: EffectiveTarget): Promise<CallResult> {
+  const { provider, target } = await resolveProviderTarget(deps, t, input.clientHeaders);
+  const op = input.api.op;
+  const native = provider.nativeOperations?.includes(op) ?? false;
+  const timeoutMs = t.requestTimeout ?? deps.defaultTimeoutMs;
+
+  const timeout = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    timeout.abort();
+  }, timeoutMs);
+  const signal = AbortSignal.any([timeout.signal, input.signal]);
+  const dispatcher = target.customHost ? deps.clients.custom : deps.clients.trusted;
+  const started = performance.now();
+
+  try {
+    let upstreamReq: UpstreamRequest;
+    let translated: { chat: Record<string, unknown> } | undefined;
+    if (native) upstreamReq = buildNativeRequest(provider, target, input, t);
+    else if (op === 'chat' || op === 'messages' || op === 'responses') {
+      const chat = buildChatRequest(provider, input, t);
+      translated = { chat };
+      upstreamReq = provider.chat!.toRequest(chat as never, target, { stream: input.stream, traceId: input.traceId });
+    } else upstreamReq = buildMappedRequest(provider, target, input, t);
+    if (provider.authorize) upstreamReq = await provider.authorize(upstreamReq, target);
+
+    const res = await sendUpstream(dispatcher, upstreamReq, { signal, provider: provider.id, timedOut: () => timedOut });
+    deps.metrics.upstreamLatency(provider.id, res.status, (performance.now() - started) / 1000);
+    if (res.status >= 400) {
+      const text = (await readUpstreamBody(res.body, MAX_ERROR_BODY, provider.id).catch(() => Buffer.alloc(0))).toString('utf8');
+      throw provider.mapError(res.status, text, res.headers);
+    }
+    const base = { status: res.status, provider: provider.id, model: input.api.modelOf(input.body), target: t, upstreamHeaders: res.headers };
+    const upstreamStreams = (res.headers['content-type'] ?? '').includes('event-stream') || res.headers['content-type']?.includes('eventstream') || res.headers['content-type']?.includes('ndjson');
+
+    if (!input.stream || (native && op === 'passthrough' && !upstreamStreams)) {
+      const body = await readUpstreamBody(res.body, MAX_RESPONSE_BODY, provider.id);
+      const result = toJsonResult(provider, input, target, body, res, translated, native);
+      return { ...base, ...result };
+    }
+    const streamed = startStream(provider, input, res, translated, native);
+    const first = await streamed.rest.next();
+    if (first.done) throw new GatewayError({ status: 502, type: 'upstream_error', code: 'empty_stream', provider: provider.id, message: `${provider.id} ended the stream without sending anything.` });
+    return { ...base, kind: 'stream', contentType: streamed.contentType, first: first.value, rest: streamed.rest, seen: streamed.seen, cancel: () => res.body.destroy() };
+  } catch (e) {
+    if (timedOut && !(e instanceof GatewayError && e.status === 408)) {
+      throw new GatewayError({ status: 408, type: 'timeout_error', code: 'request_timeout', provider: provider.id, message: `Request to ${provider.id} timed out after ${timeoutMs} ms; raise request_timeout in the config or x-portkey-request-timeout.` });
+    }
+    throw e;
+  } finally {
+    // Streams keep the client's abort signal but not the timeout once committed.
+    clearTimeout(timer);
+  }
+}
+
+function withOverrides(body: Record<string, unknown>, t: EffectiveTarget): Record<string, unknown> {
+  return t.overrideParams ? { ...body, ...t.overrideParams } : body;
+}
+
+/** The provider speaks this API: forward the body, re-serialising only when something changed. */
+function buildNativeRequest(provider: Provider, target: ProviderTarget, input: CallInput, t: EffectiveTarget): UpstreamRequest {
+  const { url, headers } = provider.passthrough!(input.path, target);
+  let body: string | Buffer | undefined = input.method === 'GET' || input.method === 'HEAD' ? undefined : input.rawBody;
+  const injectUsage = input.api.op === 'chat' && input.stream && !input.clientWantsUsage;
+  if (input.body && (t.overrideParams || injectUsage)) {
+    const next = withOverrides(input.body, t);
+    if (injectUsage) next.stream_options = { ...(next.stream_options as object | undefined), include_usage: true };
+    body = JSON.stringify(next);
+  }
+  const contentType = input.clientHeaders['content-type'];
+  const outHeaders = { ...headers, ...target.forwardHeaders };
+  if (contentType && input.api.op === 'passthrough') outHeaders['content-type'] = String(contentType);
+  if (input.api.op === 'messages') {
+    for (const h of ['anthropic-version', 'anthropic-beta'] as const) {
+      const v = input.clientHeaders[h];
+      if (typeof v === 'string') outHeaders[h] = v;
+    }
+  }
+  return { method: input.method as UpstreamRequest['method'], url, headers: outHeaders, body };
+}
+
+function buildChatRequest(provider: Provider, input: CallInput, t: EffectiveTarget): Record<string, unknown> {
+  if (!provider.chat) throw unsupported(provider, input.api.op);
+  if (!input.api.toChat || !input.body) throw unsupported(provider, input.api.op);
+  const chat = withOverrides(input.api.toChat(input.body) as Record<string, unknown>, t);
+  chat.stream = input.stream;
+  return chat;
+}
+
+function buildMappedRequest(provider: Provider, target: ProviderTarget, input: CallInput, t: EffectiveTarget): UpstreamRequest {
+  const op: Operation = input.api.op;
+  const mapping = op === 'embeddings' ? provider.embeddings : op === 'completions' ? provider.completions : undefined;
+  if (!mapping || !input.body) throw unsupported(provider, op);
+  const req = mapping.toRequest(withOverrides(input.body, t) as never, target, { stream: input.stream, traceId: input.traceId });
+  req.headers = { ...req.headers, ...target.forwardHeaders };
+  return req;
+}
+
+function unsupported(provider: Provider, op: Operation): GatewayError {
+  return badRequest(`Provider ${provider.id} does not support ${op === 'passthrough' ? 'this endpoint' : op}; route this request to a provider that does (see docs/providers.md).`, 'x-portkey-provider', 'unsupported_operation');
+}
+
+function toJsonResult(
+  provider: Provider,
+  input: CallInput,
+  target: ProviderTarget,
+  body: Buffer,
+  res: UpstreamResponse,
+  translated: { chat: Record<string, unknown> } | undefined,
+  native: boolean,
+): Omit<JsonResult, keyof ResultBase> {
+  const contentType = res.headers['content-type'] ?? 'application/json';
+  if (native) {
+    // Bytes go back untouched; JSON is parsed only to read usage, and only for JSON bodies.
+    const parsed = contentType.includes('json') ? tryParseJson(body.toString('utf8')) : undefined;
+    const usage = usageOf(parsed);
+    const completion = input.api.op === 'chat' && parsed && typeof parsed === 'object' ? (parsed as ChatCompletion) : undefined;
+    return { kind: 'json', contentType, body, usage, completion };
+  }
+  const parsed = tryParseJson(body.toString('utf8'));
+  if (parsed === undefined) throw new GatewayError({ status: 502, type: 'upstream_error', code: 'invalid_upstream_response', provider: provider.id, message: `${provider.id} returned a body that is not JSON.` });
+  if (translated) {
+    const completion = provider.chat!.fromResponse(parsed, translated.chat as never, target);
+    const out = input.api.fromChat!(completion, input.body!);
+    return { kind: 'json', contentType: 'application/json', body: Buffer.from(JSON.stringify(out)), usage: completion.usage, completion };
+  }
+  const mapping = input.api.op === 'embeddings' ? provider.embeddings! : provider.completions!;
+  const out = mapping.fromResponse(parsed, input.body as never, target) as { usage?: Usage };
+  return { kind: 'json', contentType: 'application/json', body: Buffer.from(JSON.stringify(out)), usage: usageOf(out) };
+}
+
+/** Reads OpenAI-style or Anthropic-style usage from a response body. */
+export function usageOf(parsed: unknown): Usage | undefined {
+  const u = (parsed as { usage?: Record<string, number> } | undefined)?.usage;
+  if (!u || typeof u !== 'object') return undefined;
+  if (typeof u.prompt_tokens === 'number') return u as unknown as Usage;
+  const input = (u.input_tokens ?? 0) + (u.cache_read_input_tokens ?? 0) + (u.cache_creation_input_tokens ?? 0);
+  const output = u.output_tokens ?? 0;
+  if (typeof u.input_tokens !== 'number' && typeof u.output_tokens !== 'number') return undefined;
+  return { prompt_tokens: input, completion_tokens: output, total_tokens: u.total_tokens ?? input + output };
+}
+
+function startStream(
+  provider: Provider,
+  input: CallInput,
+  res: UpstreamResponse,
+  translated: { chat: Record<string, unknown> } | undefined,
+  native: boolean,
+): { contentType: string; rest: AsyncIterator<string | Uint8Array>; seen: StreamObservation } {
+  const seen: StreamObservation = { assembler: input.assemble ? new ChunkAssembler() : undefined };
+  const source = res.body as AsyncIterable<Uint8Array>;
+  const op = input.api.op;
+  if (native && op === 'chat') {
+    return { contentType: 'text/event-stream', rest: relayOpenAIChatStream(source, createFramer('sse'), input.clientWantsUsage, seen), seen };
+  }
+  if (native) {
+    const observer = nativeObserverFor(provider.id, op);
+    const contentType = res.headers['content-type'] ?? 'text/event-stream';
+    if (!observer) return { contentType, rest: passthroughBytes(source), seen };
+    return { contentType, rest: relayObservedStream(source, createFramer('sse'), observer, seen), seen };
+  }
+  const mapping = (translated ? provider.chat : provider.completions)?.stream;
+  if (!mapping || !input.api.createStreamEncoder) throw unsupported(provider, op);
+  const model = input.api.modelOf(input.body) ?? '';
+  const state = mapping.createState({ model, includeUsage: true });
+  const encoder = input.api.createStreamEncoder({ model, includeUsage: input.clientWantsUsage, body: input.body ?? {} });
+  return { contentType: 'text/event-stream', rest: translateStream(source, createFramer(mapping.framer), mapping, state, encoder, seen), seen };
+}
+
+async function* passthroughBytes(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  for await (const b of source) yield b;
+}

@@ -1,0 +1,62 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { GatewayError } from '../errors.js';
+import type { GatewayKey } from '../entities/types.js';
+import type { InboundApi } from '../inbound/types.js';
+import type { Usage } from '../providers/types.js';
+import type { PortkeyHeaders } from './headers.js';
+
+export type CacheStatus = 'DISABLED' | 'MISS' | 'HIT' | 'REFRESH';
+
+/** The state of one request as it moves through the stages; the log document is built from it. */
+export interface RequestContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  api: InboundApi;
+  path: string;
+  startedAt: number;
+  startedWall: Date;
+  traceId: string;
+  headers?: PortkeyHeaders;
+  key?: GatewayKey;
+  rawBody?: Buffer;
+  body?: Record<string, unknown>;
+  stream: boolean;
+  model?: string;
+  provider?: string;
+  configPath?: string;
+  configUsed: boolean;
+  retries: number;
+  fallbacks: number;
+  cacheStatus: CacheStatus;
+  usage?: Usage;
+  status: number;
+  error?: GatewayError;
+  errorStage?: 'before_first_byte' | 'mid_stream';
+  streamOutcome?: 'complete' | 'client_aborted' | 'upstream_error';
+  firstByteAt?: number;
+  upstreamStartedAt?: number;
+  upstreamMs: number;
+  attempts: Array<{ target: string; provider: string; status: number; ms: number; error?: string }>;
+  /** The response body for the log (buffered responses only). */
+  responseForLog?: Buffer;
+}
+
+export function newRequestContext(req: IncomingMessage, res: ServerResponse, api: InboundApi, path: string, traceId: string): RequestContext {
+  return {
+    req,
+    res,
+    api,
+    path,
+    startedAt: performance.now(),
+    startedWall: new Date(),
+    traceId,
+    stream: false,
+    configUsed: false,
+    retries: 0,
+    fallbacks: 0,
+    cacheStatus: 'DISABLED',
+    status: 0,
+    upstreamMs: 0,
+    attempts: [],
+  };
+}

@@ -1,0 +1,31 @@
+import type { Logger } from 'pino';
+import type { CacheStore } from '../cache/types.js';
+import type { EntityStore } from '../entities/types.js';
+import type { Limiter } from '../limits/types.js';
+import type { LogStore } from '../logs/types.js';
+import type { Redactor } from '../logs/redact.js';
+import type { GatewayMetrics } from '../observability/metrics.js';
+import type { ProviderRegistry } from '../providers/registry.js';
+import type { RoutingConfigCache } from '../routing/config-schema.js';
+import type { EgressPolicy } from '../upstream/egress-policy.js';
+import type { UpstreamClients } from '../upstream/http-client.js';
+
+/** Everything the request pipeline uses, built once at start (see app.ts). */
+export interface GatewayDeps {
+  registry: ProviderRegistry;
+  clients: UpstreamClients;
+  egress: EgressPolicy;
+  entities: EntityStore;
+  cache: CacheStore;
+  limiter: Limiter;
+  logStore: LogStore;
+  metrics: GatewayMetrics;
+  configs: RoutingConfigCache;
+  logger: Logger;
+  defaultTimeoutMs: number;
+  maxBodyBytes: number;
+  logBodyMaxBytes: number;
+  /** Removes credentials from log documents (built once from LOG_REDACT_FIELDS). */
+  redact: Redactor;
+  cacheDefaultMaxAgeS: number;
+}

@@ -1,0 +1,129 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { GatewayError } from '../errors.js';
+import type { InboundApi } from '../inbound/types.js';
+import { executeConfig } from '../routing/execute.js';
+import { toGatewayError } from '../server/respond.js';
+import { authenticate } from './authenticate.js';
+import { parseJsonBody, readBody } from './body.js';
+import { chatEntry, lookupCache, planCache, rawEntry, storeInCache, type CachePlan } from './cache-stage.js';
+import { callTarget, type CallResult } from './call-target.js';
+import { newRequestContext, type RequestContext } from './context.js';
+import type { GatewayDeps } from './deps.js';
+import { parsePortkeyHeaders } from './headers.js';
+import { reserveLimits } from './limit-stage.js';
+import { writeLogDocument } from './log-stage.js';
+import { baseTargetFromHeaders, resolveRoutingConfig } from './resolve-config.js';
+import { sendCacheHit, sendError, sendResult } from './respond-stage.js';
+
+/**
+ * The inference pipeline: parse → authenticate → resolve config → limit → cache → route/call →
+ * respond → log. Each stage is a small function; this one only sequences them.
+ */
+export async function handleInference(deps: GatewayDeps, req: IncomingMessage, res: ServerResponse, api: InboundApi, path: string): Promise<void> {
+  const ctx = newRequestContext(req, res, api, path, randomUUID());
+  const clientGone = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) clientGone.abort();
+  });
+  deps.metrics.enter();
+  let settle: ((tokens: number) => void) | undefined;
+  try {
+    const headers = parsePortkeyHeaders(req.headers);
+    ctx.headers = headers;
+    ctx.traceId = headers.traceId;
+    ctx.key = await authenticate(deps.entities, headers.gatewayKey, 'completions');
+    if (ctx.key?.defaults?.metadata) headers.metadata = { ...ctx.key.defaults.metadata, ...headers.metadata };
+
+    ctx.rawBody = await readBody(req, deps.maxBodyBytes);
+    ctx.body = parseBodyFor(api, ctx);
+    ctx.stream = api.isStream(ctx.body);
+    ctx.model = api.modelOf(ctx.body);
+
+    const { config, used } = await resolveRoutingConfig(deps, headers, ctx.key);
+    ctx.configUsed = used;
+
+    settle = await reserveLimits(deps, ctx);
+
+    const plan = planCache(deps, ctx, config);
+    if (plan) {
+      ctx.cacheStatus = plan.status;
+      const hit = await lookupCache(deps, ctx, plan);
+      if (hit) {
+        ctx.cacheStatus = 'HIT';
+        ctx.provider = hit.provider;
+        ctx.usage = hit.completion?.usage;
+        sendCacheHit(ctx, hit);
+        return;
+      }
+    }
+
+    const clientWantsUsage = (ctx.body?.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
+    ctx.upstreamStartedAt = performance.now();
+    const { value: result, report } = await executeConfig<CallResult>(
+      config,
+      baseTargetFromHeaders(headers),
+      { metadata: headers.metadata, params: ctx.body ?? {} },
+      async (target) => {
+        const started = performance.now();
+        try {
+          const r = await callTarget(deps, {
+            api, path, method: req.method ?? 'POST', rawBody: ctx.rawBody!, body: ctx.body, clientHeaders: req.headers,
+            stream: ctx.stream, clientWantsUsage, assemble: !!plan, traceId: ctx.traceId, signal: clientGone.signal,
+          }, target);
+          ctx.attempts.push({ target: target.path, provider: r.provider, status: r.status, ms: Math.round(performance.now() - started) });
+          return r;
+        } catch (e) {
+          const err = toGatewayError(e, ctx.traceId);
+          ctx.attempts.push({ target: target.path, provider: err.provider ?? target.provider ?? '', status: err.status, ms: Math.round(performance.now() - started), error: err.message });
+          throw err;
+        } finally {
+          ctx.upstreamMs += performance.now() - started;
+        }
+      },
+      {
+        onRetry: (t) => deps.metrics.retry(t.provider ?? ''),
+        onFallback: (t) => deps.metrics.fallback(t.provider ?? ''),
+        signal: clientGone.signal,
+      },
+    );
+    ctx.retries = report.retries;
+    ctx.fallbacks = report.fallbacks;
+    ctx.configPath = report.target?.path;
+    ctx.provider = result.provider;
+    await sendResult(deps, ctx, result);
+    if (plan && ctx.status < 300 && !ctx.error) cacheResult(deps, plan, result);
+  } catch (e) {
+    const err = toGatewayError(e, ctx.traceId);
+    const report = (e as { retries?: number }).retries;
+    if (report !== undefined) ctx.retries = report;
+    if (err.status >= 500 && !(e instanceof GatewayError)) deps.logger.error({ err: e, trace_id: ctx.traceId }, 'unexpected error while handling a request');
+    sendError(ctx, err);
+  } finally {
+    deps.metrics.leave();
+    settle?.(ctx.usage?.total_tokens ?? 0);
+    deps.metrics.requestDone(api.op, ctx.provider, ctx.model, ctx.status, (performance.now() - ctx.startedAt) / 1000);
+    if (ctx.cacheStatus !== 'DISABLED') deps.metrics.cache(ctx.cacheStatus);
+    writeLogDocument(deps, ctx);
+  }
+}
+
+function parseBodyFor(api: InboundApi, ctx: RequestContext): Record<string, unknown> | undefined {
+  const method = ctx.req.method ?? 'POST';
+  if (method === 'GET' || method === 'HEAD' || method === 'DELETE') return undefined;
+  const contentType = ctx.req.headers['content-type'];
+  if (api.op === 'passthrough') {
+    // Other endpoints (files, audio) may send multipart or binary bodies: parse only JSON ones.
+    if (!contentType?.includes('json') || ctx.rawBody!.length === 0) return undefined;
+  }
+  return parseJsonBody(ctx.rawBody!, contentType);
+}
+
+function cacheResult(deps: GatewayDeps, plan: CachePlan, result: CallResult): void {
+  if (result.kind === 'json') {
+    storeInCache(deps, plan, result.completion ? chatEntry(result.provider, result.completion) : rawEntry(result.provider, result.contentType, result.body));
+  } else {
+    const completion = result.seen.assembler?.result();
+    if (completion) storeInCache(deps, plan, chatEntry(result.provider, completion));
+  }
+}

@@ -1,0 +1,100 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { GatewayError, badRequest } from '../errors.js';
+
+/** The x-portkey-* request headers, parsed and validated once. */
+export interface PortkeyHeaders {
+  traceId: string;
+  provider?: string;
+  apiKey?: string;
+  gatewayKey?: string;
+  config?: string;
+  virtualKey?: string;
+  customHost?: string;
+  forwardHeaders?: string[];
+  requestTimeout?: number;
+  metadata: Record<string, string>;
+  cacheForceRefresh: boolean;
+  /** Other x-portkey-* headers as provider settings: x-portkey-aws-region → aws_region. */
+  settings: Record<string, string>;
+}
+
+const METADATA_MAX_BYTES = 4096;
+const METADATA_MAX_KEYS = 64;
+const TRACE_ID_RE = /^[A-Za-z0-9._:\-]{1,128}$/;
+const KNOWN = new Set([
+  'x-portkey-trace-id', 'x-portkey-provider', 'x-portkey-api-key', 'x-portkey-config', 'x-portkey-virtual-key',
+  'x-portkey-custom-host', 'x-portkey-forward-headers', 'x-portkey-request-timeout', 'x-portkey-metadata',
+  'x-portkey-cache-force-refresh',
+]);
+/** Portkey header names whose setting name differs from the plain snake_case form. */
+const SETTING_ALIASES: Record<string, string> = {
+  azure_resource_name: 'resource_name',
+  azure_deployment_id: 'deployment_id',
+  azure_api_version: 'api_version',
+};
+
+function one(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+export function parsePortkeyHeaders(headers: IncomingHttpHeaders): PortkeyHeaders {
+  const rawTrace = one(headers, 'x-portkey-trace-id');
+  if (rawTrace !== undefined && !TRACE_ID_RE.test(rawTrace)) {
+    throw badRequest('x-portkey-trace-id may hold 1-128 letters, digits, and . _ : - only', 'x-portkey-trace-id');
+  }
+  const out: PortkeyHeaders = {
+    traceId: rawTrace ?? randomUUID(),
+    provider: one(headers, 'x-portkey-provider')?.trim().toLowerCase() || undefined,
+    gatewayKey: one(headers, 'x-portkey-api-key') || undefined,
+    config: one(headers, 'x-portkey-config') || undefined,
+    virtualKey: one(headers, 'x-portkey-virtual-key') || undefined,
+    customHost: one(headers, 'x-portkey-custom-host') || undefined,
+    metadata: {},
+    cacheForceRefresh: /^(true|1)$/i.test(one(headers, 'x-portkey-cache-force-refresh') ?? ''),
+    settings: {},
+  };
+  const auth = one(headers, 'authorization');
+  if (auth) out.apiKey = auth.replace(/^Bearer\s+/i, '');
+  else if (one(headers, 'x-api-key')) out.apiKey = one(headers, 'x-api-key');
+  else if (one(headers, 'api-key')) out.apiKey = one(headers, 'api-key');
+
+  const forward = one(headers, 'x-portkey-forward-headers');
+  if (forward) out.forwardHeaders = forward.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
+
+  const timeout = one(headers, 'x-portkey-request-timeout');
+  if (timeout !== undefined) {
+    if (!/^\d{1,9}$/.test(timeout) || Number(timeout) <= 0) throw badRequest('x-portkey-request-timeout must be a positive whole number of milliseconds', 'x-portkey-request-timeout');
+    out.requestTimeout = Number(timeout);
+  }
+
+  const metadata = one(headers, 'x-portkey-metadata');
+  if (metadata) out.metadata = parseMetadata(metadata);
+
+  for (const [name, value] of Object.entries(headers)) {
+    if (!name.startsWith('x-portkey-') || KNOWN.has(name) || value === undefined) continue;
+    const key = name.slice('x-portkey-'.length).replace(/-/g, '_');
+    out.settings[SETTING_ALIASES[key] ?? key] = Array.isArray(value) ? value[0] : value;
+  }
+  return out;
+}
+
+function parseMetadata(raw: string): Record<string, string> {
+  if (Buffer.byteLength(raw) > METADATA_MAX_BYTES) throw badRequest(`x-portkey-metadata is larger than ${METADATA_MAX_BYTES} bytes; send fewer or shorter values`, 'x-portkey-metadata');
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw badRequest('x-portkey-metadata must be a JSON object of strings, e.g. {"_user":"alice","env":"prod"}', 'x-portkey-metadata');
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw badRequest('x-portkey-metadata must be a JSON object of strings', 'x-portkey-metadata');
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length > METADATA_MAX_KEYS) throw badRequest(`x-portkey-metadata may hold at most ${METADATA_MAX_KEYS} keys`, 'x-portkey-metadata');
+  const out: Record<string, string> = {};
+  for (const [k, v] of entries) {
+    if (typeof v !== 'string') throw new GatewayError({ status: 400, param: 'x-portkey-metadata', message: `x-portkey-metadata.${k} must be a string (got ${v === null ? 'null' : typeof v})` });
+    out[k] = v;
+  }
+  return out;
+}

@@ -1,0 +1,30 @@
+import { estimateTokens, limitSubjectsFor } from '../limits/subjects.js';
+import { estimateCostSafe } from '../logs/cost.js';
+import type { RequestContext } from './context.js';
+import type { GatewayDeps } from './deps.js';
+
+/**
+ * Reserves the request, its estimated tokens and cost against every limit that applies (gateway key,
+ * virtual key, metadata user). Returns the settle function that corrects the reservation afterwards.
+ */
+export async function reserveLimits(deps: GatewayDeps, ctx: RequestContext): Promise<((tokens: number) => void) | undefined> {
+  const h = ctx.headers!;
+  const user = h.metadata._user;
+  const [virtualKey, userRules] = await Promise.all([
+    h.virtualKey ? deps.entities.getVirtualKey(h.virtualKey) : undefined,
+    user ? deps.entities.userLimits(user) : undefined,
+  ]);
+  const subjects = limitSubjectsFor({ key: ctx.key, virtualKey, user, userRules });
+  if (subjects.length === 0) return undefined;
+  const tokens = estimateTokens(ctx.rawBody);
+  const provider = h.provider ?? virtualKey?.provider ?? '';
+  const model = ctx.model ?? '';
+  const estimate = { tokens, costUsd: estimateCostSafe(provider, model, { prompt_tokens: tokens, completion_tokens: 0, total_tokens: tokens }).usd };
+  const reservation = await deps.limiter.reserve(subjects, estimate);
+  return () => {
+    const u = ctx.usage;
+    const actualTokens = u?.total_tokens ?? (ctx.status >= 400 ? 0 : tokens);
+    const costUsd = u && ctx.provider ? estimateCostSafe(ctx.provider, ctx.model ?? '', u).usd : 0;
+    reservation.settle({ tokens: actualTokens, costUsd });
+  };
+}

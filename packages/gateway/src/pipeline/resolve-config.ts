@@ -1,0 +1,38 @@
+import { GatewayError } from '../errors.js';
+import type { GatewayKey } from '../entities/types.js';
+import type { RoutingConfig } from '../routing/config-schema.js';
+import type { EffectiveTarget } from '../routing/execute.js';
+import type { GatewayDeps } from './deps.js';
+import type { PortkeyHeaders } from './headers.js';
+
+const EMPTY_CONFIG: RoutingConfig = {};
+
+/**
+ * The routing config of a request: inline JSON or a saved id from x-portkey-config, else the gateway
+ * key's default config, else none (a single target described by the headers).
+ */
+export async function resolveRoutingConfig(deps: GatewayDeps, headers: PortkeyHeaders, key: GatewayKey | undefined): Promise<{ config: RoutingConfig; used: boolean }> {
+  const ref = headers.config ?? key?.defaults?.config;
+  if (!ref) return { config: EMPTY_CONFIG, used: false };
+  const trimmed = ref.trim();
+  if (trimmed.startsWith('{')) return { config: deps.configs.get(trimmed, 'x-portkey-config'), used: true };
+  const saved = await deps.entities.getConfig(trimmed);
+  if (!saved) {
+    throw new GatewayError({ status: 400, param: 'x-portkey-config', code: 'unknown_config', message: `x-portkey-config "${trimmed.slice(0, 64)}" is neither a JSON object nor the id of a saved config; check the id in the entities file.` });
+  }
+  return { config: deps.configs.get(saved.json, `config ${saved.id}`), used: true };
+}
+
+/** What the request headers say about the target; config targets inherit from it. */
+export function baseTargetFromHeaders(headers: PortkeyHeaders): EffectiveTarget {
+  return {
+    path: 'config',
+    provider: headers.provider,
+    apiKey: headers.apiKey,
+    virtualKey: headers.virtualKey,
+    customHost: headers.customHost,
+    requestTimeout: headers.requestTimeout,
+    forwardHeaders: headers.forwardHeaders,
+    settings: headers.settings,
+  };
+}

@@ -1,0 +1,120 @@
+import { once } from 'node:events';
+import type { ServerResponse } from 'node:http';
+import type { GatewayError } from '../errors.js';
+import { toGatewayError } from '../server/respond.js';
+import { encodeSseEvent } from '../streaming/framers/sse.js';
+import type { CacheHit } from './cache-stage.js';
+import type { CallResult, StreamResult } from './call-target.js';
+import type { RequestContext } from './context.js';
+import type { GatewayDeps } from './deps.js';
+
+/** Upstream response headers worth passing on: request ids and rate-limit state help clients and SDKs. */
+const PASS_HEADERS = /^(x-request-id|request-id|openai-processing-ms|openai-version|anthropic-ratelimit-.*|x-ratelimit-.*|retry-after)$/;
+
+function portkeyHeaders(ctx: RequestContext): Record<string, string> {
+  const h: Record<string, string> = {
+    'x-portkey-trace-id': ctx.traceId,
+    'x-portkey-cache-status': ctx.cacheStatus,
+    'x-portkey-retry-attempt-count': String(ctx.retries),
+  };
+  if (ctx.provider) h['x-portkey-provider'] = ctx.provider;
+  if (ctx.configUsed && ctx.configPath) h['x-portkey-last-used-option-index'] = ctx.configPath;
+  return h;
+}
+
+export async function sendResult(deps: GatewayDeps, ctx: RequestContext, result: CallResult): Promise<void> {
+  const res = ctx.res;
+  const headers = portkeyHeaders(ctx);
+  for (const [k, v] of Object.entries(result.upstreamHeaders)) if (PASS_HEADERS.test(k)) headers[k] = v;
+  ctx.status = result.status;
+  if (result.kind === 'json') {
+    ctx.usage = result.usage;
+    ctx.responseForLog = result.body;
+    res.writeHead(result.status, { ...headers, 'content-type': result.contentType, 'content-length': String(result.body.length) });
+    ctx.firstByteAt = performance.now();
+    res.end(result.body);
+    return;
+  }
+  await pumpStream(deps, ctx, result, headers);
+}
+
+async function pumpStream(deps: GatewayDeps, ctx: RequestContext, result: StreamResult, headers: Record<string, string>): Promise<void> {
+  const res = ctx.res;
+  res.writeHead(result.status, { ...headers, 'content-type': result.contentType, 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
+  ctx.firstByteAt = performance.now();
+  let piece: string | Uint8Array = result.first;
+  try {
+    for (;;) {
+      if (res.destroyed) {
+        ctx.streamOutcome = 'client_aborted';
+        result.cancel();
+        break;
+      }
+      if (!res.write(piece)) await waitForDrain(res);
+      const next = await result.rest.next();
+      if (next.done) {
+        ctx.streamOutcome = 'complete';
+        break;
+      }
+      piece = next.value;
+    }
+  } catch (e) {
+    if (res.destroyed) {
+      ctx.streamOutcome = 'client_aborted';
+    } else {
+      const err = toGatewayError(e, ctx.traceId);
+      ctx.error = err;
+      ctx.errorStage = 'mid_stream';
+      ctx.streamOutcome = 'upstream_error';
+      deps.metrics.streamError(result.provider, 'mid_stream');
+      res.write(streamErrorEvent(ctx, err));
+    }
+    result.cancel();
+  } finally {
+    ctx.usage = result.seen.usage ?? ctx.usage;
+    if (!res.destroyed) res.end();
+  }
+}
+
+function waitForDrain(res: ServerResponse): Promise<unknown> {
+  return Promise.race([once(res, 'drain'), once(res, 'close')]);
+}
+
+/** The error event in the client's stream format; never followed by the format's clean terminator. */
+function streamErrorEvent(ctx: RequestContext, err: GatewayError): string {
+  const encoder = ctx.api.createStreamEncoder?.({ model: ctx.model ?? '', includeUsage: false, body: ctx.body ?? {} });
+  return encoder ? encoder.error(err) : encodeSseEvent(JSON.stringify(err.toBody()));
+}
+
+export function sendCacheHit(ctx: RequestContext, hit: CacheHit): void {
+  const res = ctx.res;
+  ctx.status = 200;
+  const headers = { ...portkeyHeaders(ctx), 'content-type': hit.contentType };
+  ctx.firstByteAt = performance.now();
+  if (hit.stream) {
+    res.writeHead(200, { ...headers, 'cache-control': 'no-cache' });
+    res.end(hit.pieces.join(''));
+    ctx.streamOutcome = 'complete';
+  } else {
+    const body = hit.pieces[0];
+    ctx.responseForLog = Buffer.from(body);
+    res.writeHead(200, { ...headers, 'content-length': String(Buffer.byteLength(body)) });
+    res.end(body);
+  }
+}
+
+export function sendError(ctx: RequestContext, err: GatewayError): void {
+  ctx.error = err;
+  ctx.errorStage = 'before_first_byte';
+  ctx.status = err.status;
+  const res = ctx.res;
+  if (res.headersSent) {
+    if (!res.destroyed) res.end();
+    return;
+  }
+  const { status, body } = ctx.api.renderError(err);
+  const text = JSON.stringify(body);
+  ctx.responseForLog = Buffer.from(text);
+  res.writeHead(status, { ...portkeyHeaders(ctx), ...err.headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
+  res.end(text);
+}

@@ -1,0 +1,130 @@
+import { GatewayError } from '../errors.js';
+import type { ChatChunk, ChatCompletion, FramedEvent, StreamMapping, Usage } from '../providers/types.js';
+import type { StreamEncoder } from '../inbound/types.js';
+import type { Framer } from '../streaming/types.js';
+import { encodeSseEvent } from '../streaming/framers/sse.js';
+import { ChunkAssembler } from '../streaming/chunk-assembler.js';
+import { tryParseJson } from '../providers/upstream-error.js';
+
+/** What the gateway learns from a stream while relaying it: for the log, the cache and limits. */
+export interface StreamObservation {
+  usage?: Usage;
+  /** The assembled completion, when the caller asked for it (cache writes). */
+  assembler?: ChunkAssembler;
+}
+
+type ByteSource = AsyncIterable<Uint8Array>;
+
+/**
+ * Translated stream: upstream frames → provider events → OpenAI chunks → the client's encoder.
+ * Yields one string per upstream chunk that produced output. Throws a GatewayError when the upstream
+ * fails or ends early; the caller turns that into the encoder's error event.
+ */
+export async function* translateStream(
+  source: ByteSource,
+  framer: Framer,
+  mapping: StreamMapping<unknown, ChatChunk>,
+  state: unknown,
+  encoder: StreamEncoder,
+  seen: StreamObservation,
+): AsyncGenerator<string> {
+  const emit = (events: FramedEvent[]): string => {
+    let out = '';
+    for (const ev of events) {
+      for (const chunk of mapping.fromEvent(state, ev)) out += encodeChunk(chunk);
+    }
+    return out;
+  };
+  const encodeChunk = (chunk: ChatChunk): string => {
+    if (chunk.usage) seen.usage = chunk.usage;
+    seen.assembler?.push(chunk);
+    return encoder.encode(chunk);
+  };
+  for await (const bytes of source) {
+    const out = emit(framer.push(bytes));
+    if (out) yield out;
+  }
+  let tail = emit(framer.end());
+  for (const chunk of mapping.finish(state)) tail += encodeChunk(chunk);
+  yield tail + encoder.end();
+}
+
+/**
+ * Native OpenAI-format chat stream: frames are re-emitted as they came (no JSON round trip), except
+ * the usage-only chunk, which is dropped when the gateway injected include_usage for its own log.
+ */
+export async function* relayOpenAIChatStream(
+  source: ByteSource,
+  framer: Framer,
+  clientWantsUsage: boolean,
+  seen: StreamObservation,
+): AsyncGenerator<string> {
+  let done = false;
+  const handle = (ev: FramedEvent): string => {
+    const data = ev.data;
+    if (data === '[DONE]') {
+      done = true;
+      return 'data: [DONE]\n\n';
+    }
+    if (data.startsWith('{"error"')) {
+      const body = tryParseJson(data) as { error?: { message?: string; type?: string; code?: string } } | undefined;
+      throw new GatewayError({ status: 502, type: body?.error?.type ?? 'upstream_error', code: body?.error?.code ?? null, message: `Upstream stream failed: ${body?.error?.message ?? 'error event'}` });
+    }
+    const hasUsage = data.includes('"usage":{') || data.includes('"usage": {');
+    if (hasUsage || seen.assembler) {
+      const chunk = tryParseJson(data) as ChatChunk | undefined;
+      if (chunk?.usage) seen.usage = chunk.usage;
+      if (chunk) seen.assembler?.push(chunk);
+      if (hasUsage && !clientWantsUsage && chunk && Array.isArray(chunk.choices) && chunk.choices.length === 0) return '';
+    }
+    return encodeSseEvent(data, ev.event);
+  };
+  for await (const bytes of source) {
+    let out = '';
+    for (const ev of framer.push(bytes)) out += handle(ev);
+    if (out) yield out;
+  }
+  let tail = '';
+  for (const ev of framer.end()) tail += handle(ev);
+  if (!done) {
+    if (tail) yield tail;
+    throw new GatewayError({ status: 502, type: 'upstream_error', code: 'stream_truncated', message: 'Upstream stream ended before [DONE]; the response is incomplete.' });
+  }
+  if (tail) yield tail;
+}
+
+/** Watches a natively relayed stream (bytes forwarded untouched) for usage, completion and errors. */
+export interface NativeStreamObserver {
+  observe(ev: FramedEvent): void;
+  usage(): Usage | undefined;
+  completed(): boolean;
+  error(): GatewayError | undefined;
+}
+
+/** Forwards bytes untouched while an observer reads the frames; throws if the stream ends unfinished. */
+export async function* relayObservedStream(
+  source: ByteSource,
+  framer: Framer,
+  observer: NativeStreamObserver,
+  seen: StreamObservation,
+): AsyncGenerator<Uint8Array> {
+  for await (const bytes of source) {
+    for (const ev of framer.push(bytes)) observer.observe(ev);
+    seen.usage = observer.usage() ?? seen.usage;
+    yield bytes;
+    const err = observer.error();
+    if (err) throw err;
+  }
+  for (const ev of framer.end()) observer.observe(ev);
+  seen.usage = observer.usage() ?? seen.usage;
+  const err = observer.error();
+  if (err) throw err;
+  if (!observer.completed()) {
+    throw new GatewayError({ status: 502, type: 'upstream_error', code: 'stream_truncated', message: 'Upstream stream ended before its final event; the response is incomplete.' });
+  }
+}
+
+/** Assembled completion from a finished stream, for the response cache. */
+export function assembledCompletion(seen: StreamObservation): ChatCompletion | undefined {
+  return seen.assembler?.result();
+}

@@ -1,0 +1,86 @@
+/**
+ * Conditional-routing queries in Portkey's syntax: field paths such as `metadata.plan` or
+ * `params.model`, compared with $eq $ne $gt $gte $lt $lte $in $nin $regex, combined with $and / $or.
+ * A bare value means $eq.
+ */
+export interface QueryContext {
+  metadata: Record<string, unknown>;
+  params: Record<string, unknown>;
+}
+
+const OPERATORS = new Set(['$eq', '$ne', '$gt', '$gte', '$lt', '$lte', '$in', '$nin', '$regex']);
+const regexCache = new Map<string, RegExp | null>();
+
+function resolvePath(ctx: QueryContext, path: string): unknown {
+  const parts = path.split('.');
+  let cur: unknown = ctx;
+  for (const p of parts) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[p];
+  }
+  return cur;
+}
+
+function compare(actual: unknown, op: string, expected: unknown): boolean {
+  switch (op) {
+    case '$eq': return actual === expected;
+    case '$ne': return actual !== expected;
+    case '$gt': return typeof actual === typeof expected && (actual as number) > (expected as number);
+    case '$gte': return typeof actual === typeof expected && (actual as number) >= (expected as number);
+    case '$lt': return typeof actual === typeof expected && (actual as number) < (expected as number);
+    case '$lte': return typeof actual === typeof expected && (actual as number) <= (expected as number);
+    case '$in': return Array.isArray(expected) && expected.includes(actual);
+    case '$nin': return Array.isArray(expected) && !expected.includes(actual);
+    case '$regex': {
+      if (typeof actual !== 'string' || typeof expected !== 'string') return false;
+      let re = regexCache.get(expected);
+      if (re === undefined) {
+        try {
+          re = new RegExp(expected);
+        } catch {
+          re = null;
+        }
+        if (regexCache.size > 500) regexCache.clear();
+        regexCache.set(expected, re);
+      }
+      return re !== null && re.test(actual);
+    }
+    default: return false;
+  }
+}
+
+export function evaluateQuery(query: unknown, ctx: QueryContext): boolean {
+  if (query === null || typeof query !== 'object' || Array.isArray(query)) return false;
+  for (const [key, value] of Object.entries(query as Record<string, unknown>)) {
+    if (key === '$and') {
+      if (!Array.isArray(value) || !value.every((q) => evaluateQuery(q, ctx))) return false;
+    } else if (key === '$or') {
+      if (!Array.isArray(value) || !value.some((q) => evaluateQuery(q, ctx))) return false;
+    } else {
+      const actual = resolvePath(ctx, key);
+      if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+        for (const [op, expected] of Object.entries(value as Record<string, unknown>)) {
+          if (!compare(actual, op, expected)) return false;
+        }
+      } else if (actual !== value) return false;
+    }
+  }
+  return true;
+}
+
+/** Returns a message for the first unknown operator in a query, for config validation. */
+export function findUnknownOperator(query: unknown): string | undefined {
+  if (query === null || typeof query !== 'object') return undefined;
+  for (const [key, value] of Object.entries(query as Record<string, unknown>)) {
+    if (key.startsWith('$') && key !== '$and' && key !== '$or' && !OPERATORS.has(key)) return key;
+    if (Array.isArray(value)) {
+      for (const q of value) {
+        const bad = findUnknownOperator(q);
+        if (bad) return bad;
+      }
+    } else if (value && typeof value === 'object') {
+      for (const op of Object.keys(value)) if (op.startsWith('$') && !OPERATORS.has(op)) return op;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,80 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { GatewayError } from '../errors.js';
+import {
+  anthropicMessagesApi, openAIChatApi, openAICompletionsApi, openAIEmbeddingsApi, passthroughApi, responsesApi,
+} from '../inbound/apis.js';
+import type { InboundApi } from '../inbound/types.js';
+import type { GatewayDeps } from '../pipeline/deps.js';
+import { handleInference } from '../pipeline/handle-inference.js';
+import { handleHealth, handleMetrics } from './operational-routes.js';
+import { handleLogsRoute } from './logs-routes.js';
+import { sendJson, toGatewayError } from './respond.js';
+
+const INFERENCE_ROUTES: Record<string, InboundApi> = {
+  '/v1/chat/completions': openAIChatApi,
+  '/v1/completions': openAICompletionsApi,
+  '/v1/embeddings': openAIEmbeddingsApi,
+  '/v1/messages': anthropicMessagesApi,
+  '/v1/responses': responsesApi,
+};
+
+export interface ServerState {
+  draining: boolean;
+  startedAt: number;
+}
+
+/** The HTTP listener: a small routing table in front of thin handlers. */
+export function createGatewayServer(deps: GatewayDeps, state: ServerState): Server {
+  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 }, (req, res) => {
+    route(deps, state, req, res).catch((e: unknown) => {
+      const traceId = randomUUID();
+      deps.logger.error({ err: e, trace_id: traceId }, 'unhandled error in request handler');
+      const err = toGatewayError(e, traceId);
+      if (!res.headersSent) sendJson(res, err.status, err.toBody(), { 'x-portkey-trace-id': traceId });
+      else res.destroy();
+    });
+  });
+  // A malformed request line or header never reaches a handler: answer 400 in OpenAI's shape.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return socket.destroy();
+    const body = JSON.stringify(new GatewayError({ status: 400, code: 'bad_http_request', message: `Malformed HTTP request (${err.code ?? 'parse error'}); check the request line and headers.` }).toBody());
+    socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  });
+  return server;
+}
+
+async function route(deps: GatewayDeps, state: ServerState, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  const method = req.method ?? 'GET';
+  if (state.draining) res.setHeader('connection', 'close');
+
+  const api = INFERENCE_ROUTES[path];
+  if (api) {
+    if (method !== 'POST') return methodNotAllowed(res, path, 'POST');
+    return handleInference(deps, req, res, api, path);
+  }
+  if (path === '/health' || path === '/v1/health') return handleHealth(deps, state, res);
+  if (path === '/metrics' && method === 'GET') return handleMetrics(deps, res);
+  if (path === '/v1/logs' || path.startsWith('/v1/logs/')) return handleLogsRoute(deps, req, res, path, url);
+  if (path === '/v1/models' && method === 'GET' && !hasRoutingHeaders(req)) return handleModelCatalog(deps, res);
+  if (path.startsWith('/v1/')) return handleInference(deps, req, res, passthroughApi, url);
+  req.resume();
+  sendJson(res, 404, new GatewayError({ status: 404, code: 'route_not_found', message: `No route for ${method} ${path}. The gateway serves /v1/* (OpenAI and Anthropic APIs), /health and /metrics.` }).toBody());
+}
+
+function hasRoutingHeaders(req: IncomingMessage): boolean {
+  return !!(req.headers['x-portkey-provider'] || req.headers['x-portkey-config'] || req.headers['x-portkey-virtual-key']);
+}
+
+function methodNotAllowed(res: ServerResponse, path: string, allowed: string): void {
+  sendJson(res, 405, new GatewayError({ status: 405, code: 'method_not_allowed', message: `${path} accepts ${allowed} only.` }).toBody(), { allow: allowed });
+}
+
+/** GET /v1/models without a provider: the providers the gateway can route to, in OpenAI's list shape. */
+function handleModelCatalog(deps: GatewayDeps, res: ServerResponse): void {
+  const data = deps.registry.all().map((p) => ({ id: p.id, object: 'model', created: 0, owned_by: p.id, name: p.name }));
+  sendJson(res, 200, { object: 'list', data });
+}

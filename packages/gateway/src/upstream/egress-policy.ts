@@ -1,0 +1,87 @@
+import ipaddr from 'ipaddr.js';
+import { lookup } from 'node:dns/promises';
+import { badRequest } from '../errors.js';
+
+/**
+ * Where a user-supplied custom_host may point. Cloud metadata (169.254.0.0/16, fd00:ec2::254) is
+ * never reachable; loopback is allowed by default for local model servers; other private ranges
+ * only when CUSTOM_HOST_ALLOWED_CIDRS names them.
+ */
+export interface EgressPolicy {
+  allowLoopback: boolean;
+  allowedCidrs: Array<[ipaddr.IPv4 | ipaddr.IPv6, number]>;
+}
+
+export function createEgressPolicy(allowLoopback: boolean, cidrs: string[]): EgressPolicy {
+  const allowedCidrs = cidrs.map((c) => {
+    try {
+      return ipaddr.parseCIDR(c);
+    } catch {
+      throw new Error(`CUSTOM_HOST_ALLOWED_CIDRS: "${c}" is not a CIDR such as 10.0.0.0/8`);
+    }
+  });
+  return { allowLoopback, allowedCidrs };
+}
+
+const METADATA_V6 = ipaddr.parse('fd00:ec2::254');
+
+/** Returns why an address may not be reached, or undefined when it may. */
+export function checkResolvedAddress(address: string, policy: EgressPolicy): string | undefined {
+  let ip: ipaddr.IPv4 | ipaddr.IPv6;
+  try {
+    ip = ipaddr.parse(address);
+  } catch {
+    return `"${address}" is not an IP address`;
+  }
+  if (ip.kind() === 'ipv6' && (ip as ipaddr.IPv6).isIPv4MappedAddress()) ip = (ip as ipaddr.IPv6).toIPv4Address();
+  if (ip.kind() === 'ipv6' && ip.toNormalizedString() === METADATA_V6.toNormalizedString()) return 'fd00:ec2::254 is the cloud metadata service';
+  const range = ip.range();
+  if (range === 'linkLocal') return `${address} is link-local (169.254.0.0/16 holds the cloud metadata and ECS credentials endpoints)`;
+  if (range === 'unspecified') return `${address} is the unspecified address`;
+  if (range === 'loopback') return policy.allowLoopback ? undefined : `${address} is loopback, and CUSTOM_HOST_ALLOW_LOOPBACK is false`;
+  if (range === 'unicast') return undefined;
+  for (const cidr of policy.allowedCidrs) {
+    if (cidr[0].kind() === ip.kind() && ip.match(cidr as [ipaddr.IPv4, number])) return undefined;
+  }
+  return `${address} is in a private or reserved range (${range}); add its CIDR to CUSTOM_HOST_ALLOWED_CIDRS to allow it`;
+}
+
+const validated = new Map<string, { ok: true; at: number }>();
+const VALIDATED_TTL_MS = 60_000;
+const VALIDATED_MAX = 1000;
+
+/**
+ * Validates a custom_host before use: http(s) only, and every address its hostname resolves to must
+ * pass the policy. The connect-time lookup repeats the address check, so DNS rebinding cannot bypass it.
+ */
+export async function validateCustomHost(raw: string, policy: EgressPolicy, param = 'custom_host'): Promise<string> {
+  const hit = validated.get(raw);
+  if (hit && Date.now() - hit.at < VALIDATED_TTL_MS) return raw;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw badRequest(`${param} "${raw}" is not a valid URL; use a full URL such as http://127.0.0.1:11434/v1`, param);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw badRequest(`${param} must use http or https (got ${url.protocol.replace(':', '')})`, param);
+  }
+  if (url.username || url.password) throw badRequest(`${param} must not contain credentials; send them as headers instead`, param);
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  let addresses: string[];
+  if (ipaddr.isValid(host)) addresses = [host];
+  else {
+    try {
+      addresses = (await lookup(host, { all: true })).map((a) => a.address);
+    } catch {
+      throw badRequest(`${param} host "${host}" could not be resolved; check the hostname`, param);
+    }
+  }
+  for (const a of addresses) {
+    const problem = checkResolvedAddress(a, policy);
+    if (problem) throw badRequest(`${param} is not allowed: ${problem}`, param, 'custom_host_forbidden');
+  }
+  if (validated.size >= VALIDATED_MAX) validated.clear();
+  validated.set(raw, { ok: true, at: Date.now() });
+  return raw;
+}

@@ -1,0 +1,72 @@
+import type { Dispatcher } from 'undici';
+import { GatewayError } from '../errors.js';
+import type { UpstreamRequest } from '../providers/types.js';
+
+export interface UpstreamResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Dispatcher.ResponseData['body'];
+}
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'proxy-authenticate', 'host', 'content-length']);
+
+function flattenHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(raw)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
+
+/** Sends one upstream request over the pooled dispatcher. Network failures become 502/408 GatewayErrors. */
+export async function sendUpstream(
+  dispatcher: Dispatcher,
+  req: UpstreamRequest,
+  opts: { signal: AbortSignal; provider: string; timedOut: () => boolean },
+): Promise<UpstreamResponse> {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(k.toLowerCase())) headers[k] = v;
+  try {
+    const res = await dispatcher.request({
+      origin: new URL(req.url).origin,
+      path: req.url.slice(new URL(req.url).origin.length) || '/',
+      method: req.method,
+      headers,
+      body: req.body,
+      signal: opts.signal,
+    });
+    return { status: res.statusCode, headers: flattenHeaders(res.headers), body: res.body };
+  } catch (e) {
+    throw networkError(e, opts.provider, opts.timedOut());
+  }
+}
+
+/** Maps a thrown network or abort error to a GatewayError without leaking internals. */
+export function networkError(e: unknown, provider: string, timedOut: boolean): GatewayError {
+  if (e instanceof GatewayError) return e;
+  if (timedOut) {
+    return new GatewayError({ status: 408, type: 'timeout_error', code: 'request_timeout', provider, message: `Request to ${provider} timed out; raise request_timeout in the config or x-portkey-request-timeout.` });
+  }
+  const err = e as { code?: string; message?: string; name?: string };
+  const code = err.code ?? err.name ?? 'network_error';
+  const reason = code === 'ECONNREFUSED' ? 'the connection was refused'
+    : code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' ? 'the connection was reset'
+    : code === 'ENOTFOUND' ? 'the host name did not resolve'
+    : code === 'AbortError' ? 'the request was aborted'
+    : /forbidden address/.test(err.message ?? '') ? (err.message as string)
+    : `a network error occurred (${code})`;
+  return new GatewayError({ status: 502, type: 'upstream_error', code: 'upstream_unreachable', provider, message: `Could not reach ${provider}: ${reason}.` });
+}
+
+/** Reads an upstream body fully, up to a bound. */
+export async function readUpstreamBody(body: UpstreamResponse['body'], limit: number, provider: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length;
+    if (size > limit) {
+      body.destroy();
+      throw new GatewayError({ status: 502, type: 'upstream_error', code: 'upstream_response_too_large', provider, message: `${provider} returned a response larger than ${limit} bytes.` });
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
+}

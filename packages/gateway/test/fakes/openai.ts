@@ -1,0 +1,206 @@
+/**
+ * A fake OpenAI upstream that follows OpenAI's published formats: chat completions (JSON and SSE with
+ * `data: [DONE]` and the include_usage chunk), legacy completions, embeddings, models, and the
+ * {"error":{...}} shape. Requests are validated against the OpenAPI schema, as the real API rejects
+ * malformed ones with 400.
+ *
+ * Scripting: `fake.enqueue(b)` queues a behaviour for the next request (FIFO); otherwise it answers
+ * normally. A behaviour can fail with a status, delay, reset the socket, or cut / break a stream.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { validateOpenAI } from '../helpers/openai-schema.js';
+
+export interface FakeBehaviour {
+  status?: number;
+  /** Error body for a failure status; defaults to OpenAI's error shape. */
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Wait before sending headers. */
+  delayMs?: number;
+  /** Destroy the socket before answering (connection reset). */
+  reset?: boolean;
+  /** Streams: destroy the socket after this many data events. */
+  cutAfterEvents?: number;
+  /** Streams: send an error event after this many data events, then end without [DONE]. */
+  errorAfterEvents?: number;
+  /** Streams: wait this long between events. */
+  eventDelayMs?: number;
+  /** Reply text instead of the echo. */
+  text?: string;
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: IncomingMessage['headers'];
+  body: any;
+}
+
+export interface FakeOpenAI {
+  url: string;
+  /** Base URL with /v1, as a custom_host. */
+  baseUrl: string;
+  requests: RecordedRequest[];
+  enqueue(...b: FakeBehaviour[]): void;
+  setDefault(b: FakeBehaviour): void;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+const API_KEY_RE = /^Bearer\s+\S+/;
+
+function sendError(res: ServerResponse, status: number, message: string, type: string, code: string | null = null, param: string | null = null, headers: Record<string, string> = {}) {
+  const body = JSON.stringify({ error: { message, type, param, code } });
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(body);
+}
+
+function lastUserText(messages: any[]): string {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i];
+    if (m.role !== 'user') continue;
+    if (typeof m.content === 'string') return m.content;
+    if (Array.isArray(m.content)) return m.content.filter((p: any) => p.type === 'text').map((p: any) => p.text).join(' ');
+  }
+  return '';
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function startFakeOpenAI(opts: { validate?: boolean } = {}): Promise<FakeOpenAI> {
+  const queue: FakeBehaviour[] = [];
+  let fallback: FakeBehaviour = {};
+  const requests: RecordedRequest[] = [];
+  let seq = 0;
+
+  const server: Server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    let body: any;
+    try {
+      body = raw ? JSON.parse(raw) : undefined;
+    } catch {
+      return sendError(res, 400, 'We could not parse the JSON body of your request.', 'invalid_request_error');
+    }
+    const path = (req.url ?? '/').split('?')[0];
+    requests.push({ method: req.method ?? 'GET', path, headers: req.headers, body });
+    const b = queue.shift() ?? fallback;
+    if (b.reset) return req.socket.destroy();
+    if (b.delayMs) await sleep(b.delayMs);
+    if (!API_KEY_RE.test(String(req.headers.authorization ?? ''))) {
+      return sendError(res, 401, "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth.", 'invalid_request_error', 'missing_api_key');
+    }
+    if (b.status && b.status >= 400) {
+      const payload = JSON.stringify(b.body ?? { error: { message: `Scripted failure ${b.status}`, type: b.status === 429 ? 'rate_limit_exceeded' : 'server_error', param: null, code: null } });
+      res.writeHead(b.status, { 'content-type': 'application/json', ...(b.headers ?? {}) });
+      return res.end(payload);
+    }
+    const id = ++seq;
+    if (req.method === 'GET' && path === '/v1/models') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return res.end(JSON.stringify({ object: 'list', data: [{ id: 'gpt-4o-mini', object: 'model', created: 1700000000, owned_by: 'openai' }] }));
+    }
+    if (req.method !== 'POST') return sendError(res, 404, `Invalid URL (${req.method} ${path})`, 'invalid_request_error');
+    if (path === '/v1/chat/completions') return chat(req, res, body, b, id, opts.validate !== false);
+    if (path === '/v1/embeddings') return embeddings(res, body);
+    if (path === '/v1/completions') return completions(res, body, b, id);
+    return sendError(res, 404, `Invalid URL (POST ${path})`, 'invalid_request_error');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    baseUrl: `${url}/v1`,
+    requests,
+    enqueue: (...b) => queue.push(...b),
+    setDefault: (b) => {
+      fallback = b;
+    },
+    reset: () => {
+      queue.length = 0;
+      requests.length = 0;
+      fallback = {};
+    },
+    close: () => new Promise((r) => {
+      server.closeAllConnections();
+      server.close(() => r());
+    }),
+  };
+}
+
+async function chat(req: IncomingMessage, res: ServerResponse, body: any, b: FakeBehaviour, id: number, validate: boolean) {
+  if (validate) {
+    const errors = validateOpenAI('CreateChatCompletionRequest', body);
+    if (errors.length) return sendError(res, 400, `Invalid request: ${errors[0]}`, 'invalid_request_error', 'invalid_value');
+  }
+  const created = Math.floor(Date.now() / 1000);
+  const model = body.model;
+  const tools = Array.isArray(body.tools) && body.tools.length > 0 && body.tool_choice !== 'none' && body.messages.at(-1)?.role === 'user';
+  const text = b.text ?? `Echo: ${lastUserText(body.messages)}`;
+  const usage = { prompt_tokens: 9, completion_tokens: 12, total_tokens: 21 };
+  const toolCall = tools ? { id: `call_${id}`, type: 'function', function: { name: body.tools[0].function.name, arguments: JSON.stringify({ query: lastUserText(body.messages) }) } } : undefined;
+  const base = { id: `chatcmpl-${id}`, object: 'chat.completion.chunk', created, model, system_fingerprint: 'fp_fake' };
+  if (!body.stream) {
+    res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': `req_${id}` });
+    return res.end(JSON.stringify({
+      id: `chatcmpl-${id}`, object: 'chat.completion', created, model, system_fingerprint: 'fp_fake',
+      choices: [{ index: 0, message: { role: 'assistant', content: toolCall ? null : text, refusal: null, ...(toolCall ? { tool_calls: [toolCall] } : {}) }, logprobs: null, finish_reason: toolCall ? 'tool_calls' : 'stop' }],
+      usage,
+    }));
+  }
+  const includeUsage = body.stream_options?.include_usage === true;
+  const events: string[] = [];
+  const chunk = (delta: object, finish: string | null) => JSON.stringify({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], ...(includeUsage ? { usage: null } : {}) });
+  events.push(chunk({ role: 'assistant', content: '', refusal: null }, null));
+  if (toolCall) {
+    events.push(chunk({ tool_calls: [{ index: 0, id: toolCall.id, type: 'function', function: { name: toolCall.function.name, arguments: '' } }] }, null));
+    const args = toolCall.function.arguments;
+    const mid = Math.floor(args.length / 2);
+    events.push(chunk({ tool_calls: [{ index: 0, function: { arguments: args.slice(0, mid) } }] }, null));
+    events.push(chunk({ tool_calls: [{ index: 0, function: { arguments: args.slice(mid) } }] }, null));
+  } else {
+    for (const word of text.split(/(?<= )/)) events.push(chunk({ content: word }, null));
+  }
+  events.push(chunk({}, toolCall ? 'tool_calls' : 'stop'));
+  if (includeUsage) events.push(JSON.stringify({ ...base, choices: [], usage }));
+  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-request-id': `req_${id}` });
+  for (let i = 0; i < events.length; i++) {
+    if (b.cutAfterEvents !== undefined && i >= b.cutAfterEvents) return req.socket.destroy();
+    if (b.errorAfterEvents !== undefined && i >= b.errorAfterEvents) {
+      res.write(`data: ${JSON.stringify({ error: { message: 'The server had an error while processing your request.', type: 'server_error', param: null, code: null } })}\n\n`);
+      return res.end();
+    }
+    res.write(`data: ${events[i]}\n\n`);
+    if (b.eventDelayMs) await sleep(b.eventDelayMs);
+  }
+  res.end('data: [DONE]\n\n');
+}
+
+function embeddings(res: ServerResponse, body: any) {
+  if (typeof body?.model !== 'string' || body.input === undefined) {
+    return sendError(res, 400, "'input' and 'model' are required properties.", 'invalid_request_error');
+  }
+  const inputs = Array.isArray(body.input) ? body.input : [body.input];
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({
+    object: 'list',
+    data: inputs.map((_: unknown, index: number) => ({ object: 'embedding', index, embedding: [0.1, -0.2, 0.3 + index] })),
+    model: body.model,
+    usage: { prompt_tokens: 4 * inputs.length, total_tokens: 4 * inputs.length },
+  }));
+}
+
+function completions(res: ServerResponse, body: any, b: FakeBehaviour, id: number) {
+  if (typeof body?.model !== 'string' || body.prompt === undefined) return sendError(res, 400, "'model' and 'prompt' are required properties.", 'invalid_request_error');
+  const created = Math.floor(Date.now() / 1000);
+  const text = b.text ?? ` completion of ${String(body.prompt).slice(0, 20)}`;
+  if (!body.stream) {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    return res.end(JSON.stringify({ id: `cmpl-${id}`, object: 'text_completion', created, model: body.model, choices: [{ text, index: 0, logprobs: null, finish_reason: 'stop' }], usage: { prompt_tokens: 3, completion_tokens: 5, total_tokens: 8 } }));
+  }
+  res.writeHead(200, { 'content-type': 'text/event-stream' });
+  res.write(`data: ${JSON.stringify({ id: `cmpl-${id}`, object: 'text_completion', created, model: body.model, choices: [{ text, index: 0, logprobs: null, finish_reason: 'stop' }] })}\n\n`);
+  res.end('data: [DONE]\n\n');
+}

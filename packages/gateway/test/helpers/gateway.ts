@@ -1,0 +1,51 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createGateway, type Gateway } from '../../src/app.js';
+import { loadSettings } from '../../src/config/settings.js';
+
+export interface TestGateway {
+  url: string;
+  gateway: Gateway;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+/** Starts an in-process gateway on a free port with its embedded defaults, plus overrides. */
+export async function startTestGateway(env: Record<string, string> = {}): Promise<TestGateway> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'portico-gw-'));
+  const settings = loadSettings({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    LOG_STORE_FILE_DIR: join(dataDir, 'logs'),
+    LOG_STORE_SPILL_DIR: join(dataDir, 'spill'),
+    ...env,
+  });
+  const gateway = await createGateway(settings);
+  await gateway.listen();
+  return {
+    url: gateway.url(),
+    gateway,
+    dataDir,
+    async close() {
+      await gateway.shutdown(2000);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Waits until `check` passes or the time is up. */
+export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 5000, stepMs = 50): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < end) {
+    try {
+      return await check();
+    } catch (e) {
+      lastError = e;
+      await new Promise((r) => setTimeout(r, stepMs));
+    }
+  }
+  throw lastError;
+}
