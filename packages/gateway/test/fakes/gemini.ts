@@ -202,7 +202,7 @@ export async function startFakeGemini(opts: FakeGeminiOptions = {}): Promise<Fak
     ev('content_block_start', { index: 0, content_block: { type: 'text', text: '' } });
     ev('ping', {});
     ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'Hello from Claude' } });
-    if (fault?.kind === 'cut') return void res.destroy();
+    if (fault?.kind === 'cut') return void res.write('', () => setTimeout(() => res.destroy(), 20));
     ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: ' on fake Vertex.' } });
     ev('content_block_stop', { index: 0 });
     ev('message_delta', { delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 7 } });
@@ -296,7 +296,8 @@ function stream(res: http.ServerResponse, frames: Json[], sse: boolean, fault: G
     if (i >= cutAt) return;
     res.write(sse ? `data: ${JSON.stringify(f)}\r\n\r\n` : `${i ? '\r\n,\r\n' : ''}${JSON.stringify(f)}`);
   });
-  if (fault?.kind === 'cut') return void res.destroy();
+  // Cut after the frames are on the wire, as a dropped connection would.
+  if (fault?.kind === 'cut') return void res.write('', () => setTimeout(() => res.destroy(), 20));
   if (fault?.kind === 'stream-error') {
     const err = { error: { code: 503, message: 'The model is overloaded. Please try again later.', status: 'UNAVAILABLE' } };
     res.write(sse ? `data: ${JSON.stringify(err)}\r\n\r\n` : `\r\n,\r\n${JSON.stringify(err)}`);
