@@ -60,6 +60,13 @@ async function stream(req: ChatRequest, headers: Record<string, string> = {}): P
   return out;
 }
 
+/** Resolves to the GatewayError the call must fail with; fails the test if it succeeds. */
+async function failure(p: Promise<unknown>): Promise<GatewayError> {
+  const r = await p.then(() => undefined, (e: unknown) => e);
+  if (!(r instanceof GatewayError)) throw new Error(`expected a GatewayError, got ${String(r)}`);
+  return r;
+}
+
 const weatherTool = { type: 'function' as const, function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } };
 
 describe('anthropic provider against the fake upstream', () => {
@@ -104,17 +111,17 @@ describe('anthropic provider against the fake upstream', () => {
 
   it('maps scripted 429 (with retry-after) and 529 to GatewayErrors with the same status', async () => {
     fake.enqueue({ status: 429, retryAfter: '3' }, { status: 529 });
-    const rate = await complete({ model: 'm', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e as GatewayError);
+    const rate = await failure(complete({ model: 'm', messages: [{ role: 'user', content: 'x' }] }));
     expect([rate.status, rate.type, rate.headers['retry-after']]).toEqual([429, 'rate_limit_error', '3']);
-    const over = await stream({ model: 'm', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e as GatewayError);
+    const over = await failure(stream({ model: 'm', messages: [{ role: 'user', content: 'x' }] }));
     expect([over.status, over.type]).toEqual([529, 'overloaded_error']);
   });
 
   it('turns a mid-stream error event into a thrown 529, and a cut stream into a truncation error', async () => {
-    const mid = await stream({ model: 'm', messages: [{ role: 'user', content: 'x' }] }, { 'x-fake-behaviour': '{"errorEventAfter":4}' }).catch((e: unknown) => e as GatewayError);
+    const mid = await failure(stream({ model: 'm', messages: [{ role: 'user', content: 'x' }] }, { 'x-fake-behaviour': '{"errorEventAfter":4}' }));
     expect(mid).toBeInstanceOf(GatewayError);
     expect(mid.status).toBe(529);
-    const cut = await stream({ model: 'm', messages: [{ role: 'user', content: 'x' }] }, { 'x-fake-behaviour': '{"cutAfterEvents":4}' }).catch((e: unknown) => e as GatewayError);
+    const cut = await failure(stream({ model: 'm', messages: [{ role: 'user', content: 'x' }] }, { 'x-fake-behaviour': '{"cutAfterEvents":4}' }));
     expect(cut).toBeInstanceOf(GatewayError);
     expect(cut.message).toMatch(/ended before message_stop \(last event: content_block_delta\)/);
   });
