@@ -58,6 +58,8 @@ export class Batcher {
   private drainScheduled = false;
   private ageTimer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
+  /** While the store closes: every drained slice is cut at once, not after maxAgeMs. */
+  cutEagerly = false;
 
   constructor(private readonly opts: BatcherOptions) {
     this.now = opts.now ?? Date.now;
@@ -95,6 +97,8 @@ export class Batcher {
     if (this.head < this.queue.length) {
       this.drainScheduled = true;
       setImmediate(this.drainSlice);
+    } else if (this.cutEagerly) {
+      for (const hour of [...this.open.keys()]) this.cut(hour);
     }
   };
 

@@ -65,21 +65,32 @@ export function parseNdjson(text: string, where: string): LogDocument[] {
   return docs;
 }
 
-/** One document by id: only the batches of the id's hour whose time range holds the id's time. */
+/**
+ * One document by id. Its time is in the id, so only one hour partition is listed, and only batches
+ * whose [minMs, maxMs] holds that time are read: the ones cut soonest after it first (short requests),
+ * a few at a time, stopping at the first hit.
+ */
 export async function getDocumentById(t: S3ReadTarget, id: string): Promise<LogDocument | undefined> {
   const ms = logIdTimeMs(id);
   if (ms === undefined) return undefined;
   const [hour] = hourPrefixes(t.prefix, ms, ms);
-  const candidates = (await listHourBatches(t, hour)).filter((b) => b.minMs <= ms && ms <= b.maxMs);
-  for (const b of candidates) {
-    const doc = (await readBatch(t, b.key)).find((d) => d.id === id);
+  const candidates = (await listHourBatches(t, hour))
+    .filter((b) => b.minMs <= ms && ms <= b.maxMs)
+    .sort((a, b) => a.maxMs - b.maxMs);
+  for (let i = 0; i < candidates.length; i += GET_PARALLEL) {
+    const found = await Promise.all(
+      candidates.slice(i, i + GET_PARALLEL).map(async (b) => (await readBatch(t, b.key)).find((d) => d.id === id)),
+    );
+    const doc = found.find((d) => d !== undefined);
     if (doc) return doc;
   }
   return undefined;
 }
 
+const GET_PARALLEL = 4;
+
 /** Most batches held open at once by the merge; beyond it order is kept per batch only. */
-const MAX_OPEN_BATCHES = 32;
+const MAX_OPEN_BATCHES = 16;
 
 interface Cursor {
   docs: LogDocument[];

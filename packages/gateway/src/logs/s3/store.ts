@@ -6,7 +6,7 @@ import type { Registry } from 'prom-client';
 import type { Settings } from '../../config/settings.js';
 import type { LogDocument, LogQuery, LogStore } from '../types.js';
 import { Batcher, type CutBatch } from '../batcher.js';
-import { makeRedactor } from '../redact.js';
+import { makeRedactor, type Redactor } from '../redact.js';
 import { SpillDir } from '../spill.js';
 import { logStoreMetrics, type LogStoreMetrics } from '../metrics.js';
 import { batchFileName, batchKey, parseBatchFileName } from './layout.js';
@@ -33,6 +33,11 @@ export interface S3LogStoreDeps {
   /** Longest one PUT may take before the batch is spilled instead. */
   uploadTimeoutMs?: number;
   replayBackoffMs?: { initial: number; max: number };
+  /**
+   * Redaction applied to each document off the request path. Default: makeRedactor(LOG_REDACT_FIELDS).
+   * Pass false when the caller already redacted the documents it writes.
+   */
+  redact?: Redactor | false;
 }
 
 interface Job {
@@ -91,9 +96,14 @@ export class S3LogStore implements LogStore {
   private spillBroken: string | undefined;
   private replaying: Promise<void> | undefined;
   private wakeReplay: (() => void) | undefined;
+  /** No more writes (close() has passed its upload phase). */
   private closed = false;
+  /** Background work (replay, uploads) ends. */
+  private stopped = false;
   private readonly closeAbort = new AbortController();
   private dropsSinceLog = 0;
+  /** Settles once the spill directory has been scanned (and its replay started). Never rejects. */
+  readonly ready: Promise<void>;
   private lastDropLog = 0;
 
   constructor(settings: Settings, deps: S3LogStoreDeps = {}) {
@@ -110,7 +120,7 @@ export class S3LogStore implements LogStore {
       maxDocs: this.config.batchMaxDocs,
       maxBytes: this.config.batchMaxBytes,
       maxAgeMs: this.config.batchMaxAgeMs,
-      redact: makeRedactor(this.config.redactFields),
+      redact: deps.redact === false ? (d) => d : (deps.redact ?? makeRedactor(this.config.redactFields)),
       onBatch: (cut) => this.startJob(cut),
       onBadDocument: (err, doc) => {
         this.settleDocs(1);
@@ -119,7 +129,7 @@ export class S3LogStore implements LogStore {
     });
     // No network at start: the store serves even when S3 is unreachable. Spill left by a previous
     // process (crash, kill -9, an outage that outlived it) is replayed in the background.
-    this.spill.init().then(
+    this.ready = this.spill.init().then(
       () => {
         this.metrics.spillBytes.set({ store: 's3' }, this.spill.bytes);
         if (this.spill.fileCount > 0) {
@@ -153,18 +163,21 @@ export class S3LogStore implements LogStore {
     const until = deadlineAt(deadlineMs);
     // Leave time at the end to spill what S3 did not take: a local fsync is milliseconds.
     const uploadUntil = until - Math.min(1_000, Math.max(0, (until - Date.now()) * 0.2));
+    this.batcher.cutEagerly = true;
     this.batcher.cutAll();
     await this.waitIdle(uploadUntil);
+    // From here on write() counts drops; what arrived while waiting is cut and spilled with the rest.
+    this.closed = true;
+    this.batcher.cutAll();
+    this.batcher.stop();
     await Promise.all([...this.jobs].map((j) => this.spillJob(j, 'shutdown')));
     // Spill files are replayed up to the deadline: an ECS task's disk may not outlive the task.
-    if (this.spill.fileCount > 0 && !this.spillBroken) {
+    if (this.spill.fileCount > 0 && !this.spillBroken && !this.failing) {
       this.startReplay();
-      this.wakeReplay?.();
       const replay = this.replaying;
       if (replay) await Promise.race([replay, sleep(until - Date.now())]);
     }
-    this.closed = true;
-    this.batcher.stop();
+    this.stopped = true;
     this.closeAbort.abort();
     this.wakeReplay?.();
     if (this.ownsClient) this.client.destroy();
@@ -218,7 +231,7 @@ export class S3LogStore implements LogStore {
         this.releaseSlot();
       }
     } catch (err) {
-      if (!this.closed) this.markFailing(err);
+      if (!this.stopped) this.markFailing(err);
       await this.spillJob(job, 'upload failed');
     }
   }
@@ -246,7 +259,7 @@ export class S3LogStore implements LogStore {
       this.metrics.spillBytes.set({ store: 's3' }, this.spill.bytes);
       if (ok) {
         this.metrics.spilled.inc({ store: 's3' }, job.cut.count);
-        if (!this.closed) this.startReplay();
+        this.startReplay();
       } else {
         this.drop(job.cut.count, 'spill_full', { batch: job.name, why, spill_bytes: this.spill.bytes, spill_max_bytes: this.config.spillMaxBytes });
       }
@@ -322,18 +335,18 @@ export class S3LogStore implements LogStore {
   // ---- replay of spilled batches ----
 
   private startReplay(): void {
-    if (this.replaying || this.closed) return;
+    if (this.replaying || this.stopped) return;
     this.replaying = this.replayLoop().finally(() => {
       this.replaying = undefined;
       // Files spilled while the loop was finishing.
-      if (this.spill.fileCount > 0 && !this.closed) this.startReplay();
+      if (this.spill.fileCount > 0 && !this.stopped) this.startReplay();
     });
   }
 
   private async replayLoop(): Promise<void> {
     let wait = this.backoff.initial;
     if (this.failing) await this.backoffSleep(wait);
-    while (!this.closed && this.spill.fileCount > 0) {
+    while (!this.stopped && this.spill.fileCount > 0) {
       const name = this.spill.names()[0];
       const parsed = parseBatchFileName(name);
       if (!parsed) {
@@ -350,7 +363,7 @@ export class S3LogStore implements LogStore {
         this.markHealthy();
         wait = this.backoff.initial;
       } catch (err) {
-        if (this.closed) return;
+        if (this.stopped) return;
         this.markFailing(err);
         await this.backoffSleep(wait);
         wait = Math.min(this.backoff.max, wait * 2);
