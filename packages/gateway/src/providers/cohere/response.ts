@@ -65,7 +65,7 @@ export function fromCohereChatResponse(body: unknown, req: ChatRequest): ChatCom
     type: 'function',
     function: { name: tc.function?.name ?? '', arguments: tc.function?.arguments ?? '{}' },
   }));
-  const message: ChatCompletion['choices'][number]['message'] = { role: 'assistant', content: text || r.message?.tool_plan || (toolCalls.length ? null : '') };
+  const message: ChatCompletion['choices'][number]['message'] = { role: 'assistant', content: text || r.message?.tool_plan || (toolCalls.length ? null : ''), refusal: null };
   if (toolCalls.length) message.tool_calls = toolCalls;
   if (thinking) message.reasoning_content = thinking;
   if (r.message?.citations?.length) message.citations = r.message.citations;

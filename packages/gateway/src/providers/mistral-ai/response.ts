@@ -74,7 +74,7 @@ export function fromMistralChatResponse(body: unknown, req: ChatRequest): ChatCo
     model: r.model ?? req.model,
     choices: (r.choices ?? []).map((c, i) => {
       const { text, reasoning } = splitMistralContent(c.message?.content);
-      const message: ChatCompletion['choices'][number]['message'] = { role: 'assistant', content: text };
+      const message: ChatCompletion['choices'][number]['message'] = { role: 'assistant', content: text, refusal: null };
       if (c.message?.tool_calls?.length) message.tool_calls = c.message.tool_calls.map(mistralToolCall);
       if (reasoning) message.reasoning_content = reasoning;
       return { index: c.index ?? i, message, finish_reason: mistralFinishReason(c.finish_reason) ?? 'stop', logprobs: null };

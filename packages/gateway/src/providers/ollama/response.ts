@@ -58,7 +58,7 @@ function asObject(body: unknown, what: string): OllamaChatResponse {
 export function fromOllamaChatResponse(body: unknown, req: ChatRequest): ChatCompletion {
   const r = asObject(body, 'chat response');
   const toolCalls = (r.message?.tool_calls ?? []).map(toOpenAIToolCall);
-  const message: ChatCompletion['choices'][number]['message'] = { role: 'assistant', content: r.message?.content ?? '' };
+  const message: ChatCompletion['choices'][number]['message'] = { role: 'assistant', content: r.message?.content ?? '', refusal: null };
   if (toolCalls.length) {
     message.tool_calls = toolCalls;
     if (!message.content) message.content = null;
@@ -71,7 +71,6 @@ export function fromOllamaChatResponse(body: unknown, req: ChatRequest): ChatCom
     model: r.model ?? req.model,
     choices: [{ index: 0, message, finish_reason: ollamaFinishReason(r.done_reason, toolCalls.length > 0), logprobs: null }],
     usage: ollamaUsage(r),
-    system_fingerprint: null,
   };
 }
 
