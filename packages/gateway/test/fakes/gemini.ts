@@ -11,7 +11,7 @@
  * SSE framing: `data: <GenerateContentResponse>\r\n\r\n`, no event names, no [DONE]; without alt=sse
  * the stream is one JSON array written piece by piece.
  */
-import { createPublicKey, createVerify, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createVerify, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { validateGemini } from '../providers/google/gemini-spec.js';
@@ -367,7 +367,7 @@ function verifyAssertion(jwt: string, key: KeyObject, email: string, aud: string
   if (!h || !c || !sig) return 'Invalid JWT: Token must be a short-lived token and in a reasonable timeframe.';
   const header = JSON.parse(Buffer.from(h, 'base64url').toString()) as Json;
   if (header.alg !== 'RS256') return 'Invalid JWT: alg must be RS256.';
-  const ok = createVerify('RSA-SHA256').update(`${h}.${c}`).verify(createPublicKey(key), Buffer.from(sig, 'base64url'));
+  const ok = createVerify('RSA-SHA256').update(`${h}.${c}`).verify(key, Buffer.from(sig, 'base64url'));
   if (!ok) return 'Invalid JWT Signature.';
   const claims = JSON.parse(Buffer.from(c, 'base64url').toString()) as Json;
   const now = Math.floor(Date.now() / 1000);

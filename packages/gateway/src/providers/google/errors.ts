@@ -17,6 +17,8 @@ export function parseGoogleRpcError(body: unknown): GoogleRpcError | undefined {
   const b = Array.isArray(body) ? body[0] : body;
   if (!isObject(b) || !isObject(b.error)) return undefined;
   const e = b.error;
+  // Anthropic-on-Vertex errors also have an `error` object, but with `type` instead of code/status.
+  if (typeof e.code !== 'number' && typeof e.status !== 'string') return undefined;
   return {
     code: typeof e.code === 'number' ? e.code : undefined,
     message: typeof e.message === 'string' ? e.message : undefined,

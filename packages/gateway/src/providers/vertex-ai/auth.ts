@@ -92,7 +92,8 @@ async function exchangeToken(sa: ServiceAccountKey, now: () => number): Promise<
   }
   if (status < 200 || status > 299 || typeof body.access_token !== 'string') {
     // OAuth errors carry {error, error_description}; neither holds a secret.
-    const why = [body.error, body.error_description].filter((x) => typeof x === 'string').join(': ') || `HTTP ${status}`;
+    const rpc = typeof body.error === 'object' && body.error !== null ? (body.error as { message?: unknown }).message : undefined;
+    const why = [body.error, body.error_description, rpc].filter((x) => typeof x === 'string').join(': ') || `HTTP ${status}`;
     throw authError(status >= 500 ? 502 : 401, `the token exchange for service account ${sa.client_email} failed (${why}); check that the key is active and the account may use Vertex AI.`);
   }
   const ttl = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : 3600;
