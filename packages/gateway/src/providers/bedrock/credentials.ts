@@ -45,8 +45,9 @@ export function clearBedrockCredentialCache(): void {
   cache.clear();
 }
 
-export function bedrockCredentialCacheSize(): number {
-  return cache.size;
+/** Cache keys, for tests and diagnostics: SHA-256 digests, never raw key material. */
+export function bedrockCredentialCacheKeys(): string[] {
+  return [...cache.keys()];
 }
 
 const digest = (parts: Array<string | undefined>): string => createHash('sha256').update(JSON.stringify(parts)).digest('hex');

@@ -70,7 +70,7 @@ export const bedrockProvider: Provider = {
 };
 
 export { authorizeBedrock } from './auth.js';
-export { clearBedrockCredentialCache, resolveBedrockCredentials } from './credentials.js';
+export { bedrockCredentialCacheKeys, clearBedrockCredentialCache, resolveBedrockCredentials } from './credentials.js';
 export type { AwsCredentials, AwsCredentialSource, ResolvedAwsCredentials } from './credentials.js';
 export { toBedrockConverseRequest } from './converse-request.js';
 export { fromBedrockConverseResponse, finishReasonFromBedrock, usageFromBedrock } from './converse-response.js';

@@ -75,6 +75,11 @@ export function assertBedrock(name: string, value: unknown): void {
   throw new Error(`Value does not match Bedrock shape ${name}:\n  ${errs.slice(0, 12).join('\n  ')}\nvalue: ${JSON.stringify(value).slice(0, 2000)}`);
 }
 
+/** All shapes of the derived schema ($defs), by name. */
+export function bedrockShapes(): JsonObj {
+  return load().defs;
+}
+
 /** The shape an event-stream union member targets, e.g. ConverseStreamOutput.messageStop → MessageStopEvent. */
 export function streamMemberShape(union: 'ConverseStreamOutput' | 'ResponseStream', member: string): string | undefined {
   const u = load().defs[union];
