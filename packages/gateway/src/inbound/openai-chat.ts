@@ -42,6 +42,7 @@ export function createOpenAIStreamEncoder(includeUsage: boolean): StreamEncoder 
 
 export const openAIChatApi: InboundApi = {
   op: 'chat',
+  validate: validateChatRequest,
   toChat: validateChatRequest,
   fromChat: (res) => res,
   createStreamEncoder: ({ includeUsage }) => createOpenAIStreamEncoder(includeUsage),

@@ -16,6 +16,8 @@ export interface StreamEncoder {
  */
 export interface InboundApi {
   op: Operation;
+  /** Cheap checks run on every request, native or translated: a 400 naming the bad field. */
+  validate?(body: Record<string, unknown>): void;
   /** Validates the body and maps it to an OpenAI chat request. */
   toChat?(body: Record<string, unknown>): ChatRequest;
   /** Maps an OpenAI chat completion back to this API's response body. */

@@ -6,7 +6,7 @@ import { tryParseJson } from '../providers/upstream-error.js';
 import type { EffectiveTarget } from '../routing/execute.js';
 import { createFramer } from '../streaming/framers/index.js';
 import { ChunkAssembler } from '../streaming/chunk-assembler.js';
-import { readUpstreamBody, sendUpstream, type UpstreamResponse } from '../upstream/send.js';
+import { readUpstreamBody, sendUpstream, upstreamChunks, type UpstreamResponse } from '../upstream/send.js';
 import type { GatewayDeps } from './deps.js';
 import { nativeObserverFor } from './native-observers.js';
 import { relayObservedStream, relayOpenAIChatStream, translateStream, type StreamObservation } from './streams.js';
@@ -214,7 +214,7 @@ function startStream(
   native: boolean,
 ): { contentType: string; rest: AsyncIterator<string | Uint8Array>; seen: StreamObservation } {
   const seen: StreamObservation = { assembler: input.assemble ? new ChunkAssembler() : undefined };
-  const source = res.body as AsyncIterable<Uint8Array>;
+  const source = upstreamChunks(res.body, provider.id);
   const op = input.api.op;
   if (native && op === 'chat') {
     return { contentType: 'text/event-stream', rest: relayOpenAIChatStream(source, createFramer('sse'), input.clientWantsUsage, seen), seen };

@@ -37,6 +37,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
 
     ctx.rawBody = await readBody(req, deps.maxBodyBytes);
     ctx.body = parseBodyFor(api, ctx);
+    if (ctx.body) api.validate?.(ctx.body);
     ctx.stream = api.isStream(ctx.body);
     ctx.model = api.modelOf(ctx.body);
 

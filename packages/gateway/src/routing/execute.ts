@@ -33,7 +33,7 @@ const STRUCTURAL_KEYS = new Set([
 /** Applies a config node on top of what its parent passed down. */
 export function inheritTarget(parent: EffectiveTarget, node: RawTarget, path: string): EffectiveTarget {
   // Credentials belong to a provider: a child that names another provider does not inherit them.
-  const sameProvider = !node.provider || node.provider === parent.provider;
+  const sameProvider = !node.provider || !parent.provider || node.provider === parent.provider;
   const settings: Record<string, string> = sameProvider ? { ...parent.settings } : {};
   for (const [k, v] of Object.entries(node)) {
     if (!STRUCTURAL_KEYS.has(k) && (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')) settings[k] = String(v);

@@ -60,7 +60,7 @@ export function networkError(e: unknown, provider: string, timedOut: boolean): G
 export async function readUpstreamBody(body: UpstreamResponse['body'], limit: number, provider: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of body) {
+  for await (const chunk of upstreamChunks(body, provider)) {
     size += (chunk as Buffer).length;
     if (size > limit) {
       body.destroy();
@@ -69,4 +69,14 @@ export async function readUpstreamBody(body: UpstreamResponse['body'], limit: nu
     chunks.push(chunk as Buffer);
   }
   return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
+}
+
+/** Iterates an upstream body; a broken connection becomes a 502 that says the response is incomplete. */
+export async function* upstreamChunks(body: UpstreamResponse['body'], provider: string): AsyncGenerator<Uint8Array> {
+  try {
+    for await (const chunk of body) yield chunk as Uint8Array;
+  } catch (e) {
+    if (e instanceof GatewayError) throw e;
+    throw new GatewayError({ status: 502, type: 'upstream_error', code: 'upstream_connection_lost', provider, message: `The connection to ${provider} was lost mid-response; the response is incomplete.` });
+  }
 }
