@@ -119,7 +119,7 @@ export async function startFakeCohere(): Promise<FakeCohere> {
     (res) => sendJson(res, 400, { message: 'invalid request: could not parse request body as JSON' }),
   );
 
-  function chat(body: unknown, res: http.ServerResponse, fault: CohereFault | undefined): void {
+  async function chat(body: unknown, res: http.ServerResponse, fault: CohereFault | undefined): Promise<void> {
     if (!checkBody(res, 'ChatRequest', body, 'chat')) return;
     const b = body as { model: string; stream?: boolean; messages: Array<{ role: string; content?: unknown; tool_call_id?: string; tool_calls?: Array<{ id: string }> }>; tools?: Array<{ function: { name: string } }>; tool_choice?: string; max_tokens?: number };
     if (!KNOWN_MODEL.test(b.model)) return sendJson(res, 404, { message: `model '${b.model}' not found, make sure the correct model ID was used and that you have access to the model.` });
@@ -188,12 +188,12 @@ export async function startFakeCohere(): Promise<FakeCohere> {
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     const cutAt = fault?.kind === 'cut-stream' ? fault.afterEvents : Infinity;
-    events.forEach((e, i) => {
-      if (i >= cutAt) return;
-      res.write(`event: ${String(e.type)}\ndata: ${JSON.stringify(e)}\n\n`);
-    });
-    if (cutAt !== Infinity) res.destroy();
-    else res.end();
+    const wire = events.slice(0, cutAt).map((e) => `event: ${String(e.type)}\ndata: ${JSON.stringify(e)}\n\n`).join('');
+    if (cutAt === Infinity) return void res.end(wire);
+    // Let the bytes reach the client before cutting the connection, as a dropped upstream would.
+    await new Promise<void>((resolve) => res.write(wire, () => resolve()));
+    await new Promise((r) => setTimeout(r, 20));
+    res.destroy();
   }
 
   function embed(body: unknown, res: http.ServerResponse): void {

@@ -60,7 +60,7 @@ export async function startFakeMistral(): Promise<FakeMistral> {
     (res) => sendJson(res, 422, { detail: [{ loc: ['body'], msg: 'JSON decode error', type: 'json_invalid' }] }),
   );
 
-  function complete(body: unknown, res: http.ServerResponse, fault: MistralFault | undefined, schema: 'ChatCompletionRequest' | 'FIMCompletionRequest'): void {
+  async function complete(body: unknown, res: http.ServerResponse, fault: MistralFault | undefined, schema: 'ChatCompletionRequest' | 'FIMCompletionRequest'): Promise<void> {
     const errors = validateMistral(schema, body);
     if (errors.length) return sendJson(res, 422, validationError(errors));
     const b = body as { model: string; stream?: boolean; max_tokens?: number | null; prompt?: string; suffix?: string | null; messages?: Array<{ role: string; content?: unknown; tool_calls?: Array<{ id?: string }>; tool_call_id?: string | null }>; tools?: Array<{ function?: { name: string } }> | null; tool_choice?: unknown };
@@ -118,11 +118,12 @@ export async function startFakeMistral(): Promise<FakeMistral> {
     for (const c of chunks) assertMistral('CompletionChunk', c);
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
     const cutAt = fault?.kind === 'cut-stream' ? fault.afterChunks : Infinity;
-    chunks.forEach((c, i) => {
-      if (i < cutAt) res.write(`data: ${JSON.stringify(c)}\n\n`);
-    });
-    if (cutAt !== Infinity) return void res.destroy();
-    res.end('data: [DONE]\n\n');
+    const wire = chunks.slice(0, cutAt).map((c) => `data: ${JSON.stringify(c)}\n\n`).join('');
+    if (cutAt === Infinity) return void res.end(`${wire}data: [DONE]\n\n`);
+    // Let the bytes reach the client before cutting the connection, as a dropped upstream would.
+    await new Promise<void>((resolve) => res.write(wire, () => resolve()));
+    await new Promise((r) => setTimeout(r, 20));
+    res.destroy();
   }
 
   function embed(body: unknown, res: http.ServerResponse): void {
