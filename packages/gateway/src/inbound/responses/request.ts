@@ -62,7 +62,9 @@ function contentPart(part: unknown, where: string, role: string): ChatContentPar
         );
       }
       const image_url: { url: string; detail?: string } = { url: part.image_url };
-      if (typeof part.detail === 'string') image_url.detail = part.detail;
+      // chat knows low/high/auto; Responses' "original" (full resolution) is closest to high
+      if (part.detail === 'low' || part.detail === 'high' || part.detail === 'auto') image_url.detail = part.detail;
+      else if (part.detail === 'original') image_url.detail = 'high';
       return { type: 'image_url', image_url };
     }
     case 'input_file': {

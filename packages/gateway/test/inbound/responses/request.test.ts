@@ -145,6 +145,11 @@ describe('fromResponsesRequest', () => {
     expect(translate({ model: 'm', input: 'x', store: false }).stream).toBeUndefined();
   });
 
+  it('maps image detail "original" to chat\'s "high"', () => {
+    const chat = translate({ model: 'm', input: [{ role: 'user', content: [{ type: 'input_image', image_url: 'data:image/png;base64,iVBORw0KGgo=', detail: 'original' }] }] });
+    expect(chat.messages[0].content).toEqual([{ type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=', detail: 'high' } }]);
+  });
+
   it('narrows tools for allowed_tools', () => {
     const other = { ...weatherTool, name: 'get_time' };
     const chat = translate({

@@ -130,6 +130,17 @@ describe('createResponsesStreamEncoder', () => {
     ]);
   });
 
+  it('keeps interleaved argument deltas of parallel calls on their own items', () => {
+    const tc = (index: number, args: string, id?: string) =>
+      chunk({ tool_calls: [id ? { index, id, type: 'function', function: { name: `f${index}`, arguments: args } } : { index, function: { arguments: args } }] });
+    const events = run([tc(0, '', 'call_a'), tc(1, '', 'call_b'), tc(0, '{"x"'), tc(1, '{"y"'), tc(0, ':1}'), tc(1, ':2}'), chunk({}, 'tool_calls')]);
+    const deltas = events.filter((e) => e.event === 'response.function_call_arguments.delta').map((e) => [e.data.output_index, e.data.delta]);
+    expect(deltas).toEqual([[0, '{"x"'], [1, '{"y"'], [0, ':1}'], [1, ':2}']]);
+    const out = (last(events).response as { output: Array<Record<string, unknown>> }).output;
+    expect(out.map((o) => [o.call_id, o.name, o.arguments])).toEqual([['call_a', 'f0', '{"x":1}'], ['call_b', 'f1', '{"y":2}']]);
+    expect((last(events).response as Record<string, unknown>).usage).toBeUndefined();
+  });
+
   it('ends as response.incomplete on length and content_filter', () => {
     const events = run(textChunks(['Once upon'], 'length'));
     expect(last(events)).toMatchObject({ type: 'response.incomplete', response: { status: 'incomplete', incomplete_details: { reason: 'max_output_tokens' } } });
