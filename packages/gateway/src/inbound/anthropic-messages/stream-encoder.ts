@@ -71,9 +71,11 @@ export function createAnthropicStreamEncoder(opts: { model: string; messageId?: 
         if (open?.kind !== 'thinking') out += openBlock('thinking', { type: 'thinking', thinking: '', signature: '' });
         out += delta(open!.index, { type: 'thinking_delta', thinking: d.reasoning_content });
       }
-      if (typeof d.content === 'string' && d.content) {
+      // A refusal is shown as text, as toAnthropicMessage does; stop_reason says refusal.
+      for (const text of [d.content, d.refusal]) {
+        if (typeof text !== 'string' || !text) continue;
         if (open?.kind !== 'text') out += openBlock('text', { type: 'text', text: '' });
-        out += delta(open!.index, { type: 'text_delta', text: d.content });
+        out += delta(open!.index, { type: 'text_delta', text });
       }
       for (const tc of d.tool_calls ?? []) {
         let index = toolBlocks.get(tc.index);

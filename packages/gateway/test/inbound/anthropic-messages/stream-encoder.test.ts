@@ -91,6 +91,11 @@ describe('createAnthropicStreamEncoder', () => {
     expect(final.stop_reason).toBe('max_tokens');
   });
 
+  it('streams a refusal as text with stop_reason refusal', async () => {
+    const final = await sdkFinal(encodeAll([c({ role: 'assistant', refusal: "I can't help with that." }), c({}, 'content_filter'), usage(3, 4)]));
+    expect(final).toMatchObject({ content: [{ type: 'text', text: "I can't help with that." }], stop_reason: 'refusal' });
+  });
+
   it('still produces a complete message for an empty upstream stream', () => {
     const enc = createAnthropicStreamEncoder({ model: 'm' });
     const events = parseAnthropicSse(enc.end());
