@@ -98,10 +98,13 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
       const deadline = Date.now() + deadlineMs;
       state.draining = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Keep-alive connections turn idle as their last response finishes: close them as they do.
+      const reaper = setInterval(() => server.closeIdleConnections(), 50);
       server.closeIdleConnections();
       // Leave a slice of the deadline for the log flush.
       const drainBudget = Math.max(0, deadlineMs - Math.min(5000, deadlineMs / 4));
       const drained = await Promise.race([closed.then(() => true), sleep(drainBudget).then(() => false)]);
+      clearInterval(reaper);
       if (!drained) {
         logger.warn('drain deadline reached with requests still in flight; closing their connections');
         server.closeAllConnections();

@@ -1,0 +1,88 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
+
+/** The real gateway process: SIGTERM drains in-flight streams, flushes the log store and exits 0. */
+const PKG = resolve(import.meta.dirname, '../..');
+let fake: FakeOpenAI;
+
+beforeAll(async () => {
+  fake = await startFakeOpenAI();
+});
+afterAll(async () => {
+  await fake?.close();
+});
+
+export async function spawnGateway(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: PKG,
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${out}`)), 20_000);
+    child.stdout!.on('data', () => {
+      const m = /"url":"(http:\/\/[^"]+)"/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolveUrl(m[1]);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`gateway exited with ${code}:\n${out}`)));
+  });
+  return { child, url, output: () => out };
+}
+
+describe('SIGTERM', () => {
+  it('finishes in-flight streams, refuses new work, flushes logs and exits 0', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'portico-drain-'));
+    const { child, url, output } = await spawnGateway({ LOG_STORE_FILE_DIR: join(dataDir, 'logs'), SHUTDOWN_TIMEOUT_MS: '10000' });
+    fake.enqueue({ eventDelayMs: 150 });
+    const res = await fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer sk-drain', 'x-portkey-provider': 'openai', 'x-portkey-custom-host': fake.baseUrl, 'x-portkey-trace-id': 'drain-trace-1' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'one two three four five six seven eight' }] }),
+    });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    const first = await reader.read();
+    expect(first.done).toBe(false);
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 100));
+    await expect(fetch(`${url}/v1/health`)).rejects.toThrow();
+
+    let text = new TextDecoder().decode(first.value);
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    expect(text).toContain('data: [DONE]');
+    expect(text).toContain('eight');
+    expect(await exited).toBe(0);
+    expect(output()).toContain('shutdown complete');
+    const logDir = join(dataDir, 'logs');
+    expect(existsSync(logDir)).toBe(true);
+    const all = readdirSync(logDir).flatMap((d) => readdirSync(join(logDir, d)).map((f) => readFileSync(join(logDir, d, f), 'utf8'))).join('');
+    const doc = JSON.parse(all.split('\n').find((l) => l.includes('drain-trace-1'))!);
+    expect(doc.stream_outcome).toBe('complete');
+    expect(doc.usage.total_tokens).toBe(21);
+  }, 30_000);
+
+  it('refuses to start with a bad environment, naming the variable', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: PKG, env: { ...process.env, PORT: 'eighty', CACHE_STORE: 'memcached' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr!.on('data', (d) => (err += d));
+    const code = await new Promise((r) => child.once('exit', r));
+    expect(code).toBe(2);
+    expect(err).toContain('PORT must be an integer');
+    expect(err).toContain('CACHE_STORE must be one of');
+  }, 20_000);
+});

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { createSseFramer } from '../../src/streaming/framers/sse.js';
+import { ChunkAssembler, completionToChunks } from '../../src/streaming/chunk-assembler.js';
+import { openAIChatStream } from '../../src/providers/openai-compatible/mapping.js';
+import { createOpenAIStreamEncoder } from '../../src/inbound/openai-chat.js';
+import type { ChatChunk, ChatCompletion } from '../../src/providers/types.js';
+
+const enc = new TextEncoder();
+
+describe('SSE framer', () => {
+  const wire = 'event: message_start\ndata: {"a":1}\n\n: comment\ndata: line1\ndata: line2\n\r\ndata: [DONE]\r\n\r\n';
+  it('frames events whatever the chunk boundaries', () => {
+    for (let cut = 1; cut < wire.length; cut++) {
+      const f = createSseFramer();
+      const events = [...f.push(enc.encode(wire.slice(0, cut))), ...f.push(enc.encode(wire.slice(cut))), ...f.end()];
+      expect(events).toEqual([{ event: 'message_start', data: '{"a":1}' }, { data: 'line1\nline2' }, { data: '[DONE]' }]);
+    }
+  });
+  it('handles multi-byte characters split across chunks', () => {
+    const bytes = enc.encode('data: héllo 🌍\n\n');
+    const f = createSseFramer();
+    const out = [...f.push(bytes.slice(0, 8)), ...f.push(bytes.slice(8, 15)), ...f.push(bytes.slice(15))];
+    expect(out).toEqual([{ data: 'héllo 🌍' }]);
+  });
+  it('refuses an unbounded frame', () => {
+    const f = createSseFramer();
+    expect(() => f.push(enc.encode('data: ' + 'x'.repeat(9 * 1024 * 1024)))).toThrow(/larger than 8 MiB/);
+  });
+});
+
+describe('OpenAI stream mapping', () => {
+  it('throws when the stream ends before [DONE]', () => {
+    const state = openAIChatStream.createState({ model: 'm', includeUsage: true });
+    openAIChatStream.fromEvent(state, { data: '{"id":"1","object":"chat.completion.chunk","created":1,"model":"m","choices":[]}' });
+    expect(() => openAIChatStream.finish(state)).toThrow(/before \[DONE\]/);
+  });
+  it('turns an error event into a GatewayError', () => {
+    const state = openAIChatStream.createState({ model: 'm', includeUsage: true });
+    expect(() => openAIChatStream.fromEvent(state, { data: '{"error":{"message":"boom","type":"server_error"}}' })).toThrow(/boom/);
+  });
+  it('encoder drops the usage chunk unless asked', () => {
+    const usageChunk: ChatChunk = { id: '1', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } };
+    expect(createOpenAIStreamEncoder(false).encode(usageChunk)).toBe('');
+    expect(createOpenAIStreamEncoder(true).encode(usageChunk)).toContain('"usage"');
+    expect(createOpenAIStreamEncoder(false).end()).toBe('data: [DONE]\n\n');
+  });
+});
+
+describe('chunk assembler', () => {
+  it('round-trips a completion with text, tool calls and usage', () => {
+    const completion: ChatCompletion = {
+      id: 'c1', object: 'chat.completion', created: 5, model: 'm',
+      choices: [{ index: 0, message: { role: 'assistant', content: 'hello world', tool_calls: [{ id: 't1', type: 'function', function: { name: 'f', arguments: '{"a":1}' } }] }, finish_reason: 'tool_calls', logprobs: null }],
+      usage: { prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 },
+    };
+    const a = new ChunkAssembler();
+    for (const c of completionToChunks(completion)) a.push(c);
+    expect(a.result()).toEqual(completion);
+  });
+  it('gives up past its byte bound', () => {
+    const a = new ChunkAssembler(10);
+    a.push({ id: '1', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content: 'x'.repeat(20) }, finish_reason: null }] });
+    expect(a.result()).toBeUndefined();
+  });
+});
