@@ -129,7 +129,10 @@ export async function startFakeBedrock(opts: FakeBedrockOptions = {}): Promise<F
     }
     record.modelId = modelId;
     const idPattern = operation.startsWith('converse') ? patterns.converse : patterns.invoke;
-    if (modelId.length > 2048 || !idPattern.test(modelId)) {
+    if (modelId.length < 1 || modelId.length > 2048) {
+      return reject(400, 'ValidationException', `1 validation error detected: Value at 'modelId' failed to satisfy constraint: Member must have length between 1 and 2048`);
+    }
+    if (!idPattern.test(modelId)) {
       return reject(400, 'ValidationException', `1 validation error detected: Value '${modelId}' at 'modelId' failed to satisfy constraint: Member must satisfy regular expression pattern: ${idPattern.source}`);
     }
     const contentType = String(req.headers['content-type'] ?? '');

@@ -52,7 +52,7 @@ export function verifySigV4(
   if (!signed.includes('host') || !signed.includes('x-amz-date')) return fail(403, 'InvalidSignatureException', 'The host and x-amz-date headers must be signed.');
   const claimed = header(req.headers, 'x-amz-content-sha256');
   if (claimed !== undefined && claimed !== 'UNSIGNED-PAYLOAD' && claimed !== createHash('sha256').update(req.body).digest('hex')) {
-    return fail(400, 'XAmzContentSHA256Mismatch', 'The provided x-amz-content-sha256 header does not match what was computed.');
+    return fail(403, 'InvalidSignatureException', 'The request signature we calculated does not match the signature you provided: the x-amz-content-sha256 header does not match the body.');
   }
   const headers: Record<string, string> = {};
   for (const name of signed) {
