@@ -68,7 +68,7 @@ describe('providers of the OpenAI family', () => {
     const entra = azureOpenAIProvider.chat!.toRequest({ model: 'm', messages: [] }, { ...t, settings: { ...t.settings, azure_auth_mode: 'entra' } }, { stream: false });
     expect(entra.headers.authorization).toBe('Bearer az-key');
     expect(() => toAzureUrl({ ...t, settings: { deployment_id: 'd' } }, 'chat/completions')).toThrow(/resource_name/);
-    expect(() => toAzureUrl({ ...t, settings: { resource_name: 'bad.host/x' } }, 'chat/completions')).toThrow(/letters, digits/);
+    expect(() => toAzureUrl({ ...t, settings: { resource_name: 'bad.host/x', deployment_id: 'd' } }, 'chat/completions')).toThrow(/letters, digits/);
   });
 });
 
