@@ -96,7 +96,8 @@ function toBlocks(m: ChatMessage, i: number): ConverseContentBlock[] {
     // A tool result with no content is valid in OpenAI; Bedrock needs at least one block.
     return [{ toolResult: { toolUseId: id, content: content.length > 0 ? content : [{ text: '' }] } }];
   }
-  const blocks: ConverseContentBlock[] = [];
+  // Reasoning must come first in an assistant turn, as the model produced it.
+  const blocks: ConverseContentBlock[] = m.role === 'assistant' ? reasoningBlocks(m) : [];
   if (typeof m.content === 'string') {
     if (m.content.trim() !== '') blocks.push({ text: m.content });
   } else if (Array.isArray(m.content)) {
@@ -121,6 +122,7 @@ function toPart(p: ChatContentPart, where: string): ConverseContentBlock | undef
     if (typeof text !== 'string') throw badRequest(`bedrock: ${where}.text must be a string`, where);
     return text.trim() === '' ? undefined : { text };
   }
+  if (p.type === 'file') return { document: toDocument(p as JsonObject, where) };
   if (p.type === 'image_url') {
     const url = (p as { image_url?: { url?: unknown } }).image_url?.url;
     if (typeof url !== 'string') throw badRequest(`bedrock: ${where}.image_url.url must be a string`, where);
@@ -132,7 +134,7 @@ function toPart(p: ChatContentPart, where: string): ConverseContentBlock | undef
     const inner = rest[type];
     return { [type]: isObject(inner) ? inner : rest };
   }
-  throw badRequest(`bedrock: ${where} has content type "${type}", which Bedrock Converse does not accept; send text or image_url parts`, where);
+  throw badRequest(`bedrock: ${where} has content type "${type}", which Bedrock Converse does not accept; send text, image_url or file parts`, where);
 }
 
 function toImage(url: string, where: string): ConverseImageBlock {
@@ -151,6 +153,40 @@ function toImage(url: string, where: string): ConverseImageBlock {
     return { format, source: { s3Location: { uri: url } } };
   }
   throw badRequest(`bedrock: ${where} is an image URL, but Bedrock does not fetch URLs; send the image as a base64 data URL (data:image/png;base64,...) or an s3:// URI`, where);
+}
+
+const DOC_FORMATS: Record<string, string> = {
+  'application/pdf': 'pdf', 'text/csv': 'csv', 'application/msword': 'doc', 'text/html': 'html', 'text/plain': 'txt', 'text/markdown': 'md',
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'docx', 'application/vnd.ms-excel': 'xls',
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': 'xlsx',
+};
+
+/** OpenAI file part {file:{file_data:"data:...;base64,...", filename}} → Converse document block. */
+function toDocument(p: JsonObject, where: string): JsonObject {
+  const file = isObject(p.file) ? p.file : {};
+  const m = typeof file.file_data === 'string' ? DATA_URL.exec(file.file_data) : null;
+  if (!m) throw badRequest(`bedrock: ${where} must carry file.file_data as a base64 data URL; Bedrock cannot fetch file ids`, where);
+  const format = DOC_FORMATS[m[1]!.toLowerCase()];
+  if (!format) throw badRequest(`bedrock: ${where} is ${m[1]}; Bedrock documents are pdf, csv, doc, docx, xls, xlsx, html, txt or md`, where);
+  // Bedrock allows letters, digits, single spaces, hyphens, parentheses and brackets in document names.
+  const base = typeof file.filename === 'string' ? file.filename.replace(/\.[^.]*$/, '') : 'document';
+  const name = base.replace(/[^A-Za-z0-9\s\-()[\]]/g, '-').replace(/\s+/g, ' ').trim().slice(0, 200) || 'document';
+  return { format, name, source: { bytes: m[2]!.replace(/\s+/g, '') } };
+}
+
+/** Signed thinking from an earlier turn (Anthropic-shaped, as the gateway returns it) → reasoningContent blocks. */
+function reasoningBlocks(m: ChatMessage): ConverseContentBlock[] {
+  if (!Array.isArray(m.thinking_blocks)) return [];
+  return (m.thinking_blocks as unknown[]).flatMap((b): ConverseContentBlock[] => {
+    if (!isObject(b)) return [];
+    if (b.type === 'thinking' && typeof b.thinking === 'string') {
+      const reasoningText: { text: string; signature?: string } = { text: b.thinking };
+      if (typeof b.signature === 'string' && b.signature !== '') reasoningText.signature = b.signature;
+      return [{ reasoningContent: { reasoningText } }];
+    }
+    if (b.type === 'redacted_thinking' && typeof b.data === 'string') return [{ reasoningContent: { redactedContent: b.data } }];
+    return [];
+  });
 }
 
 function parseArguments(args: string, where: string): unknown {

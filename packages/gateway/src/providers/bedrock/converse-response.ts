@@ -1,7 +1,7 @@
 /** Bedrock Converse response → OpenAI chat completion, plus the stop-reason and usage mappings streams share. Pure. */
 import { randomUUID } from 'node:crypto';
 import { GatewayError } from '../../errors.js';
-import type { ChatCompletion, ChatToolCall, FinishReason, Usage } from '../types.js';
+import type { ChatCompletion, ChatToolCall, FinishReason, JsonObject, Usage } from '../types.js';
 import { isObject, type ConverseTokenUsage } from './wire.js';
 
 export function finishReasonFromBedrock(stopReason: unknown): FinishReason {
@@ -64,6 +64,7 @@ export function fromBedrockConverseResponse(body: unknown, model: string): ChatC
   const b = body as { stopReason?: unknown; usage?: unknown };
   let text = '';
   let reasoning = '';
+  const thinkingBlocks: JsonObject[] = [];
   const toolCalls: ChatToolCall[] = [];
   for (const block of message.content as unknown[]) {
     if (!isObject(block)) continue;
@@ -71,9 +72,12 @@ export function fromBedrockConverseResponse(body: unknown, model: string): ChatC
     else if (isObject(block.toolUse)) {
       const t = block.toolUse;
       toolCalls.push({ id: String(t.toolUseId), type: 'function', function: { name: String(t.name), arguments: JSON.stringify(t.input ?? {}) } });
-    } else if (isObject(block.reasoningContent) && isObject(block.reasoningContent.reasoningText)) {
-      const r = block.reasoningContent.reasoningText.text;
-      if (typeof r === 'string') reasoning += r;
+    } else if (isObject(block.reasoningContent)) {
+      const rc = block.reasoningContent;
+      if (isObject(rc.reasoningText) && typeof rc.reasoningText.text === 'string') {
+        reasoning += rc.reasoningText.text;
+        thinkingBlocks.push({ type: 'thinking', thinking: rc.reasoningText.text, signature: typeof rc.reasoningText.signature === 'string' ? rc.reasoningText.signature : '' });
+      } else if (typeof rc.redactedContent === 'string') thinkingBlocks.push({ type: 'redacted_thinking', data: rc.redactedContent });
     }
   }
   const out: ChatCompletion['choices'][number]['message'] = {
@@ -83,6 +87,8 @@ export function fromBedrockConverseResponse(body: unknown, model: string): ChatC
   };
   if (toolCalls.length > 0) out.tool_calls = toolCalls;
   if (reasoning) out.reasoning_content = reasoning;
+  // Same convention as the anthropic provider: signed thinking a client sends back on the next turn.
+  if (thinkingBlocks.length > 0) out.thinking_blocks = thinkingBlocks;
   return {
     id: newChatId(),
     object: 'chat.completion',

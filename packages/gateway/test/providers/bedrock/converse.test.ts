@@ -101,6 +101,34 @@ describe('toBedrockConverseRequest', () => {
     expect(bad({ messages: [{ role: 'tool', content: 'x' }] })).toThrow(/tool_call_id/);
   });
 
+  it('maps file parts to document blocks and signed thinking back to reasoningContent (first in the turn)', () => {
+    const body = toBedrockConverseRequest({
+      model: 'us.anthropic.claude-3-7-sonnet-20250219-v1:0',
+      messages: [
+        { role: 'user', content: [{ type: 'text', text: 'Summarise' }, { type: 'file', file: { filename: 'Q3 report (final).pdf', file_data: 'data:application/pdf;base64,JVBERi0xLjQK' } }] },
+        {
+          role: 'assistant',
+          content: 'Calling.',
+          thinking_blocks: [{ type: 'thinking', thinking: 'Plan.', signature: 'EqQBsig' }, { type: 'redacted_thinking', data: 'cmVkYWN0ZWQ=' }],
+          tool_calls: [{ id: 'tooluse_9', type: 'function', function: { name: 'f', arguments: '{}' } }],
+        },
+        { role: 'tool', tool_call_id: 'tooluse_9', content: 'ok' },
+      ],
+      tools: [{ type: 'function', function: { name: 'f' } }],
+      thinking: { type: 'enabled', budget_tokens: 1024 },
+    });
+    assertValidConverse(body);
+    expect(body.messages[0]!.content[1]).toEqual({ document: { format: 'pdf', name: 'Q3 report (final)', source: { bytes: 'JVBERi0xLjQK' } } });
+    expect(body.messages[1]!.content).toEqual([
+      { reasoningContent: { reasoningText: { text: 'Plan.', signature: 'EqQBsig' } } },
+      { reasoningContent: { redactedContent: 'cmVkYWN0ZWQ=' } },
+      { text: 'Calling.' },
+      { toolUse: { toolUseId: 'tooluse_9', name: 'f', input: {} } },
+    ]);
+    expect(body.additionalModelRequestFields).toEqual({ thinking: { type: 'enabled', budget_tokens: 1024 } });
+    expect(() => toBedrockConverseRequest({ model: 'm.x', messages: [{ role: 'user', content: [{ type: 'file', file: { file_id: 'file-1' } }] }] })).toThrow(/file_data/);
+  });
+
   it('accepts S3 image URIs as s3Location', () => {
     const body = toBedrockConverseRequest({ model: 'm.x', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 's3://bucket/cat.JPG' } }] }] });
     assertValidConverse(body);
@@ -147,6 +175,7 @@ describe('fromBedrockConverseResponse (recorded Converse responses)', () => {
     expect(out.choices[0]!.finish_reason).toBe('tool_calls');
     expect(out.choices[0]!.message.content).toBe('Let me check.');
     expect(out.choices[0]!.message.reasoning_content).toBe('The user wants weather; call the tool.');
+    expect(out.choices[0]!.message.thinking_blocks).toEqual([{ type: 'thinking', thinking: 'The user wants weather; call the tool.', signature: 'EqQBCkYIAxgCIkA' }]);
     expect(out.choices[0]!.message.tool_calls).toEqual([{ id: 'tooluse_kZJMlvQmRJ6eAyJE5GIl7Q', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris","unit":"c"}' } }]);
   });
 
