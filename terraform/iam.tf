@@ -1,0 +1,168 @@
+# Least privilege: the execution role reads exactly the secrets listed in secrets.json plus the Docker
+# credentials; the task roles reach exactly the buckets in object_storage, and Bedrock only when asked.
+
+data "aws_iam_policy_document" "ecs_tasks_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["ecs-tasks.amazonaws.com"]
+    }
+  }
+}
+
+# ---------------------------------------------------------------- container instances
+
+data "aws_iam_policy_document" "ec2_assume" {
+  count = var.create_cluster ? 1 : 0
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["ec2.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "ecs_instance" {
+  count              = var.create_cluster ? 1 : 0
+  name_prefix        = "${substr(local.name, 0, 24)}-ec2-"
+  assume_role_policy = data.aws_iam_policy_document.ec2_assume[0].json
+}
+
+resource "aws_iam_role_policy_attachment" "ecs_instance" {
+  for_each = var.create_cluster ? toset([
+    "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role",
+    "arn:${data.aws_partition.current.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore",
+  ]) : toset([])
+  role       = aws_iam_role.ecs_instance[0].name
+  policy_arn = each.value
+}
+
+resource "aws_iam_instance_profile" "ecs_instance" {
+  count       = var.create_cluster ? 1 : 0
+  name_prefix = "${substr(local.name, 0, 24)}-ec2-"
+  role        = aws_iam_role.ecs_instance[0].name
+}
+
+# ---------------------------------------------------------------- task execution role
+
+resource "aws_iam_role" "execution" {
+  name_prefix        = "${substr(local.name, 0, 24)}-exec-"
+  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
+}
+
+resource "aws_iam_role_policy_attachment" "execution" {
+  role       = aws_iam_role.execution.name
+  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+}
+
+data "aws_iam_policy_document" "execution_secrets" {
+  statement {
+    sid       = "ReadServiceSecretsAndDockerCredentials"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = distinct(concat([var.docker_cred_secret_arn], local.secret_arns))
+  }
+}
+
+resource "aws_iam_role_policy" "execution_secrets" {
+  name   = "read-secrets"
+  role   = aws_iam_role.execution.id
+  policy = data.aws_iam_policy_document.execution_secrets.json
+
+  lifecycle {
+    precondition {
+      condition = alltrue([
+        for ref in concat(values(local.gateway_secrets), values(local.dataservice_secrets)) :
+        can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[^:]+", ref))
+      ])
+      error_message = "Every value in secrets.json must be a full Secrets Manager ARN, optionally followed by :JSON_KEY:: (see environments/dev/secrets.json)."
+    }
+  }
+}
+
+# ---------------------------------------------------------------- task roles
+
+data "aws_iam_policy_document" "task_access" {
+  dynamic "statement" {
+    for_each = length(local.buckets) > 0 ? [1] : []
+    content {
+      sid       = "ListConfiguredBuckets"
+      actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
+      resources = [for b in local.buckets : "arn:${data.aws_partition.current.partition}:s3:::${b}"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(local.buckets) > 0 ? [1] : []
+    content {
+      sid       = "ReadWriteConfiguredBucketObjects"
+      actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
+      resources = [for b in local.buckets : "arn:${data.aws_partition.current.partition}:s3:::${b}/*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.enable_bedrock_access ? [1] : []
+    content {
+      sid       = "InvokeBedrockModels"
+      actions   = ["bedrock:InvokeModel*"]
+      resources = ["*"]
+    }
+  }
+}
+
+locals {
+  task_policy_needed = length(local.buckets) > 0 || var.enable_bedrock_access
+}
+
+resource "aws_iam_role" "gateway_task" {
+  name_prefix        = "${substr(local.name, 0, 24)}-gw-"
+  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
+}
+
+resource "aws_iam_role_policy" "gateway_task" {
+  count  = local.task_policy_needed ? 1 : 0
+  name   = "buckets-and-bedrock"
+  role   = aws_iam_role.gateway_task.id
+  policy = data.aws_iam_policy_document.task_access.json
+}
+
+resource "aws_iam_role" "dataservice_task" {
+  count              = var.enable_dataservice ? 1 : 0
+  name_prefix        = "${substr(local.name, 0, 24)}-ds-"
+  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
+}
+
+resource "aws_iam_role_policy" "dataservice_task" {
+  count  = var.enable_dataservice && local.task_policy_needed ? 1 : 0
+  name   = "buckets-and-bedrock"
+  role   = aws_iam_role.dataservice_task[0].id
+  policy = data.aws_iam_policy_document.task_access.json
+}
+
+# ---------------------------------------------------------------- blue/green
+
+data "aws_iam_policy_document" "ecs_assume" {
+  count = var.enable_blue_green ? 1 : 0
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["ecs.amazonaws.com"]
+    }
+  }
+}
+
+# ECS assumes this role to move the NLB listeners between the blue and green target groups.
+resource "aws_iam_role" "blue_green" {
+  count              = var.enable_blue_green ? 1 : 0
+  name_prefix        = "${substr(local.name, 0, 24)}-bg-"
+  assume_role_policy = data.aws_iam_policy_document.ecs_assume[0].json
+}
+
+resource "aws_iam_role_policy_attachment" "blue_green" {
+  count      = var.enable_blue_green ? 1 : 0
+  role       = aws_iam_role.blue_green[0].name
+  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers"
+}

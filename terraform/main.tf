@@ -1,0 +1,97 @@
+provider "aws" {
+  region = var.aws_region
+
+  default_tags {
+    tags = {
+      Project     = var.project_name
+      Environment = var.environment
+      ManagedBy   = "terraform"
+    }
+  }
+}
+
+data "aws_partition" "current" {}
+
+locals {
+  name = "${var.project_name}-${var.environment}"
+
+  # ElastiCache is spelled two ways in the wild; both mean "use the endpoint in redis_endpoint".
+  use_elasticache = contains(["aws-elasti-cache", "aws-elastic-cache"], var.redis_type)
+
+  # Service Connect names: what the containers use to reach each other inside the namespace.
+  gateway_port      = 8787
+  dataservice_port  = 8081
+  redis_port        = 6379
+  gateway_dns       = "gateway"
+  dataservice_dns   = "data-service"
+  redis_dns         = "redis"
+  dataservice_url   = "http://${local.dataservice_dns}:${local.dataservice_port}"
+  redis_endpoint    = trimprefix(trimprefix(trimspace(var.redis_endpoint), "rediss://"), "redis://")
+  redis_host_port   = length(regexall(":[0-9]+$", local.redis_endpoint)) > 0 ? local.redis_endpoint : "${local.redis_endpoint}:${local.redis_port}"
+  redis_tls         = local.use_elasticache && var.redis_tls_enabled
+  redis_url         = local.use_elasticache ? "${local.redis_tls ? "rediss" : "redis"}://${local.redis_host_port}" : "redis://${local.redis_dns}:${local.redis_port}"
+  log_store_enabled = var.object_storage.log_store_bucket != ""
+
+  # environment-variables.json and secrets.json both have the keys "gateway" and "data-service".
+  extra_environment = jsondecode(file(var.environment_variables_file_path))
+  secrets           = jsondecode(file(var.secrets_file_path))
+
+  # The environment the gateway reads (packages/gateway/src/config/settings.ts). Every key here must be a
+  # setting the gateway knows; packages/deployment-checks tests that against loadSettings().
+  gateway_base_environment = {
+    PORT                         = tostring(local.gateway_port)
+    HOST                         = "0.0.0.0"
+    CACHE_STORE                  = local.use_elasticache ? "aws-elastic-cache" : "redis"
+    REDIS_URL                    = local.redis_url
+    REDIS_TLS_ENABLED            = local.redis_tls ? "true" : "false"
+    REDIS_MODE                   = local.use_elasticache ? var.redis_mode : "standalone"
+    LOG_STORE                    = local.log_store_enabled ? "s3_assume" : "none"
+    LOG_STORE_REGION             = var.object_storage.bucket_region
+    LOG_STORE_GENERATIONS_BUCKET = var.object_storage.log_store_bucket
+    LOG_EXPORTS_BUCKET           = var.object_storage.log_exports_bucket
+    FINETUNES_BUCKET             = var.object_storage.finetune_bucket
+    DATASERVICE_BASEPATH         = var.enable_dataservice ? local.dataservice_url : ""
+  }
+
+  # The data service shares the settings schema (cache, log buckets); it listens on 8081.
+  dataservice_base_environment = {
+    PORT                         = tostring(local.dataservice_port)
+    HOST                         = "0.0.0.0"
+    CACHE_STORE                  = local.use_elasticache ? "aws-elastic-cache" : "redis"
+    REDIS_URL                    = local.redis_url
+    REDIS_TLS_ENABLED            = local.redis_tls ? "true" : "false"
+    REDIS_MODE                   = local.use_elasticache ? var.redis_mode : "standalone"
+    LOG_STORE                    = local.log_store_enabled ? "s3_assume" : "none"
+    LOG_STORE_REGION             = var.object_storage.bucket_region
+    LOG_STORE_GENERATIONS_BUCKET = var.object_storage.log_store_bucket
+    LOG_EXPORTS_BUCKET           = var.object_storage.log_exports_bucket
+    FINETUNES_BUCKET             = var.object_storage.finetune_bucket
+  }
+
+  gateway_secrets     = try(local.secrets["gateway"], {})
+  dataservice_secrets = try(local.secrets["data-service"], {})
+
+  # Empty values are left out so the service falls back to its own default; a name set as a secret
+  # is never also a plain variable (ECS rejects duplicates).
+  gateway_environment = {
+    for k, v in merge(local.gateway_base_environment, try(local.extra_environment["gateway"], {})) :
+    k => tostring(v) if tostring(v) != "" && !contains(keys(local.gateway_secrets), k)
+  }
+  dataservice_environment = {
+    for k, v in merge(local.dataservice_base_environment, try(local.extra_environment["data-service"], {})) :
+    k => tostring(v) if tostring(v) != "" && !contains(keys(local.dataservice_secrets), k)
+  }
+
+  # secrets.json values are valueFrom references, optionally with a JSON key suffix
+  # (arn:...:secret:name-AbCdEf:PORTKEY_CLIENT_AUTH::). IAM needs the bare secret ARN (first 7 fields).
+  secret_arns = distinct([
+    for ref in concat(values(local.gateway_secrets), var.enable_dataservice ? values(local.dataservice_secrets) : []) :
+    join(":", slice(split(":", ref), 0, 7))
+  ])
+
+  buckets = compact(distinct([
+    var.object_storage.log_store_bucket,
+    var.object_storage.log_exports_bucket,
+    var.object_storage.finetune_bucket,
+  ]))
+}

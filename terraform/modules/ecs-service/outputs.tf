@@ -1,0 +1,24 @@
+output "service_name" {
+  description = "Name of the ECS service"
+  value       = aws_ecs_service.this.name
+}
+
+output "service_arn" {
+  description = "ARN of the ECS service"
+  value       = aws_ecs_service.this.arn
+}
+
+output "task_definition_arn" {
+  description = "ARN of the task definition revision in use"
+  value       = aws_ecs_task_definition.this.arn
+}
+
+output "container_definition" {
+  description = "The container definition as sent to ECS (environment, secrets, health check)"
+  value       = local.container
+}
+
+output "autoscaling_policy_names" {
+  description = "Target-tracking policies attached (empty without autoscaling)"
+  value       = concat(aws_appautoscaling_policy.cpu[*].name, aws_appautoscaling_policy.memory[*].name)
+}
