@@ -4,7 +4,9 @@
  * specs README): ChatCompletionResponse requires an undefined `data`, and UsageInfo requires
  * completion_tokens even on embeddings responses.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ValidateFunction } from 'ajv';
@@ -42,6 +44,28 @@ export function newAjv(): Ajv2020 {
   return ajv;
 }
 
+/**
+ * components.schemas of an OpenAPI YAML file, rewritten as $defs. Parsing a large YAML document takes
+ * seconds, so the result is cached in the OS temp dir keyed by the document's hash.
+ */
+export function loadOpenApiDefs(specPath: string, label: string): Record<string, unknown> {
+  const text = fs.readFileSync(specPath, 'utf8');
+  const key = createHash('sha256').update(text).update('rewrite-v1').digest('hex').slice(0, 16);
+  const cachePath = path.join(os.tmpdir(), `portico-${label}-defs-${key}.json`);
+  try {
+    return JSON.parse(fs.readFileSync(cachePath, 'utf8')) as Record<string, unknown>;
+  } catch {
+    // not cached yet: build below
+  }
+  const spec = parseYaml(text) as { components?: { schemas?: Obj } };
+  const defs: Obj = {};
+  for (const [name, s] of Object.entries(spec.components?.schemas ?? {})) defs[name] = rewriteOpenApiSchema(s);
+  const tmp = `${cachePath}.${process.pid}.${Date.now()}.tmp`; // atomic: parallel workers may race
+  fs.writeFileSync(tmp, JSON.stringify(defs));
+  fs.renameSync(tmp, cachePath);
+  return defs;
+}
+
 export function mistralSpecPath(): string {
   return path.resolve(findRepoRoot(), '../shared/specs/mistral/openapi-public-doc.yaml');
 }
@@ -55,9 +79,7 @@ function load() {
   if (!fs.existsSync(p)) {
     throw new Error(`mistral spec not found at ${p}. The tests expect the shared specs beside the repository (<repo>/../shared/specs/mistral/); check out the shared/ folder there.`);
   }
-  const spec = parseYaml(fs.readFileSync(p, 'utf8')) as { components?: { schemas?: Obj } };
-  const defs: Obj = {};
-  for (const [name, s] of Object.entries(spec.components?.schemas ?? {})) defs[name] = rewriteOpenApiSchema(s);
+  const defs = loadOpenApiDefs(p, 'mistral');
   // Spec bug 1: ChatCompletionResponse lists `data` (not a property of a chat response) as required.
   const ccr = defs.ChatCompletionResponse as { allOf: Array<{ required?: string[] }> };
   for (const part of ccr.allOf) if (part.required) part.required = part.required.filter((r) => r !== 'data');

@@ -6,9 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ValidateFunction } from 'ajv';
-import { parse as parseYaml } from 'yaml';
 import { findRepoRoot } from '../../helpers/openai-schema.js';
-import { newAjv, rewriteOpenApiSchema } from '../mistral-ai/spec.js';
+import { loadOpenApiDefs, newAjv } from '../mistral-ai/spec.js';
 
 type Obj = Record<string, unknown>;
 const DOC_ID = 'https://portico.test/ollama-openapi.json';
@@ -24,9 +23,7 @@ function load() {
   if (!fs.existsSync(p)) {
     throw new Error(`ollama spec not found at ${p}. The tests expect the shared specs beside the repository (<repo>/../shared/specs/ollama/); check out the shared/ folder there.`);
   }
-  const spec = parseYaml(fs.readFileSync(p, 'utf8')) as { components?: { schemas?: Obj } };
-  const defs: Obj = {};
-  for (const [name, s] of Object.entries(spec.components?.schemas ?? {})) defs[name] = rewriteOpenApiSchema(s);
+  const defs = loadOpenApiDefs(p, 'ollama');
   if (!defs.ChatRequest || !defs.ChatStreamEvent) throw new Error(`ollama spec at ${p} lacks ChatRequest/ChatStreamEvent; is it Ollama's OpenAPI document?`);
   const ajv = newAjv();
   ajv.addSchema({ $id: DOC_ID, $schema: 'https://json-schema.org/draft/2020-12/schema', $defs: defs });
