@@ -13,7 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { LimitRule } from '../limits/types.js';
-import type { RedisClient, RedisConnection, StateLogger } from '../state/redis.js';
+import { guardStreams, type RedisClient, type RedisConnection, type StateLogger } from '../state/redis.js';
 import type { EntityStore, GatewayKey, Prompt, SavedConfig, VirtualKey } from './types.js';
 import { LocalEntityLayer } from './redis-local-layer.js';
 
@@ -235,6 +235,7 @@ export class RedisEntityCache implements EntityStore {
     this.closed = true;
     const sub = this.subscriber;
     if (sub) {
+      guardStreams(sub);
       try {
         if (sub.status === 'ready') await sub.quit();
         else sub.disconnect();

@@ -142,7 +142,10 @@ export class RedisConnection {
   }
 
   private watch(client: RedisClient, role: string): void {
-    client.on('error', (err: Error) => this.state.failed(err, role));
+    client.on('error', (err: Error) => {
+      guardStreams(client);
+      this.state.failed(err, role);
+    });
     client.on('ready', () => this.state.connected(role));
     client.on('reconnecting', () => this.state.disconnected(role));
     client.on('close', () => {
@@ -173,6 +176,7 @@ export class RedisConnection {
         if (this.state.recordFailure(err) && this.client instanceof Redis) {
           // Many timeouts in a row on a "connected" socket: treat it as half-open and reconnect.
           this.options.logger?.warn({ redis: this.target }, 'redis: connection looks half-open; reconnecting');
+          guardStreams(this.client);
           this.client.disconnect(true);
         }
         reject(err);
@@ -218,6 +222,7 @@ export class RedisConnection {
     if (this.closed) return;
     this.closed = true;
     await Promise.all([this.client, ...this.extra].map(async (c) => {
+      guardStreams(c);
       try {
         if (c.status === 'ready') await c.quit();
         else c.disconnect();
@@ -225,6 +230,23 @@ export class RedisConnection {
         c.disconnect();
       }
     }));
+  }
+}
+
+/**
+ * ioredis listens for a socket error only once; a TLS socket torn down mid-handshake can emit a
+ * second one (the server's alert), which would crash the process as an uncaught exception.
+ */
+const ignore = (): void => undefined;
+
+export function guardStreams(client: RedisClient): void {
+  const clients: RedisClient[] = client instanceof Cluster ? [client, ...client.nodes()] : [client];
+  for (const c of clients) {
+    // disconnect() ends the connector's socket, which may be one that already failed its handshake.
+    const inner = c as unknown as { stream?: NodeJS.EventEmitter; connector?: { stream?: NodeJS.EventEmitter } };
+    for (const stream of [inner.stream, inner.connector?.stream]) {
+      if (stream && !stream.listeners('error').includes(ignore)) stream.on('error', ignore);
+    }
   }
 }
 

@@ -246,6 +246,8 @@ export async function startRedisCluster(opts: { tls?: boolean; nodeTimeoutMs?: n
       const extra = [
         '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf',
         '--cluster-node-timeout', String(opts.nodeTimeoutMs ?? 1000),
+        // Redis 7 waits 5 s before a diskless full sync; a replica without data refuses to fail over.
+        '--repl-diskless-sync-delay', '0',
         ...(certs ? [...tlsArgs(certs), '--tls-cluster', 'yes', '--tls-replication', 'yes'] : []),
       ];
       return startNode({ port, dir, extra, tls });
@@ -259,7 +261,14 @@ export async function startRedisCluster(opts: { tls?: boolean; nodeTimeoutMs?: n
       }
       const view = await cli(ports[0], tls, 'CLUSTER', 'NODES').catch(() => '');
       const lines = view.trim().split('\n');
-      return lines.filter((l) => / master /.test(l) || /,master /.test(l)).length === 3 && lines.filter((l) => /slave|replica/.test(l)).length === 3;
+      if (lines.filter((l) => / master /.test(l) || /,master /.test(l)).length !== 3) return false;
+      const replicas = lines.filter((l) => /slave|replica/.test(l)).map((l) => Number(l.split(' ')[1].split('@')[0].split(':')[1]));
+      if (replicas.length !== 3) return false;
+      // A replica is only a failover candidate once its first sync is done.
+      for (const p of replicas) {
+        if (!(await cli(p, tls, 'INFO', 'replication').catch(() => '')).includes('master_link_status:up')) return false;
+      }
+      return true;
     }, 20_000, path.join(root, String(ports[0]), 'redis.log'));
   } catch (e) {
     await stop();

@@ -1,0 +1,232 @@
+/**
+ * The same behaviour is required of the in-process limiter and the Redis limiter, so one suite runs
+ * against both; the Redis one also gets several independent connections, like several replicas.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { loadSettings } from '../../src/config/settings.js';
+import { GatewayError } from '../../src/errors.js';
+import { MemoryLimiter } from '../../src/limits/memory-limiter.js';
+import { RedisLimiter } from '../../src/limits/redis-limiter.js';
+import { createLimiter } from '../../src/limits/create.js';
+import type { LimitRule, LimitSubject, Limiter } from '../../src/limits/types.js';
+import { createRedis, type RedisConnection } from '../../src/state/redis.js';
+import { startRedis, type RedisServer } from '../helpers/redis-harness.js';
+
+/**
+ * 37 s into tomorrow (UTC): 23 s before the minute ends, 86 363 s before the day does. In the future,
+ * so Redis does not expire counters whose window the fake clock says is still open.
+ */
+const T0 = (Math.floor(Date.now() / 86_400_000) + 1) * 86_400_000 + 37_000;
+
+interface Harness {
+  /** Limiters sharing one state (one per "replica"). */
+  limiters: Limiter[];
+  clock: { now: number };
+  /** Raw counter value, for checking settle arithmetic. */
+  counter(key: string): Promise<number>;
+}
+
+const vk = (id: string, ...rules: LimitRule[]): LimitSubject => ({ scope: 'vk', id, rules });
+const key = (id: string, ...rules: LimitRule[]): LimitSubject => ({ scope: 'key', id, rules });
+const user = (id: string, ...rules: LimitRule[]): LimitSubject => ({ scope: 'user', id, rules });
+const est = (tokens: number, costUsd = 0) => ({ tokens, costUsd });
+
+async function rejection(p: Promise<unknown>): Promise<GatewayError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(GatewayError);
+    return e as GatewayError;
+  }
+  throw new Error('expected the reservation to be refused');
+}
+
+function limiterContract(make: () => Harness) {
+  let h: Harness;
+  let id: string;
+  beforeAll(() => {
+    h = make();
+  });
+  const fresh = () => {
+    id = `s-${randomUUID().slice(0, 8)}`;
+    h.clock.now = T0;
+    return h.limiters[0];
+  };
+
+  it('allows the requests per minute, then answers 429 with Retry-After and a message naming the limit', async () => {
+    const l = fresh();
+    const s = [vk(id, { kind: 'requests', limit: 3, window: 'minute' })];
+    for (let i = 0; i < 3; i++) await l.reserve(s, est(10));
+    const e = await rejection(l.reserve(s, est(10)));
+    expect(e.status).toBe(429);
+    expect(e.type).toBe('rate_limit_error');
+    expect(e.code).toBe('rate_limit_exceeded');
+    expect(e.headers['Retry-After']).toBe('23');
+    expect(e.message).toBe(`requests per minute limit of 3 for virtual key ${id} exceeded; retry after 23 s or raise the limit in the entities file`);
+  });
+
+  it('reserves estimated tokens before the call: a reservation that would pass the limit is refused', async () => {
+    const l = fresh();
+    const s = [vk(id, { kind: 'tokens', limit: 10000, window: 'minute' })];
+    await l.reserve(s, est(6000));
+    const e = await rejection(l.reserve(s, est(5000)));
+    expect(e.message).toBe(`tokens per minute limit of 10000 for virtual key ${id} exceeded; retry after 23 s or raise the limit in the entities file`);
+    await l.reserve(s, est(4000)); // exactly fills it
+    await rejection(l.reserve(s, est(1)));
+  });
+
+  it('never lets 50 concurrent requests from several replicas overshoot a budget', async () => {
+    fresh();
+    const s = [key(id, { kind: 'tokens', limit: 10_000, window: 'minute' }), vk(`${id}-vk`, { kind: 'requests', limit: 1000, window: 'minute' })];
+    const results = await Promise.allSettled(Array.from({ length: 50 }, (_, i) => h.limiters[i % h.limiters.length].reserve(s, est(700))));
+    const ok = results.filter((r) => r.status === 'fulfilled').length;
+    expect(ok).toBe(14); // floor(10000 / 700)
+    for (const r of results) if (r.status === 'rejected') expect((r.reason as GatewayError).status).toBe(429);
+    // The refused requests were rolled back on the other subject: only the 14 admitted count there.
+    const requestsKey = `portico:limits:{vk:${id}-vk}:requests:minute:${Math.floor(T0 / 60_000) * 60}`;
+    expect(await h.counter(requestsKey)).toBe(14);
+    expect(await h.counter(`portico:limits:{key:${id}}:tokens:minute:${Math.floor(T0 / 60_000) * 60}`)).toBe(9800);
+  });
+
+  it('exactly the allowed number of 50 concurrent requests pass a requests limit', async () => {
+    fresh();
+    const s = [user(id, { kind: 'requests', limit: 17, window: 'hour' })];
+    const results = await Promise.allSettled(Array.from({ length: 50 }, (_, i) => h.limiters[i % h.limiters.length].reserve(s, est(1))));
+    expect(results.filter((r) => r.status === 'fulfilled').length).toBe(17);
+  });
+
+  it('starts a fresh window when the minute ends', async () => {
+    const l = fresh();
+    const s = [vk(id, { kind: 'requests', limit: 1, window: 'minute' })];
+    await l.reserve(s, est(1));
+    h.clock.now = T0 + 22_000;
+    expect((await rejection(l.reserve(s, est(1)))).headers['Retry-After']).toBe('1');
+    h.clock.now = T0 + 23_000;
+    await l.reserve(s, est(1));
+  });
+
+  it('settle() moves the reservation to what the call really used, and never below zero', async () => {
+    const l = fresh();
+    const s = [vk(id, { kind: 'tokens', limit: 1500, window: 'minute' })];
+    const k = `portico:limits:{vk:${id}}:tokens:minute:${Math.floor(T0 / 60_000) * 60}`;
+    const r = await l.reserve(s, est(1000));
+    expect(await h.counter(k)).toBe(1000);
+    r.settle(est(200));
+    r.settle(est(900)); // a second settle is ignored
+    await expect.poll(() => h.counter(k)).toBe(200);
+    const r2 = await l.reserve(s, est(1000)); // 1200 of 1500
+    r2.settle(est(1800)); // used more than estimated: counted in full
+    await expect.poll(() => h.counter(k)).toBe(2000);
+    await rejection(l.reserve(s, est(0)));
+    // Floor at zero: a settle far below the estimate cannot push the window negative.
+    const other = [vk(`${id}-b`, { kind: 'tokens', limit: 1500, window: 'minute' })];
+    const k2 = `portico:limits:{vk:${id}-b}:tokens:minute:${Math.floor(T0 / 60_000) * 60}`;
+    const r3 = await l.reserve(other, est(100));
+    const r4 = await l.reserve(other, est(100));
+    r3.settle(est(0));
+    r4.settle(est(0));
+    await expect.poll(() => h.counter(k2)).toBe(0);
+  });
+
+  it('budgets cost per day in USD, adjusted by the real cost after the call', async () => {
+    const l = fresh();
+    const s = [user(id, { kind: 'cost', limit: 1, window: 'day' })];
+    const a = await l.reserve(s, est(10, 0.4));
+    await l.reserve(s, est(10, 0.4));
+    const e = await rejection(l.reserve(s, est(10, 0.4)));
+    expect(e.code).toBe('budget_exceeded');
+    expect(e.message).toBe(`cost per day limit of $1.00 for user ${id} exceeded; retry after ${86_400 - 37} s or raise the limit in the entities file`);
+    expect(e.headers['Retry-After']).toBe(String(86_400 - 37));
+    a.settle(est(10, 0.1));
+    await expect.poll(async () => (await l.reserve(s, est(10, 0.4)).then(() => 'ok', () => 'refused'))).toBe('ok');
+    // 0.1 + 0.4 + 0.4 = 0.9 spent; a zero-cost estimate still passes, a spent budget blocks even those.
+    const last = await l.reserve(s, est(10, 0));
+    last.settle(est(10, 0.2));
+    await expect.poll(async () => (await l.reserve(s, est(10, 0)).then(() => 'ok', () => 'refused'))).toBe('refused');
+  });
+
+  it('checks every rule of every subject, and the limit that resets last decides Retry-After', async () => {
+    const l = fresh();
+    const s = [
+      key(id, { kind: 'requests', limit: 2, window: 'minute' }, { kind: 'requests', limit: 2, window: 'hour' }),
+      vk(`${id}-vk`, { kind: 'requests', limit: 10, window: 'minute' }),
+    ];
+    await l.reserve(s, est(1));
+    await l.reserve(s, est(1));
+    const e = await rejection(l.reserve(s, est(1)));
+    expect(e.message).toContain(`requests per hour limit of 2 for gateway key ${id}`);
+    expect(e.headers['Retry-After']).toBe(String(3600 - 37));
+  });
+
+  it('says when a single request can never fit', async () => {
+    const l = fresh();
+    const e = await rejection(l.reserve([vk(id, { kind: 'tokens', limit: 1000, window: 'minute' })], est(4000)));
+    expect(e.message).toBe(`this request alone needs an estimated 4000 tokens, more than the tokens per minute limit of 1000 for virtual key ${id}; lower max_tokens or raise the limit in the entities file`);
+  });
+
+  it('treats subjects without rules as unlimited', async () => {
+    const l = fresh();
+    const r = await l.reserve([vk(id), key(id)], est(1_000_000));
+    r.settle(est(5));
+    expect(l.health().status).toBe('ok');
+  });
+}
+
+describe('MemoryLimiter', () => {
+  const clock = { now: T0 };
+  const shared = new MemoryLimiter(() => clock.now);
+  limiterContract(() => ({
+    limiters: [shared],
+    clock,
+    counter: async (k) => (shared as unknown as { counters: Map<string, { value: number }> }).counters.get(k)?.value ?? 0,
+  }));
+  afterAll(() => shared.close());
+
+  it('is what createLimiter returns without Redis', () => {
+    expect(createLimiter(loadSettings({})).kind).toBe('memory');
+  });
+});
+
+describe('RedisLimiter on a standalone redis-server, five replicas', () => {
+  let server: RedisServer;
+  const conns: RedisConnection[] = [];
+  let raw: Redis;
+  const clock = { now: T0 };
+  const limiters: Limiter[] = [];
+  beforeAll(async () => {
+    server = await startRedis();
+    raw = new Redis({ port: server.port, host: '127.0.0.1' });
+    raw.on('error', () => undefined); // the stopped-server phases are expected
+    const settings = loadSettings({ CACHE_STORE: 'redis', REDIS_URL: server.url, REDIS_COMMAND_TIMEOUT_MS: '2000' });
+    for (let i = 0; i < 5; i++) {
+      const c = createRedis(settings);
+      conns.push(c);
+      limiters.push(new RedisLimiter(c, { now: () => clock.now }));
+    }
+    const until = Date.now() + 5000;
+    while (!conns.every((c) => c.ready) && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+  });
+  afterAll(async () => {
+    await Promise.all(conns.map((c) => c.close()));
+    raw?.disconnect();
+    await server?.stop();
+  });
+
+  limiterContract(() => ({ limiters, clock, counter: async (k) => Number((await raw.get(k)) ?? 0) }));
+
+  it('expires each counter at the end of its window', async () => {
+    clock.now = Date.now();
+    const id = `exp-${randomUUID().slice(0, 8)}`;
+    await limiters[0].reserve([vk(id, { kind: 'requests', limit: 5, window: 'minute' })], est(1));
+    const k = `portico:limits:{vk:${id}}:requests:minute:${Math.floor(clock.now / 60_000) * 60}`;
+    const pttl = await raw.pttl(k);
+    const expected = Math.floor(clock.now / 60_000) * 60_000 + 60_000 - Date.now();
+    expect(Math.abs(pttl - expected)).toBeLessThan(1000);
+  });
+
+  it('is what createLimiter returns with a Redis connection, in the configured fail mode', () => {
+    expect(createLimiter(loadSettings({ CACHE_STORE: 'redis', REDIS_URL: server.url }), conns[0]).kind).toBe('redis');
+  });
+});
