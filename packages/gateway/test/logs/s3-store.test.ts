@@ -191,7 +191,7 @@ describe('S3 log store', () => {
 
   it('starts and serves with S3 unreachable, and never blocks when every bound is exhausted', async () => {
     await h.stop();
-    const { store, counter } = testStore(h, spill.dir, { LOG_STORE_QUEUE_MAX_DOCS: '100', LOG_STORE_SPILL_MAX_BYTES: '0' });
+    const { store, counter, registry } = testStore(h, spill.dir, { LOG_STORE_QUEUE_MAX_DOCS: '100', LOG_STORE_SPILL_MAX_BYTES: '0' });
     const doc = makeDoc('trace-bound');
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < 20_000; i++) store.write({ ...doc, trace_id: `trace-bound-${i}` });
@@ -199,6 +199,9 @@ describe('S3 log store', () => {
     expect(ms).toBeLessThan(500);
     expect(store.pending).toBe(100);
     expect(await counter('dropped')).toBe(19_900);
+    const exposition = await registry.metrics();
+    expect(exposition).toContain('portico_log_queue_depth{store="s3"} 100');
+    expect(exposition).toContain('portico_log_documents_dropped_total{store="s3",reason="queue_full"} 19900');
     await store.flush(3_000);
     // With no room in the spill dir, the 100 queued documents are dropped too, and counted.
     await waitFor('all settled', () => store.pending === 0, 5_000);

@@ -2,7 +2,7 @@ import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { gzip, gzipSync } from 'node:zlib';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
-import type { Registry } from 'prom-client';
+import type { Counter, Gauge, Registry } from 'prom-client';
 import type { Settings } from '../../config/settings.js';
 import type { LogDocument, LogQuery, LogStore } from '../types.js';
 import { Batcher, type CutBatch } from '../batcher.js';
@@ -79,6 +79,9 @@ export class S3LogStore implements LogStore {
   private readonly ownsClient: boolean;
   private readonly log: LogStoreLogger;
   private readonly metrics: LogStoreMetrics;
+  /** Label children resolved once. */
+  private readonly m: { written: Counter.Internal<'store'>; spilled: Counter.Internal<'store'>; replayed: Counter.Internal<'store'>; spillBytes: Gauge.Internal<'store'> };
+  private readonly removeDepthSource: () => void;
   private readonly batcher: Batcher;
   readonly spill: SpillDir;
   private readonly target: S3ReadTarget;
@@ -112,6 +115,14 @@ export class S3LogStore implements LogStore {
     this.client = deps.client ?? createLogS3Client(settings);
     this.log = deps.logger ?? pino({ level: settings.LOG_LEVEL || 'info', name: 'log-store' });
     this.metrics = logStoreMetrics(deps.registry);
+    const store = { store: 's3' };
+    this.m = {
+      written: this.metrics.written.labels(store),
+      spilled: this.metrics.spilled.labels(store),
+      replayed: this.metrics.replayed.labels(store),
+      spillBytes: this.metrics.spillBytes.labels(store),
+    };
+    this.removeDepthSource = this.metrics.addQueueDepthSource('s3', () => this.pendingDocs);
     this.uploadTimeoutMs = deps.uploadTimeoutMs ?? 15_000;
     this.backoff = deps.replayBackoffMs ?? { initial: 500, max: 30_000 };
     this.target = { client: this.client, bucket: this.config.bucket, prefix: this.config.prefix };
@@ -131,7 +142,7 @@ export class S3LogStore implements LogStore {
     // process (crash, kill -9, an outage that outlived it) is replayed in the background.
     this.ready = this.spill.init().then(
       () => {
-        this.metrics.spillBytes.set({ store: 's3' }, this.spill.bytes);
+        this.m.spillBytes.set(this.spill.bytes);
         if (this.spill.fileCount > 0) {
           this.log.info({ files: this.spill.fileCount, bytes: this.spill.bytes }, 'log store: replaying spilled batches from a previous run');
           this.startReplay();
@@ -148,7 +159,6 @@ export class S3LogStore implements LogStore {
     if (this.closed) return this.drop(1, 'closed', { trace_id: doc?.trace_id });
     if (this.pendingDocs >= this.config.queueMaxDocs) return this.drop(1, 'queue_full', { trace_id: doc?.trace_id });
     this.pendingDocs++;
-    this.metrics.queueDepth.set({ store: 's3' }, this.pendingDocs);
     this.batcher.enqueue(doc);
   }
 
@@ -178,6 +188,7 @@ export class S3LogStore implements LogStore {
       if (replay) await Promise.race([replay, sleep(until - Date.now())]);
     }
     this.stopped = true;
+    this.removeDepthSource();
     this.closeAbort.abort();
     this.wakeReplay?.();
     if (this.ownsClient) this.client.destroy();
@@ -226,7 +237,7 @@ export class S3LogStore implements LogStore {
         if (this.failing) return await this.spillJob(job, 'store failing');
         await this.put(job.key, job.body);
         this.markHealthy();
-        if (this.settleJob(job)) this.metrics.written.inc({ store: 's3' }, job.cut.count);
+        if (this.settleJob(job)) this.m.written.inc(job.cut.count);
       } finally {
         this.releaseSlot();
       }
@@ -256,9 +267,9 @@ export class S3LogStore implements LogStore {
         return;
       }
       if (!this.settleJob(job)) return;
-      this.metrics.spillBytes.set({ store: 's3' }, this.spill.bytes);
+      this.m.spillBytes.set(this.spill.bytes);
       if (ok) {
-        this.metrics.spilled.inc({ store: 's3' }, job.cut.count);
+        this.m.spilled.inc(job.cut.count);
         this.startReplay();
       } else {
         this.drop(job.cut.count, 'spill_full', { batch: job.name, why, spill_bytes: this.spill.bytes, spill_max_bytes: this.config.spillMaxBytes });
@@ -278,7 +289,6 @@ export class S3LogStore implements LogStore {
 
   private settleDocs(n: number): void {
     this.pendingDocs -= n;
-    this.metrics.queueDepth.set({ store: 's3' }, this.pendingDocs);
     if (this.pendingDocs === 0 && this.jobs.size === 0) for (const w of this.idleWaiters.splice(0)) w();
   }
 
@@ -358,8 +368,8 @@ export class S3LogStore implements LogStore {
         const body = await this.spill.read(name);
         await this.put(batchKey(this.config.prefix, parsed), body);
         await this.spill.remove(name);
-        this.metrics.replayed.inc({ store: 's3' }, parsed.count);
-        this.metrics.spillBytes.set({ store: 's3' }, this.spill.bytes);
+        this.m.replayed.inc(parsed.count);
+        this.m.spillBytes.set(this.spill.bytes);
         this.markHealthy();
         wait = this.backoff.initial;
       } catch (err) {
