@@ -210,6 +210,8 @@ export async function startFakeGemini(opts: FakeGeminiOptions = {}): Promise<Fak
     res.end();
   }
 
+  // Idle keep-alive sockets stay open like Google's front ends, so clients do not race a server-side close.
+  server.keepAliveTimeout = 60_000;
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const fake: FakeGemini = {

@@ -60,7 +60,7 @@ export const googleProvider: Provider = {
 
 export { toGeminiRequest } from './request.js';
 export { fromGeminiResponse, fromGeminiFinishReason, fromGeminiUsage, mapGeminiParts } from './response.js';
-export { geminiStreamMapping, createGeminiStreamState, fromGeminiStreamEvent, finishGeminiStream } from './stream.js';
+export { geminiStreamMapping, createGeminiStreamState, fromGeminiStreamEvent, finishGeminiStream, geminiStreamUsage } from './stream.js';
 export type { GeminiStreamState } from './stream.js';
 export { toGeminiEmbedRequest, fromGeminiEmbedResponse, geminiModelName, floatsToBase64 } from './embeddings.js';
 export { mapGoogleError, parseGoogleRpcError, googleRpcToGatewayError } from './errors.js';

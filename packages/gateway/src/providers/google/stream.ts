@@ -94,6 +94,11 @@ export function finishGeminiStream(state: GeminiStreamState): ChatChunk[] {
   }];
 }
 
+/** Usage seen so far (the latest usageMetadata), for the log document whether or not the client asked. */
+export function geminiStreamUsage(state: GeminiStreamState): Usage | undefined {
+  return state.usage;
+}
+
 function chunk(state: GeminiStreamState, index: number, delta: ChatChunk['choices'][number]['delta'], finish: FinishReason): ChatChunk {
   return { id: state.id, object: 'chat.completion.chunk', created: state.created, model: state.model, choices: [{ index, delta, finish_reason: finish, logprobs: null }] };
 }

@@ -66,24 +66,7 @@ async function exchangeToken(sa: ServiceAccountKey, now: () => number): Promise<
   checkTokenUri(sa.token_uri);
   const nowS = Math.floor(now() / 1000);
   const form = new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: signServiceAccountAssertion(sa, nowS) });
-  let status: number;
-  let text: string;
-  try {
-    const res = await request(sa.token_uri, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-      body: form.toString(),
-      headersTimeout: TOKEN_TIMEOUT_MS,
-      bodyTimeout: TOKEN_TIMEOUT_MS,
-    });
-    status = res.statusCode;
-    text = await res.body.text();
-  } catch (e) {
-    throw new GatewayError({
-      status: 502, type: 'upstream_error', provider: 'vertex-ai', cause: e,
-      message: `vertex-ai: could not reach the OAuth token endpoint ${new URL(sa.token_uri).origin} (${(e as Error).message}); check network egress to it.`,
-    });
-  }
+  const { status, text } = await postForm(sa.token_uri, form.toString());
   let body: Record<string, unknown> = {};
   try {
     body = JSON.parse(text) as Record<string, unknown>;
@@ -98,6 +81,29 @@ async function exchangeToken(sa: ServiceAccountKey, now: () => number): Promise<
   }
   const ttl = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : 3600;
   return { token: body.access_token, refreshAt: now() + (ttl - Math.min(REFRESH_MARGIN_S, ttl / 2)) * 1000 };
+}
+
+/** POSTs the grant; retries once when a kept-alive connection was closed under us (the exchange is idempotent). */
+async function postForm(uri: string, body: string): Promise<{ status: number; text: string }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const res = await request(uri, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+        body,
+        headersTimeout: TOKEN_TIMEOUT_MS,
+        bodyTimeout: TOKEN_TIMEOUT_MS,
+      });
+      return { status: res.statusCode, text: await res.body.text() };
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (attempt < 2 && (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET')) continue;
+      throw new GatewayError({
+        status: 502, type: 'upstream_error', provider: 'vertex-ai', cause: e,
+        message: `vertex-ai: could not reach the OAuth token endpoint ${new URL(uri).origin} (${(e as Error).message}); check network egress to it.`,
+      });
+    }
+  }
 }
 
 /** The key file's token_uri is honoured, but only over https (plain http to loopback for local fakes). */

@@ -7,6 +7,7 @@
 import type { GatewayError } from '../../errors.js';
 import {
   anthropicChatStream,
+  anthropicStreamUsage,
   fromAnthropicResponse,
   parseAnthropicError,
   ANTHROPIC_ERROR_STATUS,
@@ -15,8 +16,8 @@ import {
 import { mapGoogleError, parseGoogleRpcError } from '../google/errors.js';
 import { toGeminiRequest } from '../google/request.js';
 import { fromGeminiResponse } from '../google/response.js';
-import { geminiStreamMapping, type GeminiStreamState } from '../google/stream.js';
-import type { ChatChunk, ChatRequest, FramedEvent, Provider, ProviderTarget, StreamMapping, UpstreamRequest } from '../types.js';
+import { geminiStreamMapping, geminiStreamUsage, type GeminiStreamState } from '../google/stream.js';
+import type { ChatChunk, ChatRequest, FramedEvent, Provider, ProviderTarget, StreamMapping, UpstreamRequest, Usage } from '../types.js';
 import { retryAfterHeader, tryParseJson, upstreamError } from '../upstream-error.js';
 import { toVertexAnthropicRequest } from './anthropic.js';
 import { authorizeVertex } from './auth.js';
@@ -35,7 +36,7 @@ export function toVertexChatUpstream(req: ChatRequest, target: ProviderTarget, s
   return { method: 'POST', url, headers, body: JSON.stringify(toGeminiRequest(req)) };
 }
 
-type VertexStreamState = { kind: 'gemini'; s: GeminiStreamState } | { kind: 'anthropic'; s: AnthropicStreamState };
+export type VertexStreamState = { kind: 'gemini'; s: GeminiStreamState } | { kind: 'anthropic'; s: AnthropicStreamState };
 
 const geminiStream = geminiStreamMapping('vertex-ai');
 
@@ -48,6 +49,11 @@ export const vertexChatStream: StreamMapping<VertexStreamState, ChatChunk> = {
   fromEvent: (st, ev: FramedEvent) => (st.kind === 'anthropic' ? anthropicChatStream.fromEvent(st.s, ev) : geminiStream.fromEvent(st.s, ev)),
   finish: (st) => (st.kind === 'anthropic' ? anthropicChatStream.finish(st.s) : geminiStream.finish(st.s)),
 };
+
+/** Usage seen so far on a Vertex stream of either family, for the log document. */
+export function vertexStreamUsage(st: VertexStreamState): Usage | undefined {
+  return st.kind === 'anthropic' ? anthropicStreamUsage(st.s) : geminiStreamUsage(st.s);
+}
 
 /** Vertex errors come as the google.rpc envelope; Claude models may answer in Anthropic's error shape. */
 export function mapVertexError(status: number, body: string, headers: Record<string, string>): GatewayError {

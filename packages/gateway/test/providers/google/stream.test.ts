@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { geminiStreamMapping } from '../../../src/providers/google/index.js';
+import { geminiStreamMapping, geminiStreamUsage } from '../../../src/providers/google/index.js';
 import type { ChatChunk } from '../../../src/providers/types.js';
 import { createSseFramer } from '../../../src/streaming/framers/sse.js';
 import { validateOpenAI } from '../../helpers/openai-schema.js';
@@ -33,10 +33,13 @@ describe('Gemini stream mapping', () => {
     expect(new Set(chunks.map((c) => c.id)).size).toBe(1);
   });
 
-  it('without include_usage no usage chunk is sent', () => {
+  it('without include_usage no usage chunk is sent, but the usage is kept for the log', () => {
     const chunks = run(fx.sseBody(fx.sseTextStream), false);
     expect(chunks).toHaveLength(3);
     expect(chunks.every((c) => !c.usage)).toBe(true);
+    const state = mapping.createState({ model: 'm', includeUsage: false });
+    for (const f of fx.sseTextStream) mapping.fromEvent(state, { data: JSON.stringify(f) });
+    expect(geminiStreamUsage(state)).toMatchObject({ prompt_tokens: 9, completion_tokens: 7 });
   });
 
   it('function calls arrive whole, as tool-call deltas with increasing indexes; STOP → tool_calls', () => {
