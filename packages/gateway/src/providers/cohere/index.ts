@@ -43,7 +43,6 @@ export const cohereProvider: Provider = {
   /** Cohere's own paths (/v2/rerank, /v1/...) forward unchanged. */
   passthrough(path: string, target: ProviderTarget) {
     const headers = cohereHeaders(target);
-    delete headers['content-type'];
     delete headers.accept;
     return { url: `${cohereBaseUrl(target)}${path}`, headers };
   },

@@ -49,7 +49,6 @@ export const mistralProvider: Provider = {
   /** Native paths such as /v1/fim/completions, /v1/ocr or /v1/moderations forward unchanged. */
   passthrough(path: string, target: ProviderTarget) {
     const headers = mistralHeaders(target);
-    delete headers['content-type'];
     delete headers.accept;
     return { url: `${mistralBaseUrl(target)}${path.replace(/^\/v1(?=\/|$)/, '')}`, headers };
   },

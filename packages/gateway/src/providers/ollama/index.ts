@@ -39,7 +39,6 @@ export const ollamaProvider: Provider = {
   /** Ollama's own /v1/* is OpenAI-compatible, and /api/* is native: both forward as they are. */
   passthrough(path: string, target: ProviderTarget) {
     const headers = ollamaHeaders(target);
-    delete headers['content-type'];
     return { url: `${ollamaBaseUrl(target)}${path}`, headers };
   },
   mapError: mapOllamaError,

@@ -98,6 +98,7 @@ describe('toCohereChatRequest', () => {
     expect(up.headers).toMatchObject({ authorization: 'Bearer co-key', accept: 'text/event-stream' });
     const custom = cohereProvider.embeddings!.toRequest({ model: 'embed-v4.0', input: 'x' }, { provider: 'cohere', apiKey: 'k', customHost: 'http://127.0.0.1:9/v2/', settings: {} }, { stream: false });
     expect(custom.url).toBe('http://127.0.0.1:9/v2/embed');
+    expect(cohereProvider.passthrough!('/v2/rerank', { provider: 'cohere', apiKey: 'k', settings: {} })).toEqual({ url: 'https://api.cohere.com/v2/rerank', headers: { 'content-type': 'application/json', authorization: 'Bearer k' } });
   });
 });
 

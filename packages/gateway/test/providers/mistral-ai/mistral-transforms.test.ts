@@ -99,7 +99,7 @@ describe('toMistralChatRequest', () => {
     expect(up.url).toBe('https://api.mistral.ai/v1/chat/completions');
     expect(up.headers.authorization).toBe('Bearer mi-key');
     expect(mistralProvider.chat!.toRequest({ model: 'm', messages: [] }, { ...target, customHost: 'http://127.0.0.1:1234/v1/' }, { stream: false }).url).toBe('http://127.0.0.1:1234/v1/chat/completions');
-    expect(mistralProvider.passthrough!('/v1/fim/completions', { ...target, customHost: 'http://127.0.0.1:1234' })).toEqual({ url: 'http://127.0.0.1:1234/v1/fim/completions', headers: { authorization: 'Bearer mi-key' } });
+    expect(mistralProvider.passthrough!('/v1/fim/completions', { ...target, customHost: 'http://127.0.0.1:1234' })).toEqual({ url: 'http://127.0.0.1:1234/v1/fim/completions', headers: { authorization: 'Bearer mi-key', 'content-type': 'application/json' } });
   });
 });
 

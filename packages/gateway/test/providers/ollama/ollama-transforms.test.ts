@@ -88,6 +88,11 @@ describe('toOllamaChatRequest', () => {
     expect(keyed.headers.authorization).toBe('Bearer sk-ollama');
     expect(JSON.parse(String(keyed.body)).stream).toBe(false);
   });
+
+  it('passthrough forwards native and OpenAI-compatible paths to the Ollama host', () => {
+    expect(ollamaProvider.passthrough!('/api/tags', { ...target, customHost: 'http://gpu-box:11434/api' }).url).toBe('http://gpu-box:11434/api/tags');
+    expect(ollamaProvider.passthrough!('/v1/models', target)).toEqual({ url: 'http://127.0.0.1:11434/v1/models', headers: { 'content-type': 'application/json' } });
+  });
 });
 
 describe('fromOllamaChatResponse', () => {
