@@ -62,7 +62,12 @@ export class SpillDir {
     this.reserved += body.length;
     const tmp = path.join(this.dir, `.${name}.${randomBytes(4).toString('hex')}${TMP_SUFFIX}`);
     try {
-      const fh = await open(tmp, 'wx');
+      const fh = await open(tmp, 'wx').catch(async (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+        // The directory was removed under us (a tmp cleaner): make it again, once.
+        await mkdir(this.dir, { recursive: true });
+        return open(tmp, 'wx');
+      });
       try {
         await fh.writeFile(body);
         await fh.sync();
@@ -81,12 +86,23 @@ export class SpillDir {
     }
   }
 
-  read(name: string): Promise<Buffer> {
-    return readFile(path.join(this.dir, name));
+  /** A spilled file, or undefined when it is gone (another process sharing the directory replayed it). */
+  async read(name: string): Promise<Buffer | undefined> {
+    try {
+      return await readFile(path.join(this.dir, name));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      this.sizes.delete(name);
+      return undefined;
+    }
   }
 
   async remove(name: string): Promise<void> {
-    await unlink(path.join(this.dir, name));
+    try {
+      await unlink(path.join(this.dir, name));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
     this.sizes.delete(name);
   }
 

@@ -366,6 +366,7 @@ export class S3LogStore implements LogStore {
       }
       try {
         const body = await this.spill.read(name);
+        if (!body) continue;
         await this.put(batchKey(this.config.prefix, parsed), body);
         await this.spill.remove(name);
         this.m.replayed.inc(parsed.count);
