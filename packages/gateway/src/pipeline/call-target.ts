@@ -69,13 +69,17 @@ export async function callTarget(deps: GatewayDeps, input: CallInput, t: Effecti
   const native = provider.nativeOperations?.includes(op) ?? false;
   const timeoutMs = t.requestTimeout ?? deps.defaultTimeoutMs;
 
-  const timeout = new AbortController();
+  // One controller per attempt, aborted by the timeout or by the client going away.
+  const abort = new AbortController();
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
-    timeout.abort();
+    abort.abort();
   }, timeoutMs);
-  const signal = AbortSignal.any([timeout.signal, input.signal]);
+  const onClientGone = () => abort.abort();
+  if (input.signal.aborted) abort.abort();
+  else input.signal.addEventListener('abort', onClientGone, { once: true });
+  const signal = abort.signal;
   const dispatcher = target.customHost ? deps.clients.custom : deps.clients.trusted;
   const started = performance.now();
 
@@ -114,8 +118,9 @@ export async function callTarget(deps: GatewayDeps, input: CallInput, t: Effecti
     }
     throw e;
   } finally {
-    // Streams keep the client's abort signal but not the timeout once committed.
+    // A committed stream is cancelled through result.cancel() when the client leaves.
     clearTimeout(timer);
+    input.signal.removeEventListener('abort', onClientGone);
   }
 }
 
@@ -150,7 +155,16 @@ function buildChatRequest(provider: Provider, input: CallInput, t: EffectiveTarg
   if (!input.api.toChat || !input.body) throw unsupported(provider, input.api.op);
   const chat = withOverrides(input.api.toChat(input.body) as Record<string, unknown>, t);
   chat.stream = input.stream;
+  if (provider.nativeOperations?.includes('chat')) stripAnthropicOnlyFields(chat);
   return chat;
+}
+
+/** Fields a translated Anthropic request carries that OpenAI-format upstreams would reject. */
+function stripAnthropicOnlyFields(chat: Record<string, unknown>): void {
+  delete chat.thinking;
+  const messages = chat.messages as Array<Record<string, unknown>> | undefined;
+  if (!messages?.some((m) => 'thinking_blocks' in m)) return;
+  chat.messages = messages.map(({ thinking_blocks: _drop, ...m }) => m);
 }
 
 function buildMappedRequest(provider: Provider, target: ProviderTarget, input: CallInput, t: EffectiveTarget): UpstreamRequest {

@@ -42,6 +42,11 @@ async function pumpStream(deps: GatewayDeps, ctx: RequestContext, result: Stream
   const res = ctx.res;
   res.writeHead(result.status, { ...headers, 'content-type': result.contentType, 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
   ctx.firstByteAt = performance.now();
+  // A client that leaves mid-stream releases the upstream at once, not at its next chunk.
+  const onClose = () => {
+    if (!res.writableFinished) result.cancel();
+  };
+  res.once('close', onClose);
   let piece: string | Uint8Array = result.first;
   try {
     for (;;) {
@@ -71,6 +76,7 @@ async function pumpStream(deps: GatewayDeps, ctx: RequestContext, result: Stream
     }
     result.cancel();
   } finally {
+    res.off('close', onClose);
     ctx.usage = result.seen.usage ?? ctx.usage;
     if (!res.destroyed) res.end();
   }
