@@ -24,10 +24,11 @@ export async function sendUpstream(
 ): Promise<UpstreamResponse> {
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(k.toLowerCase())) headers[k] = v;
+  const url = new URL(req.url);
   try {
     const res = await dispatcher.request({
-      origin: new URL(req.url).origin,
-      path: req.url.slice(new URL(req.url).origin.length) || '/',
+      origin: url.origin,
+      path: url.pathname + url.search,
       method: req.method,
       headers,
       body: req.body,
