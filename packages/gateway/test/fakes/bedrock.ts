@@ -30,7 +30,7 @@ export type FakeBedrockFault =
   | { kind: 'http-error'; status: number; errorType: string; message: string }
   | { kind: 'throttle' }
   /** Sends `afterEvents` events, then a modeled exception message, then ends the response. */
-  | { kind: 'stream-exception'; afterEvents: number; exceptionType: string; message: string }
+  | { kind: 'stream-exception'; afterEvents: number; exceptionType: string; message: string; delayMs?: number }
   /** Sends `afterEvents` events, then an unmodeled `error` message. */
   | { kind: 'stream-error'; afterEvents: number; code: string; message: string }
   /** Sends `afterEvents` events and ends the response cleanly; `midMessage` sends half of the next one first. */
@@ -177,7 +177,7 @@ export async function startFakeBedrock(opts: FakeBedrockOptions = {}): Promise<F
     res.end(body);
   }
 
-  function stream(res: http.ServerResponse, events: Uint8Array[], fault: FakeBedrockFault | undefined): void {
+  async function stream(res: http.ServerResponse, events: Uint8Array[], fault: FakeBedrockFault | undefined): Promise<void> {
     res.writeHead(200, { 'content-type': 'application/vnd.amazon.eventstream', 'x-amzn-requestid': crypto.randomUUID() });
     let out = events;
     let tail: Uint8Array[] = [];
@@ -198,9 +198,13 @@ export async function startFakeBedrock(opts: FakeBedrockOptions = {}): Promise<F
       out = [...events.slice(0, i), bad, ...events.slice(i + 1)];
     }
     const all = [...out, ...tail];
+    const delayMs = fault?.kind === 'stream-exception' ? fault.delayMs ?? 0 : 0;
     if (coalesce) res.end(Buffer.concat(all));
     else {
-      for (const m of all) res.write(m);
+      for (const m of all) {
+        res.write(m);
+        if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+      }
       res.end();
     }
   }
