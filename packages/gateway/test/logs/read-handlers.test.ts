@@ -85,4 +85,20 @@ describe('getLogById / listLogs on the S3 store', () => {
     expect(ids).toEqual(expected);
     expect(lines.join('')).not.toContain('sk-proj-');
   });
+
+  it('returns every document once even when more batches overlap than the merge holds open', async () => {
+    const spill2 = await tempDir('spill-read2');
+    const t2 = testStore(h, spill2.dir, { LOG_STORE_BATCH_MAX_DOCS: '4' });
+    const at = Date.UTC(2026, 10, 27, 12, 30, 0);
+    const many: LogDocument[] = [];
+    for (let i = 0; i < 200; i++) many.push({ ...makeDoc(`trace-many-${i}`, at), id: newLogId(at - ((i * 7_727) % 60_000)) });
+    for (const d of many) t2.store.write(d);
+    await t2.store.flush(5_000);
+    const got: string[] = [];
+    for await (const d of t2.store.list({ from: new Date(at - 60_000), to: new Date(at + 1) })) got.push(d.id);
+    expect(got.length).toBe(200);
+    expect([...got].sort()).toEqual(many.map((d) => d.id).sort());
+    await t2.store.close(1_000);
+    await spill2.cleanup();
+  });
 });
