@@ -24,19 +24,32 @@ export function limitSubjectsFor(input: LimitSubjectsInput): LimitSubject[] {
 export const DEFAULT_OUTPUT_TOKENS = 256;
 
 const MAX_TOKENS_FIELDS = ['max_tokens', 'max_completion_tokens', 'max_output_tokens', 'maxTokens', 'max_tokens_to_sample'] as const;
-const MAX_TOKENS_RE = /"(?:max_tokens|max_completion_tokens|max_output_tokens|maxTokens|max_tokens_to_sample)"\s*:\s*(\d+)/;
+const QUOTED_FIELDS = MAX_TOKENS_FIELDS.map((f) => Buffer.from(`"${f}"`));
+
+/** The integer after "field": in raw JSON, found with Buffer.indexOf (no decode, no parse). */
+function scanMaxTokens(buf: Buffer): number | undefined {
+  for (const name of QUOTED_FIELDS) {
+    let i = buf.indexOf(name);
+    if (i < 0) continue;
+    i += name.length;
+    while (i < buf.length && (buf[i] === 0x20 || buf[i] === 0x0a || buf[i] === 0x0d || buf[i] === 0x09 || buf[i] === 0x3a)) i++;
+    let n = 0;
+    let digits = 0;
+    while (i < buf.length && buf[i] >= 0x30 && buf[i] <= 0x39 && digits < 12) n = n * 10 + (buf[i++] - 0x30), digits++;
+    if (digits) return n;
+  }
+  return undefined;
+}
 
 /**
- * Tokens to reserve: about one per four bytes of input plus the requested output ceiling. No JSON
- * parse: on raw bytes it looks for the max-tokens field with a regular expression.
+ * Tokens to reserve: about one per four bytes of input plus the requested output ceiling. Raw
+ * bodies are scanned for the max-tokens field without decoding or parsing them.
  */
 export function estimateTokens(body: Buffer | string | Record<string, unknown> | null | undefined, defaultOutputTokens = DEFAULT_OUTPUT_TOKENS): number {
   if (body == null) return defaultOutputTokens;
   if (typeof body === 'string' || Buffer.isBuffer(body)) {
-    const text = typeof body === 'string' ? body : body.toString('latin1');
-    const bytes = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
-    const m = MAX_TOKENS_RE.exec(text);
-    return Math.ceil(bytes / 4) + (m ? Number(m[1]) : defaultOutputTokens);
+    const buf = typeof body === 'string' ? Buffer.from(body) : body;
+    return Math.ceil(buf.length / 4) + (scanMaxTokens(buf) ?? defaultOutputTokens);
   }
   let output = defaultOutputTokens;
   for (const f of MAX_TOKENS_FIELDS) {

@@ -125,10 +125,14 @@ export class RedisConnection {
       keepAlive: 10_000,
     };
     if (plan.mode === 'standalone') {
-      return new Redis({ ...common, host: plan.host, port: plan.port, db: plan.db, enableOfflineQueue: false, retryStrategy: backoffMs });
+      // Auto-pipelining batches the commands of concurrent requests into one write per tick.
+      return new Redis({ ...common, host: plan.host, port: plan.port, db: plan.db, enableOfflineQueue: false, retryStrategy: backoffMs, enableAutoPipelining: true });
     }
     const clusterOptions: ClusterOptions = {
       enableOfflineQueue: false,
+      enableAutoPipelining: true,
+      // ioredis 6 groups auto-pipelined scripts by the wrong slot; send the limit scripts directly.
+      autoPipeliningIgnoredCommands: ['porticoLimitReserve', 'porticoLimitAdjust'],
       clusterRetryStrategy: backoffMs,
       retryDelayOnFailover: 100,
       retryDelayOnClusterDown: 100,

@@ -12,6 +12,8 @@ import { RedisCacheStore } from '../../src/cache/redis-store.js';
 import { RedisLimiter } from '../../src/limits/redis-limiter.js';
 import type { LimitSubject } from '../../src/limits/types.js';
 import { GatewayError } from '../../src/errors.js';
+import { RedisEntityCache } from '../../src/entities/redis-cache.js';
+import type { EntityStore } from '../../src/entities/types.js';
 import { createRedis, type RedisConnection } from '../../src/state/redis.js';
 import { startRedisCluster, type RedisCluster } from '../helpers/redis-harness.js';
 
@@ -72,6 +74,32 @@ describe('Redis Cluster, 3 masters + 3 replicas', () => {
       await until('rollbacks applied', async () => (await raw.get(`portico:limits:{vk:v-${id}}:requests:minute:${minute}`)) === '14', 3000);
     }
     for (const r of results) if (r.status === 'rejected') expect((r.reason as GatewayError).status).toBe(429);
+  });
+
+  it('carries entity invalidations between replicas through cluster pub/sub', async () => {
+    const vks = new Map([['vk1', 'gpt-4o']]);
+    const inner = (): EntityStore => ({
+      kind: 'map', authRequired: () => false, findKeyByHash: async () => undefined,
+      getVirtualKey: async (slug) => (vks.has(slug) ? { slug, provider: 'openai', settings: { model: vks.get(slug)! } } : undefined),
+      getConfig: async () => undefined, getPrompt: async () => undefined, userLimits: async () => undefined,
+      onChange: () => undefined, health: () => ({ status: 'ok' }), close: async () => undefined,
+    });
+    const a = new RedisEntityCache(inner(), conns[0], { localTtlMs: 60_000 });
+    const b = new RedisEntityCache(inner(), conns[1], { localTtlMs: 60_000 });
+    let heard = 0;
+    b.onChange(() => heard++);
+    try {
+      await Promise.all([a.start(5000), b.start(5000)]);
+      expect((await b.getVirtualKey('vk1'))?.settings.model).toBe('gpt-4o');
+      vks.set('vk1', 'gpt-4.1');
+      expect((await b.getVirtualKey('vk1'))?.settings.model).toBe('gpt-4o'); // cached
+      await a.invalidate('vk', 'vk1');
+      await until('B heard it', () => heard > 0, 5000);
+      expect((await b.getVirtualKey('vk1'))?.settings.model).toBe('gpt-4.1');
+    } finally {
+      await a.close();
+      await b.close();
+    }
   });
 
   it('keeps serving while a master dies, and recovers once its replica takes over', async () => {

@@ -68,3 +68,10 @@ describe('limit windows and counters', () => {
     expect(e.message).toContain('set LIMITS_FAIL_MODE=open');
   });
 });
+
+describe('estimateTokens on raw bodies', () => {
+  it('finds the field wherever it is, with any whitespace, and ignores non-numbers', () => {
+    expect(estimateTokens(Buffer.from('{"messages":[],\n  "max_tokens" :\t 1200}'))).toBe(Math.ceil(40 / 4) + 1200);
+    expect(estimateTokens(Buffer.from('{"max_tokens":null}'), 50)).toBe(5 + 50);
+  });
+});
