@@ -104,6 +104,7 @@ export class S3LogStore implements LogStore {
   /** Background work (replay, uploads) ends. */
   private stopped = false;
   private readonly closeAbort = new AbortController();
+  private closing: Promise<void> | undefined;
   private dropsSinceLog = 0;
   /** Settles once the spill directory has been scanned (and its replay started). Never rejects. */
   readonly ready: Promise<void>;
@@ -168,8 +169,12 @@ export class S3LogStore implements LogStore {
     await this.waitIdle(until);
   }
 
-  async close(deadlineMs: number): Promise<void> {
-    if (this.closed) return;
+  close(deadlineMs: number): Promise<void> {
+    this.closing ??= this.shutdown(deadlineMs);
+    return this.closing;
+  }
+
+  private async shutdown(deadlineMs: number): Promise<void> {
     const until = deadlineAt(deadlineMs);
     // Leave time at the end to spill what S3 did not take: a local fsync is milliseconds.
     const uploadUntil = until - Math.min(1_000, Math.max(0, (until - Date.now()) * 0.2));
@@ -258,9 +263,9 @@ export class S3LogStore implements LogStore {
   private spillJob(job: Job, why: string): Promise<void> {
     if (job.settled) return Promise.resolve();
     job.spilling ??= (async () => {
-      const body = job.body ?? gzipSync(job.cut.lines.join('\n') + '\n');
       let ok = false;
       try {
+        const body = job.body ?? gzipSync(job.cut.lines.join('\n') + '\n');
         ok = await this.spill.write(job.name, body);
       } catch (err) {
         if (this.settleJob(job)) this.drop(job.cut.count, 'spill_error', { batch: job.name, why, ...describe(err) });
