@@ -1,0 +1,41 @@
+# syntax=docker/dockerfile:1
+# Portico gateway image: multi-stage, production dependencies only, non-root, port 8787.
+# Build from the repository root (multi-arch):
+#   docker buildx build --platform linux/amd64,linux/arm64 -f docker/gateway.Dockerfile -t <registry>/portico-gateway:<tag> --push .
+ARG NODE_IMAGE=node:20-slim
+
+# ---- build: compile TypeScript once, on the builder's own architecture (the output is plain JS)
+FROM --platform=$BUILDPLATFORM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json tsconfig.base.json ./
+COPY packages ./packages
+RUN npm ci --workspace @portico/gateway --include-workspace-root=false --ignore-scripts --no-audit --no-fund
+RUN npm run build -w @portico/gateway
+
+# ---- deps: production dependencies for the target architecture
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY packages ./packages
+RUN npm ci --workspace @portico/gateway --include-workspace-root=false --omit=dev --ignore-scripts --no-audit --no-fund \
+ && npm cache clean --force
+
+# ---- runtime
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=8787
+WORKDIR /app
+COPY --from=deps /app/package.json ./package.json
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=deps /app/packages/gateway/package.json ./packages/gateway/package.json
+COPY --from=build /app/packages/gateway/dist ./packages/gateway/dist
+# The file log store and the spill directory live under ./data; the runtime user must own it.
+RUN mkdir -p /app/data && chown node:node /app/data
+USER node
+EXPOSE 8787
+# node:20-slim has no curl: Node's own fetch checks the same endpoint the NLB uses.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8787) + '/v1/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+STOPSIGNAL SIGTERM
+CMD ["node", "packages/gateway/dist/main.js"]

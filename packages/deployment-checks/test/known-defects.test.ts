@@ -1,0 +1,114 @@
+// The reference implementation's known defects, each checked so it cannot come back.
+import { describe, expect, it } from 'vitest';
+import { expressions, loadModule, type Obj, rootDir, unwrap } from './hcl.js';
+
+const root = () => loadModule(rootDir);
+const expr = (v: unknown) => unwrap(String(v ?? ''));
+
+describe('known defects of the reference implementation do not occur', () => {
+  it('every NLB resource honours create_nlb', async () => {
+    const m = await root();
+    const nlbTypes = ['aws_lb', 'aws_lb_listener', 'aws_lb_target_group'];
+    const out: string[] = [];
+    let seen = 0;
+    for (const [type, byName] of Object.entries(m.resources)) {
+      for (const [name, body] of Object.entries(byName)) {
+        const isNlb = nlbTypes.includes(type) || name.includes('nlb') || JSON.stringify(body).includes('aws_security_group.nlb');
+        if (!isNlb) continue;
+        seen++;
+        const gate = expr(body.count ?? body.for_each);
+        if (!/^var\.create_nlb( &&|\s*\?)/.test(gate)) out.push(`${type}.${name}: count/for_each must start with var.create_nlb (got "${gate}")`);
+      }
+    }
+    expect(out).toEqual([]);
+    expect(seen).toBeGreaterThanOrEqual(8);
+    expect(expr(m.modules.gateway.load_balancer)).toMatch(/^var\.create_nlb \?/);
+    for (const [name, o] of Object.entries(m.outputs)) {
+      const v = expr(o.value);
+      if (v.includes('aws_lb')) expect(v, `output ${name} must use try() around NLB attributes`).toMatch(/^try\(|^var\.create_nlb \?/);
+    }
+  });
+
+  it('a TLS listener always has its certificate, under the same condition as its protocol', async () => {
+    const m = await root();
+    const locals = m.locals as Record<string, string>;
+    const protocol = expr(locals.nlb_listener_protocol);
+    const [, cond] = /^(.+?) \? "TLS" : "TCP"$/.exec(protocol) ?? [];
+    expect(cond, `nlb_listener_protocol should be <condition> ? "TLS" : "TCP", got ${protocol}`).toBeDefined();
+    expect(expr(locals[cond.replace('local.', '')])).toBe('var.tls_certificate_arn != ""');
+    for (const [name, l] of Object.entries(m.resources.aws_lb_listener)) {
+      const p = expr(l.protocol);
+      if (p === 'TCP') continue;
+      expect(p, `${name}.protocol`).toBe('local.nlb_listener_protocol');
+      expect(expr(l.certificate_arn), `${name}.certificate_arn`).toBe(`${cond} ? var.tls_certificate_arn : null`);
+    }
+    expect(expr(locals.nlb_listener_port)).toBe(`${cond} ? 443 : 80`);
+  });
+
+  it('num_az and single_nat_gateway only act when create_new_vpc = true', async () => {
+    const m = await root();
+    const uses = (x: unknown) => /var\.(num_az|single_nat_gateway)\b|local\.(azs|nat_count)\b/.test(JSON.stringify(x));
+    const out: string[] = [];
+    for (const [k, v] of Object.entries(m.locals)) {
+      if (!/var\.(num_az|single_nat_gateway)\b/.test(JSON.stringify(v))) continue;
+      if (!expr(v).startsWith('var.create_new_vpc ?')) out.push(`local.${k} = ${expr(v)}: must be gated by "var.create_new_vpc ?"`);
+    }
+    for (const [type, byName] of Object.entries(m.resources)) {
+      for (const [name, body] of Object.entries(byName)) {
+        if (!uses(body)) continue;
+        const gate = expr(body.count ?? body.for_each);
+        const gated = gate.startsWith('var.create_new_vpc ?') || (gate === 'local.nat_count' && expr(m.locals.nat_count).startsWith('var.create_new_vpc ?'));
+        if (!gated) out.push(`${type}.${name}: uses num_az/single_nat_gateway but count is "${gate}"`);
+      }
+    }
+    expect(out).toEqual([]);
+    expect(JSON.stringify(m.resources)).not.toMatch(/!var\.create_new_vpc/);
+    expect(expr(m.locals.nat_count)).toBe('var.create_new_vpc ? (var.single_nat_gateway ? 1 : var.num_az) : 0');
+  });
+
+  it('the AMI matches the architecture of instance_type (arm64 for Graviton, x86_64 otherwise)', async () => {
+    const m = await root();
+    const [, pattern] = /regex\("([^"]+)", local\.instance_family\)/.exec(expr(m.locals.instance_arch)) ?? [];
+    expect(pattern).toBeDefined();
+    const re = new RegExp(pattern.replace(/\\\\/g, '\\'));
+    const arch = (t: string) => (re.test(t.split('.')[0]) ? 'arm64' : 'x86_64');
+    for (const t of ['t4g.medium', 'm7g.large', 'c7g.xlarge', 'c7gn.large', 'r8g.large', 'm6gd.large', 'x2gd.large', 'im4gn.large', 'g5g.xlarge', 'a1.large'])
+      expect(arch(t), t).toBe('arm64');
+    for (const t of ['t3.medium', 'm7i.large', 'm7i-flex.large', 'c7a.large', 'g5.xlarge', 'g4dn.xlarge', 'm5.large', 'r7iz.large', 'inf2.xlarge'])
+      expect(arch(t), t).toBe('x86_64');
+    expect(expr(m.locals.ecs_ami_parameter)).toContain('/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id');
+    expect(expr(m.locals.ecs_ami_parameter)).toContain('/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id');
+  });
+
+  it('IAM: secrets and Docker credentials for the execution role, buckets and Bedrock for the task roles', async () => {
+    const m = await root();
+    const exec = (m.data.aws_iam_policy_document.execution_secrets.statement as Obj[])[0];
+    expect(exec.actions).toEqual(['secretsmanager:GetSecretValue']);
+    expect(expr(exec.resources)).toBe('distinct(concat([var.docker_cred_secret_arn], local.secret_arns))');
+    const task = JSON.stringify(m.data.aws_iam_policy_document.task_access);
+    expect(task).toContain('bedrock:InvokeModel*');
+    expect(task).toMatch(/for_each":"\$\{var\.enable_bedrock_access \? \[1\] : \[\]\}/);
+    expect(task).not.toMatch(/arn:[^"]*:s3:::\*/);
+    const repoCreds = expressions(m.modules as unknown as Obj).filter((e) => e.at.endsWith('repository_credentials_arn')).map((e) => expr(e.expr));
+    expect(repoCreds).toEqual(['var.docker_cred_secret_arn', 'var.docker_cred_secret_arn']);
+  });
+
+  it('Service Connect names are gateway:8787, data-service:8081 and redis:6379', async () => {
+    const m = await root();
+    const l = m.locals as Record<string, unknown>;
+    expect([l.gateway_dns, l.gateway_port, l.dataservice_dns, l.dataservice_port, l.redis_dns, l.redis_port]).toEqual(['gateway', 8787, 'data-service', 8081, 'redis', 6379]);
+    for (const [mod, dns, port] of [['gateway', 'gateway', 'gateway'], ['dataservice', 'dataservice', 'dataservice'], ['redis', 'redis', 'redis']]) {
+      expect(expr(m.modules[mod].service_connect_dns_name)).toBe(`local.${dns}_dns`);
+      expect(expr(m.modules[mod].container_port)).toBe(`local.${port}_port`);
+    }
+  });
+
+  it('the NLB health check is HTTP on /v1/health and ingress comes only from allowed_nlb_cidrs', async () => {
+    const m = await root();
+    const hc = (m.resources.aws_lb_target_group.gateway.health_check as Obj[])[0];
+    expect([hc.protocol, hc.path]).toEqual(['HTTP', '/v1/health']);
+    const ingress = Object.entries(m.resources.aws_vpc_security_group_ingress_rule).filter(([, r]) => expr(r.security_group_id).includes('aws_security_group.nlb'));
+    expect(ingress.map(([n]) => n)).toEqual(['nlb']);
+    expect(expr(ingress[0][1].for_each)).toContain('setproduct(var.allowed_nlb_cidrs, local.nlb_ports)');
+  });
+});

@@ -1,0 +1,249 @@
+# Plan-mode tests with a mocked AWS provider: no credentials, nothing created.
+# Run from terraform/:  terraform init -backend=false && terraform test
+
+mock_provider "aws" {
+  mock_data "aws_availability_zones" {
+    defaults = {
+      names = ["us-east-1a", "us-east-1b", "us-east-1c"]
+    }
+  }
+  mock_data "aws_partition" {
+    defaults = {
+      partition = "aws"
+    }
+  }
+  mock_data "aws_iam_policy_document" {
+    defaults = {
+      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
+    }
+  }
+  mock_data "aws_ssm_parameter" {
+    defaults = {
+      insecure_value = "ami-0123456789abcdef0"
+    }
+  }
+}
+
+variables {
+  aws_region                      = "us-east-1"
+  environment_variables_file_path = "environments/dev/environment-variables.json"
+  secrets_file_path               = "environments/dev/secrets.json"
+  create_new_vpc                  = true
+  vpc_cidr                        = "10.0.0.0/16"
+  docker_cred_secret_arn          = "arn:aws:secretsmanager:us-east-1:123456789012:secret:portkey-dev-docker-AbCdEf"
+  allowed_nlb_cidrs               = ["10.0.0.0/16"]
+  object_storage = {
+    log_store_bucket = "my-logs"
+    bucket_region    = "us-east-1"
+  }
+}
+
+run "defaults_build_a_new_vpc_with_one_nat_and_a_tcp_nlb" {
+  command = plan
+
+  assert {
+    condition     = length(aws_vpc.this) == 1 && length(aws_subnet.private) == 2 && length(aws_subnet.public) == 2
+    error_message = "create_new_vpc = true with num_az = 2 must create a VPC with 2 public and 2 private subnets"
+  }
+  assert {
+    condition     = length(aws_nat_gateway.this) == 1
+    error_message = "single_nat_gateway = true must create exactly one NAT gateway"
+  }
+  assert {
+    condition     = aws_lb_listener.gateway[0].port == 80 && aws_lb_listener.gateway[0].protocol == "TCP" && aws_lb_listener.gateway[0].certificate_arn == null
+    error_message = "without tls_certificate_arn the listener must be TCP:80 without a certificate"
+  }
+  assert {
+    condition     = aws_lb.gateway[0].internal == true && aws_lb.gateway[0].load_balancer_type == "network"
+    error_message = "the default NLB is internal"
+  }
+  assert {
+    condition     = one([for h in aws_lb_target_group.gateway["blue"].health_check : h.path]) == "/v1/health"
+    error_message = "the target group health check must hit /v1/health"
+  }
+  assert {
+    condition     = data.aws_ssm_parameter.ecs_ami[0].name == "/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id"
+    error_message = "t4g.medium is Graviton: the arm64 ECS-optimised AL2023 AMI must be used"
+  }
+  assert {
+    condition     = length(module.redis) == 1 && length(module.dataservice) == 0
+    error_message = "defaults: built-in redis, no data service"
+  }
+  assert {
+    condition     = contains([for e in module.gateway.container_definition.environment : "${e.name}=${e.value}"], "REDIS_URL=redis://redis:6379")
+    error_message = "the built-in redis is reached at redis://redis:6379"
+  }
+  assert {
+    condition     = contains([for e in module.gateway.container_definition.environment : "${e.name}=${e.value}"], "HOST=0.0.0.0")
+    error_message = "the gateway must bind 0.0.0.0 in its container"
+  }
+  assert {
+    condition     = toset([for s in module.gateway.container_definition.secrets : s.name]) == toset(["PORTKEY_CLIENT_AUTH", "ORGANISATIONS_TO_SYNC"])
+    error_message = "the gateway secrets come from secrets.json"
+  }
+  assert {
+    condition     = module.gateway.container_definition.repositoryCredentials.credentialsParameter == var.docker_cred_secret_arn
+    error_message = "the gateway image is pulled with the Docker credentials"
+  }
+}
+
+run "tls_certificate_gives_a_tls_443_listener_with_the_certificate" {
+  command = plan
+  variables {
+    tls_certificate_arn = "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"
+  }
+  assert {
+    condition     = aws_lb_listener.gateway[0].port == 443 && aws_lb_listener.gateway[0].protocol == "TLS"
+    error_message = "a certificate must turn the listener into TLS:443"
+  }
+  assert {
+    condition     = aws_lb_listener.gateway[0].certificate_arn == var.tls_certificate_arn
+    error_message = "the TLS listener must carry the certificate"
+  }
+}
+
+run "create_nlb_false_creates_no_nlb_resource" {
+  command = plan
+  variables {
+    create_nlb = false
+  }
+  assert {
+    condition     = length(aws_lb.gateway) == 0 && length(aws_lb_listener.gateway) == 0 && length(aws_lb_target_group.gateway) == 0 && length(aws_security_group.nlb) == 0 && length(aws_vpc_security_group_ingress_rule.nlb) == 0 && length(aws_vpc_security_group_ingress_rule.tasks_from_nlb) == 0
+    error_message = "create_nlb = false must create no NLB, listener, target group or NLB security group"
+  }
+  assert {
+    condition     = output.nlb_dns_name == null
+    error_message = "without an NLB the DNS output is null"
+  }
+}
+
+run "nat_gateway_per_az_when_single_nat_gateway_is_false" {
+  command = plan
+  variables {
+    num_az             = 3
+    single_nat_gateway = false
+  }
+  assert {
+    condition     = length(aws_nat_gateway.this) == 3 && length(aws_subnet.private) == 3
+    error_message = "single_nat_gateway = false with num_az = 3 must create 3 NAT gateways and 3 private subnets"
+  }
+}
+
+run "existing_vpc_ignores_num_az_and_single_nat_gateway" {
+  command = plan
+  variables {
+    create_new_vpc     = false
+    vpc_cidr           = null
+    vpc_id             = "vpc-0123456789abcdef0"
+    public_subnet_ids  = ["subnet-0000000000000000a", "subnet-0000000000000000b"]
+    private_subnet_ids = ["subnet-0000000000000000c", "subnet-0000000000000000d"]
+    num_az             = 3
+    single_nat_gateway = false
+  }
+  assert {
+    condition     = length(aws_vpc.this) == 0 && length(aws_nat_gateway.this) == 0 && length(aws_subnet.private) == 0
+    error_message = "an existing VPC must not get subnets or NAT gateways"
+  }
+  assert {
+    condition     = aws_lb.gateway[0].subnets == toset(var.private_subnet_ids)
+    error_message = "an internal NLB sits in the given private subnets"
+  }
+}
+
+run "x86_instance_type_uses_the_x86_64_ami" {
+  command = plan
+  variables {
+    instance_type = "m7i.large"
+  }
+  assert {
+    condition     = data.aws_ssm_parameter.ecs_ami[0].name == "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
+    error_message = "m7i.large is x86_64"
+  }
+}
+
+run "existing_cluster_creates_no_cluster_or_asg" {
+  command = plan
+  variables {
+    create_cluster         = false
+    cluster_name           = "shared"
+    capacity_provider_name = "shared-asg"
+  }
+  assert {
+    condition     = length(aws_ecs_cluster.this) == 0 && length(aws_autoscaling_group.ecs) == 0 && output.cluster_name == "shared"
+    error_message = "create_cluster = false must reuse the named cluster"
+  }
+}
+
+run "elasticache_cluster_with_tls" {
+  command = plan
+  variables {
+    redis_type        = "aws-elastic-cache"
+    redis_endpoint    = "clustercfg.x.abc123.use1.cache.amazonaws.com"
+    redis_tls_enabled = true
+    redis_mode        = "cluster"
+  }
+  assert {
+    condition     = length(module.redis) == 0 && output.redis_url == "rediss://clustercfg.x.abc123.use1.cache.amazonaws.com:6379"
+    error_message = "ElastiCache replaces the built-in redis and is reached over rediss://"
+  }
+  assert {
+    condition     = contains([for e in module.gateway.container_definition.environment : "${e.name}=${e.value}"], "REDIS_MODE=cluster")
+    error_message = "cluster mode must reach the gateway as REDIS_MODE=cluster"
+  }
+}
+
+run "elasti_cache_spelling_is_accepted" {
+  command = plan
+  variables {
+    redis_type     = "aws-elasti-cache"
+    redis_endpoint = "primary.x.abc123.use1.cache.amazonaws.com:6380"
+  }
+  assert {
+    condition     = output.redis_url == "redis://primary.x.abc123.use1.cache.amazonaws.com:6380"
+    error_message = "aws-elasti-cache is the guide's spelling of ElastiCache"
+  }
+}
+
+run "blue_green_adds_green_target_group_and_test_listener" {
+  command = plan
+  variables {
+    enable_blue_green = true
+  }
+  assert {
+    condition     = length(aws_lb_target_group.gateway) == 2 && aws_lb_listener.gateway_test[0].port == 8080
+    error_message = "blue/green needs the green target group and a test listener"
+  }
+  assert {
+    condition     = length(aws_iam_role.blue_green) == 1
+    error_message = "ECS needs an infrastructure role to move the listeners"
+  }
+}
+
+run "autoscaling_attaches_cpu_and_memory_policies" {
+  command = plan
+  variables {
+    gateway_enable_autoscaling        = true
+    gateway_target_cpu_utilization    = 60
+    gateway_target_memory_utilization = 75
+  }
+  assert {
+    condition     = length(module.gateway.autoscaling_policy_names) == 2
+    error_message = "CPU and memory targets must each get a target-tracking policy"
+  }
+}
+
+run "data_service_and_bedrock" {
+  command = plan
+  variables {
+    enable_dataservice    = true
+    enable_bedrock_access = true
+  }
+  assert {
+    condition     = length(module.dataservice) == 1 && contains([for e in module.gateway.container_definition.environment : "${e.name}=${e.value}"], "DATASERVICE_BASEPATH=http://data-service:8081")
+    error_message = "the gateway must reach the data service at http://data-service:8081"
+  }
+  assert {
+    condition     = length(aws_iam_role_policy.dataservice_task) == 1
+    error_message = "the data service task role reaches the buckets"
+  }
+}

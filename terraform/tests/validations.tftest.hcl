@@ -1,0 +1,123 @@
+# Every Conditional rule of the deployment guide is a validation; each run expects it to fail.
+# Run from terraform/:  terraform init -backend=false && terraform test
+
+mock_provider "aws" {
+  mock_data "aws_availability_zones" {
+    defaults = {
+      names = ["us-east-1a", "us-east-1b", "us-east-1c"]
+    }
+  }
+}
+
+variables {
+  aws_region                      = "us-east-1"
+  environment_variables_file_path = "environments/dev/environment-variables.json"
+  secrets_file_path               = "environments/dev/secrets.json"
+  create_new_vpc                  = true
+  vpc_cidr                        = "10.0.0.0/16"
+  docker_cred_secret_arn          = "arn:aws:secretsmanager:us-east-1:123456789012:secret:portkey-dev-docker-AbCdEf"
+  object_storage = {
+    log_store_bucket = "my-logs"
+    bucket_region    = "us-east-1"
+  }
+}
+
+run "vpc_cidr_required_for_a_new_vpc" {
+  command = plan
+  variables {
+    vpc_cidr = null
+  }
+  expect_failures = [var.vpc_cidr]
+}
+
+run "existing_vpc_needs_vpc_id_and_subnets" {
+  command = plan
+  variables {
+    create_new_vpc = false
+    vpc_cidr       = null
+  }
+  expect_failures = [var.vpc_id, var.public_subnet_ids, var.private_subnet_ids]
+}
+
+run "existing_cluster_needs_its_name_and_capacity_provider" {
+  command = plan
+  variables {
+    create_cluster = false
+  }
+  expect_failures = [var.cluster_name, var.capacity_provider_name]
+}
+
+run "elasticache_needs_an_endpoint" {
+  command = plan
+  variables {
+    redis_type = "aws-elasti-cache"
+  }
+  expect_failures = [var.redis_endpoint]
+}
+
+run "redis_type_must_be_known" {
+  command = plan
+  variables {
+    redis_type = "memcached"
+  }
+  expect_failures = [var.redis_type]
+}
+
+run "redis_cluster_mode_needs_elasticache" {
+  command = plan
+  variables {
+    redis_mode = "cluster"
+  }
+  expect_failures = [var.redis_mode]
+}
+
+run "tls_certificate_must_be_an_acm_arn" {
+  command = plan
+  variables {
+    tls_certificate_arn = "not-an-arn"
+  }
+  expect_failures = [var.tls_certificate_arn]
+}
+
+run "blue_green_needs_the_nlb" {
+  command = plan
+  variables {
+    create_nlb        = false
+    enable_blue_green = true
+  }
+  expect_failures = [var.enable_blue_green]
+}
+
+run "autoscaling_needs_a_target" {
+  command = plan
+  variables {
+    gateway_enable_autoscaling = true
+  }
+  expect_failures = [var.gateway_target_cpu_utilization]
+}
+
+run "asg_sizes_must_be_ordered" {
+  command = plan
+  variables {
+    min_asg_size     = 3
+    desired_asg_size = 2
+    max_asg_size     = 4
+  }
+  expect_failures = [var.desired_asg_size]
+}
+
+run "allowed_nlb_cidrs_must_be_cidrs" {
+  command = plan
+  variables {
+    allowed_nlb_cidrs = ["everyone"]
+  }
+  expect_failures = [var.allowed_nlb_cidrs]
+}
+
+run "docker_credentials_must_be_a_secret_arn" {
+  command = plan
+  variables {
+    docker_cred_secret_arn = "portkey-docker"
+  }
+  expect_failures = [var.docker_cred_secret_arn]
+}
