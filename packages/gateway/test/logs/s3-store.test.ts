@@ -5,6 +5,7 @@ import { startS3, type S3Harness } from '../helpers/s3-harness.js';
 import { countTraceIds, expectExactlyOnce, leakedSecrets, makeDoc } from './doc-fixture.js';
 import { delay, tempDir, testStore, waitFor } from './store-helpers.js';
 import type { LogDocument } from '../../src/logs/types.js';
+import type { S3Client } from '@aws-sdk/client-s3';
 
 let h: S3Harness;
 let spill: { dir: string; cleanup: () => Promise<void> };
@@ -225,4 +226,30 @@ describe('S3 log store', () => {
     expect((await counter('spilled')) + (await counter('dropped'))).toBe(4_000);
     await store.close(500);
   });
+
+  it('when S3 is slow, spills the backlog instead of dropping, and stores everything once', async () => {
+    const { store, counter } = testStore(h, spill.dir, { LOG_STORE_QUEUE_MAX_DOCS: '500', LOG_STORE_BATCH_MAX_DOCS: '20' });
+    // Every S3 call of this store's client takes 300 ms more.
+    const client = (store as unknown as { client: S3Client }).client;
+    client.middlewareStack.add((next) => async (args) => {
+      await delay(300);
+      return next(args);
+    }, { step: 'finalizeRequest', name: 'slowS3' });
+    const ids: string[] = [];
+    for (let round = 0; round < 20; round++) {
+      for (let i = 0; i < 40; i++) {
+        const t = `trace-slow-${round}-${i}`;
+        ids.push(t);
+        store.write(makeDoc(t));
+      }
+      await delay(30);
+    }
+    expect(await counter('dropped')).toBe(0);
+    expect(await counter('spilled')).toBeGreaterThan(0);
+    await store.flush(10_000);
+    await waitFor('backlog replayed', () => store.spill.fileCount === 0 && store.pending === 0, 30_000);
+    expect((await counter('written')) + (await counter('replayed'))).toBe(ids.length);
+    await expectStoredExactlyOnce(ids);
+    await store.close(1_000);
+  }, 60_000);
 });

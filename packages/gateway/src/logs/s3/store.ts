@@ -236,6 +236,9 @@ export class S3LogStore implements LogStore {
       job.body = await gzipAsync(job.cut.lines.join('\n') + '\n');
       if (job.settled) return;
       if (this.failing || this.closed) return await this.spillJob(job, 'store failing');
+      // S3 answers but slowly: rather than let uploads queue up to the memory bound (and drop), put
+      // the batch on disk; the replay loop uploads it when it can.
+      if (this.slotsFree === 0 && this.pendingDocs > this.config.queueMaxDocs / 2) return await this.spillJob(job, 'upload backlog');
       await this.acquireSlot();
       try {
         if (job.settled) return;
