@@ -107,7 +107,8 @@ async function fromDefaultChain(): Promise<AwsCredentials> {
 }
 
 async function assumeRole(base: AwsCredentials | undefined, roleArn: string, externalId: string | undefined, region: string): Promise<AwsCredentials> {
-  const sts = new STSClient({ region, credentials: base ?? fromNodeProviderChain() });
+  // Bounded: a hung STS must not hold every request for this role behind one pending promise.
+  const sts = new STSClient({ region, credentials: base ?? fromNodeProviderChain(), maxAttempts: 2, requestHandler: { connectionTimeout: 3000, requestTimeout: 5000, throwOnRequestTimeout: true } });
   try {
     const out = await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: ROLE_SESSION_NAME, ExternalId: externalId, DurationSeconds: 3600 }));
     const c = out.Credentials;
