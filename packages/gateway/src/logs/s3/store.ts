@@ -12,6 +12,7 @@ import { logStoreMetrics, type LogStoreMetrics } from '../metrics.js';
 import { batchFileName, batchKey, parseBatchFileName } from './layout.js';
 import { createLogS3Client, s3LogStoreConfig, type S3LogStoreConfig } from './config.js';
 import { getDocumentById, listDocuments, type S3ReadTarget } from './reader.js';
+import { deadlineAt, describe, sleep, Slots } from './support.js';
 
 const gzipAsync = promisify(gzip);
 
@@ -52,22 +53,6 @@ interface Job {
 const MAX_CONCURRENT_PUTS = 4;
 const DROP_LOG_EVERY_MS = 10_000;
 
-/** `deadline` of flush/close: an absolute epoch-ms time when it looks like one, else a duration in ms. */
-export function deadlineAt(deadline: number, now = Date.now()): number {
-  return deadline > 1e12 ? deadline : now + Math.max(0, deadline);
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, ms)).unref());
-
-/** What may be logged about an S3 failure: never credentials, which S3 errors do not carry anyway. */
-function describe(err: unknown): { error: string; status?: number } {
-  if (err instanceof Error) {
-    const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    return { error: `${err.name}: ${err.message}`, ...(status ? { status } : {}) };
-  }
-  return { error: String(err) };
-}
-
 /**
  * Log store on S3 (or an S3-compatible endpoint). write() only enqueues; redaction, serialisation,
  * compression and upload happen later, off the request path. See README.md for layout and durability.
@@ -91,8 +76,7 @@ export class S3LogStore implements LogStore {
   /** Documents in memory that are not yet durable (queued, batching, compressing, uploading). */
   private pendingDocs = 0;
   private jobs = new Set<Job>();
-  private slotsFree = MAX_CONCURRENT_PUTS;
-  private slotWaiters: Array<() => void> = [];
+  private readonly slots = new Slots(MAX_CONCURRENT_PUTS);
   private idleWaiters: Array<() => void> = [];
   private failing = false;
   private lastError: string | undefined;
@@ -238,8 +222,8 @@ export class S3LogStore implements LogStore {
       if (this.failing || this.closed) return await this.spillJob(job, 'store failing');
       // S3 answers but slowly: rather than let uploads queue up to the memory bound (and drop), put
       // the batch on disk; the replay loop uploads it when it can.
-      if (this.slotsFree === 0 && this.pendingDocs > this.config.queueMaxDocs / 2) return await this.spillJob(job, 'upload backlog');
-      await this.acquireSlot();
+      if (this.slots.free === 0 && this.pendingDocs > this.config.queueMaxDocs / 2) return await this.spillJob(job, 'upload backlog');
+      await this.slots.acquire();
       try {
         if (job.settled) return;
         if (this.failing) return await this.spillJob(job, 'store failing');
@@ -247,7 +231,7 @@ export class S3LogStore implements LogStore {
         this.markHealthy();
         if (this.settleJob(job)) this.m.written.inc(job.cut.count);
       } finally {
-        this.releaseSlot();
+        this.slots.release();
       }
     } catch (err) {
       if (!this.stopped) this.markFailing(err);
@@ -309,20 +293,6 @@ export class S3LogStore implements LogStore {
         resolve();
       });
     });
-  }
-
-  private acquireSlot(): Promise<void> {
-    if (this.slotsFree > 0) {
-      this.slotsFree--;
-      return Promise.resolve();
-    }
-    return new Promise((r) => this.slotWaiters.push(r));
-  }
-
-  private releaseSlot(): void {
-    const next = this.slotWaiters.shift();
-    if (next) next();
-    else this.slotsFree++;
   }
 
   private markFailing(err: unknown): void {
