@@ -51,8 +51,25 @@ export const openAIChatApi: InboundApi = {
   modelOf,
 };
 
+/**
+ * Legacy completions SSE for providers whose completion streams map to chat chunks (Mistral FIM):
+ * each chunk becomes a text_completion chunk carrying delta.content as `text`.
+ */
+export function createTextCompletionStreamEncoder(includeUsage: boolean): StreamEncoder {
+  return {
+    encode(chunk: ChatChunk) {
+      if (chunk.choices.length === 0) return includeUsage && chunk.usage ? encodeSseEvent(JSON.stringify({ id: chunk.id, object: 'text_completion', created: chunk.created, model: chunk.model, choices: [], usage: chunk.usage })) : '';
+      const choices = chunk.choices.map((c) => ({ text: c.delta.content ?? '', index: c.index, logprobs: null, finish_reason: c.finish_reason }));
+      return encodeSseEvent(JSON.stringify({ id: chunk.id, object: 'text_completion', created: chunk.created, model: chunk.model, choices }));
+    },
+    end: () => 'data: [DONE]\n\n',
+    error: (err) => encodeSseEvent(JSON.stringify(err.toBody())),
+  };
+}
+
 export const openAICompletionsApi: InboundApi = {
   op: 'completions',
+  createStreamEncoder: ({ includeUsage }) => createTextCompletionStreamEncoder(includeUsage),
   renderError: renderOpenAIError,
   isStream: streamOf,
   modelOf,

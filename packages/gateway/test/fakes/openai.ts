@@ -89,7 +89,14 @@ export async function startFakeOpenAI(opts: { validate?: boolean } = {}): Promis
     const b = queue.shift() ?? fallback;
     if (b.reset) return req.socket.destroy();
     if (b.delayMs) await sleep(b.delayMs);
-    if (!API_KEY_RE.test(String(req.headers.authorization ?? ''))) {
+    // Azure OpenAI paths: /openai/deployments/{deployment}/{op}?api-version=..., auth by api-key header.
+    const azure = /^\/openai\/deployments\/([^/]+)\/(chat\/completions|embeddings|completions)$/.exec(path);
+    if (azure) {
+      if (!req.headers['api-key'] && !API_KEY_RE.test(String(req.headers.authorization ?? ''))) {
+        return sendError(res, 401, 'Access denied due to invalid subscription key or wrong API endpoint.', 'invalid_request_error', '401');
+      }
+      if (!/api-version=/.test(req.url ?? '')) return sendError(res, 404, 'Resource not found', 'invalid_request_error', '404');
+    } else if (!API_KEY_RE.test(String(req.headers.authorization ?? ''))) {
       return sendError(res, 401, "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth.", 'invalid_request_error', 'missing_api_key');
     }
     if (b.status && b.status >= 400) {
@@ -103,8 +110,8 @@ export async function startFakeOpenAI(opts: { validate?: boolean } = {}): Promis
       return res.end(JSON.stringify({ object: 'list', data: [{ id: 'gpt-4o-mini', object: 'model', created: 1700000000, owned_by: 'openai' }] }));
     }
     if (req.method !== 'POST') return sendError(res, 404, `Invalid URL (${req.method} ${path})`, 'invalid_request_error');
-    if (path === '/v1/chat/completions') return chat(req, res, body, b, id, opts.validate !== false);
-    if (path === '/v1/embeddings') return embeddings(res, body);
+    if (path === '/v1/chat/completions' || azure?.[2] === 'chat/completions') return chat(req, res, body, b, id, opts.validate !== false);
+    if (path === '/v1/embeddings' || azure?.[2] === 'embeddings') return embeddings(res, body);
     if (path === '/v1/completions') return completions(res, body, b, id);
     return sendError(res, 404, `Invalid URL (POST ${path})`, 'invalid_request_error');
   });
