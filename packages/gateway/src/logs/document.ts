@@ -38,7 +38,7 @@ export function buildLogDocument(ctx: RequestContext, id: string, bodyMaxBytes: 
   const now = performance.now();
   const usage = ctx.usage;
   const req = bodyForLog(ctx.rawBody, ctx.body, bodyMaxBytes);
-  const res = bodyForLog(ctx.responseForLog, undefined, bodyMaxBytes);
+  const res = bodyForLog(ctx.responseForLog, ctx.responseParsedForLog, bodyMaxBytes);
   return {
     id,
     trace_id: ctx.traceId,

@@ -45,6 +45,8 @@ export interface JsonResult extends ResultBase {
   usage?: Usage;
   /** The response as an OpenAI chat completion, when there is one (cache). */
   completion?: ChatCompletion;
+  /** The body parsed as JSON, when it was parsed anyway (the log reuses it). */
+  parsed?: unknown;
 }
 
 export interface StreamResult extends ResultBase {
@@ -195,7 +197,7 @@ function toJsonResult(
     const parsed = contentType.includes('json') ? tryParseJson(body.toString('utf8')) : undefined;
     const usage = usageOf(parsed);
     const completion = input.api.op === 'chat' && parsed && typeof parsed === 'object' ? (parsed as ChatCompletion) : undefined;
-    return { kind: 'json', contentType, body, usage, completion };
+    return { kind: 'json', contentType, body, usage, completion, parsed };
   }
   const parsed = tryParseJson(body.toString('utf8'));
   if (parsed === undefined) throw new GatewayError({ status: 502, type: 'upstream_error', code: 'invalid_upstream_response', provider: provider.id, message: `${provider.id} returned a body that is not JSON.` });

@@ -39,6 +39,8 @@ export interface RequestContext {
   attempts: Array<{ target: string; provider: string; status: number; ms: number; error?: string }>;
   /** The response body for the log (buffered responses only). */
   responseForLog?: Buffer;
+  /** The same body already parsed, when it was. */
+  responseParsedForLog?: unknown;
 }
 
 export function newRequestContext(req: IncomingMessage, res: ServerResponse, api: InboundApi, path: string, traceId: string): RequestContext {

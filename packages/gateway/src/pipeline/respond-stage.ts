@@ -30,6 +30,7 @@ export async function sendResult(deps: GatewayDeps, ctx: RequestContext, result:
   if (result.kind === 'json') {
     ctx.usage = result.usage;
     ctx.responseForLog = result.body;
+    ctx.responseParsedForLog = result.parsed;
     res.writeHead(result.status, { ...headers, 'content-type': result.contentType, 'content-length': String(result.body.length) });
     ctx.firstByteAt = performance.now();
     res.end(result.body);
