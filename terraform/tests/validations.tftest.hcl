@@ -121,3 +121,43 @@ run "docker_credentials_must_be_a_secret_arn" {
   }
   expect_failures = [var.docker_cred_secret_arn]
 }
+
+run "asg_max_must_cover_min_and_desired" {
+  command = plan
+  variables {
+    max_asg_size = 1
+  }
+  expect_failures = [var.max_asg_size, var.desired_asg_size]
+}
+
+run "gateway_min_capacity_must_not_exceed_max" {
+  command = plan
+  variables {
+    gateway_enable_autoscaling     = true
+    gateway_target_cpu_utilization = 60
+    gateway_min_capacity           = 5
+    gateway_max_capacity           = 3
+  }
+  expect_failures = [var.gateway_min_capacity]
+}
+
+run "dataservice_autoscaling_needs_a_target" {
+  command = plan
+  variables {
+    enable_dataservice             = true
+    dataservice_enable_autoscaling = true
+  }
+  expect_failures = [var.dataservice_target_cpu_utilization]
+}
+
+run "dataservice_min_capacity_must_not_exceed_max" {
+  command = plan
+  variables {
+    enable_dataservice                 = true
+    dataservice_enable_autoscaling     = true
+    dataservice_target_cpu_utilization = 60
+    dataservice_min_capacity           = 5
+    dataservice_max_capacity           = 3
+  }
+  expect_failures = [var.dataservice_min_capacity]
+}

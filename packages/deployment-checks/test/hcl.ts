@@ -2,6 +2,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from '@cdktf/hcl2json';
+import { inject } from 'vitest';
+import type {} from './global-setup.js';
 import { filesUnder, tfRoot, repoRoot, pkgRoot } from '../scripts/lib.mjs';
 
 export { tfRoot, repoRoot, pkgRoot };
@@ -36,7 +38,7 @@ async function load(dir: string): Promise<Module> {
   const tfs = files(dir, ['.tf']).filter((f) => path.dirname(f) === dir);
   if (tfs.length === 0) throw new Error(`no .tf files in ${dir}`);
   for (const f of tfs) {
-    const doc = (await parse(f, readFileSync(f, 'utf8'))) as Record<string, Json>;
+    const doc = (await parsed(f)) as Record<string, Json>;
     m.docs[path.basename(f)] = doc as Obj;
     const one = <T>(x: Json | undefined, into: Record<string, T>, what: string) => {
       for (const [k, v] of Object.entries((x ?? {}) as Obj)) {
@@ -57,6 +59,13 @@ async function load(dir: string): Promise<Module> {
     m.terraform.push(...((doc.terraform ?? []) as Obj[]));
   }
   return m;
+}
+
+/** A file as hcl2json parses it, from the global setup's cache when there is one. */
+export async function parsed(f: string): Promise<Record<string, unknown>> {
+  const cached = inject('hclDocs')?.[f];
+  if (cached?.error) throw new Error(`${f} does not parse: ${cached.error}`);
+  return cached?.doc ?? parse(f, readFileSync(f, 'utf8'));
 }
 
 export const rootDir = tfRoot as string;

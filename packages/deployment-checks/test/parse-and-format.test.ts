@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parse } from '@cdktf/hcl2json';
 import { format } from '@cdktf/hcl-tools';
 import { describe, expect, it } from 'vitest';
-import { files, rootDir } from './hcl.js';
+import { files, parsed, rootDir } from './hcl.js';
 
 const hcl = files(rootDir, ['.tf', '.tfvars', '.tftest.hcl']);
 
@@ -23,7 +23,7 @@ describe('terraform files parse and are formatted like terraform fmt', () => {
   });
 
   it.each(hcl.map((f) => [path.relative(rootDir, f), f]))('%s parses', async (_rel, f) => {
-    const doc = await parse(f, readFileSync(f, 'utf8'));
+    const doc = await parsed(f);
     expect(Object.keys(doc).length).toBeGreaterThan(0);
   });
 

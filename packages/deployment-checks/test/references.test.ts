@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse } from '@cdktf/hcl2json';
 import { describe, expect, it } from 'vitest';
-import { expressions, files, loadModule, type Module, type Obj, rootDir } from './hcl.js';
+import { expressions, files, loadModule, type Module, type Obj, parsed, rootDir } from './hcl.js';
 import { referencesOf } from './refs.js';
 
 const schema = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../aws-provider-schema.json'), 'utf8')) as {
@@ -124,7 +123,7 @@ describe('every reference resolves', () => {
     const root = await loadModule(rootDir);
     const required = Object.entries(root.variables).filter(([, v]) => !('default' in v)).map(([k]) => k);
     for (const f of files(path.join(rootDir, 'environments'), ['.tfvars'])) {
-      const doc = await parse(f, readFileSync(f, 'utf8'));
+      const doc = await parsed(f);
       const set = Object.keys(doc);
       expect(set.filter((k) => !(k in root.variables)), f).toEqual([]);
       expect(required.filter((k) => !set.includes(k)), f).toEqual([]);
