@@ -38,6 +38,7 @@ const DRAIN_SLICE = 256;
 
 /** The time a document is filed under: the time in its id, else created_at, else now. */
 export function documentTimeMs(doc: LogDocument, now: number): number {
+  if (doc === null || typeof doc !== 'object') throw new TypeError(`a log document must be an object (got ${doc === null ? 'null' : typeof doc})`);
   const fromId = typeof doc.id === 'string' ? logIdTimeMs(doc.id) : undefined;
   if (fromId !== undefined) return fromId;
   const created = Date.parse(doc.created_at);
@@ -109,13 +110,16 @@ export class Batcher {
       const doc = this.queue[this.head]!;
       this.queue[this.head] = undefined;
       let line: string;
+      let t: number;
       try {
+        t = documentTimeMs(doc, now);
         line = JSON.stringify(this.opts.redact(doc));
+        if (typeof line !== 'string') throw new TypeError('the log document serialises to nothing');
       } catch (err) {
         this.opts.onBadDocument(err, doc);
         continue;
       }
-      this.add(documentTimeMs(doc, now), line, now);
+      this.add(t, line, now);
     }
     if (this.head === this.queue.length) {
       this.queue = [];

@@ -252,4 +252,18 @@ describe('S3 log store', () => {
     await expectStoredExactlyOnce(ids);
     await store.close(1_000);
   }, 60_000);
+
+  it('counts a document that cannot be serialised as a drop and keeps going', async () => {
+    const { store, counter } = testStore(h, spill.dir);
+    const circular = makeDoc('trace-circular') as LogDocument & { self?: unknown };
+    circular.self = circular;
+    store.write(circular);
+    store.write(null as unknown as LogDocument);
+    store.write(makeDoc('trace-fine'));
+    await store.flush(5_000);
+    expect(await counter('dropped')).toBe(2);
+    expect(store.pending).toBe(0);
+    await expectStoredExactlyOnce(['trace-fine']);
+    await store.close(1_000);
+  });
 });

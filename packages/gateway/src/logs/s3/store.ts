@@ -120,7 +120,7 @@ export class S3LogStore implements LogStore {
       onBatch: (cut) => this.startJob(cut),
       onBadDocument: (err, doc) => {
         this.settleDocs(1);
-        this.drop(1, 'unserializable', { trace_id: doc.trace_id, ...describe(err) });
+        this.drop(1, 'unserializable', { trace_id: doc?.trace_id, ...describe(err) });
       },
     });
     // No network at start: the store serves even when S3 is unreachable. Spill left by a previous
