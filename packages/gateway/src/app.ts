@@ -1,6 +1,5 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { asBool, asInt, asList, type Settings } from './config/settings.js';
 import { MemoryCacheStore } from './cache/memory-store.js';
 import { RedisCacheStore } from './cache/redis-store.js';
@@ -10,6 +9,7 @@ import { RedisEntityCache } from './entities/redis-cache.js';
 import type { EntityStore } from './entities/types.js';
 import { createLimiter } from './limits/create.js';
 import { FileLogStore } from './logs/file-store.js';
+import { NullLogStore } from './logs/null-store.js';
 import { makeRedactor } from './logs/redact.js';
 import { createS3LogStore } from './logs/s3/store.js';
 import type { LogStore } from './logs/types.js';
@@ -119,7 +119,7 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
 function createLogStore(settings: Settings, metrics: GatewayMetrics, logger: ReturnType<typeof createLogger>): LogStore {
   const storeLogger = { info: (o: object, m: string) => logger.info(o, m), warn: (o: object, m: string) => logger.warn(o, m), error: (o: object, m: string) => logger.error(o, m) };
   if (settings.LOG_STORE.startsWith('s3')) return createS3LogStore(settings, { registry: metrics.registry, logger: storeLogger });
-  if (settings.LOG_STORE === 'none') return new FileLogStore(join(settings.LOG_STORE_FILE_DIR), { maxQueue: 0, batchMaxAgeMs: 1000 });
+  if (settings.LOG_STORE === 'none') return new NullLogStore();
   return new FileLogStore(settings.LOG_STORE_FILE_DIR, {
     maxQueue: asInt(settings.LOG_STORE_QUEUE_MAX_DOCS),
     batchMaxAgeMs: Math.min(asInt(settings.LOG_STORE_BATCH_MAX_AGE_MS), 1000),

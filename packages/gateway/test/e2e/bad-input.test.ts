@@ -18,7 +18,7 @@ afterAll(async () => {
   await fake?.close();
 });
 
-async function post(body: string | Buffer, headers: Record<string, string> = {}, path = '/v1/chat/completions') {
+async function post(body: string, headers: Record<string, string> = {}, path = '/v1/chat/completions') {
   const res = await fetch(`${gw.url}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}`, 'x-portkey-provider': 'openai', 'x-portkey-custom-host': fake.baseUrl, ...headers },

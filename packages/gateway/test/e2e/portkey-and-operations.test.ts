@@ -77,7 +77,7 @@ describe('gateway keys, virtual keys and saved configs', () => {
   it('serves a saved config by id through the portkey-ai SDK', async () => {
     const portkey = new Portkey({ apiKey: GATEWAY_KEY, baseURL: `${gw.url}/v1`, config: 'pc-fallback', metadata: { _user: 'alice' } });
     const res = await portkey.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'portkey sdk' }] });
-    expect(res.choices[0].message.content).toBe('Echo: portkey sdk');
+    expect(res.choices?.[0]?.message?.content).toBe('Echo: portkey sdk');
   });
 
   it('streams through the portkey-ai SDK', async () => {

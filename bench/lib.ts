@@ -1,0 +1,115 @@
+/** Shared pieces of the benchmark suites: processes, load, measurements. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import autocannon from 'autocannon';
+import { Agent, request } from 'undici';
+
+export const ROOT = resolve(import.meta.dirname, '..');
+export const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+
+export interface Proc {
+  child: ChildProcess;
+  match: RegExpExecArray;
+  stop(): Promise<void>;
+}
+
+/** Starts a node process and resolves once its output matches `ready`. */
+export function startProcess(args: string[], env: Record<string, string>, ready: RegExp): Promise<Proc> {
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  return new Promise((res, rej) => {
+    const onData = (d: Buffer) => {
+      out += d;
+      const m = ready.exec(out);
+      if (m) {
+        child.stdout!.off('data', onData);
+        res({
+          child,
+          match: m,
+          stop: () => new Promise((r) => {
+            if (child.exitCode !== null) return r();
+            child.once('exit', () => r());
+            child.kill('SIGTERM');
+          }),
+        });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (d) => (out += d));
+    child.once('exit', (code) => rej(new Error(`${args.join(' ')} exited ${code}:\n${out}`)));
+  });
+}
+
+export async function startFakeUpstream(): Promise<{ proc: Proc; url: string }> {
+  const proc = await startProcess(['--import', 'tsx', 'bench/fake-upstream.ts'], {}, /\{"port":(\d+)\}/);
+  return { proc, url: `http://127.0.0.1:${proc.match[1]}` };
+}
+
+/** The compiled gateway on a free port; env adds to the embedded defaults. */
+export async function startGateway(env: Record<string, string>): Promise<{ proc: Proc; url: string }> {
+  const proc = await startProcess(['packages/gateway/dist/main.js'], { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env }, /"url":"(http:\/\/[^"]+)"/);
+  return { proc, url: proc.match[1] };
+}
+
+export function rssMb(pid: number): number {
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+}
+
+export interface Target {
+  name: string;
+  url: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+export const chatBody = (stream: boolean, content = 'What is a fractal?') => JSON.stringify({ model: 'gpt-4o-mini', stream, messages: [{ role: 'user', content }] });
+
+export interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+export async function load(t: Target, connections: number, stream: boolean, seconds = SECONDS): Promise<LoadResult> {
+  const r = await autocannon({
+    url: `${t.url}/v1/chat/completions`,
+    method: 'POST',
+    connections,
+    duration: seconds,
+    headers: { 'content-type': 'application/json', authorization: 'Bearer sk-bench', ...t.headers },
+    body: t.body ?? chatBody(stream),
+  });
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx };
+}
+
+/** Sequential requests on one connection: p50 of total time and of time to first body byte, ms. */
+export async function sequential(t: Target, stream: boolean, n: number): Promise<{ p50: number; ttfb50: number }> {
+  const agent = new Agent({ connections: 1, keepAliveTimeout: 30_000 });
+  const totals: number[] = [];
+  const firsts: number[] = [];
+  const body = chatBody(stream);
+  for (let i = 0; i < n + 100; i++) {
+    const start = performance.now();
+    const res = await request(`${t.url}/v1/chat/completions`, { method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/json', authorization: 'Bearer sk-bench', ...t.headers }, body });
+    let first = 0;
+    for await (const _ of res.body) if (!first) first = performance.now();
+    const end = performance.now();
+    if (res.statusCode !== 200) throw new Error(`${t.name}: HTTP ${res.statusCode}`);
+    if (i >= 100) {
+      totals.push(end - start);
+      firsts.push(first - start);
+    }
+  }
+  await agent.close();
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  return { p50: median(totals), ttfb50: median(firsts) };
+}
+
+export const fmt = (n: number, d = 1) => n.toFixed(d);
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function gatewayTarget(name: string, gatewayUrl: string, upstreamUrl: string, extra: Record<string, string> = {}): Target {
+  return { name, url: gatewayUrl, headers: { 'x-portkey-provider': 'openai', 'x-portkey-custom-host': `${upstreamUrl}/v1`, ...extra } };
+}

@@ -1,0 +1,26 @@
+// autocannon and s3rver ship no type declarations; the bench uses a small, known part of each.
+declare module 'autocannon' {
+  interface Result {
+    requests: { average: number };
+    latency: { p50: number; p99: number };
+    errors: number;
+    non2xx: number;
+  }
+  interface Options {
+    url: string;
+    method?: string;
+    connections?: number;
+    duration?: number;
+    headers?: Record<string, string>;
+    body?: string;
+  }
+  function autocannon(opts: Options): Promise<Result>;
+  export default autocannon;
+}
+declare module 's3rver' {
+  export default class S3rver {
+    constructor(opts: Record<string, unknown>);
+    run(): Promise<{ address: string; port: number }>;
+    close(): Promise<void>;
+  }
+}
