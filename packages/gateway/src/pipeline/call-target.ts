@@ -11,6 +11,7 @@ import type { GatewayDeps } from './deps.js';
 import { nativeObserverFor } from './native-observers.js';
 import { relayObservedStream, relayOpenAIChatStream, translateStream, type StreamObservation } from './streams.js';
 import { resolveProviderTarget } from './resolve-target.js';
+import { fanOut } from './fan-out.js';
 
 /** One inbound request, as the call stage needs it. */
 export interface CallInput {
@@ -86,6 +87,12 @@ export async function callTarget(deps: GatewayDeps, input: CallInput, t: Effecti
   const started = performance.now();
 
   try {
+    const fanned = !native ? fannedOutRequests(provider, target, input, t) : undefined;
+    if (fanned) {
+      const out = await fanOut(provider, fanned.mapping, fanned.requests, fanned.req, target, { dispatcher, signal, timedOut: () => timedOut });
+      const body = Buffer.from(JSON.stringify(out));
+      return { kind: 'json', status: 200, provider: provider.id, model: input.api.modelOf(input.body), target: t, upstreamHeaders: {}, contentType: 'application/json', body, usage: usageOf(out) };
+    }
     let upstreamReq: UpstreamRequest;
     let translated: { chat: Record<string, unknown> } | undefined;
     if (native) upstreamReq = buildNativeRequest(provider, target, input, t);
@@ -176,6 +183,14 @@ function buildMappedRequest(provider: Provider, target: ProviderTarget, input: C
   const req = mapping.toRequest(withOverrides(input.body, t) as never, target, { stream: input.stream, traceId: input.traceId });
   req.headers = { ...req.headers, ...target.forwardHeaders };
   return req;
+}
+
+/** Mapped operations whose provider needs several upstream calls for this request (Titan embeddings). */
+function fannedOutRequests(provider: Provider, target: ProviderTarget, input: CallInput, t: EffectiveTarget) {
+  if (input.api.op !== 'embeddings' || !provider.embeddings?.toRequests || !input.body) return undefined;
+  const req = withOverrides(input.body, t) as never;
+  const requests = provider.embeddings.toRequests(req, target, { stream: false, traceId: input.traceId });
+  return requests.length > 1 ? { mapping: provider.embeddings, requests, req } : undefined;
 }
 
 function unsupported(provider: Provider, op: Operation): GatewayError {

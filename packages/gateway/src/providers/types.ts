@@ -198,6 +198,12 @@ export interface OperationMapping<Req, Res> {
   /** Maps the upstream's parsed JSON body to the OpenAI response. Pure. */
   fromResponse(body: unknown, req: Req, target: ProviderTarget): Res;
   stream?: StreamMapping<any, ChatChunk>;
+  /**
+   * For APIs that take one input per call (Bedrock Titan embeddings): the upstream requests to send
+   * concurrently, and how to combine their parsed bodies. Used instead of toRequest/fromResponse when set.
+   */
+  toRequests?(req: Req, target: ProviderTarget, ctx: RequestContext): UpstreamRequest[];
+  fromResponses?(bodies: unknown[], req: Req, target: ProviderTarget): Res;
 }
 
 export type Operation = 'chat' | 'completions' | 'embeddings' | 'messages' | 'responses' | 'passthrough';

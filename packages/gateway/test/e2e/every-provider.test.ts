@@ -102,3 +102,15 @@ describe.each(cases)('$provider', ({ provider, model, headers }) => {
     expect(final.stop_reason).toBe('end_turn');
   });
 });
+
+describe('bedrock Titan embeddings, one upstream call per input', () => {
+  it('fans out and combines in input order', async () => {
+    const c = cases.find((x) => x.provider === 'bedrock')!;
+    const client = new OpenAI({ apiKey: 'unused', baseURL: `${gw.url}/v1`, maxRetries: 0, defaultHeaders: { 'x-portkey-provider': 'bedrock', ...c.headers() } });
+    const before = fakes.bedrock.requests.length;
+    const res = await client.embeddings.create({ model: 'amazon.titan-embed-text-v2:0', input: ['one', 'two', 'three'] });
+    assertOpenAI('CreateEmbeddingResponse', res);
+    expect(res.data.map((d) => d.index)).toEqual([0, 1, 2]);
+    expect(fakes.bedrock.requests.length - before).toBe(3);
+  });
+});

@@ -8,7 +8,7 @@ import type { ChatCompletion, ChatRequest, EmbeddingRequest, EmbeddingResponse, 
 import { authorizeBedrock } from './auth.js';
 import { toBedrockConverseRequest } from './converse-request.js';
 import { fromBedrockConverseResponse } from './converse-response.js';
-import { fromBedrockEmbeddingResponse, toBedrockEmbeddingRequest } from './embeddings.js';
+import { fromBedrockEmbeddingResponse, fromBedrockEmbeddingResponses, toBedrockEmbeddingRequest, toBedrockEmbeddingRequests } from './embeddings.js';
 import { BEDROCK_PROVIDER_ID, bedrockChatApi, bedrockModelUrl } from './endpoint.js';
 import { mapBedrockError } from './errors.js';
 import { fromBedrockAnthropicResponse, toBedrockAnthropicBody } from './invoke-anthropic.js';
@@ -50,6 +50,8 @@ const chat: OperationMapping<ChatRequest, ChatCompletion> = {
 const embeddings: OperationMapping<EmbeddingRequest, EmbeddingResponse> = {
   toRequest: (req, target) => toBedrockEmbeddingRequest(req, target),
   fromResponse: (body, req) => fromBedrockEmbeddingResponse(body, req),
+  toRequests: (req, target) => toBedrockEmbeddingRequests(req, target),
+  fromResponses: (bodies, req) => fromBedrockEmbeddingResponses(bodies, req),
 };
 
 export const bedrockProvider: Provider = {

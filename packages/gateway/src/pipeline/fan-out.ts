@@ -1,0 +1,39 @@
+import { GatewayError } from '../errors.js';
+import type { OperationMapping, Provider, ProviderTarget, UpstreamRequest } from '../providers/types.js';
+import { tryParseJson } from '../providers/upstream-error.js';
+import { readUpstreamBody, sendUpstream } from '../upstream/send.js';
+import type { Dispatcher } from 'undici';
+
+const MAX_PARALLEL = 8;
+const MAX_BODY = 16 * 1024 * 1024;
+
+/**
+ * Sends several upstream requests for one inbound request (APIs that take one input per call),
+ * at most MAX_PARALLEL at a time, and combines the bodies. Any failure fails the whole request.
+ */
+export async function fanOut<Req, Res>(
+  provider: Provider,
+  mapping: OperationMapping<Req, Res>,
+  requests: UpstreamRequest[],
+  req: Req,
+  target: ProviderTarget,
+  opts: { dispatcher: Dispatcher; signal: AbortSignal; timedOut: () => boolean },
+): Promise<Res> {
+  const bodies: unknown[] = new Array(requests.length);
+  let next = 0;
+  async function worker(): Promise<void> {
+    while (next < requests.length) {
+      const i = next++;
+      let upstream = requests[i];
+      if (provider.authorize) upstream = await provider.authorize(upstream, target);
+      const res = await sendUpstream(opts.dispatcher, upstream, { signal: opts.signal, provider: provider.id, timedOut: opts.timedOut });
+      const text = (await readUpstreamBody(res.body, MAX_BODY, provider.id)).toString('utf8');
+      if (res.status >= 400) throw provider.mapError(res.status, text, res.headers);
+      const parsed = tryParseJson(text);
+      if (parsed === undefined) throw new GatewayError({ status: 502, type: 'upstream_error', code: 'invalid_upstream_response', provider: provider.id, message: `${provider.id} returned a body that is not JSON.` });
+      bodies[i] = parsed;
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(MAX_PARALLEL, requests.length) }, worker));
+  return mapping.fromResponses!(bodies, req, target);
+}
