@@ -69,7 +69,7 @@ const MAX_RESPONSE_BODY = 64 * 1024 * 1024;
 export async function callTarget(deps: GatewayDeps, input: CallInput, t: EffectiveTarget): Promise<CallResult> {
   const { provider, target } = await resolveProviderTarget(deps, t, input.clientHeaders);
   const op = input.api.op;
-  const native = provider.nativeOperations?.includes(op) ?? false;
+  const native = (provider.nativeOperations?.includes(op) ?? false) || (op === 'passthrough' && !!provider.passthrough);
   const timeoutMs = t.requestTimeout ?? deps.defaultTimeoutMs;
 
   // One controller per attempt, aborted by the timeout or by the client going away.

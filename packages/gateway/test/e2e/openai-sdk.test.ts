@@ -239,3 +239,21 @@ describe('streams that fail', () => {
     expect(text).not.toContain('[DONE]');
   });
 });
+
+describe('passthrough of other /v1 paths', () => {
+  it('forwards GET /v1/models to the provider when routing headers are present', async () => {
+    const models = await client().models.list();
+    expect(models.data[0].id).toBe('gpt-4o-mini');
+    expect(primary.requests.at(-1)!.path).toBe('/v1/models');
+  });
+  it('lists the gateway providers without routing headers', async () => {
+    const res = await fetch(`${gw.url}/v1/models`);
+    const body = await res.json();
+    expect(body.data.map((m: { id: string }) => m.id)).toContain('bedrock');
+  });
+  it('answers 400 naming the provider for an endpoint it lacks', async () => {
+    const res = await fetch(`${gw.url}/v1/audio/speech`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-portkey-provider': 'google', authorization: 'Bearer k' }, body: '{}' });
+    expect(res.status).toBe(400);
+    expect((await res.json()).error.message).toMatch(/google does not support/);
+  });
+});
