@@ -12,6 +12,8 @@ export interface CutBatch {
   count: number;
   /** NDJSON lines, each without its newline, sorted by time. */
   lines: string[];
+  /** Document ids, for the batch's id filter. */
+  ids: string[];
   bytes: number;
 }
 
@@ -29,7 +31,7 @@ export interface BatcherOptions {
 interface OpenBatch {
   hour: number;
   openedAt: number;
-  entries: Array<{ t: number; line: string }>;
+  entries: Array<{ t: number; line: string; id: string }>;
   bytes: number;
 }
 
@@ -119,7 +121,7 @@ export class Batcher {
         this.opts.onBadDocument(err, doc);
         continue;
       }
-      this.add(t, line, now);
+      this.add(t, line, String(doc.id), now);
     }
     if (this.head === this.queue.length) {
       this.queue = [];
@@ -130,7 +132,7 @@ export class Batcher {
     }
   }
 
-  private add(t: number, line: string, now: number): void {
+  private add(t: number, line: string, id: string, now: number): void {
     const hour = hourStart(t);
     let b = this.open.get(hour);
     if (!b) {
@@ -138,7 +140,7 @@ export class Batcher {
       this.open.set(hour, b);
       this.armAgeTimer();
     }
-    b.entries.push({ t, line });
+    b.entries.push({ t, line, id });
     b.bytes += Buffer.byteLength(line) + 1;
     if (b.entries.length >= this.opts.maxDocs || b.bytes >= this.opts.maxBytes) this.cut(hour);
   }
@@ -154,6 +156,7 @@ export class Batcher {
       maxMs: b.entries[b.entries.length - 1].t,
       count: b.entries.length,
       lines: b.entries.map((e) => e.line),
+      ids: b.entries.map((e) => e.id),
       bytes: b.bytes,
     });
   }

@@ -3,6 +3,7 @@ import { GatewayError } from '../../src/errors.js';
 import { getLogById, listLogs, parseListQuery } from '../../src/logs/read-handlers.js';
 import { newLogId } from '../../src/logs/ids.js';
 import type { LogDocument } from '../../src/logs/types.js';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { startS3, type S3Harness } from '../helpers/s3-harness.js';
 import { makeDoc } from './doc-fixture.js';
 import { tempDir, testStore, type TestStore } from './store-helpers.js';
@@ -66,6 +67,27 @@ describe('getLogById / listLogs on the S3 store', () => {
     await t.store.close(1_000);
     await h.close();
     await spill.cleanup();
+  });
+
+  it('get(id) HEADs the candidate batches and downloads only the one whose id filter matches', async () => {
+    const client = (t.store as unknown as { client: S3Client }).client;
+    const calls: string[] = [];
+    const name = `count-${Math.random()}`;
+    client.middlewareStack.add((next, context) => async (args) => {
+      calls.push(String(context.commandName));
+      return next(args);
+    }, { step: 'initialize', name });
+    try {
+      for (const i of [3, 120, 250]) {
+        calls.length = 0;
+        expect((await t.store.get(docs[i].id))?.trace_id).toBe(`trace-read-${i}`);
+        expect(calls.filter((c) => c === 'ListObjectsV2Command')).toHaveLength(1);
+        expect(calls.filter((c) => c === 'HeadObjectCommand').length).toBeGreaterThan(1); // batches overlap
+        expect(calls.filter((c) => c === 'GetObjectCommand')).toHaveLength(1);
+      }
+    } finally {
+      client.middlewareStack.remove(name);
+    }
   });
 
   it('finds documents by id, and 404s / 400s otherwise', async () => {

@@ -81,3 +81,21 @@ describe('newLogId', () => {
     expect(logIdTimeMs(crypto.randomUUID())).toBeUndefined();
   });
 });
+
+describe('batch id filter', () => {
+  it('never misses a member and rarely admits a stranger', async () => {
+    const { buildIdFilter, idFilterMayHave } = await import('../../src/logs/s3/id-filter.js');
+    const ids = Array.from({ length: 500 }, () => newLogId());
+    const f = buildIdFilter(ids);
+    expect(f.length).toBeLessThan(1_900); // fits S3's 2 KB user-metadata limit with its name
+    for (const id of ids) expect(idFilterMayHave(f, id)).toBe(true);
+    let fp = 0;
+    for (let i = 0; i < 20_000; i++) if (idFilterMayHave(f, newLogId())) fp++;
+    expect(fp / 20_000).toBeLessThan(0.005);
+    expect(idFilterMayHave('garbage', ids[0])).toBe(true);
+    const small = buildIdFilter(['A']);
+    expect(idFilterMayHave(small, 'A')).toBe(true);
+    const big = buildIdFilter(Array.from({ length: 5_000 }, () => newLogId()));
+    expect(big.length).toBeLessThan(1_900);
+  });
+});

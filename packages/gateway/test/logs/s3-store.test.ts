@@ -5,7 +5,7 @@ import { startS3, type S3Harness } from '../helpers/s3-harness.js';
 import { countTraceIds, expectExactlyOnce, leakedSecrets, makeDoc } from './doc-fixture.js';
 import { delay, tempDir, testStore, waitFor } from './store-helpers.js';
 import type { LogDocument } from '../../src/logs/types.js';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 
 let h: S3Harness;
 let spill: { dir: string; cleanup: () => Promise<void> };
@@ -149,7 +149,8 @@ describe('S3 log store', () => {
     const first = testStore(h, spill.dir, { LOG_STORE_BATCH_MAX_AGE_MS: '5000' });
     await h.stop();
     const ids = Array.from({ length: 700 }, (_, i) => `trace-down-${i}`);
-    for (const t of ids) first.store.write(makeDoc(t));
+    const written = ids.map((t) => makeDoc(t));
+    for (const d of written) first.store.write(d);
     const t0 = Date.now();
     await first.store.close(3_000);
     expect(Date.now() - t0).toBeLessThan(4_000);
@@ -161,6 +162,12 @@ describe('S3 log store', () => {
     await waitFor('replay at start', () => second.store.spill.fileCount === 0 && second.store.health().status === 'ok');
     expect(await second.counter('replayed')).toBe(700);
     await expectStoredExactlyOnce(ids);
+    // Replayed objects carry the id filter too, rebuilt from the spill file.
+    for (const key of await h.keys('logs/')) {
+      const head = await h.client.send(new HeadObjectCommand({ Bucket: h.bucket, Key: key }));
+      expect(head.Metadata?.['portico-ids'], key).toMatch(/^\d+\.[A-Za-z0-9+/=]+$/);
+    }
+    expect((await second.store.get(written[321].id))?.trace_id).toBe('trace-down-321');
     await second.store.close(1_000);
   });
 

@@ -1,10 +1,11 @@
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import type { LogDocument, LogQuery } from '../types.js';
 import { documentTimeMs } from '../batcher.js';
 import { logIdTimeMs } from '../ids.js';
 import { hourPrefixes, parseBatchFileName, type BatchName } from './layout.js';
+import { ID_FILTER_META, idFilterMayHave } from './id-filter.js';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -67,8 +68,9 @@ export function parseNdjson(text: string, where: string): LogDocument[] {
 
 /**
  * One document by id. Its time is in the id, so only one hour partition is listed, and only batches
- * whose [minMs, maxMs] holds that time are read: the ones cut soonest after it first (short requests),
- * a few at a time, stopping at the first hit.
+ * whose [minMs, maxMs] holds that time are candidates. Each candidate is HEADed first: its id filter
+ * (object metadata) rules most of them out, and only the rest are downloaded and searched, the ones
+ * cut soonest after the id's time first, a few at a time, stopping at the first hit.
  */
 export async function getDocumentById(t: S3ReadTarget, id: string): Promise<LogDocument | undefined> {
   const ms = logIdTimeMs(id);
@@ -79,7 +81,10 @@ export async function getDocumentById(t: S3ReadTarget, id: string): Promise<LogD
     .sort((a, b) => a.maxMs - b.maxMs);
   for (let i = 0; i < candidates.length; i += GET_PARALLEL) {
     const found = await Promise.all(
-      candidates.slice(i, i + GET_PARALLEL).map(async (b) => (await readBatch(t, b.key)).find((d) => d.id === id)),
+      candidates.slice(i, i + GET_PARALLEL).map(async (b) => {
+        if (!(await mayHold(t, b.key, id))) return undefined;
+        return (await readBatch(t, b.key)).find((d) => d.id === id);
+      }),
     );
     const doc = found.find((d) => d !== undefined);
     if (doc) return doc;
@@ -87,7 +92,14 @@ export async function getDocumentById(t: S3ReadTarget, id: string): Promise<LogD
   return undefined;
 }
 
-const GET_PARALLEL = 4;
+/** Whether a batch may hold the id, by its id filter; true when it has none. */
+async function mayHold(t: S3ReadTarget, key: string, id: string): Promise<boolean> {
+  const head = await t.client.send(new HeadObjectCommand({ Bucket: t.bucket, Key: key }));
+  const filter = head.Metadata?.[ID_FILTER_META];
+  return filter === undefined || idFilterMayHave(filter, id);
+}
+
+const GET_PARALLEL = 8;
 
 /** Most batches held open at once by the merge; beyond it order is kept per batch only. */
 const MAX_OPEN_BATCHES = 16;

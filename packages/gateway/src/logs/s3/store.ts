@@ -1,5 +1,5 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { gzip, gzipSync } from 'node:zlib';
+import { gunzip, gzip, gzipSync } from 'node:zlib';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
 import type { Counter, Gauge, Registry } from 'prom-client';
@@ -11,10 +11,12 @@ import { SpillDir } from '../spill.js';
 import { logStoreMetrics, type LogStoreMetrics } from '../metrics.js';
 import { batchFileName, batchKey, parseBatchFileName } from './layout.js';
 import { createLogS3Client, s3LogStoreConfig, type S3LogStoreConfig } from './config.js';
-import { getDocumentById, listDocuments, type S3ReadTarget } from './reader.js';
+import { getDocumentById, listDocuments, parseNdjson, type S3ReadTarget } from './reader.js';
+import { buildIdFilter, ID_FILTER_META } from './id-filter.js';
 import { deadlineAt, describe, sleep, Slots } from './support.js';
 
 const gzipAsync = promisify(gzip);
+const gunzipAsync = promisify(gunzip);
 
 /** The subset of a pino logger the store uses. */
 export interface LogStoreLogger {
@@ -65,7 +67,7 @@ export class S3LogStore implements LogStore {
   private readonly log: LogStoreLogger;
   private readonly metrics: LogStoreMetrics;
   /** Label children resolved once. */
-  private readonly m: { written: Counter.Internal<'store'>; spilled: Counter.Internal<'store'>; replayed: Counter.Internal<'store'>; spillBytes: Gauge.Internal<'store'> };
+  private readonly m: { written: Counter.Internal; spilled: Counter.Internal; replayed: Counter.Internal; spillBytes: Gauge.Internal<'store'> };
   private readonly removeDepthSource: () => void;
   private readonly batcher: Batcher;
   readonly spill: SpillDir;
@@ -227,7 +229,7 @@ export class S3LogStore implements LogStore {
       try {
         if (job.settled) return;
         if (this.failing) return await this.spillJob(job, 'store failing');
-        await this.put(job.key, job.body);
+        await this.put(job.key, job.body, buildIdFilter(job.cut.ids));
         this.markHealthy();
         if (this.settleJob(job)) this.m.written.inc(job.cut.count);
       } finally {
@@ -239,10 +241,17 @@ export class S3LogStore implements LogStore {
     }
   }
 
-  private put(key: string, body: Buffer): Promise<unknown> {
+  private put(key: string, body: Buffer, idFilter: string | undefined): Promise<unknown> {
     const signal = AbortSignal.any([AbortSignal.timeout(this.uploadTimeoutMs), this.closeAbort.signal]);
     return this.client.send(
-      new PutObjectCommand({ Bucket: this.config.bucket, Key: key, Body: body, ContentType: 'application/x-ndjson', ContentEncoding: 'gzip' }),
+      new PutObjectCommand({
+        Bucket: this.config.bucket,
+        Key: key,
+        Body: body,
+        ContentType: 'application/x-ndjson',
+        ContentEncoding: 'gzip',
+        Metadata: idFilter === undefined ? undefined : { [ID_FILTER_META]: idFilter },
+      }),
       { abortSignal: signal },
     );
   }
@@ -345,7 +354,7 @@ export class S3LogStore implements LogStore {
       try {
         const body = await this.spill.read(name);
         if (!body) continue;
-        await this.put(batchKey(this.config.prefix, parsed), body);
+        await this.put(batchKey(this.config.prefix, parsed), body, await this.filterOf(name, body));
         await this.spill.remove(name);
         this.m.replayed.inc(parsed.count);
         this.m.spillBytes.set(this.spill.bytes);
@@ -357,6 +366,17 @@ export class S3LogStore implements LogStore {
         await this.backoffSleep(wait);
         wait = Math.min(this.backoff.max, wait * 2);
       }
+    }
+  }
+
+  /** The id filter of a spilled batch, rebuilt from its body; none (get() then reads it) if unreadable. */
+  private async filterOf(name: string, body: Buffer): Promise<string | undefined> {
+    try {
+      const docs = parseNdjson((await gunzipAsync(body)).toString('utf8'), `spill file ${name}`);
+      return buildIdFilter(docs.map((d) => String(d.id)));
+    } catch (err) {
+      this.log.warn({ file: name, ...describe(err) }, 'log store: a spilled batch is not readable NDJSON; uploading it as is, without an id filter');
+      return undefined;
     }
   }
 
