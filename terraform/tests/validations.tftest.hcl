@@ -161,3 +161,94 @@ run "dataservice_min_capacity_must_not_exceed_max" {
   }
   expect_failures = [var.dataservice_min_capacity]
 }
+
+run "project_name_must_be_short_and_lowercase" {
+  command = plan
+  variables {
+    project_name = "My_Project"
+  }
+  expect_failures = [var.project_name]
+}
+
+run "environment_must_be_short_and_lowercase" {
+  command = plan
+  variables {
+    environment = "Production Environment"
+  }
+  expect_failures = [var.environment]
+}
+
+run "environment_variables_file_must_exist" {
+  command = plan
+  variables {
+    environment_variables_file_path = "environments/nope/environment-variables.json"
+  }
+  expect_failures = [var.environment_variables_file_path]
+}
+
+run "secrets_file_must_exist" {
+  command = plan
+  variables {
+    secrets_file_path = "environments/nope/secrets.json"
+  }
+  expect_failures = [var.secrets_file_path]
+}
+
+run "num_az_must_be_1_to_6" {
+  command = plan
+  variables {
+    num_az = 0
+  }
+  expect_failures = [var.num_az]
+}
+
+run "instance_type_must_look_like_one" {
+  command = plan
+  variables {
+    instance_type = "large"
+  }
+  expect_failures = [var.instance_type]
+}
+
+run "min_asg_size_must_not_be_negative" {
+  command = plan
+  variables {
+    min_asg_size = -1
+  }
+  expect_failures = [var.min_asg_size]
+}
+
+run "target_capacity_is_a_percentage" {
+  command = plan
+  variables {
+    target_capacity = 150
+  }
+  expect_failures = [var.target_capacity]
+}
+
+run "gateway_memory_target_is_a_percentage" {
+  command = plan
+  variables {
+    gateway_target_memory_utilization = 0
+  }
+  expect_failures = [var.gateway_target_memory_utilization]
+}
+
+run "dataservice_memory_target_is_a_percentage" {
+  command = plan
+  variables {
+    dataservice_target_memory_utilization = 101
+  }
+  expect_failures = [var.dataservice_target_memory_utilization]
+}
+
+run "bucket_names_must_be_s3_names" {
+  command = plan
+  variables {
+    object_storage = {
+      log_store_bucket = "Not A Bucket"
+      bucket_region    = "us-east-1"
+    }
+  }
+  expect_failures = [var.object_storage]
+}
