@@ -28,6 +28,8 @@ const EXACT_NAMES = new Set([
   'x-portkey-aws-session-token',
   'x-portkey-aws-external-id',
   'x-amz-security-token',
+  'x-portkey-vertex-service-account-json',
+  'service_account_json',
   'aws_access_key_id',
   'awsaccesskeyid',
 ]);

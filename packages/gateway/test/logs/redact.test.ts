@@ -23,6 +23,14 @@ describe('redactLogDocument', () => {
     expect(out.metadata).toEqual({ _user: 'u-1' });
   });
 
+  it('removes a Vertex service account and Azure AD tokens', () => {
+    const sa = JSON.stringify({ type: 'service_account', private_key_id: 'abc123', private_key: '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg\n-----END PRIVATE KEY-----\n', client_email: 'x@y.iam.gserviceaccount.com' });
+    const doc = makeDoc('t-sa');
+    const out = redactLogDocument({ ...doc, request: { ...doc.request, headers: { 'x-portkey-vertex-service-account-json': sa, 'x-portkey-azure-ad-token': 'eyJ0eXAi.x.y', 'x-portkey-provider': 'vertex-ai' } } });
+    expect(out.request.headers).toEqual({ 'x-portkey-provider': 'vertex-ai' });
+    expect(makeRedactor()({ ...doc, metadata: { note: sa } }).metadata!.note).not.toMatch(/MIIEvQIBADANBg|abc123/);
+  });
+
   it('does not mutate its input', () => {
     const doc = makeDoc('trace-2');
     const before = JSON.stringify(doc);
