@@ -1,6 +1,7 @@
 /** Anthropic Message → OpenAI chat completion, and usage/finish-reason mappings shared with streams. Pure. */
 import { GatewayError } from '../../errors.js';
 import type { ChatCompletion, ChatToolCall, FinishReason, Usage } from '../types.js';
+import { usageWithCacheCounts } from '../usage.js';
 import { isObject, type AnthropicBlock, type AnthropicMessage, type AnthropicUsage } from './wire.js';
 
 export function finishReasonFromAnthropic(stop: unknown): FinishReason {
@@ -24,24 +25,9 @@ export function finishReasonFromAnthropic(stop: unknown): FinishReason {
   }
 }
 
-const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
-
-/**
- * Anthropic usage → OpenAI usage. Anthropic's input_tokens excludes cache reads and writes; OpenAI's
- * prompt_tokens includes them, so both are added in and reported again in the details.
- */
+/** Anthropic usage → OpenAI usage, cache reads and writes included in prompt_tokens. */
 export function usageFromAnthropic(u: AnthropicUsage): Usage {
-  const cacheRead = num(u.cache_read_input_tokens);
-  const cacheWrite = num(u.cache_creation_input_tokens);
-  const prompt = num(u.input_tokens) + cacheRead + cacheWrite;
-  const completion = num(u.output_tokens);
-  const usage: Usage = {
-    prompt_tokens: prompt,
-    completion_tokens: completion,
-    total_tokens: prompt + completion,
-    prompt_tokens_details: { cached_tokens: cacheRead },
-  };
-  if (cacheWrite > 0) usage.cache_creation_input_tokens = cacheWrite;
+  const usage = usageWithCacheCounts(u.input_tokens, u.output_tokens, u.cache_read_input_tokens, u.cache_creation_input_tokens);
   const thinking = isObject(u.output_tokens_details) ? u.output_tokens_details.thinking_tokens : undefined;
   if (typeof thinking === 'number') usage.completion_tokens_details = { reasoning_tokens: thinking };
   return usage;

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { GatewayError } from '../../errors.js';
 import type { ChatCompletion, ChatToolCall, FinishReason, JsonObject, Usage } from '../types.js';
+import { usageWithCacheCounts } from '../usage.js';
 import { isObject, type ConverseTokenUsage } from './wire.js';
 
 export function finishReasonFromBedrock(stopReason: unknown): FinishReason {
@@ -26,24 +27,9 @@ export function finishReasonFromBedrock(stopReason: unknown): FinishReason {
   }
 }
 
-const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
-
-/**
- * Converse TokenUsage → OpenAI usage. Bedrock's inputTokens excludes cache reads and writes; OpenAI's
- * prompt_tokens includes them, so both are added in and reported again in the details.
- */
+/** Converse TokenUsage → OpenAI usage, cache reads and writes included in prompt_tokens. */
 export function usageFromBedrock(u: ConverseTokenUsage): Usage {
-  const cacheRead = num(u.cacheReadInputTokens);
-  const cacheWrite = num(u.cacheWriteInputTokens);
-  const prompt = num(u.inputTokens) + cacheRead + cacheWrite;
-  const completion = num(u.outputTokens);
-  const usage: Usage = {
-    prompt_tokens: prompt,
-    completion_tokens: completion,
-    total_tokens: prompt + completion,
-    prompt_tokens_details: { cached_tokens: cacheRead },
-  };
-  if (cacheWrite > 0) usage.cache_creation_input_tokens = cacheWrite;
+  const usage = usageWithCacheCounts(u.inputTokens, u.outputTokens, u.cacheReadInputTokens, u.cacheWriteInputTokens);
   return usage;
 }
 
