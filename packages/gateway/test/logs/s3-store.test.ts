@@ -273,4 +273,21 @@ describe('S3 log store', () => {
     await expectStoredExactlyOnce(['trace-fine']);
     await store.close(1_000);
   });
+
+  it('with no spill room, keeps trying S3 and stores again once it is back', async () => {
+    const { store, counter } = testStore(h, spill.dir, { LOG_STORE_SPILL_MAX_BYTES: '0' });
+    await h.stop();
+    for (let i = 0; i < 100; i++) store.write(makeDoc(`trace-nospill-lost-${i}`));
+    await store.flush(5_000);
+    expect(await counter('dropped')).toBe(100);
+    expect(store.health().status).toBe('degraded');
+    await h.start();
+    const ids = Array.from({ length: 100 }, (_, i) => `trace-nospill-${i}`);
+    for (const t of ids) store.write(makeDoc(t));
+    await store.flush(5_000);
+    expect(await counter('written')).toBe(100);
+    expect(store.health()).toEqual({ status: 'ok' });
+    await expectStoredExactlyOnce(ids);
+    await store.close(1_000);
+  });
 });

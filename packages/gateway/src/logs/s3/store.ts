@@ -221,14 +221,15 @@ export class S3LogStore implements LogStore {
     try {
       job.body = await gzipAsync(job.cut.lines.join('\n') + '\n');
       if (job.settled) return;
-      if (this.failing || this.closed) return await this.spillJob(job, 'store failing');
+      if (this.closed || (this.failing && this.spillHasRoom(job.body.length))) return await this.spillJob(job, 'store failing');
       // S3 answers but slowly: rather than let uploads queue up to the memory bound (and drop), put
       // the batch on disk; the replay loop uploads it when it can.
       if (this.slots.free === 0 && this.pendingDocs > this.config.queueMaxDocs / 2) return await this.spillJob(job, 'upload backlog');
       await this.slots.acquire();
       try {
         if (job.settled) return;
-        if (this.failing) return await this.spillJob(job, 'store failing');
+        // With no room on disk, trying S3 is the batch's only chance, and it is what notices recovery.
+        if (this.failing && this.spillHasRoom(job.body.length)) return await this.spillJob(job, 'store failing');
         await this.put(job.key, job.body, buildIdFilter(job.cut.ids));
         this.markHealthy();
         if (this.settleJob(job)) this.m.written.inc(job.cut.count);
@@ -254,6 +255,10 @@ export class S3LogStore implements LogStore {
       }),
       { abortSignal: signal },
     );
+  }
+
+  private spillHasRoom(bytes: number): boolean {
+    return !this.spillBroken && this.spill.bytes + bytes <= this.config.spillMaxBytes;
   }
 
   private spillJob(job: Job, why: string): Promise<void> {
