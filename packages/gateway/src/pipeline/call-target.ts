@@ -101,6 +101,7 @@ export async function callTarget(deps: GatewayDeps, input: CallInput, t: Effecti
       translated = { chat };
       upstreamReq = provider.chat!.toRequest(chat as never, target, { stream: input.stream, traceId: input.traceId });
     } else upstreamReq = buildMappedRequest(provider, target, input, t);
+    if (target.forwardHeaders) upstreamReq.headers = { ...upstreamReq.headers, ...target.forwardHeaders };
     if (provider.authorize) upstreamReq = await provider.authorize(upstreamReq, target);
 
     const res = await sendUpstream(dispatcher, upstreamReq, { signal, provider: provider.id, timedOut: () => timedOut });
@@ -148,7 +149,7 @@ function buildNativeRequest(provider: Provider, target: ProviderTarget, input: C
     body = JSON.stringify(next);
   }
   const contentType = input.clientHeaders['content-type'];
-  const outHeaders = { ...headers, ...target.forwardHeaders };
+  const outHeaders = { ...headers };
   if (contentType && input.api.op === 'passthrough') outHeaders['content-type'] = String(contentType);
   if (input.api.op === 'messages') {
     for (const h of ['anthropic-version', 'anthropic-beta'] as const) {
@@ -180,9 +181,7 @@ function buildMappedRequest(provider: Provider, target: ProviderTarget, input: C
   const op: Operation = input.api.op;
   const mapping = op === 'embeddings' ? provider.embeddings : op === 'completions' ? provider.completions : undefined;
   if (!mapping || !input.body) throw unsupported(provider, op);
-  const req = mapping.toRequest(withOverrides(input.body, t) as never, target, { stream: input.stream, traceId: input.traceId });
-  req.headers = { ...req.headers, ...target.forwardHeaders };
-  return req;
+  return mapping.toRequest(withOverrides(input.body, t) as never, target, { stream: input.stream, traceId: input.traceId });
 }
 
 /** Mapped operations whose provider needs several upstream calls for this request (Titan embeddings). */

@@ -257,3 +257,14 @@ describe('passthrough of other /v1 paths', () => {
     expect((await res.json()).error.message).toMatch(/google does not support/);
   });
 });
+
+describe('forwarded headers', () => {
+  it('forwards only the headers that x-portkey-forward-headers names, on native and translated paths', async () => {
+    await client({ 'x-portkey-forward-headers': 'x-tenant-id', 'x-tenant-id': 't-42', 'x-other': 'no' }).chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'fw' }] });
+    expect(primary.requests[0].headers['x-tenant-id']).toBe('t-42');
+    expect(primary.requests[0].headers['x-other']).toBeUndefined();
+    const cfg = { forward_headers: ['x-tenant-id'], provider: 'openai', custom_host: primary.baseUrl };
+    await client({ ...configHeader(cfg), 'x-tenant-id': 't-43' }).embeddings.create({ model: 'text-embedding-3-small', input: 'x' });
+    expect(primary.requests[1].headers['x-tenant-id']).toBe('t-43');
+  });
+});
