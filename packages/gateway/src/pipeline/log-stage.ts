@@ -5,9 +5,10 @@ import type { GatewayDeps } from './deps.js';
 
 /** Builds, redacts and enqueues the log document after the response, off the request's critical path. */
 export function writeLogDocument(deps: GatewayDeps, ctx: RequestContext): void {
-  const id = newLogId(ctx.startedWall.getTime());
   setImmediate(() => {
     try {
+      // Ids carry the time the document was built, so S3 batches cover tight, barely overlapping ranges.
+      const id = newLogId();
       const doc = deps.redact(buildLogDocument(ctx, id, deps.logBodyMaxBytes));
       deps.logStore.write(doc);
     } catch (e) {

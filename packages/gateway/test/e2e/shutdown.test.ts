@@ -68,6 +68,7 @@ describe('SIGTERM', () => {
     expect(text).toContain('eight');
     expect(await exited).toBe(0);
     expect(output()).toContain('shutdown complete');
+    expect(output()).not.toContain('drain deadline reached');
     const logDir = join(dataDir, 'logs');
     expect(existsSync(logDir)).toBe(true);
     const all = readdirSync(logDir).flatMap((d) => readdirSync(join(logDir, d)).map((f) => readFileSync(join(logDir, d, f), 'utf8'))).join('');
