@@ -31,8 +31,14 @@ export function redactRedisUrl(raw: string): string {
 
 /** Consecutive failed commands after which health says degraded even though the socket is up. */
 const DEGRADED_AFTER = 3;
-/** Consecutive timeouts after which a standalone socket is presumed half-open and reconnected. */
+/**
+ * A standalone socket is presumed half-open (peer gone without a FIN/RST, as when a node is replaced)
+ * and reconnected after this many timeouts in a row with no reply at all, not even a late one, for
+ * SILENT_MS. A busy but alive Redis keeps answering late and is left alone: reconnecting would only
+ * fail every in-flight command.
+ */
 const RECONNECT_AFTER_TIMEOUTS = 5;
+const SILENT_MS = 3000;
 const RECONNECT_MIN_INTERVAL_MS = 5000;
 
 export class StateHealth {
@@ -42,6 +48,7 @@ export class StateHealth {
   /** Why the connection itself failed (handshake, auth, refused), kept apart from command errors. */
   private connError?: string;
   private lastForcedReconnect = 0;
+  private lastReplyAt = Date.now();
   private down = false;
 
   constructor(private readonly target: string, private readonly logger?: StateLogger) {}
@@ -57,6 +64,7 @@ export class StateHealth {
     if (this.down) this.logger?.info({ redis: this.target, role }, 'redis: connected again');
     this.down = false;
     this.connError = undefined;
+    this.lastReplyAt = Date.now();
     this.failures = 0;
     this.timeouts = 0;
   }
@@ -68,6 +76,12 @@ export class StateHealth {
   recordSuccess(): void {
     this.failures = 0;
     this.timeouts = 0;
+    this.lastReplyAt = Date.now();
+  }
+
+  /** A reply arrived after its caller had given up: Redis is slow, not gone. */
+  recordLateReply(): void {
+    this.lastReplyAt = Date.now();
   }
 
   /** Returns true when the caller should force a reconnect (too many timeouts in a row). */
@@ -77,7 +91,7 @@ export class StateHealth {
     if (!err.timedOut) return false;
     this.timeouts++;
     const now = Date.now();
-    if (this.timeouts >= RECONNECT_AFTER_TIMEOUTS && now - this.lastForcedReconnect > RECONNECT_MIN_INTERVAL_MS) {
+    if (this.timeouts >= RECONNECT_AFTER_TIMEOUTS && now - this.lastReplyAt > SILENT_MS && now - this.lastForcedReconnect > RECONNECT_MIN_INTERVAL_MS) {
       this.lastForcedReconnect = now;
       this.timeouts = 0;
       return true;

@@ -174,7 +174,11 @@ export class RedisConnection {
     }
     return new Promise<T>((resolve, reject) => {
       let done = false;
-      const timer = setTimeout(() => {
+      const timer = setTimeout(() => setImmediate(expire), timeoutMs);
+      // Timers run before I/O in each loop turn: on a saturated event loop the reply may already sit
+      // in the socket. setImmediate runs after that I/O is read, so only a truly late reply times out.
+      const expire = () => {
+        if (done) return;
         done = true;
         const err = new RedisUnavailableError(`${what}: Redis at ${this.target} did not answer within ${timeoutMs} ms`, true);
         if (this.state.recordFailure(err) && this.client instanceof Redis) {
@@ -184,10 +188,10 @@ export class RedisConnection {
           this.client.disconnect(true);
         }
         reject(err);
-      }, timeoutMs);
+      };
       op(this.client).then(
         (value) => {
-          if (done) return;
+          if (done) return this.state.recordLateReply();
           clearTimeout(timer);
           this.state.recordSuccess();
           resolve(value);

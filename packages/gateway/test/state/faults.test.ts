@@ -181,3 +181,34 @@ describe('Redis that hangs after connecting (process paused)', () => {
     await until('healthy again', () => cache.get('x').then(() => conn.health().status === 'ok'), 3000);
   });
 });
+
+describe('a connection that goes silent for seconds (half-open socket)', () => {
+  it('is dropped and reconnected, and works again once Redis answers', async () => {
+    const server = await startRedis();
+    const warnings: string[] = [];
+    const logger = { info: () => undefined, warn: (_o: object, m?: string) => void warnings.push(m ?? '') };
+    const conn = createRedis(loadSettings({ CACHE_STORE: 'redis', REDIS_URL: server.url, REDIS_COMMAND_TIMEOUT_MS: '50' }), { logger });
+    try {
+      await until('connected', () => conn.ready);
+      const cache = new RedisCacheStore(conn);
+      server.pause();
+      // Timeouts alone do not count: only silence for 3 s, with nothing arriving late either.
+      for (let i = 0; i < 5; i++) await cache.get('x');
+      expect(warnings.filter((w) => w.includes('half-open'))).toHaveLength(0);
+      await new Promise((r) => setTimeout(r, 3100));
+      for (let i = 0; i < 5; i++) await cache.get('x');
+      expect(warnings.filter((w) => w.includes('half-open'))).toHaveLength(1);
+      server.resume();
+      await until('reconnected', () => conn.ready, 8000);
+      await until('answering again', async () => {
+        await cache.set('back', Buffer.from('1'), 10);
+        return (await cache.get('back'))?.equals(Buffer.from('1')) ?? false;
+      }, 5000);
+      expect(conn.health()).toEqual({ status: 'ok' });
+    } finally {
+      server.resume();
+      await conn.close();
+      await server.stop();
+    }
+  });
+});
