@@ -5,6 +5,7 @@ import type { GatewayDeps } from './deps.js';
 
 /** Builds, redacts and enqueues the log document after the response, off the request's critical path. */
 export function writeLogDocument(deps: GatewayDeps, ctx: RequestContext): void {
+  if (deps.logStore.kind === 'none') return;
   setImmediate(() => {
     try {
       // Ids carry the time the document was built, so S3 batches cover tight, barely overlapping ranges.
