@@ -211,7 +211,8 @@ export class RedisEntityCache implements EntityStore {
     }
     if (!found) {
       value = await load();
-      if (redisUp) {
+      // Unknown gateway keys stay out of Redis: anyone can send random keys, and each would cost a write.
+      if (redisUp && !(value === undefined && kind === 'key')) {
         const ttl = value === undefined ? this.negativeTtl : this.redisTtl;
         const text = JSON.stringify({ v: value ?? null });
         void this.redis.bounded('entity set', (c) => c.set(redisKey, text, 'EX', ttl), 1000).catch(() => undefined);

@@ -146,6 +146,13 @@ describe('RedisEntityCache across two replicas', () => {
     await until('B sees the new config', async () => (await b.getConfig('cfg-1'))?.id === 'cfg-1');
   });
 
+  it('does not write unknown gateway keys to Redis (random keys would fill it)', async () => {
+    expect(await a.findKeyByHash('f'.repeat(64))).toBeUndefined();
+    expect(await a.getPrompt('no-such-prompt')).toBeUndefined();
+    await until('the negative prompt entry is written', async () => (await raw.keys('portico:entities:*prompt:no-such-prompt')).length === 1);
+    expect(await raw.keys(`portico:entities:*key:${'f'.repeat(64)}`)).toEqual([]);
+  });
+
   it('a reload of the wrapped store invalidates everything on every replica', async () => {
     await b.getPrompt('p1');
     const before = changesB;
