@@ -2,16 +2,14 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { asBool, asInt, asList, type Settings } from './config/settings.js';
 import { MemoryCacheStore } from './cache/memory-store.js';
-import { RedisCacheStore } from './cache/redis-store.js';
 import type { CacheStore } from './cache/types.js';
 import { FileEntityStore } from './entities/file-store.js';
-import { RedisEntityCache } from './entities/redis-cache.js';
 import type { EntityStore } from './entities/types.js';
-import { createLimiter } from './limits/create.js';
+import { MemoryLimiter } from './limits/memory-limiter.js';
+import type { Limiter } from './limits/types.js';
 import { FileLogStore } from './logs/file-store.js';
 import { NullLogStore } from './logs/null-store.js';
 import { makeRedactor } from './logs/redact.js';
-import { createS3LogStore } from './logs/s3/store.js';
 import type { LogStore } from './logs/types.js';
 import { createLogger } from './observability/logger.js';
 import { GatewayMetrics } from './observability/metrics.js';
@@ -19,7 +17,7 @@ import type { GatewayDeps } from './pipeline/deps.js';
 import { BUILTIN_PROVIDERS, ProviderRegistry } from './providers/registry.js';
 import { RoutingConfigCache } from './routing/config-schema.js';
 import { createGatewayServer, type ServerState } from './server/http-server.js';
-import { createRedis, usesRedis, type RedisConnection } from './state/redis.js';
+import type { RedisConnection } from './state/redis.js';
 import { createEgressPolicy } from './upstream/egress-policy.js';
 import { createUpstreamClients } from './upstream/http-client.js';
 
@@ -41,21 +39,25 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
   const egress = createEgressPolicy(asBool(settings.CUSTOM_HOST_ALLOW_LOOPBACK), asList(settings.CUSTOM_HOST_ALLOWED_CIDRS));
 
   const stateLogger = { info: (o: object, m: string) => logger.info(o, m), warn: (o: object, m: string) => logger.warn(o, m), error: (o: object, m: string) => logger.error(o, m) };
-  let redis: RedisConnection | undefined;
-  if (usesRedis(settings)) redis = createRedis(settings, { logger: stateLogger, connectionName: 'portico-gateway' });
-
   let entities: EntityStore = settings.ENTITIES_FILE
     ? await FileEntityStore.open(settings.ENTITIES_FILE, (level, msg) => logger[level](msg))
     : FileEntityStore.empty();
-  if (redis) {
+  let cache: CacheStore = new MemoryCacheStore(asInt(settings.CACHE_MEMORY_MAX_BYTES));
+  let limiter: Limiter = new MemoryLimiter();
+  let redis: RedisConnection | undefined;
+  // Redis and S3 client modules load only when configured: the embedded default stays small.
+  if (settings.CACHE_STORE !== 'memory') {
+    const [{ createRedis }, { RedisCacheStore }, { RedisEntityCache }, { createLimiter }] = await Promise.all([
+      import('./state/redis.js'), import('./cache/redis-store.js'), import('./entities/redis-cache.js'), import('./limits/create.js'),
+    ]);
+    redis = createRedis(settings, { logger: stateLogger, connectionName: 'portico-gateway' });
     const cached = new RedisEntityCache(entities, redis, { logger: stateLogger });
     await cached.start(1000);
     entities = cached;
+    cache = new RedisCacheStore(redis);
+    limiter = createLimiter(settings, redis);
   }
-
-  const cache: CacheStore = redis ? new RedisCacheStore(redis) : new MemoryCacheStore(asInt(settings.CACHE_MEMORY_MAX_BYTES));
-  const limiter = createLimiter(settings, redis);
-  const logStore = createLogStore(settings, metrics, logger);
+  const logStore = await createLogStore(settings, metrics, logger);
 
   const deps: GatewayDeps = {
     registry: new ProviderRegistry(BUILTIN_PROVIDERS),
@@ -116,9 +118,9 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
   };
 }
 
-function createLogStore(settings: Settings, metrics: GatewayMetrics, logger: ReturnType<typeof createLogger>): LogStore {
+async function createLogStore(settings: Settings, metrics: GatewayMetrics, logger: ReturnType<typeof createLogger>): Promise<LogStore> {
   const storeLogger = { info: (o: object, m: string) => logger.info(o, m), warn: (o: object, m: string) => logger.warn(o, m), error: (o: object, m: string) => logger.error(o, m) };
-  if (settings.LOG_STORE.startsWith('s3')) return createS3LogStore(settings, { registry: metrics.registry, logger: storeLogger, redact: false });
+  if (settings.LOG_STORE.startsWith('s3')) return (await import('./logs/s3/store.js')).createS3LogStore(settings, { registry: metrics.registry, logger: storeLogger, redact: false });
   if (settings.LOG_STORE === 'none') return new NullLogStore();
   return new FileLogStore(settings.LOG_STORE_FILE_DIR, {
     maxQueue: asInt(settings.LOG_STORE_QUEUE_MAX_DOCS),

@@ -17,6 +17,9 @@ export class GatewayMetrics {
   private readonly inFlight: Gauge;
   private readonly streamErrors: Counter<'provider' | 'stage'>;
   private readonly models = new Set<string>();
+  /** Label children by their joined values: prom-client hashes a label object on every call otherwise. */
+  private readonly requestChildren = new Map<string, { count: { inc(): void }; time: { observe(v: number): void } }>();
+  private readonly upstreamChildren = new Map<string, { observe(v: number): void }>();
 
   constructor(registry = new Registry()) {
     this.registry = registry;
@@ -41,13 +44,26 @@ export class GatewayMetrics {
   }
 
   requestDone(endpoint: string, provider: string | undefined, model: string | undefined, status: number, seconds: number): void {
-    const labels = { endpoint, provider: provider ?? '', model: this.model(model), status: String(status) };
-    this.requests.inc(labels);
-    this.duration.observe(labels, seconds);
+    const m = this.model(model);
+    const key = `${endpoint}\0${provider ?? ''}\0${m}\0${status}`;
+    let child = this.requestChildren.get(key);
+    if (!child) {
+      const labels = { endpoint, provider: provider ?? '', model: m, status: String(status) };
+      child = { count: this.requests.labels(labels), time: this.duration.labels(labels) };
+      if (this.requestChildren.size < 20_000) this.requestChildren.set(key, child);
+    }
+    child.count.inc();
+    child.time.observe(seconds);
   }
 
   upstreamLatency(provider: string, status: number, seconds: number): void {
-    this.upstream.observe({ provider, status: String(status) }, seconds);
+    const key = `${provider}\0${status}`;
+    let child = this.upstreamChildren.get(key);
+    if (!child) {
+      child = this.upstream.labels({ provider, status: String(status) });
+      if (this.upstreamChildren.size < 5_000) this.upstreamChildren.set(key, child);
+    }
+    child.observe(seconds);
   }
 
   retry(provider: string): void {

@@ -11,6 +11,7 @@ import type { GatewayDeps } from './deps.js';
 import { nativeObserverFor } from './native-observers.js';
 import { relayObservedStream, relayOpenAIChatStream, translateStream, type StreamObservation } from './streams.js';
 import { resolveProviderTarget } from './resolve-target.js';
+import { Abort, type AbortLike } from '../upstream/abort.js';
 import { fanOut } from './fan-out.js';
 
 /** One inbound request, as the call stage needs it. */
@@ -28,7 +29,7 @@ export interface CallInput {
   /** Assemble streamed output for the response cache. */
   assemble: boolean;
   traceId: string;
-  signal: AbortSignal;
+  signal: AbortLike;
 }
 
 interface ResultBase {
@@ -73,7 +74,7 @@ export async function callTarget(deps: GatewayDeps, input: CallInput, t: Effecti
   const timeoutMs = t.requestTimeout ?? deps.defaultTimeoutMs;
 
   // One controller per attempt, aborted by the timeout or by the client going away.
-  const abort = new AbortController();
+  const abort = new Abort();
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
@@ -81,8 +82,8 @@ export async function callTarget(deps: GatewayDeps, input: CallInput, t: Effecti
   }, timeoutMs);
   const onClientGone = () => abort.abort();
   if (input.signal.aborted) abort.abort();
-  else input.signal.addEventListener('abort', onClientGone, { once: true });
-  const signal = abort.signal;
+  else input.signal.once('abort', onClientGone);
+  const signal = abort;
   const dispatcher = target.customHost ? deps.clients.custom : deps.clients.trusted;
   const started = performance.now();
 
@@ -130,7 +131,7 @@ export async function callTarget(deps: GatewayDeps, input: CallInput, t: Effecti
   } finally {
     // A committed stream is cancelled through result.cancel() when the client leaves.
     clearTimeout(timer);
-    input.signal.removeEventListener('abort', onClientGone);
+    input.signal.off('abort', onClientGone);
   }
 }
 

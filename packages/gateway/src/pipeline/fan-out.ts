@@ -3,6 +3,7 @@ import type { OperationMapping, Provider, ProviderTarget, UpstreamRequest } from
 import { tryParseJson } from '../providers/upstream-error.js';
 import { readUpstreamBody, sendUpstream } from '../upstream/send.js';
 import type { Dispatcher } from 'undici';
+import type { AbortLike } from '../upstream/abort.js';
 
 const MAX_PARALLEL = 8;
 const MAX_BODY = 16 * 1024 * 1024;
@@ -17,7 +18,7 @@ export async function fanOut<Req, Res>(
   requests: UpstreamRequest[],
   req: Req,
   target: ProviderTarget,
-  opts: { dispatcher: Dispatcher; signal: AbortSignal; timedOut: () => boolean },
+  opts: { dispatcher: Dispatcher; signal: AbortLike; timedOut: () => boolean },
 ): Promise<Res> {
   const bodies: unknown[] = new Array(requests.length);
   let next = 0;

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { GatewayError } from '../errors.js';
+import { Abort } from '../upstream/abort.js';
 import type { InboundApi } from '../inbound/types.js';
 import { executeConfig } from '../routing/execute.js';
 import { toGatewayError } from '../server/respond.js';
@@ -22,7 +23,7 @@ import { sendCacheHit, sendError, sendResult } from './respond-stage.js';
  */
 export async function handleInference(deps: GatewayDeps, req: IncomingMessage, res: ServerResponse, api: InboundApi, path: string): Promise<void> {
   const ctx = newRequestContext(req, res, api, path, randomUUID());
-  const clientGone = new AbortController();
+  const clientGone = new Abort();
   res.once('close', () => {
     if (!res.writableFinished) clientGone.abort();
   });
@@ -70,7 +71,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
         try {
           const r = await callTarget(deps, {
             api, path, method: req.method ?? 'POST', rawBody: ctx.rawBody!, body: ctx.body, clientHeaders: req.headers,
-            stream: ctx.stream, clientWantsUsage, assemble: !!plan, traceId: ctx.traceId, signal: clientGone.signal,
+            stream: ctx.stream, clientWantsUsage, assemble: !!plan, traceId: ctx.traceId, signal: clientGone,
           }, target);
           ctx.attempts.push({ target: target.path, provider: r.provider, status: r.status, ms: Math.round(performance.now() - started) });
           return r;
@@ -85,7 +86,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
       {
         onRetry: (t) => deps.metrics.retry(t.provider ?? ''),
         onFallback: (t) => deps.metrics.fallback(t.provider ?? ''),
-        signal: clientGone.signal,
+        signal: clientGone,
       },
     );
     ctx.retries = report.retries;

@@ -1,4 +1,5 @@
 import { GatewayError } from '../errors.js';
+import type { AbortLike } from '../upstream/abort.js';
 import type { RawTarget, RoutingConfig } from './config-schema.js';
 import { evaluateQuery, type QueryContext } from './conditional.js';
 import { withRetries, type RetryPolicy } from './retry.js';
@@ -66,7 +67,7 @@ export interface ExecuteHooks {
   onRetry?(target: EffectiveTarget, error: GatewayError): void;
   onFallback?(from: EffectiveTarget, error: GatewayError): void;
   random?: () => number;
-  signal?: AbortSignal;
+  signal?: AbortLike;
 }
 
 /**

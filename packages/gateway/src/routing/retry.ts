@@ -1,4 +1,5 @@
 import { GatewayError } from '../errors.js';
+import type { AbortLike } from '../upstream/abort.js';
 
 export const DEFAULT_RETRY_STATUS_CODES = [429, 500, 502, 503, 504];
 const BASE_DELAY_MS = 100;
@@ -40,7 +41,7 @@ export interface RetryOutcome<T> {
 export async function withRetries<T>(
   policy: RetryPolicy | undefined,
   attempt: (index: number) => Promise<T>,
-  hooks: { onRetry?: (error: GatewayError, index: number) => void; signal?: AbortSignal } = {},
+  hooks: { onRetry?: (error: GatewayError, index: number) => void; signal?: AbortLike } = {},
 ): Promise<RetryOutcome<T>> {
   const max = policy?.attempts ?? 0;
   const codes = policy?.on_status_codes ?? DEFAULT_RETRY_STATUS_CODES;
@@ -59,14 +60,14 @@ export async function withRetries<T>(
   }
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+function sleep(ms: number, signal?: AbortLike): Promise<void> {
   return new Promise((resolve) => {
     const t = setTimeout(done, ms);
     function done() {
       clearTimeout(t);
-      signal?.removeEventListener('abort', done);
+      signal?.off('abort', done);
       resolve();
     }
-    signal?.addEventListener('abort', done, { once: true });
+    signal?.once('abort', done);
   });
 }

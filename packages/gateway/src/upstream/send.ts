@@ -1,5 +1,6 @@
 import type { Dispatcher } from 'undici';
 import { GatewayError } from '../errors.js';
+import type { AbortLike } from './abort.js';
 import type { UpstreamRequest } from '../providers/types.js';
 
 export interface UpstreamResponse {
@@ -20,7 +21,7 @@ function flattenHeaders(raw: Record<string, string | string[] | undefined>): Rec
 export async function sendUpstream(
   dispatcher: Dispatcher,
   req: UpstreamRequest,
-  opts: { signal: AbortSignal; provider: string; timedOut: () => boolean },
+  opts: { signal: AbortLike; provider: string; timedOut: () => boolean },
 ): Promise<UpstreamResponse> {
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(k.toLowerCase())) headers[k] = v;
@@ -32,7 +33,7 @@ export async function sendUpstream(
       method: req.method,
       headers,
       body: req.body,
-      signal: opts.signal,
+      signal: opts.signal as unknown as Dispatcher.RequestOptions['signal'],
     });
     return { status: res.statusCode, headers: flattenHeaders(res.headers), body: res.body };
   } catch (e) {

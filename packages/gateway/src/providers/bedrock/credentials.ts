@@ -10,8 +10,8 @@
  * digests, so no secret is kept as a map key. Set AWS_ENDPOINT_URL_STS to reach a private STS endpoint.
  */
 import { createHash } from 'node:crypto';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
+// The AWS SDK modules load on first use: most gateways never call Bedrock, and they cost ~20 MB.
+const sdk = () => Promise.all([import('@aws-sdk/client-sts'), import('@aws-sdk/credential-providers')]);
 import { badRequest, GatewayError } from '../../errors.js';
 import type { ProviderTarget } from '../types.js';
 import { bedrockRegion } from './endpoint.js';
@@ -93,6 +93,7 @@ function cached(key: string, load: () => Promise<AwsCredentials>): Promise<AwsCr
 
 async function fromDefaultChain(): Promise<AwsCredentials> {
   try {
+    const [, { fromNodeProviderChain }] = await sdk();
     const c = await fromNodeProviderChain()();
     return { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken, expiration: c.expiration };
   } catch (e) {
@@ -108,6 +109,7 @@ async function fromDefaultChain(): Promise<AwsCredentials> {
 
 async function assumeRole(base: AwsCredentials | undefined, roleArn: string, externalId: string | undefined, region: string): Promise<AwsCredentials> {
   // Bounded: a hung STS must not hold every request for this role behind one pending promise.
+  const [{ AssumeRoleCommand, STSClient }, { fromNodeProviderChain }] = await sdk();
   const sts = new STSClient({ region, credentials: base ?? fromNodeProviderChain(), maxAttempts: 2, requestHandler: { connectionTimeout: 3000, requestTimeout: 5000, throwOnRequestTimeout: true } });
   try {
     const out = await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: ROLE_SESSION_NAME, ExternalId: externalId, DurationSeconds: 3600 }));
