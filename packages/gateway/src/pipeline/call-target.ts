@@ -115,7 +115,7 @@ export async function callTarget(deps: GatewayDeps, input: CallInput, t: Effecti
     const upstreamStreams = (res.headers['content-type'] ?? '').includes('event-stream') || res.headers['content-type']?.includes('eventstream') || res.headers['content-type']?.includes('ndjson');
 
     if (!input.stream || (native && op === 'passthrough' && !upstreamStreams)) {
-      const body = await readUpstreamBody(res.body, MAX_RESPONSE_BODY, provider.id);
+      const body = await readUpstreamBody(res.body, MAX_RESPONSE_BODY, provider.id, res.headers['content-length']);
       const result = toJsonResult(provider, input, target, body, res, translated, native);
       return { ...base, ...result };
     }

@@ -25,11 +25,11 @@ export async function sendUpstream(
 ): Promise<UpstreamResponse> {
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(k.toLowerCase())) headers[k] = v;
-  const url = new URL(req.url);
+  const { origin, path } = splitUrl(req.url);
   try {
     const res = await dispatcher.request({
-      origin: url.origin,
-      path: url.pathname + url.search,
+      origin,
+      path,
       method: req.method,
       headers,
       body: req.body,
@@ -39,6 +39,12 @@ export async function sendUpstream(
   } catch (e) {
     throw networkError(e, opts.provider, opts.timedOut());
   }
+}
+
+/** Origin and path of an absolute http(s) URL, without a full URL parse on the hot path. */
+export function splitUrl(url: string): { origin: string; path: string } {
+  const slash = url.indexOf('/', url.indexOf('//') + 2);
+  return slash === -1 ? { origin: url, path: '/' } : { origin: url.slice(0, slash), path: url.slice(slash) };
 }
 
 /** Maps a thrown network or abort error to a GatewayError without leaking internals. */
@@ -59,7 +65,16 @@ export function networkError(e: unknown, provider: string, timedOut: boolean): G
 }
 
 /** Reads an upstream body fully, up to a bound. */
-export async function readUpstreamBody(body: UpstreamResponse['body'], limit: number, provider: string): Promise<Buffer> {
+export async function readUpstreamBody(body: UpstreamResponse['body'], limit: number, provider: string, contentLength?: string): Promise<Buffer> {
+  // A declared length within the bound: one read of the whole body, no per-chunk iteration.
+  const declared = contentLength === undefined ? NaN : Number(contentLength);
+  if (declared >= 0 && declared <= limit) {
+    try {
+      return Buffer.from(await body.arrayBuffer());
+    } catch (e) {
+      throw e instanceof GatewayError ? e : new GatewayError({ status: 502, type: 'upstream_error', code: 'upstream_connection_lost', provider, message: `The connection to ${provider} was lost mid-response; the response is incomplete.` });
+    }
+  }
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of upstreamChunks(body, provider)) {
