@@ -113,3 +113,22 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export function gatewayTarget(name: string, gatewayUrl: string, upstreamUrl: string, extra: Record<string, string> = {}): Target {
   return { name, url: gatewayUrl, headers: { 'x-portkey-provider': 'openai', 'x-portkey-custom-host': `${upstreamUrl}/v1`, ...extra } };
 }
+
+/**
+ * Compares two targets fairly on a shared machine: alternates A and B `pairs` times and reports the
+ * median throughput of each and the median of the per-pair ratios B/A.
+ */
+export async function compare(a: Target, b: Target, connections: number, pairs = 3, seconds = SECONDS): Promise<{ a: LoadResult; b: LoadResult; ratio: number }> {
+  const as: LoadResult[] = [];
+  const bs: LoadResult[] = [];
+  const ratios: number[] = [];
+  for (let i = 0; i < pairs; i++) {
+    const ra = await load(a, connections, false, seconds);
+    const rb = await load(b, connections, false, seconds);
+    as.push(ra);
+    bs.push(rb);
+    ratios.push(rb.rps / ra.rps);
+  }
+  const mid = <T>(xs: T[], key: (x: T) => number) => [...xs].sort((x, y) => key(x) - key(y))[Math.floor(xs.length / 2)];
+  return { a: mid(as, (r) => r.rps), b: mid(bs, (r) => r.rps), ratio: mid(ratios, (r) => r) };
+}

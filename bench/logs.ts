@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fmt, gatewayTarget, load, rssMb, sleep, startFakeUpstream, startGateway, startProcess, SECONDS, type Proc } from './lib.js';
+import { compare, fmt, gatewayTarget, load, rssMb, sleep, startFakeUpstream, startGateway, startProcess, SECONDS, type Proc } from './lib.js';
 
 async function startS3(dir: string, port = 0): Promise<{ proc: Proc; port: number }> {
   const proc = await startProcess(['--import', 'tsx', 'bench/s3-server.ts', dir, String(port)], {}, /\{"port":(\d+)\}/);
@@ -17,25 +17,24 @@ export async function runLogs(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'portico-bench-logs-'));
   const upstream = await startFakeUpstream();
   let s3 = await startS3(join(dir, 's3'));
-  console.log(`\n## logs: ${SECONDS}s per run`);
+  console.log(`\n## logs: ${SECONDS}s per run; medians of 3 alternated pairs`);
   console.log('| scenario | req/s | p50 ms | p99 ms | errors | vs logging off |\n|---|---|---|---|---|---|');
-
-  const off = await startGateway({ LOG_STORE: 'none' });
-  const offTarget = gatewayTarget('off', off.url, upstream.url);
-  await load(offTarget, 10, false, 2);
-  const o = await load(offTarget, 50, false);
-  console.log(`| logging off c=50 | ${fmt(o.rps, 0)} | ${o.p50} | ${o.p99} | ${o.errors} | 100% |`);
-  await off.proc.stop();
 
   const s3env = {
     LOG_STORE: 's3_custom', LOG_STORE_BASEPATH: `http://127.0.0.1:${s3.port}`, LOG_STORE_GENERATIONS_BUCKET: 'bench-logs', LOG_STORE_REGION: 'us-east-1',
     LOG_STORE_ACCESS_KEY: 'S3RVER', LOG_STORE_SECRET_KEY: 'S3RVER', LOG_STORE_SPILL_DIR: join(dir, 'spill'), LOG_STORE_SPILL_MAX_BYTES: String(256 * 1024 * 1024),
   };
+  const off = await startGateway({ LOG_STORE: 'none' });
   const on = await startGateway(s3env);
+  const offTarget = gatewayTarget('off', off.url, upstream.url);
   const onTarget = gatewayTarget('s3', on.url, upstream.url);
+  await load(offTarget, 10, false, 2);
   await load(onTarget, 10, false, 2);
-  const s = await load(onTarget, 50, false);
-  console.log(`| S3 logging on c=50 | ${fmt(s.rps, 0)} | ${s.p50} | ${s.p99} | ${s.errors} | ${fmt((100 * s.rps) / o.rps)}% |`);
+  const cmp = await compare(offTarget, onTarget, 50);
+  const o = cmp.a;
+  console.log(`| logging off c=50 | ${fmt(o.rps, 0)} | ${o.p50} | ${o.p99} | ${o.errors} | 100% |`);
+  console.log(`| S3 logging on c=50 | ${fmt(cmp.b.rps, 0)} | ${cmp.b.p50} | ${cmp.b.p99} | ${cmp.b.errors} | ${fmt(100 * cmp.ratio)}% |`);
+  await off.proc.stop();
 
   const pid = on.proc.child.pid!;
   const before = rssMb(pid);

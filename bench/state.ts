@@ -1,7 +1,7 @@
 /**
  * State suite: a real redis-server. The bare gateway (in-process state, no keys) next to the gateway
- * with CACHE_STORE=redis enforcing rate limits and budgets on every request, and cache-hit throughput.
- * Target: Redis-backed limits at ≥ 80% of the bare throughput.
+ * with CACHE_STORE=redis enforcing rate limits and budgets on every request, alternated so both see the
+ * same machine, and cache-hit throughput. Target: Redis-backed limits at ≥ 80% of the bare throughput.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fmt, gatewayTarget, load, sleep, startFakeUpstream, startGateway, SECONDS } from './lib.js';
+import { compare, fmt, gatewayTarget, load, sleep, startFakeUpstream, startGateway, SECONDS } from './lib.js';
 
 const KEY = 'pk-bench-key';
 
@@ -40,30 +40,28 @@ user_limits:
 `);
   const upstream = await startFakeUpstream();
   const common = { LOG_STORE_FILE_DIR: join(dir, 'logs') };
-  console.log(`\n## state: ${SECONDS}s per run, redis-server on ${port}`);
-  console.log('| scenario | req/s | p50 ms | p99 ms | errors | vs bare |\n|---|---|---|---|---|---|');
-
   const bare = await startGateway(common);
-  const bareTarget = gatewayTarget('bare', bare.url, upstream.url);
-  await load(bareTarget, 10, false, 2);
-  const b = await load(bareTarget, 50, false);
-  console.log(`| bare gateway (memory, no limits) c=50 | ${fmt(b.rps, 0)} | ${b.p50} | ${b.p99} | ${b.errors} | 100% |`);
-  const memCache = gatewayTarget('memory cache', bare.url, upstream.url, { 'x-portkey-config': JSON.stringify({ cache: { mode: 'simple', max_age: 600 } }) });
-  await load(memCache, 1, false, 1);
-  const mc = await load(memCache, 50, false);
-  console.log(`| memory cache hits c=50 | ${fmt(mc.rps, 0)} | ${mc.p50} | ${mc.p99} | ${mc.errors} | ${fmt((100 * mc.rps) / b.rps)}% |`);
-  await bare.proc.stop();
-
   const shared = await startGateway({ ...common, CACHE_STORE: 'redis', REDIS_URL: `redis://127.0.0.1:${port}`, ENTITIES_FILE: entities });
+  const bareTarget = gatewayTarget('bare', bare.url, upstream.url);
   const limited = gatewayTarget('limits', shared.url, upstream.url, { 'x-portkey-api-key': KEY, 'x-portkey-metadata': '{"_user":"bench-user"}' });
+  await load(bareTarget, 10, false, 2);
   await load(limited, 10, false, 2);
-  const l = await load(limited, 50, false);
-  console.log(`| redis limits (key + user, 7 rules) c=50 | ${fmt(l.rps, 0)} | ${l.p50} | ${l.p99} | ${l.errors} | ${fmt((100 * l.rps) / b.rps)}% |`);
+
+  console.log(`\n## state: ${SECONDS}s per run, redis-server on ${port}; medians of 3 alternated pairs`);
+  console.log('| scenario | req/s | p50 ms | p99 ms | errors | vs bare |\n|---|---|---|---|---|---|');
+  const lim = await compare(bareTarget, limited, 50);
+  console.log(`| bare gateway (memory, no limits) c=50 | ${fmt(lim.a.rps, 0)} | ${lim.a.p50} | ${lim.a.p99} | ${lim.a.errors} | 100% |`);
+  console.log(`| Redis limits (key + user, 4 rules) c=50 | ${fmt(lim.b.rps, 0)} | ${lim.b.p50} | ${lim.b.p99} | ${lim.b.errors} | ${fmt(100 * lim.ratio)}% |`);
+  const memCache = gatewayTarget('memory cache', bare.url, upstream.url, { 'x-portkey-config': JSON.stringify({ cache: { mode: 'simple', max_age: 600 } }) });
   const redisCache = gatewayTarget('redis cache', shared.url, upstream.url, { 'x-portkey-api-key': KEY, 'x-portkey-config': JSON.stringify({ cache: { mode: 'simple', max_age: 600 } }) });
+  await load(memCache, 1, false, 1);
   await load(redisCache, 1, false, 1);
-  const rc = await load(redisCache, 50, false);
-  console.log(`| redis cache hits c=50 | ${fmt(rc.rps, 0)} | ${rc.p50} | ${rc.p99} | ${rc.errors} | ${fmt((100 * rc.rps) / b.rps)}% |`);
+  const mc = await compare(bareTarget, memCache, 50);
+  console.log(`| memory cache hits c=50 | ${fmt(mc.b.rps, 0)} | ${mc.b.p50} | ${mc.b.p99} | ${mc.b.errors} | ${fmt(100 * mc.ratio)}% |`);
+  const rc = await compare(bareTarget, redisCache, 50);
+  console.log(`| Redis cache hits (with limits) c=50 | ${fmt(rc.b.rps, 0)} | ${rc.b.p50} | ${rc.b.p99} | ${rc.b.errors} | ${fmt(100 * rc.ratio)}% |`);
   await shared.proc.stop();
+  await bare.proc.stop();
   await upstream.proc.stop();
   redis.kill('SIGTERM');
   rmSync(dir, { recursive: true, force: true });

@@ -38,7 +38,13 @@ interface Group {
   outcome?: GroupOutcome;
 }
 
+/** How long settles wait to be coalesced, and how many keys force an early flush. */
+const SETTLE_FLUSH_MS = 20;
+const SETTLE_FLUSH_KEYS = 1000;
+
 export class RedisLimiter implements Limiter {
+  private readonly pendingSettles = new Map<string, { counter: Counter; delta: number }>();
+  private settleTimer?: NodeJS.Timeout;
   readonly kind = 'redis';
   private readonly failMode: 'open' | 'closed';
   private readonly adjustTimeoutMs: number;
@@ -77,7 +83,7 @@ export class RedisLimiter implements Limiter {
         settled = true;
         for (const g of groups) {
           const deltas = g.counters.map((c) => settleDelta(c, actual));
-          if (deltas.some((d) => d !== 0)) this.afterReserved(g, () => this.adjust(g.counters, deltas));
+          if (deltas.some((d) => d !== 0)) this.afterReserved(g, () => this.queueSettle(g.counters, deltas));
         }
       },
     };
@@ -131,6 +137,36 @@ export class RedisLimiter implements Limiter {
     this.afterReserved(g, () => this.adjust(g.counters, g.counters.map((c) => -c.amount)));
   }
 
+  /**
+   * Settles are coalesced: deltas per key add up for SETTLE_FLUSH_MS and go out in one script call per
+   * slot, instead of one Redis round trip per request. Rollbacks of refused requests stay immediate.
+   */
+  private queueSettle(counters: Counter[], deltas: number[]): void {
+    counters.forEach((c, i) => {
+      if (deltas[i] === 0) return;
+      const p = this.pendingSettles.get(c.key);
+      if (p) p.delta += deltas[i];
+      else this.pendingSettles.set(c.key, { counter: c, delta: deltas[i] });
+    });
+    if (this.pendingSettles.size >= SETTLE_FLUSH_KEYS) this.flushSettles();
+    else if (!this.settleTimer && this.pendingSettles.size) {
+      this.settleTimer = setTimeout(() => this.flushSettles(), SETTLE_FLUSH_MS);
+      this.settleTimer.unref();
+    }
+  }
+
+  private flushSettles(): void {
+    if (this.settleTimer) clearTimeout(this.settleTimer);
+    this.settleTimer = undefined;
+    if (!this.pendingSettles.size) return;
+    const pending = [...this.pendingSettles.values()].filter((p) => p.delta !== 0);
+    this.pendingSettles.clear();
+    const byKey = new Map(pending.map((p) => [p.counter.key, p.delta]));
+    for (const g of this.group(pending.map((p) => p.counter))) {
+      this.adjust(g.counters, g.counters.map((c) => byKey.get(c.key)!));
+    }
+  }
+
   /** Best effort: a lost adjustment only makes a window count a little high or low until it resets. */
   private adjust(counters: Counter[], deltas: number[]): void {
     const keys = counters.map((c) => c.key);
@@ -144,6 +180,7 @@ export class RedisLimiter implements Limiter {
   }
 
   async close(): Promise<void> {
+    this.flushSettles();
     if (this.ownsConnection) await this.redis.close();
   }
 }
