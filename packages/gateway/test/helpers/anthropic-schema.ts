@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import type { ErrorObject, ValidateFunction } from 'ajv';
+import { createSpecOracle } from './spec-oracle.js';
 
 type JsonObj = { [k: string]: unknown };
 const DOC_ID = 'https://portico.test/anthropic-messages.json';
@@ -54,7 +54,7 @@ function relax(node: unknown): unknown {
   return out;
 }
 
-let state: { ajv: Ajv2020; defs: JsonObj; validators: Map<string, ValidateFunction> } | undefined;
+let state: { ajv: Ajv2020; defs: JsonObj } | undefined;
 
 function load() {
   if (state) return state;
@@ -67,34 +67,17 @@ function load() {
   const doc = { $id: DOC_ID, definitions: relax(raw.definitions) } as JsonObj;
   const ajv = new Ajv2020({ strict: false, allErrors: true, validateSchema: false });
   ajv.addSchema(doc);
-  state = { ajv, defs: doc.definitions as JsonObj, validators: new Map() };
+  state = { ajv, defs: doc.definitions as JsonObj };
   return state;
 }
 
-function validator(name: string): ValidateFunction {
+const oracle = createSpecOracle('anthropic-schema', 'Anthropic schema', () => {
   const s = load();
-  const cached = s.validators.get(name);
-  if (cached) return cached;
-  if (!(name in s.defs)) throw new Error(`anthropic-schema: no schema named "${name}" in the Anthropic spec`);
-  const v = s.ajv.getSchema(`${DOC_ID}#/definitions/${name}`);
-  if (!v) throw new Error(`anthropic-schema: Ajv could not compile "${name}"`);
-  s.validators.set(name, v);
-  return v;
-}
+  return { defs: s.defs, getSchema: (name) => s.ajv.getSchema(`${DOC_ID}#/definitions/${name}`) };
+});
 
-const fmt = (errs: ErrorObject[] | null | undefined): string[] =>
-  (errs ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''} ${e.params ? JSON.stringify(e.params) : ''}`.trim());
-
-export function validateAnthropic(name: string, value: unknown): string[] {
-  const v = validator(name);
-  return v(value) ? [] : fmt(v.errors);
-}
-
-export function assertAnthropic(name: string, value: unknown): void {
-  const errs = validateAnthropic(name, value);
-  if (errs.length === 0) return;
-  throw new Error(`Value does not match Anthropic schema ${name}:\n  ${errs.slice(0, 12).join('\n  ')}\nvalue: ${JSON.stringify(value).slice(0, 2000)}`);
-}
+export const validateAnthropic = (name: string, value: unknown): string[] => oracle.validate(name, value);
+export const assertAnthropic = (name: string, value: unknown): void => oracle.assert(name, value);
 
 const STREAM_VARIANTS: Record<string, string> = {
   message_start: 'RawMessageStartEvent',

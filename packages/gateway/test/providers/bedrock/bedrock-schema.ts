@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import type { ErrorObject, ValidateFunction } from 'ajv';
+import { createSpecOracle } from '../../helpers/spec-oracle.js';
 
 type JsonObj = { [k: string]: unknown };
 const DOC_ID = 'https://portico.test/bedrock-runtime.json';
@@ -38,7 +38,7 @@ export function bedrockSpecDir(): string {
   return dir;
 }
 
-let state: { ajv: Ajv2020; defs: JsonObj; validators: Map<string, ValidateFunction> } | undefined;
+let state: { ajv: Ajv2020; defs: JsonObj } | undefined;
 
 function load() {
   if (state) return state;
@@ -46,34 +46,17 @@ function load() {
   if (!isObj(raw.$defs)) throw new Error('bedrock-schema: bedrock-runtime.schema.json has no $defs; is it the derived schema?');
   const ajv = new Ajv2020({ strict: false, allErrors: true, validateSchema: false });
   ajv.addSchema({ $id: DOC_ID, $defs: raw.$defs });
-  state = { ajv, defs: raw.$defs, validators: new Map() };
+  state = { ajv, defs: raw.$defs };
   return state;
 }
 
-function validator(name: string): ValidateFunction {
+const oracle = createSpecOracle('bedrock-schema', 'Bedrock shape', () => {
   const s = load();
-  const hit = s.validators.get(name);
-  if (hit) return hit;
-  if (!(name in s.defs)) throw new Error(`bedrock-schema: no shape named "${name}" in the Bedrock schema`);
-  const v = s.ajv.getSchema(`${DOC_ID}#/$defs/${name}`);
-  if (!v) throw new Error(`bedrock-schema: Ajv could not compile "${name}"`);
-  s.validators.set(name, v);
-  return v;
-}
+  return { defs: s.defs, getSchema: (name) => s.ajv.getSchema(`${DOC_ID}#/$defs/${name}`) };
+});
 
-const fmt = (errs: ErrorObject[] | null | undefined): string[] =>
-  (errs ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''} ${e.params ? JSON.stringify(e.params) : ''}`.trim());
-
-export function validateBedrock(name: string, value: unknown): string[] {
-  const v = validator(name);
-  return v(value) ? [] : fmt(v.errors);
-}
-
-export function assertBedrock(name: string, value: unknown): void {
-  const errs = validateBedrock(name, value);
-  if (errs.length === 0) return;
-  throw new Error(`Value does not match Bedrock shape ${name}:\n  ${errs.slice(0, 12).join('\n  ')}\nvalue: ${JSON.stringify(value).slice(0, 2000)}`);
-}
+export const validateBedrock = (name: string, value: unknown): string[] => oracle.validate(name, value);
+export const assertBedrock = (name: string, value: unknown): void => oracle.assert(name, value);
 
 /** All shapes of the derived schema ($defs), by name. */
 export function bedrockShapes(): JsonObj {
