@@ -11,27 +11,17 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { createSpecOracle } from './spec-oracle.js';
+import { findRepoRoot } from './repo-root.js';
 
 type JsonObj = { [k: string]: unknown };
 const DOC_ID = 'https://portico.test/anthropic-messages.json';
 const isObj = (v: unknown): v is JsonObj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function repoRoot(start = path.dirname(fileURLToPath(import.meta.url))): string {
-  let dir = start;
-  for (;;) {
-    const pkg = path.join(dir, 'package.json');
-    if (fs.existsSync(pkg) && (JSON.parse(fs.readFileSync(pkg, 'utf8')) as { workspaces?: unknown }).workspaces) return dir;
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error(`anthropic-schema: no package.json with "workspaces" above ${start}; cannot find the repository root`);
-    dir = up;
-  }
-}
 
 export function anthropicSpecPath(): string {
-  return path.resolve(repoRoot(), '../shared/specs/anthropic/anthropic-messages-2023-06-01.sdk0.137.0.schema.json');
+  return path.resolve(findRepoRoot(), '../shared/specs/anthropic/anthropic-messages-2023-06-01.sdk0.137.0.schema.json');
 }
 
 function admitsNull(s: unknown): boolean {

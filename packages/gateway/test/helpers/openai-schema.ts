@@ -18,11 +18,12 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { parse as parseYaml } from 'yaml';
+import { findRepoRoot } from './repo-root.js';
+export { findRepoRoot };
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type JsonObj = { [k: string]: Json };
@@ -31,20 +32,6 @@ const DOC_ID = 'https://portico.test/openai-openapi.json';
 /** Bump when the rewrite below changes, so stale caches in the temp dir are ignored. */
 const REWRITE_VERSION = 4;
 
-/** The repository root: the nearest ancestor whose package.json declares npm workspaces. */
-export function findRepoRoot(start = path.dirname(fileURLToPath(import.meta.url))): string {
-  let dir = start;
-  for (;;) {
-    const pkg = path.join(dir, 'package.json');
-    if (fs.existsSync(pkg)) {
-      const parsed = JSON.parse(fs.readFileSync(pkg, 'utf8')) as { workspaces?: unknown };
-      if (parsed.workspaces) return dir;
-    }
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error(`openai-schema: no package.json with "workspaces" above ${start}; cannot find the repository root`);
-    dir = up;
-  }
-}
 
 export function openAISpecPath(): string {
   return path.resolve(findRepoRoot(), '../shared/specs/openai/openapi.yaml');

@@ -9,27 +9,17 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { createSpecOracle } from '../../helpers/spec-oracle.js';
+import { findRepoRoot } from '../../helpers/repo-root.js';
 
 type JsonObj = { [k: string]: unknown };
 const DOC_ID = 'https://portico.test/bedrock-runtime.json';
 const isObj = (v: unknown): v is JsonObj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function repoRoot(start = path.dirname(fileURLToPath(import.meta.url))): string {
-  let dir = start;
-  for (;;) {
-    const pkg = path.join(dir, 'package.json');
-    if (fs.existsSync(pkg) && (JSON.parse(fs.readFileSync(pkg, 'utf8')) as { workspaces?: unknown }).workspaces) return dir;
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error(`bedrock-schema: no package.json with "workspaces" above ${start}; cannot find the repository root`);
-    dir = up;
-  }
-}
 
 export function bedrockSpecDir(): string {
-  const dir = path.resolve(repoRoot(), '../shared/specs/bedrock');
+  const dir = path.resolve(findRepoRoot(), '../shared/specs/bedrock');
   for (const f of ['bedrock-runtime.schema.json', 'bedrock-runtime.smithy-rs.json', 'amazon-eventstream.rst']) {
     if (!fs.existsSync(path.join(dir, f))) {
       throw new Error(`bedrock-schema: the Bedrock spec file ${f} is missing in ${dir}. Tests read ../shared/specs beside the repository; check out shared/ next to it.`);

@@ -13,25 +13,16 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import { findRepoRoot } from '../../helpers/repo-root.js';
+export { findRepoRoot };
 
 const P = 'google.ai.generativelanguage.v1beta.';
 type Mode = 'request' | 'response';
 type Json = Record<string, unknown>;
 
-export function findRepoRoot(start = path.dirname(fileURLToPath(import.meta.url))): string {
-  let dir = start;
-  for (;;) {
-    const pkg = path.join(dir, 'package.json');
-    if (fs.existsSync(pkg) && (JSON.parse(fs.readFileSync(pkg, 'utf8')) as { workspaces?: unknown }).workspaces) return dir;
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error(`gemini-spec: no package.json with "workspaces" above ${start}; cannot find the repository root`);
-    dir = up;
-  }
-}
 
 export function geminiSpecPath(): string {
   return path.resolve(findRepoRoot(), '../shared/specs/gemini/gemini-v1beta.schema.json');
