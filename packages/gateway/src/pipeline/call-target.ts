@@ -59,6 +59,8 @@ export interface StreamResult extends ResultBase {
   rest: AsyncIterator<string | Uint8Array>;
   seen: StreamObservation;
   cancel(): void;
+  /** Longest silence allowed between upstream chunks once the stream is committed. */
+  idleTimeoutMs: number;
 }
 
 export type CallResult = JsonResult | StreamResult;
@@ -122,7 +124,7 @@ export async function callTarget(deps: GatewayDeps, input: CallInput, t: Effecti
     const streamed = startStream(provider, input, res, translated, native);
     const first = await streamed.rest.next();
     if (first.done) throw new GatewayError({ status: 502, type: 'upstream_error', code: 'empty_stream', provider: provider.id, message: `${provider.id} ended the stream without sending anything.` });
-    return { ...base, kind: 'stream', contentType: streamed.contentType, first: first.value, rest: streamed.rest, seen: streamed.seen, cancel: () => res.body.destroy() };
+    return { ...base, kind: 'stream', contentType: streamed.contentType, first: first.value, rest: streamed.rest, seen: streamed.seen, cancel: () => res.body.destroy(), idleTimeoutMs: timeoutMs };
   } catch (e) {
     if (timedOut && !(e instanceof GatewayError && e.status === 408)) {
       throw new GatewayError({ status: 408, type: 'timeout_error', code: 'request_timeout', provider: provider.id, message: `Request to ${provider.id} timed out after ${timeoutMs} ms; raise request_timeout in the config or x-portkey-request-timeout.` });

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
-import type { GatewayError } from '../errors.js';
+import { GatewayError } from '../errors.js';
 import { toGatewayError } from '../server/respond.js';
 import { encodeSseEvent } from '../streaming/framers/sse.js';
 import type { CacheHit } from './cache-stage.js';
@@ -48,6 +48,13 @@ async function pumpStream(deps: GatewayDeps, ctx: RequestContext, result: Stream
     if (!res.writableFinished) result.cancel();
   };
   res.once('close', onClose);
+  // One timer per stream, refreshed per piece: an upstream silent for longer than the request timeout
+  // is cut, and the client gets an error event instead of a stream that hangs forever.
+  let stalled = false;
+  const watchdog = setTimeout(() => {
+    stalled = true;
+    result.cancel();
+  }, result.idleTimeoutMs);
   let piece: string | Uint8Array = result.first;
   try {
     for (;;) {
@@ -57,7 +64,9 @@ async function pumpStream(deps: GatewayDeps, ctx: RequestContext, result: Stream
         break;
       }
       if (!res.write(piece)) await waitForDrain(res);
+      watchdog.refresh();
       const next = await result.rest.next();
+      watchdog.refresh();
       if (next.done) {
         ctx.streamOutcome = 'complete';
         break;
@@ -68,7 +77,7 @@ async function pumpStream(deps: GatewayDeps, ctx: RequestContext, result: Stream
     if (res.destroyed) {
       ctx.streamOutcome = 'client_aborted';
     } else {
-      const err = toGatewayError(e, ctx.traceId);
+      const err = stalled ? stalledError(result) : toGatewayError(e, ctx.traceId);
       ctx.error = err;
       ctx.errorStage = 'mid_stream';
       ctx.streamOutcome = 'upstream_error';
@@ -77,10 +86,18 @@ async function pumpStream(deps: GatewayDeps, ctx: RequestContext, result: Stream
     }
     result.cancel();
   } finally {
+    clearTimeout(watchdog);
     res.off('close', onClose);
     ctx.usage = result.seen.usage ?? ctx.usage;
     if (!res.destroyed) res.end();
   }
+}
+
+function stalledError(result: StreamResult): GatewayError {
+  return new GatewayError({
+    status: 504, type: 'timeout_error', code: 'stream_stalled', provider: result.provider,
+    message: `${result.provider} sent nothing for ${result.idleTimeoutMs} ms in the middle of the stream; the response is incomplete. Raise request_timeout if the model pauses this long.`,
+  });
 }
 
 function waitForDrain(res: ServerResponse): Promise<unknown> {

@@ -10,6 +10,7 @@ import { handleInference } from '../pipeline/handle-inference.js';
 import { handleHealth, handleMetrics } from './operational-routes.js';
 import { handleLogsRoute } from './logs-routes.js';
 import { sendJson, toGatewayError } from './respond.js';
+import { authenticate } from '../pipeline/authenticate.js';
 
 const INFERENCE_ROUTES: Record<string, InboundApi> = {
   '/v1/chat/completions': openAIChatApi,
@@ -59,7 +60,7 @@ async function route(deps: GatewayDeps, state: ServerState, req: IncomingMessage
   if (path === '/health' || path === '/v1/health') return handleHealth(deps, state, res);
   if (path === '/metrics' && method === 'GET') return handleMetrics(deps, res);
   if (path === '/v1/logs' || path.startsWith('/v1/logs/')) return handleLogsRoute(deps, req, res, path, url);
-  if (path === '/v1/models' && method === 'GET' && !hasRoutingHeaders(req)) return handleModelCatalog(deps, res);
+  if (path === '/v1/models' && method === 'GET' && !hasRoutingHeaders(req)) return handleModelCatalog(deps, req, res);
   if (path.startsWith('/v1/')) return handleInference(deps, req, res, passthroughApi, url);
   req.resume();
   sendJson(res, 404, new GatewayError({ status: 404, code: 'route_not_found', message: `No route for ${method} ${path}. The gateway serves /v1/* (OpenAI and Anthropic APIs), /health and /metrics.` }).toBody());
@@ -74,7 +75,14 @@ function methodNotAllowed(res: ServerResponse, path: string, allowed: string): v
 }
 
 /** GET /v1/models without a provider: the providers the gateway can route to, in OpenAI's list shape. */
-function handleModelCatalog(deps: GatewayDeps, res: ServerResponse): void {
+async function handleModelCatalog(deps: GatewayDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  try {
+    const presented = req.headers['x-portkey-api-key'];
+    await authenticate(deps.entities, typeof presented === 'string' ? presented : undefined, 'completions');
+  } catch (e) {
+    const err = toGatewayError(e, 'models');
+    return sendJson(res, err.status, err.toBody());
+  }
   const data = deps.registry.all().map((p) => ({ id: p.id, object: 'model', created: 0, owned_by: p.id, name: p.name }));
   sendJson(res, 200, { object: 'list', data });
 }

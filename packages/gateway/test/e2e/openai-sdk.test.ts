@@ -268,3 +268,19 @@ describe('forwarded headers', () => {
     expect(primary.requests[1].headers['x-tenant-id']).toBe('t-43');
   });
 });
+
+describe('stalled streams', () => {
+  it('cuts an upstream that goes silent mid-stream for longer than request_timeout, with an error event', async () => {
+    primary.enqueue({ eventDelayMs: 1500 });
+    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${PROVIDER_KEY}`, 'x-portkey-config': JSON.stringify({ provider: 'openai', custom_host: primary.baseUrl, request_timeout: 300 }) },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'slow words here' }], stream: true }),
+    });
+    const started = Date.now();
+    const text = await res.text();
+    expect(Date.now() - started).toBeLessThan(1400);
+    expect(text).toContain('stream_stalled');
+    expect(text).not.toContain('[DONE]');
+  });
+});

@@ -74,6 +74,11 @@ describe('gateway keys, virtual keys and saved configs', () => {
     expect(fake.requests[0].headers.authorization).toBe(`Bearer ${VK_SECRET}`);
   });
 
+  it('lists providers on /v1/models only with a valid key', async () => {
+    expect((await fetch(`${gw.url}/v1/models`)).status).toBe(401);
+    expect((await fetch(`${gw.url}/v1/models`, { headers: { 'x-portkey-api-key': GATEWAY_KEY } })).status).toBe(200);
+  });
+
   it('serves a saved config by id through the portkey-ai SDK', async () => {
     const portkey = new Portkey({ apiKey: GATEWAY_KEY, baseURL: `${gw.url}/v1`, config: 'pc-fallback', metadata: { _user: 'alice' } });
     const res = await portkey.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'portkey sdk' }] });
