@@ -38,6 +38,11 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('unhandledRejection', (e) => log.error({ err: e }, 'unhandled promise rejection'));
+  // A bug that escapes every handler: log it as JSON, then exit non-zero so ECS replaces the task.
+  process.on('uncaughtException', (e) => {
+    log.fatal({ err: e }, 'uncaught exception; exiting');
+    process.exit(1);
+  });
 }
 
 main().catch((e: unknown) => {
