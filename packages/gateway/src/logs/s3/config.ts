@@ -1,6 +1,8 @@
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { asInt, asList, type Settings } from '../../config/settings.js';
+import type { Registry } from 'prom-client';
+import type { Redactor } from '../redact.js';
 
 /** Everything the S3 log store needs, read from Settings. */
 export interface S3LogStoreConfig {
@@ -84,4 +86,29 @@ export function createLogS3Client(settings: Settings): S3Client {
     });
   }
   return new S3Client(conf);
+}
+
+/** The subset of a pino logger the store uses. */
+export interface LogStoreLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface S3LogStoreDeps {
+  /** An S3 client; by default one is built from Settings (createLogS3Client). */
+  client?: S3Client;
+  /** Where the metrics register; prom-client's global register by default. */
+  registry?: Registry;
+  logger?: LogStoreLogger;
+  /** Overrides of the configuration read from Settings (tests use short backoffs). */
+  config?: Partial<S3LogStoreConfig>;
+  /** Longest one PUT may take before the batch is spilled instead. */
+  uploadTimeoutMs?: number;
+  replayBackoffMs?: { initial: number; max: number };
+  /**
+   * Redaction applied to each document off the request path. Default: makeRedactor(LOG_REDACT_FIELDS).
+   * Pass false when the caller already redacted the documents it writes.
+   */
+  redact?: Redactor | false;
 }

@@ -2,15 +2,15 @@ import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { gunzip, gzip, gzipSync } from 'node:zlib';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
-import type { Counter, Gauge, Registry } from 'prom-client';
+import type { Counter, Gauge } from 'prom-client';
 import type { Settings } from '../../config/settings.js';
 import type { LogDocument, LogQuery, LogStore } from '../types.js';
 import { Batcher, type CutBatch } from '../batcher.js';
-import { makeRedactor, type Redactor } from '../redact.js';
+import { makeRedactor } from '../redact.js';
 import { SpillDir } from '../spill.js';
 import { logStoreMetrics, type LogStoreMetrics } from '../metrics.js';
 import { batchFileName, batchKey, parseBatchFileName } from './layout.js';
-import { createLogS3Client, s3LogStoreConfig, type S3LogStoreConfig } from './config.js';
+import { createLogS3Client, s3LogStoreConfig, type LogStoreLogger, type S3LogStoreConfig, type S3LogStoreDeps } from './config.js';
 import { getDocumentById, listDocuments, parseNdjson, type S3ReadTarget } from './reader.js';
 import { buildIdFilter, ID_FILTER_META } from './id-filter.js';
 import { deadlineAt, describe, sleep, Slots } from './support.js';
@@ -18,30 +18,7 @@ import { deadlineAt, describe, sleep, Slots } from './support.js';
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
 
-/** The subset of a pino logger the store uses. */
-export interface LogStoreLogger {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
-
-export interface S3LogStoreDeps {
-  /** An S3 client; by default one is built from Settings (createLogS3Client). */
-  client?: S3Client;
-  /** Where the metrics register; prom-client's global register by default. */
-  registry?: Registry;
-  logger?: LogStoreLogger;
-  /** Overrides of the configuration read from Settings (tests use short backoffs). */
-  config?: Partial<S3LogStoreConfig>;
-  /** Longest one PUT may take before the batch is spilled instead. */
-  uploadTimeoutMs?: number;
-  replayBackoffMs?: { initial: number; max: number };
-  /**
-   * Redaction applied to each document off the request path. Default: makeRedactor(LOG_REDACT_FIELDS).
-   * Pass false when the caller already redacted the documents it writes.
-   */
-  redact?: Redactor | false;
-}
+export type { LogStoreLogger, S3LogStoreDeps } from './config.js';
 
 interface Job {
   cut: CutBatch;
