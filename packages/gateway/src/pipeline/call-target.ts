@@ -114,15 +114,16 @@ export async function callTarget(deps: GatewayDeps, input: CallInput, t: Effecti
       throw provider.mapError(res.status, text, res.headers);
     }
     const base = { status: res.status, provider: provider.id, model: input.api.modelOf(input.body), target: t, upstreamHeaders: res.headers };
-    const upstreamStreams = (res.headers['content-type'] ?? '').includes('event-stream') || res.headers['content-type']?.includes('eventstream') || res.headers['content-type']?.includes('ndjson');
-
-    if (!input.stream || (native && op === 'passthrough' && !upstreamStreams)) {
+    // Other /v1 paths (files, audio, batches) relay their response as it arrives, whatever its type.
+    const relayRaw = native && op === 'passthrough' && res.status !== 204 && res.headers['content-length'] !== '0';
+    if (!input.stream && !relayRaw) {
       const body = await readUpstreamBody(res.body, MAX_RESPONSE_BODY, provider.id, res.headers['content-length']);
       const result = toJsonResult(provider, input, target, body, res, translated, native);
       return { ...base, ...result };
     }
     const streamed = startStream(provider, input, res, translated, native);
     const first = await streamed.rest.next();
+    if (first.done && relayRaw) return { ...base, kind: 'json', contentType: res.headers['content-type'] ?? 'application/octet-stream', body: Buffer.alloc(0) };
     if (first.done) throw new GatewayError({ status: 502, type: 'upstream_error', code: 'empty_stream', provider: provider.id, message: `${provider.id} ended the stream without sending anything.` });
     return { ...base, kind: 'stream', contentType: streamed.contentType, first: first.value, rest: streamed.rest, seen: streamed.seen, cancel: () => res.body.destroy(), idleTimeoutMs: timeoutMs };
   } catch (e) {

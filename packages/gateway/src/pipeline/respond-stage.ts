@@ -9,7 +9,7 @@ import type { RequestContext } from './context.js';
 import type { GatewayDeps } from './deps.js';
 
 /** Upstream response headers worth passing on: request ids and rate-limit state help clients and SDKs. */
-const PASS_HEADERS = /^(x-request-id|request-id|openai-processing-ms|openai-version|anthropic-ratelimit-.*|x-ratelimit-.*|retry-after)$/;
+const PASS_HEADERS = /^(x-request-id|request-id|openai-processing-ms|openai-version|anthropic-ratelimit-.*|x-ratelimit-.*|retry-after|content-disposition)$/;
 
 function portkeyHeaders(ctx: RequestContext): Record<string, string> {
   const h: Record<string, string> = {

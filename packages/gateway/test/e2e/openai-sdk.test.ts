@@ -246,6 +246,14 @@ describe('passthrough of other /v1 paths', () => {
     expect(models.data[0].id).toBe('gpt-4o-mini');
     expect(primary.requests.at(-1)!.path).toBe('/v1/models');
   });
+  it('relays a binary response as it arrives (audio/speech)', async () => {
+    const res = await client().audio.speech.create({ model: 'tts-1', voice: 'alloy', input: 'hello' });
+    expect(res.headers.get('content-type')).toBe('audio/mpeg');
+    const bytes = Buffer.from(await res.arrayBuffer());
+    expect(bytes.length).toBe(3000);
+    expect([bytes[0], bytes[1000], bytes[2999]]).toEqual([1, 2, 3]);
+  });
+
   it('lists the gateway providers without routing headers', async () => {
     const res = await fetch(`${gw.url}/v1/models`);
     const body = await res.json();

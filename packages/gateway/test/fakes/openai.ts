@@ -113,6 +113,7 @@ export async function startFakeOpenAI(opts: { validate?: boolean } = {}): Promis
     if (path === '/v1/chat/completions' || azure?.[2] === 'chat/completions') return chat(req, res, body, b, id, opts.validate !== false);
     if (path === '/v1/embeddings' || azure?.[2] === 'embeddings') return embeddings(res, body);
     if (path === '/v1/completions') return completions(res, body, b, id);
+    if (path === '/v1/audio/speech') return speech(res, body);
     return sendError(res, 404, `Invalid URL (POST ${path})`, 'invalid_request_error');
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -210,4 +211,15 @@ function completions(res: ServerResponse, body: any, b: FakeBehaviour, id: numbe
   res.writeHead(200, { 'content-type': 'text/event-stream' });
   res.write(`data: ${JSON.stringify({ id: `cmpl-${id}`, object: 'text_completion', created, model: body.model, choices: [{ text, index: 0, logprobs: null, finish_reason: 'stop' }] })}\n\n`);
   res.end('data: [DONE]\n\n');
+}
+
+/** Speech: chunked binary audio, sent in three parts 50 ms apart, as the real endpoint streams it. */
+async function speech(res: ServerResponse, body: any) {
+  if (typeof body?.input !== 'string' || typeof body?.model !== 'string') return sendError(res, 400, "'model' and 'input' are required properties.", 'invalid_request_error');
+  res.writeHead(200, { 'content-type': 'audio/mpeg', 'transfer-encoding': 'chunked' });
+  for (let i = 0; i < 3; i++) {
+    res.write(Buffer.alloc(1000, i + 1));
+    await sleep(50);
+  }
+  res.end();
 }
