@@ -32,6 +32,44 @@ return {0}
 `;
 
 /**
+ * Several reservations in one call (standalone Redis only: the keys span subjects). ARGV[1] is the
+ * number of groups; each group is its counter count n followed by 3n values as in RESERVE_LUA, and
+ * takes the next n KEYS. Groups run in order, so a later one sees what an earlier one reserved.
+ * Returns one RESERVE_LUA-style reply per group.
+ */
+export const RESERVE_MANY_LUA = `
+local out = {}
+local k = 0
+local a = 2
+for g = 1, tonumber(ARGV[1]) do
+  local n = tonumber(ARGV[a])
+  local broken = {}
+  for i = 1, n do
+    local cur = tonumber(redis.call('GET', KEYS[k + i]) or '0')
+    local amount = tonumber(ARGV[a + 3 * i - 2])
+    local limit = tonumber(ARGV[a + 3 * i - 1])
+    if cur >= limit or cur + amount > limit then
+      broken[#broken + 1] = i
+      broken[#broken + 1] = cur
+    end
+  end
+  if #broken > 0 then
+    table.insert(broken, 1, 1)
+    out[g] = broken
+  else
+    for i = 1, n do
+      redis.call('INCRBY', KEYS[k + i], ARGV[a + 3 * i - 2])
+      redis.call('PEXPIREAT', KEYS[k + i], ARGV[a + 3 * i])
+    end
+    out[g] = {0}
+  end
+  k = k + n
+  a = a + 3 * n + 1
+end
+return out
+`;
+
+/**
  * KEYS: counters. ARGV[i]: signed delta for KEYS[i]. Adjusts existing counters only (an expired
  * window stays gone) and never lets one drop below zero.
  */
@@ -49,6 +87,7 @@ return 0
 interface LimitScripts {
   porticoLimitReserve(numKeys: number, ...args: (string | number)[]): Promise<unknown>;
   porticoLimitAdjust(numKeys: number, ...args: (string | number)[]): Promise<unknown>;
+  porticoLimitReserveMany(numKeys: number, ...args: (string | number)[]): Promise<unknown>;
 }
 
 /** Registers the scripts once per client (EVALSHA, with EVAL on NOSCRIPT, on every node). */
@@ -57,6 +96,7 @@ export function limitScripts(client: RedisClient): LimitScripts {
   if (typeof c.porticoLimitReserve !== 'function') {
     client.defineCommand('porticoLimitReserve', { lua: RESERVE_LUA });
     client.defineCommand('porticoLimitAdjust', { lua: ADJUST_LUA });
+    client.defineCommand('porticoLimitReserveMany', { lua: RESERVE_MANY_LUA });
   }
   return c as RedisClient & LimitScripts;
 }
