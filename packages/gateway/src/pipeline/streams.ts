@@ -1,5 +1,5 @@
 import { GatewayError } from '../errors.js';
-import type { ChatChunk, ChatCompletion, FramedEvent, StreamMapping, Usage } from '../providers/types.js';
+import type { ChatChunk, FramedEvent, StreamMapping, Usage } from '../providers/types.js';
 import type { StreamEncoder } from '../inbound/types.js';
 import type { Framer } from '../streaming/types.js';
 import { encodeSseEvent } from '../streaming/framers/sse.js';
@@ -122,9 +122,4 @@ export async function* relayObservedStream(
   if (!observer.completed()) {
     throw new GatewayError({ status: 502, type: 'upstream_error', code: 'stream_truncated', message: 'Upstream stream ended before its final event; the response is incomplete.' });
   }
-}
-
-/** Assembled completion from a finished stream, for the response cache. */
-export function assembledCompletion(seen: StreamObservation): ChatCompletion | undefined {
-  return seen.assembler?.result();
 }

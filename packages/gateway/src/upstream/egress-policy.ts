@@ -46,7 +46,8 @@ export function checkResolvedAddress(address: string, policy: EgressPolicy): str
   return `${address} is in a private or reserved range (${range}); add its CIDR to CUSTOM_HOST_ALLOWED_CIDRS to allow it`;
 }
 
-const validated = new Map<string, { ok: true; at: number }>();
+/** Hosts that passed, per policy, so a URL allowed under one policy is never taken as allowed under another. */
+const validatedByPolicy = new WeakMap<EgressPolicy, Map<string, number>>();
 const VALIDATED_TTL_MS = 60_000;
 const VALIDATED_MAX = 1000;
 
@@ -55,8 +56,10 @@ const VALIDATED_MAX = 1000;
  * pass the policy. The connect-time lookup repeats the address check, so DNS rebinding cannot bypass it.
  */
 export async function validateCustomHost(raw: string, policy: EgressPolicy, param = 'custom_host'): Promise<string> {
-  const hit = validated.get(raw);
-  if (hit && Date.now() - hit.at < VALIDATED_TTL_MS) return raw;
+  let validated = validatedByPolicy.get(policy);
+  if (!validated) validatedByPolicy.set(policy, (validated = new Map()));
+  const at = validated.get(raw);
+  if (at !== undefined && Date.now() - at < VALIDATED_TTL_MS) return raw;
   let url: URL;
   try {
     url = new URL(raw);
@@ -82,6 +85,6 @@ export async function validateCustomHost(raw: string, policy: EgressPolicy, para
     if (problem) throw badRequest(`${param} is not allowed: ${problem}`, param, 'custom_host_forbidden');
   }
   if (validated.size >= VALIDATED_MAX) validated.clear();
-  validated.set(raw, { ok: true, at: Date.now() });
+  validated.set(raw, Date.now());
   return raw;
 }

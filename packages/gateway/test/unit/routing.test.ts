@@ -19,6 +19,7 @@ describe('routing config schema', () => {
     expect(() => parseRoutingConfig('{"targets":[{"provider":"openai"}]}')).toThrow(/needs a strategy/);
     expect(() => parseRoutingConfig('{"cache":{"mode":"fuzzy"}}')).toThrow(/config\.cache\.mode/);
     expect(() => parseRoutingConfig('{"request_timeout":"soon"}')).toThrow(/config\.request_timeout/);
+    expect(() => parseRoutingConfig(JSON.stringify({ strategy: { mode: 'conditional', conditions: [{ query: { 'metadata.a': { $like: 'x' } }, then: 't' }] }, targets: [{ name: 't', provider: 'openai' }] }))).toThrow(/conditions\[0\]\.query: unknown operator \$like/);
   });
   it('validates each config string once', () => {
     const cache = new RoutingConfigCache(2);
