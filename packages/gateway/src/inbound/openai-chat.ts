@@ -43,7 +43,8 @@ export function createOpenAIStreamEncoder(includeUsage: boolean): StreamEncoder 
 export const openAIChatApi: InboundApi = {
   op: 'chat',
   validate: validateChatRequest,
-  toChat: validateChatRequest,
+  // The parse stage already ran validate(); the body is the chat request.
+  toChat: (body) => body as ChatRequest,
   fromChat: (res) => res,
   createStreamEncoder: ({ includeUsage }) => createOpenAIStreamEncoder(includeUsage),
   renderError: renderOpenAIError,
