@@ -64,9 +64,17 @@ export type Redactor = (doc: LogDocument) => LogDocument;
 /** A redactor with the extra field names compiled once; use this on the write path. */
 export function makeRedactor(extraFields: readonly string[] = []): Redactor {
   const extra = new Set(extraFields.map((f) => f.trim().toLowerCase()).filter(Boolean));
+  // Field names repeat from document to document (role, content, model...): decide each once.
+  const verdicts = new Map<string, boolean>();
   const isSecretName = (name: string): boolean => {
-    const n = name.toLowerCase();
-    return EXACT_NAMES.has(n) || extra.has(n) || NAME_RE.test(n);
+    let secret = verdicts.get(name);
+    if (secret === undefined) {
+      const n = name.toLowerCase();
+      secret = EXACT_NAMES.has(n) || extra.has(n) || NAME_RE.test(n);
+      if (verdicts.size >= 10_000) verdicts.clear();
+      verdicts.set(name, secret);
+    }
+    return secret;
   };
   const maskString = (s: string): string => {
     let out = s;

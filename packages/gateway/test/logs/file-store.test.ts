@@ -1,0 +1,62 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FileLogStore } from '../../src/logs/file-store.js';
+import { makeDoc } from './doc-fixture.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('file log store', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'portico-file-store-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function readAll(store: FileLogStore, from: number): Promise<string[]> {
+    const ids: string[] = [];
+    for await (const doc of store.list({ from: new Date(from - 1000), to: new Date(Date.now() + 1000) })) ids.push(doc.trace_id);
+    return ids;
+  }
+
+  it('batches a steady stream of documents into one append per tick, and loses none', async () => {
+    const store = new FileLogStore(dir, { maxQueue: 10_000, batchMaxAgeMs: 40 });
+    const start = Date.now();
+    // About 300 documents over ~300 ms, as a steady c=1 load would write them.
+    for (let i = 0; i < 300; i++) {
+      store.write(makeDoc(`t-${i}`));
+      if (i % 3 === 0) await sleep(3);
+    }
+    await store.close(5000);
+    expect(store.written).toBe(300);
+    // One append per 40 ms tick over the run, not one per handful of documents.
+    const elapsed = Date.now() - start;
+    expect(store.appends).toBeLessThanOrEqual(Math.ceil(elapsed / 40) + 2);
+    const ids = await readAll(store, start);
+    expect(new Set(ids).size).toBe(300);
+  });
+
+  it('close() writes documents that arrive while an append is in flight', async () => {
+    const store = new FileLogStore(dir, { maxQueue: 10_000, batchMaxAgeMs: 10 });
+    const start = Date.now();
+    for (let i = 0; i < 50; i++) store.write(makeDoc(`a-${i}`));
+    await sleep(12); // the first append is now in flight
+    for (let i = 0; i < 50; i++) store.write(makeDoc(`b-${i}`));
+    await store.close(5000);
+    expect(store.written).toBe(100);
+    expect((await readAll(store, start)).length).toBe(100);
+  });
+
+  it('drops past its queue bound and says so', async () => {
+    const errors: string[] = [];
+    const store = new FileLogStore(dir, { maxQueue: 5, batchMaxAgeMs: 1000, onError: (m) => errors.push(m) });
+    for (let i = 0; i < 8; i++) store.write(makeDoc(`d-${i}`));
+    expect(store.dropped).toBe(3);
+    expect(errors[0]).toMatch(/queue full \(5 documents\)/);
+    await store.close(5000);
+    expect(store.written).toBe(5);
+  });
+});
