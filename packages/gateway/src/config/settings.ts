@@ -44,6 +44,8 @@ export const SETTINGS = [
   { name: 'CACHE_MEMORY_MAX_BYTES', kind: 'int', default: String(64 * 1024 * 1024), min: 0, group: 'cache', description: 'Byte bound of the in-process response cache (LRU).' },
   { name: 'CACHE_DEFAULT_MAX_AGE_S', kind: 'int', default: '86400', min: 1, group: 'cache', description: 'Cache max_age when the config gives none, seconds.' },
   { name: 'LIMITS_FAIL_MODE', kind: 'enum', default: 'open', values: ['open', 'closed'], group: 'limits', description: 'With the limits backend unreachable: open lets requests through, closed rejects them with 503.' },
+  { name: 'LIMITS_LEASE_REQUESTS', kind: 'int', default: '32', min: 0, group: 'limits', description: 'Redis limits: a reservation may lease up to this many requests\' worth of each counter (never more than 1/8 of the headroom left) for the replica to spend without a round trip. Never overshoots; a replica may hold back unused units from the others for up to LIMITS_LEASE_TTL_MS. 0 reserves every request in Redis.' },
+  { name: 'LIMITS_LEASE_TTL_MS', kind: 'int', default: '1000', min: 10, group: 'limits', description: 'How long a replica keeps unused leased limit units before giving them back to Redis.' },
   // logs
   { name: 'LOG_STORE', kind: 'enum', default: 'file', values: ['file', 's3', 's3_assume', 's3_custom', 'none'], group: 'logs', description: 'Where log documents go: local files, S3 with keys, S3 with the task role or an assumed role, or any S3-compatible endpoint.' },
   { name: 'LOG_STORE_FILE_DIR', kind: 'string', default: './data/logs', group: 'logs', description: 'Directory of the file log store.' },

@@ -5,16 +5,32 @@
 import type { RedisClient } from '../state/redis.js';
 
 /**
- * KEYS: counters. ARGV: for counter i, amount, limit and expiry (ms since epoch) at 3i-2, 3i-1, 3i.
- * Checks every counter first and reserves only if all fit. Returns {0} when reserved, or
- * {1, i, current, j, current, ...} listing every counter that would be exceeded.
+ * Lease size for one counter: at most maxLease, at most 1/16 of the headroom left after this request
+ * (so the last units of a window are always reserved one at a time), and nothing when the headroom is
+ * smaller than 16. The 16 must match LEASE_HEADROOM_DIVISOR in leases.ts.
  */
-export const RESERVE_LUA = `
+const LEASE_LUA = `
+local function lease(cur, amount, limit, maxLease)
+  local headroom = limit - cur - amount
+  if maxLease <= 0 or headroom < 16 then return 0 end
+  return math.min(maxLease, math.floor(headroom / 16))
+end
+`;
+
+/**
+ * KEYS: counters. ARGV: for counter i, amount, limit, expiry (ms since epoch) and the largest lease
+ * wanted, at 4i-3 .. 4i. Checks every counter first and reserves only if all fit, adding each
+ * counter's lease. Returns {0, lease1, lease2, ...} when reserved, or {1, i, current, j, current, ...}
+ * listing every counter that would be exceeded.
+ */
+export const RESERVE_LUA = `${LEASE_LUA}
 local broken = {}
+local curs = {}
 for i = 1, #KEYS do
   local cur = tonumber(redis.call('GET', KEYS[i]) or '0')
-  local amount = tonumber(ARGV[3 * i - 2])
-  local limit = tonumber(ARGV[3 * i - 1])
+  curs[i] = cur
+  local amount = tonumber(ARGV[4 * i - 3])
+  local limit = tonumber(ARGV[4 * i - 2])
   if cur >= limit or cur + amount > limit then
     broken[#broken + 1] = i
     broken[#broken + 1] = cur
@@ -24,30 +40,36 @@ if #broken > 0 then
   table.insert(broken, 1, 1)
   return broken
 end
+local out = {0}
 for i = 1, #KEYS do
-  redis.call('INCRBY', KEYS[i], ARGV[3 * i - 2])
-  redis.call('PEXPIREAT', KEYS[i], ARGV[3 * i])
+  local amount = tonumber(ARGV[4 * i - 3])
+  local granted = lease(curs[i], amount, tonumber(ARGV[4 * i - 2]), tonumber(ARGV[4 * i]))
+  redis.call('INCRBY', KEYS[i], amount + granted)
+  redis.call('PEXPIREAT', KEYS[i], ARGV[4 * i - 1])
+  out[i + 1] = granted
 end
-return {0}
+return out
 `;
 
 /**
  * Several reservations in one call (standalone Redis only: the keys span subjects). ARGV[1] is the
- * number of groups; each group is its counter count n followed by 3n values as in RESERVE_LUA, and
+ * number of groups; each group is its counter count n followed by 4n values as in RESERVE_LUA, and
  * takes the next n KEYS. Groups run in order, so a later one sees what an earlier one reserved.
  * Returns one RESERVE_LUA-style reply per group.
  */
-export const RESERVE_MANY_LUA = `
+export const RESERVE_MANY_LUA = `${LEASE_LUA}
 local out = {}
 local k = 0
 local a = 2
 for g = 1, tonumber(ARGV[1]) do
   local n = tonumber(ARGV[a])
   local broken = {}
+  local curs = {}
   for i = 1, n do
     local cur = tonumber(redis.call('GET', KEYS[k + i]) or '0')
-    local amount = tonumber(ARGV[a + 3 * i - 2])
-    local limit = tonumber(ARGV[a + 3 * i - 1])
+    curs[i] = cur
+    local amount = tonumber(ARGV[a + 4 * i - 3])
+    local limit = tonumber(ARGV[a + 4 * i - 2])
     if cur >= limit or cur + amount > limit then
       broken[#broken + 1] = i
       broken[#broken + 1] = cur
@@ -57,14 +79,18 @@ for g = 1, tonumber(ARGV[1]) do
     table.insert(broken, 1, 1)
     out[g] = broken
   else
+    local reply = {0}
     for i = 1, n do
-      redis.call('INCRBY', KEYS[k + i], ARGV[a + 3 * i - 2])
-      redis.call('PEXPIREAT', KEYS[k + i], ARGV[a + 3 * i])
+      local amount = tonumber(ARGV[a + 4 * i - 3])
+      local granted = lease(curs[i], amount, tonumber(ARGV[a + 4 * i - 2]), tonumber(ARGV[a + 4 * i]))
+      redis.call('INCRBY', KEYS[k + i], amount + granted)
+      redis.call('PEXPIREAT', KEYS[k + i], ARGV[a + 4 * i - 1])
+      reply[i + 1] = granted
     end
-    out[g] = {0}
+    out[g] = reply
   end
   k = k + n
-  a = a + 3 * n + 1
+  a = a + 4 * n + 1
 end
 return out
 `;
