@@ -124,7 +124,7 @@ async function createLogStore(settings: Settings, metrics: GatewayMetrics, logge
   if (settings.LOG_STORE === 'none') return new NullLogStore();
   return new FileLogStore(settings.LOG_STORE_FILE_DIR, {
     maxQueue: asInt(settings.LOG_STORE_QUEUE_MAX_DOCS),
-    batchMaxAgeMs: Math.min(asInt(settings.LOG_STORE_BATCH_MAX_AGE_MS), 1000),
+    batchMaxAgeMs: asInt(settings.LOG_STORE_BATCH_MAX_AGE_MS),
     onError: (msg) => logger.error(msg),
   });
 }

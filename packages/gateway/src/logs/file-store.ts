@@ -5,13 +5,21 @@ import { join } from 'node:path';
 import { logIdTimeMs as logIdTime } from './ids.js';
 import type { LogDocument, LogQuery, LogStore } from './types.js';
 
+/** Longest a document waits in memory, and the queued size that triggers an append at once. */
+const MAX_TICK_MS = 100;
+const FLUSH_BYTES = 256 * 1024;
+
 /**
  * The embedded log store: NDJSON files, one per hour (`<dir>/YYYY-MM-DD/HH.ndjson`). Writes are queued
  * in memory (bounded) and appended in batches by a background flush, never on the request path.
  */
 export class FileLogStore implements LogStore {
   readonly kind = 'file';
-  private queue: LogDocument[] = [];
+  /** Serialised at write(): one string per document keeps the queue cheap for the garbage collector. */
+  private queue: Array<{ file: string; line: string }> = [];
+  private queuedBytes = 0;
+  private lastHour = '';
+  private lastFile = '';
   private flushing?: Promise<void>;
   private timer?: NodeJS.Timeout;
   private lastError?: string;
@@ -31,11 +39,28 @@ export class FileLogStore implements LogStore {
       if (this.dropped === 1 || this.dropped % 1000 === 0) this.opts.onError?.(`file log queue full (${this.opts.maxQueue} documents); ${this.dropped} dropped so far`);
       return;
     }
-    this.queue.push(doc);
+    let line: string;
+    try {
+      line = JSON.stringify(doc);
+    } catch (e) {
+      this.dropped++;
+      this.opts.onError?.(`could not serialise log document ${String(doc?.id)}: ${(e as Error).message}`);
+      return;
+    }
+    this.queue.push({ file: this.fileFor(doc.created_at), line });
+    this.queuedBytes += line.length;
+    // Short ticks and a byte bound: documents held longer get promoted to the old heap, which costs
+    // far more memory than the appends they save.
+    if (this.queuedBytes >= FLUSH_BYTES && !this.flushing) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = undefined;
+      void this.drain();
+      return;
+    }
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
       void this.drain();
-    }, Math.min(this.opts.batchMaxAgeMs, 1000));
+    }, Math.min(this.opts.batchMaxAgeMs, MAX_TICK_MS));
   }
 
   private drain(): Promise<void> {
@@ -52,12 +77,12 @@ export class FileLogStore implements LogStore {
   private async appendAll(): Promise<void> {
     const batch = this.queue;
     this.queue = [];
+    this.queuedBytes = 0;
     const byFile = new Map<string, string[]>();
-    for (const doc of batch) {
-      const file = this.fileFor(new Date(doc.created_at));
+    for (const { file, line } of batch) {
       let lines = byFile.get(file);
       if (!lines) byFile.set(file, (lines = []));
-      lines.push(JSON.stringify(doc));
+      lines.push(line);
     }
     for (const [file, lines] of byFile) {
       try {
@@ -74,9 +99,16 @@ export class FileLogStore implements LogStore {
     }
   }
 
-  private fileFor(d: Date): string {
-    const iso = d.toISOString();
-    return join(this.dir, iso.slice(0, 10), `${iso.slice(11, 13)}.ndjson`);
+  /** `<dir>/YYYY-MM-DD/HH.ndjson` for a time (ISO string or Date), the path reused within the hour. */
+  private fileFor(at: string | Date): string {
+    let iso = typeof at === 'string' ? at : at.toISOString();
+    if (!/^\d{4}-\d\d-\d\dT\d\d/.test(iso) || !iso.endsWith('Z')) iso = new Date(Number.isNaN(Date.parse(iso)) ? Date.now() : Date.parse(iso)).toISOString();
+    const hour = iso.slice(0, 13);
+    if (hour !== this.lastHour) {
+      this.lastHour = hour;
+      this.lastFile = join(this.dir, iso.slice(0, 10), `${iso.slice(11, 13)}.ndjson`);
+    }
+    return this.lastFile;
   }
 
   async flush(deadlineMs: number): Promise<void> {
