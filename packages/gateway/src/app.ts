@@ -14,6 +14,7 @@ import type { LogStore } from './logs/types.js';
 import { createLogger } from './observability/logger.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import type { GatewayDeps } from './pipeline/deps.js';
+import { LogStage } from './pipeline/log-stage.js';
 import { BUILTIN_PROVIDERS, ProviderRegistry } from './providers/registry.js';
 import { RoutingConfigCache } from './routing/config-schema.js';
 import { createGatewayServer, type ServerState } from './server/http-server.js';
@@ -67,13 +68,12 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
     cache,
     limiter,
     logStore,
+    logStage: new LogStage(logStore, makeRedactor(asList(settings.LOG_REDACT_FIELDS)), asInt(settings.LOG_BODY_MAX_BYTES), logger),
     metrics,
     configs: new RoutingConfigCache(),
     logger,
     defaultTimeoutMs: asInt(settings.DEFAULT_REQUEST_TIMEOUT_MS),
     maxBodyBytes: asInt(settings.MAX_BODY_BYTES),
-    logBodyMaxBytes: asInt(settings.LOG_BODY_MAX_BYTES),
-    redact: makeRedactor(asList(settings.LOG_REDACT_FIELDS)),
     cacheDefaultMaxAgeS: asInt(settings.CACHE_DEFAULT_MAX_AGE_S),
   };
   const state: ServerState = { draining: false, startedAt: Date.now() };
@@ -111,6 +111,7 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
         logger.warn('drain deadline reached with requests still in flight; closing their connections');
         server.closeAllConnections();
       }
+      deps.logStage.flush();
       await logStore.close(Math.max(0, deadline - Date.now()));
       await Promise.allSettled([deps.clients.close(), cache.close(), limiter.close(), entities.close()]);
       await redis?.close();

@@ -35,14 +35,14 @@ function bodyForLog(raw: Buffer | undefined, parsed: unknown, max: number): { bo
 
 /** Builds the log document of a finished request. Runs after the response was sent. */
 export function buildLogDocument(ctx: RequestContext, id: string, bodyMaxBytes: number): LogDocument {
-  const now = performance.now();
+  const now = ctx.endedAt ?? performance.now();
   const usage = ctx.usage;
   const req = bodyForLog(ctx.rawBody, ctx.body, bodyMaxBytes);
   const res = bodyForLog(ctx.responseForLog, ctx.responseParsedForLog, bodyMaxBytes);
   return {
     id,
     trace_id: ctx.traceId,
-    created_at: new Date().toISOString(),
+    created_at: new Date(ctx.endedWall ?? Date.now()).toISOString(),
     timings: {
       started_at: ctx.startedWall.toISOString(),
       total_ms: round(now - ctx.startedAt),

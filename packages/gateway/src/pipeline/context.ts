@@ -36,6 +36,9 @@ export interface RequestContext {
   firstByteAt?: number;
   upstreamStartedAt?: number;
   upstreamMs: number;
+  /** When the response was done (performance.now() and wall clock): the log document's times. */
+  endedAt?: number;
+  endedWall?: number;
   attempts: Array<{ target: string; provider: string; status: number; ms: number; error?: string }>;
   /** The response body for the log (buffered responses only). */
   responseForLog?: Buffer;

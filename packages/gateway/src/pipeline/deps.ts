@@ -3,8 +3,8 @@ import type { CacheStore } from '../cache/types.js';
 import type { EntityStore } from '../entities/types.js';
 import type { Limiter } from '../limits/types.js';
 import type { LogStore } from '../logs/types.js';
-import type { Redactor } from '../logs/redact.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
+import type { LogStage } from './log-stage.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import type { RoutingConfigCache } from '../routing/config-schema.js';
 import type { EgressPolicy } from '../upstream/egress-policy.js';
@@ -19,13 +19,12 @@ export interface GatewayDeps {
   cache: CacheStore;
   limiter: Limiter;
   logStore: LogStore;
+  /** Builds log documents after responses, in small batches, and hands them to logStore. */
+  logStage: LogStage;
   metrics: GatewayMetrics;
   configs: RoutingConfigCache;
   logger: Logger;
   defaultTimeoutMs: number;
   maxBodyBytes: number;
-  logBodyMaxBytes: number;
-  /** Removes credentials from log documents (built once from LOG_REDACT_FIELDS). */
-  redact: Redactor;
   cacheDefaultMaxAgeS: number;
 }

@@ -13,7 +13,6 @@ import { newRequestContext, type RequestContext } from './context.js';
 import type { GatewayDeps } from './deps.js';
 import { parsePortkeyHeaders } from './headers.js';
 import { reserveLimits } from './limit-stage.js';
-import { writeLogDocument } from './log-stage.js';
 import { baseTargetFromHeaders, resolveRoutingConfig } from './resolve-config.js';
 import { sendCacheHit, sendError, sendResult } from './respond-stage.js';
 
@@ -106,7 +105,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
     settle?.(ctx.usage?.total_tokens ?? 0);
     deps.metrics.requestDone(api.op, ctx.provider, ctx.model, ctx.status, (performance.now() - ctx.startedAt) / 1000);
     if (ctx.cacheStatus !== 'DISABLED') deps.metrics.cache(ctx.cacheStatus);
-    writeLogDocument(deps, ctx);
+    deps.logStage.write(ctx);
   }
 }
 
