@@ -49,6 +49,8 @@ export interface JsonResult extends ResultBase {
   completion?: ChatCompletion;
   /** The body parsed as JSON, when it was parsed anyway (the log reuses it). */
   parsed?: unknown;
+  /** A native body not parsed yet: observeJsonResult() reads its usage once it is sent. */
+  parseLater?: { chat: boolean };
 }
 
 export interface StreamResult extends ResultBase {
@@ -211,11 +213,8 @@ function toJsonResult(
 ): Omit<JsonResult, keyof ResultBase> {
   const contentType = res.headers['content-type'] ?? 'application/json';
   if (native) {
-    // Bytes go back untouched; JSON is parsed only to read usage, and only for JSON bodies.
-    const parsed = contentType.includes('json') ? tryParseJson(body.toString('utf8')) : undefined;
-    const usage = usageOf(parsed);
-    const completion = input.api.op === 'chat' && parsed && typeof parsed === 'object' ? (parsed as ChatCompletion) : undefined;
-    return { kind: 'json', contentType, body, usage, completion, parsed };
+    // Bytes go back untouched. JSON bodies are parsed for their usage only after they are sent.
+    return { kind: 'json', contentType, body, parseLater: contentType.includes('json') ? { chat: input.api.op === 'chat' } : undefined };
   }
   const parsed = tryParseJson(body.toString('utf8'));
   if (parsed === undefined) throw new GatewayError({ status: 502, type: 'upstream_error', code: 'invalid_upstream_response', provider: provider.id, message: `${provider.id} returned a body that is not JSON.` });
@@ -227,6 +226,17 @@ function toJsonResult(
   const mapping = input.api.op === 'embeddings' ? provider.embeddings! : provider.completions!;
   const out = mapping.fromResponse(parsed, input.body as never, target) as { usage?: Usage };
   return { kind: 'json', contentType: 'application/json', body: Buffer.from(JSON.stringify(out)), usage: usageOf(out) };
+}
+
+/** Parses a native JSON body that was sent as is: its usage (limits, log), and the completion (cache). */
+export function observeJsonResult(result: JsonResult): void {
+  const later = result.parseLater;
+  if (!later) return;
+  result.parseLater = undefined;
+  const parsed = tryParseJson(result.body.toString('utf8'));
+  result.parsed = parsed;
+  result.usage = usageOf(parsed);
+  if (later.chat && parsed && typeof parsed === 'object') result.completion = parsed as ChatCompletion;
 }
 
 /** Reads OpenAI-style or Anthropic-style usage from a response body. */

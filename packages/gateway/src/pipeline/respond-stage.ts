@@ -4,7 +4,7 @@ import { GatewayError } from '../errors.js';
 import { toGatewayError } from '../server/respond.js';
 import { encodeSseEvent } from '../streaming/framers/sse.js';
 import type { CacheHit } from './cache-stage.js';
-import type { CallResult, StreamResult } from './call-target.js';
+import { observeJsonResult, type CallResult, type StreamResult } from './call-target.js';
 import type { RequestContext } from './context.js';
 import type { GatewayDeps } from './deps.js';
 
@@ -28,12 +28,15 @@ export async function sendResult(deps: GatewayDeps, ctx: RequestContext, result:
   for (const [k, v] of Object.entries(result.upstreamHeaders)) if (PASS_HEADERS.test(k)) headers[k] = v;
   ctx.status = result.status;
   if (result.kind === 'json') {
+    headers['content-type'] = result.contentType;
+    headers['content-length'] = String(result.body.length);
+    res.writeHead(result.status, headers);
+    ctx.firstByteAt = performance.now();
+    res.end(result.body);
+    observeJsonResult(result);
     ctx.usage = result.usage;
     ctx.responseForLog = result.body;
     ctx.responseParsedForLog = result.parsed;
-    res.writeHead(result.status, { ...headers, 'content-type': result.contentType, 'content-length': String(result.body.length) });
-    ctx.firstByteAt = performance.now();
-    res.end(result.body);
     return;
   }
   await pumpStream(deps, ctx, result, headers);
