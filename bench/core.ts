@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fmt, gatewayTarget, load, rssMb, sequential, sleep, startFakeUpstream, startGateway, SECONDS, type Target } from './lib.js';
+import { fmt, gatewayTarget, load, rssMb, sequentialInterleaved, sleep, startFakeUpstream, startGateway, startReferenceProxy, SECONDS, type Target } from './lib.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 2000);
@@ -11,7 +11,9 @@ export async function runCore(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'portico-bench-'));
   const upstream = await startFakeUpstream();
   const gateway = await startGateway({ LOG_STORE_FILE_DIR: join(dataDir, 'logs') });
+  const reference = await startReferenceProxy(upstream.url);
   const direct: Target = { name: 'direct', url: upstream.url, headers: {} };
+  const viaReference: Target = { name: 'reference proxy', url: reference.url, headers: {} };
   const viaGateway = gatewayTarget('gateway', gateway.url, upstream.url);
   console.log(`\n## core: ${SECONDS}s per run, ${ROUNDS} rounds, log store: file`);
   await load(direct, 10, false, 2);
@@ -26,18 +28,19 @@ export async function runCore(): Promise<void> {
         console.log(`| ${stream ? 'SSE' : 'JSON'} c=${c} | ${fmt(d.rps, 0)} | ${fmt(g.rps, 0)} | ${fmt((100 * g.rps) / d.rps)}% | ${d.p50} | ${g.p50} | ${d.errors + g.errors} |`);
       }
     }
-    const dj = await sequential(direct, false, SEQUENTIAL);
-    const gj = await sequential(viaGateway, false, SEQUENTIAL);
-    const ds = await sequential(direct, true, SEQUENTIAL);
-    const gs = await sequential(viaGateway, true, SEQUENTIAL);
-    console.log(`\nc=1 sequential, ${SEQUENTIAL} requests: JSON p50 direct ${fmt(dj.p50, 3)} ms, gateway ${fmt(gj.p50, 3)} ms → added ${fmt(gj.p50 - dj.p50, 3)} ms`);
-    console.log(`c=1 sequential SSE: first byte p50 direct ${fmt(ds.ttfb50, 3)} ms, gateway ${fmt(gs.ttfb50, 3)} ms → added ${fmt(gs.ttfb50 - ds.ttfb50, 3)} ms`);
+    const [dj, rj, gj] = await sequentialInterleaved([direct, viaReference, viaGateway], false, SEQUENTIAL);
+    const [ds, rs, gs] = await sequentialInterleaved([direct, viaReference, viaGateway], true, SEQUENTIAL);
+    console.log(`\nc=1 sequential, ${SEQUENTIAL} requests each, interleaved in blocks of 200:`);
+    console.log(`| c=1 | direct | reference proxy (floor) | gateway | added by the floor | added by the gateway |\n|---|---|---|---|---|---|`);
+    console.log(`| JSON p50 ms | ${fmt(dj.p50, 3)} | ${fmt(rj.p50, 3)} | ${fmt(gj.p50, 3)} | ${fmt(rj.p50 - dj.p50, 3)} | ${fmt(gj.p50 - dj.p50, 3)} |`);
+    console.log(`| SSE first byte p50 ms | ${fmt(ds.ttfb50, 3)} | ${fmt(rs.ttfb50, 3)} | ${fmt(gs.ttfb50, 3)} | ${fmt(rs.ttfb50 - ds.ttfb50, 3)} | ${fmt(gs.ttfb50 - ds.ttfb50, 3)} |`);
     await sleep(1500);
     rss.push(rssMb(gateway.proc.child.pid!));
     console.log(`gateway RSS after round ${round}: ${fmt(rss.at(-1)!)} MB`);
   }
   console.log(`\ngateway RSS by round: ${rss.map((r) => fmt(r)).join(' → ')} MB`);
   await gateway.proc.stop();
+  await reference.proc.stop();
   await upstream.proc.stop();
   rmSync(dataDir, { recursive: true, force: true });
 }

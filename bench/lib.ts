@@ -84,27 +84,41 @@ export async function load(t: Target, connections: number, stream: boolean, seco
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx };
 }
 
-/** Sequential requests on one connection: p50 of total time and of time to first body byte, ms. */
-export async function sequential(t: Target, stream: boolean, n: number): Promise<{ p50: number; ttfb50: number }> {
-  const agent = new Agent({ connections: 1, keepAliveTimeout: 30_000 });
-  const totals: number[] = [];
-  const firsts: number[] = [];
+export async function startReferenceProxy(upstreamUrl: string): Promise<{ proc: Proc; url: string }> {
+  const proc = await startProcess(['--import', 'tsx', 'bench/reference-proxy.ts'], { UPSTREAM: upstreamUrl }, /\{"port":(\d+)\}/);
+  return { proc, url: `http://127.0.0.1:${proc.match[1]}` };
+}
+
+/**
+ * Sequential requests, one connection per target, the targets interleaved in blocks so that all of
+ * them see the same moments of a noisy machine. Returns the p50 of total time and of time to the first
+ * body byte per target, ms.
+ */
+export async function sequentialInterleaved(targets: Target[], stream: boolean, n: number, block = 200): Promise<Array<{ p50: number; ttfb50: number }>> {
+  const agents = targets.map(() => new Agent({ connections: 1, keepAliveTimeout: 30_000 }));
+  const totals: number[][] = targets.map(() => []);
+  const firsts: number[][] = targets.map(() => []);
   const body = chatBody(stream);
-  for (let i = 0; i < n + 100; i++) {
-    const start = performance.now();
-    const res = await request(`${t.url}/v1/chat/completions`, { method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/json', authorization: 'Bearer sk-bench', ...t.headers }, body });
-    let first = 0;
-    for await (const _ of res.body) if (!first) first = performance.now();
-    const end = performance.now();
-    if (res.statusCode !== 200) throw new Error(`${t.name}: HTTP ${res.statusCode}`);
-    if (i >= 100) {
-      totals.push(end - start);
-      firsts.push(first - start);
+  const rounds = Math.ceil(n / block) + 1; // the first round warms up and is not counted
+  for (let r = 0; r < rounds; r++) {
+    for (let t = 0; t < targets.length; t++) {
+      for (let i = 0; i < block; i++) {
+        const start = performance.now();
+        const res = await request(`${targets[t].url}/v1/chat/completions`, { method: 'POST', dispatcher: agents[t], headers: { 'content-type': 'application/json', authorization: 'Bearer sk-bench', ...targets[t].headers }, body });
+        let first = 0;
+        for await (const _ of res.body) if (!first) first = performance.now();
+        const end = performance.now();
+        if (res.statusCode !== 200) throw new Error(`${targets[t].name}: HTTP ${res.statusCode}`);
+        if (r > 0) {
+          totals[t].push(end - start);
+          firsts[t].push(first - start);
+        }
+      }
     }
   }
-  await agent.close();
+  await Promise.all(agents.map((a) => a.close()));
   const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  return { p50: median(totals), ttfb50: median(firsts) };
+  return targets.map((_, t) => ({ p50: median(totals[t]), ttfb50: median(firsts[t]) }));
 }
 
 export const fmt = (n: number, d = 1) => n.toFixed(d);
