@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fmt, gatewayTarget, load, rssMb, sequentialInterleaved, sleep, startFakeUpstream, startGateway, startReferenceProxy, SECONDS, type Target } from './lib.js';
+import { compare, fmt, gatewayTarget, load, rssMb, sequentialInterleaved, sleep, startFakeUpstream, startGateway, startReferenceProxy, SECONDS, type Target } from './lib.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 2000);
@@ -20,13 +20,10 @@ export async function runCore(): Promise<void> {
   await load(viaGateway, 10, false, 2);
   const rss: number[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
-    console.log(`\nround ${round}\n| scenario | direct req/s | gateway req/s | gateway/direct | direct p50 ms | gateway p50 ms | errors |\n|---|---|---|---|---|---|---|`);
+    console.log(`\nround ${round}: c=50, medians of 3 alternated pairs (direct, gateway)\n| scenario | direct req/s | gateway req/s | gateway/direct | direct p50 ms | gateway p50 ms | errors |\n|---|---|---|---|---|---|---|`);
     for (const stream of [false, true]) {
-      for (const c of [50, 1]) {
-        const d = await load(direct, c, stream);
-        const g = await load(viaGateway, c, stream);
-        console.log(`| ${stream ? 'SSE' : 'JSON'} c=${c} | ${fmt(d.rps, 0)} | ${fmt(g.rps, 0)} | ${fmt((100 * g.rps) / d.rps)}% | ${d.p50} | ${g.p50} | ${d.errors + g.errors} |`);
-      }
+      const r = await compare(direct, viaGateway, 50, 3, SECONDS, stream);
+      console.log(`| ${stream ? 'SSE' : 'JSON'} c=50 | ${fmt(r.a.rps, 0)} | ${fmt(r.b.rps, 0)} | ${fmt(100 * r.ratio)}% | ${r.a.p50} | ${r.b.p50} | ${r.a.errors + r.b.errors} |`);
     }
     const [dj, rj, gj] = await sequentialInterleaved([direct, viaReference, viaGateway], false, SEQUENTIAL);
     const [ds, rs, gs] = await sequentialInterleaved([direct, viaReference, viaGateway], true, SEQUENTIAL);

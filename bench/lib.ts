@@ -132,13 +132,13 @@ export function gatewayTarget(name: string, gatewayUrl: string, upstreamUrl: str
  * Compares two targets fairly on a shared machine: alternates A and B `pairs` times and reports the
  * median throughput of each and the median of the per-pair ratios B/A.
  */
-export async function compare(a: Target, b: Target, connections: number, pairs = 3, seconds = SECONDS): Promise<{ a: LoadResult; b: LoadResult; ratio: number }> {
+export async function compare(a: Target, b: Target, connections: number, pairs = 3, seconds = SECONDS, stream = false): Promise<{ a: LoadResult; b: LoadResult; ratio: number }> {
   const as: LoadResult[] = [];
   const bs: LoadResult[] = [];
   const ratios: number[] = [];
   for (let i = 0; i < pairs; i++) {
-    const ra = await load(a, connections, false, seconds);
-    const rb = await load(b, connections, false, seconds);
+    const ra = await load(a, connections, stream, seconds);
+    const rb = await load(b, connections, stream, seconds);
     as.push(ra);
     bs.push(rb);
     ratios.push(rb.rps / ra.rps);

@@ -10,7 +10,7 @@ import type { LogDocument } from './types.js';
  * - Inside every string, values in known key formats (sk-..., AKIA..., AIza..., Bearer ..., JWTs...)
  *   are masked, and "name":"value" pairs in JSON text (unparsed or truncated bodies, x-portkey-config)
  *   have credential values masked.
- * Pure: returns a new document and never mutates its input.
+ * Pure: never mutates its input; returns the input itself when nothing in it needs redacting.
  */
 export const REDACTED = '[REDACTED]';
 
@@ -97,7 +97,22 @@ export function makeRedactor(extraFields: readonly string[] = []): Redactor {
     }
     return out;
   };
-  return (doc) => walk(doc) as LogDocument;
+  // Most documents hold nothing to redact: check first, without allocating, and copy only when needed.
+  const needsWalk = (v: unknown, depth: number): boolean => {
+    if (typeof v === 'string') return v.length >= 8 && (v.includes('":') || VALUE_HINT_RE.test(v));
+    if (v === null || typeof v !== 'object') return false;
+    if (depth > 64) return true; // let walk() deal with pathological nesting
+    if (Array.isArray(v)) {
+      for (const x of v) if (needsWalk(x, depth + 1)) return true;
+      return false;
+    }
+    for (const k in v) {
+      if (!Object.prototype.hasOwnProperty.call(v, k)) continue;
+      if (isSecretName(k) || needsWalk((v as Record<string, unknown>)[k], depth + 1)) return true;
+    }
+    return false;
+  };
+  return (doc) => (needsWalk(doc, 0) ? (walk(doc) as LogDocument) : doc);
 }
 
 /** One-off form of makeRedactor(extraFields)(doc). */

@@ -9,7 +9,8 @@ import type { RequestContext } from './context.js';
 import type { GatewayDeps } from './deps.js';
 
 /** Upstream response headers worth passing on: request ids and rate-limit state help clients and SDKs. */
-const PASS_HEADERS = /^(x-request-id|request-id|openai-processing-ms|openai-version|anthropic-ratelimit-.*|x-ratelimit-.*|retry-after|content-disposition)$/;
+const PASS_HEADERS = new Set(['x-request-id', 'request-id', 'openai-processing-ms', 'openai-version', 'retry-after', 'content-disposition']);
+const passes = (name: string): boolean => PASS_HEADERS.has(name) || name.startsWith('x-ratelimit-') || name.startsWith('anthropic-ratelimit-');
 
 function portkeyHeaders(ctx: RequestContext): Record<string, string> {
   const h: Record<string, string> = {
@@ -25,7 +26,8 @@ function portkeyHeaders(ctx: RequestContext): Record<string, string> {
 export async function sendResult(deps: GatewayDeps, ctx: RequestContext, result: CallResult): Promise<void> {
   const res = ctx.res;
   const headers = portkeyHeaders(ctx);
-  for (const [k, v] of Object.entries(result.upstreamHeaders)) if (PASS_HEADERS.test(k)) headers[k] = v;
+  const upstream = result.upstreamHeaders;
+  for (const k in upstream) if (passes(k)) headers[k] = upstream[k];
   ctx.status = result.status;
   if (result.kind === 'json') {
     headers['content-type'] = result.contentType;

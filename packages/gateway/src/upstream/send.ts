@@ -13,7 +13,10 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te
 
 function flattenHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(raw)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  for (const k in raw) {
+    const v = raw[k];
+    if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  }
   return out;
 }
 
@@ -24,7 +27,7 @@ export async function sendUpstream(
   opts: { signal: AbortLike; provider: string; timedOut: () => boolean },
 ): Promise<UpstreamResponse> {
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(k.toLowerCase())) headers[k] = v;
+  for (const k in req.headers) if (!HOP_BY_HOP.has(k.toLowerCase())) headers[k] = req.headers[k];
   const { origin, path } = splitUrl(req.url);
   try {
     const res = await dispatcher.request({
