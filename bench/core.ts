@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compare, fmt, gatewayTarget, load, rssMb, sequentialInterleaved, sleep, startFakeUpstream, startGateway, startReferenceProxy, SECONDS, type Target } from './lib.js';
+import { compare, fmt, gatewayTarget, rssMb, warmUp, sequentialInterleaved, sleep, startFakeUpstream, startGateway, startReferenceProxy, SECONDS, type Target } from './lib.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 2000);
@@ -16,8 +16,7 @@ export async function runCore(): Promise<void> {
   const viaReference: Target = { name: 'reference proxy', url: reference.url, headers: {} };
   const viaGateway = gatewayTarget('gateway', gateway.url, upstream.url);
   console.log(`\n## core: ${SECONDS}s per run, ${ROUNDS} rounds, log store: file`);
-  await load(direct, 10, false, 2);
-  await load(viaGateway, 10, false, 2);
+  await warmUp(direct, viaGateway, viaReference);
   const rss: number[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     console.log(`\nround ${round}: c=50, medians of 3 alternated pairs (direct, gateway)\n| scenario | direct req/s | gateway req/s | gateway/direct | direct p50 ms | gateway p50 ms | errors |\n|---|---|---|---|---|---|---|`);

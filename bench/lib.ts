@@ -128,6 +128,16 @@ export function gatewayTarget(name: string, gatewayUrl: string, upstreamUrl: str
   return { name, url: gatewayUrl, headers: { 'x-portkey-provider': 'openai', 'x-portkey-custom-host': `${upstreamUrl}/v1`, ...extra } };
 }
 
+/** Warm-up before measuring, JSON and SSE at c=50: V8 is still optimising the hot path for several seconds after start. */
+export const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 6);
+
+export async function warmUp(...targets: Target[]): Promise<void> {
+  for (const t of targets) {
+    await load(t, 50, false, WARMUP_SECONDS);
+    await load(t, 50, true, Math.ceil(WARMUP_SECONDS / 3));
+  }
+}
+
 /**
  * Compares two targets fairly on a shared machine: alternates A and B `pairs` times and reports the
  * median throughput of each and the median of the per-pair ratios B/A.

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compare, fmt, gatewayTarget, load, rssMb, sleep, startFakeUpstream, startGateway, startProcess, SECONDS, type Proc } from './lib.js';
+import { compare, fmt, gatewayTarget, load, rssMb, sleep, startFakeUpstream, warmUp, startGateway, startProcess, SECONDS, type Proc } from './lib.js';
 
 async function startS3(dir: string, port = 0): Promise<{ proc: Proc; port: number }> {
   const proc = await startProcess(['--import', 'tsx', 'bench/s3-server.ts', dir, String(port)], {}, /\{"port":(\d+)\}/);
@@ -28,8 +28,7 @@ export async function runLogs(): Promise<void> {
   const on = await startGateway(s3env);
   const offTarget = gatewayTarget('off', off.url, upstream.url);
   const onTarget = gatewayTarget('s3', on.url, upstream.url);
-  await load(offTarget, 10, false, 2);
-  await load(onTarget, 10, false, 2);
+  await warmUp(offTarget, onTarget);
   const cmp = await compare(offTarget, onTarget, 50);
   const o = cmp.a;
   console.log(`| logging off c=50 | ${fmt(o.rps, 0)} | ${o.p50} | ${o.p99} | ${o.errors} | 100% |`);

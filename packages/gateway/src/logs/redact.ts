@@ -97,9 +97,13 @@ export function makeRedactor(extraFields: readonly string[] = []): Redactor {
     }
     return out;
   };
+  const hasSecretPair = (s: string): boolean => {
+    for (const m of s.matchAll(JSON_PAIR_RE)) if (isSecretName(m[1])) return true;
+    return false;
+  };
   // Most documents hold nothing to redact: check first, without allocating, and copy only when needed.
   const needsWalk = (v: unknown, depth: number): boolean => {
-    if (typeof v === 'string') return v.length >= 8 && (v.includes('":') || VALUE_HINT_RE.test(v));
+    if (typeof v === 'string') return v.length >= 8 && (VALUE_HINT_RE.test(v) || (v.includes('":') && hasSecretPair(v)));
     if (v === null || typeof v !== 'object') return false;
     if (depth > 64) return true; // let walk() deal with pathological nesting
     if (Array.isArray(v)) {

@@ -152,7 +152,7 @@ describe('RedisLimiter leases', () => {
     expect(await counter(k)).toBe(100);
   });
 
-  it('is on by default through createLimiter (LIMITS_LEASE_REQUESTS=32), and 0 turns it off', async () => {
+  it('is on by default through createLimiter (LIMITS_LEASE_REQUESTS=128), and 0 turns it off', async () => {
     clock.now = T0;
     const c = await ready(createRedis(loadSettings({ CACHE_STORE: 'redis', REDIS_URL: server.url })));
     conns.push(c);
@@ -166,7 +166,7 @@ describe('RedisLimiter leases', () => {
     await off.reserve([vk(idOff, { kind: 'requests', limit: 100_000, window: 'minute' })], est(1));
     // Checked only when no minute boundary passed meanwhile (the keys would have moved).
     if (Math.floor(Date.now() / 60_000) === Math.floor(now / 60_000)) {
-      expect(await counter(key(idOn))).toBe(33);
+      expect(await counter(key(idOn))).toBe(129);
       expect(await counter(key(idOff))).toBe(1);
     }
     await on.close();
