@@ -34,6 +34,8 @@ const SETTING_ALIASES: Record<string, string> = {
   azure_api_version: 'api_version',
 };
 
+const isTrue = (v: string | undefined): boolean => v !== undefined && (v === '1' || v.toLowerCase() === 'true');
+
 function one(headers: IncomingHttpHeaders, name: string): string | undefined {
   const v = headers[name];
   return Array.isArray(v) ? v[0] : v;
@@ -52,7 +54,7 @@ export function parsePortkeyHeaders(headers: IncomingHttpHeaders): PortkeyHeader
     virtualKey: one(headers, 'x-portkey-virtual-key') || undefined,
     customHost: one(headers, 'x-portkey-custom-host') || undefined,
     metadata: {},
-    cacheForceRefresh: /^(true|1)$/i.test(one(headers, 'x-portkey-cache-force-refresh') ?? ''),
+    cacheForceRefresh: isTrue(one(headers, 'x-portkey-cache-force-refresh')),
     settings: {},
   };
   const auth = one(headers, 'authorization');
@@ -72,8 +74,10 @@ export function parsePortkeyHeaders(headers: IncomingHttpHeaders): PortkeyHeader
   const metadata = one(headers, 'x-portkey-metadata');
   if (metadata) out.metadata = parseMetadata(metadata);
 
-  for (const [name, value] of Object.entries(headers)) {
-    if (!name.startsWith('x-portkey-') || KNOWN.has(name) || value === undefined) continue;
+  for (const name in headers) {
+    if (!name.startsWith('x-portkey-') || KNOWN.has(name)) continue;
+    const value = headers[name];
+    if (value === undefined) continue;
     const key = name.slice('x-portkey-'.length).replace(/-/g, '_');
     out.settings[SETTING_ALIASES[key] ?? key] = Array.isArray(value) ? value[0] : value;
   }
@@ -81,7 +85,8 @@ export function parsePortkeyHeaders(headers: IncomingHttpHeaders): PortkeyHeader
 }
 
 function parseMetadata(raw: string): Record<string, string> {
-  if (Buffer.byteLength(raw) > METADATA_MAX_BYTES) throw badRequest(`x-portkey-metadata is larger than ${METADATA_MAX_BYTES} bytes; send fewer or shorter values`, 'x-portkey-metadata');
+  // Characters first: a string this short in UTF-16 units cannot exceed the byte bound.
+  if (raw.length * 3 > METADATA_MAX_BYTES && Buffer.byteLength(raw) > METADATA_MAX_BYTES) throw badRequest(`x-portkey-metadata is larger than ${METADATA_MAX_BYTES} bytes; send fewer or shorter values`, 'x-portkey-metadata');
   let value: unknown;
   try {
     value = JSON.parse(raw);
@@ -89,10 +94,11 @@ function parseMetadata(raw: string): Record<string, string> {
     throw badRequest('x-portkey-metadata must be a JSON object of strings, e.g. {"_user":"alice","env":"prod"}', 'x-portkey-metadata');
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw badRequest('x-portkey-metadata must be a JSON object of strings', 'x-portkey-metadata');
-  const entries = Object.entries(value as Record<string, unknown>);
-  if (entries.length > METADATA_MAX_KEYS) throw badRequest(`x-portkey-metadata may hold at most ${METADATA_MAX_KEYS} keys`, 'x-portkey-metadata');
   const out: Record<string, string> = {};
-  for (const [k, v] of entries) {
+  let count = 0;
+  for (const k in value) {
+    if (++count > METADATA_MAX_KEYS) throw badRequest(`x-portkey-metadata may hold at most ${METADATA_MAX_KEYS} keys`, 'x-portkey-metadata');
+    const v = (value as Record<string, unknown>)[k];
     if (typeof v !== 'string') throw new GatewayError({ status: 400, param: 'x-portkey-metadata', message: `x-portkey-metadata.${k} must be a string (got ${v === null ? 'null' : typeof v})` });
     out[k] = v;
   }
