@@ -139,7 +139,7 @@ export async function warmUp(...targets: Target[]): Promise<void> {
 }
 
 /**
- * Compares two targets fairly on a shared machine: alternates A and B `pairs` times and reports the
+ * Compares two targets fairly on a shared machine: alternates A and B `pairs` times (A-B, B-A, ...) and reports the
  * median throughput of each and the median of the per-pair ratios B/A.
  */
 export async function compare(a: Target, b: Target, connections: number, pairs = 3, seconds = SECONDS, stream = false): Promise<{ a: LoadResult; b: LoadResult; ratio: number }> {
@@ -147,8 +147,16 @@ export async function compare(a: Target, b: Target, connections: number, pairs =
   const bs: LoadResult[] = [];
   const ratios: number[] = [];
   for (let i = 0; i < pairs; i++) {
-    const ra = await load(a, connections, stream, seconds);
-    const rb = await load(b, connections, stream, seconds);
+    // A-B, then B-A: whatever the order does to a run (leftover work, connection set-up) cancels out.
+    let ra: LoadResult;
+    let rb: LoadResult;
+    if (i % 2 === 0) {
+      ra = await load(a, connections, stream, seconds);
+      rb = await load(b, connections, stream, seconds);
+    } else {
+      rb = await load(b, connections, stream, seconds);
+      ra = await load(a, connections, stream, seconds);
+    }
     as.push(ra);
     bs.push(rb);
     ratios.push(rb.rps / ra.rps);

@@ -44,11 +44,16 @@ export async function runLogs(): Promise<void> {
   clearInterval(sampler);
   console.log(`| S3 down c=50 | ${fmt(outage.rps, 0)} | ${outage.p50} | ${outage.p99} | ${outage.errors} | ${fmt((100 * outage.rps) / o.rps)}% |`);
   s3 = await startS3(join(dir, 's3'), s3.port);
-  await sleep(3000);
+  // Spilled batches are replayed with backoff (up to 30 s between tries): wait for the store to say ok.
+  const back = Date.now();
+  let health: { dependencies: { log_store: { status: string } } };
+  do {
+    await sleep(500);
+    health = await (await fetch(`${on.url}/v1/health`)).json();
+  } while (health.dependencies.log_store.status !== 'ok' && Date.now() - back < 60_000);
   const after = rssMb(pid);
   console.log(`\nRSS during the S3 outage: before ${fmt(before)} MB, max ${fmt(Math.max(...samples))} MB, after recovery ${fmt(after)} MB`);
-  const health = await (await fetch(`${on.url}/v1/health`)).json();
-  console.log(`log store health after recovery: ${JSON.stringify(health.dependencies.log_store)}`);
+  console.log(`log store health ${fmt((Date.now() - back) / 1000)} s after S3 came back: ${JSON.stringify(health.dependencies.log_store)}`);
   await on.proc.stop();
   await s3.proc.stop();
   await upstream.proc.stop();
