@@ -8,6 +8,8 @@
  *    refused during the instant a rolled-back reservation was held, which errs on the safe side.
  * A single hash tag for all limits would keep one call atomic in cluster mode too, but would put
  * every limit of every tenant on one shard; per-subject tags spread the load.
+ * With leaseRequests > 0, a reservation may also lease units that this replica then spends without a
+ * round trip (leases.ts); Redis counts them all, so the guarantees above hold.
  */
 import type { RedisClient, RedisConnection } from '../state/redis.js';
 import { RedisUnavailableError } from '../state/health.js';
