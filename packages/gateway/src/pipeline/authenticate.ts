@@ -2,10 +2,6 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { GatewayError } from '../errors.js';
 import type { EntityStore, GatewayKey } from '../entities/types.js';
 
-export function hashGatewayKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
-}
-
 /**
  * Hashes of recently presented keys: a client sends the same key on every request. Only the hash is
  * remembered per key; the lookup by hash still runs each time, so a revoked key fails at once.
