@@ -48,7 +48,7 @@ export async function startFakeUpstream(): Promise<{ proc: Proc; url: string }> 
 
 /** The compiled gateway on a free port; env adds to the embedded defaults. */
 export async function startGateway(env: Record<string, string>): Promise<{ proc: Proc; url: string }> {
-  const proc = await startProcess(['packages/gateway/dist/main.js'], { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env }, /"url":"(http:\/\/[^"]+)"/);
+  const proc = await startProcess([...(process.env.BENCH_GATEWAY_NODE_FLAGS ? process.env.BENCH_GATEWAY_NODE_FLAGS.split(' ') : []), 'packages/gateway/dist/main.js'], { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env }, /"url":"(http:\/\/[^"]+)"/);
   return { proc, url: proc.match[1] };
 }
 
