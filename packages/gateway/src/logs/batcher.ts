@@ -55,7 +55,7 @@ export const newBatchId = (): string => randomBytes(8).toString('hex');
  * by bytes and by age.
  */
 export class Batcher {
-  private queue: Array<LogDocument | undefined> = [];
+  private queue: Array<{ doc: LogDocument; line?: string } | undefined> = [];
   private head = 0;
   private open = new Map<number, OpenBatch>();
   private drainScheduled = false;
@@ -75,8 +75,9 @@ export class Batcher {
     return n;
   }
 
-  enqueue(doc: LogDocument): void {
-    this.queue.push(doc);
+  /** line: the document already redacted and serialised, when the caller has it. */
+  enqueue(doc: LogDocument, line?: string): void {
+    this.queue.push({ doc, line });
     if (!this.drainScheduled) {
       this.drainScheduled = true;
       setImmediate(this.drainSlice);
@@ -109,13 +110,13 @@ export class Batcher {
     const end = Math.min(this.queue.length, this.head + max);
     const now = this.now();
     for (; this.head < end; this.head++) {
-      const doc = this.queue[this.head]!;
+      const { doc, line: given } = this.queue[this.head]!;
       this.queue[this.head] = undefined;
       let line: string;
       let t: number;
       try {
         t = documentTimeMs(doc, now);
-        line = JSON.stringify(this.opts.redact(doc));
+        line = given ?? JSON.stringify(this.opts.redact(doc));
         if (typeof line !== 'string') throw new TypeError('the log document serialises to nothing');
       } catch (err) {
         this.opts.onBadDocument(err, doc);

@@ -33,7 +33,7 @@ export class FileLogStore implements LogStore {
     private readonly opts: { maxQueue: number; batchMaxAgeMs: number; onError?: (msg: string) => void } = { maxQueue: 20_000, batchMaxAgeMs: 200 },
   ) {}
 
-  write(doc: LogDocument): void {
+  write(doc: LogDocument, serialised?: string): void {
     if (this.queue.length >= this.opts.maxQueue) {
       this.dropped++;
       if (this.dropped === 1 || this.dropped % 1000 === 0) this.opts.onError?.(`file log queue full (${this.opts.maxQueue} documents); ${this.dropped} dropped so far`);
@@ -41,7 +41,7 @@ export class FileLogStore implements LogStore {
     }
     let line: string;
     try {
-      line = JSON.stringify(doc);
+      line = serialised ?? JSON.stringify(doc);
     } catch (e) {
       this.dropped++;
       this.opts.onError?.(`could not serialise log document ${String(doc?.id)}: ${(e as Error).message}`);

@@ -59,7 +59,11 @@ const VALUE_HINT_RE = /sk-|AKIA|ASIA|AIza|gsk_|xai-|hf_|gh[pousr]_|xox|_live_|_t
 // "name": "value" inside JSON text; the value may be cut short by truncation.
 const JSON_PAIR_RE = /"([A-Za-z0-9_.-]{1,80})"\s*:\s*"((?:[^"\\]|\\.)*)("?)/g;
 
-export type Redactor = (doc: LogDocument) => LogDocument;
+export interface Redactor {
+  (doc: LogDocument): LogDocument;
+  /** Whether a value (a parsed body) holds anything to redact; absent on hand-made redactors. */
+  needsRedaction?(value: unknown): boolean;
+}
 
 /** A redactor with the extra field names compiled once; use this on the write path. */
 export function makeRedactor(extraFields: readonly string[] = []): Redactor {
@@ -116,7 +120,9 @@ export function makeRedactor(extraFields: readonly string[] = []): Redactor {
     }
     return false;
   };
-  return (doc) => (needsWalk(doc, 0) ? (walk(doc) as LogDocument) : doc);
+  const redactor: Redactor = (doc) => (needsWalk(doc, 0) ? (walk(doc) as LogDocument) : doc);
+  redactor.needsRedaction = (value) => needsWalk(value, 0);
+  return redactor;
 }
 
 /** One-off form of makeRedactor(extraFields)(doc). */

@@ -1,8 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { buildLogDocument } from '../logs/document.js';
 import { newLogId } from '../logs/ids.js';
 import type { Redactor } from '../logs/redact.js';
-import type { LogStore } from '../logs/types.js';
+import type { LogDocument, LogStore } from '../logs/types.js';
 import type { RequestContext } from './context.js';
 
 /** How long finished requests wait to be logged together, and how many force a batch at once. */
@@ -18,6 +19,9 @@ export class LogStage {
   private pending: RequestContext[] = [];
   private timer?: NodeJS.Timeout;
   private immediate?: NodeJS.Immediate;
+  /** Stand-ins for bodies spliced in raw; the nonce keeps a client from forging one. */
+  private readonly requestToken = `portico-body-${randomBytes(12).toString('hex')}-request`;
+  private readonly responseToken = `portico-body-${randomBytes(12).toString('hex')}-response`;
 
   constructor(
     private readonly store: LogStore,
@@ -46,11 +50,52 @@ export class LogStage {
     for (const ctx of batch) {
       try {
         // Ids carry the time the request ended, so S3 batches cover tight, barely overlapping ranges.
-        const doc = this.redact(buildLogDocument(ctx, newLogId(ctx.endedWall), this.bodyMaxBytes));
-        this.store.write(doc);
+        const [doc, line] = this.serialise(ctx, buildLogDocument(ctx, newLogId(ctx.endedWall), this.bodyMaxBytes));
+        this.store.write(doc, line);
       } catch (e) {
         this.logger.error({ err: e, trace_id: ctx.traceId }, 'could not build a log document');
       }
     }
+  }
+
+  /**
+   * Redacts and serialises a document. Bodies that were logged whole and hold nothing to redact go in
+   * as the bytes the client and the upstream sent (valid JSON: they were parsed), instead of being
+   * serialised again from their parsed form; the rest of the document is redacted as usual.
+   */
+  private serialise(ctx: RequestContext, doc: LogDocument): [LogDocument, string | undefined] {
+    const needs = this.redact.needsRedaction;
+    if (!needs) return [this.redact(doc), undefined];
+    const raw: Array<[string, string]> = [];
+    // The raw text is checked too: duplicate keys could hide a secret that the parsed form dropped.
+    const verbatim = (parsed: unknown, bytes: Buffer): string | undefined => {
+      if (needs(parsed)) return undefined;
+      const text = bytes.toString('utf8');
+      return needs(text) ? undefined : text;
+    };
+    if (ctx.rawBody && doc.request.body !== undefined && doc.request.body === ctx.body && !doc.request.body_truncated) {
+      const text = verbatim(ctx.body, ctx.rawBody);
+      if (text !== undefined) {
+        doc.request.body = this.requestToken;
+        raw.push([this.requestToken, text]);
+      }
+    }
+    const res = doc.response as { body?: unknown; body_truncated?: boolean };
+    if (ctx.responseForLog && res.body !== undefined && res.body === ctx.responseParsedForLog && !res.body_truncated) {
+      const text = verbatim(res.body, ctx.responseForLog);
+      if (text !== undefined) {
+        res.body = this.responseToken;
+        raw.push([this.responseToken, text]);
+      }
+    }
+    const redacted = this.redact(doc);
+    let line = JSON.stringify(redacted);
+    for (const [token, text] of raw) {
+      const at = line.indexOf(`"${token}"`);
+      if (at < 0) return [this.redact(buildLogDocument(ctx, doc.id, this.bodyMaxBytes)), undefined];
+      // Raw newlines in JSON text are whitespace outside strings (inside, they would be escaped).
+      line = line.slice(0, at) + text.replace(/[\r\n]/g, ' ') + line.slice(at + token.length + 2);
+    }
+    return [redacted, line];
   }
 }

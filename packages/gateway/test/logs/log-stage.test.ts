@@ -5,16 +5,23 @@ import { newRequestContext, type RequestContext } from '../../src/pipeline/conte
 import { LogStage } from '../../src/pipeline/log-stage.js';
 import { openAIChatApi } from '../../src/inbound/apis.js';
 
-function memoryStore(): LogStore & { docs: LogDocument[] } {
+function memoryStore(): LogStore & { docs: LogDocument[]; lines: Array<string | undefined> } {
   const docs: LogDocument[] = [];
+  const lines: Array<string | undefined> = [];
   return {
-    kind: 'memory-test', docs,
-    write: (d: LogDocument) => void docs.push(d),
+    kind: 'memory-test', docs, lines,
+    write: (d: LogDocument, line?: string) => {
+      docs.push(d);
+      lines.push(line);
+    },
     flush: async () => undefined, close: async () => undefined,
     get: async () => undefined, list: async function* () {},
     health: () => ({ status: 'ok' as const }),
-  } as unknown as LogStore & { docs: LogDocument[] };
+  } as unknown as LogStore & { docs: LogDocument[]; lines: Array<string | undefined> };
 }
+
+/** The NDJSON line the store would write for each document. */
+const storedLines = (store: ReturnType<typeof memoryStore>) => store.docs.map((d, i) => store.lines[i] ?? JSON.stringify(d));
 
 function finishedContext(traceId: string): RequestContext {
   const req = { method: 'POST', headers: { authorization: 'Bearer sk-live-secretsecretsecret1234', 'content-type': 'application/json' } };
@@ -51,5 +58,47 @@ describe('log stage', () => {
     stage.flush();
     expect(store.docs.map((d) => d.trace_id)).toEqual(['ok']);
     expect(errors).toHaveLength(1);
+  });
+
+  it('logs bodies as the bytes that were sent when nothing in them needs redacting: one valid line, same content', () => {
+    const store = memoryStore();
+    const stage = new LogStage(store, makeRedactor(), 65536, { error: () => undefined } as never);
+    const ctx = finishedContext('raw');
+    const requestBody = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'line one\nline two "quoted" \u2028' }] };
+    ctx.rawBody = Buffer.from(JSON.stringify(requestBody, null, 2)); // pretty-printed: raw newlines between tokens
+    ctx.body = JSON.parse(ctx.rawBody.toString());
+    const responseBody = { id: 'chatcmpl-1', choices: [{ index: 0, message: { role: 'assistant', content: 'a\tb' } }], usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 } };
+    ctx.responseForLog = Buffer.from(JSON.stringify(responseBody, null, 1));
+    ctx.responseParsedForLog = JSON.parse(ctx.responseForLog.toString());
+    stage.write(ctx);
+    stage.flush();
+    const [line] = storedLines(store);
+    // The client's own formatting survives: the body was spliced in, not parsed and serialised again.
+    expect(line).toContain('"model": "gpt-4o-mini"');
+    expect(line).not.toMatch(/[\r\n]/);
+    const parsed = JSON.parse(line) as LogDocument;
+    expect(parsed.request.body).toEqual(requestBody);
+    expect(parsed.response.body).toEqual(responseBody);
+    expect(parsed.trace_id).toBe('raw');
+    expect(line).not.toContain('portico-body-');
+  });
+
+  it('falls back to the parsed, redacted body when a body holds a secret, even one hidden by a duplicate key', () => {
+    const store = memoryStore();
+    const stage = new LogStage(store, makeRedactor(), 65536, { error: () => undefined } as never);
+    const secretField = finishedContext('secret-field');
+    secretField.rawBody = Buffer.from('{"model":"m","api_key":"plain-value-123","messages":[]}');
+    secretField.body = JSON.parse(secretField.rawBody.toString());
+    const duplicate = finishedContext('duplicate-key');
+    duplicate.rawBody = Buffer.from('{"model":"m","content":"sk-proj-AAAAAAAAAAAAAAAAAAAAAAAA","content":"hi"}');
+    duplicate.body = JSON.parse(duplicate.rawBody.toString());
+    stage.write(secretField);
+    stage.write(duplicate);
+    stage.flush();
+    const lines = storedLines(store);
+    expect(lines[0]).not.toContain('plain-value-123');
+    expect((JSON.parse(lines[0]) as LogDocument).request.body).toEqual({ model: 'm', messages: [] });
+    expect(lines[1]).not.toContain('sk-proj-AAAA');
+    expect((JSON.parse(lines[1]) as LogDocument).request.body).toEqual({ model: 'm', content: 'hi' });
   });
 });

@@ -121,11 +121,11 @@ export class S3LogStore implements LogStore {
     );
   }
 
-  write(doc: LogDocument): void {
+  write(doc: LogDocument, line?: string): void {
     if (this.closed) return this.drop(1, 'closed', { trace_id: doc?.trace_id });
     if (this.pendingDocs >= this.config.queueMaxDocs) return this.drop(1, 'queue_full', { trace_id: doc?.trace_id });
     this.pendingDocs++;
-    this.batcher.enqueue(doc);
+    this.batcher.enqueue(doc, line);
   }
 
   async flush(deadlineMs: number): Promise<void> {
