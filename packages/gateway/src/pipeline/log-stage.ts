@@ -12,8 +12,8 @@ const BATCH_MAX = 256;
 
 /**
  * The log stage: after a response, the request's context is queued, and documents are built, redacted
- * and handed to the log store in small batches. Nothing of it runs between one response and the next
- * request on a connection, and the store never waits on the request path.
+ * and handed to the log store in small batches on a timer, not after every response; the store never
+ * waits on the request path.
  */
 export class LogStage {
   private pending: RequestContext[] = [];
