@@ -190,7 +190,7 @@ export class RedisLimiter implements Limiter {
     let raw: Promise<unknown> | undefined;
     try {
       const reply = await this.redis.bounded('limits reserve', (client: RedisClient) => {
-        raw = limitScripts(client).porticoLimitReserveMany(keys.length, ...keys, ...args);
+        raw = limitScripts(client).porticoLimitReserve(keys.length, ...keys, ...args);
         return raw;
       });
       if (!Array.isArray(reply) || reply.length !== batch.length) throw new Error(`limits reserve: unexpected reply ${JSON.stringify(reply)}`);
@@ -209,18 +209,19 @@ export class RedisLimiter implements Limiter {
     const keys = counters.map((c) => c.key);
     const asked = new Set<string>();
     const now = this.now();
-    const args = counters.flatMap((c) => [c.amount, c.limit, c.resetAt, this.leaseWanted(c, asked, now)]);
+    // One group: the script's reply is a list with this group's reply.
+    const args = [1, counters.length, ...counters.flatMap((c) => [c.amount, c.limit, c.resetAt, this.leaseWanted(c, asked, now)])];
     let raw: Promise<unknown> | undefined;
     try {
       const reply = await this.redis.bounded('limits reserve', (client: RedisClient) => {
         raw = limitScripts(client).porticoLimitReserve(keys.length, ...keys, ...args);
         return raw;
       });
-      return this.interpret(reply, counters);
+      return this.interpret(Array.isArray(reply) ? reply[0] : reply, counters);
     } catch (e) {
       const error = e instanceof Error ? e : new Error(String(e));
       // A reply that arrives after the bound may still have reserved: remember it for settle/rollback.
-      const late = raw ? raw.then((r) => this.lateReserved(r, counters), () => false) : Promise.resolve(false);
+      const late = raw ? raw.then((r) => Array.isArray(r) && this.lateReserved(r[0], counters), () => false) : Promise.resolve(false);
       return { state: 'unknown', error, late };
     }
   }

@@ -18,46 +18,16 @@ end
 `;
 
 /**
- * KEYS: counters. ARGV: for counter i, amount, limit, expiry (ms since epoch) and the largest lease
- * wanted, at 4i-3 .. 4i. Checks every counter first and reserves only if all fit, adding each
- * counter's lease. Returns {0, lease1, lease2, ...} when reserved, or {1, i, current, j, current, ...}
- * listing every counter that would be exceeded.
+ * Reservations, one group of counters per request. ARGV[1] is the number of groups; each group is its
+ * counter count n followed by, per counter, amount, limit, expiry (ms since epoch) and the largest
+ * lease wanted, and takes the next n KEYS. A group checks every counter first and reserves only if all
+ * fit, adding each counter's lease. Groups run in order, so a later one sees what an earlier one
+ * reserved. Replies per group: {0, lease1, lease2, ...} when reserved, or {1, i, current, j, current,
+ * ...} listing every counter that would be exceeded.
+ * In cluster mode a call carries one group, whose keys share one hash tag; in standalone mode a call
+ * may carry the groups of every request of an event-loop turn.
  */
 export const RESERVE_LUA = `${LEASE_LUA}
-local broken = {}
-local curs = {}
-for i = 1, #KEYS do
-  local cur = tonumber(redis.call('GET', KEYS[i]) or '0')
-  curs[i] = cur
-  local amount = tonumber(ARGV[4 * i - 3])
-  local limit = tonumber(ARGV[4 * i - 2])
-  if cur >= limit or cur + amount > limit then
-    broken[#broken + 1] = i
-    broken[#broken + 1] = cur
-  end
-end
-if #broken > 0 then
-  table.insert(broken, 1, 1)
-  return broken
-end
-local out = {0}
-for i = 1, #KEYS do
-  local amount = tonumber(ARGV[4 * i - 3])
-  local granted = lease(curs[i], amount, tonumber(ARGV[4 * i - 2]), tonumber(ARGV[4 * i]))
-  redis.call('INCRBY', KEYS[i], amount + granted)
-  redis.call('PEXPIREAT', KEYS[i], ARGV[4 * i - 1])
-  out[i + 1] = granted
-end
-return out
-`;
-
-/**
- * Several reservations in one call (standalone Redis only: the keys span subjects). ARGV[1] is the
- * number of groups; each group is its counter count n followed by 4n values as in RESERVE_LUA, and
- * takes the next n KEYS. Groups run in order, so a later one sees what an earlier one reserved.
- * Returns one RESERVE_LUA-style reply per group.
- */
-export const RESERVE_MANY_LUA = `${LEASE_LUA}
 local out = {}
 local k = 0
 local a = 2
@@ -113,7 +83,6 @@ return 0
 interface LimitScripts {
   porticoLimitReserve(numKeys: number, ...args: (string | number)[]): Promise<unknown>;
   porticoLimitAdjust(numKeys: number, ...args: (string | number)[]): Promise<unknown>;
-  porticoLimitReserveMany(numKeys: number, ...args: (string | number)[]): Promise<unknown>;
 }
 
 /** Registers the scripts once per client (EVALSHA, with EVAL on NOSCRIPT, on every node). */
@@ -122,7 +91,6 @@ export function limitScripts(client: RedisClient): LimitScripts {
   if (typeof c.porticoLimitReserve !== 'function') {
     client.defineCommand('porticoLimitReserve', { lua: RESERVE_LUA });
     client.defineCommand('porticoLimitAdjust', { lua: ADJUST_LUA });
-    client.defineCommand('porticoLimitReserveMany', { lua: RESERVE_MANY_LUA });
   }
   return c as RedisClient & LimitScripts;
 }

@@ -15,7 +15,7 @@ export { RedisUnavailableError, redactRedisUrl, type StateLogger } from './healt
 export type RedisClient = Redis | Cluster;
 
 /** The limit scripts (limits/redis-scripts.ts) bypass auto-pipelining; see createClient. */
-const LIMIT_SCRIPT_COMMANDS = ['porticoLimitReserve', 'porticoLimitAdjust', 'porticoLimitReserveMany'];
+const LIMIT_SCRIPT_COMMANDS = ['porticoLimitReserve', 'porticoLimitAdjust'];
 
 export interface RedisConnectionOptions {
   logger?: StateLogger;
