@@ -98,7 +98,10 @@ export interface NativeStreamObserver {
   observe(ev: FramedEvent): void;
   usage(): Usage | undefined;
   completed(): boolean;
+  /** An error event or malformed frame seen so far; checked after every chunk. */
   error(): GatewayError | undefined;
+  /** The error for a stream that ended before its final event, when the provider can say more than the default. */
+  incompleteError?(): GatewayError;
 }
 
 /** Forwards bytes untouched while an observer reads the frames; throws if the stream ends unfinished. */
@@ -120,6 +123,6 @@ export async function* relayObservedStream(
   const err = observer.error();
   if (err) throw err;
   if (!observer.completed()) {
-    throw new GatewayError({ status: 502, type: 'upstream_error', code: 'stream_truncated', message: 'Upstream stream ended before its final event; the response is incomplete.' });
+    throw observer.incompleteError?.() ?? new GatewayError({ status: 502, type: 'upstream_error', code: 'stream_truncated', message: 'Upstream stream ended before its final event; the response is incomplete.' });
   }
 }

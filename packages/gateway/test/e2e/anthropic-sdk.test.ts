@@ -45,6 +45,15 @@ describe('@anthropic-ai/sdk → /v1/messages', () => {
     expect(final.usage.output_tokens).toBeGreaterThan(0);
   });
 
+  it('relays a native stream whose events arrive apart, one read each', async () => {
+    // Real Anthropic streams arrive event by event; the relay must not judge the stream before it ends.
+    anthropic.enqueue({ eventDelayMs: 15 });
+    const stream = toAnthropic().messages.stream({ model: 'claude-sonnet-4-5', max_tokens: 100, messages: [{ role: 'user', content: 'Stream it slowly' }] });
+    const final = await stream.finalMessage();
+    expect((final.content[0] as { text: string }).text).toContain('You said: Stream it slowly');
+    expect(final.stop_reason).toBe('end_turn');
+  });
+
   it('fails a natively relayed stream that is cut mid-way', async () => {
     anthropic.enqueue({ cutAfterEvents: 3, eventDelayMs: 30 });
     const stream = toAnthropic().messages.stream({ model: 'claude-sonnet-4-5', max_tokens: 100, messages: [{ role: 'user', content: 'cut me please now' }] });

@@ -14,8 +14,10 @@ export interface AnthropicNativeStreamObserver {
   observe(ev: FramedEvent): void;
   usage(): Usage | undefined;
   completed(): boolean;
-  /** The error event received, a malformed event, or (when the stream ended without message_stop) a truncation error. */
+  /** The error event received or a malformed event, so far. */
   error(): GatewayError | undefined;
+  /** The truncation error for a stream that ended without message_stop. */
+  incompleteError(): GatewayError;
 }
 
 export function createAnthropicNativeStreamObserver(): AnthropicNativeStreamObserver {
@@ -46,6 +48,7 @@ export function createAnthropicNativeStreamObserver(): AnthropicNativeStreamObse
     },
     usage: () => (started ? usageFromAnthropic(usage) : undefined),
     completed: () => stopped && !failure,
-    error: () => failure ?? (stopped ? undefined : truncatedStreamError(lastEvent)),
+    error: () => failure,
+    incompleteError: () => failure ?? truncatedStreamError(lastEvent),
   };
 }

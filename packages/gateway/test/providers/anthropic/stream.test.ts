@@ -124,7 +124,8 @@ describe('createAnthropicNativeStreamObserver', () => {
     const cut = createAnthropicNativeStreamObserver();
     for (const e of recorded.slice(0, 5)) cut.observe(e);
     expect(cut.completed()).toBe(false);
-    expect(cut.error()?.message).toMatch(/ended before message_stop/);
+    expect(cut.error()).toBeUndefined();
+    expect(cut.incompleteError().message).toMatch(/ended before message_stop/);
     expect(cut.usage()?.prompt_tokens).toBe(782);
 
     const failed = createAnthropicNativeStreamObserver();
