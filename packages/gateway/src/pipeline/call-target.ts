@@ -68,11 +68,13 @@ export interface StreamResult extends ResultBase {
 export type CallResult = JsonResult | StreamResult;
 
 const MAX_ERROR_BODY = 1024 * 1024;
+const EMPTY = Buffer.alloc(0);
 const MAX_RESPONSE_BODY = 64 * 1024 * 1024;
 
 /** Calls one resolved target: build the upstream request, send it, and map the response. */
 export async function callTarget(deps: GatewayDeps, input: CallInput, t: EffectiveTarget): Promise<CallResult> {
-  const { provider, target } = await resolveProviderTarget(deps, t, input.clientHeaders);
+  const resolving = resolveProviderTarget(deps, t, input.clientHeaders);
+  const { provider, target } = resolving instanceof Promise ? await resolving : resolving;
   const op = input.api.op;
   const native = (provider.nativeOperations?.includes(op) ?? false) || (op === 'passthrough' && !!provider.passthrough);
   const timeoutMs = t.requestTimeout ?? deps.defaultTimeoutMs;
@@ -90,6 +92,7 @@ export async function callTarget(deps: GatewayDeps, input: CallInput, t: Effecti
   const signal = abort;
   const dispatcher = target.customHost ? deps.clients.custom : deps.clients.trusted;
   const started = performance.now();
+  let res: UpstreamResponse | undefined;
 
   try {
     const fanned = !native ? fannedOutRequests(provider, target, input, t) : undefined;
@@ -109,26 +112,30 @@ export async function callTarget(deps: GatewayDeps, input: CallInput, t: Effecti
     if (target.forwardHeaders) upstreamReq.headers = { ...upstreamReq.headers, ...target.forwardHeaders };
     if (provider.authorize) upstreamReq = await provider.authorize(upstreamReq, target);
 
-    const res = await sendUpstream(dispatcher, upstreamReq, { signal, provider: provider.id, timedOut: () => timedOut });
+    res = await sendUpstream(dispatcher, upstreamReq, { signal, provider: provider.id, timedOut: () => timedOut });
     deps.metrics.upstreamLatency(provider.id, res.status, (performance.now() - started) / 1000);
     if (res.status >= 400) {
-      const text = (await readUpstreamBody(res.body, MAX_ERROR_BODY, provider.id).catch(() => Buffer.alloc(0))).toString('utf8');
+      const text = (await readUpstreamBody(res.body, MAX_ERROR_BODY, provider.id).catch(() => EMPTY)).toString('utf8');
       throw provider.mapError(res.status, text, res.headers);
     }
     const base = { status: res.status, provider: provider.id, model: input.api.modelOf(input.body), target: t, upstreamHeaders: res.headers };
     // Other /v1 paths (files, audio, batches) relay their response as it arrives, whatever its type.
     const relayRaw = native && op === 'passthrough' && res.status !== 204 && res.headers['content-length'] !== '0';
     if (!input.stream && !relayRaw) {
-      const body = await readUpstreamBody(res.body, MAX_RESPONSE_BODY, provider.id, res.headers['content-length']);
+      // Small responses have usually arrived with their headers.
+      const body = res.body.completeBody(MAX_RESPONSE_BODY) ?? await readUpstreamBody(res.body, MAX_RESPONSE_BODY, provider.id);
       const result = toJsonResult(provider, input, target, body, res, translated, native);
       return { ...base, ...result };
     }
+    const upstreamBody = res.body;
     const streamed = startStream(provider, input, res, translated, native);
     const first = await streamed.rest.next();
     if (first.done && relayRaw) return { ...base, kind: 'json', contentType: res.headers['content-type'] ?? 'application/octet-stream', body: Buffer.alloc(0) };
     if (first.done) throw new GatewayError({ status: 502, type: 'upstream_error', code: 'empty_stream', provider: provider.id, message: `${provider.id} ended the stream without sending anything.` });
-    return { ...base, kind: 'stream', contentType: streamed.contentType, first: first.value, rest: streamed.rest, seen: streamed.seen, cancel: () => res.body.destroy(), idleTimeoutMs: timeoutMs };
+    return { ...base, kind: 'stream', contentType: streamed.contentType, first: first.value, rest: streamed.rest, seen: streamed.seen, cancel: () => upstreamBody.destroy(), idleTimeoutMs: timeoutMs };
   } catch (e) {
+    // A response left unread would hold its pooled connection until the upstream gave up.
+    res?.body.destroy();
     if (timedOut && !(e instanceof GatewayError && e.status === 408)) {
       throw new GatewayError({ status: 408, type: 'timeout_error', code: 'request_timeout', provider: provider.id, message: `Request to ${provider.id} timed out after ${timeoutMs} ms; raise request_timeout in the config or x-portkey-request-timeout.` });
     }

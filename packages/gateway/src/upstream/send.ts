@@ -2,23 +2,11 @@ import type { Dispatcher } from 'undici';
 import { GatewayError } from '../errors.js';
 import type { AbortLike } from './abort.js';
 import type { UpstreamRequest } from '../providers/types.js';
+import { exchange, ResponseTooLargeError, type UpstreamBody, type UpstreamHead } from './exchange.js';
 
-export interface UpstreamResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: Dispatcher.ResponseData['body'];
-}
+export type UpstreamResponse = UpstreamHead;
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'proxy-authenticate', 'host', 'content-length']);
-
-function flattenHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const k in raw) {
-    const v = raw[k];
-    if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
-  }
-  return out;
-}
 
 /** Sends one upstream request over the pooled dispatcher. Network failures become 502/408 GatewayErrors. */
 export async function sendUpstream(
@@ -30,15 +18,7 @@ export async function sendUpstream(
   for (const k in req.headers) if (!HOP_BY_HOP.has(k.toLowerCase())) headers[k] = req.headers[k];
   const { origin, path } = splitUrl(req.url);
   try {
-    const res = await dispatcher.request({
-      origin,
-      path,
-      method: req.method,
-      headers,
-      body: req.body,
-      signal: opts.signal as unknown as Dispatcher.RequestOptions['signal'],
-    });
-    return { status: res.statusCode, headers: flattenHeaders(res.headers), body: res.body };
+    return await exchange(dispatcher, { origin, path, method: req.method as Dispatcher.HttpMethod, headers, body: req.body }, opts.signal);
   } catch (e) {
     throw networkError(e, opts.provider, opts.timedOut());
   }
@@ -68,35 +48,27 @@ export function networkError(e: unknown, provider: string, timedOut: boolean): G
 }
 
 /** Reads an upstream body fully, up to a bound. */
-export async function readUpstreamBody(body: UpstreamResponse['body'], limit: number, provider: string, contentLength?: string): Promise<Buffer> {
-  // A declared length within the bound: one read of the whole body, no per-chunk iteration.
-  const declared = contentLength === undefined ? NaN : Number(contentLength);
-  if (declared >= 0 && declared <= limit) {
-    try {
-      return Buffer.from(await body.arrayBuffer());
-    } catch (e) {
-      throw e instanceof GatewayError ? e : new GatewayError({ status: 502, type: 'upstream_error', code: 'upstream_connection_lost', provider, message: `The connection to ${provider} was lost mid-response; the response is incomplete.` });
-    }
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of upstreamChunks(body, provider)) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      body.destroy();
+export async function readUpstreamBody(body: UpstreamBody, limit: number, provider: string): Promise<Buffer> {
+  try {
+    return await body.readAll(limit);
+  } catch (e) {
+    if (e instanceof ResponseTooLargeError) {
       throw new GatewayError({ status: 502, type: 'upstream_error', code: 'upstream_response_too_large', provider, message: `${provider} returned a response larger than ${limit} bytes.` });
     }
-    chunks.push(chunk as Buffer);
+    throw connectionLost(e, provider);
   }
-  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
 }
 
 /** Iterates an upstream body; a broken connection becomes a 502 that says the response is incomplete. */
-export async function* upstreamChunks(body: UpstreamResponse['body'], provider: string): AsyncGenerator<Uint8Array> {
+export async function* upstreamChunks(body: UpstreamBody, provider: string): AsyncGenerator<Uint8Array> {
   try {
-    for await (const chunk of body) yield chunk as Uint8Array;
+    for await (const chunk of body) yield chunk;
   } catch (e) {
-    if (e instanceof GatewayError) throw e;
-    throw new GatewayError({ status: 502, type: 'upstream_error', code: 'upstream_connection_lost', provider, message: `The connection to ${provider} was lost mid-response; the response is incomplete.` });
+    throw connectionLost(e, provider);
   }
+}
+
+function connectionLost(e: unknown, provider: string): GatewayError {
+  if (e instanceof GatewayError) return e;
+  return new GatewayError({ status: 502, type: 'upstream_error', code: 'upstream_connection_lost', provider, message: `The connection to ${provider} was lost mid-response; the response is incomplete.` });
 }
