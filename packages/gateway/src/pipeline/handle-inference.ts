@@ -29,10 +29,10 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
   deps.metrics.enter();
   let settle: ((tokens: number) => void) | undefined;
   try {
-    const headers = parsePortkeyHeaders(req.headers);
+    const headers = parsePortkeyHeaders(req.headers, ctx.traceId);
     ctx.headers = headers;
     ctx.traceId = headers.traceId;
-    ctx.key = await authenticate(deps.entities, headers.gatewayKey, 'completions');
+    if (deps.entities.authRequired()) ctx.key = await authenticate(deps.entities, headers.gatewayKey, 'completions');
     if (ctx.key?.defaults?.metadata) headers.metadata = { ...ctx.key.defaults.metadata, ...headers.metadata };
 
     ctx.rawBody = await readBody(req, deps.maxBodyBytes);
@@ -41,10 +41,12 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
     ctx.stream = api.isStream(ctx.body);
     ctx.model = api.modelOf(ctx.body);
 
-    const { config, used } = await resolveRoutingConfig(deps, headers, ctx.key);
+    const resolved = resolveRoutingConfig(deps, headers, ctx.key);
+    const { config, used } = resolved instanceof Promise ? await resolved : resolved;
     ctx.configUsed = used;
 
-    settle = await reserveLimits(deps, ctx);
+    const reserving = reserveLimits(deps, ctx);
+    if (reserving) settle = await reserving;
 
     const plan = planCache(deps, ctx, config);
     if (plan) {
@@ -92,7 +94,8 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
     ctx.fallbacks = report.fallbacks;
     ctx.configPath = report.target?.path;
     ctx.provider = result.provider;
-    await sendResult(deps, ctx, result);
+    const streaming = sendResult(deps, ctx, result);
+    if (streaming) await streaming;
     if (plan && ctx.status < 300 && !ctx.error) cacheResult(deps, plan, result);
   } catch (e) {
     const err = toGatewayError(e, ctx.traceId);

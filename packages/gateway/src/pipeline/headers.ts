@@ -41,13 +41,14 @@ function one(headers: IncomingHttpHeaders, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-export function parsePortkeyHeaders(headers: IncomingHttpHeaders): PortkeyHeaders {
+/** `traceId` is used when the client sent no x-portkey-trace-id. */
+export function parsePortkeyHeaders(headers: IncomingHttpHeaders, traceId?: string): PortkeyHeaders {
   const rawTrace = one(headers, 'x-portkey-trace-id');
   if (rawTrace !== undefined && !TRACE_ID_RE.test(rawTrace)) {
     throw badRequest('x-portkey-trace-id may hold 1-128 letters, digits, and . _ : - only', 'x-portkey-trace-id');
   }
   const out: PortkeyHeaders = {
-    traceId: rawTrace ?? randomUUID(),
+    traceId: rawTrace ?? traceId ?? randomUUID(),
     provider: one(headers, 'x-portkey-provider')?.trim().toLowerCase() || undefined,
     gatewayKey: one(headers, 'x-portkey-api-key') || undefined,
     config: one(headers, 'x-portkey-config') || undefined,

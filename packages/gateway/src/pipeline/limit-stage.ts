@@ -7,9 +7,18 @@ import type { GatewayDeps } from './deps.js';
  * Reserves the request, its estimated tokens and cost against every limit that applies (gateway key,
  * virtual key, metadata user). Returns the settle function that corrects the reservation afterwards.
  */
-export async function reserveLimits(deps: GatewayDeps, ctx: RequestContext): Promise<((tokens: number) => void) | undefined> {
+export function reserveLimits(deps: GatewayDeps, ctx: RequestContext): Promise<Settle | undefined> | undefined {
   const h = ctx.headers!;
   const user = h.metadata._user;
+  // Limits attach to a gateway key, a virtual key or a metadata user; a request with none of them has none.
+  if (!ctx.key?.limits?.length && !h.virtualKey && !user) return undefined;
+  return reserve(deps, ctx, user);
+}
+
+type Settle = (tokens: number) => void;
+
+async function reserve(deps: GatewayDeps, ctx: RequestContext, user: string | undefined): Promise<Settle | undefined> {
+  const h = ctx.headers!;
   const [virtualKey, userRules] = await Promise.all([
     h.virtualKey ? deps.entities.getVirtualKey(h.virtualKey) : undefined,
     user ? deps.entities.userLimits(user) : undefined,

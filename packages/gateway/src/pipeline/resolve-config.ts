@@ -5,17 +5,28 @@ import type { EffectiveTarget } from '../routing/execute.js';
 import type { GatewayDeps } from './deps.js';
 import type { PortkeyHeaders } from './headers.js';
 
-const EMPTY_CONFIG: RoutingConfig = {};
+export interface ResolvedConfig {
+  config: RoutingConfig;
+  /** A config was named (header or key default), as opposed to the headers alone. */
+  used: boolean;
+}
+
+const NO_CONFIG: ResolvedConfig = { config: {}, used: false };
 
 /**
  * The routing config of a request: inline JSON or a saved id from x-portkey-config, else the gateway
  * key's default config, else none (a single target described by the headers).
  */
-export async function resolveRoutingConfig(deps: GatewayDeps, headers: PortkeyHeaders, key: GatewayKey | undefined): Promise<{ config: RoutingConfig; used: boolean }> {
+export function resolveRoutingConfig(deps: GatewayDeps, headers: PortkeyHeaders, key: GatewayKey | undefined): ResolvedConfig | Promise<ResolvedConfig> {
   const ref = headers.config ?? key?.defaults?.config;
-  if (!ref) return { config: EMPTY_CONFIG, used: false };
+  if (!ref) return NO_CONFIG;
   const trimmed = ref.trim();
+  // Inline JSON resolves at once; only a saved id needs the entity store.
   if (trimmed.startsWith('{')) return { config: deps.configs.get(trimmed, 'x-portkey-config'), used: true };
+  return savedConfig(deps, trimmed);
+}
+
+async function savedConfig(deps: GatewayDeps, trimmed: string): Promise<ResolvedConfig> {
   const saved = await deps.entities.getConfig(trimmed);
   if (!saved) {
     throw new GatewayError({ status: 400, param: 'x-portkey-config', code: 'unknown_config', message: `x-portkey-config "${trimmed.slice(0, 64)}" is neither a JSON object nor the id of a saved config; check the id in the entities file.` });

@@ -2,15 +2,24 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { GatewayError, badRequest } from '../errors.js';
 import type { Provider, ProviderTarget } from '../providers/types.js';
 import type { EffectiveTarget } from '../routing/execute.js';
-import { validateCustomHost } from '../upstream/egress-policy.js';
+import { customHostPassed, validateCustomHost } from '../upstream/egress-policy.js';
 import type { GatewayDeps } from './deps.js';
 
-/** Turns a config leaf into a provider and its credentials: virtual key lookup, custom_host checks, forwarded headers. */
-export async function resolveProviderTarget(
-  deps: GatewayDeps,
-  t: EffectiveTarget,
-  clientHeaders: IncomingHttpHeaders,
-): Promise<{ provider: Provider; target: ProviderTarget }> {
+export interface ResolvedTarget {
+  provider: Provider;
+  target: ProviderTarget;
+}
+
+/**
+ * Turns a config leaf into a provider and its credentials: virtual key lookup, custom_host checks,
+ * forwarded headers. Resolves at once unless a virtual key must be looked up or a custom_host checked.
+ */
+export function resolveProviderTarget(deps: GatewayDeps, t: EffectiveTarget, clientHeaders: IncomingHttpHeaders): ResolvedTarget | Promise<ResolvedTarget> {
+  if (!t.virtualKey && (!t.customHost || customHostPassed(t.customHost, deps.egress))) return assemble(deps, t, t.provider, t.apiKey, t.settings, clientHeaders);
+  return resolveWithLookups(deps, t, clientHeaders);
+}
+
+async function resolveWithLookups(deps: GatewayDeps, t: EffectiveTarget, clientHeaders: IncomingHttpHeaders): Promise<ResolvedTarget> {
   let providerId = t.provider;
   let apiKey = t.apiKey;
   let settings = t.settings;
@@ -26,11 +35,15 @@ export async function resolveProviderTarget(
     apiKey = vk.apiKey ?? apiKey;
     settings = { ...vk.settings, ...settings };
   }
+  if (providerId && t.customHost) await validateCustomHost(t.customHost, deps.egress);
+  return assemble(deps, t, providerId, apiKey, settings, clientHeaders);
+}
+
+function assemble(deps: GatewayDeps, t: EffectiveTarget, providerId: string | undefined, apiKey: string | undefined, settings: Record<string, string>, clientHeaders: IncomingHttpHeaders): ResolvedTarget {
   if (!providerId) {
     throw badRequest('No provider given: set the x-portkey-provider header, a virtual key, or "provider" in the config.', 'x-portkey-provider', 'missing_provider');
   }
   const provider = deps.registry.get(providerId);
-  const customHost = t.customHost ? await validateCustomHost(t.customHost, deps.egress) : undefined;
   let forwardHeaders: Record<string, string> | undefined;
   if (t.forwardHeaders?.length) {
     forwardHeaders = {};
@@ -41,5 +54,5 @@ export async function resolveProviderTarget(
       if (typeof v === 'string') forwardHeaders[lower] = v;
     }
   }
-  return { provider, target: { provider: provider.id, apiKey, customHost, settings, forwardHeaders } };
+  return { provider, target: { provider: provider.id, apiKey, customHost: t.customHost, settings, forwardHeaders } };
 }

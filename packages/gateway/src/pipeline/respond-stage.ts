@@ -23,7 +23,8 @@ function portkeyHeaders(ctx: RequestContext): Record<string, string> {
   return h;
 }
 
-export async function sendResult(deps: GatewayDeps, ctx: RequestContext, result: CallResult): Promise<void> {
+/** Sends a call's result; returns a promise only for a stream, which is pumped until it ends. */
+export function sendResult(deps: GatewayDeps, ctx: RequestContext, result: CallResult): Promise<void> | undefined {
   const res = ctx.res;
   const headers = portkeyHeaders(ctx);
   const upstream = result.upstreamHeaders;
@@ -41,7 +42,7 @@ export async function sendResult(deps: GatewayDeps, ctx: RequestContext, result:
     ctx.responseParsedForLog = result.parsed;
     return;
   }
-  await pumpStream(deps, ctx, result, headers);
+  return pumpStream(deps, ctx, result, headers);
 }
 
 async function pumpStream(deps: GatewayDeps, ctx: RequestContext, result: StreamResult, headers: Record<string, string>): Promise<void> {

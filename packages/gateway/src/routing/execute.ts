@@ -83,6 +83,14 @@ export async function executeConfig<T>(
 ): Promise<{ value: T; report: ExecutionReport }> {
   const report: ExecutionReport = { retries: 0, fallbacks: 0 };
   const random = hooks.random ?? Math.random;
+  // One target and no retries (the headers alone, or a config without targets): nothing to walk.
+  if (!config.targets) {
+    const only = inheritTarget(base, config, 'config');
+    if (!only.retry?.attempts) {
+      report.target = only;
+      return { value: await runLeaf(only), report };
+    }
+  }
 
   async function run(node: RawTarget, inherited: EffectiveTarget, path: string): Promise<T> {
     const effective = inheritTarget(inherited, node, path);

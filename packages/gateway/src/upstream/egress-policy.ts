@@ -51,15 +51,20 @@ const validatedByPolicy = new WeakMap<EgressPolicy, Map<string, number>>();
 const VALIDATED_TTL_MS = 60_000;
 const VALIDATED_MAX = 1000;
 
+/** Whether `raw` passed validateCustomHost under this policy recently: no need to check it again. */
+export function customHostPassed(raw: string, policy: EgressPolicy): boolean {
+  const at = validatedByPolicy.get(policy)?.get(raw);
+  return at !== undefined && Date.now() - at < VALIDATED_TTL_MS;
+}
+
 /**
  * Validates a custom_host before use: http(s) only, and every address its hostname resolves to must
  * pass the policy. The connect-time lookup repeats the address check, so DNS rebinding cannot bypass it.
  */
 export async function validateCustomHost(raw: string, policy: EgressPolicy, param = 'custom_host'): Promise<string> {
+  if (customHostPassed(raw, policy)) return raw;
   let validated = validatedByPolicy.get(policy);
   if (!validated) validatedByPolicy.set(policy, (validated = new Map()));
-  const at = validated.get(raw);
-  if (at !== undefined && Date.now() - at < VALIDATED_TTL_MS) return raw;
   let url: URL;
   try {
     url = new URL(raw);
