@@ -10,6 +10,7 @@ import { startFakeOllama, type FakeOllama } from '../fakes/ollama.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
 import { assertOpenAI } from '../helpers/openai-schema.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { startSlicingProxy, type SlicingProxy } from '../helpers/slicing-proxy.js';
 
 /**
  * The official openai and @anthropic-ai/sdk clients, inbound, against every provider's fake upstream,
@@ -49,6 +50,16 @@ const cases: Case[] = [
   { provider: 'ollama', model: 'llama3.1', headers: () => ({ 'x-portkey-custom-host': fakes.ollama.url }) },
 ];
 
+const slicers = new Map<string, Promise<SlicingProxy>>();
+
+/** The same headers with x-portkey-custom-host pointed at a slicing proxy in front of that fake. */
+async function throughSlicer(headers: Record<string, string>): Promise<Record<string, string>> {
+  const url = new URL(headers['x-portkey-custom-host']);
+  if (!slicers.has(url.port)) slicers.set(url.port, startSlicingProxy(Number(url.port)));
+  url.port = String((await slicers.get(url.port)!).port);
+  return { ...headers, 'x-portkey-custom-host': url.toString().replace(/\/$/, '') };
+}
+
 beforeAll(async () => {
   const [openai, anthropic, bedrock, gemini, cohere, mistral, ollama] = await Promise.all([
     startFakeOpenAI(), startFakeAnthropic(), startFakeBedrock(), startFakeGemini(), startFakeCohere(), startFakeMistral(), startFakeOllama(),
@@ -57,6 +68,7 @@ beforeAll(async () => {
   gw = await startTestGateway();
 }, 60_000);
 afterAll(async () => {
+  await Promise.all([...slicers.values()].map(async (s) => (await s).close()));
   await gw?.close();
   await Promise.all(Object.values(fakes ?? {}).map((f) => f.close()));
 });
@@ -72,21 +84,7 @@ describe.each(cases)('$provider', ({ provider, model, headers }) => {
     expect(res.usage?.total_tokens).toBeGreaterThan(0);
   });
 
-  it('openai SDK: stream with usage', async () => {
-    const stream = await openai().chat.completions.create({ model, max_tokens: 64, stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'Hello stream' }] });
-    let text = '';
-    let usage: OpenAI.CompletionUsage | undefined;
-    let finish: string | null = null;
-    for await (const chunk of stream) {
-      assertOpenAI('CreateChatCompletionStreamResponse', chunk);
-      text += chunk.choices[0]?.delta?.content ?? '';
-      finish = chunk.choices[0]?.finish_reason ?? finish;
-      if (chunk.usage) usage = chunk.usage;
-    }
-    expect(text.length).toBeGreaterThan(0);
-    expect(finish).toBe('stop');
-    expect(usage?.completion_tokens).toBeGreaterThan(0);
-  });
+  it('openai SDK: stream with usage', () => expectOpenAIStream(openai(), model));
 
   it('anthropic SDK: message', async () => {
     const msg = await anthropic().messages.create({ model, max_tokens: 64, messages: [{ role: 'user', content: 'Hello from Anthropic SDK' }] });
@@ -95,13 +93,43 @@ describe.each(cases)('$provider', ({ provider, model, headers }) => {
     expect(msg.usage.output_tokens).toBeGreaterThan(0);
   });
 
+  it('anthropic SDK: stream', () => expectAnthropicStream(anthropic(), model));
+});
+
+describe.each(cases)('$provider, upstream bytes arriving a few at a time', ({ provider, model, headers }) => {
+  const sliced = async () => ({ 'x-portkey-provider': provider, ...(await throughSlicer(headers())) });
+
+  it('openai SDK: stream with usage', async () => {
+    await expectOpenAIStream(new OpenAI({ apiKey: 'unused', baseURL: `${gw.url}/v1`, maxRetries: 0, defaultHeaders: await sliced() }), model);
+  });
+
   it('anthropic SDK: stream', async () => {
-    const final = await anthropic().messages.stream({ model, max_tokens: 64, messages: [{ role: 'user', content: 'Stream from Anthropic SDK' }] }).finalMessage();
-    expect((final.content.find((b) => b.type === 'text') as { text: string } | undefined)?.text.length).toBeGreaterThan(0);
-    expect(final.usage.output_tokens).toBeGreaterThan(0);
-    expect(final.stop_reason).toBe('end_turn');
+    await expectAnthropicStream(new Anthropic({ apiKey: 'unused', baseURL: gw.url, maxRetries: 0, defaultHeaders: await sliced() }), model);
   });
 });
+
+async function expectOpenAIStream(client: OpenAI, model: string): Promise<void> {
+  const stream = await client.chat.completions.create({ model, max_tokens: 64, stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'Hello stream' }] });
+  let text = '';
+  let usage: OpenAI.CompletionUsage | undefined;
+  let finish: string | null = null;
+  for await (const chunk of stream) {
+    assertOpenAI('CreateChatCompletionStreamResponse', chunk);
+    text += chunk.choices[0]?.delta?.content ?? '';
+    finish = chunk.choices[0]?.finish_reason ?? finish;
+    if (chunk.usage) usage = chunk.usage;
+  }
+  expect(text.length).toBeGreaterThan(0);
+  expect(finish).toBe('stop');
+  expect(usage?.completion_tokens).toBeGreaterThan(0);
+}
+
+async function expectAnthropicStream(client: Anthropic, model: string): Promise<void> {
+  const final = await client.messages.stream({ model, max_tokens: 64, messages: [{ role: 'user', content: 'Stream from Anthropic SDK' }] }).finalMessage();
+  expect((final.content.find((b) => b.type === 'text') as { text: string } | undefined)?.text.length).toBeGreaterThan(0);
+  expect(final.usage.output_tokens).toBeGreaterThan(0);
+  expect(final.stop_reason).toBe('end_turn');
+}
 
 describe('bedrock Titan embeddings, one upstream call per input', () => {
   it('fans out and combines in input order', async () => {
