@@ -2,12 +2,27 @@ import type { IncomingMessage } from 'node:http';
 import { GatewayError } from '../errors.js';
 
 /** Reads the request body up to `limit` bytes; 413 beyond it. Never buffers more than the limit. */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
     req.resume();
-    return Promise.reject(tooLarge(limit));
+    throw tooLarge(limit);
   }
+  // A body that came with its headers is buffered by the next microtask: all `content-length` bytes
+  // are taken in one read instead of waiting for flowing-mode 'data' and 'end' events, ticks later.
+  await undefined;
+  if (Number.isFinite(declared) && req.readableLength === declared) {
+    if (declared === 0) return EMPTY;
+    const whole = req.read() as Buffer | null;
+    if (whole && whole.length === declared) return whole;
+    if (whole) req.unshift(whole);
+  }
+  return readStreaming(req, limit);
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function readStreaming(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
