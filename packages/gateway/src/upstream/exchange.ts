@@ -35,10 +35,6 @@ export class UpstreamBody implements AsyncIterable<Buffer> {
     return this.queued;
   }
 
-  get destroyed(): boolean {
-    return this.failure !== undefined;
-  }
-
   /** From onData: false pauses the socket until the reader drains the queue. */
   push(chunk: Buffer, resume: (() => void) | undefined): boolean {
     if (this.failure) return false;
