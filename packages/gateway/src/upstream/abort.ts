@@ -1,16 +1,29 @@
-import { EventEmitter } from 'node:events';
-
 /**
- * A cancellation signal for the hot path. AbortController/AbortSignal are EventTargets, which cost
- * measurably per request in Node 20; undici accepts any emitter with `aborted` and an 'abort' event.
+ * A cancellation signal for the hot path: a flag and a list of listeners. AbortController/AbortSignal
+ * are EventTargets and EventEmitter is general-purpose; both cost measurably per request, and every
+ * request makes two of these (the client's and each attempt's).
  */
-export class Abort extends EventEmitter {
+export class Abort implements AbortLike {
   aborted = false;
+  private listeners: Array<() => void> | undefined;
+
+  once(_event: 'abort', listener: () => void): this {
+    (this.listeners ??= []).push(listener);
+    return this;
+  }
+
+  off(_event: 'abort', listener: () => void): this {
+    const i = this.listeners?.indexOf(listener) ?? -1;
+    if (i !== -1) this.listeners!.splice(i, 1);
+    return this;
+  }
 
   abort(): void {
     if (this.aborted) return;
     this.aborted = true;
-    this.emit('abort');
+    const listeners = this.listeners;
+    this.listeners = undefined;
+    if (listeners) for (const listener of listeners) listener();
   }
 }
 

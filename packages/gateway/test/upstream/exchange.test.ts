@@ -176,3 +176,19 @@ describe('upstream exchange (undici dispatch)', () => {
     await expect(send('/never', signal)).rejects.toMatchObject({ code: 'UND_ERR_ABORTED' });
   });
 });
+
+describe('Abort', () => {
+  it('calls each listener once, in order, and not after off()', () => {
+    const a = new Abort();
+    const calls: string[] = [];
+    const removed = () => calls.push('removed');
+    a.once('abort', () => calls.push('first'));
+    a.once('abort', removed);
+    a.once('abort', () => calls.push('last'));
+    a.off('abort', removed);
+    a.abort();
+    a.abort();
+    expect(a.aborted).toBe(true);
+    expect(calls).toEqual(['first', 'last']);
+  });
+});
