@@ -3,7 +3,7 @@
 # packages/data-service does not exist yet; this builds that workspace the same way as the gateway.
 # Build from the repository root (multi-arch):
 #   docker buildx build --platform linux/amd64,linux/arm64 -f docker/data-service.Dockerfile -t <registry>/portico-data-service:<tag> --push .
-ARG NODE_IMAGE=node:20-slim
+ARG NODE_IMAGE=node:22-slim
 
 # ---- build: compile TypeScript once, on the builder's own architecture (the output is plain JS)
 FROM --platform=$BUILDPLATFORM ${NODE_IMAGE} AS build
@@ -35,7 +35,7 @@ COPY --from=build /app/packages/data-service/dist ./packages/data-service/dist
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node
 EXPOSE 8081
-# node:20-slim has no curl: Node's own fetch checks the same endpoint the NLB uses.
+# node:22-slim has no curl: Node's own fetch checks the same endpoint the NLB uses.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8081) + '/v1/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 STOPSIGNAL SIGTERM

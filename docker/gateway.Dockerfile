@@ -2,7 +2,7 @@
 # Portico gateway image: multi-stage, production dependencies only, non-root, port 8787.
 # Build from the repository root (multi-arch):
 #   docker buildx build --platform linux/amd64,linux/arm64 -f docker/gateway.Dockerfile -t <registry>/portico-gateway:<tag> --push .
-ARG NODE_IMAGE=node:20-slim
+ARG NODE_IMAGE=node:22-slim
 
 # ---- build: compile TypeScript once, on the builder's own architecture (the output is plain JS)
 FROM --platform=$BUILDPLATFORM ${NODE_IMAGE} AS build
@@ -34,7 +34,7 @@ COPY --from=build /app/packages/gateway/dist ./packages/gateway/dist
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node
 EXPOSE 8787
-# node:20-slim has no curl: Node's own fetch checks the same endpoint the NLB uses.
+# node:22-slim has no curl: Node's own fetch checks the same endpoint the NLB uses.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8787) + '/v1/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 STOPSIGNAL SIGTERM
