@@ -76,7 +76,8 @@ export function buildLogDocument(ctx: RequestContext, id: string, bodyMaxBytes: 
           reasoning_tokens: usage.completion_tokens_details?.reasoning_tokens,
         }
       : undefined,
-    cost: usage && ctx.provider && ctx.model ? estimateCostSafe(ctx.provider, ctx.model, usage) : undefined,
+    // A cache hit's usage is the original call's; the hit itself cost nothing at the provider.
+    cost: ctx.cacheStatus === 'HIT' ? { usd: 0, priced: true } : usage && ctx.provider && ctx.model ? estimateCostSafe(ctx.provider, ctx.model, usage) : undefined,
     metadata: ctx.headers && Object.keys(ctx.headers.metadata).length ? ctx.headers.metadata : undefined,
     principal: ctx.key || ctx.headers?.virtualKey ? { key_id: ctx.key?.id, virtual_key: ctx.headers?.virtualKey, workspace: ctx.key?.workspace } : undefined,
     error: ctx.error

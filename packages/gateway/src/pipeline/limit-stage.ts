@@ -31,6 +31,8 @@ async function reserve(deps: GatewayDeps, ctx: RequestContext, user: string | un
   const estimate = { tokens, costUsd: estimateCostSafe(provider, model, { prompt_tokens: tokens, completion_tokens: 0, total_tokens: tokens }).usd };
   const reservation = await deps.limiter.reserve(subjects, estimate);
   return () => {
+    // A cache hit is a request, but no provider call: it uses no tokens and costs nothing.
+    if (ctx.cacheStatus === 'HIT') return reservation.settle({ tokens: 0, costUsd: 0 });
     const u = ctx.usage;
     const actualTokens = u?.total_tokens ?? (ctx.status >= 400 ? 0 : tokens);
     const costUsd = u && ctx.provider ? estimateCostSafe(ctx.provider, ctx.model ?? '', u).usd : 0;

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Portkey } from 'portkey-ai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
-import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { eventually, readAllLogs, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
 const GATEWAY_KEY = 'pk-gateway-key-for-tests-0001';
 const VK_SECRET = 'sk-virtual-key-secret-998877';
@@ -34,13 +34,6 @@ configs:
         - { virtual_key: openai-main, custom_host: "http://127.0.0.1:9/v1" }
         - { virtual_key: openai-main, custom_host: "${fake.baseUrl}" }
 ${extraConfig}`;
-}
-
-function readAllLogs(): string {
-  const dir = join(gw.dataDir, 'logs');
-  let out = '';
-  for (const day of readdirSync(dir)) for (const f of readdirSync(join(dir, day))) out += readFileSync(join(dir, day, f), 'utf8');
-  return out;
 }
 
 beforeAll(async () => {
@@ -119,7 +112,7 @@ describe('log documents, metrics and health', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('x-portkey-trace-id')).toBe(traceId);
     const doc = await eventually(() => {
-      const line = readAllLogs().split('\n').find((l) => l.includes(traceId));
+      const line = readAllLogs(gw).split('\n').find((l) => l.includes(traceId));
       if (!line) throw new Error('not written yet');
       return JSON.parse(line);
     });
@@ -129,14 +122,14 @@ describe('log documents, metrics and health', () => {
     expect(doc.principal.key_id).toBe('team-a');
     expect(doc.attempts).toHaveLength(2);
     expect(doc.timings.total_ms).toBeGreaterThan(0);
-    const all = readAllLogs();
+    const all = readAllLogs(gw);
     expect(all).not.toContain(GATEWAY_KEY);
     expect(all).not.toContain(VK_SECRET);
     expect(all).not.toContain('sk-direct');
   });
 
   it('serves the log document by id with the logs scope', async () => {
-    const first = JSON.parse(readAllLogs().split('\n')[0]);
+    const first = JSON.parse(readAllLogs(gw).split('\n')[0]);
     const denied = await fetch(`${gw.url}/v1/logs/${first.id}`);
     expect(denied.status).toBe(401);
     const res = await fetch(`${gw.url}/v1/logs/${first.id}`, { headers: { 'x-portkey-api-key': GATEWAY_KEY } });

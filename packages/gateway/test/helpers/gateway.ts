@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGateway, type Gateway } from '../../src/app.js';
@@ -33,6 +33,14 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Every log line the gateway's file log store has written so far. */
+export function readAllLogs(gw: TestGateway): string {
+  const dir = join(gw.dataDir, 'logs');
+  let out = '';
+  for (const day of readdirSync(dir)) for (const f of readdirSync(join(dir, day))) out += readFileSync(join(dir, day, f), 'utf8');
+  return out;
 }
 
 /** Waits until `check` passes or the time is up. */
