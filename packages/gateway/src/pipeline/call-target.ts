@@ -231,7 +231,7 @@ function toJsonResult(
     return { kind: 'json', contentType: 'application/json', body: Buffer.from(JSON.stringify(out)), usage: completion.usage, completion };
   }
   const mapping = input.api.op === 'embeddings' ? provider.embeddings! : provider.completions!;
-  const out = mapping.fromResponse(parsed, input.body as never, target) as { usage?: Usage };
+  const out = mapping.fromResponse(parsed, input.body as never, target, res.headers) as { usage?: Usage };
   return { kind: 'json', contentType: 'application/json', body: Buffer.from(JSON.stringify(out)), usage: usageOf(out) };
 }
 

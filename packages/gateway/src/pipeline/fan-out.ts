@@ -21,6 +21,7 @@ export async function fanOut<Req, Res>(
   opts: { dispatcher: Dispatcher; signal: AbortLike; timedOut: () => boolean },
 ): Promise<Res> {
   const bodies: unknown[] = new Array(requests.length);
+  const heads: Array<Record<string, string>> = new Array(requests.length);
   let next = 0;
   async function worker(): Promise<void> {
     while (next < requests.length) {
@@ -33,8 +34,9 @@ export async function fanOut<Req, Res>(
       const parsed = tryParseJson(text);
       if (parsed === undefined) throw new GatewayError({ status: 502, type: 'upstream_error', code: 'invalid_upstream_response', provider: provider.id, message: `${provider.id} returned a body that is not JSON.` });
       bodies[i] = parsed;
+      heads[i] = res.headers;
     }
   }
   await Promise.all(Array.from({ length: Math.min(MAX_PARALLEL, requests.length) }, worker));
-  return mapping.fromResponses!(bodies, req, target);
+  return mapping.fromResponses!(bodies, req, target, heads);
 }

@@ -195,15 +195,16 @@ export interface RequestContext {
 export interface OperationMapping<Req, Res> {
   /** Builds the upstream request (URL, headers with auth, body). Pure. */
   toRequest(req: Req, target: ProviderTarget, ctx: RequestContext): UpstreamRequest;
-  /** Maps the upstream's parsed JSON body to the OpenAI response. Pure. */
-  fromResponse(body: unknown, req: Req, target: ProviderTarget): Res;
+  /** Maps the upstream's parsed JSON body (and its response headers, where they carry usage) to the OpenAI response. Pure. */
+  fromResponse(body: unknown, req: Req, target: ProviderTarget, headers?: Record<string, string>): Res;
   stream?: StreamMapping<any, ChatChunk>;
   /**
    * For APIs that take one input per call (Bedrock Titan embeddings): the upstream requests to send
-   * concurrently, and how to combine their parsed bodies. Used instead of toRequest/fromResponse when set.
+   * concurrently, and how to combine their parsed bodies (with each response's headers, in the same
+   * order). Used instead of toRequest/fromResponse when set.
    */
   toRequests?(req: Req, target: ProviderTarget, ctx: RequestContext): UpstreamRequest[];
-  fromResponses?(bodies: unknown[], req: Req, target: ProviderTarget): Res;
+  fromResponses?(bodies: unknown[], req: Req, target: ProviderTarget, headers: Array<Record<string, string>>): Res;
 }
 
 export type Operation = 'chat' | 'completions' | 'embeddings' | 'messages' | 'responses' | 'passthrough';

@@ -164,16 +164,19 @@ export async function startFakeBedrock(opts: FakeBedrockOptions = {}): Promise<F
     const reply = typeof replyWith === 'function' ? replyWith({ operation, modelId, body: obj }) : replyWith;
     record.status = 200;
     if (operation === 'converse') return json(res, converseResponse(reply));
-    if (operation === 'invoke') return json(res, isEmbedding ? embeddingResponse(modelId, obj) : anthropicMessage(reply, modelId));
+    if (operation === 'invoke') {
+      const out = isEmbedding ? embeddingResponse(modelId, obj) : anthropicMessage(reply, modelId);
+      return json(res, out, invokeTokenHeaders(out, obj));
+    }
     const events = operation === 'converse-stream'
       ? converseStreamEvents(reply).map(([type, payload]) => encodeEvent(type, payload))
       : anthropicStreamEvents(reply, modelId).map((ev) => encodeEvent('chunk', { bytes: Buffer.from(JSON.stringify(ev)).toString('base64'), p: 'abcdefghijklmnopqrstuvwxyzABCDEF'.slice(0, 1 + (ev.type.length % 30)) }));
     return stream(res, events, fault);
   }
 
-  function json(res: http.ServerResponse, value: unknown): void {
+  function json(res: http.ServerResponse, value: unknown, extra: Record<string, string> = {}): void {
     const body = JSON.stringify(value);
-    res.writeHead(200, { 'content-type': 'application/json', 'x-amzn-requestid': crypto.randomUUID(), 'content-length': Buffer.byteLength(body) });
+    res.writeHead(200, { 'content-type': 'application/json', 'x-amzn-requestid': crypto.randomUUID(), 'content-length': Buffer.byteLength(body), ...extra });
     res.end(body);
   }
 
@@ -228,4 +231,12 @@ export async function startFakeBedrock(opts: FakeBedrockOptions = {}): Promise<F
         server.close((e) => (e ? reject(e) : resolve()));
       }),
   };
+}
+
+/** InvokeModel reports token counts in response headers, for every model family. */
+function invokeTokenHeaders(out: JsonObj, request: JsonObj): Record<string, string> {
+  const usage = out.usage as { input_tokens?: number; output_tokens?: number } | undefined;
+  const words = (t: unknown) => String(t ?? '').split(/\s+/).filter(Boolean).length;
+  const input = usage?.input_tokens ?? (Array.isArray(request.texts) ? request.texts.reduce((n: number, t) => n + words(t), 0) : words(request.inputText));
+  return { 'x-amzn-bedrock-input-token-count': String(input), 'x-amzn-bedrock-output-token-count': String(usage?.output_tokens ?? 0) };
 }

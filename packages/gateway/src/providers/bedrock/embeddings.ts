@@ -85,11 +85,14 @@ function encode(vec: number[], req: EmbeddingRequest): number[] | string {
   return Buffer.from(f.buffer, f.byteOffset, f.byteLength).toString('base64');
 }
 
-/** Maps the bodies of the calls from toBedrockEmbeddingRequests, in the same order. */
-export function fromBedrockEmbeddingResponses(bodies: unknown[], req: EmbeddingRequest): EmbeddingResponse {
+/**
+ * Maps the bodies of the calls from toBedrockEmbeddingRequests, in the same order, with their response
+ * headers: InvokeModel reports input tokens in X-Amzn-Bedrock-Input-Token-Count, the only count Cohere gives.
+ */
+export function fromBedrockEmbeddingResponses(bodies: unknown[], req: EmbeddingRequest, headers: Array<Record<string, string>> = []): EmbeddingResponse {
   const data: EmbeddingResponse['data'] = [];
   let tokens = 0;
-  for (const body of bodies) {
+  for (const [i, body] of bodies.entries()) {
     if (!isObject(body)) throw badBody('JSON object');
     if (Array.isArray(body.embedding)) {
       data.push({ object: 'embedding', index: data.length, embedding: encode(body.embedding as number[], req) });
@@ -100,13 +103,14 @@ export function fromBedrockEmbeddingResponses(bodies: unknown[], req: EmbeddingR
     const vectors = Array.isArray(e) ? e : isObject(e) && Array.isArray(e.float) ? e.float : undefined;
     if (!vectors) throw badBody('"embedding" or "embeddings"');
     for (const v of vectors) data.push({ object: 'embedding', index: data.length, embedding: encode(v as number[], req) });
-    // Cohere on Bedrock reports tokens only in the X-Amzn-Bedrock-Input-Token-Count header.
     const meta = isObject(body.meta) && isObject(body.meta.billed_units) ? body.meta.billed_units.input_tokens : undefined;
+    const counted = Number(headers[i]?.['x-amzn-bedrock-input-token-count']);
     if (typeof meta === 'number') tokens += meta;
+    else if (Number.isInteger(counted) && counted >= 0) tokens += counted;
   }
   return { object: 'list', data, model: req.model, usage: { prompt_tokens: tokens, total_tokens: tokens } };
 }
 
-export function fromBedrockEmbeddingResponse(body: unknown, req: EmbeddingRequest): EmbeddingResponse {
-  return fromBedrockEmbeddingResponses([body], req);
+export function fromBedrockEmbeddingResponse(body: unknown, req: EmbeddingRequest, headers?: Record<string, string>): EmbeddingResponse {
+  return fromBedrockEmbeddingResponses([body], req, headers ? [headers] : []);
 }

@@ -49,9 +49,9 @@ const chat: OperationMapping<ChatRequest, ChatCompletion> = {
 
 const embeddings: OperationMapping<EmbeddingRequest, EmbeddingResponse> = {
   toRequest: (req, target) => toBedrockEmbeddingRequest(req, target),
-  fromResponse: (body, req) => fromBedrockEmbeddingResponse(body, req),
+  fromResponse: (body, req, _target, headers) => fromBedrockEmbeddingResponse(body, req, headers),
   toRequests: (req, target) => toBedrockEmbeddingRequests(req, target),
-  fromResponses: (bodies, req) => fromBedrockEmbeddingResponses(bodies, req),
+  fromResponses: (bodies, req, _target, headers) => fromBedrockEmbeddingResponses(bodies, req, headers),
 };
 
 export const bedrockProvider: Provider = {

@@ -99,6 +99,10 @@ describe('embeddings: Titan and Cohere on Bedrock', () => {
     const out = bedrockProvider.embeddings!.fromResponse({ id: 'e1', response_type: 'embeddings_floats', texts: ['x', 'y'], embeddings: [[1, 2], [3, 4]] }, req, t);
     expect(out.data).toHaveLength(2);
     expect(Array.from(new Float32Array(Uint8Array.from(Buffer.from(out.data[1]!.embedding as string, 'base64')).buffer))).toEqual([3, 4]);
+    // Cohere's body carries no token count; InvokeModel's response header does.
+    expect(out.usage).toEqual({ prompt_tokens: 0, total_tokens: 0 });
+    const counted = bedrockProvider.embeddings!.fromResponse({ id: 'e1', response_type: 'embeddings_floats', texts: ['x', 'y'], embeddings: [[1, 2], [3, 4]] }, req, t, { 'x-amzn-bedrock-input-token-count': '2' });
+    expect(counted.usage).toEqual({ prompt_tokens: 2, total_tokens: 2 });
     expect(() => toBedrockEmbeddingRequests({ ...req, input_type: 'bogus' }, t)).toThrow(/input_type/);
     expect(() => toBedrockEmbeddingRequests({ ...req, input: [[1, 2]] as number[][] }, t)).toThrow(/not a string/);
     expect(() => toBedrockEmbeddingRequests({ ...req, model: 'meta.llama3' }, t)).toThrow(/titan-embed.*cohere\.embed/);

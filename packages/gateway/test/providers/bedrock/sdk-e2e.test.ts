@@ -97,8 +97,10 @@ describe('openai SDK → gateway → Bedrock', () => {
   });
 
   it('embeddings with Cohere on Bedrock', async () => {
-    const out = await openai().embeddings.create({ model: 'cohere.embed-english-v3', input: ['a', 'b'] });
+    const out = await openai().embeddings.create({ model: 'cohere.embed-english-v3', input: ['a b', 'c'] });
     expect(out.data.map((d) => d.embedding.length)).toEqual([8, 8]);
+    // Cohere's body has no token count; InvokeModel's X-Amzn-Bedrock-Input-Token-Count header does.
+    expect(out.usage).toEqual({ prompt_tokens: 3, total_tokens: 3 });
     expect(fake.requests.at(-1)).toMatchObject({ operation: 'invoke', signature: 'valid' });
   });
 
