@@ -37,11 +37,14 @@ export function networkError(e: unknown, provider: string, timedOut: boolean): G
     return new GatewayError({ status: 408, type: 'timeout_error', code: 'request_timeout', provider, message: `Request to ${provider} timed out; raise request_timeout in the config or x-portkey-request-timeout.` });
   }
   const err = e as { code?: string; message?: string; name?: string };
+  if (isParserError(e)) {
+    return new GatewayError({ status: 502, type: 'upstream_error', code: 'invalid_upstream_response', provider, message: `${provider} sent a response that is not valid HTTP; check that the provider or custom_host is an HTTP API.` });
+  }
   const code = err.code ?? err.name ?? 'network_error';
   const reason = code === 'ECONNREFUSED' ? 'the connection was refused'
     : code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' ? 'the connection was reset'
     : code === 'ENOTFOUND' ? 'the host name did not resolve'
-    : code === 'AbortError' ? 'the request was aborted'
+    : code === 'AbortError' || code === 'UND_ERR_ABORTED' ? 'the request was aborted'
     : /forbidden address/.test(err.message ?? '') ? (err.message as string)
     : `a network error occurred (${code})`;
   return new GatewayError({ status: 502, type: 'upstream_error', code: 'upstream_unreachable', provider, message: `Could not reach ${provider}: ${reason}.` });
@@ -68,7 +71,15 @@ export async function* upstreamChunks(body: UpstreamBody, provider: string): Asy
   }
 }
 
+function isParserError(e: unknown): boolean {
+  const err = e as { code?: string; name?: string };
+  return err.name === 'HTTPParserError' || !!err.code?.startsWith('HPE_');
+}
+
 function connectionLost(e: unknown, provider: string): GatewayError {
   if (e instanceof GatewayError) return e;
+  if (isParserError(e)) {
+    return new GatewayError({ status: 502, type: 'upstream_error', code: 'invalid_upstream_response', provider, message: `${provider} broke HTTP in the middle of its response; the response is incomplete.` });
+  }
   return new GatewayError({ status: 502, type: 'upstream_error', code: 'upstream_connection_lost', provider, message: `The connection to ${provider} was lost mid-response; the response is incomplete.` });
 }
