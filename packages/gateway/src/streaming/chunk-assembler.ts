@@ -5,7 +5,7 @@ export class ChunkAssembler {
   private id = '';
   private model = '';
   private created = 0;
-  private readonly choices = new Map<number, { content: string; reasoning: string; tools: ChatToolCall[]; finish: FinishReason }>();
+  private readonly choices = new Map<number, { content: string; reasoning: string; thinkingBlocks: unknown[]; tools: ChatToolCall[]; finish: FinishReason }>();
   private usage?: Usage;
   private bytes = 0;
   /** Stops assembling past this many bytes of content: such responses are not cached. */
@@ -22,12 +22,13 @@ export class ChunkAssembler {
     for (const c of chunk.choices ?? []) {
       let acc = this.choices.get(c.index);
       if (!acc) {
-        acc = { content: '', reasoning: '', tools: [], finish: null };
+        acc = { content: '', reasoning: '', thinkingBlocks: [], tools: [], finish: null };
         this.choices.set(c.index, acc);
       }
       const d = c.delta ?? {};
       if (typeof d.content === 'string') acc.content += d.content;
       if (typeof d.reasoning_content === 'string') acc.reasoning += d.reasoning_content;
+      if (Array.isArray(d.thinking_blocks)) acc.thinkingBlocks.push(...(d.thinking_blocks as unknown[]));
       for (const t of d.tool_calls ?? []) {
         const slot = (acc.tools[t.index] ??= { id: '', type: 'function', function: { name: '', arguments: '' } });
         if (t.id) slot.id = t.id;
@@ -53,6 +54,7 @@ export class ChunkAssembler {
           role: 'assistant' as const,
           content: acc.content || (acc.tools.length ? null : ''),
           ...(acc.reasoning ? { reasoning_content: acc.reasoning } : {}),
+          ...(acc.thinkingBlocks.length ? { thinking_blocks: acc.thinkingBlocks } : {}),
           ...(acc.tools.length ? { tool_calls: acc.tools.filter(Boolean) } : {}),
         },
         finish_reason: acc.finish,
@@ -71,6 +73,7 @@ export function completionToChunks(res: ChatCompletion): ChatChunk[] {
     const m = choice.message;
     out.push({ ...base, choices: [{ index: choice.index, delta: { role: 'assistant', content: '' }, finish_reason: null }] });
     if (m.reasoning_content) out.push({ ...base, choices: [{ index: choice.index, delta: { reasoning_content: m.reasoning_content }, finish_reason: null }] });
+    if (Array.isArray(m.thinking_blocks)) out.push({ ...base, choices: [{ index: choice.index, delta: { thinking_blocks: m.thinking_blocks }, finish_reason: null }] });
     if (m.content) out.push({ ...base, choices: [{ index: choice.index, delta: { content: m.content }, finish_reason: null }] });
     (m.tool_calls ?? []).forEach((t, i) => {
       out.push({ ...base, choices: [{ index: choice.index, delta: { tool_calls: [{ index: i, id: t.id, type: 'function', function: { name: t.function.name, arguments: t.function.arguments } }] }, finish_reason: null }] });

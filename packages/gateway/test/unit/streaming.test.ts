@@ -57,6 +57,19 @@ describe('chunk assembler', () => {
     for (const c of completionToChunks(completion)) a.push(c);
     expect(a.result()).toEqual(completion);
   });
+  it('round-trips reasoning and signed thinking blocks, so a cached hit can be continued', () => {
+    const completion: ChatCompletion = {
+      id: 'c2', object: 'chat.completion', created: 5, model: 'm',
+      choices: [{
+        index: 0,
+        message: { role: 'assistant', content: 'done', reasoning_content: 'think', thinking_blocks: [{ type: 'thinking', thinking: 'think', signature: 'sig' }, { type: 'redacted_thinking', data: 'xyz' }] },
+        finish_reason: 'stop', logprobs: null,
+      }],
+    };
+    const a = new ChunkAssembler();
+    for (const c of completionToChunks(completion)) a.push(c);
+    expect(a.result()).toEqual(completion);
+  });
   it('gives up past its byte bound', () => {
     const a = new ChunkAssembler(10);
     a.push({ id: '1', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content: 'x'.repeat(20) }, finish_reason: null }] });

@@ -16,8 +16,8 @@ export interface AnthropicStreamState {
   toolCount: number;
   usage: AnthropicUsage;
   finishReason: FinishReason;
-  /** Signatures of thinking blocks, in case the gateway wants to keep them. */
-  signatures: string[];
+  /** Text of each open thinking block, by content-block index: it goes out whole with the block's signature. */
+  thinking: Map<number, string>;
   started: boolean;
   stopped: boolean;
   lastEvent?: string;
@@ -33,7 +33,7 @@ export function createAnthropicStreamState(req: { model: string; includeUsage: b
     toolCount: 0,
     usage: {},
     finishReason: null,
-    signatures: [],
+    thinking: new Map(),
     started: false,
     stopped: false,
   };
@@ -78,7 +78,13 @@ export function fromAnthropicStreamEvent(s: AnthropicStreamState, ev: FramedEven
       const b = isObject(data.content_block) ? data.content_block : {};
       const index = Number(data.index);
       if (b.type === 'text' && typeof b.text === 'string' && b.text) return [chunk(s, { content: b.text })];
-      if (b.type === 'thinking' && typeof b.thinking === 'string' && b.thinking) return [chunk(s, { reasoning_content: b.thinking })];
+      if (b.type === 'thinking') {
+        const text = typeof b.thinking === 'string' ? b.thinking : '';
+        s.thinking.set(index, text);
+        return text ? [chunk(s, { reasoning_content: text })] : [];
+      }
+      // Redacted thinking has no text to show, but must go back to Anthropic on the next turn.
+      if (b.type === 'redacted_thinking' && typeof b.data === 'string') return [chunk(s, { thinking_blocks: [{ type: 'redacted_thinking', data: b.data }] })];
       if (b.type === 'tool_use') {
         const ti = s.toolCount++;
         s.toolIndex.set(index, ti);
@@ -90,13 +96,24 @@ export function fromAnthropicStreamEvent(s: AnthropicStreamState, ev: FramedEven
     case 'content_block_delta': {
       const d = isObject(data.delta) ? data.delta : {};
       if (d.type === 'text_delta' && typeof d.text === 'string') return d.text ? [chunk(s, { content: d.text })] : [];
-      if (d.type === 'thinking_delta' && typeof d.thinking === 'string') return d.thinking ? [chunk(s, { reasoning_content: d.thinking })] : [];
+      if (d.type === 'thinking_delta' && typeof d.thinking === 'string') {
+        const index = Number(data.index);
+        s.thinking.set(index, (s.thinking.get(index) ?? '') + d.thinking);
+        return d.thinking ? [chunk(s, { reasoning_content: d.thinking })] : [];
+      }
       if (d.type === 'input_json_delta' && typeof d.partial_json === 'string') {
         const ti = s.toolIndex.get(Number(data.index));
         if (ti === undefined) throw badStreamEvent(type, `input_json_delta for block ${String(data.index)} that did not start as tool_use`);
         return d.partial_json ? [chunk(s, { tool_calls: [{ index: ti, function: { arguments: d.partial_json } }] })] : [];
       }
-      if (d.type === 'signature_delta' && typeof d.signature === 'string') s.signatures.push(d.signature);
+      if (d.type === 'signature_delta' && typeof d.signature === 'string') {
+        // The signed block, whole, as in non-streamed responses: a client sends it back in thinking_blocks
+        // on the next turn (Anthropic requires that with tools and extended thinking).
+        const index = Number(data.index);
+        const text = s.thinking.get(index) ?? '';
+        s.thinking.delete(index);
+        return [chunk(s, { thinking_blocks: [{ type: 'thinking', thinking: text, signature: d.signature }] })];
+      }
       return [];
     }
     case 'message_delta': {

@@ -2,7 +2,7 @@
 import { tryParseJson } from '../upstream-error.js';
 import type { ChatChunk, FramedEvent } from '../types.js';
 import { finishReasonFromBedrock, usageFromBedrock } from './converse-response.js';
-import { badEvent, deltaChunk, toolIndex, truncated, usageChunk, type BedrockStreamState } from './stream-state.js';
+import { badEvent, deltaChunk, reasoningText, redactedReasoning, signedReasoning, toolIndex, truncated, usageChunk, type BedrockStreamState } from './stream-state.js';
 import { isObject } from './wire.js';
 
 export function fromConverseStreamEvent(s: BedrockStreamState, ev: FramedEvent): ChatChunk[] {
@@ -33,8 +33,12 @@ export function fromConverseStreamEvent(s: BedrockStreamState, ev: FramedEvent):
         return args === '' ? [] : [deltaChunk(s, { tool_calls: [{ index, function: { arguments: args } }] })];
       }
       if (isObject(d.reasoningContent)) {
-        const text = d.reasoningContent.text;
-        return typeof text === 'string' && text !== '' ? [deltaChunk(s, { reasoning_content: text })] : [];
+        const rc = d.reasoningContent;
+        const block = Number(p.contentBlockIndex ?? 0);
+        if (typeof rc.text === 'string') return reasoningText(s, block, rc.text);
+        if (typeof rc.signature === 'string') return signedReasoning(s, block, rc.signature);
+        if (typeof rc.redactedContent === 'string') return redactedReasoning(s, rc.redactedContent);
+        return [];
       }
       return []; // citations, images, tool-result deltas: nothing an OpenAI chunk carries.
     }

@@ -6,7 +6,7 @@
 import { upstreamError, tryParseJson } from '../upstream-error.js';
 import { finishReasonFromAnthropic, usageFromAnthropic } from '../anthropic/response.js';
 import type { ChatChunk, FramedEvent } from '../types.js';
-import { badEvent, deltaChunk, toolIndex, truncated, usageChunk, type BedrockStreamState } from './stream-state.js';
+import { badEvent, deltaChunk, reasoningText, redactedReasoning, signedReasoning, toolIndex, truncated, usageChunk, type BedrockStreamState } from './stream-state.js';
 import { isObject } from './wire.js';
 
 /** Status of Anthropic error types that can arrive inside the stream. */
@@ -50,6 +50,8 @@ export function fromInvokeStreamEvent(s: BedrockStreamState, ev: FramedEvent): C
         return [deltaChunk(s, { tool_calls: [{ index, id: String(b.id), type: 'function', function: { name: String(b.name), arguments: '' } }] })];
       }
       if (b.type === 'text' && typeof b.text === 'string' && b.text !== '') return [deltaChunk(s, { content: b.text })];
+      if (b.type === 'thinking') return reasoningText(s, block, typeof b.thinking === 'string' ? b.thinking : '');
+      if (b.type === 'redacted_thinking' && typeof b.data === 'string') return redactedReasoning(s, b.data);
       return [];
     }
     case 'content_block_delta': {
@@ -61,8 +63,9 @@ export function fromInvokeStreamEvent(s: BedrockStreamState, ev: FramedEvent): C
         if (known === undefined) throw badEvent('content_block_delta', `carries tool input for block ${block}, which no content_block_start opened`);
         return d.partial_json === '' ? [] : [deltaChunk(s, { tool_calls: [{ index: known, function: { arguments: d.partial_json } }] })];
       }
-      if (d.type === 'thinking_delta' && typeof d.thinking === 'string') return d.thinking === '' ? [] : [deltaChunk(s, { reasoning_content: d.thinking })];
-      return []; // signature_delta, citations_delta
+      if (d.type === 'thinking_delta' && typeof d.thinking === 'string') return reasoningText(s, Number(e.index ?? 0), d.thinking);
+      if (d.type === 'signature_delta' && typeof d.signature === 'string') return signedReasoning(s, Number(e.index ?? 0), d.signature);
+      return []; // citations_delta
     }
     case 'content_block_stop':
     case 'ping':

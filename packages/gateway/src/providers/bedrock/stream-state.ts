@@ -22,6 +22,8 @@ export interface BedrockStreamState {
   usage?: Usage;
   /** Anthropic usage fields gathered from message_start and message_delta. */
   anthropicUsage: Record<string, unknown>;
+  /** Text of each open reasoning block, by content-block index: it goes out whole with the block's signature. */
+  thinking: Map<number, string>;
   lastEvent?: string;
 }
 
@@ -38,6 +40,7 @@ export function createBedrockStreamState(req: { model: string; includeUsage: boo
     stopped: false,
     metadataSeen: false,
     anthropicUsage: {},
+    thinking: new Map(),
   };
 }
 
@@ -80,4 +83,24 @@ export function badEvent(event: string, why: string): GatewayError {
     provider: 'bedrock',
     message: `bedrock error: stream event "${event}" ${why}; the upstream does not speak the Bedrock stream format`,
   });
+}
+
+/** Adds streamed reasoning text to its block; the text goes out as a reasoning_content delta. */
+export function reasoningText(s: BedrockStreamState, block: number, text: string): ChatChunk[] {
+  s.thinking.set(block, (s.thinking.get(block) ?? '') + text);
+  return text === '' ? [] : [deltaChunk(s, { reasoning_content: text })];
+}
+
+/**
+ * The block's signature arrived: the signed block goes out whole, as thinking_blocks in non-streamed
+ * responses, for the client to send back on the next turn.
+ */
+export function signedReasoning(s: BedrockStreamState, block: number, signature: string): ChatChunk[] {
+  const thinking = s.thinking.get(block) ?? '';
+  s.thinking.delete(block);
+  return [deltaChunk(s, { thinking_blocks: [{ type: 'thinking', thinking, signature }] })];
+}
+
+export function redactedReasoning(s: BedrockStreamState, data: string): ChatChunk[] {
+  return [deltaChunk(s, { thinking_blocks: [{ type: 'redacted_thinking', data }] })];
 }

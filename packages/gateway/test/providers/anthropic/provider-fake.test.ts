@@ -107,6 +107,25 @@ describe('anthropic provider against the fake upstream', () => {
     const args = deltas.flatMap((d) => d.tool_calls ?? []).map((t) => t.function?.arguments ?? '').join('');
     expect(JSON.parse(args)).toEqual({ city: 'example' });
     expect(tools.find((c) => c.choices[0]?.finish_reason)?.choices[0].finish_reason).toBe('tool_calls');
+
+    // The signed thinking block arrives whole; sent back with the tool result, it reaches Anthropic first, verbatim.
+    const blocks = deltas.flatMap((d) => (d.thinking_blocks as Array<Record<string, string>> | undefined) ?? []);
+    expect(blocks).toHaveLength(1);
+    expect(blocks[0]).toMatchObject({ type: 'thinking', thinking: deltas.map((d) => d.reasoning_content ?? '').join('') });
+    expect(blocks[0].signature.length).toBeGreaterThan(0);
+    const call = deltas.flatMap((d) => d.tool_calls ?? []).find((t) => t.id)!;
+    const before = fake.requests.length;
+    const next = await stream({
+      model: 'm', tools: [weatherTool], thinking: { type: 'enabled', budget_tokens: 1024 },
+      messages: [
+        { role: 'user', content: 'use get_weather' },
+        { role: 'assistant', content: null, thinking_blocks: blocks, tool_calls: [{ id: call.id!, type: 'function', function: { name: 'get_weather', arguments: args } }] },
+        { role: 'tool', tool_call_id: call.id!, content: '18C' },
+      ],
+    });
+    expect(next.map((c) => c.choices[0]?.delta.content ?? '').join('')).toContain('18C');
+    const sent = fake.requests[before].body as { messages: Array<{ role: string; content: Array<Record<string, unknown>> }> };
+    expect(sent.messages[1].content[0]).toEqual(blocks[0]);
   });
 
   it('maps scripted 429 (with retry-after) and 529 to GatewayErrors with the same status', async () => {

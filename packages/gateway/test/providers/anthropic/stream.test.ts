@@ -69,8 +69,25 @@ describe('anthropic stream mapping', () => {
     const last = chunks[chunks.length - 1];
     expect(last.choices).toEqual([]);
     expect(last.usage).toEqual({ prompt_tokens: 782, completion_tokens: 89, total_tokens: 871, prompt_tokens_details: { cached_tokens: 300 }, cache_creation_input_tokens: 10 });
-    expect(state.signatures).toHaveLength(1);
+    // The signed thinking block goes out whole once, for the client to send back on the next turn.
+    expect(deltas.flatMap((d) => (d.thinking_blocks as unknown[] | undefined) ?? [])).toEqual([
+      { type: 'thinking', thinking: 'Need the weather for two cities.', signature: 'EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds' },
+    ]);
     expect(anthropicStreamUsage(state)?.completion_tokens).toBe(89);
+  });
+
+  it('passes redacted thinking on as a thinking block, with no text to show', () => {
+    const redacted = [
+      recorded[0],
+      ev({ type: 'content_block_start', index: 0, content_block: { type: 'redacted_thinking', data: 'EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIwxtE3rAFBa8cr3qpPkNRj2YfWXGmKDxH4mPnZ5sQ7vB5URj' } }),
+      ev({ type: 'content_block_stop', index: 0 }),
+      ...recorded.slice(-2),
+    ];
+    const { chunks } = run(redacted, false);
+    for (const c of chunks) assertOpenAI('CreateChatCompletionStreamResponse', c);
+    const blocks = chunks.flatMap((c) => c.choices.flatMap((x) => (x.delta.thinking_blocks as unknown[] | undefined) ?? []));
+    expect(blocks).toEqual([{ type: 'redacted_thinking', data: 'EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIwxtE3rAFBa8cr3qpPkNRj2YfWXGmKDxH4mPnZ5sQ7vB5URj' }]);
+    expect(chunks.some((c) => c.choices.some((x) => x.delta.reasoning_content))).toBe(false);
   });
 
   it('omits the usage chunk when the client did not ask, but still tracks usage', () => {

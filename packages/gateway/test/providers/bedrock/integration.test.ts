@@ -108,6 +108,8 @@ describe('Converse through the fake Bedrock', () => {
       for (const c of chunks) assertOpenAI('CreateChatCompletionStreamResponse', c);
       expect(text(chunks)).toBe('Calling a tool.');
       expect(chunks.flatMap((c) => c.choices.map((x) => x.delta.reasoning_content ?? '')).join('')).toBe('Think first.');
+      // The signed block, whole, once its signature arrives: the client sends it back on the next turn.
+      expect(chunks.flatMap((c) => c.choices.flatMap((x) => (x.delta.thinking_blocks as unknown[] | undefined) ?? []))).toEqual([{ type: 'thinking', thinking: 'Think first.', signature: 'c2lnbmF0dXJl' }]);
       const args = chunks.flatMap((c) => c.choices.flatMap((x) => x.delta.tool_calls ?? [])).map((t) => t.function?.arguments ?? '').join('');
       expect(JSON.parse(args)).toEqual({ city: 'Oslo' });
       expect(chunks.find((c) => c.choices[0]?.finish_reason)?.choices[0]!.finish_reason).toBe('tool_calls');
@@ -197,10 +199,12 @@ describe('InvokeModel for Anthropic models (bedrock_api: invoke)', () => {
     expect(out.usage).toMatchObject({ prompt_tokens: 13, completion_tokens: 2 });
     expect([lastRequest().operation, lastRequest().signature]).toEqual(['invoke', 'valid']);
 
-    fake.reply({ text: 'Streamed invoke.', toolUse: { name: 'lookup', input: { q: 1 } } });
+    fake.reply({ reasoning: 'Look it up.', text: 'Streamed invoke.', toolUse: { name: 'lookup', input: { q: 1 } } });
     const chunks = await stream({ model: PROFILE, messages: [{ role: 'user', content: 'x' }], tools: [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object' } } }] }, t);
     expect(lastRequest().operation).toBe('invoke-with-response-stream');
     expect(text(chunks)).toBe('Streamed invoke.');
+    expect(chunks.flatMap((c) => c.choices.map((x) => x.delta.reasoning_content ?? '')).join('')).toBe('Look it up.');
+    expect(chunks.flatMap((c) => c.choices.flatMap((x) => (x.delta.thinking_blocks as unknown[] | undefined) ?? []))).toEqual([{ type: 'thinking', thinking: 'Look it up.', signature: 'c2lnbmF0dXJl' }]);
     expect(chunks.find((c) => c.choices[0]?.finish_reason)?.choices[0]!.finish_reason).toBe('tool_calls');
     expect(chunks[chunks.length - 1]!.usage).toMatchObject({ prompt_tokens: 11, completion_tokens: 7 });
   });

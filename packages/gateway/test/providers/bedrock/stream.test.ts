@@ -57,6 +57,7 @@ describe('ConverseStream → OpenAI chunks', () => {
     expect(chunks[0]!.choices[0]!.delta).toEqual({ role: 'assistant', content: '' });
     const deltas = chunks.flatMap((c) => c.choices.map((x) => x.delta));
     expect(deltas.map((d) => d.reasoning_content ?? '').join('')).toBe('Need weather.');
+    expect(deltas.flatMap((d) => (d.thinking_blocks as unknown[] | undefined) ?? [])).toEqual([{ type: 'thinking', thinking: 'Need weather.', signature: 'EqQBCkYIAxgC' }]);
     expect(deltas.map((d) => d.content ?? '').join('')).toBe('Checking the weather.');
     const calls = deltas.flatMap((d) => d.tool_calls ?? []);
     expect(calls[0]).toEqual({ index: 0, id: 'tooluse_3fTgQ9', type: 'function', function: { name: 'get_weather', arguments: '' } });
@@ -67,6 +68,19 @@ describe('ConverseStream → OpenAI chunks', () => {
     const last = chunks[chunks.length - 1]!;
     expect(last.choices).toEqual([]);
     expect(last.usage).toEqual({ prompt_tokens: 1405, completion_tokens: 71, total_tokens: 1476, prompt_tokens_details: { cached_tokens: 1000 } });
+  });
+
+  it('passes redacted reasoning on as a redacted_thinking block', () => {
+    const redacted: Array<[string, Record<string, unknown>]> = [
+      RECORDED_CONVERSE[0]!,
+      ['contentBlockDelta', { contentBlockIndex: 0, delta: { reasoningContent: { redactedContent: 'cmVkYWN0ZWQ=' } }, p: 'abc' }],
+      ['contentBlockStop', { contentBlockIndex: 0, p: 'abcdefghijk' }],
+      ...RECORDED_CONVERSE.slice(-2),
+    ];
+    for (const [type, payload] of redacted) expect(validateConverseStreamEvent(type, payload), type).toEqual([]);
+    const chunks = run(framed(redacted.map(([t, p]) => encodeEvent(t, p))));
+    for (const c of chunks) assertOpenAI('CreateChatCompletionStreamResponse', c);
+    expect(chunks.flatMap((c) => c.choices.flatMap((x) => (x.delta.thinking_blocks as unknown[] | undefined) ?? []))).toEqual([{ type: 'redacted_thinking', data: 'cmVkYWN0ZWQ=' }]);
   });
 
   it('omits the usage chunk when the client did not ask, but still requires the metadata event', () => {
