@@ -34,6 +34,9 @@ export class ChunkAssembler {
         if (t.id) slot.id = t.id;
         if (t.function?.name) slot.function.name += t.function.name;
         if (t.function?.arguments) slot.function.arguments += t.function.arguments;
+        // Provider data a client must send back with the call (Gemini's thought signature).
+        const extra = (t as { extra_content?: unknown }).extra_content;
+        if (extra !== undefined) (slot as { extra_content?: unknown }).extra_content = extra;
       }
       if (c.finish_reason) acc.finish = c.finish_reason;
       this.bytes += (d.content?.length ?? 0) + (d.reasoning_content?.length ?? 0);
@@ -76,7 +79,9 @@ export function completionToChunks(res: ChatCompletion): ChatChunk[] {
     if (Array.isArray(m.thinking_blocks)) out.push({ ...base, choices: [{ index: choice.index, delta: { thinking_blocks: m.thinking_blocks }, finish_reason: null }] });
     if (m.content) out.push({ ...base, choices: [{ index: choice.index, delta: { content: m.content }, finish_reason: null }] });
     (m.tool_calls ?? []).forEach((t, i) => {
-      out.push({ ...base, choices: [{ index: choice.index, delta: { tool_calls: [{ index: i, id: t.id, type: 'function', function: { name: t.function.name, arguments: t.function.arguments } }] }, finish_reason: null }] });
+      const extra = (t as { extra_content?: unknown }).extra_content;
+      const call = { index: i, id: t.id, type: 'function' as const, function: { name: t.function.name, arguments: t.function.arguments }, ...(extra !== undefined ? { extra_content: extra } : {}) };
+      out.push({ ...base, choices: [{ index: choice.index, delta: { tool_calls: [call] }, finish_reason: null }] });
     });
     out.push({ ...base, choices: [{ index: choice.index, delta: {}, finish_reason: choice.finish_reason }] });
   }

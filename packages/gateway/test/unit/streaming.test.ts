@@ -3,7 +3,7 @@ import { createSseFramer } from '../../src/streaming/framers/sse.js';
 import { ChunkAssembler, completionToChunks } from '../../src/streaming/chunk-assembler.js';
 import { openAIChatStream } from '../../src/providers/openai-compatible/mapping.js';
 import { createOpenAIStreamEncoder } from '../../src/inbound/openai-chat.js';
-import type { ChatChunk, ChatCompletion } from '../../src/providers/types.js';
+import type { ChatChunk, ChatCompletion, ChatToolCall } from '../../src/providers/types.js';
 
 const enc = new TextEncoder();
 
@@ -50,7 +50,18 @@ describe('chunk assembler', () => {
   it('round-trips a completion with text, tool calls and usage', () => {
     const completion: ChatCompletion = {
       id: 'c1', object: 'chat.completion', created: 5, model: 'm',
-      choices: [{ index: 0, message: { role: 'assistant', content: 'hello world', tool_calls: [{ id: 't1', type: 'function', function: { name: 'f', arguments: '{"a":1}' } }] }, finish_reason: 'tool_calls', logprobs: null }],
+      choices: [{
+        index: 0,
+        message: {
+          role: 'assistant', content: 'hello world',
+          tool_calls: [
+            { id: 't1', type: 'function', function: { name: 'f', arguments: '{"a":1}' } },
+            // Gemini's thought signature must survive a cached replay, or the next turn is refused.
+            { id: 't2', type: 'function', function: { name: 'g', arguments: '{}' }, extra_content: { google: { thought_signature: 'c2ln' } } } as ChatToolCall,
+          ],
+        },
+        finish_reason: 'tool_calls', logprobs: null,
+      }],
       usage: { prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 },
     };
     const a = new ChunkAssembler();
