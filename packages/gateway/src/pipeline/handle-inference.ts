@@ -12,7 +12,7 @@ import { callTarget, type CallResult } from './call-target.js';
 import { newRequestContext, type RequestContext } from './context.js';
 import type { GatewayDeps } from './deps.js';
 import { parsePortkeyHeaders } from './headers.js';
-import { reserveLimits } from './limit-stage.js';
+import { reserveLimits, reserveTargetKey, type TargetKeyReservation } from './limit-stage.js';
 import { baseTargetFromHeaders, resolveRoutingConfig } from './resolve-config.js';
 import { sendCacheHit, sendError, sendResult } from './respond-stage.js';
 
@@ -28,6 +28,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
   });
   deps.metrics.enter();
   let settle: ((tokens: number) => void) | undefined;
+  let servedBy: TargetKeyReservation | undefined;
   try {
     const headers = parsePortkeyHeaders(req.headers, ctx.traceId);
     ctx.headers = headers;
@@ -69,14 +70,18 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
       { metadata: headers.metadata, params: ctx.body ?? {} },
       async (target) => {
         const started = performance.now();
+        let targetKey: TargetKeyReservation | undefined;
         try {
+          if (target.virtualKey && target.virtualKey !== headers.virtualKey) targetKey = await reserveTargetKey(deps, ctx, target.virtualKey);
           const r = await callTarget(deps, {
             api, path, method: req.method ?? 'POST', rawBody: ctx.rawBody!, body: ctx.body, clientHeaders: req.headers,
             stream: ctx.stream, clientWantsUsage, assemble: !!plan, traceId: ctx.traceId, signal: clientGone,
           }, target);
           ctx.attempts.push({ target: target.path, provider: r.provider, status: r.status, ms: Math.round(performance.now() - started) });
+          servedBy = targetKey;
           return r;
         } catch (e) {
+          targetKey?.failed();
           const err = toGatewayError(e, ctx.traceId);
           ctx.attempts.push({ target: target.path, provider: err.provider ?? target.provider ?? '', status: err.status, ms: Math.round(performance.now() - started), error: err.message });
           throw err;
@@ -106,6 +111,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
   } finally {
     deps.metrics.leave();
     settle?.(ctx.usage?.total_tokens ?? 0);
+    servedBy?.served();
     deps.metrics.requestDone(api.op, ctx.provider, ctx.model, ctx.status, (performance.now() - ctx.startedAt) / 1000);
     if (ctx.cacheStatus !== 'DISABLED') deps.metrics.cache(ctx.cacheStatus);
     deps.logStage.write(ctx);

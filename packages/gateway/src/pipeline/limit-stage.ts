@@ -1,5 +1,6 @@
 import { estimateTokens, limitSubjectsFor } from '../limits/subjects.js';
 import { estimateCostSafe } from '../logs/cost.js';
+import type { Reservation } from '../limits/types.js';
 import type { RequestContext } from './context.js';
 import type { GatewayDeps } from './deps.js';
 
@@ -30,12 +31,41 @@ async function reserve(deps: GatewayDeps, ctx: RequestContext, user: string | un
   const model = ctx.model ?? '';
   const estimate = { tokens, costUsd: estimateCostSafe(provider, model, { prompt_tokens: tokens, completion_tokens: 0, total_tokens: tokens }).usd };
   const reservation = await deps.limiter.reserve(subjects, estimate);
-  return () => {
-    // A cache hit is a request, but no provider call: it uses no tokens and costs nothing.
-    if (ctx.cacheStatus === 'HIT') return reservation.settle({ tokens: 0, costUsd: 0 });
-    const u = ctx.usage;
-    const actualTokens = u?.total_tokens ?? (ctx.status >= 400 ? 0 : tokens);
-    const costUsd = u && ctx.provider ? estimateCostSafe(ctx.provider, ctx.model ?? '', u).usd : 0;
-    reservation.settle({ tokens: actualTokens, costUsd });
+  return () => settleWithUsage(ctx, reservation, tokens);
+}
+
+/** Moves a reservation to what the request used: its usage and cost, nothing for a cache hit or a failure. */
+function settleWithUsage(ctx: RequestContext, reservation: Reservation, estimatedTokens: number): void {
+  // A cache hit is a request, but no provider call: it uses no tokens and costs nothing.
+  if (ctx.cacheStatus === 'HIT') return reservation.settle({ tokens: 0, costUsd: 0 });
+  const u = ctx.usage;
+  const actualTokens = u?.total_tokens ?? (ctx.status >= 400 ? 0 : estimatedTokens);
+  const costUsd = u && ctx.provider ? estimateCostSafe(ctx.provider, ctx.model ?? '', u).usd : 0;
+  reservation.settle({ tokens: actualTokens, costUsd });
+}
+
+/** The reservation of one attempt on a config target's virtual key. */
+export interface TargetKeyReservation {
+  /** The attempt failed: it used no tokens and cost nothing. */
+  failed(): void;
+  /** The attempt served the request: settle with the request's usage once it is done. */
+  served(): void;
+}
+
+/**
+ * A virtual key named in a config (not in the x-portkey-virtual-key header, which reserveLimits
+ * covers) is known only once routing picks its target, so its limits are reserved per attempt. Over a
+ * limit, the attempt fails with a 429, and a fallback config moves on to its next target.
+ */
+export async function reserveTargetKey(deps: GatewayDeps, ctx: RequestContext, slug: string): Promise<TargetKeyReservation | undefined> {
+  const virtualKey = await deps.entities.getVirtualKey(slug);
+  const subjects = limitSubjectsFor({ virtualKey });
+  if (subjects.length === 0) return undefined;
+  const tokens = estimateTokens(ctx.rawBody);
+  const estimate = { tokens, costUsd: estimateCostSafe(virtualKey!.provider, ctx.model ?? '', { prompt_tokens: tokens, completion_tokens: 0, total_tokens: tokens }).usd };
+  const reservation = await deps.limiter.reserve(subjects, estimate);
+  return {
+    failed: () => reservation.settle({ tokens: 0, costUsd: 0 }),
+    served: () => settleWithUsage(ctx, reservation, tokens),
   };
 }
