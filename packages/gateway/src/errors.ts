@@ -24,6 +24,8 @@ export interface GatewayErrorInit {
   headers?: Record<string, string>;
   /** Provider that produced the error, when it came from upstream. */
   provider?: string;
+  /** False when retrying within the same request cannot help (the gateway's own limits). Default true. */
+  retryable?: boolean;
   cause?: unknown;
 }
 
@@ -34,6 +36,7 @@ export class GatewayError extends Error {
   readonly param: string | null;
   readonly headers: Record<string, string>;
   readonly provider?: string;
+  readonly retryable: boolean;
 
   constructor(init: GatewayErrorInit) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
@@ -44,6 +47,7 @@ export class GatewayError extends Error {
     this.param = init.param ?? null;
     this.headers = init.headers ?? {};
     this.provider = init.provider;
+    this.retryable = init.retryable ?? true;
   }
 
   toBody(): { error: { message: string; type: string; param: string | null; code: string | null } } {

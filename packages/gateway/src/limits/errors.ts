@@ -34,6 +34,8 @@ export function limitExceeded(broken: Counter[], now = Date.now()): GatewayError
     code: c.rule.kind === 'cost' ? 'budget_exceeded' : 'rate_limit_exceeded',
     message,
     headers: { 'Retry-After': String(retry) },
+    // Backing off for milliseconds cannot outlast a limit window.
+    retryable: false,
   });
 }
 

@@ -49,7 +49,7 @@ export async function withRetries<T>(
     try {
       return { value: await attempt(i), retries: i };
     } catch (e) {
-      if (!(e instanceof GatewayError) || i >= max || !codes.includes(e.status) || hooks.signal?.aborted) {
+      if (!(e instanceof GatewayError) || i >= max || !e.retryable || !codes.includes(e.status) || hooks.signal?.aborted) {
         if (e instanceof GatewayError) (e as GatewayError & { retries?: number }).retries = i;
         throw e;
       }

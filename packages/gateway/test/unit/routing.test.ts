@@ -4,6 +4,7 @@ import { parseRoutingConfig, RoutingConfigCache } from '../../src/routing/config
 import { evaluateQuery } from '../../src/routing/conditional.js';
 import { executeConfig, inheritTarget, pickWeighted, type EffectiveTarget } from '../../src/routing/execute.js';
 import { backoffDelayMs, retryAfterMs, withRetries } from '../../src/routing/retry.js';
+import { limitExceeded } from '../../src/limits/errors.js';
 
 const base: EffectiveTarget = { path: 'config', settings: {} };
 const fail = (status: number) => new GatewayError({ status, message: `HTTP ${status}` });
@@ -109,6 +110,13 @@ describe('retries', () => {
     calls = 0;
     await expect(withRetries({ attempts: 1, on_status_codes: [418] }, async () => { calls++; throw fail(418); })).rejects.toMatchObject({ retries: 1 });
     expect(calls).toBe(2);
+  });
+  it("does not retry the gateway's own limit refusals, which no backoff can outlast", async () => {
+    let calls = 0;
+    const refused = limitExceeded([{ rule: { kind: 'requests', limit: 2, window: 'minute' }, subject: { scope: 'vk', id: 'vk1', rules: [] }, slot: 'vk:vk1', key: 'k', amount: 1, limit: 2, windowStart: Date.now(), resetAt: Date.now() + 30_000 }]);
+    expect(refused.status).toBe(429);
+    await expect(withRetries({ attempts: 3 }, async () => { calls++; throw refused; })).rejects.toMatchObject({ status: 429, retries: 0 });
+    expect(calls).toBe(1);
   });
   it('backs off exponentially with jitter, capped', () => {
     expect(backoffDelayMs(0, () => 0)).toBe(50);
