@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
 import { eventually, readAllLogs, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { awayFromWindowEnd } from '../helpers/limit-windows.js';
 
 // A cache hit is a request to the gateway but not a call to the provider: budgets must not pay for it twice.
 let fake: FakeOpenAI;
@@ -16,8 +17,8 @@ beforeAll(async () => {
   // The fake answers with 21 tokens; each request reserves an estimate of about 45 first.
   writeFileSync(join(dir, 'entities.yaml'), `user_limits:
   frugal:
-    - { kind: tokens, limit: 120, window: minute }
-    - { kind: requests, limit: 8, window: minute }
+    - { kind: tokens, limit: 120, window: hour }
+    - { kind: requests, limit: 8, window: hour }
 `);
   gw = await startTestGateway({ ENTITIES_FILE: join(dir, 'entities.yaml') });
 });
@@ -43,12 +44,13 @@ const ask = () =>
 
 describe('limits and the cache', () => {
   it('cache hits count as requests but use no tokens and cost nothing', async () => {
+    await awayFromWindowEnd('hour');
     const first = await ask();
     expect(first.status).toBe(200);
     expect(first.headers.get('x-portkey-cache-status')).toBe('MISS');
     await first.json();
 
-    // Were hits charged the original call's 21 tokens, the 120-token budget would refuse the fourth or fifth.
+    // Were hits charged the original call's 21 tokens, the 120-token hourly budget would refuse the fourth or fifth.
     const statuses: Array<string | null> = [];
     for (let i = 0; i < 7; i++) {
       const hit = await ask();
@@ -62,7 +64,7 @@ describe('limits and the cache', () => {
     // Requests still count: this is the ninth against a limit of 8.
     const over = await ask();
     expect(over.status).toBe(429);
-    expect((await over.json()).error.message).toMatch(/requests per minute limit of 8 for user frugal/);
+    expect((await over.json()).error.message).toMatch(/requests per hour limit of 8 for user frugal/);
 
     const docs = await eventually(() => {
       const lines = readAllLogs(gw).trim().split('\n').map((l) => JSON.parse(l));

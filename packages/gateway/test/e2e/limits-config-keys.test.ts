@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { awayFromWindowEnd } from '../helpers/limit-windows.js';
 
 // Limits on a virtual key hold however the key is named: in the header, or in a routing config.
 let fake: FakeOpenAI;
@@ -19,7 +20,7 @@ beforeAll(async () => {
     provider: openai
     api_key: \${PORTICO_TEST_LIMITED_VK}
     limits:
-      - { kind: requests, limit: 2, window: minute }
+      - { kind: requests, limit: 2, window: hour }
   - slug: spare-vk
     provider: openai
     api_key: \${PORTICO_TEST_LIMITED_VK}
@@ -41,13 +42,14 @@ const ask = (config: object) =>
 
 describe('virtual-key limits named by a config', () => {
   it('hold for a virtual key at the root of the config', async () => {
+    await awayFromWindowEnd('hour');
     const config = { virtual_key: 'limited-vk', custom_host: fake.baseUrl };
     expect((await ask(config)).status).toBe(200);
     expect((await ask(config)).status).toBe(200);
     const third = await ask(config);
     expect(third.status).toBe(429);
     expect(third.headers.get('retry-after')).toMatch(/^\d+$/);
-    expect((await third.json()).error.message).toMatch(/requests per minute limit of 2 for virtual key limited-vk exceeded/);
+    expect((await third.json()).error.message).toMatch(/requests per hour limit of 2 for virtual key limited-vk exceeded/);
   });
 
   it('send a fallback config on to its next target once the first key is over its limit', async () => {

@@ -14,6 +14,7 @@ import { createLimiter } from '../../src/limits/create.js';
 import { RedisLimiter } from '../../src/limits/redis-limiter.js';
 import type { LimitSubject } from '../../src/limits/types.js';
 import { createRedis, type RedisConnection } from '../../src/state/redis.js';
+import { awayFromWindowEnd } from '../helpers/limit-windows.js';
 import { startBlackhole, startRedis, type RedisServer } from '../helpers/redis-harness.js';
 
 const BOUND_MS = 100; // the 50 ms command bound plus scheduling slack on a busy 2-core machine
@@ -155,6 +156,7 @@ describe('Redis that hangs after connecting (process paused)', () => {
     const open = new RedisLimiter(conn);
     const closed = new RedisLimiter(conn, { failMode: 'closed' });
     const cache = new RedisCacheStore(conn);
+    await awayFromWindowEnd('minute');
     const minute = Math.floor(Date.now() / 60_000) * 60;
     server.pause();
     try {

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
 import { startRedis, type RedisServer } from '../helpers/redis-harness.js';
+import { awayFromWindowEnd } from '../helpers/limit-windows.js';
 
 const PKG = path.resolve(import.meta.dirname, '../..');
 const GATEWAY_KEY = 'pk-two-gateways-test-key';
@@ -157,6 +158,7 @@ describe('two gateway processes sharing one Redis', () => {
   });
 
   it('a virtual key limit of 4 requests per minute holds across both gateways', async () => {
+    await awayFromWindowEnd('minute');
     const headers = { 'x-portkey-virtual-key': 'openai-limited' };
     const statuses: number[] = [];
     for (let i = 0; i < 4; i++) {
