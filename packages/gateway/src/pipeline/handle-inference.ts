@@ -27,7 +27,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
     if (!res.writableFinished) clientGone.abort();
   });
   deps.metrics.enter();
-  let settle: ((tokens: number) => void) | undefined;
+  let settle: (() => void) | undefined;
   let servedBy: TargetKeyReservation | undefined;
   try {
     const headers = parsePortkeyHeaders(req.headers, ctx.traceId);
@@ -110,7 +110,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
     sendError(ctx, err);
   } finally {
     deps.metrics.leave();
-    settle?.(ctx.usage?.total_tokens ?? 0);
+    settle?.();
     servedBy?.served();
     deps.metrics.requestDone(api.op, ctx.provider, ctx.model, ctx.status, (performance.now() - ctx.startedAt) / 1000);
     if (ctx.cacheStatus !== 'DISABLED') deps.metrics.cache(ctx.cacheStatus);

@@ -1,6 +1,6 @@
 import { estimateTokens, limitSubjectsFor } from '../limits/subjects.js';
 import { estimateCostSafe } from '../logs/cost.js';
-import type { Reservation } from '../limits/types.js';
+import type { LimitEstimate, Reservation } from '../limits/types.js';
 import type { RequestContext } from './context.js';
 import type { GatewayDeps } from './deps.js';
 
@@ -16,7 +16,8 @@ export function reserveLimits(deps: GatewayDeps, ctx: RequestContext): Promise<S
   return reserve(deps, ctx, user);
 }
 
-type Settle = (tokens: number) => void;
+/** Moves the reservation to what the request used, once it is done. */
+type Settle = () => void;
 
 async function reserve(deps: GatewayDeps, ctx: RequestContext, user: string | undefined): Promise<Settle | undefined> {
   const h = ctx.headers!;
@@ -26,12 +27,15 @@ async function reserve(deps: GatewayDeps, ctx: RequestContext, user: string | un
   ]);
   const subjects = limitSubjectsFor({ key: ctx.key, virtualKey, user, userRules });
   if (subjects.length === 0) return undefined;
-  const tokens = estimateTokens(ctx.rawBody);
-  const provider = h.provider ?? virtualKey?.provider ?? '';
-  const model = ctx.model ?? '';
-  const estimate = { tokens, costUsd: estimateCostSafe(provider, model, { prompt_tokens: tokens, completion_tokens: 0, total_tokens: tokens }).usd };
+  const estimate = estimateFor(ctx, h.provider ?? virtualKey?.provider ?? '');
   const reservation = await deps.limiter.reserve(subjects, estimate);
-  return () => settleWithUsage(ctx, reservation, tokens);
+  return () => settleWithUsage(ctx, reservation, estimate.tokens);
+}
+
+/** What a request is expected to use before the call: its input tokens plus the output ceiling, and their price. */
+function estimateFor(ctx: RequestContext, provider: string): LimitEstimate {
+  const tokens = estimateTokens(ctx.rawBody);
+  return { tokens, costUsd: estimateCostSafe(provider, ctx.model ?? '', { prompt_tokens: tokens, completion_tokens: 0, total_tokens: tokens }).usd };
 }
 
 /** Moves a reservation to what the request used: its usage and cost, nothing for a cache hit or a failure. */
@@ -61,11 +65,10 @@ export async function reserveTargetKey(deps: GatewayDeps, ctx: RequestContext, s
   const virtualKey = await deps.entities.getVirtualKey(slug);
   const subjects = limitSubjectsFor({ virtualKey });
   if (subjects.length === 0) return undefined;
-  const tokens = estimateTokens(ctx.rawBody);
-  const estimate = { tokens, costUsd: estimateCostSafe(virtualKey!.provider, ctx.model ?? '', { prompt_tokens: tokens, completion_tokens: 0, total_tokens: tokens }).usd };
+  const estimate = estimateFor(ctx, virtualKey!.provider);
   const reservation = await deps.limiter.reserve(subjects, estimate);
   return {
     failed: () => reservation.settle({ tokens: 0, costUsd: 0 }),
-    served: () => settleWithUsage(ctx, reservation, tokens),
+    served: () => settleWithUsage(ctx, reservation, estimate.tokens),
   };
 }

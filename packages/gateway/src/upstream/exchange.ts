@@ -81,10 +81,7 @@ export class UpstreamBody implements AsyncIterable<Buffer> {
   /** The whole body if it has already arrived and is within `limit`, without waiting; else undefined. */
   completeBody(limit: number): Buffer | undefined {
     if (!this.ended || this.failure || this.head !== 0 || this.total > limit) return undefined;
-    const parts = this.chunks;
-    this.chunks = [];
-    this.queued = 0;
-    return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+    return this.takeQueued();
   }
 
   /** The whole body; more than `limit` bytes destroys the transfer and throws ResponseTooLargeError. */
@@ -97,8 +94,14 @@ export class UpstreamBody implements AsyncIterable<Buffer> {
       await this.wait();
     }
     if (this.failure) throw this.failure;
+    return this.takeQueued();
+  }
+
+  /** Every unread byte, as one buffer. */
+  private takeQueued(): Buffer {
     const parts = this.head === 0 ? this.chunks : this.chunks.slice(this.head);
     this.chunks = [];
+    this.head = 0;
     this.queued = 0;
     return parts.length === 1 ? parts[0] : Buffer.concat(parts);
   }

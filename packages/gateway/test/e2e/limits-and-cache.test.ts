@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
 import { eventually, readAllLogs, startTestGateway, type TestGateway } from '../helpers/gateway.js';
@@ -9,23 +6,19 @@ import { awayFromWindowEnd } from '../helpers/limit-windows.js';
 // A cache hit is a request to the gateway but not a call to the provider: budgets must not pay for it twice.
 let fake: FakeOpenAI;
 let gw: TestGateway;
-let dir: string;
 
 beforeAll(async () => {
   fake = await startFakeOpenAI();
-  dir = mkdtempSync(join(tmpdir(), 'portico-limits-cache-'));
   // The fake answers with 21 tokens; each request reserves an estimate of about 45 first.
-  writeFileSync(join(dir, 'entities.yaml'), `user_limits:
+  gw = await startTestGateway({}, { entities: `user_limits:
   frugal:
     - { kind: tokens, limit: 120, window: hour }
     - { kind: requests, limit: 8, window: hour }
-`);
-  gw = await startTestGateway({ ENTITIES_FILE: join(dir, 'entities.yaml') });
+` });
 });
 afterAll(async () => {
   await gw?.close();
   await fake?.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 const ask = () =>

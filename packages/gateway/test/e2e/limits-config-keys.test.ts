@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
@@ -9,13 +6,11 @@ import { awayFromWindowEnd } from '../helpers/limit-windows.js';
 // Limits on a virtual key hold however the key is named: in the header, or in a routing config.
 let fake: FakeOpenAI;
 let gw: TestGateway;
-let dir: string;
 
 beforeAll(async () => {
   fake = await startFakeOpenAI();
-  dir = mkdtempSync(join(tmpdir(), 'portico-limits-config-'));
   process.env.PORTICO_TEST_LIMITED_VK = 'sk-limited-vk';
-  writeFileSync(join(dir, 'entities.yaml'), `virtual_keys:
+  gw = await startTestGateway({}, { entities: `virtual_keys:
   - slug: limited-vk
     provider: openai
     api_key: \${PORTICO_TEST_LIMITED_VK}
@@ -24,13 +19,11 @@ beforeAll(async () => {
   - slug: spare-vk
     provider: openai
     api_key: \${PORTICO_TEST_LIMITED_VK}
-`);
-  gw = await startTestGateway({ ENTITIES_FILE: join(dir, 'entities.yaml') });
+` });
 });
 afterAll(async () => {
   await gw?.close();
   await fake?.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 const ask = (config: object) =>

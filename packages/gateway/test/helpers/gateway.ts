@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGateway, type Gateway } from '../../src/app.js';
@@ -11,9 +11,16 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
-/** Starts an in-process gateway on a free port with its embedded defaults, plus overrides. */
-export async function startTestGateway(env: Record<string, string> = {}): Promise<TestGateway> {
+/**
+ * Starts an in-process gateway on a free port with its embedded defaults, plus overrides; `entities`
+ * is the text of an entities file, written to the gateway's data directory and used as ENTITIES_FILE.
+ */
+export async function startTestGateway(env: Record<string, string> = {}, opts: { entities?: string } = {}): Promise<TestGateway> {
   const dataDir = mkdtempSync(join(tmpdir(), 'portico-gw-'));
+  if (opts.entities !== undefined) {
+    writeFileSync(join(dataDir, 'entities.yaml'), opts.entities);
+    env = { ENTITIES_FILE: join(dataDir, 'entities.yaml'), ...env };
+  }
   const settings = loadSettings({
     PORT: '0',
     HOST: '127.0.0.1',
