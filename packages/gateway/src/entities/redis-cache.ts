@@ -72,23 +72,35 @@ export class RedisEntityCache implements EntityStore {
   start(timeoutMs = 2000): Promise<void> {
     if (!this.subscribed) {
       const sub = (this.subscriber = this.redis.duplicate('entity-subscriber'));
-      let first = true;
-      sub.on('ready', () => {
-        // After a reconnect we may have missed messages: start from a clean slate.
-        if (!first) void this.refreshGeneration().then(() => this.dropLocal());
-        first = false;
-      });
       sub.on('message', (channel: string, raw: string) => {
         if (channel === ENTITY_CHANNEL) this.onMessage(raw);
       });
-      this.subscribed = Promise.all([
-        sub.subscribe(ENTITY_CHANNEL).then(() => undefined),
-        this.refreshGeneration(),
-      ]).then(() => undefined, (e: Error) => {
-        this.options.logger?.warn({ err: e.message }, 'entity cache: subscribing to invalidations failed; will retry on reconnect');
+      this.subscribed = new Promise<void>((subscribed) => {
+        let first = true;
+        // Every (re)connection starts unsubscribed: subscribe again, and after a reconnect start from a
+        // clean slate, since messages sent while we were away are lost.
+        sub.on('ready', () => {
+          const reconnect = !first;
+          first = false;
+          void Promise.all([this.subscribe(sub), this.refreshGeneration()]).then(([ok]) => {
+            if (reconnect) this.dropLocal();
+            if (ok) subscribed();
+          });
+        });
       });
     }
     return Promise.race([this.subscribed, new Promise<void>((r) => setTimeout(r, timeoutMs).unref())]);
+  }
+
+  /** True once subscribed; false (logged) when the attempt failed, which the next reconnect retries. */
+  private async subscribe(sub: RedisClient): Promise<boolean> {
+    try {
+      await sub.subscribe(ENTITY_CHANNEL);
+      return true;
+    } catch (e) {
+      if (!this.closed) this.options.logger?.warn({ err: (e as Error).message }, 'entity cache: subscribing to invalidations failed; will retry on reconnect');
+      return false;
+    }
   }
 
   authRequired(): boolean {

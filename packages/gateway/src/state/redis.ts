@@ -217,13 +217,16 @@ export class RedisConnection {
 
   /**
    * A new connection with the same settings, for SUBSCRIBE (a subscribed connection cannot run other
-   * commands). It queues commands while connecting and resubscribes after a reconnect. close() of
-   * this connection closes it too.
+   * commands). It queues commands while connecting. close() of this connection closes it too.
+   *
+   * A standalone duplicate does not resubscribe by itself: the caller subscribes on every 'ready'.
+   * ioredis' own resubscription is fire-and-forget, so a connection cut during it is an unhandled
+   * rejection, and the subscription is then lost for good (the next reconnect no longer knows it).
    */
   duplicate(role = 'subscriber'): RedisClient {
     const dup = this.client instanceof Cluster
       ? this.client.duplicate(undefined, { enableOfflineQueue: true })
-      : this.client.duplicate({ enableOfflineQueue: true });
+      : this.client.duplicate({ enableOfflineQueue: true, autoResubscribe: false });
     this.extra.add(dup);
     dup.once('end', () => this.extra.delete(dup));
     this.watch(dup, role);
