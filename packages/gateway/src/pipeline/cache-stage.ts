@@ -1,6 +1,5 @@
 import { simpleCacheKey } from '../cache/keys.js';
 import type { ChatCompletion } from '../providers/types.js';
-import type { RoutingConfig } from '../routing/config-schema.js';
 import { completionToChunks } from '../streaming/chunk-assembler.js';
 import type { CacheStatus, RequestContext } from './context.js';
 import type { GatewayDeps } from './deps.js';
@@ -21,13 +20,23 @@ export interface CachePlan {
 
 const CACHEABLE_OPS = new Set(['chat', 'messages', 'responses', 'completions', 'embeddings']);
 
-/** Decides whether the simple cache applies to this request and computes its tenant-scoped key. */
-export function planCache(deps: GatewayDeps, ctx: RequestContext, config: RoutingConfig): CachePlan | undefined {
-  const cache = config.cache;
-  if (!cache || cache.mode !== 'simple' || !ctx.body || !CACHEABLE_OPS.has(ctx.api.op)) return undefined;
+/** A config node's cache setting. */
+export interface CacheSetting {
+  mode: string;
+  max_age?: number;
+}
+
+/**
+ * Decides whether the cache applies to this request and computes its tenant-scoped key. `scope` is
+ * empty for the root config's cache (one entry whichever target answers), or the path of the target
+ * whose own cache setting applies (that target's answers only). "semantic" is served by exact matching,
+ * a strict subset of it: an identical request is certainly a similar one.
+ */
+export function planCache(deps: GatewayDeps, ctx: RequestContext, cache: CacheSetting | undefined, scope = ''): CachePlan | undefined {
+  if (!cache || (cache.mode !== 'simple' && cache.mode !== 'semantic') || !ctx.body || !CACHEABLE_OPS.has(ctx.api.op)) return undefined;
   const h = ctx.headers!;
   const tenant = ctx.key ? `key:${ctx.key.workspace ?? ctx.key.id}` : 'anonymous';
-  const route = `${h.provider ?? ''}|${h.virtualKey ?? ''}|${h.config ?? ''}|${h.customHost ?? ''}`;
+  const route = `${h.provider ?? ''}|${h.virtualKey ?? ''}|${h.config ?? ''}|${h.customHost ?? ''}|${scope}`;
   return {
     key: simpleCacheKey({ tenant, op: ctx.api.op, route, body: ctx.body }),
     maxAgeS: cache.max_age ?? deps.cacheDefaultMaxAgeS,
@@ -36,6 +45,7 @@ export function planCache(deps: GatewayDeps, ctx: RequestContext, config: Routin
 }
 
 export interface CacheHit {
+  kind: 'cached';
   provider: string;
   contentType: string;
   /** Pieces to write: one JSON body, or SSE events. */
@@ -57,20 +67,20 @@ export async function lookupCache(deps: GatewayDeps, ctx: RequestContext, plan: 
   }
   if (entry.format === 'raw') {
     if (ctx.stream) return undefined;
-    return { provider: entry.provider, contentType: entry.contentType, pieces: [entry.body], stream: false };
+    return { kind: 'cached', provider: entry.provider, contentType: entry.contentType, pieces: [entry.body], stream: false };
   }
   const completion = JSON.parse(entry.body) as ChatCompletion;
   const api = ctx.api;
   if (!ctx.stream) {
     const out = api.op === 'chat' ? entry.body : JSON.stringify(api.fromChat ? api.fromChat(completion, ctx.body!) : completion);
-    return { provider: entry.provider, contentType: 'application/json', pieces: [out], stream: false, completion };
+    return { kind: 'cached', provider: entry.provider, contentType: 'application/json', pieces: [out], stream: false, completion };
   }
   if (!api.createStreamEncoder) return undefined;
   const wantsUsage = (ctx.body?.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
   const encoder = api.createStreamEncoder({ model: completion.model, includeUsage: wantsUsage, body: ctx.body! });
   const pieces = completionToChunks(completion).map((c) => encoder.encode(c)).filter(Boolean);
   pieces.push(encoder.end());
-  return { provider: entry.provider, contentType: 'text/event-stream', pieces, stream: true, completion };
+  return { kind: 'cached', provider: entry.provider, contentType: 'text/event-stream', pieces, stream: true, completion };
 }
 
 /** Stores a response after it was sent; never delays the client, never throws. */

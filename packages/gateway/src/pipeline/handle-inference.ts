@@ -7,7 +7,7 @@ import { executeConfig } from '../routing/execute.js';
 import { toGatewayError } from '../server/respond.js';
 import { authenticate } from './authenticate.js';
 import { parseJsonBody, readBody } from './body.js';
-import { chatEntry, lookupCache, planCache, rawEntry, storeInCache, type CachePlan } from './cache-stage.js';
+import { chatEntry, lookupCache, planCache, rawEntry, storeInCache, type CacheHit, type CachePlan } from './cache-stage.js';
 import { callTarget, type CallResult } from './call-target.js';
 import { newRequestContext, type RequestContext } from './context.js';
 import type { GatewayDeps } from './deps.js';
@@ -49,36 +49,43 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
     const reserving = reserveLimits(deps, ctx);
     if (reserving) settle = await reserving;
 
-    const plan = planCache(deps, ctx, config);
+    // The root config's cache is looked up once, before routing; a target's own cache, per attempt.
+    const plan = planCache(deps, ctx, config.cache);
     if (plan) {
       ctx.cacheStatus = plan.status;
       const hit = await lookupCache(deps, ctx, plan);
       if (hit) {
-        ctx.cacheStatus = 'HIT';
-        ctx.provider = hit.provider;
-        ctx.usage = hit.completion?.usage;
         sendCacheHit(ctx, hit);
         return;
       }
     }
+    let servedPlan = plan;
 
     const clientWantsUsage = (ctx.body?.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
     ctx.upstreamStartedAt = performance.now();
-    const { value: result, report } = await executeConfig<CallResult>(
+    const { value: result, report } = await executeConfig<CallResult | CacheHit>(
       config,
       baseTargetFromHeaders(headers),
       { metadata: headers.metadata, params: ctx.body ?? {} },
       async (target) => {
         const started = performance.now();
         let targetKey: TargetKeyReservation | undefined;
+        const targetPlan = plan ? undefined : planCache(deps, ctx, target.cache, target.path);
+        if (!plan) ctx.cacheStatus = targetPlan?.status ?? 'DISABLED';
+        if (targetPlan) {
+          const hit = await lookupCache(deps, ctx, targetPlan);
+          if (hit) return hit;
+        }
         try {
           if (target.virtualKey && target.virtualKey !== headers.virtualKey) targetKey = await reserveTargetKey(deps, ctx, target.virtualKey);
           const r = await callTarget(deps, {
             api, path, method: req.method ?? 'POST', rawBody: ctx.rawBody!, body: ctx.body, clientHeaders: req.headers,
-            stream: ctx.stream, clientWantsUsage, assemble: !!plan, traceId: ctx.traceId, signal: clientGone,
+            stream: ctx.stream, clientWantsUsage, assemble: !!(plan ?? targetPlan), traceId: ctx.traceId, signal: clientGone,
           }, target);
           ctx.attempts.push({ target: target.path, provider: r.provider, status: r.status, ms: Math.round(performance.now() - started) });
           servedBy = targetKey;
+          // A target that turns the cache off keeps its answers out of the root config's cache too.
+          servedPlan = target.cache?.mode === 'disabled' ? undefined : plan ?? targetPlan;
           return r;
         } catch (e) {
           targetKey?.failed();
@@ -98,10 +105,14 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
     ctx.retries = report.retries;
     ctx.fallbacks = report.fallbacks;
     ctx.configPath = report.target?.path;
+    if (result.kind === 'cached') {
+      sendCacheHit(ctx, result);
+      return;
+    }
     ctx.provider = result.provider;
     const streaming = sendResult(deps, ctx, result);
     if (streaming) await streaming;
-    if (plan && ctx.status < 300 && !ctx.error) cacheResult(deps, plan, result);
+    if (servedPlan && ctx.status < 300 && !ctx.error) cacheResult(deps, servedPlan, result);
   } catch (e) {
     const err = toGatewayError(e, ctx.traceId);
     const report = (e as { retries?: number }).retries;

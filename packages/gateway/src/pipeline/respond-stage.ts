@@ -116,8 +116,12 @@ function streamErrorEvent(ctx: RequestContext, err: GatewayError): string {
   return encoder ? encoder.error(err) : encodeSseEvent(JSON.stringify(err.toBody()));
 }
 
+/** Answers from the cache: a request that used no tokens and cost nothing (limits and the log see it so). */
 export function sendCacheHit(ctx: RequestContext, hit: CacheHit): void {
   const res = ctx.res;
+  ctx.cacheStatus = 'HIT';
+  ctx.provider = hit.provider;
+  ctx.usage = hit.completion?.usage;
   ctx.status = 200;
   const headers = { ...portkeyHeaders(ctx), 'content-type': hit.contentType };
   ctx.firstByteAt = performance.now();

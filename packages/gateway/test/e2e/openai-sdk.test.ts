@@ -205,6 +205,53 @@ describe('routing configs', () => {
     expect(refreshed.response.headers.get('x-portkey-cache-status')).toBe('REFRESH');
     expect(primary.requests).toHaveLength(2);
   });
+
+  it('applies a cache set on one target to that target only, looked up when routing reaches it', async () => {
+    const cfg = configHeader({
+      strategy: { mode: 'fallback' },
+      targets: [
+        { provider: 'openai', custom_host: primary.baseUrl },
+        { provider: 'openai', custom_host: secondary.baseUrl, cache: { mode: 'simple', max_age: 60 } },
+      ],
+    });
+    const body = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: `target cache ${Math.random()}` }] };
+    // The first target answers: it has no cache, so nothing is stored.
+    const direct = await client(cfg).chat.completions.create(body).withResponse();
+    expect(direct.response.headers.get('x-portkey-cache-status')).toBe('DISABLED');
+    primary.enqueue({ status: 503 });
+    const missed = await client(cfg).chat.completions.create(body).withResponse();
+    expect(missed.response.headers.get('x-portkey-cache-status')).toBe('MISS');
+    expect(missed.response.headers.get('x-portkey-last-used-option-index')).toBe('config.targets[1]');
+    await new Promise((r) => setTimeout(r, 50));
+    primary.enqueue({ status: 503 });
+    const hit = await client(cfg).chat.completions.create(body).withResponse();
+    expect(hit.response.headers.get('x-portkey-cache-status')).toBe('HIT');
+    expect(hit.response.headers.get('x-portkey-last-used-option-index')).toBe('config.targets[1]');
+    expect(hit.data.choices[0].message.content).toBe(missed.data.choices[0].message.content);
+    const stream = await client(cfg).chat.completions.create({ ...body, stream: true });
+    let text = '';
+    for await (const c of stream) text += c.choices[0]?.delta?.content ?? '';
+    expect(text).toBe('Echo: ' + body.messages[0].content);
+    expect(secondary.requests).toHaveLength(1);
+    expect(primary.requests).toHaveLength(4);
+  });
+
+  it('keeps the answers of a target that turns the cache off out of the root cache, and serves "semantic" by exact match', async () => {
+    const off = configHeader({ cache: { mode: 'simple' }, strategy: { mode: 'single' }, targets: [{ provider: 'openai', custom_host: primary.baseUrl, cache: { mode: 'disabled' } }] });
+    const body = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: `no cache ${Math.random()}` }] };
+    await client(off).chat.completions.create(body);
+    await new Promise((r) => setTimeout(r, 50));
+    const again = await client(off).chat.completions.create(body).withResponse();
+    expect(again.response.headers.get('x-portkey-cache-status')).toBe('MISS');
+    expect(primary.requests).toHaveLength(2);
+
+    const semantic = configHeader({ cache: { mode: 'semantic' }, provider: 'openai', custom_host: primary.baseUrl });
+    await client(semantic).chat.completions.create(body);
+    await new Promise((r) => setTimeout(r, 50));
+    const hit = await client(semantic).chat.completions.create(body).withResponse();
+    expect(hit.response.headers.get('x-portkey-cache-status')).toBe('HIT');
+    expect(primary.requests).toHaveLength(3);
+  });
 });
 
 describe('streams that fail', () => {
