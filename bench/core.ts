@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compare, fmt, gatewayTarget, rssMb, warmUp, sequentialInterleaved, sleep, startFakeUpstream, startGateway, startReferenceProxy, SECONDS, type Target } from './lib.js';
+import { compare, fmt, gatewayTarget, rssMb, warmUp, sequentialInterleaved, sleep, startFakeUpstream, startGateway, startNginxProxy, startReferenceProxy, SECONDS, type Target } from './lib.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 2000);
@@ -15,6 +15,8 @@ export async function runCore(): Promise<void> {
   const direct: Target = { name: 'direct', url: upstream.url, headers: {} };
   const viaReference: Target = { name: 'reference proxy', url: reference.url, headers: {} };
   const viaGateway = gatewayTarget('gateway', gateway.url, upstream.url);
+  const nginx = await startNginxProxy(upstream.url);
+  const viaNginx: Target | undefined = nginx && { name: 'nginx', url: nginx.url, headers: {} };
   console.log(`\n## core: ${SECONDS}s per run, ${ROUNDS} rounds, log store: file`);
   await warmUp(direct, viaGateway, viaReference);
   const rss: number[] = [];
@@ -24,12 +26,14 @@ export async function runCore(): Promise<void> {
       const r = await compare(direct, viaGateway, 50, 3, SECONDS, stream);
       console.log(`| ${stream ? 'SSE' : 'JSON'} c=50 | ${fmt(r.a.rps, 0)} | ${fmt(r.b.rps, 0)} | ${fmt(100 * r.ratio)}% | ${r.a.p50} | ${r.b.p50} | ${r.a.errors + r.b.errors} |`);
     }
-    const [dj, rj, gj] = await sequentialInterleaved([direct, viaReference, viaGateway], false, SEQUENTIAL);
-    const [ds, rs, gs] = await sequentialInterleaved([direct, viaReference, viaGateway], true, SEQUENTIAL);
+    const c1 = [direct, viaReference, viaGateway, ...(viaNginx ? [viaNginx] : [])];
+    const [dj, rj, gj, nj] = await sequentialInterleaved(c1, false, SEQUENTIAL);
+    const [ds, rs, gs, ns] = await sequentialInterleaved(c1, true, SEQUENTIAL);
+    const nginxCols = (d: number, n?: number) => (n === undefined ? '' : ` ${fmt(n - d, 3)} |`);
     console.log(`\nc=1 sequential, ${SEQUENTIAL} requests each, interleaved in blocks of 200:`);
-    console.log(`| c=1 | direct | reference proxy (floor) | gateway | added by the floor | added by the gateway |\n|---|---|---|---|---|---|`);
-    console.log(`| JSON p50 ms | ${fmt(dj.p50, 3)} | ${fmt(rj.p50, 3)} | ${fmt(gj.p50, 3)} | ${fmt(rj.p50 - dj.p50, 3)} | ${fmt(gj.p50 - dj.p50, 3)} |`);
-    console.log(`| SSE first byte p50 ms | ${fmt(ds.ttfb50, 3)} | ${fmt(rs.ttfb50, 3)} | ${fmt(gs.ttfb50, 3)} | ${fmt(rs.ttfb50 - ds.ttfb50, 3)} | ${fmt(gs.ttfb50 - ds.ttfb50, 3)} |`);
+    console.log(`| c=1 | direct | reference proxy (floor) | gateway | added by the floor | added by the gateway |${viaNginx ? ' added by nginx |' : ''}\n|---|---|---|---|---|---|${viaNginx ? '---|' : ''}`);
+    console.log(`| JSON p50 ms | ${fmt(dj.p50, 3)} | ${fmt(rj.p50, 3)} | ${fmt(gj.p50, 3)} | ${fmt(rj.p50 - dj.p50, 3)} | ${fmt(gj.p50 - dj.p50, 3)} |${nginxCols(dj.p50, nj?.p50)}`);
+    console.log(`| SSE first byte p50 ms | ${fmt(ds.ttfb50, 3)} | ${fmt(rs.ttfb50, 3)} | ${fmt(gs.ttfb50, 3)} | ${fmt(rs.ttfb50 - ds.ttfb50, 3)} | ${fmt(gs.ttfb50 - ds.ttfb50, 3)} |${nginxCols(ds.ttfb50, ns?.ttfb50)}`);
     await sleep(1500);
     rss.push(rssMb(gateway.proc.child.pid!));
     console.log(`gateway RSS after round ${round}: ${fmt(rss.at(-1)!)} MB`);
@@ -37,6 +41,7 @@ export async function runCore(): Promise<void> {
   console.log(`\ngateway RSS by round: ${rss.map((r) => fmt(r)).join(' → ')} MB`);
   await gateway.proc.stop();
   await reference.proc.stop();
+  await nginx?.stop();
   await upstream.proc.stop();
   rmSync(dataDir, { recursive: true, force: true });
 }

@@ -1,8 +1,10 @@
 /** Shared pieces of the benchmark suites: processes, load, measurements. */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
+import { createServer, type AddressInfo } from 'node:net';
 import { Agent, request } from 'undici';
 
 export const ROOT = resolve(import.meta.dirname, '..');
@@ -87,6 +89,54 @@ export async function load(t: Target, connections: number, stream: boolean, seco
 export async function startReferenceProxy(upstreamUrl: string): Promise<{ proc: Proc; url: string }> {
   const proc = await startProcess(['--import', 'tsx', 'bench/reference-proxy.ts'], { UPSTREAM: upstreamUrl }, /\{"port":(\d+)\}/);
   return { proc, url: `http://127.0.0.1:${proc.match[1]}` };
+}
+
+/**
+ * nginx as a keep-alive reverse proxy (one worker), when it is installed: the cost of the extra hop
+ * itself on this machine, for a proxy that is not written in JavaScript. Undefined without nginx.
+ */
+export async function startNginxProxy(upstreamUrl: string): Promise<{ url: string; stop(): Promise<void> } | undefined> {
+  if (spawnSync('nginx', ['-v']).error) return undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'portico-bench-nginx-'));
+  const port = await new Promise<number>((res) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as AddressInfo).port;
+      s.close(() => res(p));
+    });
+  });
+  writeFileSync(join(dir, 'nginx.conf'), `daemon off; worker_processes 1; pid ${dir}/nginx.pid; error_log ${dir}/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}; proxy_temp_path ${dir};
+  upstream up { server ${new URL(upstreamUrl).host}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${port};
+    keepalive_requests 1000000;
+    location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering off; }
+  }
+}
+`);
+  const child = spawn('nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: 'ignore' });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 50; i++) {
+    try {
+      await request(`${url}/v1/models`, { method: 'GET' }).then((r) => r.body.dump());
+      break;
+    } catch {
+      await sleep(100);
+    }
+  }
+  return {
+    url,
+    stop: () => new Promise((r) => {
+      child.once('exit', () => {
+        rmSync(dir, { recursive: true, force: true });
+        r();
+      });
+      child.kill('SIGTERM');
+    }),
+  };
 }
 
 /**
