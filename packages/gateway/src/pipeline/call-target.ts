@@ -30,6 +30,14 @@ export interface CallInput {
   assemble: boolean;
   traceId: string;
   signal: AbortLike;
+  /** Each attempt's time to upstream headers, for the metrics, observed once the response is sent. */
+  upstreamTimes: UpstreamTime[];
+}
+
+export interface UpstreamTime {
+  provider: string;
+  status: number;
+  seconds: number;
 }
 
 interface ResultBase {
@@ -113,7 +121,7 @@ export async function callTarget(deps: GatewayDeps, input: CallInput, t: Effecti
     if (provider.authorize) upstreamReq = await provider.authorize(upstreamReq, target);
 
     res = await sendUpstream(dispatcher, upstreamReq, { signal, provider: provider.id, timedOut: () => timedOut });
-    deps.metrics.upstreamLatency(provider.id, res.status, (performance.now() - started) / 1000);
+    input.upstreamTimes.push({ provider: provider.id, status: res.status, seconds: (performance.now() - started) / 1000 });
     if (res.status >= 400) {
       const text = (await readUpstreamBody(res.body, MAX_ERROR_BODY, provider.id).catch(() => EMPTY)).toString('utf8');
       throw provider.mapError(res.status, text, res.headers);
@@ -124,8 +132,7 @@ export async function callTarget(deps: GatewayDeps, input: CallInput, t: Effecti
     if (!input.stream && !relayRaw) {
       // Small responses have usually arrived with their headers.
       const body = res.body.completeBody(MAX_RESPONSE_BODY) ?? await readUpstreamBody(res.body, MAX_RESPONSE_BODY, provider.id);
-      const result = toJsonResult(provider, input, target, body, res, translated, native);
-      return { ...base, ...result };
+      return toJsonResult(provider, input, target, body, res, translated, native, base);
     }
     const upstreamBody = res.body;
     const streamed = startStream(provider, input, res, translated, native);
@@ -217,22 +224,31 @@ function toJsonResult(
   res: UpstreamResponse,
   translated: { chat: Record<string, unknown> } | undefined,
   native: boolean,
-): Omit<JsonResult, keyof ResultBase> {
+  base: ResultBase,
+): JsonResult {
   const contentType = res.headers['content-type'] ?? 'application/json';
   if (native) {
     // Bytes go back untouched. JSON bodies are parsed for their usage only after they are sent.
-    return { kind: 'json', contentType, body, parseLater: contentType.includes('json') ? { chat: input.api.op === 'chat' } : undefined };
+    return jsonResult(base, contentType, body, undefined, undefined, contentType.includes('json') ? { chat: input.api.op === 'chat' } : undefined);
   }
   const parsed = tryParseJson(body.toString('utf8'));
   if (parsed === undefined) throw new GatewayError({ status: 502, type: 'upstream_error', code: 'invalid_upstream_response', provider: provider.id, message: `${provider.id} returned a body that is not JSON.` });
   if (translated) {
     const completion = provider.chat!.fromResponse(parsed, translated.chat as never, target);
     const out = input.api.fromChat!(completion, input.body!);
-    return { kind: 'json', contentType: 'application/json', body: Buffer.from(JSON.stringify(out)), usage: completion.usage, completion };
+    return jsonResult(base, 'application/json', Buffer.from(JSON.stringify(out)), completion.usage, completion);
   }
   const mapping = input.api.op === 'embeddings' ? provider.embeddings! : provider.completions!;
   const out = mapping.fromResponse(parsed, input.body as never, target, res.headers) as { usage?: Usage };
-  return { kind: 'json', contentType: 'application/json', body: Buffer.from(JSON.stringify(out)), usage: usageOf(out) };
+  return jsonResult(base, 'application/json', Buffer.from(JSON.stringify(out)), usageOf(out));
+}
+
+/** Every JSON result built with one object shape: spreading a base into per-branch literals made several. */
+function jsonResult(base: ResultBase, contentType: string, body: Buffer, usage?: Usage, completion?: ChatCompletion, parseLater?: { chat: boolean }): JsonResult {
+  return {
+    kind: 'json', status: base.status, provider: base.provider, model: base.model, target: base.target, upstreamHeaders: base.upstreamHeaders,
+    contentType, body, usage, completion, parsed: undefined, parseLater,
+  };
 }
 
 /** Parses a native JSON body that was sent as is: its usage (limits, log), and the completion (cache). */

@@ -8,7 +8,7 @@ import { toGatewayError } from '../server/respond.js';
 import { authenticate } from './authenticate.js';
 import { parseJsonBody, readBody } from './body.js';
 import { chatEntry, lookupCache, planCache, rawEntry, storeInCache, type CacheHit, type CachePlan } from './cache-stage.js';
-import { callTarget, type CallResult } from './call-target.js';
+import { callTarget, type CallResult, type UpstreamTime } from './call-target.js';
 import { newRequestContext, type RequestContext } from './context.js';
 import type { GatewayDeps } from './deps.js';
 import { parsePortkeyHeaders } from './headers.js';
@@ -29,6 +29,8 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
   deps.metrics.enter();
   let settle: (() => void) | undefined;
   let servedBy: TargetKeyReservation | undefined;
+  // Observed once the response is under way: metrics never stand between the upstream and the client.
+  const upstreamTimes: UpstreamTime[] = [];
   try {
     const headers = parsePortkeyHeaders(req.headers, ctx.traceId);
     ctx.headers = headers;
@@ -80,7 +82,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
           if (target.virtualKey && target.virtualKey !== headers.virtualKey) targetKey = await reserveTargetKey(deps, ctx, target.virtualKey);
           const r = await callTarget(deps, {
             api, path, method: req.method ?? 'POST', rawBody: ctx.rawBody!, body: ctx.body, clientHeaders: req.headers,
-            stream: ctx.stream, clientWantsUsage, assemble: !!(plan ?? targetPlan), traceId: ctx.traceId, signal: clientGone,
+            stream: ctx.stream, clientWantsUsage, assemble: !!(plan ?? targetPlan), traceId: ctx.traceId, signal: clientGone, upstreamTimes,
           }, target);
           ctx.attempts.push({ target: target.path, provider: r.provider, status: r.status, ms: Math.round(performance.now() - started) });
           servedBy = targetKey;
@@ -111,6 +113,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
     }
     ctx.provider = result.provider;
     const streaming = sendResult(deps, ctx, result);
+    observeUpstreamTimes(deps, upstreamTimes);
     if (streaming) await streaming;
     if (servedPlan && ctx.status < 300 && !ctx.error) cacheResult(deps, servedPlan, result);
   } catch (e) {
@@ -120,6 +123,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
     if (err.status >= 500 && !(e instanceof GatewayError)) deps.logger.error({ err: e, trace_id: ctx.traceId }, 'unexpected error while handling a request');
     sendError(ctx, err);
   } finally {
+    observeUpstreamTimes(deps, upstreamTimes);
     deps.metrics.leave();
     settle?.();
     servedBy?.served();
@@ -127,6 +131,11 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
     if (ctx.cacheStatus !== 'DISABLED') deps.metrics.cache(ctx.cacheStatus);
     deps.logStage.write(ctx);
   }
+}
+
+function observeUpstreamTimes(deps: GatewayDeps, times: UpstreamTime[]): void {
+  for (const t of times) deps.metrics.upstreamLatency(t.provider, t.status, t.seconds);
+  times.length = 0;
 }
 
 function parseBodyFor(api: InboundApi, ctx: RequestContext): Record<string, unknown> | undefined {

@@ -141,6 +141,7 @@ describe('log documents, metrics and health', () => {
     const text = await (await fetch(`${gw.url}/metrics`)).text();
     expect(text).toMatch(/portico_requests_total\{endpoint="chat",provider="openai",model="gpt-4o-mini",status="200"\} \d+/);
     expect(text).toContain('portico_request_duration_seconds_bucket');
+    expect(text).toMatch(/portico_upstream_duration_seconds_count\{provider="openai",status="200"\} [1-9]\d*/);
     expect(text).toContain('portico_fallbacks_total');
     expect(text).toContain('portico_requests_in_flight');
     expect(text).not.toContain(GATEWAY_KEY);
