@@ -14,7 +14,7 @@ import type { LogDocument } from './types.js';
  */
 export const REDACTED = '[REDACTED]';
 
-const EXACT_NAMES = new Set([
+export const EXACT_NAMES: ReadonlySet<string> = new Set([
   'authorization',
   'proxy-authorization',
   'cookie',
@@ -58,6 +58,10 @@ const VALUE_RE = new RegExp(
 const VALUE_HINT_RE = /sk-|AKIA|ASIA|AIza|gsk_|xai-|hf_|gh[pousr]_|xox|_live_|_test_|eyJ|Bearer|PRIVATE KEY/;
 // "name": "value" inside JSON text; the value may be cut short by truncation.
 const JSON_PAIR_RE = /"([A-Za-z0-9_.-]{1,80})"\s*:\s*"((?:[^"\\]|\\.)*)("?)/g;
+// Every credential name (EXACT_NAMES, NAME_RE) contains one of these: text without any holds no
+// credential pair, so the pair scan, which visits every pair of a body, is skipped.
+const NAME_HINTS = ['secret', 'passw', 'api-key', 'api_key', 'apikey', 'access-key', 'access_key', 'accesskey', 'private-key', 'private_key', 'privatekey', 'token"', 'authorization', 'cookie', 'x-portkey-aws-', 'service_account_json', 'x-portkey-vertex-service-account-json'];
+const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export interface Redactor {
   (doc: LogDocument): LogDocument;
@@ -68,6 +72,7 @@ export interface Redactor {
 /** A redactor with the extra field names compiled once; use this on the write path. */
 export function makeRedactor(extraFields: readonly string[] = []): Redactor {
   const extra = new Set(extraFields.map((f) => f.trim().toLowerCase()).filter(Boolean));
+  const nameHint = new RegExp([...NAME_HINTS, ...[...extra].map((n) => `"${n}"`)].map(escapeRe).join('|'), 'i');
   // Field names repeat from document to document (role, content, model...): decide each once.
   const verdicts = new Map<string, boolean>();
   const isSecretName = (name: string): boolean => {
@@ -102,6 +107,7 @@ export function makeRedactor(extraFields: readonly string[] = []): Redactor {
     return out;
   };
   const hasSecretPair = (s: string): boolean => {
+    if (!nameHint.test(s)) return false;
     for (const m of s.matchAll(JSON_PAIR_RE)) if (isSecretName(m[1])) return true;
     return false;
   };

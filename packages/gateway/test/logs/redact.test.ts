@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redactLogDocument, makeRedactor, REDACTED } from '../../src/logs/redact.js';
+import { EXACT_NAMES, redactLogDocument, makeRedactor, REDACTED } from '../../src/logs/redact.js';
 import { isLogId, logIdTimeMs, newLogId } from '../../src/logs/ids.js';
 import { makeDoc, PLANTED_SECRETS } from './doc-fixture.js';
 
@@ -72,6 +72,23 @@ describe('redactLogDocument', () => {
     const out2 = r(makeDoc('t', Date.now(), { error: { message: `upstream said Bearer ${jwt} and ghp_${'a'.repeat(36)}`, type: 'x', code: null, status: 401 } }));
     expect(out2.error!.message).toBe(`upstream said ${REDACTED} and ${REDACTED}`);
     expect(r(makeDoc('t', Date.now(), { model: 'sk-short' })).model).toBe('sk-short');
+  });
+
+  it('finds every kind of credential name in raw JSON text, even where a duplicate key hides it from the parsed form', () => {
+    const r = makeRedactor(['X-Tenant-Pin']);
+    const names = [
+      ...EXACT_NAMES, 'Proxy-Authorization', 'AWSAccessKeyId', 'x-portkey-aws-session-token',
+      'client_secret', 'db_password', 'passwd', 'apiKey', 'api_key', 'accessKey', 'private-key', 'privateKey', 'refresh_token', 'SessionToken',
+      'x-tenant-pin',
+    ];
+    for (const name of names) {
+      const text = `{"a":{"${name}":"hunter2"},"a":"fine"}`;
+      expect(r.needsRedaction!(JSON.parse(text)), name).toBe(false);
+      expect(r.needsRedaction!(text), name).toBe(true);
+    }
+    for (const name of ['max_tokens', 'token', 'model', 'x-portkey-aws-region', 'content']) {
+      expect(r.needsRedaction!(`{"a":{"${name}":"hunter2"},"a":"fine"}`), name).toBe(false);
+    }
   });
 });
 
