@@ -119,13 +119,15 @@ http {
 `);
   const child = spawn('nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 50; i++) {
-    try {
-      await request(`${url}/v1/models`, { method: 'GET' }).then((r) => r.body.dump());
-      break;
-    } catch {
-      await sleep(100);
-    }
+  let up = false;
+  for (let i = 0; i < 50 && !up && child.exitCode === null; i++) {
+    up = await request(`${url}/v1/models`, { method: 'GET' }).then((r) => r.body.dump().then(() => true), () => false);
+    if (!up) await sleep(100);
+  }
+  if (!up) {
+    console.log(`nginx did not start (see ${dir}/error.log); the c=1 table leaves it out`);
+    child.kill('SIGKILL');
+    return undefined;
   }
   return {
     url,
