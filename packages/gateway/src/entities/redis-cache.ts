@@ -55,6 +55,8 @@ export class RedisEntityCache implements EntityStore {
   private subscriber?: RedisClient;
   private subscribed?: Promise<void>;
   private closed = false;
+  /** Why the last SUBSCRIBE failed (an ACL without the channel, say); undefined once subscribed. */
+  private subscribeError?: string;
 
   constructor(private readonly inner: EntityStore, private readonly redis: RedisConnection, private readonly options: RedisEntityCacheOptions = {}) {
     this.kind = `redis-cache(${inner.kind})`;
@@ -92,13 +94,15 @@ export class RedisEntityCache implements EntityStore {
     return Promise.race([this.subscribed, new Promise<void>((r) => setTimeout(r, timeoutMs).unref())]);
   }
 
-  /** True once subscribed; false (logged) when the attempt failed, which the next reconnect retries. */
+  /** True once subscribed; false (logged, and in health) when the attempt failed, which the next reconnect retries. */
   private async subscribe(sub: RedisClient): Promise<boolean> {
     try {
       await sub.subscribe(ENTITY_CHANNEL);
+      this.subscribeError = undefined;
       return true;
     } catch (e) {
-      if (!this.closed) this.options.logger?.warn({ err: (e as Error).message }, 'entity cache: subscribing to invalidations failed; will retry on reconnect');
+      this.subscribeError = (e as Error).message;
+      if (!this.closed) this.options.logger?.warn({ err: this.subscribeError }, 'entity cache: subscribing to invalidations failed; will retry on reconnect');
       return false;
     }
   }
@@ -239,7 +243,11 @@ export class RedisEntityCache implements EntityStore {
     const inner = this.inner.health();
     if (inner.status !== 'ok') return inner;
     const redis = this.redis.health();
-    return redis.status === 'ok' ? redis : { status: 'degraded', detail: `entity cache serves from ${this.inner.kind} only: ${redis.detail}` };
+    if (redis.status !== 'ok') return { status: 'degraded', detail: `entity cache serves from ${this.inner.kind} only: ${redis.detail}` };
+    if (this.subscribeError !== undefined) {
+      return { status: 'degraded', detail: `entity cache does not hear invalidations (SUBSCRIBE ${ENTITY_CHANNEL}: ${this.subscribeError}); changes made on other replicas apply here only when local copies expire` };
+    }
+    return redis;
   }
 
   /** Closes the subscription and the wrapped store (not the shared Redis connection). */

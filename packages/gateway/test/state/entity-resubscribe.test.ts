@@ -117,3 +117,38 @@ describe('entity invalidation subscriber', () => {
     expect(unhandled.map((e) => (e as Error)?.message ?? String(e))).toEqual([]);
   });
 });
+
+describe('entity invalidation subscriber refused by an ACL', () => {
+  let server: RedisServer;
+  let admin: RedisConnection;
+  let conn: RedisConnection;
+  let cache: RedisEntityCache;
+
+  beforeAll(async () => {
+    server = await startRedis();
+    admin = createRedis(loadSettings({ CACHE_STORE: 'redis', REDIS_URL: server.url, REDIS_COMMAND_TIMEOUT_MS: '1000' }));
+    await until('admin connected', () => admin.ready);
+    // A user that may run commands on every key but use no pub/sub channel.
+    await admin.client.call('ACL', 'SETUSER', 'portico', 'on', '>s3cret-pw', '~*', '+@all', 'resetchannels');
+    conn = createRedis(loadSettings({ CACHE_STORE: 'redis', REDIS_URL: `redis://portico:s3cret-pw@127.0.0.1:${server.port}`, REDIS_COMMAND_TIMEOUT_MS: '1000' }));
+    cache = new RedisEntityCache(FileEntityStore.empty(), conn);
+    await until('connected', () => conn.ready);
+    await cache.start(1000);
+  });
+  afterAll(async () => {
+    await cache?.close();
+    await conn?.close();
+    await admin?.close();
+    await server?.stop();
+  });
+
+  it('reports degraded health naming the refusal, and recovers once a reconnect can subscribe', async () => {
+    await until('the refusal is known', () => cache.health().status === 'degraded');
+    const { detail } = cache.health();
+    expect(detail).toMatch(/does not hear invalidations \(SUBSCRIBE portico:entities:invalidate: NOPERM/);
+    expect(detail).not.toContain('s3cret-pw');
+    await admin.client.call('ACL', 'SETUSER', 'portico', 'allchannels');
+    await admin.client.call('CLIENT', 'KILL', 'USER', 'portico');
+    await until('subscribed after the reconnect', () => cache.health().status === 'ok');
+  });
+});
