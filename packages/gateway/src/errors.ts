@@ -26,6 +26,8 @@ export interface GatewayErrorInit {
   provider?: string;
   /** False when retrying within the same request cannot help (the gateway's own limits). Default true. */
   retryable?: boolean;
+  /** Top-level fields next to "error" in the body, such as Portkey's hook_results. */
+  extra?: Record<string, unknown>;
   cause?: unknown;
 }
 
@@ -37,6 +39,7 @@ export class GatewayError extends Error {
   readonly headers: Record<string, string>;
   readonly provider?: string;
   readonly retryable: boolean;
+  readonly extra?: Record<string, unknown>;
 
   constructor(init: GatewayErrorInit) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
@@ -48,10 +51,11 @@ export class GatewayError extends Error {
     this.headers = init.headers ?? {};
     this.provider = init.provider;
     this.retryable = init.retryable ?? true;
+    this.extra = init.extra;
   }
 
   toBody(): { error: { message: string; type: string; param: string | null; code: string | null } } {
-    return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
+    return { error: { message: this.message, type: this.type, param: this.param, code: this.code }, ...this.extra };
   }
 }
 

@@ -66,6 +66,7 @@ export function buildLogDocument(ctx: RequestContext, id: string, bodyMaxBytes: 
     retries: ctx.retries,
     attempts: ctx.attempts.length ? ctx.attempts : undefined,
     cache_status: ctx.cacheStatus,
+    hook_results: ctx.hookResults,
     usage: usage
       ? {
           prompt_tokens: usage.prompt_tokens ?? 0,

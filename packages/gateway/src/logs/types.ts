@@ -1,3 +1,4 @@
+import type { HookResults } from '../guardrails/hooks.js';
 /**
  * A log document: one per request, about 10 kB, redacted before it is written.
  * Written through a LogStore, never on the request's critical path.
@@ -39,6 +40,8 @@ export interface LogDocument {
   retries: number;
   attempts?: Array<{ target: string; provider: string; status: number; ms: number; error?: string }>;
   cache_status: 'DISABLED' | 'MISS' | 'HIT' | 'REFRESH';
+  /** Guardrail verdicts, in Portkey's hook_results form. */
+  hook_results?: HookResults;
   usage?: { prompt_tokens: number; completion_tokens: number; total_tokens: number; cached_tokens?: number; cache_creation_tokens?: number; reasoning_tokens?: number };
   cost?: { usd: number; priced: boolean };
   metadata?: Record<string, string>;

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GatewayError } from '../errors.js';
 import type { GatewayKey } from '../entities/types.js';
+import type { HookResults } from '../guardrails/hooks.js';
 import type { InboundApi } from '../inbound/types.js';
 import type { Usage } from '../providers/types.js';
 import type { PortkeyHeaders } from './headers.js';
@@ -44,6 +45,8 @@ export interface RequestContext {
   responseForLog?: Buffer;
   /** The same body already parsed, when it was. */
   responseParsedForLog?: unknown;
+  /** Guardrail results, when the config has guardrails. */
+  hookResults?: HookResults;
 }
 
 export function newRequestContext(req: IncomingMessage, res: ServerResponse, api: InboundApi, path: string, traceId: string): RequestContext {

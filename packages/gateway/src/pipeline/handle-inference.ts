@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { GatewayError } from '../errors.js';
 import { Abort } from '../upstream/abort.js';
 import type { InboundApi } from '../inbound/types.js';
+import { guardrailsOf } from '../routing/config-schema.js';
 import { executeConfig } from '../routing/execute.js';
 import { toGatewayError } from '../server/respond.js';
 import { authenticate } from './authenticate.js';
@@ -11,13 +12,14 @@ import { chatEntry, lookupCache, planCache, rawEntry, storeInCache, type CacheHi
 import { callTarget, type CallResult, type UpstreamTime } from './call-target.js';
 import { newRequestContext, type RequestContext } from './context.js';
 import type { GatewayDeps } from './deps.js';
+import { guardRequest, guardResult, guardStreamEnd, streamStatus } from './guardrail-stage.js';
 import { parsePortkeyHeaders } from './headers.js';
 import { reserveLimits, reserveTargetKey, type TargetKeyReservation } from './limit-stage.js';
 import { baseTargetFromHeaders, resolveRoutingConfig } from './resolve-config.js';
 import { sendCacheHit, sendError, sendResult } from './respond-stage.js';
 
 /**
- * The inference pipeline: parse → authenticate → resolve config → limit → cache → route/call →
+ * The inference pipeline: parse → authenticate → resolve config → limit → guardrails → cache → route/call →
  * respond → log. Each stage is a small function; this one only sequences them.
  */
 export async function handleInference(deps: GatewayDeps, req: IncomingMessage, res: ServerResponse, api: InboundApi, path: string): Promise<void> {
@@ -51,6 +53,10 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
     const reserving = reserveLimits(deps, ctx);
     if (reserving) settle = await reserving;
 
+    // After the limits, so a denied request still counts as one (with no tokens and no cost).
+    const guardrails = guardrailsOf(config);
+    if (guardrails) guardRequest(ctx, guardrails);
+
     // The root config's cache is looked up once, before routing; a target's own cache, per attempt.
     const plan = planCache(deps, ctx, config.cache);
     if (plan) {
@@ -82,7 +88,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
           if (target.virtualKey && target.virtualKey !== headers.virtualKey) targetKey = await reserveTargetKey(deps, ctx, target.virtualKey);
           const r = await callTarget(deps, {
             api, path, method: req.method ?? 'POST', rawBody: ctx.rawBody!, body: ctx.body, clientHeaders: req.headers,
-            stream: ctx.stream, clientWantsUsage, assemble: !!(plan ?? targetPlan), traceId: ctx.traceId, signal: clientGone, upstreamTimes,
+            stream: ctx.stream, clientWantsUsage, assemble: !!(plan ?? targetPlan) || !!guardrails?.after.length, traceId: ctx.traceId, signal: clientGone, upstreamTimes,
           }, target);
           ctx.attempts.push({ target: target.path, provider: r.provider, status: r.status, ms: Math.round(performance.now() - started) });
           servedBy = targetKey;
@@ -112,9 +118,11 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
       return;
     }
     ctx.provider = result.provider;
-    const streaming = sendResult(deps, ctx, result);
+    const guarded = !guardrails ? result : result.kind === 'json' ? guardResult(ctx, guardrails, result) : { ...result, status: streamStatus(ctx, result.status) };
+    const streaming = sendResult(deps, ctx, guarded);
     observeUpstreamTimes(deps, upstreamTimes);
     if (streaming) await streaming;
+    if (guardrails && result.kind === 'stream') guardStreamEnd(ctx, guardrails, result);
     if (servedPlan && ctx.status < 300 && !ctx.error) cacheResult(deps, servedPlan, result);
   } catch (e) {
     const err = toGatewayError(e, ctx.traceId);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { GatewayError } from '../errors.js';
 import { findUnknownOperator } from './conditional.js';
+import { compileGuardrails, GuardrailConfigError, hasGuardrails, type Guardrails } from '../guardrails/hooks.js';
 
 /**
  * Portkey's routing-config JSON (snake_case). Unknown fields are kept (wire compatibility), known
@@ -89,7 +90,22 @@ export function parseRoutingConfig(json: string, source = 'x-portkey-config'): R
     throw new GatewayError({ status: 400, param: source, code: 'invalid_config', message: `${source}: ${path}: ${issue.message}` });
   }
   checkStructure(result.data, 'config', source);
+  try {
+    const guardrails = compileGuardrails(result.data);
+    if (guardrails) compiledGuardrails.set(result.data, guardrails);
+  } catch (e) {
+    if (!(e instanceof GuardrailConfigError)) throw e;
+    throw new GatewayError({ status: 400, param: source, code: 'invalid_config', message: `${source}: ${e.path}: ${e.message}` });
+  }
   return result.data;
+}
+
+/** Guardrails compiled with their config, so a cached config is not compiled again per request. */
+const compiledGuardrails = new WeakMap<RoutingConfig, Guardrails>();
+
+/** The config's guardrails (root level); undefined when it has none. */
+export function guardrailsOf(config: RoutingConfig): Guardrails | undefined {
+  return compiledGuardrails.get(config);
 }
 
 function checkStructure(node: RawTarget, path: string, source: string): void {
@@ -112,7 +128,11 @@ function checkStructure(node: RawTarget, path: string, source: string): void {
       });
       if (node.strategy!.default && !names.has(node.strategy!.default)) fail(`${path}.strategy.default`, `no target is named "${node.strategy!.default}"`);
     }
-    node.targets.forEach((t, i) => checkStructure(t, `${path}.targets[${i}]`, source));
+    node.targets.forEach((t, i) => {
+      const at = `${path}.targets[${i}]`;
+      if (hasGuardrails(t)) fail(at, 'guardrails (before_request_hooks, after_request_hooks, input_guardrails, output_guardrails) apply to the whole request; move them to the config root');
+      checkStructure(t, at, source);
+    });
   } else if (mode && mode !== 'single') {
     fail(`${path}.targets`, `strategy mode ${mode} needs a non-empty targets array`);
   }

@@ -1,0 +1,217 @@
+/**
+ * The built-in guardrail checks, by Portkey's plugin ids (`default.*`) and parameter names, so configs
+ * written for Portkey run unchanged. Each check is compiled once per config (parameters validated,
+ * regexes built) and then runs as a pure function of the text it checks.
+ */
+
+export interface CheckInput {
+  /** The text the check reads: the last message of a request, or the first choice of a response. */
+  text: string;
+  /** The request's model (default.modelWhitelist). */
+  model?: string;
+}
+
+export interface CheckOutcome {
+  verdict: boolean;
+  /** What the check saw, for hook_results and the log: never the whole text. */
+  data: Record<string, unknown>;
+}
+
+export type CompiledCheck = (input: CheckInput) => CheckOutcome;
+
+/** Thrown while compiling: `where` is relative to the check's `parameters`. */
+export class CheckParameterError extends Error {
+  constructor(readonly where: string, message: string) {
+    super(message);
+  }
+}
+
+type Params = Record<string, unknown>;
+
+function bool(p: Params, key: string): boolean {
+  const v = p[key];
+  if (v === undefined || v === null) return false;
+  if (typeof v !== 'boolean') throw new CheckParameterError(key, 'must be true or false');
+  return v;
+}
+
+function num(p: Params, key: string, optional = true): number | undefined {
+  const v = p[key];
+  if (v === undefined || v === null) {
+    if (optional) return undefined;
+    throw new CheckParameterError(key, 'is required: a number');
+  }
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new CheckParameterError(key, 'must be a number of at least 0');
+  return v;
+}
+
+function str(p: Params, key: string): string {
+  const v = p[key];
+  if (typeof v !== 'string' || v === '') throw new CheckParameterError(key, 'is required: a non-empty string');
+  return v;
+}
+
+function strings(p: Params, key: string): string[] {
+  const v = p[key];
+  if (!Array.isArray(v) || v.length === 0 || !v.every((x) => typeof x === 'string' && x !== '')) {
+    throw new CheckParameterError(key, 'is required: a non-empty array of non-empty strings');
+  }
+  return v as string[];
+}
+
+function operator(p: Params): 'any' | 'all' | 'none' {
+  const v = p.operator ?? 'any';
+  if (v !== 'any' && v !== 'all' && v !== 'none') throw new CheckParameterError('operator', 'must be "any", "all" or "none"');
+  return v;
+}
+
+function range(p: Params, min: string, max: string): [number, number] {
+  const lo = num(p, min) ?? 0;
+  const hi = num(p, max) ?? Number.POSITIVE_INFINITY;
+  if (lo > hi) throw new CheckParameterError(min, `must not exceed ${max}`);
+  return [lo, hi];
+}
+
+/** `not: true` inverts a check; the data says so. */
+const invert = (outcome: CheckOutcome, not: boolean): CheckOutcome =>
+  not ? { verdict: !outcome.verdict, data: { ...outcome.data, not: true } } : outcome;
+
+function byOperator(found: string[], all: string[], op: 'any' | 'all' | 'none'): boolean {
+  if (op === 'any') return found.length > 0;
+  if (op === 'all') return found.length === all.length;
+  return found.length === 0;
+}
+
+const words = (text: string) => text.split(/\s+/).filter(Boolean);
+
+const MAX_RULE_LENGTH = 1024;
+// A group holding a quantifier that is itself quantified, such as (a+)+ or (\w+\s?)*: the classic shape of
+// catastrophic backtracking. Configs can arrive inline from any client, and one such regex on a long
+// message would hold the event loop for every tenant.
+const NESTED_QUANTIFIER = /\((?:[^()\\]|\\.)*?(?:[+*]|\{\d+,\d*\})(?:[^()\\]|\\.)*\)(?:[+*]|\{\d+,\d*\})/;
+
+function compileRule(rule: string): RegExp {
+  if (rule.length > MAX_RULE_LENGTH) throw new CheckParameterError('rule', `is longer than ${MAX_RULE_LENGTH} characters`);
+  if (NESTED_QUANTIFIER.test(rule)) throw new CheckParameterError('rule', 'nests quantifiers, as in (a+)+, which can backtrack catastrophically; rewrite it so that no group with a quantifier inside is itself repeated');
+  try {
+    return new RegExp(rule);
+  } catch (e) {
+    throw new CheckParameterError('rule', `is not a valid regular expression (${(e as Error).message})`);
+  }
+}
+
+const COMPILERS: Record<string, (p: Params) => CompiledCheck> = {
+  'default.regexMatch': (p) => {
+    const rule = str(p, 'rule');
+    const re = compileRule(rule);
+    const not = bool(p, 'not');
+    return ({ text }) => {
+      const m = re.exec(text);
+      return invert({ verdict: m !== null, data: { rule, matched: m !== null } }, not);
+    };
+  },
+  'default.contains': (p) => {
+    const list = strings(p, 'words');
+    const op = operator(p);
+    return ({ text }) => {
+      const lower = text.toLowerCase();
+      const found = list.filter((w) => lower.includes(w.toLowerCase()));
+      return { verdict: byOperator(found, list, op), data: { operator: op, found } };
+    };
+  },
+  'default.wordCount': (p) => {
+    const [lo, hi] = range(p, 'minWords', 'maxWords');
+    const not = bool(p, 'not');
+    return ({ text }) => {
+      const count = words(text).length;
+      return invert({ verdict: count >= lo && count <= hi, data: { count, minWords: lo, maxWords: hi } }, not);
+    };
+  },
+  'default.sentenceCount': (p) => {
+    const [lo, hi] = range(p, 'minSentences', 'maxSentences');
+    const not = bool(p, 'not');
+    return ({ text }) => {
+      const count = text.split(/[.!?]+(?:\s|$)/).filter((s) => s.trim() !== '').length;
+      return invert({ verdict: count >= lo && count <= hi, data: { count, minSentences: lo, maxSentences: hi } }, not);
+    };
+  },
+  'default.characterCount': (p) => {
+    const [lo, hi] = range(p, 'minCharacters', 'maxCharacters');
+    const not = bool(p, 'not');
+    return ({ text }) => {
+      const count = [...text].length;
+      return invert({ verdict: count >= lo && count <= hi, data: { count, minCharacters: lo, maxCharacters: hi } }, not);
+    };
+  },
+  'default.endsWith': (p) => {
+    const suffix = str(p, 'suffix');
+    const not = bool(p, 'not');
+    return ({ text }) => invert({ verdict: text.trimEnd().endsWith(suffix), data: { suffix } }, not);
+  },
+  'default.alllowercase': (p) => {
+    const not = bool(p, 'not');
+    return ({ text }) => invert({ verdict: text === text.toLowerCase(), data: {} }, not);
+  },
+  'default.alluppercase': (p) => {
+    const not = bool(p, 'not');
+    return ({ text }) => invert({ verdict: text === text.toUpperCase(), data: {} }, not);
+  },
+  'default.jsonKeys': (p) => {
+    const keys = strings(p, 'keys');
+    const op = operator(p);
+    return ({ text }) => {
+      const json = firstJsonObject(text);
+      if (!json) return { verdict: false, data: { operator: op, found: [], explanation: 'the text holds no JSON object' } };
+      const found = keys.filter((k) => Object.prototype.hasOwnProperty.call(json, k));
+      return { verdict: byOperator(found, keys, op), data: { operator: op, found } };
+    };
+  },
+  'default.containsCode': (p) => {
+    const format = str(p, 'format');
+    const not = bool(p, 'not');
+    const fence = new RegExp('```\\s*' + format.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') + '\\b', 'i');
+    return ({ text }) => invert({ verdict: fence.test(text), data: { format } }, not);
+  },
+  'default.modelWhitelist': (p) => {
+    const models = strings(p, 'models');
+    const not = bool(p, 'not');
+    return ({ model }) => invert({ verdict: model !== undefined && models.includes(model), data: { model: model ?? null } }, not);
+  },
+};
+
+/** Checks that need a network call or a model; named in the 400 so the config can be fixed. */
+const NOT_BUILT_IN = new Set(['default.jsonSchema', 'default.validUrls', 'default.webhook', 'default.log', 'default.regexReplace', 'default.redact_pii']);
+
+export const BUILT_IN_CHECKS = Object.keys(COMPILERS);
+
+/** Compiles one check; throws CheckParameterError (where '' is the check id) on anything it cannot run. */
+export function compileCheck(id: string, parameters: unknown): CompiledCheck {
+  const compile = COMPILERS[id];
+  if (!compile) {
+    const why = NOT_BUILT_IN.has(id) ? `${id} is not built into this gateway` : `unknown check ${JSON.stringify(id)}`;
+    throw new CheckParameterError('', `${why}; the built-in checks are ${BUILT_IN_CHECKS.join(', ')}`);
+  }
+  if (parameters !== undefined && (typeof parameters !== 'object' || parameters === null || Array.isArray(parameters))) {
+    throw new CheckParameterError('parameters', 'must be an object');
+  }
+  return compile((parameters ?? {}) as Params);
+}
+
+/** The first JSON object in the text: the whole text, or a fenced or embedded {...} block. */
+function firstJsonObject(text: string): Record<string, unknown> | undefined {
+  const candidates = [text.trim()];
+  const fenced = /```(?:json)?\s*([\s\S]*?)```/i.exec(text);
+  if (fenced) candidates.push(fenced[1].trim());
+  const start = text.indexOf('{');
+  const end = text.lastIndexOf('}');
+  if (start >= 0 && end > start) candidates.push(text.slice(start, end + 1));
+  for (const c of candidates) {
+    try {
+      const v = JSON.parse(c) as unknown;
+      if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+    } catch {
+      // not this one
+    }
+  }
+  return undefined;
+}

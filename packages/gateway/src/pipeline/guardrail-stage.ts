@@ -1,0 +1,97 @@
+/**
+ * The guardrail stage: the config's input guardrails run on the request's last message before routing,
+ * its output guardrails on the response's first choice before it is sent. Results go back in
+ * `hook_results` (Portkey's form): a denied request gets 446, a flagged one goes through with 246.
+ */
+import { GatewayError, badRequest } from '../errors.js';
+import { runHooks, verdictOf, type Guardrails, type HookResult, type HookResults } from '../guardrails/hooks.js';
+import type { JsonResult, StreamResult } from './call-target.js';
+import { observeJsonResult } from './call-target.js';
+import type { RequestContext } from './context.js';
+
+const GUARDED_OPS = new Set(['chat', 'completions']);
+
+/** Refuses what guardrails cannot cover, then runs the input guardrails. Throws 446 when one denies. */
+export function guardRequest(ctx: RequestContext, g: Guardrails): void {
+  if (!GUARDED_OPS.has(ctx.api.op)) {
+    throw badRequest(`Guardrails apply to /v1/chat/completions and /v1/completions; remove them from the config for ${ctx.path.split('?')[0]}`, 'x-portkey-config', 'guardrails_unsupported');
+  }
+  if (ctx.stream && g.after.some((h) => h.deny && !h.async)) {
+    throw badRequest('An output guardrail with "deny": true cannot hold back a stream that is already being sent; send "stream": false, or set "deny": false', 'x-portkey-config', 'guardrails_unsupported');
+  }
+  ctx.hookResults = { before_request_hooks: [], after_request_hooks: [] };
+  if (g.before.length === 0) return;
+  ctx.hookResults.before_request_hooks = runHooks(g.before, { text: requestText(ctx.body), model: ctx.model });
+  if (verdictOf(ctx.hookResults.before_request_hooks) === 'deny') throw denied(ctx.hookResults);
+}
+
+/**
+ * Runs the output guardrails on a JSON result and returns what to send: the result itself when every
+ * guardrail passed with nothing to report, else a copy with status 246 (flagged) and hook_results in
+ * the body. Throws 446 when one denies.
+ */
+export function guardResult(ctx: RequestContext, g: Guardrails, result: JsonResult): JsonResult {
+  const results = ctx.hookResults!;
+  observeJsonResult(result);
+  ctx.usage = result.usage;
+  const parsed = (result.parsed ?? result.completion ?? parseBody(result.body)) as Record<string, unknown> | undefined;
+  if (g.after.length) results.after_request_hooks = runHooks(g.after, { text: responseText(parsed), model: ctx.model });
+  const all: HookResult[] = [...results.before_request_hooks, ...results.after_request_hooks];
+  const verdict = verdictOf(all);
+  if (verdict === 'deny') throw denied(results);
+  if (!parsed || typeof parsed !== 'object' || result.status >= 300) return result;
+  const body = Buffer.from(JSON.stringify({ ...parsed, hook_results: results }));
+  return { ...result, status: verdict === 'flag' ? 246 : result.status, body, parseLater: undefined, parsed: undefined, contentType: 'application/json' };
+}
+
+/** Output guardrails on a finished stream: the client has its bytes already, so the results go to the log only. */
+export function guardStreamEnd(ctx: RequestContext, g: Guardrails, result: StreamResult): void {
+  const completion = result.seen.assembler?.result();
+  if (!g.after.length || !completion || ctx.streamOutcome !== 'complete') return;
+  ctx.hookResults!.after_request_hooks = runHooks(g.after, { text: responseText(completion as unknown as Record<string, unknown>), model: ctx.model });
+}
+
+/** The status a stream starts with: 246 when an input guardrail flagged the request. */
+export function streamStatus(ctx: RequestContext, status: number): number {
+  const before = ctx.hookResults?.before_request_hooks;
+  return before && verdictOf(before) === 'flag' ? 246 : status;
+}
+
+function parseBody(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function denied(results: HookResults): GatewayError {
+  return new GatewayError({
+    status: 446, type: 'hooks_failed', code: 'guardrails_denied', retryable: false, extra: { hook_results: results },
+    message: 'The guardrail checks defined in the config failed and denied the request; hook_results says which check failed and why.',
+  });
+}
+
+/** The text input guardrails read: the last message (chat) or the prompt (completions). */
+function requestText(body: Record<string, unknown> | undefined): string {
+  if (!body) return '';
+  if (Array.isArray(body.messages)) return contentText((body.messages.at(-1) as { content?: unknown } | undefined)?.content);
+  const prompt = body.prompt;
+  if (typeof prompt === 'string') return prompt;
+  if (Array.isArray(prompt)) return prompt.filter((p) => typeof p === 'string').join('\n');
+  return '';
+}
+
+/** The text output guardrails read: the first choice's message (chat) or text (completions). */
+function responseText(body: Record<string, unknown> | undefined): string {
+  const choice = (body?.choices as Array<{ message?: { content?: unknown }; text?: unknown }> | undefined)?.[0];
+  if (!choice) return '';
+  if (choice.message) return contentText(choice.message.content);
+  return typeof choice.text === 'string' ? choice.text : '';
+}
+
+function contentText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return content.map((p: { type?: string; text?: unknown }) => (p?.type === 'text' && typeof p.text === 'string' ? p.text : '')).filter(Boolean).join('\n');
+}

@@ -1,0 +1,110 @@
+/** Guardrails in a routing config, through the official openai SDK: 446 denies, 246 flags, hook_results in bodies and logs. */
+import OpenAI from 'openai';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
+import { assertOpenAI } from '../helpers/openai-schema.js';
+import { readAllLogs, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+
+let gw: TestGateway;
+let upstream: FakeOpenAI;
+
+function client(config: object): OpenAI {
+  return new OpenAI({
+    apiKey: 'sk-test-guardrails-key-0123456789', baseURL: `${gw.url}/v1`, maxRetries: 0,
+    defaultHeaders: { 'x-portkey-config': JSON.stringify({ provider: 'openai', custom_host: upstream.baseUrl, ...config }) },
+  });
+}
+
+const noSsn = { id: 'no-ssn', deny: true, checks: [{ id: 'default.regexMatch', parameters: { rule: '\\d{3}-\\d{2}-\\d{4}', not: true } }] };
+
+beforeAll(async () => {
+  upstream = await startFakeOpenAI();
+  gw = await startTestGateway();
+});
+afterAll(async () => {
+  await gw?.close();
+  await upstream?.close();
+});
+beforeEach(() => upstream.reset());
+
+describe('guardrails', () => {
+  it('denies a request an input guardrail fails with 446 and hook_results, without calling the provider', async () => {
+    const err = await client({ before_request_hooks: [noSsn] })
+      .chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'my ssn is 123-45-6789' }] })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.APIError);
+    const apiErr = err as InstanceType<typeof OpenAI.APIError>;
+    expect(apiErr.status).toBe(446);
+    expect(apiErr.message).toMatch(/guardrail checks defined in the config failed/);
+    const raw = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer sk-test', 'x-portkey-config': JSON.stringify({ provider: 'openai', custom_host: upstream.baseUrl, before_request_hooks: [noSsn] }) },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'ssn 123-45-6789' }] }),
+    });
+    expect(raw.status).toBe(446);
+    const body = await raw.json();
+    expect(body.error).toMatchObject({ type: 'hooks_failed', code: 'guardrails_denied', param: null });
+    expect(body.hook_results.before_request_hooks[0]).toMatchObject({ id: 'no-ssn', verdict: false, deny: true, checks: [{ id: 'default.regexMatch', verdict: false, data: { matched: true, not: true } }] });
+    expect(JSON.stringify(body)).not.toContain('123-45-6789');
+    expect(upstream.requests).toHaveLength(0);
+  });
+
+  it('passes a clean request with status 200 and hook_results that say so', async () => {
+    const { data, response } = await client({ before_request_hooks: [noSsn] })
+      .chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'what is a fractal?' }] }).withResponse();
+    expect(response.status).toBe(200);
+    assertOpenAI('CreateChatCompletionResponse', data);
+    const hooks = (data as unknown as { hook_results: { before_request_hooks: Array<{ id: string; verdict: boolean; checks: Array<{ id: string; verdict: boolean }> }> } }).hook_results;
+    expect(hooks.before_request_hooks).toMatchObject([{ id: 'no-ssn', verdict: true, checks: [{ id: 'default.regexMatch', verdict: true }] }]);
+  });
+
+  it('lets a request that fails a guardrail without deny through with 246, and logs the verdicts', async () => {
+    const { data, response } = await client({ output_guardrails: [{ id: 'short', 'default.wordCount': { maxWords: 2 } }] })
+      .chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'tell me four words' }] }).withResponse();
+    expect(response.status).toBe(246);
+    expect(data.choices[0].message.content).toBe('Echo: tell me four words');
+    const after = (data as unknown as { hook_results: { after_request_hooks: Array<{ verdict: boolean; checks: Array<{ data: { count: number } }> }> } }).hook_results.after_request_hooks;
+    expect(after[0].verdict).toBe(false);
+    expect(after[0].checks[0].data.count).toBe(5);
+    await new Promise((r) => setTimeout(r, 400));
+    const doc = readAllLogs(gw).trim().split('\n').map((l) => JSON.parse(l)).find((d) => d.trace_id === response.headers.get('x-portkey-trace-id'));
+    expect(doc.response.status).toBe(246);
+    expect(doc.hook_results.after_request_hooks[0]).toMatchObject({ id: 'short', verdict: false, deny: false });
+  });
+
+  it('denies a response an output guardrail fails, after the call, and charges what the call used', async () => {
+    const err = await client({ after_request_hooks: [{ deny: true, checks: [{ id: 'default.contains', parameters: { words: ['secret plan'], operator: 'none' } }] }] })
+      .chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'the secret plan' }] })
+      .catch((e: unknown) => e);
+    expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(446);
+    expect(upstream.requests).toHaveLength(1);
+  });
+
+  it('streams with input guardrails (246 when flagged) and refuses a deny output guardrail on a stream', async () => {
+    const flagged = await client({ input_guardrails: [{ 'default.contains': { words: ['please'], operator: 'none' } }] })
+      .chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'stream please' }], stream: true }).withResponse();
+    expect(flagged.response.status).toBe(246);
+    let text = '';
+    for await (const c of flagged.data) text += c.choices[0]?.delta?.content ?? '';
+    expect(text).toBe('Echo: stream please');
+
+    const refused = await client({ output_guardrails: [{ 'default.contains': { words: ['x'], operator: 'none' }, deny: true }] })
+      .chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], stream: true })
+      .catch((e: unknown) => e);
+    expect((refused as InstanceType<typeof OpenAI.APIError>).status).toBe(400);
+    expect((refused as Error).message).toMatch(/cannot hold back a stream/);
+  });
+
+  it('answers a bad guardrail config, or guardrails on an endpoint they cannot read, with a 400 that says what to fix', async () => {
+    const bad = await client({ input_guardrails: [{ 'default.regexMatch': { rule: '(a+)+$' }, deny: true }] })
+      .chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] })
+      .catch((e: unknown) => e);
+    expect((bad as InstanceType<typeof OpenAI.APIError>).status).toBe(400);
+    expect((bad as Error).message).toMatch(/config\.input_guardrails\[0\]\["default\.regexMatch"\]\.parameters\.rule: nests quantifiers/);
+    const embeddings = await client({ input_guardrails: [{ 'default.contains': { words: ['x'] } }] })
+      .embeddings.create({ model: 'text-embedding-3-small', input: 'hi' })
+      .catch((e: unknown) => e);
+    expect((embeddings as InstanceType<typeof OpenAI.APIError>).status).toBe(400);
+    expect((embeddings as Error).message).toMatch(/Guardrails apply to \/v1\/chat\/completions and \/v1\/completions/);
+  });
+});

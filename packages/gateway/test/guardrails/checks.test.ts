@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { compileCheck } from '../../src/guardrails/checks.js';
+import { compileGuardrails, runHooks, verdictOf } from '../../src/guardrails/hooks.js';
+import { guardrailsOf, parseRoutingConfig } from '../../src/routing/config-schema.js';
+
+const run = (id: string, parameters: unknown, text: string, model?: string) => compileCheck(id, parameters)({ text, model });
+
+describe('built-in guardrail checks (Portkey plugin ids and parameters)', () => {
+  it('regexMatch, with not', () => {
+    expect(run('default.regexMatch', { rule: '\\d{3}-\\d{2}-\\d{4}' }, 'ssn 123-45-6789').verdict).toBe(true);
+    expect(run('default.regexMatch', { rule: '\\d{3}-\\d{2}-\\d{4}', not: true }, 'ssn 123-45-6789').verdict).toBe(false);
+    expect(run('default.regexMatch', { rule: '\\d{3}-\\d{2}-\\d{4}', not: true }, 'no numbers').verdict).toBe(true);
+  });
+
+  it('contains with any, all and none, case-insensitively', () => {
+    const words = ['apple', 'Banana'];
+    expect(run('default.contains', { words, operator: 'any' }, 'an APPLE a day').verdict).toBe(true);
+    expect(run('default.contains', { words, operator: 'all' }, 'an apple a day').verdict).toBe(false);
+    expect(run('default.contains', { words, operator: 'all' }, 'apple and banana')).toEqual({ verdict: true, data: { operator: 'all', found: ['apple', 'Banana'] } });
+    expect(run('default.contains', { words, operator: 'none' }, 'cherries').verdict).toBe(true);
+    expect(run('default.contains', { words }, 'cherries').verdict).toBe(false); // operator defaults to any
+  });
+
+  it('counts words, sentences and characters within bounds', () => {
+    expect(run('default.wordCount', { minWords: 2, maxWords: 3 }, 'one two three').verdict).toBe(true);
+    expect(run('default.wordCount', { minWords: 2, maxWords: 3 }, 'one two three four').data.count).toBe(4);
+    expect(run('default.sentenceCount', { minSentences: 2 }, 'One. Two! Three?').verdict).toBe(true);
+    expect(run('default.sentenceCount', { maxSentences: 1 }, 'One. Two.').verdict).toBe(false);
+    expect(run('default.characterCount', { maxCharacters: 5 }, 'héllo').verdict).toBe(true);
+    expect(run('default.characterCount', { maxCharacters: 5, not: true }, 'héllo').verdict).toBe(false);
+  });
+
+  it('endsWith, case checks, JSON keys, code fences and model allow-lists', () => {
+    expect(run('default.endsWith', { suffix: 'Thanks.' }, 'Done. Thanks.  ').verdict).toBe(true);
+    expect(run('default.alllowercase', {}, 'quiet words').verdict).toBe(true);
+    expect(run('default.alluppercase', {}, 'LOUD words').verdict).toBe(false);
+    expect(run('default.jsonKeys', { keys: ['name', 'age'], operator: 'all' }, 'Here:\n```json\n{"name":"a","age":3}\n```').verdict).toBe(true);
+    expect(run('default.jsonKeys', { keys: ['name'], operator: 'any' }, 'no json here').verdict).toBe(false);
+    expect(run('default.containsCode', { format: 'SQL' }, 'Run:\n```sql\nSELECT 1;\n```').verdict).toBe(true);
+    expect(run('default.containsCode', { format: 'Python' }, 'Run:\n```sql\nSELECT 1;\n```').verdict).toBe(false);
+    expect(run('default.modelWhitelist', { models: ['gpt-4o-mini'] }, '', 'gpt-4o-mini').verdict).toBe(true);
+    expect(run('default.modelWhitelist', { models: ['gpt-4o-mini'] }, '', 'gpt-4.1').verdict).toBe(false);
+  });
+
+  it('refuses what it cannot run, saying what to fix', () => {
+    expect(() => compileCheck('default.webhook', {})).toThrow(/not built into this gateway; the built-in checks are default\.regexMatch/);
+    expect(() => compileCheck('acme.magic', {})).toThrow(/unknown check "acme.magic"/);
+    expect(() => compileCheck('default.regexMatch', { rule: '(' })).toThrow(/not a valid regular expression/);
+    expect(() => compileCheck('default.regexMatch', { rule: '(\\w+\\s?)*$' })).toThrow(/nests quantifiers/);
+    expect(() => compileCheck('default.contains', { words: [] })).toThrow(/non-empty array/);
+    expect(() => compileCheck('default.wordCount', { minWords: 5, maxWords: 2 })).toThrow(/must not exceed maxWords/);
+    expect(() => compileCheck('default.contains', { words: ['x'], operator: 'some' })).toThrow(/"any", "all" or "none"/);
+  });
+});
+
+describe('guardrails in a routing config', () => {
+  it('compiles both forms, names unnamed hooks by their place, and tells deny from flag', () => {
+    const g = compileGuardrails({
+      before_request_hooks: [{ id: 'no-ssn', deny: true, checks: [{ id: 'default.regexMatch', parameters: { rule: '\\d{3}-\\d{2}-\\d{4}', not: true } }] }],
+      output_guardrails: [{ 'default.wordCount': { maxWords: 3 } }],
+    })!;
+    expect(g.before.map((h) => h.id)).toEqual(['no-ssn']);
+    expect(g.after.map((h) => [h.id, h.deny])).toEqual([['output_guardrails[0]', false]]);
+    expect(verdictOf(runHooks(g.before, { text: 'call 123-45-6789' }))).toBe('deny');
+    expect(verdictOf(runHooks(g.before, { text: 'hello' }))).toBe('pass');
+    expect(verdictOf(runHooks(g.after, { text: 'one two three four' }))).toBe('flag');
+  });
+
+  it('rejects bad guardrails with a 400 naming the path, once, when the config is parsed', () => {
+    const bad = (config: object) => () => parseRoutingConfig(JSON.stringify(config));
+    expect(bad({ before_request_hooks: [{ checks: [{ id: 'default.regexMatch', parameters: { rule: '(' } }] }] }))
+      .toThrow(/config\.before_request_hooks\[0\]\.checks\[0\]\.parameters\.rule: is not a valid regular expression/);
+    expect(bad({ input_guardrails: ['pg-abc123'] })).toThrow(/config\.input_guardrails\[0\]: "pg-abc123" names a saved guardrail, which needs the control plane/);
+    expect(bad({ before_request_hooks: [{ type: 'mutator', checks: [{ id: 'default.contains' }] }] })).toThrow(/mutators\) are not built into this gateway/);
+    expect(bad({ strategy: { mode: 'fallback' }, targets: [{ provider: 'openai', output_guardrails: [{ 'default.contains': { words: ['x'] } }] }] }))
+      .toThrow(/config\.targets\[0\]: guardrails .* move them to the config root/);
+    const ok = parseRoutingConfig(JSON.stringify({ provider: 'openai', input_guardrails: [{ 'default.contains': { words: ['x'], operator: 'none' }, deny: true }] }));
+    expect(guardrailsOf(ok)?.before[0].deny).toBe(true);
+    expect(guardrailsOf(parseRoutingConfig('{"provider":"openai"}'))).toBeUndefined();
+  });
+});
