@@ -168,15 +168,28 @@ const COMPILERS: Record<string, (p: Params) => CompiledCheck> = {
   },
   'default.containsCode': (p) => {
     const format = str(p, 'format');
+    const tags = CODE_FORMATS[format];
+    if (!tags) throw new CheckParameterError('format', `must be one of ${Object.keys(CODE_FORMATS).join(', ')}`);
     const not = bool(p, 'not');
-    const fence = new RegExp('```\\s*' + format.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') + '\\b', 'i');
-    return ({ text }) => invert({ verdict: fence.test(text), data: { format } }, not);
+    return ({ text }) => {
+      const found = [...text.matchAll(/```([^\s`]+)[^\n]*\n/g)].map((m) => m[1].toLowerCase());
+      return invert({ verdict: found.some((t) => tags.includes(t)), data: { format, found_tags: found } }, not);
+    };
   },
   'default.modelWhitelist': (p) => {
     const models = strings(p, 'models');
     const not = bool(p, 'not');
     return ({ model }) => invert({ verdict: model !== undefined && models.includes(model), data: { model: model ?? null } }, not);
   },
+};
+
+/** Portkey's code formats, and the fence tags (```py) that mark each. */
+const CODE_FORMATS: Record<string, string[]> = {
+  SQL: ['sql'], Python: ['py', 'python'], TypeScript: ['ts', 'typescript', 'tsx'], JavaScript: ['js', 'javascript', 'jsx'],
+  Java: ['java'], 'C#': ['cs', 'csharp', 'c#'], 'C++': ['cpp', 'c++', 'cxx'], C: ['c'], Ruby: ['rb', 'ruby'], PHP: ['php'],
+  Swift: ['swift'], Kotlin: ['kt', 'kotlin'], Go: ['go', 'golang'], Rust: ['rs', 'rust'], Scala: ['scala'], R: ['r'],
+  Perl: ['pl', 'perl'], Shell: ['sh', 'bash', 'shell', 'zsh'], HTML: ['html'], CSS: ['css'], XML: ['xml'], JSON: ['json'],
+  YAML: ['yml', 'yaml'], Markdown: ['md', 'markdown'], Dockerfile: ['dockerfile'],
 };
 
 /** Checks that need a network call or a model; named in the 400 so the config can be fixed. */

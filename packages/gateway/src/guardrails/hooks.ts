@@ -36,6 +36,8 @@ export interface HookResult {
   deny: boolean;
   async: boolean;
   transformed: false;
+  /** on_success / on_fail feedback is a Portkey platform feature; always null here. */
+  feedback: null;
   checks: CheckResult[];
   execution_time: number;
   created_at: string;
@@ -152,7 +154,7 @@ export function runHooks(hooks: CompiledHook[], input: CheckInput): HookResult[]
       }
     });
     return {
-      id: hook.id, type: 'guardrail', verdict: checks.every((c) => c.verdict), deny: hook.deny, async: hook.async, transformed: false,
+      id: hook.id, type: 'guardrail', verdict: checks.every((c) => c.verdict), deny: hook.deny, async: hook.async, transformed: false, feedback: null,
       checks, execution_time: Math.round(performance.now() - started), created_at: created,
     };
   });

@@ -38,6 +38,9 @@ describe('built-in guardrail checks (Portkey plugin ids and parameters)', () => 
     expect(run('default.jsonKeys', { keys: ['name'], operator: 'any' }, 'no json here').verdict).toBe(false);
     expect(run('default.containsCode', { format: 'SQL' }, 'Run:\n```sql\nSELECT 1;\n```').verdict).toBe(true);
     expect(run('default.containsCode', { format: 'Python' }, 'Run:\n```sql\nSELECT 1;\n```').verdict).toBe(false);
+    expect(run('default.containsCode', { format: 'C++' }, '```cpp\nint main() {}\n```').verdict).toBe(true);
+    expect(run('default.containsCode', { format: 'Python' }, '```python\nprint(1)\n```').verdict).toBe(true);
+    expect(() => compileCheck('default.containsCode', { format: 'Cobol' })).toThrow(/^must be one of SQL, Python/);
     expect(run('default.modelWhitelist', { models: ['gpt-4o-mini'] }, '', 'gpt-4o-mini').verdict).toBe(true);
     expect(run('default.modelWhitelist', { models: ['gpt-4o-mini'] }, '', 'gpt-4.1').verdict).toBe(false);
   });
