@@ -9,12 +9,12 @@ import type { JsonResult, StreamResult } from './call-target.js';
 import { observeJsonResult } from './call-target.js';
 import type { RequestContext } from './context.js';
 
-const GUARDED_OPS = new Set(['chat', 'completions']);
+const GUARDED_OPS = new Set(['chat', 'completions', 'messages']);
 
 /** Refuses what guardrails cannot cover, then runs the input guardrails. Throws 446 when one denies. */
 export function guardRequest(ctx: RequestContext, g: Guardrails): void {
   if (!GUARDED_OPS.has(ctx.api.op)) {
-    throw badRequest(`Guardrails apply to /v1/chat/completions and /v1/completions; remove them from the config for ${ctx.path.split('?')[0]}`, 'x-portkey-config', 'guardrails_unsupported');
+    throw badRequest(`Guardrails apply to /v1/chat/completions, /v1/completions and /v1/messages; remove them from the config for ${ctx.path.split('?')[0]}`, 'x-portkey-config', 'guardrails_unsupported');
   }
   if (ctx.stream && g.after.some((h) => h.deny && !h.async)) {
     throw badRequest('An output guardrail with "deny": true cannot hold back a stream that is already being sent; send "stream": false, or set "deny": false', 'x-portkey-config', 'guardrails_unsupported');
@@ -34,7 +34,8 @@ export function guardResult(ctx: RequestContext, g: Guardrails, result: JsonResu
   const results = ctx.hookResults!;
   observeJsonResult(result);
   ctx.usage = result.usage;
-  const parsed = (result.parsed ?? result.completion ?? parseBody(result.body)) as Record<string, unknown> | undefined;
+  // The body in the client's format: a translated result's completion is the provider's side of it.
+  const parsed = (result.parsed ?? parseBody(result.body)) as Record<string, unknown> | undefined;
   if (g.after.length) results.after_request_hooks = runHooks(g.after, { text: responseText(parsed), model: ctx.model });
   const all: HookResult[] = [...results.before_request_hooks, ...results.after_request_hooks];
   const verdict = verdictOf(all);
@@ -72,7 +73,7 @@ function denied(results: HookResults): GatewayError {
   });
 }
 
-/** The text input guardrails read: the last message (chat) or the prompt (completions). */
+/** The text input guardrails read: the last message (chat, messages) or the prompt (completions). */
 function requestText(body: Record<string, unknown> | undefined): string {
   if (!body) return '';
   if (Array.isArray(body.messages)) return contentText((body.messages.at(-1) as { content?: unknown } | undefined)?.content);
@@ -82,8 +83,9 @@ function requestText(body: Record<string, unknown> | undefined): string {
   return '';
 }
 
-/** The text output guardrails read: the first choice's message (chat) or text (completions). */
+/** The text output guardrails read: the first choice's message (chat) or text (completions), or the content (messages). */
 function responseText(body: Record<string, unknown> | undefined): string {
+  if (Array.isArray(body?.content)) return contentText(body.content);
   const choice = (body?.choices as Array<{ message?: { content?: unknown }; text?: unknown }> | undefined)?.[0];
   if (!choice) return '';
   if (choice.message) return contentText(choice.message.content);

@@ -1,12 +1,15 @@
 /** Guardrails in a routing config, through the official openai SDK: 446 denies, 246 flags, hook_results in bodies and logs. */
+import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
 import { assertOpenAI } from '../helpers/openai-schema.js';
 import { readAllLogs, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
 let gw: TestGateway;
 let upstream: FakeOpenAI;
+let anthropic: FakeAnthropic;
 
 function client(config: object): OpenAI {
   return new OpenAI({
@@ -18,12 +21,13 @@ function client(config: object): OpenAI {
 const noSsn = { id: 'no-ssn', deny: true, checks: [{ id: 'default.regexMatch', parameters: { rule: '\\d{3}-\\d{2}-\\d{4}', not: true } }] };
 
 beforeAll(async () => {
-  upstream = await startFakeOpenAI();
+  [upstream, anthropic] = await Promise.all([startFakeOpenAI(), startFakeAnthropic()]);
   gw = await startTestGateway();
 });
 afterAll(async () => {
   await gw?.close();
   await upstream?.close();
+  await anthropic?.close();
 });
 beforeEach(() => upstream.reset());
 
@@ -105,6 +109,34 @@ describe('guardrails', () => {
       .embeddings.create({ model: 'text-embedding-3-small', input: 'hi' })
       .catch((e: unknown) => e);
     expect((embeddings as InstanceType<typeof OpenAI.APIError>).status).toBe(400);
-    expect((embeddings as Error).message).toMatch(/Guardrails apply to \/v1\/chat\/completions and \/v1\/completions/);
+    expect((embeddings as Error).message).toMatch(/Guardrails apply to \/v1\/chat\/completions, \/v1\/completions and \/v1\/messages/);
+  });
+
+  it('guards Anthropic Messages too: 446 in the Anthropic error shape, 246 with hook_results on the message', async () => {
+    const client = (config: object) => new Anthropic({
+      apiKey: 'sk-ant-test-guardrails-0123456789', baseURL: gw.url, maxRetries: 0,
+      defaultHeaders: { 'x-portkey-config': JSON.stringify({ provider: 'anthropic', custom_host: anthropic.baseUrlV1, ...config }) },
+    });
+    const denied = await client({ input_guardrails: [{ 'default.contains': { words: ['forbidden'], operator: 'none' }, deny: true }] })
+      .messages.create({ model: 'claude-sonnet-4-5', max_tokens: 64, messages: [{ role: 'user', content: 'a forbidden topic' }] })
+      .catch((e: unknown) => e);
+    expect(denied).toBeInstanceOf(Anthropic.APIError);
+    expect((denied as InstanceType<typeof Anthropic.APIError>).status).toBe(446);
+    expect((denied as InstanceType<typeof Anthropic.APIError>).error).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' }, hook_results: { before_request_hooks: [{ verdict: false }] } });
+
+    const flagged = await client({ output_guardrails: [{ 'default.wordCount': { maxWords: 1 } }] })
+      .messages.create({ model: 'claude-sonnet-4-5', max_tokens: 64, messages: [{ role: 'user', content: 'say a few words' }] }).withResponse();
+    expect(flagged.response.status).toBe(246);
+    expect((flagged.data as unknown as { hook_results: { after_request_hooks: Array<{ verdict: boolean }> } }).hook_results.after_request_hooks[0].verdict).toBe(false);
+    expect(flagged.data.content[0].type).toBe('text');
+
+    // Translated: /v1/messages served by an OpenAI-format provider keeps the Anthropic shape.
+    const translated = await new Anthropic({
+      apiKey: 'sk-test-guardrails-0123456789', baseURL: gw.url, maxRetries: 0,
+      defaultHeaders: { 'x-portkey-config': JSON.stringify({ provider: 'openai', custom_host: upstream.baseUrl, output_guardrails: [{ 'default.wordCount': { maxWords: 1 } }] }) },
+    }).messages.create({ model: 'gpt-4o-mini', max_tokens: 64, messages: [{ role: 'user', content: 'two words' }] }).withResponse();
+    expect(translated.response.status).toBe(246);
+    expect(translated.data).toMatchObject({ type: 'message', role: 'assistant', content: [{ type: 'text', text: 'Echo: two words' }] });
+    expect((translated.data as unknown as { hook_results: { after_request_hooks: Array<{ checks: Array<{ data: { count: number } }> }> } }).hook_results.after_request_hooks[0].checks[0].data.count).toBe(3);
   });
 });

@@ -27,6 +27,7 @@ export function toAnthropicErrorBody(err: GatewayError): AnthropicErrorPayload {
   return { type: 'error', error: { type: anthropicErrorType(err), message: err.message } };
 }
 
+/** The error response; fields the gateway adds next to "error" (hook_results) come along. */
 export function toAnthropicError(err: GatewayError): { status: number; body: AnthropicErrorPayload } {
-  return { status: err.status, body: toAnthropicErrorBody(err) };
+  return { status: err.status, body: { ...toAnthropicErrorBody(err), ...err.extra } };
 }
