@@ -3,6 +3,8 @@
  * `params.model`, compared with $eq $ne $gt $gte $lt $lte $in $nin $regex, combined with $and / $or.
  * A bare value means $eq.
  */
+import { compileUserRegex } from './user-regex.js';
+
 export interface QueryContext {
   metadata: Record<string, unknown>;
   params: Record<string, unknown>;
@@ -36,9 +38,9 @@ function compare(actual: unknown, op: string, expected: unknown): boolean {
       let re = regexCache.get(expected);
       if (re === undefined) {
         try {
-          re = new RegExp(expected);
+          re = compileUserRegex(expected);
         } catch {
-          re = null;
+          re = null; // refused when the config was validated; a query built elsewhere just does not match
         }
         if (regexCache.size > 500) regexCache.clear();
         regexCache.set(expected, re);
@@ -66,6 +68,29 @@ export function evaluateQuery(query: unknown, ctx: QueryContext): boolean {
     }
   }
   return true;
+}
+
+/** Returns "<operator> <why>" for the first $regex in a query that compileUserRegex refuses, for config validation. */
+export function findUnsafeRegex(query: unknown): string | undefined {
+  if (query === null || typeof query !== 'object') return undefined;
+  for (const [key, value] of Object.entries(query as Record<string, unknown>)) {
+    if (Array.isArray(value)) {
+      for (const q of value) {
+        const bad = findUnsafeRegex(q);
+        if (bad) return bad;
+      }
+    } else if (value && typeof value === 'object') {
+      const rule = (value as Record<string, unknown>).$regex;
+      if (typeof rule === 'string') {
+        try {
+          compileUserRegex(rule);
+        } catch (e) {
+          return `${key}.$regex ${(e as Error).message}`;
+        }
+      }
+    }
+  }
+  return undefined;
 }
 
 /** Returns a message for the first unknown operator in a query, for config validation. */
