@@ -67,6 +67,12 @@ export interface Redactor {
   (doc: LogDocument): LogDocument;
   /** Whether a value (a parsed body) holds anything to redact; absent on hand-made redactors. */
   needsRedaction?(value: unknown): boolean;
+  /**
+   * True when raw JSON text can hold nothing to redact, neither in the text nor in its parsed form:
+   * no credential-like name, no key-format hint, and no escape that could hide one (\u, or the \"
+   * of JSON embedded in a string). False means "look closer", not "has a secret".
+   */
+  provablyClean?(rawJson: string): boolean;
 }
 
 /** A redactor with the extra field names compiled once; use this on the write path. */
@@ -128,6 +134,7 @@ export function makeRedactor(extraFields: readonly string[] = []): Redactor {
   };
   const redactor: Redactor = (doc) => (needsWalk(doc, 0) ? (walk(doc) as LogDocument) : doc);
   redactor.needsRedaction = (value) => needsWalk(value, 0);
+  redactor.provablyClean = (text) => !text.includes('\\u') && !text.includes('\\"') && !VALUE_HINT_RE.test(text) && !nameHint.test(text);
   return redactor;
 }
 
