@@ -70,8 +70,17 @@ describe('guardrails', () => {
     const after = (data as unknown as { hook_results: { after_request_hooks: Array<{ verdict: boolean; checks: Array<{ data: { count: number } }> }> } }).hook_results.after_request_hooks;
     expect(after[0].verdict).toBe(false);
     expect(after[0].checks[0].data.count).toBe(5);
-    await new Promise((r) => setTimeout(r, 400));
-    const doc = readAllLogs(gw).trim().split('\n').map((l) => JSON.parse(l)).find((d) => d.trace_id === response.headers.get('x-portkey-trace-id'));
+    const trace = response.headers.get('x-portkey-trace-id');
+    const findDoc = () => {
+      try {
+        return readAllLogs(gw).trim().split('\n').map((l) => JSON.parse(l)).find((d) => d.trace_id === trace);
+      } catch {
+        return undefined; // no log directory yet
+      }
+    };
+    // Documents are written off the request path, in batches: wait for this one.
+    for (let i = 0; i < 100 && !findDoc(); i++) await new Promise((r) => setTimeout(r, 50));
+    const doc = findDoc();
     expect(doc.response.status).toBe(246);
     expect(doc.hook_results.after_request_hooks[0]).toMatchObject({ id: 'short', verdict: false, deny: false });
   });
