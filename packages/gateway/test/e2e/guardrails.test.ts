@@ -18,6 +18,19 @@ function client(config: object): OpenAI {
   });
 }
 
+/** The log document of a trace: documents are written off the request path, in batches, so wait for it. */
+async function logDocument(trace: string | null) {
+  const find = () => {
+    try {
+      return readAllLogs(gw).trim().split('\n').map((l) => JSON.parse(l)).find((d) => d.trace_id === trace);
+    } catch {
+      return undefined; // no log directory yet
+    }
+  };
+  for (let i = 0; i < 100 && !find(); i++) await new Promise((r) => setTimeout(r, 50));
+  return find();
+}
+
 const noSsn = { id: 'no-ssn', deny: true, checks: [{ id: 'default.regexMatch', parameters: { rule: '\\d{3}-\\d{2}-\\d{4}', not: true } }] };
 
 beforeAll(async () => {
@@ -70,17 +83,7 @@ describe('guardrails', () => {
     const after = (data as unknown as { hook_results: { after_request_hooks: Array<{ verdict: boolean; checks: Array<{ data: { count: number } }> }> } }).hook_results.after_request_hooks;
     expect(after[0].verdict).toBe(false);
     expect(after[0].checks[0].data.count).toBe(5);
-    const trace = response.headers.get('x-portkey-trace-id');
-    const findDoc = () => {
-      try {
-        return readAllLogs(gw).trim().split('\n').map((l) => JSON.parse(l)).find((d) => d.trace_id === trace);
-      } catch {
-        return undefined; // no log directory yet
-      }
-    };
-    // Documents are written off the request path, in batches: wait for this one.
-    for (let i = 0; i < 100 && !findDoc(); i++) await new Promise((r) => setTimeout(r, 50));
-    const doc = findDoc();
+    const doc = await logDocument(response.headers.get('x-portkey-trace-id'));
     expect(doc.response.status).toBe(246);
     expect(doc.hook_results.after_request_hooks[0]).toMatchObject({ id: 'short', verdict: false, deny: false });
   });
@@ -100,6 +103,13 @@ describe('guardrails', () => {
     let text = '';
     for await (const c of flagged.data) text += c.choices[0]?.delta?.content ?? '';
     expect(text).toBe('Echo: stream please');
+
+    // A non-deny output guardrail runs on the finished stream; its verdict goes to the log.
+    const logged = await client({ output_guardrails: [{ id: 'brief', 'default.wordCount': { maxWords: 2 } }] })
+      .chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'a longer stream' }], stream: true }).withResponse();
+    for await (const _ of logged.data) { /* drain */ }
+    const doc = await logDocument(logged.response.headers.get('x-portkey-trace-id'));
+    expect(doc.hook_results.after_request_hooks[0]).toMatchObject({ id: 'brief', verdict: false, checks: [{ data: { count: 4 } }] });
 
     const refused = await client({ output_guardrails: [{ 'default.contains': { words: ['x'], operator: 'none' }, deny: true }] })
       .chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], stream: true })
