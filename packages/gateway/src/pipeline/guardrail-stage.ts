@@ -40,9 +40,11 @@ export function guardResult(ctx: RequestContext, g: Guardrails, result: JsonResu
   const all: HookResult[] = [...results.before_request_hooks, ...results.after_request_hooks];
   const verdict = verdictOf(all);
   if (verdict === 'deny') throw denied(results);
-  if (!parsed || typeof parsed !== 'object' || result.status >= 300) return result;
+  const status = verdict === 'flag' ? 246 : result.status;
+  // A body that is not a JSON object has nowhere to carry hook_results: the status still tells.
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return status === result.status ? result : { ...result, status };
   const body = Buffer.from(JSON.stringify({ ...parsed, hook_results: results }));
-  return { ...result, status: verdict === 'flag' ? 246 : result.status, body, parseLater: undefined, parsed: undefined, contentType: 'application/json' };
+  return { ...result, status, body, parseLater: undefined, parsed: undefined, contentType: 'application/json' };
 }
 
 /** Output guardrails on a finished stream: the client has its bytes already, so the results go to the log only. */
