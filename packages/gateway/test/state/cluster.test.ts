@@ -16,17 +16,12 @@ import { RedisEntityCache } from '../../src/entities/redis-cache.js';
 import type { EntityStore } from '../../src/entities/types.js';
 import { createRedis, type RedisConnection } from '../../src/state/redis.js';
 import { startRedisCluster, type RedisCluster } from '../helpers/redis-harness.js';
+import { pollUntil, type Check } from '../helpers/until.js';
 
 /** The 50 ms bound plus slack: during a failover the cluster client also reshuffles its slot map on this thread. */
 const FAILOVER_BOUND_MS = 150;
 
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = (what: string, check: Check, ms = 15_000) => pollUntil(what, check, ms, 50);
 
 describe('Redis Cluster, 3 masters + 3 replicas', () => {
   let cluster: RedisCluster;

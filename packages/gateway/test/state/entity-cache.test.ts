@@ -10,6 +10,7 @@ import type { EntityStore, GatewayKey, Prompt, SavedConfig, VirtualKey } from '.
 import type { LimitRule } from '../../src/limits/types.js';
 import { createRedis, type RedisConnection } from '../../src/state/redis.js';
 import { startRedis, type RedisServer } from '../helpers/redis-harness.js';
+import { pollUntil, type Check } from '../helpers/until.js';
 
 /** An in-memory EntityStore that counts lookups and can announce a reload. */
 class FakeStore implements EntityStore {
@@ -61,13 +62,7 @@ class FakeStore implements EntityStore {
 
 const vk = (slug: string, model: string): VirtualKey => ({ slug, provider: 'openai', settings: { model }, apiKey: 'sk-test' });
 
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const until = (what: string, check: Check, ms = 5000) => pollUntil(what, check, ms, 10);
 
 describe('RedisEntityCache across two replicas', () => {
   let server: RedisServer;

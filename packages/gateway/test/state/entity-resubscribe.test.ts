@@ -12,6 +12,7 @@ import { RedisEntityCache } from '../../src/entities/redis-cache.js';
 import { FileEntityStore } from '../../src/entities/file-store.js';
 import { createRedis, type RedisConnection } from '../../src/state/redis.js';
 import { startRedis, type RedisServer } from '../helpers/redis-harness.js';
+import { pollUntil, type Check } from '../helpers/until.js';
 
 /** Passes bytes through; while `cutOnSubscribe` is set, destroys a client that sends SUBSCRIBE. */
 class CuttingProxy {
@@ -60,13 +61,7 @@ class CuttingProxy {
   }
 }
 
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 8000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const until = (what: string, check: Check, ms = 8000) => pollUntil(what, check, ms, 10);
 
 describe('entity invalidation subscriber', () => {
   let server: RedisServer;

@@ -16,6 +16,7 @@ import type { LimitSubject } from '../../src/limits/types.js';
 import { createRedis, type RedisConnection } from '../../src/state/redis.js';
 import { awayFromWindowEnd } from '../helpers/limit-windows.js';
 import { startBlackhole, startRedis, type RedisServer } from '../helpers/redis-harness.js';
+import { pollUntil, type Check } from '../helpers/until.js';
 
 const BOUND_MS = 100; // the 50 ms command bound plus scheduling slack on a busy 2-core machine
 
@@ -29,13 +30,7 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value?: T; 
   }
 }
 
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const until = (what: string, check: Check, ms = 10_000) => pollUntil(what, check, ms, 20);
 
 const subjects = (id: string): LimitSubject[] => [{ scope: 'vk', id, rules: [{ kind: 'requests', limit: 100, window: 'minute' }] }];
 
