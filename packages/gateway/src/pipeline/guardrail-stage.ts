@@ -5,8 +5,7 @@
  */
 import { GatewayError, badRequest } from '../errors.js';
 import { runHooks, verdictOf, type Guardrails, type HookResult, type HookResults } from '../guardrails/hooks.js';
-import type { JsonResult, StreamResult } from './call-target.js';
-import { observeJsonResult } from './call-target.js';
+import { observeJsonResult, type CallResult, type StreamResult } from './call-target.js';
 import type { RequestContext } from './context.js';
 
 const GUARDED_OPS = new Set(['chat', 'completions', 'messages']);
@@ -26,11 +25,13 @@ export function guardRequest(ctx: RequestContext, g: Guardrails): void {
 }
 
 /**
- * Runs the output guardrails on a JSON result and returns what to send: the result itself when every
- * guardrail passed with nothing to report, else a copy with status 246 (flagged) and hook_results in
- * the body. Throws 446 when one denies.
+ * What to send for a call's result. A stream starts with 246 when an input guardrail flagged the
+ * request (output guardrails see it once it ends: guardStreamEnd). A JSON result goes through the
+ * output guardrails and comes back with hook_results in its body, and status 246 when flagged.
+ * Throws 446 when one denies.
  */
-export function guardResult(ctx: RequestContext, g: Guardrails, result: JsonResult): JsonResult {
+export function guardResult(ctx: RequestContext, g: Guardrails, result: CallResult): CallResult {
+  if (result.kind === 'stream') return { ...result, status: streamStatus(ctx, result.status) };
   const results = ctx.hookResults!;
   observeJsonResult(result);
   ctx.usage = result.usage;
@@ -55,7 +56,7 @@ export function guardStreamEnd(ctx: RequestContext, g: Guardrails, result: Strea
 }
 
 /** The status a stream starts with: 246 when an input guardrail flagged the request. */
-export function streamStatus(ctx: RequestContext, status: number): number {
+function streamStatus(ctx: RequestContext, status: number): number {
   const before = ctx.hookResults?.before_request_hooks;
   return before && verdictOf(before) === 'flag' ? 246 : status;
 }

@@ -12,7 +12,7 @@ import { chatEntry, lookupCache, planCache, rawEntry, storeInCache, type CacheHi
 import { callTarget, type CallResult, type UpstreamTime } from './call-target.js';
 import { newRequestContext, type RequestContext } from './context.js';
 import type { GatewayDeps } from './deps.js';
-import { guardRequest, guardResult, guardStreamEnd, streamStatus } from './guardrail-stage.js';
+import { guardRequest, guardResult, guardStreamEnd } from './guardrail-stage.js';
 import { parsePortkeyHeaders } from './headers.js';
 import { reserveLimits, reserveTargetKey, type TargetKeyReservation } from './limit-stage.js';
 import { baseTargetFromHeaders, resolveRoutingConfig } from './resolve-config.js';
@@ -118,7 +118,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
       return;
     }
     ctx.provider = result.provider;
-    const guarded = !guardrails ? result : result.kind === 'json' ? guardResult(ctx, guardrails, result) : { ...result, status: streamStatus(ctx, result.status) };
+    const guarded = guardrails ? guardResult(ctx, guardrails, result) : result;
     const streaming = sendResult(deps, ctx, guarded);
     observeUpstreamTimes(deps, upstreamTimes);
     if (streaming) await streaming;
