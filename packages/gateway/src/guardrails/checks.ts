@@ -3,6 +3,8 @@
  * written for Portkey run unchanged. Each check is compiled once per config (parameters validated,
  * regexes built) and then runs as a pure function of the text it checks.
  */
+import { Ajv, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
 import { compileUserRegex } from '../routing/user-regex.js';
 
 export interface CheckInput {
@@ -169,6 +171,17 @@ const COMPILERS: Record<string, (p: Params) => CompiledCheck> = {
       return invert({ verdict: found.some((t) => tags.includes(t)), data: { format, found_tags: found } }, not);
     };
   },
+  'default.jsonSchema': (p) => {
+    const validate = compileSchema(p.schema);
+    const not = bool(p, 'not');
+    return ({ text }) => {
+      const json = firstJson(text);
+      if (json === undefined) return invert({ verdict: false, data: { explanation: 'the text holds no JSON' } }, not);
+      const valid = validate(json.value) === true;
+      const errors = valid ? [] : (validate.errors ?? []).slice(0, 5).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`);
+      return invert({ verdict: valid, data: { errors } }, not);
+    };
+  },
   'default.modelWhitelist': (p) => {
     const models = strings(p, 'models');
     const not = bool(p, 'not');
@@ -186,16 +199,25 @@ const CODE_FORMATS: Record<string, string[]> = {
 };
 
 /** Checks that need a network call or a model; named in the 400 so the config can be fixed. */
-const NOT_BUILT_IN = new Set(['default.jsonSchema', 'default.validUrls', 'default.webhook', 'default.log', 'default.regexReplace', 'default.redact_pii']);
+const NOT_BUILT_IN = new Set(['default.validUrls', 'default.webhook', 'default.log', 'default.regexReplace', 'default.redact_pii']);
+
+/**
+ * Checks that compile part of their parameters to code (a JSON Schema becomes a validator function):
+ * accepted in saved configs, which operators write, never in inline ones, which any client can send.
+ */
+const TRUSTED_ONLY = new Set(['default.jsonSchema']);
 
 export const BUILT_IN_CHECKS = Object.keys(COMPILERS);
 
 /** Compiles one check; throws CheckParameterError (where '' is the check id) on anything it cannot run. */
-export function compileCheck(id: string, parameters: unknown): CompiledCheck {
+export function compileCheck(id: string, parameters: unknown, trusted = false): CompiledCheck {
   const compile = COMPILERS[id];
   if (!compile) {
     const why = NOT_BUILT_IN.has(id) ? `${id} is not built into this gateway` : `unknown check ${JSON.stringify(id)}`;
     throw new CheckParameterError('', `${why}; the built-in checks are ${BUILT_IN_CHECKS.join(', ')}`);
+  }
+  if (TRUSTED_ONLY.has(id) && !trusted) {
+    throw new CheckParameterError('', `${id} compiles its schema to code, so it runs only in saved configs (the entities file); save this config and send its id in x-portkey-config`);
   }
   if (parameters !== undefined && (typeof parameters !== 'object' || parameters === null || Array.isArray(parameters))) {
     throw new CheckParameterError('parameters', 'must be an object');
@@ -205,19 +227,45 @@ export function compileCheck(id: string, parameters: unknown): CompiledCheck {
 
 /** The first JSON object in the text: the whole text, or a fenced or embedded {...} block. */
 function firstJsonObject(text: string): Record<string, unknown> | undefined {
+  const json = firstJson(text);
+  return json && json.value && typeof json.value === 'object' && !Array.isArray(json.value) ? (json.value as Record<string, unknown>) : undefined;
+}
+
+/** The first JSON value in the text: the whole text, a fenced block, or an embedded {...} or [...]. */
+function firstJson(text: string): { value: unknown } | undefined {
   const candidates = [text.trim()];
   const fenced = /```(?:json)?\s*([\s\S]*?)```/i.exec(text);
   if (fenced) candidates.push(fenced[1].trim());
-  const start = text.indexOf('{');
-  const end = text.lastIndexOf('}');
-  if (start >= 0 && end > start) candidates.push(text.slice(start, end + 1));
+  for (const [open, close] of [['{', '}'], ['[', ']']]) {
+    const start = text.indexOf(open);
+    const end = text.lastIndexOf(close);
+    if (start >= 0 && end > start) candidates.push(text.slice(start, end + 1));
+  }
   for (const c of candidates) {
     try {
-      const v = JSON.parse(c) as unknown;
-      if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+      return { value: JSON.parse(c) as unknown };
     } catch {
       // not this one
     }
   }
   return undefined;
+}
+
+const MAX_SCHEMA_BYTES = 64 * 1024;
+let ajv: Ajv | undefined;
+
+function compileSchema(schema: unknown): ValidateFunction {
+  if (!schema || typeof schema !== 'object' || Array.isArray(schema)) throw new CheckParameterError('schema', 'is required: a JSON Schema object');
+  if (JSON.stringify(schema).length > MAX_SCHEMA_BYTES) throw new CheckParameterError('schema', `is larger than ${MAX_SCHEMA_BYTES / 1024} kB`);
+  if (!ajv) {
+    ajv = new Ajv({ strict: false, allErrors: false });
+    // ajv-formats is CJS with a default export; under NodeNext its default may sit one level down.
+    const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (a: Ajv) => Ajv;
+    addFormats(ajv);
+  }
+  try {
+    return ajv.compile(schema);
+  } catch (e) {
+    throw new CheckParameterError('schema', `is not a valid JSON Schema (${(e as Error).message})`);
+  }
 }

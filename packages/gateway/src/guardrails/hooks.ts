@@ -62,11 +62,14 @@ export function hasGuardrails(node: Record<string, unknown>): boolean {
   return HOOK_FIELDS.some((f) => node[f] !== undefined);
 }
 
-/** Compiles the root config's guardrails; undefined when it has none. Throws GuardrailConfigError. */
-export function compileGuardrails(config: Record<string, unknown>): Guardrails | undefined {
+/**
+ * Compiles the root config's guardrails; undefined when it has none. Throws GuardrailConfigError.
+ * `trusted`: the config is a saved one, which may use checks that compile parameters to code.
+ */
+export function compileGuardrails(config: Record<string, unknown>, trusted = false): Guardrails | undefined {
   if (!hasGuardrails(config)) return undefined;
-  const before = [...compileHooks(config.before_request_hooks, 'config.before_request_hooks'), ...compileShorthand(config.input_guardrails, 'config.input_guardrails', 'input')];
-  const after = [...compileHooks(config.after_request_hooks, 'config.after_request_hooks'), ...compileShorthand(config.output_guardrails, 'config.output_guardrails', 'output')];
+  const before = [...compileHooks(config.before_request_hooks, 'config.before_request_hooks', trusted), ...compileShorthand(config.input_guardrails, 'config.input_guardrails', 'input', trusted)];
+  const after = [...compileHooks(config.after_request_hooks, 'config.after_request_hooks', trusted), ...compileShorthand(config.output_guardrails, 'config.output_guardrails', 'output', trusted)];
   return before.length || after.length ? { before, after } : undefined;
 }
 
@@ -87,9 +90,9 @@ function flag(hook: Record<string, unknown>, key: string, path: string): boolean
   return v;
 }
 
-function check(id: string, parameters: unknown, path: string): { id: string; run: CompiledCheck } {
+function check(id: string, parameters: unknown, path: string, trusted: boolean): { id: string; run: CompiledCheck } {
   try {
-    return { id, run: compileCheck(id, parameters) };
+    return { id, run: compileCheck(id, parameters, trusted) };
   } catch (e) {
     if (!(e instanceof CheckParameterError)) throw e;
     const where = e.where === '' ? path : e.where === 'parameters' ? `${path}.parameters` : `${path}.parameters.${e.where}`;
@@ -97,7 +100,7 @@ function check(id: string, parameters: unknown, path: string): { id: string; run
   }
 }
 
-function compileHooks(value: unknown, path: string): CompiledHook[] {
+function compileHooks(value: unknown, path: string, trusted: boolean): CompiledHook[] {
   return list(value, path).map((hook, i) => {
     const at = `${path}[${i}]`;
     if (!isObject(hook)) throw new GuardrailConfigError(at, 'must be an object with "checks"');
@@ -114,14 +117,14 @@ function compileHooks(value: unknown, path: string): CompiledHook[] {
         const cat = `${at}.checks[${j}]`;
         if (!isObject(c) || typeof c.id !== 'string') throw new GuardrailConfigError(cat, 'must be an object with an "id", e.g. "default.regexMatch"');
         if (c.is_enabled === false) return undefined;
-        return check(c.id, c.parameters, `${cat}`);
+        return check(c.id, c.parameters, cat, trusted);
       }).filter((c): c is { id: string; run: CompiledCheck } => c !== undefined),
     };
   });
 }
 
 /** `[{"default.contains": {...}, "deny": true}]`: every "<plugin>.<check>" key is a check. Saved ids need the control plane. */
-function compileShorthand(value: unknown, path: string, stage: 'input' | 'output'): CompiledHook[] {
+function compileShorthand(value: unknown, path: string, stage: 'input' | 'output', trusted: boolean): CompiledHook[] {
   return list(value, path).map((entry, i) => {
     const at = `${path}[${i}]`;
     if (typeof entry === 'string') {
@@ -134,7 +137,7 @@ function compileShorthand(value: unknown, path: string, stage: 'input' | 'output
       id: typeof entry.id === 'string' && entry.id ? entry.id : `${stage}_guardrails[${i}]`,
       deny: flag(entry, 'deny', at),
       async: flag(entry, 'async', at),
-      checks: checkIds.map((id) => check(id, entry[id], `${at}["${id}"]`)),
+      checks: checkIds.map((id) => check(id, entry[id], `${at}["${id}"]`, trusted)),
     };
   });
 }

@@ -31,7 +31,7 @@ async function savedConfig(deps: GatewayDeps, trimmed: string): Promise<Resolved
   if (!saved) {
     throw new GatewayError({ status: 400, param: 'x-portkey-config', code: 'unknown_config', message: `x-portkey-config "${trimmed.slice(0, 64)}" is neither a JSON object nor the id of a saved config; check the id in the entities file.` });
   }
-  return { config: deps.configs.get(saved.json, `config ${saved.id}`), used: true };
+  return { config: deps.configs.get(saved.json, `config ${saved.id}`, true), used: true };
 }
 
 /** What the request headers say about the target; config targets inherit from it. */

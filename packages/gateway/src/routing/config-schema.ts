@@ -72,8 +72,11 @@ function formatPath(path: PropertyKey[]): string {
   return out;
 }
 
-/** Parses and validates a config; throws a 400 GatewayError naming the first bad path. */
-export function parseRoutingConfig(json: string, source = 'x-portkey-config'): RoutingConfig {
+/**
+ * Parses and validates a config; throws a 400 GatewayError naming the first bad path. `trusted`: a
+ * saved config, which operators write (inline configs come from any client).
+ */
+export function parseRoutingConfig(json: string, source = 'x-portkey-config', trusted = false): RoutingConfig {
   let value: unknown;
   try {
     value = JSON.parse(json);
@@ -91,7 +94,7 @@ export function parseRoutingConfig(json: string, source = 'x-portkey-config'): R
   }
   checkStructure(result.data, 'config', source);
   try {
-    const guardrails = compileGuardrails(result.data);
+    const guardrails = compileGuardrails(result.data, trusted);
     if (guardrails) compiledGuardrails.set(result.data, guardrails);
   } catch (e) {
     if (!(e instanceof GuardrailConfigError)) throw e;
@@ -145,12 +148,14 @@ export class RoutingConfigCache {
   private readonly entries = new Map<string, RoutingConfig>();
   constructor(private readonly max = 500) {}
 
-  get(json: string, source?: string): RoutingConfig {
-    const hit = this.entries.get(json);
+  get(json: string, source?: string, trusted = false): RoutingConfig {
+    // A saved config may use what an inline one may not: the same text is a different entry.
+    const key = trusted ? `saved\0${json}` : json;
+    const hit = this.entries.get(key);
     if (hit) return hit;
-    const parsed = parseRoutingConfig(json, source);
+    const parsed = parseRoutingConfig(json, source, trusted);
     if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(json, parsed);
+    this.entries.set(key, parsed);
     return parsed;
   }
 

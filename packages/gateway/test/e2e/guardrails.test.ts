@@ -158,4 +158,25 @@ describe('guardrails', () => {
     expect(translated.data).toMatchObject({ type: 'message', role: 'assistant', content: [{ type: 'text', text: 'Echo: two words' }] });
     expect((translated.data as unknown as { hook_results: { after_request_hooks: Array<{ checks: Array<{ data: { count: number } }> }> } }).hook_results.after_request_hooks[0].checks[0].data.count).toBe(3);
   });
+
+  it('runs default.jsonSchema from a saved config, and refuses the same config inline', async () => {
+    const config = {
+      provider: 'openai', custom_host: upstream.baseUrl,
+      output_guardrails: [{ id: 'person', deny: true, 'default.jsonSchema': { schema: { type: 'object', required: ['name'], properties: { name: { type: 'string' } } } } }],
+    };
+    const saved = await startTestGateway({}, { entities: `configs:\n  - id: structured\n    config: ${JSON.stringify(config)}\n` });
+    try {
+      const viaSaved = new OpenAI({ apiKey: 'sk-test-0123456789abcdef', baseURL: `${saved.url}/v1`, maxRetries: 0, defaultHeaders: { 'x-portkey-config': 'structured' } });
+      const ok = await viaSaved.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: '{"name":"Ada"}' }] }).withResponse();
+      expect(ok.response.status).toBe(200);
+      const bad = await viaSaved.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: '{"age":3}' }] }).catch((e: unknown) => e);
+      expect((bad as InstanceType<typeof OpenAI.APIError>).status).toBe(446);
+      const inline = await new OpenAI({ apiKey: 'sk-test-0123456789abcdef', baseURL: `${saved.url}/v1`, maxRetries: 0, defaultHeaders: { 'x-portkey-config': JSON.stringify(config) } })
+        .chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: '{"name":"Ada"}' }] }).catch((e: unknown) => e);
+      expect((inline as InstanceType<typeof OpenAI.APIError>).status).toBe(400);
+      expect((inline as Error).message).toMatch(/runs only in saved configs/);
+    } finally {
+      await saved.close();
+    }
+  });
 });

@@ -45,8 +45,20 @@ describe('built-in guardrail checks (Portkey plugin ids and parameters)', () => 
     expect(run('default.modelWhitelist', { models: ['gpt-4o-mini'] }, '', 'gpt-4.1').verdict).toBe(false);
   });
 
+  it('validates JSON in the text against a JSON Schema, in saved configs only', () => {
+    const schema = { type: 'object', required: ['name', 'age'], properties: { name: { type: 'string' }, age: { type: 'integer', minimum: 0 } } };
+    const check = compileCheck('default.jsonSchema', { schema }, true);
+    expect(check({ text: 'Here you go:\n```json\n{"name":"Ada","age":36}\n```' }).verdict).toBe(true);
+    expect(check({ text: '{"name":"Ada","age":-1}' })).toEqual({ verdict: false, data: { errors: ['/age must be >= 0'] } });
+    expect(check({ text: 'no json at all' }).verdict).toBe(false);
+    expect(() => compileCheck('default.jsonSchema', { schema })).toThrow(/runs only in saved configs \(the entities file\)/);
+    expect(() => compileCheck('default.jsonSchema', { schema: { type: 'no-such-type' } }, true)).toThrow(/not a valid JSON Schema/);
+    expect(() => compileCheck('default.jsonSchema', {}, true)).toThrow(/a JSON Schema object/);
+  });
+
   it('refuses what it cannot run, saying what to fix', () => {
     expect(() => compileCheck('default.webhook', {})).toThrow(/not built into this gateway; the built-in checks are default\.regexMatch/);
+    expect(() => compileCheck('default.validUrls', {})).toThrow(/not built into this gateway/);
     expect(() => compileCheck('acme.magic', {})).toThrow(/unknown check "acme.magic"/);
     expect(() => compileCheck('default.regexMatch', { rule: '(' })).toThrow(/not a valid regular expression/);
     expect(() => compileCheck('default.regexMatch', { rule: '(\\w+\\s?)*$' })).toThrow(/nests quantifiers/);
@@ -80,5 +92,9 @@ describe('guardrails in a routing config', () => {
     const ok = parseRoutingConfig(JSON.stringify({ provider: 'openai', input_guardrails: [{ 'default.contains': { words: ['x'], operator: 'none' }, deny: true }] }));
     expect(guardrailsOf(ok)?.before[0].deny).toBe(true);
     expect(guardrailsOf(parseRoutingConfig('{"provider":"openai"}'))).toBeUndefined();
+    // The same text is refused inline and accepted as a saved config.
+    const withSchema = JSON.stringify({ output_guardrails: [{ 'default.jsonSchema': { schema: { type: 'object' } }, deny: true }] });
+    expect(() => parseRoutingConfig(withSchema)).toThrow(/config\.output_guardrails\[0\]\["default\.jsonSchema"\]: default\.jsonSchema compiles its schema to code/);
+    expect(guardrailsOf(parseRoutingConfig(withSchema, 'config saved-1', true))?.after[0].checks[0].id).toBe('default.jsonSchema');
   });
 });
