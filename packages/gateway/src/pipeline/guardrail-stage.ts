@@ -10,6 +10,9 @@ import type { RequestContext } from './context.js';
 
 const GUARDED_OPS = new Set(['chat', 'completions', 'messages']);
 
+/** The code of a guardrail's 446: a fallback may move on from it like from any failure. */
+export const GUARDRAILS_DENIED = 'guardrails_denied';
+
 /** Refuses what guardrails cannot cover, then runs the input guardrails. Throws 446 when one denies. */
 export function guardRequest(ctx: RequestContext, g: Guardrails): void {
   if (!GUARDED_OPS.has(ctx.api.op)) {
@@ -71,7 +74,7 @@ function parseBody(body: Buffer): unknown {
 
 function denied(results: HookResults): GatewayError {
   return new GatewayError({
-    status: 446, type: 'hooks_failed', code: 'guardrails_denied', retryable: false, extra: { hook_results: results },
+    status: 446, type: 'hooks_failed', code: GUARDRAILS_DENIED, retryable: false, extra: { hook_results: results },
     message: 'The guardrail checks defined in the config failed and denied the request; hook_results says which check failed and why.',
   });
 }

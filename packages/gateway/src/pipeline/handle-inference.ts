@@ -12,7 +12,7 @@ import { chatEntry, lookupCache, planCache, rawEntry, storeInCache, type CacheHi
 import { callTarget, type CallResult, type UpstreamTime } from './call-target.js';
 import { newRequestContext, type RequestContext } from './context.js';
 import type { GatewayDeps } from './deps.js';
-import { guardRequest, guardResult, guardStreamEnd } from './guardrail-stage.js';
+import { GUARDRAILS_DENIED, guardRequest, guardResult, guardStreamEnd } from './guardrail-stage.js';
 import { parsePortkeyHeaders } from './headers.js';
 import { reserveLimits, reserveTargetKey, type TargetKeyReservation } from './limit-stage.js';
 import { baseTargetFromHeaders, resolveRoutingConfig } from './resolve-config.js';
@@ -86,18 +86,22 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
         }
         try {
           if (target.virtualKey && target.virtualKey !== headers.virtualKey) targetKey = await reserveTargetKey(deps, ctx, target.virtualKey);
-          const r = await callTarget(deps, {
+          const called = await callTarget(deps, {
             api, path, method: req.method ?? 'POST', rawBody: ctx.rawBody!, body: ctx.body, clientHeaders: req.headers,
             stream: ctx.stream, clientWantsUsage, assemble: !!(plan ?? targetPlan) || !!guardrails?.after.length, traceId: ctx.traceId, signal: clientGone, upstreamTimes,
           }, target);
+          // Per attempt: an output guardrail's 446 is a failure like any other, so a fallback can move on.
+          const r = guardrails ? guardResult(ctx, guardrails, called) : called;
           ctx.attempts.push({ target: target.path, provider: r.provider, status: r.status, ms: Math.round(performance.now() - started) });
           servedBy = targetKey;
           // A target that turns the cache off keeps its answers out of the root config's cache too.
           servedPlan = target.cache?.mode === 'disabled' ? undefined : plan ?? targetPlan;
           return r;
         } catch (e) {
-          targetKey?.failed();
           const err = toGatewayError(e, ctx.traceId);
+          // A response the guardrails denied was still produced, and paid for.
+          if (err.code === GUARDRAILS_DENIED) targetKey?.served();
+          else targetKey?.failed();
           ctx.attempts.push({ target: target.path, provider: err.provider ?? target.provider ?? '', status: err.status, ms: Math.round(performance.now() - started), error: err.message });
           throw err;
         } finally {
@@ -118,8 +122,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
       return;
     }
     ctx.provider = result.provider;
-    const guarded = guardrails ? guardResult(ctx, guardrails, result) : result;
-    const streaming = sendResult(deps, ctx, guarded);
+    const streaming = sendResult(deps, ctx, result);
     observeUpstreamTimes(deps, upstreamTimes);
     if (streaming) await streaming;
     if (guardrails && result.kind === 'stream') guardStreamEnd(ctx, guardrails, result);

@@ -9,6 +9,7 @@ import { readAllLogs, startTestGateway, type TestGateway } from '../helpers/gate
 
 let gw: TestGateway;
 let upstream: FakeOpenAI;
+let backup: FakeOpenAI;
 let anthropic: FakeAnthropic;
 
 function client(config: object): OpenAI {
@@ -34,15 +35,19 @@ async function logDocument(trace: string | null) {
 const noSsn = { id: 'no-ssn', deny: true, checks: [{ id: 'default.regexMatch', parameters: { rule: '\\d{3}-\\d{2}-\\d{4}', not: true } }] };
 
 beforeAll(async () => {
-  [upstream, anthropic] = await Promise.all([startFakeOpenAI(), startFakeAnthropic()]);
+  [upstream, backup, anthropic] = await Promise.all([startFakeOpenAI(), startFakeOpenAI(), startFakeAnthropic()]);
   gw = await startTestGateway();
 });
 afterAll(async () => {
   await gw?.close();
   await upstream?.close();
+  await backup?.close();
   await anthropic?.close();
 });
-beforeEach(() => upstream.reset());
+beforeEach(() => {
+  upstream.reset();
+  backup.reset();
+});
 
 describe('guardrails', () => {
   it('denies a request an input guardrail fails with 446 and hook_results, without calling the provider', async () => {
@@ -94,6 +99,29 @@ describe('guardrails', () => {
       .catch((e: unknown) => e);
     expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(446);
     expect(upstream.requests).toHaveLength(1);
+  });
+
+  it('falls back when an output guardrail denies the answer of a target, unless on_status_codes leaves 446 out', async () => {
+    const guard = { output_guardrails: [{ id: 'no-forbidden', 'default.contains': { words: ['forbidden'], operator: 'none' }, deny: true }] };
+    const targets = [{ provider: 'openai', custom_host: upstream.baseUrl }, { provider: 'openai', custom_host: backup.baseUrl }];
+    upstream.enqueue({ text: 'a forbidden answer' });
+    const { data, response } = await new OpenAI({
+      apiKey: 'sk-test-0123456789abcdef', baseURL: `${gw.url}/v1`, maxRetries: 0,
+      defaultHeaders: { 'x-portkey-config': JSON.stringify({ ...guard, strategy: { mode: 'fallback' }, targets }) },
+    }).chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }] }).withResponse();
+    expect(response.status).toBe(200);
+    expect(response.headers.get('x-portkey-last-used-option-index')).toBe('config.targets[1]');
+    expect(data.choices[0].message.content).toBe('Echo: hello');
+    expect(upstream.requests).toHaveLength(1);
+    expect(backup.requests).toHaveLength(1);
+
+    upstream.enqueue({ text: 'a forbidden answer' });
+    const err = await new OpenAI({
+      apiKey: 'sk-test-0123456789abcdef', baseURL: `${gw.url}/v1`, maxRetries: 0,
+      defaultHeaders: { 'x-portkey-config': JSON.stringify({ ...guard, strategy: { mode: 'fallback', on_status_codes: [500, 503] }, targets }) },
+    }).chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }] }).catch((e: unknown) => e);
+    expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(446);
+    expect(backup.requests).toHaveLength(1);
   });
 
   it('streams with input guardrails (246 when flagged) and refuses a deny output guardrail on a stream', async () => {
