@@ -86,6 +86,18 @@ describe('gateway keys, virtual keys and saved configs', () => {
     expect(text).toBe('Echo: portkey stream');
   });
 
+  it('answers guardrail verdicts the portkey-ai SDK understands: 246 returns the completion, 446 throws', async () => {
+    const portkey = (config: object) => new Portkey({ apiKey: GATEWAY_KEY, baseURL: `${gw.url}/v1`, virtualKey: 'openai-main', customHost: fake.baseUrl, config: config as never });
+    const flagged = await portkey({ output_guardrails: [{ 'default.wordCount': { maxWords: 1 } }] })
+      .chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'a b c' }] });
+    expect(flagged.choices?.[0]?.message?.content).toBe('Echo: a b c');
+    const denied = await portkey({ input_guardrails: [{ 'default.contains': { words: ['secret'], operator: 'none' }, deny: true }] })
+      .chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'a secret' }] })
+      .catch((e: unknown) => e as { status?: number; message?: string });
+    expect(denied).toMatchObject({ status: 446 });
+    expect((denied as { message: string }).message).toMatch(/hooks_failed|guardrail checks/);
+  });
+
   it('reloads the entities file when it changes, and keeps the last good one when it breaks', async () => {
     writeFileSync(entitiesFile, 'keys: [ {id: broken');
     await new Promise((r) => setTimeout(r, 1600));
