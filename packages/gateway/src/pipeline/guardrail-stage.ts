@@ -8,7 +8,7 @@ import { runHooks, verdictOf, type Guardrails, type HookResult, type HookResults
 import { observeJsonResult, type CallResult, type StreamResult } from './call-target.js';
 import type { RequestContext } from './context.js';
 
-const GUARDED_OPS = new Set(['chat', 'completions', 'messages']);
+const GUARDED_OPS = new Set(['chat', 'completions', 'messages', 'responses']);
 
 /** The code of a guardrail's 446: a fallback may move on from it like from any failure. */
 export const GUARDRAILS_DENIED = 'guardrails_denied';
@@ -16,7 +16,7 @@ export const GUARDRAILS_DENIED = 'guardrails_denied';
 /** Refuses what guardrails cannot cover, then runs the input guardrails. Throws 446 when one denies. */
 export function guardRequest(ctx: RequestContext, g: Guardrails): void {
   if (!GUARDED_OPS.has(ctx.api.op)) {
-    throw badRequest(`Guardrails apply to /v1/chat/completions, /v1/completions and /v1/messages; remove them from the config for ${ctx.path.split('?')[0]}`, 'x-portkey-config', 'guardrails_unsupported');
+    throw badRequest(`Guardrails apply to /v1/chat/completions, /v1/completions, /v1/messages and /v1/responses; remove them from the config for ${ctx.path.split('?')[0]}`, 'x-portkey-config', 'guardrails_unsupported');
   }
   if (ctx.stream && g.after.some((h) => h.deny && !h.async)) {
     throw badRequest('An output guardrail with "deny": true cannot hold back a stream that is already being sent; send "stream": false, or set "deny": false', 'x-portkey-config', 'guardrails_unsupported');
@@ -79,27 +79,39 @@ function denied(results: HookResults): GatewayError {
   });
 }
 
-/** The text input guardrails read: the last message (chat, messages) or the prompt (completions). */
+/** The text input guardrails read: the last message (chat, messages, responses) or the prompt (completions). */
 function requestText(body: Record<string, unknown> | undefined): string {
   if (!body) return '';
   if (Array.isArray(body.messages)) return contentText((body.messages.at(-1) as { content?: unknown } | undefined)?.content);
+  if (typeof body.input === 'string') return body.input;
+  if (Array.isArray(body.input)) {
+    const messages = (body.input as Array<{ type?: string; role?: string; content?: unknown }>).filter((i) => i?.role !== undefined && (i.type === undefined || i.type === 'message'));
+    return contentText(messages.at(-1)?.content);
+  }
   const prompt = body.prompt;
   if (typeof prompt === 'string') return prompt;
   if (Array.isArray(prompt)) return prompt.filter((p) => typeof p === 'string').join('\n');
   return '';
 }
 
-/** The text output guardrails read: the first choice's message (chat) or text (completions), or the content (messages). */
+/** The text output guardrails read: the first choice's message (chat) or text (completions), the content (messages), or the message items (responses). */
 function responseText(body: Record<string, unknown> | undefined): string {
   if (Array.isArray(body?.content)) return contentText(body.content);
+  if (Array.isArray(body?.output)) {
+    const messages = (body.output as Array<{ type?: string; content?: unknown }>).filter((i) => i?.type === 'message');
+    return messages.map((m) => contentText(m.content)).filter(Boolean).join('\n');
+  }
   const choice = (body?.choices as Array<{ message?: { content?: unknown }; text?: unknown }> | undefined)?.[0];
   if (!choice) return '';
   if (choice.message) return contentText(choice.message.content);
   return typeof choice.text === 'string' ? choice.text : '';
 }
 
+/** Text parts: chat and Anthropic `text`, Responses `input_text` / `output_text`. */
+const TEXT_PARTS = new Set(['text', 'input_text', 'output_text']);
+
 function contentText(content: unknown): string {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
-  return content.map((p: { type?: string; text?: unknown }) => (p?.type === 'text' && typeof p.text === 'string' ? p.text : '')).filter(Boolean).join('\n');
+  return content.map((p: { type?: string; text?: unknown }) => (TEXT_PARTS.has(p?.type ?? '') && typeof p.text === 'string' ? p.text : '')).filter(Boolean).join('\n');
 }

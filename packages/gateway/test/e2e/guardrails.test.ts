@@ -156,7 +156,7 @@ describe('guardrails', () => {
       .embeddings.create({ model: 'text-embedding-3-small', input: 'hi' })
       .catch((e: unknown) => e);
     expect((embeddings as InstanceType<typeof OpenAI.APIError>).status).toBe(400);
-    expect((embeddings as Error).message).toMatch(/Guardrails apply to \/v1\/chat\/completions, \/v1\/completions and \/v1\/messages/);
+    expect((embeddings as Error).message).toMatch(/Guardrails apply to \/v1\/chat\/completions, \/v1\/completions, \/v1\/messages and \/v1\/responses/);
   });
 
   it('guards Anthropic Messages too: 446 in the Anthropic error shape, 246 with hook_results on the message', async () => {
@@ -206,5 +206,23 @@ describe('guardrails', () => {
     } finally {
       await saved.close();
     }
+  });
+
+  it('guards the Responses API, translated for a provider without one', async () => {
+    const client = (config: object) => new OpenAI({
+      apiKey: 'sk-ant-test-guardrails-0123456789', baseURL: `${gw.url}/v1`, maxRetries: 0,
+      defaultHeaders: { 'x-portkey-config': JSON.stringify({ provider: 'anthropic', custom_host: anthropic.baseUrlV1, ...config }) },
+    });
+    const denied = await client({ input_guardrails: [{ 'default.contains': { words: ['forbidden'], operator: 'none' }, deny: true }] })
+      .responses.create({ model: 'claude-sonnet-4-5', input: [{ role: 'user', content: [{ type: 'input_text', text: 'a forbidden topic' }] }] })
+      .catch((e: unknown) => e);
+    expect((denied as InstanceType<typeof OpenAI.APIError>).status).toBe(446);
+    const flagged = await client({ output_guardrails: [{ 'default.wordCount': { maxWords: 1 } }] })
+      .responses.create({ model: 'claude-sonnet-4-5', input: 'say a few words', max_output_tokens: 64 }).withResponse();
+    expect(flagged.response.status).toBe(246);
+    expect(flagged.data.output_text.length).toBeGreaterThan(0);
+    const after = (flagged.data as unknown as { hook_results: { after_request_hooks: Array<{ verdict: boolean; checks: Array<{ data: { count: number } }> }> } }).hook_results.after_request_hooks[0];
+    expect(after.verdict).toBe(false);
+    expect(after.checks[0].data.count).toBe(flagged.data.output_text.split(/\s+/).filter(Boolean).length);
   });
 });
