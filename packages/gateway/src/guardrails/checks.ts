@@ -5,6 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import type { Ajv, ValidateFunction } from 'ajv';
+import { tryParseJson } from '../providers/upstream-error.js';
 import { compileUserRegex } from '../routing/user-regex.js';
 
 export interface CheckInput {
@@ -242,11 +243,8 @@ function firstJson(text: string): { value: unknown } | undefined {
     if (start >= 0 && end > start) candidates.push(text.slice(start, end + 1));
   }
   for (const c of candidates) {
-    try {
-      return { value: JSON.parse(c) as unknown };
-    } catch {
-      // not this one
-    }
+    const value = tryParseJson(c);
+    if (value !== undefined) return { value };
   }
   return undefined;
 }

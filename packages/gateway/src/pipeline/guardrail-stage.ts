@@ -4,6 +4,7 @@
  * `hook_results` (Portkey's form): a denied request gets 446, a flagged one goes through with 246.
  */
 import { GatewayError, badRequest } from '../errors.js';
+import { tryParseJson } from '../providers/upstream-error.js';
 import { runHooks, verdictOf, type Guardrails, type HookResult, type HookResults } from '../guardrails/hooks.js';
 import { observeJsonResult, type CallResult, type StreamResult } from './call-target.js';
 import type { RequestContext } from './context.js';
@@ -39,7 +40,7 @@ export function guardResult(ctx: RequestContext, g: Guardrails, result: CallResu
   observeJsonResult(result);
   ctx.usage = result.usage;
   // The body in the client's format: a translated result's completion is the provider's side of it.
-  const parsed = (result.parsed ?? parseBody(result.body)) as Record<string, unknown> | undefined;
+  const parsed = (result.parsed ?? tryParseJson(result.body.toString('utf8'))) as Record<string, unknown> | undefined;
   if (g.after.length) results.after_request_hooks = runHooks(g.after, { text: responseText(parsed), model: ctx.model });
   const all: HookResult[] = [...results.before_request_hooks, ...results.after_request_hooks];
   const verdict = verdictOf(all);
@@ -62,14 +63,6 @@ export function guardStreamEnd(ctx: RequestContext, g: Guardrails, result: Strea
 function streamStatus(ctx: RequestContext, status: number): number {
   const before = ctx.hookResults?.before_request_hooks;
   return before && verdictOf(before) === 'flag' ? 246 : status;
-}
-
-function parseBody(body: Buffer): unknown {
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch {
-    return undefined;
-  }
 }
 
 function denied(results: HookResults): GatewayError {
