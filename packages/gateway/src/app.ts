@@ -74,6 +74,7 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
     logger,
     defaultTimeoutMs: asInt(settings.DEFAULT_REQUEST_TIMEOUT_MS),
     maxBodyBytes: asInt(settings.MAX_BODY_BYTES),
+    maxUploadBytes: asInt(settings.MAX_UPLOAD_BYTES),
     cacheDefaultMaxAgeS: asInt(settings.CACHE_DEFAULT_MAX_AGE_S),
   };
   const state: ServerState = { draining: false, startedAt: Date.now() };

@@ -24,6 +24,7 @@ export const SETTINGS = [
   { name: 'HOST', kind: 'string', default: '127.0.0.1', group: 'server', description: 'Address to bind. Use 0.0.0.0 in containers.' },
   { name: 'NODE_ENV', kind: 'string', default: 'production', group: 'server', description: 'Node environment name; informational.' },
   { name: 'MAX_BODY_BYTES', kind: 'int', default: String(10 * 1024 * 1024), min: 1024, group: 'server', description: 'Largest request body accepted, in bytes; larger bodies get 413.' },
+  { name: 'MAX_UPLOAD_BYTES', kind: 'int', default: String(512 * 1024 * 1024), min: 1024, group: 'server', description: 'Largest upload on other /v1 paths (a multipart or binary body, such as files and audio); one over MAX_BODY_BYTES is streamed to the provider, not held in memory, and is sent once (no retry or fallback). Larger get 413.' },
   { name: 'HEAP_GROWING_PERCENT', kind: 'int', default: '50', min: 0, group: 'server', description: 'How far V8 lets the heap grow past the live data before a full collection, percent. 50 keeps RSS flat under steady load at a small GC cost; 0 leaves V8\'s own, growing heuristic.' },
   { name: 'SHUTDOWN_TIMEOUT_MS', kind: 'int', default: '25000', min: 0, group: 'server', description: 'On SIGTERM, how long in-flight requests and streams may finish before the process flushes logs and exits. Keep it below the ECS stopTimeout (30 s by default).' },
   { name: 'DEFAULT_REQUEST_TIMEOUT_MS', kind: 'int', default: '600000', min: 1, group: 'server', description: 'Upstream timeout when neither the config nor x-portkey-request-timeout sets one.' },

@@ -37,7 +37,7 @@ function bodyForLog(raw: Buffer | undefined, parsed: unknown, max: number): { bo
 export function buildLogDocument(ctx: RequestContext, id: string, bodyMaxBytes: number): LogDocument {
   const now = ctx.endedAt ?? performance.now();
   const usage = ctx.usage;
-  const req = bodyForLog(ctx.rawBody, ctx.body, bodyMaxBytes);
+  const req = ctx.upload ? { body: `[upload of ${ctx.upload.bytes} bytes, streamed to the provider, not logged]`, truncated: true } : bodyForLog(ctx.rawBody, ctx.body, bodyMaxBytes);
   const res = bodyForLog(ctx.responseForLog, ctx.responseParsedForLog, bodyMaxBytes);
   return {
     id,

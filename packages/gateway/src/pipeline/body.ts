@@ -1,10 +1,18 @@
 import type { IncomingMessage } from 'node:http';
 import { GatewayError } from '../errors.js';
+import { startUpload, type StreamedUpload } from './upload.js';
 
-/** Reads the request body up to `limit` bytes; 413 beyond it. Never buffers more than the limit. */
-export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/**
+ * Reads the request body up to `limit` bytes; 413 beyond it. Never buffers more than the limit.
+ * With `uploadLimit`, a larger body is not refused: it becomes a StreamedUpload (up to `uploadLimit`
+ * bytes), sent to the upstream as it arrives instead of being held in memory.
+ */
+export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer>;
+export async function readBody(req: IncomingMessage, limit: number, uploadLimit: number | undefined): Promise<Buffer | StreamedUpload>;
+export async function readBody(req: IncomingMessage, limit: number, uploadLimit?: number): Promise<Buffer | StreamedUpload> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
+    if (uploadLimit !== undefined) return startUpload(req, declared, uploadLimit);
     req.resume();
     throw tooLarge(limit);
   }
@@ -17,19 +25,31 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
     if (whole && whole.length === declared) return whole;
     if (whole) req.unshift(whole);
   }
-  return readStreaming(req, limit);
+  return readStreaming(req, limit, uploadLimit);
 }
 
 const EMPTY = Buffer.alloc(0);
 
-function readStreaming(req: IncomingMessage, limit: number): Promise<Buffer> {
+function readStreaming(req: IncomingMessage, limit: number, uploadLimit?: number): Promise<Buffer | StreamedUpload> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let failed = false;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       if (failed) return;
       size += chunk.length;
+      if (size > limit && uploadLimit !== undefined) {
+        // No length was declared and the body outgrew memory: stream it, starting with what was read.
+        req.pause();
+        req.off('data', onData).off('end', onEnd).off('error', onError);
+        chunks.push(chunk);
+        try {
+          resolve(startUpload(req, undefined, uploadLimit, chunks));
+        } catch (e) {
+          reject(e);
+        }
+        return;
+      }
       if (size > limit) {
         failed = true;
         chunks.length = 0;
@@ -38,16 +58,17 @@ function readStreaming(req: IncomingMessage, limit: number): Promise<Buffer> {
         return;
       }
       chunks.push(chunk);
-    });
-    req.on('end', () => {
+    };
+    const onEnd = () => {
       if (!failed) resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
-    });
-    req.on('error', (err) => {
+    };
+    const onError = (err: Error) => {
       if (!failed) {
         failed = true;
         reject(new GatewayError({ status: 400, code: 'request_aborted', message: `The request body could not be read (${err.message}).` }));
       }
-    });
+    };
+    req.on('data', onData).on('end', onEnd).on('error', onError);
   });
 }
 

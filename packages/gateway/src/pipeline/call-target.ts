@@ -13,6 +13,7 @@ import { relayObservedStream, relayOpenAIChatStream, translateStream, type Strea
 import { resolveProviderTarget } from './resolve-target.js';
 import { Abort, type AbortLike } from '../upstream/abort.js';
 import { fanOut } from './fan-out.js';
+import type { StreamedUpload } from './upload.js';
 
 /** One inbound request, as the call stage needs it. */
 export interface CallInput {
@@ -20,7 +21,9 @@ export interface CallInput {
   /** Inbound path with its query string, e.g. /v1/chat/completions. */
   path: string;
   method: string;
-  rawBody: Buffer;
+  rawBody?: Buffer;
+  /** A body too large to buffer (passthrough uploads): streamed, and sent once. */
+  upload?: StreamedUpload;
   body?: Record<string, unknown>;
   clientHeaders: IncomingHttpHeaders;
   stream: boolean;
@@ -120,7 +123,7 @@ export async function callTarget(deps: GatewayDeps, input: CallInput, t: Effecti
     if (target.forwardHeaders) upstreamReq.headers = { ...upstreamReq.headers, ...target.forwardHeaders };
     if (provider.authorize) upstreamReq = await provider.authorize(upstreamReq, target);
 
-    res = await sendUpstream(dispatcher, upstreamReq, { signal, provider: provider.id, timedOut: () => timedOut });
+    res = await sendUpstream(dispatcher, upstreamReq, { signal, provider: provider.id, timedOut: () => timedOut, upload: input.upload?.chunks() });
     input.upstreamTimes.push({ provider: provider.id, status: res.status, seconds: (performance.now() - started) / 1000 });
     if (res.status >= 400) {
       const text = (await readUpstreamBody(res.body, MAX_ERROR_BODY, provider.id).catch(() => EMPTY)).toString('utf8');
@@ -161,7 +164,13 @@ function withOverrides(body: Record<string, unknown>, t: EffectiveTarget): Recor
 /** The provider speaks this API: forward the body, re-serialising only when something changed. */
 function buildNativeRequest(provider: Provider, target: ProviderTarget, input: CallInput, t: EffectiveTarget): UpstreamRequest {
   const { url, headers } = provider.passthrough!(input.path, target);
-  let body: string | Buffer | undefined = input.method === 'GET' || input.method === 'HEAD' ? undefined : input.rawBody;
+  const outHeaders = { ...headers };
+  let body: UpstreamRequest['body'] = input.method === 'GET' || input.method === 'HEAD' ? undefined : input.rawBody;
+  if (input.upload) {
+    // Streamed by sendUpstream: with a fixed length when the client declared one, chunked otherwise.
+    if (input.upload.declaredLength !== undefined) outHeaders['content-length'] = String(input.upload.declaredLength);
+    body = undefined;
+  }
   const injectUsage = input.api.op === 'chat' && input.stream && !input.clientWantsUsage;
   if (input.body && (t.overrideParams || injectUsage)) {
     const next = withOverrides(input.body, t);
@@ -169,7 +178,6 @@ function buildNativeRequest(provider: Provider, target: ProviderTarget, input: C
     body = JSON.stringify(next);
   }
   const contentType = input.clientHeaders['content-type'];
-  const outHeaders = { ...headers };
   if (contentType && input.api.op === 'passthrough') outHeaders['content-type'] = String(contentType);
   if (input.api.op === 'messages') {
     for (const h of ['anthropic-version', 'anthropic-beta'] as const) {

@@ -5,6 +5,7 @@ import type { HookResults } from '../guardrails/hooks.js';
 import type { InboundApi } from '../inbound/types.js';
 import type { Usage } from '../providers/types.js';
 import type { PortkeyHeaders } from './headers.js';
+import type { StreamedUpload } from './upload.js';
 
 export type CacheStatus = 'DISABLED' | 'MISS' | 'HIT' | 'REFRESH';
 
@@ -20,6 +21,8 @@ export interface RequestContext {
   headers?: PortkeyHeaders;
   key?: GatewayKey;
   rawBody?: Buffer;
+  /** A passthrough body too large to buffer, streamed to the upstream instead of rawBody. */
+  upload?: StreamedUpload;
   body?: Record<string, unknown>;
   stream: boolean;
   model?: string;

@@ -26,5 +26,7 @@ export interface GatewayDeps {
   logger: Logger;
   defaultTimeoutMs: number;
   maxBodyBytes: number;
+  /** Largest passthrough upload (a non-JSON body on other /v1 paths), streamed when over maxBodyBytes. */
+  maxUploadBytes: number;
   cacheDefaultMaxAgeS: number;
 }

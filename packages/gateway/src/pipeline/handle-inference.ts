@@ -40,7 +40,9 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
     if (deps.entities.authRequired()) ctx.key = await authenticate(deps.entities, headers.gatewayKey, 'completions');
     if (ctx.key?.defaults?.metadata) headers.metadata = { ...ctx.key.defaults.metadata, ...headers.metadata };
 
-    ctx.rawBody = await readBody(req, deps.maxBodyBytes);
+    const body = await readBody(req, deps.maxBodyBytes, mayStreamUpload(api, req) ? deps.maxUploadBytes : undefined);
+    if (Buffer.isBuffer(body)) ctx.rawBody = body;
+    else ctx.upload = body;
     ctx.body = parseBodyFor(api, ctx);
     if (ctx.body) api.validate?.(ctx.body);
     ctx.stream = api.isStream(ctx.body);
@@ -87,7 +89,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
         try {
           if (target.virtualKey && target.virtualKey !== headers.virtualKey) targetKey = await reserveTargetKey(deps, ctx, target.virtualKey);
           const called = await callTarget(deps, {
-            api, path, method: req.method ?? 'POST', rawBody: ctx.rawBody!, body: ctx.body, clientHeaders: req.headers,
+            api, path, method: req.method ?? 'POST', rawBody: ctx.rawBody, upload: ctx.upload, body: ctx.body, clientHeaders: req.headers,
             stream: ctx.stream, clientWantsUsage, assemble: !!(plan ?? targetPlan) || !!guardrails?.after.length, traceId: ctx.traceId, signal: clientGone, upstreamTimes,
           }, target);
           // Per attempt: an output guardrail's 446 is a failure like any other, so a fallback can move on.
@@ -112,6 +114,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
         onRetry: (t) => deps.metrics.retry(t.provider ?? ''),
         onFallback: (t) => deps.metrics.fallback(t.provider ?? ''),
         signal: clientGone,
+        canRepeat: ctx.upload && (() => !ctx.upload!.started),
       },
     );
     ctx.retries = report.retries;
@@ -122,16 +125,19 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
       return;
     }
     ctx.provider = result.provider;
+    keepAliveOnlyIfBodyRead(ctx);
     const streaming = sendResult(deps, ctx, result);
     observeUpstreamTimes(deps, upstreamTimes);
     if (streaming) await streaming;
     if (guardrails && result.kind === 'stream') guardStreamEnd(ctx, guardrails, result);
     if (servedPlan && ctx.status < 300 && !ctx.error) cacheResult(deps, servedPlan, result);
   } catch (e) {
-    const err = toGatewayError(e, ctx.traceId);
+    // A client that left is why the call stopped, whatever error the abort surfaced as.
+    const err = clientGone.aborted && !res.headersSent ? clientClosedRequest() : toGatewayError(e, ctx.traceId);
     const report = (e as { retries?: number }).retries;
     if (report !== undefined) ctx.retries = report;
     if (err.status >= 500 && !(e instanceof GatewayError)) deps.logger.error({ err: e, trace_id: ctx.traceId }, 'unexpected error while handling a request');
+    keepAliveOnlyIfBodyRead(ctx);
     sendError(ctx, err);
   } finally {
     observeUpstreamTimes(deps, upstreamTimes);
@@ -149,9 +155,24 @@ function observeUpstreamTimes(deps: GatewayDeps, times: UpstreamTime[]): void {
   times.length = 0;
 }
 
+/** 499, nginx's status for it: recorded in the log document and metrics; nobody is left to read it. */
+function clientClosedRequest(): GatewayError {
+  return new GatewayError({ status: 499, code: 'client_closed_request', message: 'The client closed the connection before the response was sent.' });
+}
+
+/** An upload the upstream did not read to its end is still arriving: close the connection after answering. */
+function keepAliveOnlyIfBodyRead(ctx: RequestContext): void {
+  if (ctx.upload && !ctx.req.complete && !ctx.res.headersSent) ctx.res.setHeader('connection', 'close');
+}
+
+/** Other /v1 paths with a body that is not JSON (files, audio) may stream it past MAX_BODY_BYTES. */
+function mayStreamUpload(api: InboundApi, req: IncomingMessage): boolean {
+  return api.op === 'passthrough' && !req.headers['content-type']?.includes('json');
+}
+
 function parseBodyFor(api: InboundApi, ctx: RequestContext): Record<string, unknown> | undefined {
   const method = ctx.req.method ?? 'POST';
-  if (method === 'GET' || method === 'HEAD' || method === 'DELETE') return undefined;
+  if (method === 'GET' || method === 'HEAD' || method === 'DELETE' || ctx.upload) return undefined;
   const contentType = ctx.req.headers['content-type'];
   if (api.op === 'passthrough') {
     // Other endpoints (files, audio) may send multipart or binary bodies: parse only JSON ones.

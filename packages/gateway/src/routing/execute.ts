@@ -68,6 +68,8 @@ export interface ExecuteHooks {
   onFallback?(from: EffectiveTarget, error: GatewayError): void;
   random?: () => number;
   signal?: AbortLike;
+  /** False once the request cannot be sent again (its streamed body is spent): no retry, no fallback. */
+  canRepeat?: () => boolean;
 }
 
 /**
@@ -101,6 +103,7 @@ export async function executeConfig<T>(
         const { value, retries } = await withRetries(effective.retry, () => runLeaf(effective), {
           onRetry: (err) => hooks.onRetry?.(effective, err),
           signal: hooks.signal,
+          canRepeat: hooks.canRepeat,
         });
         report.retries = retries;
         return value;
@@ -137,7 +140,7 @@ export async function executeConfig<T>(
             lastError = e;
             if (!(e instanceof GatewayError) || hooks.signal?.aborted) throw e;
             const triggers = codes ? codes.includes(e.status) : e.status >= 400;
-            if (!triggers || i === targets.length - 1) throw e;
+            if (!triggers || i === targets.length - 1 || hooks.canRepeat?.() === false) throw e;
             hooks.onFallback?.(report.target ?? effective, e);
           }
         }

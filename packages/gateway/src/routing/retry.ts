@@ -41,7 +41,7 @@ export interface RetryOutcome<T> {
 export async function withRetries<T>(
   policy: RetryPolicy | undefined,
   attempt: (index: number) => Promise<T>,
-  hooks: { onRetry?: (error: GatewayError, index: number) => void; signal?: AbortLike } = {},
+  hooks: { onRetry?: (error: GatewayError, index: number) => void; signal?: AbortLike; canRepeat?: () => boolean } = {},
 ): Promise<RetryOutcome<T>> {
   const max = policy?.attempts ?? 0;
   const codes = policy?.on_status_codes ?? DEFAULT_RETRY_STATUS_CODES;
@@ -49,7 +49,7 @@ export async function withRetries<T>(
     try {
       return { value: await attempt(i), retries: i };
     } catch (e) {
-      if (!(e instanceof GatewayError) || i >= max || !e.retryable || !codes.includes(e.status) || hooks.signal?.aborted) {
+      if (!(e instanceof GatewayError) || i >= max || !e.retryable || !codes.includes(e.status) || hooks.signal?.aborted || hooks.canRepeat?.() === false) {
         if (e instanceof GatewayError) (e as GatewayError & { retries?: number }).retries = i;
         throw e;
       }

@@ -8,17 +8,24 @@ export type UpstreamResponse = UpstreamHead;
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'proxy-authenticate', 'host', 'content-length']);
 
-/** Sends one upstream request over the pooled dispatcher. Network failures become 502/408 GatewayErrors. */
+/**
+ * Sends one upstream request over the pooled dispatcher; `upload`, when given, is the body, streamed.
+ * Network failures become 502/408 GatewayErrors.
+ */
 export async function sendUpstream(
   dispatcher: Dispatcher,
   req: UpstreamRequest,
-  opts: { signal: AbortLike; provider: string; timedOut: () => boolean },
+  opts: { signal: AbortLike; provider: string; timedOut: () => boolean; upload?: AsyncIterable<Uint8Array> },
 ): Promise<UpstreamResponse> {
   const headers: Record<string, string> = {};
   for (const k in req.headers) if (!HOP_BY_HOP.has(k.toLowerCase())) headers[k] = req.headers[k];
+  // undici computes a buffered body's length; a streamed upload keeps the length the client declared.
+  if (opts.upload && req.headers['content-length'] !== undefined) headers['content-length'] = req.headers['content-length'];
   const { origin, path } = splitUrl(req.url);
+  // undici sends async iterables as they yield, though its DispatchOptions type does not list them.
+  const body = (opts.upload ?? req.body) as Dispatcher.DispatchOptions['body'];
   try {
-    return await exchange(dispatcher, { origin, path, method: req.method as Dispatcher.HttpMethod, headers, body: req.body }, opts.signal);
+    return await exchange(dispatcher, { origin, path, method: req.method as Dispatcher.HttpMethod, headers, body }, opts.signal);
   } catch (e) {
     throw networkError(e, opts.provider, opts.timedOut());
   }

@@ -9,6 +9,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createHash } from 'node:crypto';
 import { validateOpenAI } from '../helpers/openai-schema.js';
 
 export interface FakeBehaviour {
@@ -42,6 +43,8 @@ export interface FakeOpenAI {
   /** Base URL with /v1, as a custom_host. */
   baseUrl: string;
   requests: RecordedRequest[];
+  /** Body bytes received so far of the request being read (uploads: shows that they arrive streamed). */
+  bytesReceived(): number;
   enqueue(...b: FakeBehaviour[]): void;
   setDefault(b: FakeBehaviour): void;
   reset(): void;
@@ -73,16 +76,31 @@ export async function startFakeOpenAI(opts: { validate?: boolean } = {}): Promis
   let fallback: FakeBehaviour = {};
   const requests: RecordedRequest[] = [];
   let seq = 0;
+  let received = 0;
 
   const server: Server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const raw = Buffer.concat(chunks).toString('utf8');
-    let body: any;
+    received = 0;
     try {
-      body = raw ? JSON.parse(raw) : undefined;
+      for await (const c of req) {
+        chunks.push(c as Buffer);
+        received += (c as Buffer).length;
+      }
     } catch {
-      return sendError(res, 400, 'We could not parse the JSON body of your request.', 'invalid_request_error');
+      return; // The client went away mid-body: there is no request to answer.
+    }
+    let body: any;
+    const multipart = /^multipart\/form-data;\s*boundary=(?:"([^"]+)"|([^;]+))/i.exec(String(req.headers['content-type'] ?? ''));
+    if (multipart) {
+      body = parseMultipart(Buffer.concat(chunks), multipart[1] ?? multipart[2]);
+      if (!body) return sendError(res, 400, 'Could not parse multipart form data.', 'invalid_request_error');
+    } else {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      try {
+        body = raw ? JSON.parse(raw) : undefined;
+      } catch {
+        return sendError(res, 400, 'We could not parse the JSON body of your request.', 'invalid_request_error');
+      }
     }
     const path = (req.url ?? '/').split('?')[0];
     requests.push({ method: req.method ?? 'GET', path, headers: req.headers, body });
@@ -114,6 +132,8 @@ export async function startFakeOpenAI(opts: { validate?: boolean } = {}): Promis
     if (path === '/v1/embeddings' || azure?.[2] === 'embeddings') return embeddings(res, body);
     if (path === '/v1/completions') return completions(res, body, b, id);
     if (path === '/v1/audio/speech') return speech(res, body);
+    if (path === '/v1/files') return createFile(res, body, id);
+    if (path === '/v1/audio/transcriptions') return transcribe(res, body);
     return sendError(res, 404, `Invalid URL (POST ${path})`, 'invalid_request_error');
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -122,6 +142,7 @@ export async function startFakeOpenAI(opts: { validate?: boolean } = {}): Promis
     url,
     baseUrl: `${url}/v1`,
     requests,
+    bytesReceived: () => received,
     enqueue: (...b) => queue.push(...b),
     setDefault: (b) => {
       fallback = b;
@@ -222,4 +243,55 @@ async function speech(res: ServerResponse, body: any) {
     await sleep(50);
   }
   res.end();
+}
+
+/** A multipart/form-data part: a field's text, or a file's name and bytes (the fake records the size and a digest). */
+export interface FormFile {
+  filename: string;
+  bytes: number;
+  sha256: string;
+}
+
+/** multipart/form-data (RFC 7578) as OpenAI's upload endpoints take it: fields and files by name. */
+function parseMultipart(raw: Buffer, boundary: string): { fields: Record<string, string>; files: Record<string, FormFile> } | undefined {
+  const delimiter = Buffer.from(`--${boundary}`);
+  const fields: Record<string, string> = {};
+  const files: Record<string, FormFile> = {};
+  let at = raw.indexOf(delimiter);
+  if (at !== 0) return undefined;
+  for (;;) {
+    at += delimiter.length;
+    if (raw.subarray(at, at + 2).toString() === '--') return { fields, files };
+    const headEnd = raw.indexOf('\r\n\r\n', at);
+    const next = raw.indexOf(Buffer.concat([Buffer.from('\r\n'), delimiter]), headEnd);
+    if (headEnd === -1 || next === -1) return undefined;
+    const head = raw.subarray(at + 2, headEnd).toString('utf8');
+    const data = raw.subarray(headEnd + 4, next);
+    const name = /name="([^"]*)"/.exec(head)?.[1];
+    const filename = /filename="([^"]*)"/.exec(head)?.[1];
+    if (!name) return undefined;
+    if (filename !== undefined) files[name] = { filename, bytes: data.length, sha256: createHash('sha256').update(data).digest('hex') };
+    else fields[name] = data.toString('utf8');
+    at = next + 2;
+  }
+}
+
+const FILE_PURPOSES = ['assistants', 'batch', 'fine-tune', 'vision', 'user_data', 'evals'];
+
+/** POST /v1/files: multipart `file` and `purpose`; answers the File object. */
+function createFile(res: ServerResponse, body: any, id: number) {
+  const file: FormFile | undefined = body?.files?.file;
+  const purpose: string | undefined = body?.fields?.purpose;
+  if (!file || !purpose) return sendError(res, 400, "'file' and 'purpose' are required properties.", 'invalid_request_error');
+  if (!FILE_PURPOSES.includes(purpose)) return sendError(res, 400, `'${purpose}' is not one of ${FILE_PURPOSES.map((p) => `'${p}'`).join(', ')} - 'purpose'`, 'invalid_request_error', null, 'purpose');
+  res.writeHead(200, { 'content-type': 'application/json', 'x-file-sha256': file.sha256 });
+  res.end(JSON.stringify({ id: `file-${id}`, object: 'file', bytes: file.bytes, created_at: Math.floor(Date.now() / 1000), filename: file.filename, purpose, status: 'processed' }));
+}
+
+/** POST /v1/audio/transcriptions: multipart `file` and `model`; answers {"text"} with the upload's size in it. */
+function transcribe(res: ServerResponse, body: any) {
+  const file: FormFile | undefined = body?.files?.file;
+  if (!file || typeof body?.fields?.model !== 'string') return sendError(res, 400, "'file' and 'model' are required properties.", 'invalid_request_error');
+  res.writeHead(200, { 'content-type': 'application/json', 'x-file-sha256': file.sha256 });
+  res.end(JSON.stringify({ text: `Transcribed ${file.bytes} bytes of ${file.filename}.`, usage: { type: 'duration', seconds: 3 } }));
 }

@@ -7,11 +7,20 @@ import { readBody } from '../../src/pipeline/body.js';
 let server: Server;
 let port: number;
 const LIMIT = 1000;
+const UPLOAD_LIMIT = 3000;
 
 beforeAll(async () => {
   server = createServer(async (req, res) => {
     try {
-      const body = await readBody(req, LIMIT);
+      // /upload: bodies past LIMIT become uploads (up to UPLOAD_LIMIT), read back here whole.
+      const body = req.url === '/upload' ? await readBody(req, LIMIT, UPLOAD_LIMIT) : await readBody(req, LIMIT);
+      if (!Buffer.isBuffer(body)) {
+        const parts: Buffer[] = [];
+        for await (const c of body.chunks()) parts.push(c);
+        const text = Buffer.concat(parts).toString();
+        res.end(JSON.stringify({ streamed: true, length: text.length, text, declared: body.declaredLength ?? null }));
+        return;
+      }
       res.end(JSON.stringify({ length: body.length, text: body.toString() }));
     } catch (e) {
       res.writeHead((e as { status: number }).status).end(String((e as Error).message));
@@ -41,7 +50,7 @@ function rawRequest(pieces: string[], gapMs = 15): Promise<string> {
 }
 
 // connection: close, so the server ends the socket once it has answered.
-const head = (extra: string) => `POST /x HTTP/1.1\r\nhost: t\r\nconnection: close\r\ncontent-type: application/json\r\n${extra}\r\n`;
+const head = (extra: string, path = '/x') => `POST ${path} HTTP/1.1\r\nhost: t\r\nconnection: close\r\ncontent-type: application/json\r\n${extra}\r\n`;
 const bodyOf = (raw: string) => JSON.parse(raw.split('\r\n\r\n')[1]);
 
 describe('readBody', () => {
@@ -70,5 +79,22 @@ describe('readBody', () => {
     expect(await rawRequest([head(`content-length: ${LIMIT + 1}\r\n`) + 'x'.repeat(LIMIT + 1)])).toMatch(/^HTTP\/1.1 413/);
     const piece = 'x'.repeat(600);
     expect(await rawRequest([head('transfer-encoding: chunked\r\n'), `258\r\n${piece}\r\n`, `258\r\n${piece}\r\n`, '0\r\n\r\n'])).toMatch(/^HTTP\/1.1 413/);
+  });
+
+  it('with an upload limit, streams a body past the limit instead of refusing it, starting with the bytes already read', async () => {
+    const piece = 'x'.repeat(600);
+    const chunked = bodyOf(await rawRequest([head('transfer-encoding: chunked\r\n', '/upload'), `258\r\n${piece}\r\n`, `258\r\n${piece.replace(/x/g, 'y')}\r\n`, '0\r\n\r\n']));
+    expect(chunked).toEqual({ streamed: true, length: 1200, text: piece + piece.replace(/x/g, 'y'), declared: null });
+    const declared = 'z'.repeat(LIMIT + 1);
+    expect(bodyOf(await rawRequest([head(`content-length: ${declared.length}\r\n`, '/upload') + declared]))).toEqual({ streamed: true, length: declared.length, text: declared, declared: declared.length });
+    // Small bodies are still buffered.
+    expect(bodyOf(await rawRequest([head('content-length: 2\r\n', '/upload') + '{}']))).toEqual({ length: 2, text: '{}' });
+  });
+
+  it('refuses an upload past the upload limit: at once when declared, mid-stream when chunked', async () => {
+    expect(await rawRequest([head(`content-length: ${UPLOAD_LIMIT + 1}\r\n`, '/upload')])).toMatch(/^HTTP\/1.1 413[\s\S]*MAX_UPLOAD_BYTES/);
+    const piece = 'x'.repeat(1000);
+    const pieces = Array.from({ length: 4 }, () => `3e8\r\n${piece}\r\n`);
+    expect(await rawRequest([head('transfer-encoding: chunked\r\n', '/upload'), ...pieces, '0\r\n\r\n'])).toMatch(/^HTTP\/1.1 413[\s\S]*MAX_UPLOAD_BYTES/);
   });
 });

@@ -86,6 +86,24 @@ describe('strategies', () => {
     expect(report.fallbacks).toBe(2);
   });
 
+  it('makes no further attempt, retry or fallback, once canRepeat says the request is spent', async () => {
+    const cfg = parseRoutingConfig(JSON.stringify({ strategy: { mode: 'fallback' }, retry: { attempts: 1 }, targets: [{ provider: 'a' }, { provider: 'b' }] }));
+    const tried: string[] = [];
+    let spent = false;
+    const run = () => executeConfig(cfg, base, { metadata: {}, params: {} }, async (t) => {
+      tried.push(t.path);
+      throw fail(503);
+    }, { canRepeat: () => !spent });
+    spent = true;
+    await expect(run()).rejects.toMatchObject({ status: 503 });
+    expect(tried).toEqual(['config.targets[0]']);
+    // A body not sent yet (spent stays false) is retried and falls back as usual.
+    spent = false;
+    tried.length = 0;
+    await expect(run()).rejects.toMatchObject({ status: 503 });
+    expect(tried).toEqual(['config.targets[0]', 'config.targets[0]', 'config.targets[1]', 'config.targets[1]']);
+  });
+
   it('stops falling back on a status outside on_status_codes', async () => {
     const cfg = parseRoutingConfig(JSON.stringify({ strategy: { mode: 'fallback', on_status_codes: [503] }, targets: [{ provider: 'a' }, { provider: 'b' }] }));
     await expect(executeConfig(cfg, base, { metadata: {}, params: {} }, async () => { throw fail(429); })).rejects.toMatchObject({ status: 429 });
