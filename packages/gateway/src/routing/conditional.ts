@@ -70,16 +70,21 @@ export function evaluateQuery(query: unknown, ctx: QueryContext): boolean {
   return true;
 }
 
-/** Returns "<operator> <why>" for the first $regex in a query that compileUserRegex refuses, for config validation. */
-export function findUnsafeRegex(query: unknown): string | undefined {
+/**
+ * What is wrong with a condition's query, for config validation: an unknown operator, or a `$regex` that
+ * compileUserRegex refuses. Undefined when nothing is.
+ */
+export function findQueryProblem(query: unknown): string | undefined {
   if (query === null || typeof query !== 'object') return undefined;
   for (const [key, value] of Object.entries(query as Record<string, unknown>)) {
+    if (key.startsWith('$') && key !== '$and' && key !== '$or' && !OPERATORS.has(key)) return unknownOperator(key);
     if (Array.isArray(value)) {
       for (const q of value) {
-        const bad = findUnsafeRegex(q);
+        const bad = findQueryProblem(q);
         if (bad) return bad;
       }
     } else if (value && typeof value === 'object') {
+      for (const op of Object.keys(value)) if (op.startsWith('$') && !OPERATORS.has(op)) return unknownOperator(op);
       const rule = (value as Record<string, unknown>).$regex;
       if (typeof rule === 'string') {
         try {
@@ -93,19 +98,4 @@ export function findUnsafeRegex(query: unknown): string | undefined {
   return undefined;
 }
 
-/** Returns a message for the first unknown operator in a query, for config validation. */
-export function findUnknownOperator(query: unknown): string | undefined {
-  if (query === null || typeof query !== 'object') return undefined;
-  for (const [key, value] of Object.entries(query as Record<string, unknown>)) {
-    if (key.startsWith('$') && key !== '$and' && key !== '$or' && !OPERATORS.has(key)) return key;
-    if (Array.isArray(value)) {
-      for (const q of value) {
-        const bad = findUnknownOperator(q);
-        if (bad) return bad;
-      }
-    } else if (value && typeof value === 'object') {
-      for (const op of Object.keys(value)) if (op.startsWith('$') && !OPERATORS.has(op)) return op;
-    }
-  }
-  return undefined;
-}
+const unknownOperator = (op: string) => `unknown operator ${op}; use $eq $ne $gt $gte $lt $lte $in $nin $regex $and $or`;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { GatewayError } from '../errors.js';
-import { findUnknownOperator, findUnsafeRegex } from './conditional.js';
+import { findQueryProblem } from './conditional.js';
 import { compileGuardrails, GuardrailConfigError, hasGuardrails, type Guardrails } from '../guardrails/hooks.js';
 
 /**
@@ -125,10 +125,8 @@ function checkStructure(node: RawTarget, path: string, source: string): void {
       const conditions = node.strategy!.conditions ?? [];
       if (conditions.length === 0 && !node.strategy!.default) fail(`${path}.strategy.conditions`, 'conditional mode needs conditions (and usually a default)');
       conditions.forEach((c, i) => {
-        const bad = findUnknownOperator(c.query);
-        if (bad) fail(`${path}.strategy.conditions[${i}].query`, `unknown operator ${bad}; use $eq $ne $gt $gte $lt $lte $in $nin $regex $and $or`);
-        const unsafe = findUnsafeRegex(c.query);
-        if (unsafe) fail(`${path}.strategy.conditions[${i}].query`, unsafe);
+        const problem = findQueryProblem(c.query);
+        if (problem) fail(`${path}.strategy.conditions[${i}].query`, problem);
         if (!names.has(c.then)) fail(`${path}.strategy.conditions[${i}].then`, `no target is named "${c.then}"; give a target that name`);
       });
       if (node.strategy!.default && !names.has(node.strategy!.default)) fail(`${path}.strategy.default`, `no target is named "${node.strategy!.default}"`);
