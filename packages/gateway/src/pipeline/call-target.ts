@@ -295,7 +295,7 @@ function startStream(
     return { contentType: 'text/event-stream', rest: relayOpenAIChatStream(source, createFramer('sse'), input.clientWantsUsage, seen), seen };
   }
   if (native) {
-    const observer = nativeObserverFor(provider.id, op);
+    const observer = nativeObserverFor(provider.id, op, input.assemble);
     const contentType = res.headers['content-type'] ?? 'text/event-stream';
     if (!observer) return { contentType, rest: passthroughBytes(source), seen };
     return { contentType, rest: relayObservedStream(source, createFramer('sse'), observer, seen), seen };

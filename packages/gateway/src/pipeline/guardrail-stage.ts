@@ -54,9 +54,10 @@ export function guardResult(ctx: RequestContext, g: Guardrails, result: CallResu
 
 /** Output guardrails on a finished stream: the client has its bytes already, so the results go to the log only. */
 export function guardStreamEnd(ctx: RequestContext, g: Guardrails, result: StreamResult): void {
-  const completion = result.seen.assembler?.result();
-  if (!g.after.length || !completion || ctx.streamOutcome !== 'complete') return;
-  ctx.hookResults!.after_request_hooks = runHooks(g.after, { text: responseText(completion as unknown as Record<string, unknown>), model: ctx.model });
+  // Translated and OpenAI-chat streams are assembled into a completion; other native ones keep their own shape.
+  const body = (result.seen.assembler?.result() as unknown as Record<string, unknown> | undefined) ?? result.seen.output?.();
+  if (!g.after.length || !body || ctx.streamOutcome !== 'complete') return;
+  ctx.hookResults!.after_request_hooks = runHooks(g.after, { text: responseText(body), model: ctx.model });
 }
 
 /** The status a stream starts with: 246 when an input guardrail flagged the request. */

@@ -4,28 +4,33 @@ import { tryParseJson } from '../providers/upstream-error.js';
 import type { NativeStreamObserver } from './streams.js';
 
 /** Observers for streams relayed byte for byte, by inbound operation and provider. */
-const factories = new Map<string, () => NativeStreamObserver>();
+type ObserverFactory = (collectOutput: boolean) => NativeStreamObserver;
+const factories = new Map<string, ObserverFactory>();
 
-export function registerNativeObserver(providerId: string, op: Operation, factory: () => NativeStreamObserver): void {
+export function registerNativeObserver(providerId: string, op: Operation, factory: ObserverFactory): void {
   factories.set(`${providerId}:${op}`, factory);
 }
 
-export function nativeObserverFor(providerId: string, op: Operation): NativeStreamObserver | undefined {
+/** `collectOutput`: the observer also keeps the response's output, for output guardrails. */
+export function nativeObserverFor(providerId: string, op: Operation, collectOutput = false): NativeStreamObserver | undefined {
   const f = factories.get(`${providerId}:${op}`) ?? factories.get(`*:${op}`);
-  return f?.();
+  return f?.(collectOutput);
 }
 
 /** OpenAI Responses API streams end with response.completed / incomplete / failed. */
-export function createResponsesObserver(): NativeStreamObserver {
+export function createResponsesObserver(collectOutput = false): NativeStreamObserver {
   let usage: Usage | undefined;
   let done = false;
   let error: GatewayError | undefined;
+  let final: Record<string, unknown> | undefined;
   return {
     observe(ev: FramedEvent) {
       const type = ev.event;
       if (type === 'response.completed' || type === 'response.incomplete' || type === 'response.failed') {
         done = true;
         const body = tryParseJson(ev.data) as { response?: { usage?: { input_tokens?: number; output_tokens?: number; total_tokens?: number } } } | undefined;
+        // The final event carries the whole response, output items included.
+        if (collectOutput) final = body?.response;
         const u = body?.response?.usage;
         if (u) usage = { prompt_tokens: u.input_tokens ?? 0, completion_tokens: u.output_tokens ?? 0, total_tokens: u.total_tokens ?? 0 };
       } else if (type === 'error') {
@@ -36,21 +41,29 @@ export function createResponsesObserver(): NativeStreamObserver {
     usage: () => usage,
     completed: () => done,
     error: () => error,
+    output: collectOutput ? () => final : undefined,
   };
 }
 
 /** OpenAI legacy completions streams: `data:` chunks ending with [DONE]. */
-export function createOpenAIDoneObserver(): NativeStreamObserver {
+export function createOpenAIDoneObserver(collectOutput = false): NativeStreamObserver {
   let usage: Usage | undefined;
   let done = false;
+  let text = '';
   return {
     observe(ev) {
       if (ev.data === '[DONE]') done = true;
-      else if (ev.data.includes('"usage":{')) usage = (tryParseJson(ev.data) as { usage?: Usage } | undefined)?.usage ?? usage;
+      else if (collectOutput) {
+        const chunk = tryParseJson(ev.data) as { usage?: Usage; choices?: Array<{ index?: number; text?: unknown }> } | undefined;
+        usage = chunk?.usage ?? usage;
+        const first = chunk?.choices?.find((c) => (c.index ?? 0) === 0);
+        if (typeof first?.text === 'string') text += first.text;
+      } else if (ev.data.includes('"usage":{')) usage = (tryParseJson(ev.data) as { usage?: Usage } | undefined)?.usage ?? usage;
     },
     usage: () => usage,
     completed: () => done,
     error: () => undefined,
+    output: collectOutput ? () => ({ choices: [{ index: 0, text }] }) : undefined,
   };
 }
 

@@ -11,6 +11,8 @@ export interface StreamObservation {
   usage?: Usage;
   /** The assembled completion, when the caller asked for it (cache writes). */
   assembler?: ChunkAssembler;
+  /** A natively relayed stream's response so far, in its API's own shape (output guardrails). */
+  output?: () => Record<string, unknown> | undefined;
 }
 
 type ByteSource = AsyncIterable<Uint8Array>;
@@ -102,6 +104,8 @@ export interface NativeStreamObserver {
   error(): GatewayError | undefined;
   /** The error for a stream that ended before its final event, when the provider can say more than the default. */
   incompleteError?(): GatewayError;
+  /** The response so far in its API's own shape; only from observers created to collect it. */
+  output?(): Record<string, unknown> | undefined;
 }
 
 /** Forwards bytes untouched while an observer reads the frames; throws if the stream ends unfinished. */
@@ -111,6 +115,7 @@ export async function* relayObservedStream(
   observer: NativeStreamObserver,
   seen: StreamObservation,
 ): AsyncGenerator<Uint8Array> {
+  if (observer.output) seen.output = () => observer.output!();
   for await (const bytes of source) {
     for (const ev of framer.push(bytes)) observer.observe(ev);
     seen.usage = observer.usage() ?? seen.usage;

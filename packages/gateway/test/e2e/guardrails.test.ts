@@ -146,6 +146,27 @@ describe('guardrails', () => {
     expect((refused as Error).message).toMatch(/cannot hold back a stream/);
   });
 
+  it('runs output guardrails on natively relayed streams too (completions, Anthropic messages), logging the verdicts', async () => {
+    const completion = await client({ output_guardrails: [{ id: 'brief', 'default.wordCount': { maxWords: 2 } }] })
+      .completions.create({ model: 'gpt-3.5-turbo-instruct', prompt: 'hello there', stream: true }).withResponse();
+    let text = '';
+    for await (const c of completion.data) text += c.choices[0]?.text ?? '';
+    expect(text).toBe(' completion of hello there');
+    const doc = await logDocument(completion.response.headers.get('x-portkey-trace-id'));
+    expect(doc.hook_results.after_request_hooks[0]).toMatchObject({ id: 'brief', verdict: false, checks: [{ data: { count: 4 } }] });
+
+    const messages = await new Anthropic({
+      apiKey: 'sk-ant-test-guardrails-0123456789', baseURL: gw.url, maxRetries: 0,
+      defaultHeaders: { 'x-portkey-config': JSON.stringify({ provider: 'anthropic', custom_host: anthropic.baseUrlV1, output_guardrails: [{ id: 'short', 'default.wordCount': { maxWords: 1 } }] }) },
+    }).messages.create({ model: 'claude-sonnet-4-5', max_tokens: 64, messages: [{ role: 'user', content: 'say a few words' }], stream: true }).withResponse();
+    let said = '';
+    for await (const ev of messages.data) if (ev.type === 'content_block_delta' && ev.delta.type === 'text_delta') said += ev.delta.text;
+    const words = said.split(/\s+/).filter(Boolean).length;
+    expect(words).toBeGreaterThan(1);
+    const mdoc = await logDocument(messages.response.headers.get('x-portkey-trace-id'));
+    expect(mdoc.hook_results.after_request_hooks[0]).toMatchObject({ id: 'short', verdict: false, checks: [{ data: { count: words } }] });
+  });
+
   it('answers a bad guardrail config, or guardrails on an endpoint they cannot read, with a 400 that says what to fix', async () => {
     const bad = await client({ input_guardrails: [{ 'default.regexMatch': { rule: '(a+)+$' }, deny: true }] })
       .chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] })

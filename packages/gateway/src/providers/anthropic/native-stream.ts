@@ -18,10 +18,13 @@ export interface AnthropicNativeStreamObserver {
   error(): GatewayError | undefined;
   /** The truncation error for a stream that ended without message_stop. */
   incompleteError(): GatewayError;
+  /** The text so far as an Anthropic message's content, when created with collectOutput. */
+  output?(): { content: Array<{ type: 'text'; text: string }> };
 }
 
-export function createAnthropicNativeStreamObserver(): AnthropicNativeStreamObserver {
+export function createAnthropicNativeStreamObserver(collectOutput = false): AnthropicNativeStreamObserver {
   const usage: AnthropicUsage = {};
+  let text = '';
   let started = false;
   let stopped = false;
   let lastEvent: string | undefined;
@@ -44,11 +47,13 @@ export function createAnthropicNativeStreamObserver(): AnthropicNativeStreamObse
         if (isObject(data.message)) mergeAnthropicUsage(usage, data.message.usage);
       } else if (type === 'message_delta') mergeAnthropicUsage(usage, data.usage);
       else if (type === 'message_stop') stopped = true;
+      else if (collectOutput && type === 'content_block_delta' && isObject(data.delta) && data.delta.type === 'text_delta' && typeof data.delta.text === 'string') text += data.delta.text;
       else if (type === 'error') failure ??= anthropicStreamError(data);
     },
     usage: () => (started ? usageFromAnthropic(usage) : undefined),
     completed: () => stopped && !failure,
     error: () => failure,
     incompleteError: () => failure ?? truncatedStreamError(lastEvent),
+    output: collectOutput ? () => ({ content: [{ type: 'text', text }] }) : undefined,
   };
 }

@@ -137,6 +137,17 @@ describe('createAnthropicNativeStreamObserver', () => {
     expect(o.usage()).toMatchObject({ prompt_tokens: 782, completion_tokens: 89, total_tokens: 871 });
   });
 
+  it('keeps the text output only when asked to (output guardrails), as an Anthropic message content', () => {
+    const plain = createAnthropicNativeStreamObserver();
+    const collecting = createAnthropicNativeStreamObserver(true);
+    for (const e of recorded) {
+      plain.observe(e);
+      collecting.observe(e);
+    }
+    expect(plain.output).toBeUndefined();
+    expect(collecting.output!()).toEqual({ content: [{ type: 'text', text: 'Okay, let me check.' }] });
+  });
+
   it('reports truncation and error events without throwing', () => {
     const cut = createAnthropicNativeStreamObserver();
     for (const e of recorded.slice(0, 5)) cut.observe(e);
