@@ -142,7 +142,10 @@ export async function callTarget(deps: GatewayDeps, input: CallInput, t: Effecti
     const first = await streamed.rest.next();
     if (first.done && relayRaw) return { ...base, kind: 'json', contentType: res.headers['content-type'] ?? 'application/octet-stream', body: Buffer.alloc(0) };
     if (first.done) throw new GatewayError({ status: 502, type: 'upstream_error', code: 'empty_stream', provider: provider.id, message: `${provider.id} ended the stream without sending anything.` });
-    return { ...base, kind: 'stream', contentType: streamed.contentType, first: first.value, rest: streamed.rest, seen: streamed.seen, cancel: () => upstreamBody.destroy(), idleTimeoutMs: timeoutMs };
+    return {
+      kind: 'stream', status: base.status, provider: base.provider, model: base.model, target: base.target, upstreamHeaders: base.upstreamHeaders,
+      contentType: streamed.contentType, first: first.value, rest: streamed.rest, seen: streamed.seen, cancel: () => upstreamBody.destroy(), idleTimeoutMs: timeoutMs,
+    };
   } catch (e) {
     // A response left unread would hold its pooled connection until the upstream gave up.
     res?.body.destroy();

@@ -47,7 +47,10 @@ export function sendResult(deps: GatewayDeps, ctx: RequestContext, result: CallR
 
 async function pumpStream(deps: GatewayDeps, ctx: RequestContext, result: StreamResult, headers: Record<string, string>): Promise<void> {
   const res = ctx.res;
-  res.writeHead(result.status, { ...headers, 'content-type': result.contentType, 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
+  headers['content-type'] = result.contentType;
+  headers['cache-control'] = 'no-cache';
+  headers['x-accel-buffering'] = 'no';
+  res.writeHead(result.status, headers);
   ctx.firstByteAt = performance.now();
   // A client that leaves mid-stream releases the upstream at once, not at its next chunk.
   const onClose = () => {

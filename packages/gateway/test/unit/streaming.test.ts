@@ -22,6 +22,22 @@ describe('SSE framer', () => {
     const out = [...f.push(bytes.slice(0, 8)), ...f.push(bytes.slice(8, 15)), ...f.push(bytes.slice(15))];
     expect(out).toEqual([{ data: 'héllo 🌍' }]);
   });
+  it('frames byte by byte and at every two-way split, with BOM, CR-only line ends and multi-byte characters', () => {
+    const bom = new Uint8Array([0xef, 0xbb, 0xbf]);
+    const text = 'event: é\rdata: a\uFEFFb 🌍\r\rdata: x\r\ndata: y\n\n';
+    const bytes = new Uint8Array([...bom, ...enc.encode(text)]);
+    const want = [{ event: 'é', data: 'a\uFEFFb 🌍' }, { data: 'x\ny' }];
+    const one = createSseFramer();
+    const byByte = [...Array.from(bytes, (b) => one.push(new Uint8Array([b]))).flat(), ...one.end()];
+    expect(byByte).toEqual(want);
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      const f = createSseFramer();
+      expect([...f.push(bytes.slice(0, cut)), ...f.push(bytes.slice(cut)), ...f.end()]).toEqual(want);
+    }
+    // Only a leading BOM is dropped. Later, the same bytes are text: that line's field is "\uFEFFdata", no field at all.
+    const f = createSseFramer();
+    expect([...f.push(enc.encode('data: a\n\n')), ...f.push(new Uint8Array([...bom, ...enc.encode('data: b\n\ndata: c\n\n')])), ...f.end()]).toEqual([{ data: 'a' }, { data: 'c' }]);
+  });
   it('refuses an unbounded frame', () => {
     const f = createSseFramer();
     expect(() => f.push(enc.encode('data: ' + 'x'.repeat(9 * 1024 * 1024)))).toThrow(/larger than 8 MiB/);
