@@ -44,6 +44,8 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
     ? await FileEntityStore.open(settings.ENTITIES_FILE, (level, msg) => logger[level](msg))
     : FileEntityStore.empty();
   let cache: CacheStore = new MemoryCacheStore(asInt(settings.CACHE_MEMORY_MAX_BYTES));
+  // Apart from the response cache in memory, so neither can evict the other; one keyspace in Redis.
+  let responsesStore: CacheStore = new MemoryCacheStore(asInt(settings.RESPONSES_STORE_MEMORY_MAX_BYTES));
   let limiter: Limiter = new MemoryLimiter();
   let redis: RedisConnection | undefined;
   // Redis and S3 client modules load only when configured: the embedded default stays small.
@@ -56,6 +58,7 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
     await cached.start(1000);
     entities = cached;
     cache = new RedisCacheStore(redis);
+    responsesStore = cache;
     limiter = createLimiter(settings, redis);
   }
   const logStore = await createLogStore(settings, metrics, logger);
@@ -75,6 +78,7 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
     defaultTimeoutMs: asInt(settings.DEFAULT_REQUEST_TIMEOUT_MS),
     maxBodyBytes: asInt(settings.MAX_BODY_BYTES),
     maxUploadBytes: asInt(settings.MAX_UPLOAD_BYTES),
+    responses: { store: responsesStore, ttlS: asInt(settings.RESPONSES_STORE_TTL_S) },
     cacheDefaultMaxAgeS: asInt(settings.CACHE_DEFAULT_MAX_AGE_S),
   };
   const state: ServerState = { draining: false, startedAt: Date.now() };
@@ -114,7 +118,7 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
       }
       deps.logStage.flush();
       await logStore.close(Math.max(0, deadline - Date.now()));
-      await Promise.allSettled([deps.clients.close(), cache.close(), limiter.close(), entities.close()]);
+      await Promise.allSettled([deps.clients.close(), cache.close(), responsesStore.close(), limiter.close(), entities.close()]);
       await redis?.close();
     },
   };

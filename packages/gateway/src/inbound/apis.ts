@@ -22,12 +22,12 @@ export const anthropicMessagesApi: InboundApi = {
   modelOf,
 };
 
-/** OpenAI's Responses API inbound: native for OpenAI and Azure, translated (stateless) for everyone else. */
+/** OpenAI's Responses API inbound: native for OpenAI and Azure, translated for everyone else (state: pipeline/responses-stage.ts). */
 export const responsesApi: InboundApi = {
   op: 'responses',
   toChat: fromResponsesRequest,
   fromChat: (res, body) => toResponsesResponse(res, body as ResponsesEcho),
-  createStreamEncoder: ({ body }) => createResponsesStreamEncoder(body as ResponsesEcho),
+  createStreamEncoder: ({ body, finished }) => createResponsesStreamEncoder(body as ResponsesEcho, { onEnd: finished as ((r: unknown) => void) | undefined }),
   renderError: renderOpenAIError,
   isStream: streamOf,
   modelOf,

@@ -22,7 +22,8 @@ export interface InboundApi {
   toChat?(body: Record<string, unknown>): ChatRequest;
   /** Maps an OpenAI chat completion back to this API's response body. */
   fromChat?(res: ChatCompletion, body: Record<string, unknown>): unknown;
-  createStreamEncoder?(opts: { model: string; includeUsage: boolean; body: Record<string, unknown> }): StreamEncoder;
+  /** `finished` receives the whole response object at a clean end, where the API has one (Responses). */
+  createStreamEncoder?(opts: { model: string; includeUsage: boolean; body: Record<string, unknown>; finished?: (response: Record<string, unknown>) => void }): StreamEncoder;
   /** The error body in this API's own shape (Anthropic clients expect Anthropic's). */
   renderError(err: GatewayError): { status: number; body: unknown };
   /** Whether this request asks for a stream. */

@@ -1,7 +1,7 @@
 import { simpleCacheKey } from '../cache/keys.js';
 import type { ChatCompletion } from '../providers/types.js';
 import { completionToChunks } from '../streaming/chunk-assembler.js';
-import type { CacheStatus, RequestContext } from './context.js';
+import { tenantOf, type CacheStatus, type RequestContext } from './context.js';
 import type { GatewayDeps } from './deps.js';
 
 /** A cached response: an OpenAI chat completion (servable as JSON or SSE, in any inbound format) or raw bytes. */
@@ -35,10 +35,9 @@ export interface CacheSetting {
 export function planCache(deps: GatewayDeps, ctx: RequestContext, cache: CacheSetting | undefined, scope = ''): CachePlan | undefined {
   if (!cache || (cache.mode !== 'simple' && cache.mode !== 'semantic') || !ctx.body || !CACHEABLE_OPS.has(ctx.api.op)) return undefined;
   const h = ctx.headers!;
-  const tenant = ctx.key ? `key:${ctx.key.workspace ?? ctx.key.id}` : 'anonymous';
   const route = `${h.provider ?? ''}|${h.virtualKey ?? ''}|${h.config ?? ''}|${h.customHost ?? ''}|${scope}`;
   return {
-    key: simpleCacheKey({ tenant, op: ctx.api.op, route, body: ctx.body }),
+    key: simpleCacheKey({ tenant: tenantOf(ctx), op: ctx.api.op, route, body: ctx.body }),
     maxAgeS: cache.max_age ?? deps.cacheDefaultMaxAgeS,
     status: h.cacheForceRefresh ? 'REFRESH' : 'MISS',
   };

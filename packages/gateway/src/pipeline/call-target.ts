@@ -14,6 +14,8 @@ import { resolveProviderTarget } from './resolve-target.js';
 import { Abort, type AbortLike } from '../upstream/abort.js';
 import { fanOut } from './fan-out.js';
 import type { StreamedUpload } from './upload.js';
+import type { ResponsesPlan } from './responses-stage.js';
+import { withHistory } from '../inbound/responses/history.js';
 
 /** One inbound request, as the call stage needs it. */
 export interface CallInput {
@@ -24,6 +26,8 @@ export interface CallInput {
   rawBody?: Buffer;
   /** A body too large to buffer (passthrough uploads): streamed, and sent once. */
   upload?: StreamedUpload;
+  /** /v1/responses: the stored conversation to send before the input, and what the Response echoes. */
+  responses?: ResponsesPlan;
   body?: Record<string, unknown>;
   clientHeaders: IncomingHttpHeaders;
   stream: boolean;
@@ -175,8 +179,10 @@ function buildNativeRequest(provider: Provider, target: ProviderTarget, input: C
     body = undefined;
   }
   const injectUsage = input.api.op === 'chat' && input.stream && !input.clientWantsUsage;
-  if (input.body && (t.overrideParams || injectUsage)) {
-    const next = withOverrides(input.body, t);
+  // A previous_response_id the gateway kept means nothing to the provider: it gets the conversation instead.
+  const history = input.responses?.history;
+  if (input.body && (t.overrideParams || injectUsage || history)) {
+    const next = withOverrides(history ? withHistory(input.body, history) : input.body, t);
     if (injectUsage) next.stream_options = { ...(next.stream_options as object | undefined), include_usage: true };
     body = JSON.stringify(next);
   }
@@ -194,7 +200,11 @@ function buildNativeRequest(provider: Provider, target: ProviderTarget, input: C
 function buildChatRequest(provider: Provider, input: CallInput, t: EffectiveTarget): Record<string, unknown> {
   if (!provider.chat) throw unsupported(provider, input.api.op);
   if (!input.api.toChat || !input.body) throw unsupported(provider, input.api.op);
-  const chat = withOverrides(input.api.toChat(input.body) as Record<string, unknown>, t);
+  const history = input.responses?.history;
+  if (input.api.op === 'responses' && input.body.store === true && !input.responses?.store) {
+    throw badRequest('store: true cannot be honoured: the gateway keeps no responses (RESPONSES_STORE_TTL_S=0); omit store, set it to false, or route to openai / azure-openai', 'store', 'stateless_gateway');
+  }
+  const chat = withOverrides(input.api.toChat(history ? withHistory(input.body, history) : input.body) as Record<string, unknown>, t);
   chat.stream = input.stream;
   if (provider.nativeOperations?.includes('chat')) stripAnthropicOnlyFields(chat);
   return chat;
@@ -246,7 +256,7 @@ function toJsonResult(
   if (parsed === undefined) throw new GatewayError({ status: 502, type: 'upstream_error', code: 'invalid_upstream_response', provider: provider.id, message: `${provider.id} returned a body that is not JSON.` });
   if (translated) {
     const completion = provider.chat!.fromResponse(parsed, translated.chat as never, target);
-    const out = input.api.fromChat!(completion, input.body!);
+    const out = input.api.fromChat!(completion, input.responses?.echo ?? input.body!);
     return jsonResult(base, 'application/json', Buffer.from(JSON.stringify(out)), completion.usage, completion);
   }
   const mapping = input.api.op === 'embeddings' ? provider.embeddings! : provider.completions!;
@@ -307,7 +317,9 @@ function startStream(
   if (!mapping || !input.api.createStreamEncoder) throw unsupported(provider, op);
   const model = input.api.modelOf(input.body) ?? '';
   const state = mapping.createState({ model, includeUsage: true });
-  const encoder = input.api.createStreamEncoder({ model, includeUsage: input.clientWantsUsage, body: input.body ?? {} });
+  const encoder = input.api.createStreamEncoder({
+    model, includeUsage: input.clientWantsUsage, body: input.responses?.echo ?? input.body ?? {}, finished: (response) => (seen.clientBody = response),
+  });
   return { contentType: 'text/event-stream', rest: translateStream(source, createFramer(mapping.framer), mapping, state, encoder, seen), seen };
 }
 

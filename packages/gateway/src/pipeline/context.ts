@@ -6,6 +6,7 @@ import type { InboundApi } from '../inbound/types.js';
 import type { Usage } from '../providers/types.js';
 import type { PortkeyHeaders } from './headers.js';
 import type { StreamedUpload } from './upload.js';
+import type { ResponsesPlan } from './responses-stage.js';
 
 export type CacheStatus = 'DISABLED' | 'MISS' | 'HIT' | 'REFRESH';
 
@@ -50,6 +51,13 @@ export interface RequestContext {
   responseParsedForLog?: unknown;
   /** Guardrail results, when the config has guardrails. */
   hookResults?: HookResults;
+  /** /v1/responses only: the conversation so far, and whether this response is kept. */
+  responses?: ResponsesPlan;
+}
+
+/** Whose data a request touches (cache entries, stored responses): the key's workspace, or everyone's. */
+export function tenantOf(ctx: RequestContext): string {
+  return ctx.key ? `key:${ctx.key.workspace ?? ctx.key.id}` : 'anonymous';
 }
 
 export function newRequestContext(req: IncomingMessage, res: ServerResponse, api: InboundApi, path: string, traceId: string): RequestContext {

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { CacheStore } from '../cache/types.js';
+import type { ResponsesStore } from './responses-stage.js';
 import type { EntityStore } from '../entities/types.js';
 import type { Limiter } from '../limits/types.js';
 import type { LogStore } from '../logs/types.js';
@@ -26,6 +27,8 @@ export interface GatewayDeps {
   logger: Logger;
   defaultTimeoutMs: number;
   maxBodyBytes: number;
+  /** Responses of translated providers kept for previous_response_id. */
+  responses: ResponsesStore;
   /** Largest passthrough upload (a non-JSON body on other /v1 paths), streamed when over maxBodyBytes. */
   maxUploadBytes: number;
   cacheDefaultMaxAgeS: number;

@@ -17,6 +17,7 @@ import { parsePortkeyHeaders } from './headers.js';
 import { reserveLimits, reserveTargetKey, type TargetKeyReservation } from './limit-stage.js';
 import { baseTargetFromHeaders, resolveRoutingConfig } from './resolve-config.js';
 import { sendCacheHit, sendError, sendResult } from './respond-stage.js';
+import { planResponses, rememberResponse } from './responses-stage.js';
 
 /**
  * The inference pipeline: parse → authenticate → resolve config → limit → guardrails → cache → route/call →
@@ -47,6 +48,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
     if (ctx.body) api.validate?.(ctx.body);
     ctx.stream = api.isStream(ctx.body);
     ctx.model = api.modelOf(ctx.body);
+    if (api.op === 'responses' && ctx.body) ctx.responses = await planResponses(deps, ctx, ctx.body);
 
     const resolved = resolveRoutingConfig(deps, headers, ctx.key);
     const { config, used } = resolved instanceof Promise ? await resolved : resolved;
@@ -89,7 +91,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
         try {
           if (target.virtualKey && target.virtualKey !== headers.virtualKey) targetKey = await reserveTargetKey(deps, ctx, target.virtualKey);
           const called = await callTarget(deps, {
-            api, path, method: req.method ?? 'POST', rawBody: ctx.rawBody, upload: ctx.upload, body: ctx.body, clientHeaders: req.headers,
+            api, path, method: req.method ?? 'POST', rawBody: ctx.rawBody, upload: ctx.upload, responses: ctx.responses, body: ctx.body, clientHeaders: req.headers,
             stream: ctx.stream, clientWantsUsage, assemble: !!(plan ?? targetPlan) || !!guardrails?.after.length, traceId: ctx.traceId, signal: clientGone, upstreamTimes,
           }, target);
           // Per attempt: an output guardrail's 446 is a failure like any other, so a fallback can move on.
@@ -131,6 +133,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
     if (streaming) await streaming;
     if (guardrails && result.kind === 'stream') guardStreamEnd(ctx, guardrails, result);
     if (servedPlan && ctx.status < 300 && !ctx.error) cacheResult(deps, servedPlan, result);
+    if (ctx.responses) rememberResponse(deps, ctx, ctx.responses, result);
   } catch (e) {
     // A client that left is why the call stopped, whatever error the abort surfaced as.
     const err = clientGone.aborted && !res.headersSent ? clientClosedRequest() : toGatewayError(e, ctx.traceId);

@@ -13,6 +13,8 @@ export interface StreamObservation {
   assembler?: ChunkAssembler;
   /** A natively relayed stream's response so far, in its API's own shape (output guardrails). */
   output?: () => Record<string, unknown> | undefined;
+  /** A translated stream's whole response object as the client got it, where the API has one (Responses). */
+  clientBody?: Record<string, unknown>;
 }
 
 type ByteSource = AsyncIterable<Uint8Array>;

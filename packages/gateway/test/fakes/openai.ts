@@ -133,6 +133,7 @@ export async function startFakeOpenAI(opts: { validate?: boolean } = {}): Promis
     if (path === '/v1/completions') return completions(res, body, b, id);
     if (path === '/v1/audio/speech') return speech(res, body);
     if (path === '/v1/files') return createFile(res, body, id);
+    if (path === '/v1/responses') return createResponse(res, body, id, opts.validate !== false);
     if (path === '/v1/audio/transcriptions') return transcribe(res, body);
     return sendError(res, 404, `Invalid URL (POST ${path})`, 'invalid_request_error');
   });
@@ -294,4 +295,29 @@ function transcribe(res: ServerResponse, body: any) {
   if (!file || typeof body?.fields?.model !== 'string') return sendError(res, 400, "'file' and 'model' are required properties.", 'invalid_request_error');
   res.writeHead(200, { 'content-type': 'application/json', 'x-file-sha256': file.sha256 });
   res.end(JSON.stringify({ text: `Transcribed ${file.bytes} bytes of ${file.filename}.`, usage: { type: 'duration', seconds: 3 } }));
+}
+
+/** POST /v1/responses (non-streaming): a stored Response whose message echoes the last user input. */
+function createResponse(res: ServerResponse, body: any, id: number, validate: boolean) {
+  if (validate) {
+    const errors = validateOpenAI('CreateResponse', body);
+    if (errors.length) return sendError(res, 400, `Invalid request: ${errors[0]}`, 'invalid_request_error', 'invalid_value');
+  }
+  if (body.previous_response_id && !/^resp_fake_/.test(body.previous_response_id)) {
+    return sendError(res, 404, `Previous response with id '${body.previous_response_id}' not found.`, 'invalid_request_error', 'previous_response_not_found', 'previous_response_id');
+  }
+  const items: any[] = typeof body.input === 'string' ? [{ role: 'user', content: body.input }] : body.input;
+  const lastUser = [...items].reverse().find((i) => i.role === 'user');
+  const said = typeof lastUser?.content === 'string' ? lastUser.content : (lastUser?.content ?? []).map((p: any) => p.text ?? '').join(' ');
+  const created = Math.floor(Date.now() / 1000);
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({
+    id: `resp_fake_${id}`, object: 'response', created_at: created, status: 'completed', completed_at: created, error: null, incomplete_details: null,
+    instructions: body.instructions ?? null, max_output_tokens: body.max_output_tokens ?? null, model: body.model,
+    output: [{ type: 'message', id: `msg_fake_${id}`, status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: `Echo: ${said}`, annotations: [], logprobs: [] }] }],
+    parallel_tool_calls: true, previous_response_id: body.previous_response_id ?? null, reasoning: { effort: null, summary: null },
+    store: body.store !== false, temperature: 1, text: { format: { type: 'text' } }, tool_choice: 'auto', tools: [], top_p: 1, truncation: 'disabled',
+    usage: { input_tokens: 10, input_tokens_details: { cached_tokens: 0, cache_write_tokens: 0 }, output_tokens: 5, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 15 },
+    metadata: {},
+  }));
 }

@@ -1,14 +1,15 @@
 /**
  * Responses API request → OpenAI chat request, for providers without a native /v1/responses.
- * Translation is stateless: anything that needs stored state (previous_response_id, store, conversation,
- * item references, stored prompts) is refused with a 400 that says where state is available.
+ * Translation itself is stateless: the pipeline puts the history of a previous_response_id the gateway
+ * kept in front of `input` (responses-stage.ts). Other stored state (conversation, item references,
+ * stored prompts, background) is refused with a 400 that says where it is available.
  */
-import { badRequest } from '../../errors.js';
+import { GatewayError, badRequest } from '../../errors.js';
 import type { ChatContentPart, ChatMessage, ChatRequest, ChatTool, ChatToolCall, JsonObject } from '../../providers/types.js';
 
 const STATELESS =
-  'the gateway is stateless when it translates the Responses API for this provider; ' +
-  'send the full conversation in `input`, or route to a provider with a native Responses API (openai, azure-openai) for stored state';
+  'the gateway keeps no such state when it translates the Responses API for this provider; ' +
+  'send the full conversation in `input` (or continue with previous_response_id), or route to a provider with a native Responses API (openai, azure-openai)';
 
 function isObj(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -244,9 +245,12 @@ export function fromResponsesRequest(body: unknown): ChatRequest {
   if (typeof body.model !== 'string' || body.model === '') throw badRequest('model is required and must be a non-empty string', 'model');
 
   if (body.previous_response_id !== undefined && body.previous_response_id !== null) {
-    throw badRequest(`previous_response_id cannot be used: ${STATELESS}`, 'previous_response_id', 'stateless_gateway');
+    // The pipeline replaces a previous_response_id the gateway kept with its history; one left here was not found.
+    throw new GatewayError({
+      status: 404, type: 'invalid_request_error', param: 'previous_response_id', code: 'previous_response_not_found',
+      message: `Previous response with id '${String(body.previous_response_id).slice(0, 80)}' not found. The gateway keeps responses of providers without a native Responses API for RESPONSES_STORE_TTL_S, per workspace, unless they were created with store: false; send the whole conversation in input instead.`,
+    });
   }
-  if (body.store === true) throw badRequest(`store: true cannot be honoured: ${STATELESS}; omit store or set it to false`, 'store', 'stateless_gateway');
   if (body.conversation !== undefined && body.conversation !== null) throw badRequest(`conversation cannot be used: ${STATELESS}`, 'conversation', 'stateless_gateway');
   if (body.prompt !== undefined && body.prompt !== null) throw badRequest(`prompt (a stored prompt template) cannot be used: ${STATELESS}`, 'prompt', 'stateless_gateway');
   if (body.background === true) throw badRequest(`background: true needs stored responses: ${STATELESS}`, 'background', 'stateless_gateway');

@@ -31,7 +31,12 @@ interface MessageState { kind: 'message'; index: number; item: MessageItem; text
 interface ReasoningState { kind: 'reasoning'; index: number; item: ReasoningItem }
 interface CallState { kind: 'call'; index: number; item: FunctionCallItem; open: boolean }
 
-export function createResponsesStreamEncoder(opts: ResponsesStreamEncoderOptions): ResponsesStreamEncoder {
+export interface ResponsesStreamHooks {
+  /** The final Response object, at a clean end (response.completed or response.incomplete). */
+  onEnd?(response: ResponsesResponse): void;
+}
+
+export function createResponsesStreamEncoder(opts: ResponsesStreamEncoderOptions, hooks: ResponsesStreamHooks = {}): ResponsesStreamEncoder {
   let seq = 0;
   let started = false;
   let ended = false;
@@ -205,6 +210,7 @@ export function createResponsesStreamEncoder(opts: ResponsesStreamEncoderOptions
       r.output = output;
       if (usage) r.usage = toResponsesUsage(usage);
       emit(status === 'completed' ? 'response.completed' : 'response.incomplete', { response: r });
+      hooks.onEnd?.(r);
       return take();
     },
 

@@ -78,9 +78,9 @@ export interface ResponsesResponse {
   model: string;
   output: OutputItem[];
   parallel_tool_calls: boolean;
-  previous_response_id: null;
+  previous_response_id: string | null;
   reasoning: { effort: string | null; summary: string | null };
-  store: false;
+  store: boolean;
   temperature: number | null;
   text: { format: JsonObject; verbosity?: string | null };
   tool_choice: unknown;

@@ -11,13 +11,13 @@ function translate(body: Record<string, unknown>) {
   return chat;
 }
 
-function rejects(body: unknown): GatewayError {
+function rejects(body: unknown, status = 400): GatewayError {
   try {
     fromResponsesRequest(body);
   } catch (e) {
     expect(e).toBeInstanceOf(GatewayError);
     const err = e as GatewayError;
-    expect(err.status).toBe(400);
+    expect(err.status).toBe(status);
     expect(err.type).toBe('invalid_request_error');
     return err;
   }
@@ -172,20 +172,30 @@ describe('fromResponsesRequest', () => {
     expect(rejects({ model: 'm', input: 'x', tools: [{ type: 'code_interpreter', container: { type: 'auto' } }] }).message).toContain('code_interpreter');
   });
 
-  it('refuses stored state with a message that says the gateway is stateless', () => {
+  it('refuses state it does not keep with a message that says where it is', () => {
     for (const [field, body] of [
-      ['previous_response_id', { model: 'm', input: 'x', previous_response_id: 'resp_123' }],
-      ['store', { model: 'm', input: 'x', store: true }],
       ['conversation', { model: 'm', input: 'x', conversation: 'conv_1' }],
+      ['prompt', { model: 'm', input: 'x', prompt: { id: 'pmpt_1' } }],
     ] as const) {
       assertOpenAI('CreateResponse', body);
       const err = rejects(body);
       expect(err.param).toBe(field);
       expect(err.code).toBe('stateless_gateway');
-      expect(err.message).toMatch(/stateless/);
+      expect(err.message).toMatch(/keeps no such state/);
       expect(err.message).toMatch(/openai, azure-openai/);
     }
-    expect(rejects({ model: 'm', input: [{ type: 'item_reference', id: 'msg_1' }] }).message).toMatch(/stateless/);
+    expect(rejects({ model: 'm', input: [{ type: 'item_reference', id: 'msg_1' }] }).message).toMatch(/keeps no such state/);
+  });
+
+  it('answers a previous_response_id still in the body (the pipeline found no history for it) with 404', () => {
+    const err = rejects({ model: 'm', input: 'x', previous_response_id: 'resp_123' }, 404);
+    expect(err.param).toBe('previous_response_id');
+    expect(err.code).toBe('previous_response_not_found');
+    expect(err.message).toMatch(/Previous response with id 'resp_123' not found/);
+  });
+
+  it('leaves store to the pipeline: store: true translates', () => {
+    expect(fromResponsesRequest({ model: 'm', input: 'x', store: true }).messages).toEqual([{ role: 'user', content: 'x' }]);
   });
 
   it('names the bad field in every validation error', () => {

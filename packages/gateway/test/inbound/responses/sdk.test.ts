@@ -176,10 +176,10 @@ describe('openai SDK against the Responses translation', () => {
     expect((err as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('tools[0].type');
   });
 
-  it('previous_response_id is a 400 explaining the gateway is stateless', async () => {
+  it('an unknown previous_response_id is a 404 the SDK raises as NotFoundError', async () => {
     const err = await client.responses.create({ model: 'text', input: 'again', previous_response_id: 'resp_abc' }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
-    expect(String((err as Error).message)).toMatch(/stateless/);
+    expect(err).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(String((err as Error).message)).toMatch(/not found/);
   });
 
   it('the scripted chunks are realistic', () => {

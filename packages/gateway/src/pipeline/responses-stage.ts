@@ -1,0 +1,51 @@
+/**
+ * Stored responses for /v1/responses on translated providers: `previous_response_id` and `store`.
+ * Providers with a native Responses API keep their own; for the rest, the gateway keeps each response's
+ * conversation (input and output items) per tenant, in the cache store (memory, or Redis shared by
+ * every replica), for RESPONSES_STORE_TTL_S.
+ */
+import type { CacheStore } from '../cache/types.js';
+import { historyAfter, type ResponseHistory } from '../inbound/responses/history.js';
+import { tryParseJson } from '../providers/upstream-error.js';
+import type { CallResult } from './call-target.js';
+import { tenantOf, type RequestContext } from './context.js';
+import type { GatewayDeps } from './deps.js';
+
+export interface ResponsesStore {
+  store: CacheStore;
+  /** How long a response is kept, seconds; 0 turns storing off. */
+  ttlS: number;
+}
+
+/** What routing needs to know about a /v1/responses request's state. */
+export interface ResponsesPlan {
+  /** The response will be kept (storing is on, and the request did not say store: false). */
+  store: boolean;
+  /** The conversation before this request, when previous_response_id names a response the gateway kept. */
+  history?: ResponseHistory;
+  /** The body the Response object echoes: the client's, with `store` as it will be. */
+  echo: Record<string, unknown>;
+}
+
+const keyOf = (ctx: RequestContext, id: string) => `responses:${tenantOf(ctx)}:${id}`;
+
+/** Before routing: loads the history previous_response_id names, if the gateway kept it. */
+export async function planResponses(deps: GatewayDeps, ctx: RequestContext, body: Record<string, unknown>): Promise<ResponsesPlan> {
+  const on = deps.responses.ttlS > 0;
+  const store = on && body.store !== false;
+  const previous = body.previous_response_id;
+  // Not found here, it may be a native provider's own id: the request goes on unchanged.
+  const raw = on && typeof previous === 'string' && previous !== '' ? await deps.responses.store.get(keyOf(ctx, previous)) : undefined;
+  const history = raw ? (tryParseJson(raw.toString('utf8')) as ResponseHistory | undefined) : undefined;
+  return { store, history: Array.isArray(history?.items) ? history : undefined, echo: { ...body, store } };
+}
+
+/** After a translated response was sent: keeps its conversation under its id. Native providers keep their own. */
+export function rememberResponse(deps: GatewayDeps, ctx: RequestContext, plan: ResponsesPlan, result: CallResult): void {
+  if (!plan.store || ctx.error || ctx.status >= 300 || deps.registry.get(result.provider).nativeOperations?.includes('responses')) return;
+  const response = (result.kind === 'json' ? tryParseJson(result.body.toString('utf8')) : result.seen.clientBody) as Record<string, unknown> | undefined;
+  if (typeof response?.id !== 'string' || (response.status !== 'completed' && response.status !== 'incomplete')) return;
+  const history = historyAfter(plan.history, ctx.body!, response);
+  // Best effort, like every cache write: a store that is down or full means a later 404, never a failed request.
+  void deps.responses.store.set(keyOf(ctx, response.id), Buffer.from(JSON.stringify(history)), deps.responses.ttlS);
+}
