@@ -244,7 +244,9 @@ export function fromResponsesRequest(body: unknown): ChatRequest {
   if (!isObj(body)) throw badRequest(`The request body must be a JSON object, got ${typeName(body)}`);
   if (typeof body.model !== 'string' || body.model === '') throw badRequest('model is required and must be a non-empty string', 'model');
 
+  if (body.store !== undefined && body.store !== null && typeof body.store !== 'boolean') throw badRequest(`store must be true or false, got ${typeName(body.store)}`, 'store');
   if (body.previous_response_id !== undefined && body.previous_response_id !== null) {
+    if (typeof body.previous_response_id !== 'string') throw badRequest(`previous_response_id must be a response id string, got ${typeName(body.previous_response_id)}`, 'previous_response_id');
     // The pipeline replaces a previous_response_id the gateway kept with its history; one left here was not found.
     throw new GatewayError({
       status: 404, type: 'invalid_request_error', param: 'previous_response_id', code: 'previous_response_not_found',

@@ -194,6 +194,11 @@ describe('fromResponsesRequest', () => {
     expect(err.message).toMatch(/Previous response with id 'resp_123' not found/);
   });
 
+  it('checks the types of store and previous_response_id', () => {
+    expect(rejects({ model: 'm', input: 'x', store: 'yes' }).param).toBe('store');
+    expect(rejects({ model: 'm', input: 'x', previous_response_id: 7 }).message).toMatch(/previous_response_id must be a response id string, got number/);
+  });
+
   it('leaves store to the pipeline: store: true translates', () => {
     expect(fromResponsesRequest({ model: 'm', input: 'x', store: true }).messages).toEqual([{ role: 'user', content: 'x' }]);
   });
