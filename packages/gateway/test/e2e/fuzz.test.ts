@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
@@ -8,14 +9,16 @@ import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
  */
 let gw: TestGateway;
 let fake: FakeOpenAI;
+let anthropic: FakeAnthropic;
 
 beforeAll(async () => {
-  fake = await startFakeOpenAI();
+  [fake, anthropic] = await Promise.all([startFakeOpenAI(), startFakeAnthropic()]);
   gw = await startTestGateway({ MAX_BODY_BYTES: String(256 * 1024) });
 });
 afterAll(async () => {
   await gw?.close();
   await fake?.close();
+  await anthropic?.close();
 });
 
 function prng(seed: number) {
@@ -60,14 +63,52 @@ describe('fuzzed requests', () => {
         if (/header|ByteString|Invalid/i.test(String((e as Error).message) + String((e as { cause?: Error }).cause?.message))) continue;
         throw e;
       }
-      const text = await res.text();
-      // A custom_host that is allowed but has nothing listening is an upstream failure (502), not bad input.
-      const unreachable = res.status === 502 && text.includes('upstream_unreachable');
-      if (!unreachable) expect(res.status, `request ${i}: ${text.slice(0, 200)}`).toBeLessThan(500);
-      expect(text).not.toMatch(/at [\w.<>]+ \(.*:\d+:\d+\)/);
-      if (res.status >= 400) expect(JSON.parse(text).error.message.length).toBeGreaterThan(10);
+      await expectWellFormed(res, i);
     }
     const health = await fetch(`${gw.url}/v1/health`);
     expect(health.status).toBe(200);
+  });
+});
+
+/** A well-formed answer: under 500 unless the upstream failed, no stack trace, an error message that says something. */
+async function expectWellFormed(res: Response, i: number): Promise<void> {
+  const text = await res.text();
+  // A custom_host that is allowed but has nothing listening is an upstream failure (502), not bad input.
+  const unreachable = res.status === 502 && text.includes('upstream_unreachable');
+  if (!unreachable) expect(res.status, `request ${i}: ${text.slice(0, 200)}`).toBeLessThan(500);
+  expect(text).not.toMatch(/at [\w.<>]+ \(.*:\d+:\d+\)/);
+  if (res.status >= 400) expect(JSON.parse(text).error.message.length).toBeGreaterThan(10);
+}
+
+describe('fuzzed Responses API requests and uploads', () => {
+  it('answers malformed /v1/responses bodies (translated, with stored state) with well-formed responses', async () => {
+    const rand = prng(20261129);
+    const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)];
+    const headers = { 'content-type': 'application/json', authorization: 'Bearer sk-ant-fuzz', 'x-portkey-provider': 'anthropic', 'x-portkey-custom-host': anthropic.baseUrlV1 };
+    const first = await fetch(`${gw.url}/v1/responses`, { method: 'POST', headers, body: JSON.stringify({ model: 'claude-sonnet-4-5', input: 'seed' }) });
+    const known = (await first.json()).id as string;
+    for (let i = 0; i < 150; i++) {
+      const body: Record<string, unknown> = { model: pick(['claude-sonnet-4-5', '', 7, null]), input: pick(['hi', '', [], [null], [{ type: 'nope' }], [{ role: 'user', content: [{ type: 'input_text' }] }], [{ type: 'function_call_output' }], [{ type: 'function_call', call_id: 'c', name: 'n', arguments: 1 }], 5]) };
+      const field = pick(['previous_response_id', 'store', 'tools', 'tool_choice', 'text', 'reasoning', 'max_output_tokens', 'instructions']);
+      body[field] = pick([known, 'resp_missing', 12, null, true, 'x', [], {}, [{ type: 'function' }], { format: { type: 'json_schema' } }, -1]);
+      await expectWellFormed(await fetch(`${gw.url}/v1/responses`, { method: 'POST', headers, body: JSON.stringify(body) }), i);
+    }
+    expect((await fetch(`${gw.url}/v1/health`)).status).toBe(200);
+  });
+
+  it('answers odd uploads on other /v1 paths (content types, lengths, bytes) with well-formed responses', async () => {
+    const rand = prng(7);
+    const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)];
+    for (let i = 0; i < 60; i++) {
+      const size = pick([0, 1, 1000, 256 * 1024 + 1, 600 * 1024]);
+      const bytes = Buffer.from(Array.from({ length: size }, () => Math.floor(rand() * 256)));
+      const res = await fetch(`${gw.url}${pick(['/v1/files', '/v1/audio/transcriptions', '/v1/uploads/x/parts', '/v1/images/edits'])}`, {
+        method: 'POST',
+        headers: { 'content-type': pick(['multipart/form-data; boundary=zz', 'application/octet-stream', 'audio/mpeg', 'multipart/form-data', 'text/plain']), authorization: 'Bearer sk-fuzz', 'x-portkey-provider': 'openai', 'x-portkey-custom-host': fake.baseUrl },
+        body: bytes,
+      });
+      await expectWellFormed(res, i);
+    }
+    expect((await fetch(`${gw.url}/v1/health`)).status).toBe(200);
   });
 });
