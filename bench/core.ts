@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compare, fmt, gatewayTarget, rssMb, warmUp, sequentialInterleaved, sleep, startFakeUpstream, startGateway, startNginxProxy, startReferenceProxy, SECONDS, type Target } from './lib.js';
+import { compare, fmt, gatewayTarget, rssMb, warmUp, sequentialInterleaved, sleep, startFakeUpstream, startGateway, startNginxProxy, startReferenceProxy, uploadThrough, SECONDS, type Target } from './lib.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 2000);
@@ -39,6 +39,9 @@ export async function runCore(): Promise<void> {
     console.log(`gateway RSS after round ${round}: ${fmt(rss.at(-1)!)} MB`);
   }
   console.log(`\ngateway RSS by round: ${rss.map((r) => fmt(r)).join(' → ')} MB`);
+  // Over MAX_BODY_BYTES (10 MiB by default): streamed to the upstream, never held in memory.
+  const up = await uploadThrough(viaGateway, gateway.proc.child.pid!, 256);
+  console.log(`upload of 256 MiB to /v1/files through the gateway: HTTP ${up.status}, ${fmt(up.mbPerS, 0)} MiB/s; gateway RSS ${fmt(up.rssBefore)} → max ${fmt(up.rssMax)} → ${fmt(up.rssAfter)} MB`);
   await gateway.proc.stop();
   await reference.proc.stop();
   await nginx?.stop();

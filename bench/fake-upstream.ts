@@ -16,6 +16,16 @@ const chunk = (delta: object, finish: string | null, usage = false) =>
 const words = ['A ', 'fractal ', 'is ', 'a ', 'shape ', 'that ', 'repeats ', 'itself.'];
 
 const server = createServer((req, res) => {
+  if (req.url?.startsWith('/v1/files')) {
+    // Uploads: counted, not kept, so the upstream's memory does not blur the gateway's.
+    let bytes = 0;
+    req.on('data', (c: Buffer) => (bytes += c.length));
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ id: 'file-bench', object: 'file', bytes, created_at: created, filename: 'bench.bin', purpose: 'batch', status: 'processed' }));
+    });
+    return;
+  }
   const parts: Buffer[] = [];
   req.on('data', (c) => parts.push(c));
   req.on('end', () => {

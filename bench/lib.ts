@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
 import { createServer, type AddressInfo } from 'node:net';
 import { Agent, request } from 'undici';
+import { request as httpRequest } from 'node:http';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 export const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -215,4 +216,40 @@ export async function compare(a: Target, b: Target, connections: number, pairs =
   }
   const mid = <T>(xs: T[], key: (x: T) => number) => [...xs].sort((x, y) => key(x) - key(y))[Math.floor(xs.length / 2)];
   return { a: mid(as, (r) => r.rps), b: mid(bs, (r) => r.rps), ratio: mid(ratios, (r) => r) };
+}
+
+/**
+ * One upload of `mib` MiB to POST /v1/files through `t`, written as fast as the gateway takes it, while
+ * the gateway's RSS is sampled every 20 ms: streamed uploads must not grow it by their size.
+ */
+export async function uploadThrough(t: Target, gatewayPid: number, mib: number): Promise<{ mbPerS: number; rssBefore: number; rssMax: number; rssAfter: number; status: number }> {
+  const size = mib * 1024 * 1024;
+  const piece = Buffer.alloc(1024 * 1024, 0x61);
+  const rssBefore = rssMb(gatewayPid);
+  let rssMax = rssBefore;
+  const sampler = setInterval(() => (rssMax = Math.max(rssMax, rssMb(gatewayPid))), 20);
+  const started = performance.now();
+  const status = await new Promise<number>((resolve, reject) => {
+    const req = httpRequest(`${t.url}/v1/files`, {
+      method: 'POST',
+      headers: { ...t.headers, authorization: 'Bearer sk-bench', 'content-type': 'application/octet-stream', 'content-length': String(size) },
+    }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    let sent = 0;
+    const pump = () => {
+      while (sent < size) {
+        sent += piece.length;
+        if (!req.write(piece)) return void req.once('drain', pump);
+      }
+      req.end();
+    };
+    pump();
+  });
+  const seconds = (performance.now() - started) / 1000;
+  clearInterval(sampler);
+  await sleep(500);
+  return { mbPerS: mib / seconds, rssBefore, rssMax, rssAfter: rssMb(gatewayPid), status };
 }
