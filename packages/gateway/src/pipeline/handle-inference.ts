@@ -127,7 +127,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
       return;
     }
     ctx.provider = result.provider;
-    keepAliveOnlyIfBodyRead(ctx);
+    closeIfBodyStillArriving(ctx);
     const streaming = sendResult(deps, ctx, result);
     observeUpstreamTimes(deps, upstreamTimes);
     if (streaming) await streaming;
@@ -140,7 +140,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
     const report = (e as { retries?: number }).retries;
     if (report !== undefined) ctx.retries = report;
     if (err.status >= 500 && !(e instanceof GatewayError)) deps.logger.error({ err: e, trace_id: ctx.traceId }, 'unexpected error while handling a request');
-    keepAliveOnlyIfBodyRead(ctx);
+    closeIfBodyStillArriving(ctx);
     sendError(ctx, err);
   } finally {
     observeUpstreamTimes(deps, upstreamTimes);
@@ -163,9 +163,12 @@ function clientClosedRequest(): GatewayError {
   return new GatewayError({ status: 499, code: 'client_closed_request', message: 'The client closed the connection before the response was sent.' });
 }
 
-/** An upload the upstream did not read to its end is still arriving: close the connection after answering. */
-function keepAliveOnlyIfBodyRead(ctx: RequestContext): void {
-  if (ctx.upload && !ctx.req.complete && !ctx.res.headersSent) ctx.res.setHeader('connection', 'close');
+/**
+ * A body still arriving when the answer goes out (an upload the upstream stopped reading, one refused with
+ * 413): close the connection after answering, rather than read and discard the rest to keep it alive.
+ */
+function closeIfBodyStillArriving(ctx: RequestContext): void {
+  if (!ctx.req.complete && !ctx.res.headersSent) ctx.res.setHeader('connection', 'close');
 }
 
 /** Other /v1 paths with a body that is not JSON (files, audio) may stream it past MAX_BODY_BYTES. */

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { connect } from 'node:net';
 import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
@@ -152,6 +153,7 @@ describe('uploads larger than MAX_BODY_BYTES', () => {
   it('answers 413 at once for a declared length over MAX_UPLOAD_BYTES, without calling the provider', async () => {
     const res = await rawUpload(randomBytes(UPLOAD_LIMIT + MiB), { splitAt: 0, between: async () => undefined });
     expect(res.status).toBe(413);
+    expect(res.headers.connection).toBe('close');
     const err = JSON.parse(res.body).error;
     expect(err.code).toBe('request_too_large');
     expect(err.message).toMatch(/MAX_UPLOAD_BYTES/);
@@ -218,6 +220,17 @@ describe('uploads larger than MAX_BODY_BYTES', () => {
     // Still serving.
     const res = await fetch(`${gw.url}/health`);
     expect(res.status).toBe(200);
+  });
+
+  it('closes the connection after refusing a body that is still arriving, instead of reading the rest of it', async () => {
+    const socket = connect(Number(new URL(gw.url).port), '127.0.0.1');
+    let answer = '';
+    socket.on('data', (d) => (answer += d));
+    const closed = new Promise<void>((r) => socket.on('close', () => r()));
+    socket.write(`POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${50 * MiB}\r\nauthorization: Bearer ${PROVIDER_KEY}\r\nx-portkey-provider: openai\r\n\r\n{"model":`);
+    await closed;
+    expect(answer).toMatch(/^HTTP\/1.1 413/);
+    expect(answer.toLowerCase()).toContain('connection: close');
   });
 
   it('keeps refusing JSON bodies over MAX_BODY_BYTES on other /v1 paths: they are parsed, not streamed', async () => {
