@@ -43,11 +43,7 @@ function readStreaming(req: IncomingMessage, limit: number, uploadLimit?: number
         req.pause();
         req.off('data', onData).off('end', onEnd).off('error', onError);
         chunks.push(chunk);
-        try {
-          resolve(startUpload(req, undefined, uploadLimit, chunks));
-        } catch (e) {
-          reject(e);
-        }
+        resolve(startUpload(req, undefined, uploadLimit, chunks));
         return;
       }
       if (size > limit) {

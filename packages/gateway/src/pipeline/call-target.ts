@@ -180,9 +180,8 @@ function buildNativeRequest(provider: Provider, target: ProviderTarget, input: C
   }
   const injectUsage = input.api.op === 'chat' && input.stream && !input.clientWantsUsage;
   // A previous_response_id the gateway kept means nothing to the provider: it gets the conversation instead.
-  const history = input.responses?.history;
-  if (input.body && (t.overrideParams || injectUsage || history)) {
-    const next = withOverrides(history ? withHistory(input.body, history) : input.body, t);
+  if (input.body && (t.overrideParams || injectUsage || input.responses?.history)) {
+    const next = withOverrides(bodyWithHistory(input, input.body), t);
     if (injectUsage) next.stream_options = { ...(next.stream_options as object | undefined), include_usage: true };
     body = JSON.stringify(next);
   }
@@ -200,14 +199,19 @@ function buildNativeRequest(provider: Provider, target: ProviderTarget, input: C
 function buildChatRequest(provider: Provider, input: CallInput, t: EffectiveTarget): Record<string, unknown> {
   if (!provider.chat) throw unsupported(provider, input.api.op);
   if (!input.api.toChat || !input.body) throw unsupported(provider, input.api.op);
-  const history = input.responses?.history;
   if (input.api.op === 'responses' && input.body.store === true && !input.responses?.store) {
     throw badRequest('store: true cannot be honoured: the gateway keeps no responses (RESPONSES_STORE_TTL_S=0); omit store, set it to false, or route to openai / azure-openai', 'store', 'stateless_gateway');
   }
-  const chat = withOverrides(input.api.toChat(history ? withHistory(input.body, history) : input.body) as Record<string, unknown>, t);
+  const chat = withOverrides(input.api.toChat(bodyWithHistory(input, input.body)) as Record<string, unknown>, t);
   chat.stream = input.stream;
   if (provider.nativeOperations?.includes('chat')) stripAnthropicOnlyFields(chat);
   return chat;
+}
+
+/** The client's body, with the conversation of the previous_response_id the gateway kept in front of its input. */
+function bodyWithHistory(input: CallInput, body: Record<string, unknown>): Record<string, unknown> {
+  const history = input.responses?.history;
+  return history ? withHistory(body, history) : body;
 }
 
 /** Fields a translated Anthropic request carries that OpenAI-format upstreams would reject. */

@@ -48,7 +48,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
     if (ctx.body) api.validate?.(ctx.body);
     ctx.stream = api.isStream(ctx.body);
     ctx.model = api.modelOf(ctx.body);
-    if (api.op === 'responses' && ctx.body) ctx.responses = await planResponses(deps, ctx, ctx.body);
+    if (api.op === 'responses' && ctx.body) ctx.responses = await planResponses(deps, ctx);
 
     const resolved = resolveRoutingConfig(deps, headers, ctx.key);
     const { config, used } = resolved instanceof Promise ? await resolved : resolved;
@@ -133,7 +133,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
     if (streaming) await streaming;
     if (guardrails && result.kind === 'stream') guardStreamEnd(ctx, guardrails, result);
     if (servedPlan && ctx.status < 300 && !ctx.error) cacheResult(deps, servedPlan, result);
-    if (ctx.responses) rememberResponse(deps, ctx, ctx.responses, result);
+    if (ctx.responses) rememberResponse(deps, ctx, result);
   } catch (e) {
     // A client that left is why the call stopped, whatever error the abort surfaced as.
     const err = clientGone.aborted && !res.headersSent ? clientClosedRequest() : toGatewayError(e, ctx.traceId);

@@ -30,7 +30,8 @@ export interface ResponsesPlan {
 const keyOf = (ctx: RequestContext, id: string) => `responses:${tenantOf(ctx)}:${id}`;
 
 /** Before routing: loads the history previous_response_id names, if the gateway kept it. */
-export async function planResponses(deps: GatewayDeps, ctx: RequestContext, body: Record<string, unknown>): Promise<ResponsesPlan> {
+export async function planResponses(deps: GatewayDeps, ctx: RequestContext): Promise<ResponsesPlan> {
+  const body = ctx.body!;
   const on = deps.responses.ttlS > 0;
   const store = on && body.store !== false;
   const previous = body.previous_response_id;
@@ -41,8 +42,9 @@ export async function planResponses(deps: GatewayDeps, ctx: RequestContext, body
 }
 
 /** After a translated response was sent: keeps its conversation under its id. Native providers keep their own. */
-export function rememberResponse(deps: GatewayDeps, ctx: RequestContext, plan: ResponsesPlan, result: CallResult): void {
-  if (!plan.store || ctx.error || ctx.status >= 300 || deps.registry.get(result.provider).nativeOperations?.includes('responses')) return;
+export function rememberResponse(deps: GatewayDeps, ctx: RequestContext, result: CallResult): void {
+  const plan = ctx.responses;
+  if (!plan?.store || ctx.error || ctx.status >= 300 || deps.registry.get(result.provider).nativeOperations?.includes('responses')) return;
   const response = (result.kind === 'json' ? tryParseJson(result.body.toString('utf8')) : result.seen.clientBody) as Record<string, unknown> | undefined;
   if (typeof response?.id !== 'string' || (response.status !== 'completed' && response.status !== 'incomplete')) return;
   const history = historyAfter(plan.history, ctx.body!, response);

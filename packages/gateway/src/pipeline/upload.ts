@@ -51,7 +51,7 @@ export function startUpload(req: IncomingMessage, declared: number | undefined, 
   return new StreamedUpload(prefix, req, declared, limit);
 }
 
-export function uploadTooLarge(limit: number): GatewayError {
+function uploadTooLarge(limit: number): GatewayError {
   return new GatewayError({ status: 413, code: 'request_too_large', message: `Upload is larger than the gateway's limit of ${limit} bytes; send a smaller file or raise MAX_UPLOAD_BYTES.` });
 }
 

@@ -40,7 +40,10 @@ export function createSseFramer(): Framer {
   }
 
   function dispatch(out: FramedEvent[]) {
-    if (data.length > 0) out.push(event === undefined ? { data: data.length === 1 ? data[0] : data.join('\n') } : { event, data: data.length === 1 ? data[0] : data.join('\n') });
+    if (data.length > 0) {
+      const text = data.length === 1 ? data[0] : data.join('\n');
+      out.push(event === undefined ? { data: text } : { event, data: text });
+    }
     event = undefined;
     data = [];
   }
