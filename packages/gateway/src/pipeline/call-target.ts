@@ -14,7 +14,7 @@ import { resolveProviderTarget } from './resolve-target.js';
 import { Abort, type AbortLike } from '../upstream/abort.js';
 import { fanOut } from './fan-out.js';
 import type { StreamedUpload } from './upload.js';
-import type { ResponsesPlan } from './responses-stage.js';
+import { refuseUnknownResponseId, type ResponsesPlan } from './responses-stage.js';
 import { withHistory } from '../inbound/responses/history.js';
 
 /** One inbound request, as the call stage needs it. */
@@ -92,6 +92,7 @@ export async function callTarget(deps: GatewayDeps, input: CallInput, t: Effecti
   const { provider, target } = resolving instanceof Promise ? await resolving : resolving;
   const op = input.api.op;
   const native = (provider.nativeOperations?.includes(op) ?? false) || (op === 'passthrough' && !!provider.passthrough);
+  if (op === 'passthrough') refuseUnknownResponseId(provider, input.method, input.path);
   const timeoutMs = t.requestTimeout ?? deps.defaultTimeoutMs;
 
   // One controller per attempt, aborted by the timeout or by the client going away.

@@ -16,8 +16,8 @@ import { GUARDRAILS_DENIED, guardRequest, guardResult, guardStreamEnd } from './
 import { parsePortkeyHeaders } from './headers.js';
 import { reserveLimits, reserveTargetKey, type TargetKeyReservation } from './limit-stage.js';
 import { baseTargetFromHeaders, resolveRoutingConfig } from './resolve-config.js';
-import { sendCacheHit, sendError, sendResult } from './respond-stage.js';
-import { planResponses, rememberResponse } from './responses-stage.js';
+import { sendCacheHit, sendError, sendOwnAnswer, sendResult } from './respond-stage.js';
+import { answerKeptResponse, planResponses, rememberResponse } from './responses-stage.js';
 
 /**
  * The inference pipeline: parse → authenticate → resolve config → limit → guardrails → cache → route/call →
@@ -49,6 +49,10 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
     ctx.stream = api.isStream(ctx.body);
     ctx.model = api.modelOf(ctx.body);
     if (api.op === 'responses' && ctx.body) ctx.responses = await planResponses(deps, ctx);
+    if (api.op === 'passthrough') {
+      const kept = await answerKeptResponse(deps, ctx);
+      if (kept) return sendOwnAnswer(ctx, kept.status, kept.body);
+    }
 
     const resolved = resolveRoutingConfig(deps, headers, ctx.key);
     const { config, used } = resolved instanceof Promise ? await resolved : resolved;

@@ -140,6 +140,16 @@ export function sendCacheHit(ctx: RequestContext, hit: CacheHit): void {
   }
 }
 
+/** Answers from the gateway's own state (a kept response): JSON, no provider, no tokens. */
+export function sendOwnAnswer(ctx: RequestContext, status: number, body: unknown): void {
+  ctx.status = status;
+  const text = JSON.stringify(body);
+  ctx.responseForLog = Buffer.from(text);
+  ctx.firstByteAt = performance.now();
+  ctx.res.writeHead(status, { ...portkeyHeaders(ctx), 'content-type': 'application/json', 'content-length': String(ctx.responseForLog.length) });
+  ctx.res.end(ctx.responseForLog);
+}
+
 export function sendError(ctx: RequestContext, err: GatewayError): void {
   ctx.error = err;
   ctx.errorStage = 'before_first_byte';

@@ -6,6 +6,8 @@
  */
 import type { CacheStore } from '../cache/types.js';
 import { historyAfter, type ResponseHistory } from '../inbound/responses/history.js';
+import { deletedResponse, inputItemList, keptResponseRequest, responseNotFound } from '../inbound/responses/kept.js';
+import type { JsonObject, Provider } from '../providers/types.js';
 import { tryParseJson } from '../providers/upstream-error.js';
 import type { CallResult } from './call-target.js';
 import { tenantOf, type RequestContext } from './context.js';
@@ -47,7 +49,40 @@ export function rememberResponse(deps: GatewayDeps, ctx: RequestContext, result:
   if (!plan?.store || ctx.error || ctx.status >= 300 || deps.registry.get(result.provider).nativeOperations?.includes('responses')) return;
   const response = (result.kind === 'json' ? tryParseJson(result.body.toString('utf8')) : result.seen.clientBody) as Record<string, unknown> | undefined;
   if (typeof response?.id !== 'string' || (response.status !== 'completed' && response.status !== 'incomplete')) return;
-  const history = historyAfter(plan.history, ctx.body!, response);
+  const history: ResponseHistory = { ...historyAfter(plan.history, ctx.body!, response), response };
   // Best effort, like every cache write: a store that is down or full means a later 404, never a failed request.
   void deps.responses.store.set(keyOf(ctx, response.id), Buffer.from(JSON.stringify(history)), deps.responses.ttlS);
+}
+
+/**
+ * GET or DELETE /v1/responses/{id} (and GET .../input_items) for a response the gateway kept: the answer,
+ * or undefined when the path names none or the id is not the gateway's (a native provider's own id,
+ * which the request then goes on to ask the provider about).
+ */
+export async function answerKeptResponse(deps: GatewayDeps, ctx: RequestContext): Promise<{ status: number; body: JsonObject } | undefined> {
+  if (deps.responses.ttlS <= 0) return undefined;
+  const request = keptResponseRequest(ctx.req.method ?? 'GET', ctx.path);
+  if (!request) return undefined;
+  const key = keyOf(ctx, request.id);
+  const raw = await deps.responses.store.get(key);
+  if (!raw) return undefined;
+  const kept = tryParseJson(raw.toString('utf8')) as ResponseHistory | undefined;
+  if (request.kind === 'delete') {
+    await deps.responses.store.delete(key);
+    return { status: 200, body: deletedResponse(request.id) };
+  }
+  // Kept by an earlier version, for previous_response_id only: there is no Response object to give back.
+  if (!kept?.response || !Array.isArray(kept.items)) throw responseNotFound(request.id);
+  if (request.kind === 'retrieve') return { status: 200, body: kept.response };
+  return { status: 200, body: inputItemList({ ...kept, response: kept.response }, request) };
+}
+
+/**
+ * A provider without a Responses API has no responses to read: GET or DELETE /v1/responses/{id} that the
+ * gateway could not answer from its store is a 404, instead of a request the provider would not understand.
+ */
+export function refuseUnknownResponseId(provider: Provider, method: string, path: string): void {
+  if (provider.nativeOperations?.includes('responses')) return;
+  const request = keptResponseRequest(method, path);
+  if (request) throw responseNotFound(request.id);
 }

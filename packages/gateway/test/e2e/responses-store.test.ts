@@ -37,6 +37,11 @@ function client(url: string, gatewayKey = 'pk-team-a-0123456789'): OpenAI {
   });
 }
 
+/** The client's headers for raw fetches. */
+function headersOf(gatewayKey: string): Record<string, string> {
+  return { authorization: 'Bearer sk-ant-test-responses-0123456789', 'x-portkey-provider': 'anthropic', 'x-portkey-custom-host': anthropic.baseUrlV1, 'x-portkey-api-key': gatewayKey };
+}
+
 /** `store` is in the Response schema, but not in this SDK version's type. */
 const storeOf = (r: object) => (r as { store?: boolean }).store;
 
@@ -98,6 +103,10 @@ describe('stored responses for translated providers', () => {
     });
     expect(second.output_text).toMatch(/Tool result received/);
     expect(turnsOf(1)).toEqual(['user: Weather in Paris?', 'assistant: [tool_use get_weather]', 'user: [tool_result]']);
+    // The call and its output are listed as item resources of the second response.
+    const items = await fetch(`${gw.url}/v1/responses/${second.id}/input_items?order=asc`, { headers: headersOf('pk-team-a-0123456789') }).then((r) => r.json());
+    assertOpenAI('ResponseItemList', items);
+    expect((items as { data: Array<{ type: string }> }).data.map((i) => i.type)).toEqual(['message', 'function_call', 'function_call_output']);
   });
 
   it('sends the conversation, not the id, when a turn the gateway kept continues on a native Responses provider', async () => {
@@ -140,6 +149,94 @@ describe('stored responses for translated providers', () => {
     const err = await client(gw.url, 'pk-team-b-0123456789').responses.create({ model: 'claude-sonnet-4-5', previous_response_id: mine.id, input: 'What was the plan?' }).catch((e: unknown) => e);
     expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(404);
     expect(anthropic.requests.filter((r) => r.path === '/v1/messages')).toHaveLength(1);
+  });
+});
+
+describe('reading back kept responses: retrieve, input_items, delete', () => {
+  it('retrieves a kept response as it was sent, JSON and streamed', async () => {
+    const created = await client(gw.url).responses.create({ model: 'claude-sonnet-4-5', input: 'Keep me.' });
+    const got = await client(gw.url).responses.retrieve(created.id);
+    assertOpenAI('Response', got);
+    expect(got).toEqual(created);
+    const stream = await client(gw.url).responses.create({ model: 'claude-sonnet-4-5', input: 'Stream me.', stream: true });
+    let completed: unknown;
+    for await (const ev of stream) if (ev.type === 'response.completed') completed = ev.response;
+    const again = await client(gw.url).responses.retrieve((completed as { id: string }).id);
+    assertOpenAI('Response', again);
+    // output_text is the SDK's own convenience on retrieved responses, not part of the event's.
+    const { output_text: _sdkAdded, ...retrieved } = again;
+    expect(retrieved).toEqual(completed);
+    // Served from the store: the provider saw the two creations only.
+    expect(anthropic.requests).toHaveLength(2);
+  });
+
+  it('lists the items that led to a response, newest first, in pages', async () => {
+    const first = await client(gw.url).responses.create({ model: 'claude-sonnet-4-5', input: 'My name is Ada.' });
+    const second = await client(gw.url).responses.create({
+      model: 'claude-sonnet-4-5', previous_response_id: first.id,
+      input: [{ role: 'user', content: 'What is my name?' }, { role: 'user', content: [{ type: 'input_text', text: 'Answer briefly.' }] }],
+    });
+    const page = await client(gw.url).responses.inputItems.list(second.id, { limit: 2 });
+    const raw = page.getPaginatedItems();
+    expect(raw).toHaveLength(2);
+    const seen: Array<{ id: string; role?: string; content?: unknown }> = [];
+    for await (const item of client(gw.url).responses.inputItems.list(second.id, { limit: 2 })) seen.push(item as never);
+    // Desc by default: the request's own input last-first, then the turn before it.
+    const texts = seen.map((i) => `${i.role}: ${(i.content as Array<{ text: string }>)[0].text}`);
+    expect(texts).toEqual(['user: Answer briefly.', 'user: What is my name?', `assistant: ${first.output_text}`, 'user: My name is Ada.']);
+    expect(new Set(seen.map((i) => i.id)).size).toBe(4);
+    const asc = await client(gw.url).responses.inputItems.list(second.id, { order: 'asc', limit: 100 });
+    expect(asc.getPaginatedItems().map((i) => i.id)).toEqual(seen.map((i) => i.id).reverse());
+    // Each page in the API's list shape, each item an item resource.
+    const res = await fetch(`${gw.url}/v1/responses/${second.id}/input_items?limit=3&order=asc`, { headers: headersOf('pk-team-a-0123456789') });
+    const list = await res.json();
+    assertOpenAI('ResponseItemList', list);
+    expect(list).toMatchObject({ object: 'list', has_more: true, first_id: asc.getPaginatedItems()[0].id });
+  });
+
+  it('deletes a kept response: it cannot be read or continued afterwards', async () => {
+    const created = await client(gw.url).responses.create({ model: 'claude-sonnet-4-5', input: 'Delete me.' });
+    const deleted = await fetch(`${gw.url}/v1/responses/${created.id}`, { method: 'DELETE', headers: headersOf('pk-team-a-0123456789') });
+    expect(deleted.status).toBe(200);
+    expect(await deleted.json()).toEqual({ id: created.id, object: 'response', deleted: true });
+    const gone = await client(gw.url).responses.retrieve(created.id).catch((e: unknown) => e);
+    expect(gone).toBeInstanceOf(OpenAI.NotFoundError);
+    expect((gone as InstanceType<typeof OpenAI.APIError>).code).toBe('response_not_found');
+    const cont = await client(gw.url).responses.create({ model: 'claude-sonnet-4-5', previous_response_id: created.id, input: 'Still there?' }).catch((e: unknown) => e);
+    expect((cont as InstanceType<typeof OpenAI.APIError>).status).toBe(404);
+    // An unknown id never reaches a provider that has no Responses API.
+    expect(anthropic.requests).toHaveLength(1);
+  });
+
+  it("keeps each workspace out of another's responses, and passes a native provider's ids to it", async () => {
+    const mine = await client(gw.url, 'pk-team-a-0123456789').responses.create({ model: 'claude-sonnet-4-5', input: 'Mine.' });
+    const other = client(gw.url, 'pk-team-b-0123456789');
+    for (const call of [() => other.responses.retrieve(mine.id), () => other.responses.inputItems.list(mine.id)]) {
+      expect(((await call().catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>).status).toBe(404);
+    }
+    const del = await fetch(`${gw.url}/v1/responses/${mine.id}`, { method: 'DELETE', headers: headersOf('pk-team-b-0123456789') });
+    expect(del.status).toBe(404);
+    expect((await client(gw.url).responses.retrieve(mine.id)).id).toBe(mine.id);
+    const openai: FakeOpenAI = await startFakeOpenAI();
+    try {
+      const res = await fetch(`${gw.url}/v1/responses/resp_fake_7`, { headers: { ...headersOf('pk-team-a-0123456789'), 'x-portkey-provider': 'openai', 'x-portkey-custom-host': openai.baseUrl, authorization: 'Bearer sk-test-native-0123456789' } });
+      await res.body?.cancel();
+      expect(openai.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /v1/responses/resp_fake_7']);
+    } finally {
+      await openai.close();
+    }
+  });
+
+  it('refuses bad paging parameters with the parameter named', async () => {
+    const created = await client(gw.url).responses.create({ model: 'claude-sonnet-4-5', input: 'Page me.' });
+    for (const [query, param] of [['limit=0', 'limit'], ['limit=abc', 'limit'], ['order=up', 'order'], ['after=nope', 'after']]) {
+      const res = await fetch(`${gw.url}/v1/responses/${created.id}/input_items?${query}`, { headers: headersOf('pk-team-a-0123456789') });
+      expect(res.status).toBe(400);
+      const body = (await res.json()) as { error: { param: string; message: string } };
+      expect(body.error.param).toBe(param);
+    }
+    const streamed = await fetch(`${gw.url}/v1/responses/${created.id}?stream=true`, { headers: headersOf('pk-team-a-0123456789') });
+    expect(streamed.status).toBe(400);
   });
 });
 

@@ -9,6 +9,10 @@ import type { JsonObject } from '../../providers/types.js';
 /** What the gateway keeps per response: the whole conversation up to and including it, as input items. */
 export interface ResponseHistory {
   items: unknown[];
+  /** How many of the last items are the response's own output; the ones before led to it. */
+  output?: number;
+  /** The Response object as the client got it, for GET /v1/responses/{id} (kept.ts). */
+  response?: JsonObject;
 }
 
 function isObj(v: unknown): v is JsonObject {
@@ -46,5 +50,5 @@ export function historyAfter(previous: ResponseHistory | undefined, body: Record
       output.push({ type: 'function_call', call_id: item.call_id, name: item.name, arguments: item.arguments });
     }
   }
-  return { items: [...(previous?.items ?? []), ...inputItemsOf(body.input), ...output] };
+  return { items: [...(previous?.items ?? []), ...inputItemsOf(body.input), ...output], output: output.length };
 }
