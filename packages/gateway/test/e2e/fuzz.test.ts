@@ -93,6 +93,13 @@ describe('fuzzed Responses API requests and uploads', () => {
       body[field] = pick([known, 'resp_missing', 12, null, true, 'x', [], {}, [{ type: 'function' }], { format: { type: 'json_schema' } }, -1]);
       await expectWellFormed(await fetch(`${gw.url}/v1/responses`, { method: 'POST', headers, body: JSON.stringify(body) }), i);
     }
+    // Reading kept responses back: odd ids, encodings, methods and paging.
+    for (let i = 0; i < 80; i++) {
+      const id = pick([known, 'resp_missing', '%E0%A4%A', '%00', '..%2F..%2Fetc', 'x'.repeat(600), encodeURIComponent(known)]);
+      const tail = pick(['', '/input_items', '/input_items?limit=0', '/input_items?limit=1000', '/input_items?order=sideways', '/input_items?after=zzz', '/input_items?limit=1&after=' + id, '?stream=true', '?include=a&include=b', '/cancel', '/x/y']);
+      const method = pick(['GET', 'DELETE', 'POST', 'PUT']);
+      await expectWellFormed(await fetch(`${gw.url}/v1/responses/${id}${tail}`, { method, headers }), 150 + i);
+    }
     expect((await fetch(`${gw.url}/v1/health`)).status).toBe(200);
   });
 

@@ -147,6 +147,9 @@ describe('log documents, metrics and health', () => {
     const res = await fetch(`${gw.url}/v1/logs/${first.id}`, { headers: { 'x-portkey-api-key': GATEWAY_KEY } });
     expect(res.status).toBe(200);
     expect((await res.json()).id).toBe(first.id);
+    const malformed = await fetch(`${gw.url}/v1/logs/%E0%A4%A`, { headers: { 'x-portkey-api-key': GATEWAY_KEY } });
+    expect(malformed.status).toBe(400);
+    expect((await malformed.json()).error.message).toMatch(/percent-encoding/);
   });
 
   it('exposes Prometheus metrics without secrets', async () => {

@@ -5,6 +5,7 @@
  * drop what only constrains (additionalProperties, $schema...), and reject what cannot be expressed
  * (recursive or remote $ref) with a 400 that names the place.
  */
+import { percentDecoded } from '../../percent-decoding.js';
 import { badRequest } from '../../errors.js';
 import type { JsonObject } from '../types.js';
 
@@ -233,8 +234,8 @@ function resolvePointer(root: JsonObject, ref: string): unknown {
   let cur: unknown = root;
   if (ref === '#') return root;
   for (const raw of ref.slice(2).split('/')) {
-    const key = decodeURIComponent(raw).replace(/~1/g, '/').replace(/~0/g, '~');
-    if (!isObject(cur)) return undefined;
+    const key = percentDecoded(raw)?.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (key === undefined || !isObject(cur)) return undefined;
     cur = cur[key];
   }
   return cur;

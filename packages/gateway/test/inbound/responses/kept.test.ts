@@ -46,6 +46,7 @@ describe('keptResponseRequest', () => {
       expect(err.param).toBe(param);
     }
     expect(thrown(() => keptResponseRequest('GET', '/v1/responses/r?stream=true')).param).toBe('stream');
+    expect(thrown(() => keptResponseRequest('GET', '/v1/responses/%E0%A4%A')).status).toBe(400);
   });
 });
 

@@ -89,6 +89,7 @@ describe('toGeminiSchema', () => {
     rejects({ $defs: { N: { type: 'object', properties: { next: { $ref: '#/$defs/N' } } } }, $ref: '#/$defs/N' }, /recursive.*fixed depth/);
     rejects({ type: 'object', properties: { x: { $ref: 'https://example.com/s.json' } } }, /outside the schema/);
     rejects({ type: 'object', properties: { x: { $ref: '#/$defs/Missing' } } }, /does not resolve/);
+    rejects({ type: 'object', properties: { x: { $ref: '#/%E0%A4%A' } } }, /does not resolve/);
     rejects({ type: 'object', properties: { x: {} } }, /properties\.x accepts any value/);
     rejects({ allOf: [{ type: 'string' }, { type: 'object' }] }, /different types/);
     rejects('string', /must be a JSON Schema object/);
