@@ -126,28 +126,21 @@ export function sendCacheHit(ctx: RequestContext, hit: CacheHit): void {
   ctx.provider = hit.provider;
   ctx.usage = hit.completion?.usage;
   ctx.status = 200;
-  const headers = { ...portkeyHeaders(ctx), 'content-type': hit.contentType };
   ctx.firstByteAt = performance.now();
   if (hit.stream) {
-    res.writeHead(200, { ...headers, 'cache-control': 'no-cache' });
+    res.writeHead(200, { ...portkeyHeaders(ctx), 'content-type': hit.contentType, 'cache-control': 'no-cache' });
     res.end(hit.pieces.join(''));
     ctx.streamOutcome = 'complete';
   } else {
-    const body = hit.pieces[0];
-    ctx.responseForLog = Buffer.from(body);
-    res.writeHead(200, { ...headers, 'content-length': String(Buffer.byteLength(body)) });
-    res.end(body);
+    endWithBody(ctx, 200, hit.pieces[0], hit.contentType);
   }
 }
 
 /** Answers from the gateway's own state (a kept response): JSON, no provider, no tokens. */
 export function sendOwnAnswer(ctx: RequestContext, status: number, body: unknown): void {
   ctx.status = status;
-  const text = JSON.stringify(body);
-  ctx.responseForLog = Buffer.from(text);
   ctx.firstByteAt = performance.now();
-  ctx.res.writeHead(status, { ...portkeyHeaders(ctx), 'content-type': 'application/json', 'content-length': String(ctx.responseForLog.length) });
-  ctx.res.end(ctx.responseForLog);
+  endWithBody(ctx, status, JSON.stringify(body), 'application/json');
 }
 
 export function sendError(ctx: RequestContext, err: GatewayError): void {
@@ -160,8 +153,13 @@ export function sendError(ctx: RequestContext, err: GatewayError): void {
     return;
   }
   const { status, body } = ctx.api.renderError(err);
-  const text = JSON.stringify(body);
-  ctx.responseForLog = Buffer.from(text);
-  res.writeHead(status, { ...portkeyHeaders(ctx), ...err.headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
-  res.end(text);
+  endWithBody(ctx, status, JSON.stringify(body), 'application/json', err.headers);
+}
+
+/** Ends the response with a whole body the gateway has (kept for the log), after the Portkey headers. */
+function endWithBody(ctx: RequestContext, status: number, text: string, contentType: string, headers?: Record<string, string>): void {
+  const bytes = Buffer.from(text);
+  ctx.responseForLog = bytes;
+  ctx.res.writeHead(status, { ...portkeyHeaders(ctx), ...headers, 'content-type': contentType, 'content-length': String(bytes.length) });
+  ctx.res.end(bytes);
 }
