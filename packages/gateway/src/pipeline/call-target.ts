@@ -13,7 +13,7 @@ import { relayObservedStream, relayOpenAIChatStream, translateStream, type Strea
 import { resolveProviderTarget } from './resolve-target.js';
 import { Abort, type AbortLike } from '../upstream/abort.js';
 import { fanOut } from './fan-out.js';
-import type { StreamedUpload } from './upload.js';
+import { pushingBack, type StreamedUpload } from './upload.js';
 import { refuseUnknownResponseId, type ResponsesPlan } from './responses-stage.js';
 import { withHistory } from '../inbound/responses/history.js';
 
@@ -128,7 +128,7 @@ export async function callTarget(deps: GatewayDeps, input: CallInput, t: Effecti
     if (target.forwardHeaders) upstreamReq.headers = { ...upstreamReq.headers, ...target.forwardHeaders };
     if (provider.authorize) upstreamReq = await provider.authorize(upstreamReq, target);
 
-    res = await sendUpstream(dispatcher, upstreamReq, { signal, provider: provider.id, timedOut: () => timedOut, upload: input.upload?.chunks() });
+    res = await sendUpstream(dispatcher, upstreamReq, { signal, provider: provider.id, timedOut: () => timedOut, upload: input.upload && pushingBack(input.upload.chunks(), timer) });
     input.upstreamTimes.push({ provider: provider.id, status: res.status, seconds: (performance.now() - started) / 1000 });
     if (res.status >= 400) {
       const text = (await readUpstreamBody(res.body, MAX_ERROR_BODY, provider.id).catch(() => EMPTY)).toString('utf8');
@@ -154,8 +154,10 @@ export async function callTarget(deps: GatewayDeps, input: CallInput, t: Effecti
   } catch (e) {
     // A response left unread would hold its pooled connection until the upstream gave up.
     res?.body.destroy();
-    if (timedOut && !(e instanceof GatewayError && e.status === 408)) {
-      throw new GatewayError({ status: 408, type: 'timeout_error', code: 'request_timeout', provider: provider.id, message: `Request to ${provider.id} timed out after ${timeoutMs} ms; raise request_timeout in the config or x-portkey-request-timeout.` });
+    // Our timer fired: whatever the abort surfaced as, the answer is this 408.
+    if (timedOut) {
+      const what = input.upload ? `made no progress for ${timeoutMs} ms (an upload's timeout counts from its last chunk)` : `timed out after ${timeoutMs} ms`;
+      throw new GatewayError({ status: 408, type: 'timeout_error', code: 'request_timeout', provider: provider.id, message: `Request to ${provider.id} ${what}; raise request_timeout in the config or x-portkey-request-timeout.` });
     }
     throw e;
   } finally {

@@ -42,6 +42,19 @@ export class StreamedUpload {
   }
 }
 
+/**
+ * Upload chunks that push a deadline back as each one passes to the provider. A large upload that keeps
+ * moving is not cut by a request timeout sized for answers, one that stalls (client or provider) still
+ * is, and after the last byte the provider has the whole timeout to answer.
+ */
+export async function* pushingBack(chunks: AsyncIterable<Buffer>, deadline: NodeJS.Timeout): AsyncGenerator<Buffer> {
+  for await (const chunk of chunks) {
+    deadline.refresh();
+    yield chunk;
+  }
+  deadline.refresh();
+}
+
 /** A body too large to buffer, as an upload; `prefix` holds the bytes already read. 413 past `limit`. */
 export function startUpload(req: IncomingMessage, declared: number | undefined, limit: number, prefix: Buffer[] = []): StreamedUpload {
   if (declared !== undefined && declared > limit) {

@@ -43,6 +43,7 @@ function client(headers: Record<string, string> = {}): OpenAI {
   });
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 /** A multipart/form-data body as the SDKs send it: fields, then one file part. */
@@ -62,9 +63,9 @@ interface RawResponse {
 
 /**
  * POST /v1/files written by hand: `declareLength` false sends it chunked; `between` runs after the first
- * `splitAt` bytes are written and before the rest.
+ * `splitAt` bytes are written and before the rest; `paced` sends the rest in pieces with pauses.
  */
-function rawUpload(file: Buffer, opts: { declareLength?: boolean; splitAt?: number; between?: () => Promise<void>; headers?: Record<string, string> } = {}): Promise<RawResponse> {
+function rawUpload(file: Buffer, opts: { declareLength?: boolean; splitAt?: number; between?: () => Promise<void>; paced?: { pieces: number; pauseMs: number }; headers?: Record<string, string> } = {}): Promise<RawResponse> {
   const { boundary, head, tail } = multipart({ purpose: 'fine-tune' }, file, 'train.jsonl');
   const body = Buffer.concat([head, file, tail]);
   return new Promise((resolve, reject) => {
@@ -95,7 +96,15 @@ function rawUpload(file: Buffer, opts: { declareLength?: boolean; splitAt?: numb
         req.destroy();
         return;
       }
-      req.end(body.subarray(splitAt));
+      const rest = body.subarray(splitAt);
+      if (!opts.paced) return req.end(rest);
+      // The rest in equal pieces with a pause before each, as a slow client sends it.
+      const size = Math.ceil(rest.length / opts.paced.pieces);
+      for (let at = 0; at < rest.length; at += size) {
+        await sleep(opts.paced.pauseMs);
+        req.write(rest.subarray(at, at + size));
+      }
+      req.end();
     });
   });
 }
@@ -231,6 +240,21 @@ describe('uploads larger than MAX_BODY_BYTES', () => {
     await closed;
     expect(answer).toMatch(/^HTTP\/1.1 413/);
     expect(answer.toLowerCase()).toContain('connection: close');
+  });
+
+  it('times an upload by its progress: one that keeps moving outlasts request_timeout, one that stalls gets 408', async () => {
+    const file = randomBytes(3 * MiB);
+    const timeout = { 'x-portkey-request-timeout': '500' };
+    // The rest in five pieces 150 ms apart: about 0.75 s in all, longer than the timeout, never 500 ms without a byte.
+    const started = Date.now();
+    const moving = await rawUpload(file, { headers: timeout, splitAt: MiB, paced: { pieces: 5, pauseMs: 150 } });
+    expect(Date.now() - started).toBeGreaterThan(700);
+    expect(moving.status).toBe(200);
+    expect(primary.requests[0].body.files.file.sha256).toBe(sha256(file));
+    // A third of the upload, then nothing for longer than the timeout.
+    const stalled = await rawUpload(file, { headers: timeout, splitAt: MiB, between: () => sleep(1500) });
+    expect(stalled.status).toBe(408);
+    expect(JSON.parse(stalled.body).error.message).toMatch(/no progress for 500 ms/);
   });
 
   it('keeps refusing JSON bodies over MAX_BODY_BYTES on other /v1 paths: they are parsed, not streamed', async () => {
