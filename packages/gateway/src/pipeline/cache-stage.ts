@@ -35,7 +35,8 @@ export interface CacheSetting {
 export function planCache(deps: GatewayDeps, ctx: RequestContext, cache: CacheSetting | undefined, scope = ''): CachePlan | undefined {
   if (!cache || (cache.mode !== 'simple' && cache.mode !== 'semantic') || !ctx.body || !CACHEABLE_OPS.has(ctx.api.op)) return undefined;
   const h = ctx.headers!;
-  const route = `${h.provider ?? ''}|${h.virtualKey ?? ''}|${h.config ?? ''}|${h.customHost ?? ''}|${scope}`;
+  // Portkey's rule: a namespace replaces the routing headers as the partition (tenants stay apart regardless).
+  const route = h.cacheNamespace !== undefined ? `ns:${h.cacheNamespace}|${scope}` : `${h.provider ?? ''}|${h.virtualKey ?? ''}|${h.config ?? ''}|${h.customHost ?? ''}|${scope}`;
   return {
     key: simpleCacheKey({ tenant: tenantOf(ctx), op: ctx.api.op, route, body: ctx.body }),
     maxAgeS: cache.max_age ?? deps.cacheDefaultMaxAgeS,

@@ -15,6 +15,8 @@ export interface PortkeyHeaders {
   requestTimeout?: number;
   metadata: Record<string, string>;
   cacheForceRefresh: boolean;
+  /** x-portkey-cache-namespace: when given, the cache is partitioned by it alone, not by the routing headers. */
+  cacheNamespace?: string;
   /** Other x-portkey-* headers as provider settings: x-portkey-aws-region → aws_region. */
   settings: Record<string, string>;
 }
@@ -25,8 +27,9 @@ const TRACE_ID_RE = /^[A-Za-z0-9._:\-]{1,128}$/;
 const KNOWN = new Set([
   'x-portkey-trace-id', 'x-portkey-provider', 'x-portkey-api-key', 'x-portkey-config', 'x-portkey-virtual-key',
   'x-portkey-custom-host', 'x-portkey-forward-headers', 'x-portkey-request-timeout', 'x-portkey-metadata',
-  'x-portkey-cache-force-refresh',
+  'x-portkey-cache-force-refresh', 'x-portkey-cache-namespace',
 ]);
+const CACHE_NAMESPACE_MAX = 256;
 /** Portkey header names whose setting name differs from the plain snake_case form. */
 const SETTING_ALIASES: Record<string, string> = {
   azure_resource_name: 'resource_name',
@@ -56,8 +59,12 @@ export function parsePortkeyHeaders(headers: IncomingHttpHeaders, traceId?: stri
     customHost: one(headers, 'x-portkey-custom-host') || undefined,
     metadata: {},
     cacheForceRefresh: isTrue(one(headers, 'x-portkey-cache-force-refresh')),
+    cacheNamespace: one(headers, 'x-portkey-cache-namespace') || undefined,
     settings: {},
   };
+  if (out.cacheNamespace !== undefined && out.cacheNamespace.length > CACHE_NAMESPACE_MAX) {
+    throw badRequest(`x-portkey-cache-namespace may be at most ${CACHE_NAMESPACE_MAX} characters`, 'x-portkey-cache-namespace');
+  }
   const auth = one(headers, 'authorization');
   if (auth) out.apiKey = auth.replace(/^Bearer\s+/i, '');
   else if (one(headers, 'x-api-key')) out.apiKey = one(headers, 'x-api-key');

@@ -206,6 +206,25 @@ describe('routing configs', () => {
     expect(primary.requests).toHaveLength(2);
   });
 
+  it('partitions the cache by x-portkey-cache-namespace alone when it is sent, as Portkey does', async () => {
+    const body = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: `namespaced ${Math.random()}` }] };
+    // Two configs that differ (so, without a namespace, two partitions) but share a namespace.
+    const viaA = { ...configHeader({ cache: { mode: 'simple', max_age: 60 }, provider: 'openai', custom_host: primary.baseUrl, retry: { attempts: 1 } }), 'x-portkey-cache-namespace': 'user-123' };
+    const viaB = { ...configHeader({ cache: { mode: 'simple', max_age: 60 }, provider: 'openai', custom_host: primary.baseUrl, retry: { attempts: 2 } }), 'x-portkey-cache-namespace': 'user-123' };
+    const first = await client(viaA).chat.completions.create(body).withResponse();
+    expect(first.response.headers.get('x-portkey-cache-status')).toBe('MISS');
+    await new Promise((r) => setTimeout(r, 50));
+    const shared = await client(viaB).chat.completions.create(body).withResponse();
+    expect(shared.response.headers.get('x-portkey-cache-status')).toBe('HIT');
+    const other = await client({ ...viaA, 'x-portkey-cache-namespace': 'user-456' }).chat.completions.create(body).withResponse();
+    expect(other.response.headers.get('x-portkey-cache-status')).toBe('MISS');
+    const plain = await client(configHeader({ cache: { mode: 'simple', max_age: 60 }, provider: 'openai', custom_host: primary.baseUrl, retry: { attempts: 1 } })).chat.completions.create(body).withResponse();
+    expect(plain.response.headers.get('x-portkey-cache-status')).toBe('MISS');
+    expect(primary.requests).toHaveLength(3);
+    const tooLong = await client({ ...viaA, 'x-portkey-cache-namespace': 'n'.repeat(300) }).chat.completions.create(body).catch((e: unknown) => e);
+    expect((tooLong as { status: number }).status).toBe(400);
+  });
+
   it('applies a cache set on one target to that target only, looked up when routing reaches it', async () => {
     const cfg = configHeader({
       strategy: { mode: 'fallback' },
