@@ -33,12 +33,16 @@ function bodyForLog(raw: Buffer | undefined, parsed: unknown, max: number): { bo
   return { body: raw.subarray(0, max).toString('utf8'), truncated: true };
 }
 
+/** The client sent x-portkey-debug: false: the document keeps everything but the bodies. */
+const OMITTED = { body: '[not logged: the request said x-portkey-debug: false]', truncated: true };
+
 /** Builds the log document of a finished request. Runs after the response was sent. */
 export function buildLogDocument(ctx: RequestContext, id: string, bodyMaxBytes: number): LogDocument {
   const now = ctx.endedAt ?? performance.now();
   const usage = ctx.usage;
-  const req = ctx.upload ? { body: `[upload of ${ctx.upload.bytes} bytes, streamed to the provider, not logged]`, truncated: true } : bodyForLog(ctx.rawBody, ctx.body, bodyMaxBytes);
-  const res = bodyForLog(ctx.responseForLog, ctx.responseParsedForLog, bodyMaxBytes);
+  const omitted = ctx.headers?.keepBodies === false;
+  const req = omitted ? OMITTED : ctx.upload ? { body: `[upload of ${ctx.upload.bytes} bytes, streamed to the provider, not logged]`, truncated: true } : bodyForLog(ctx.rawBody, ctx.body, bodyMaxBytes);
+  const res = omitted ? OMITTED : bodyForLog(ctx.responseForLog, ctx.responseParsedForLog, bodyMaxBytes);
   return {
     id,
     trace_id: ctx.traceId,

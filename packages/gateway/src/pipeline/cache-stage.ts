@@ -33,8 +33,9 @@ export interface CacheSetting {
  * a strict subset of it: an identical request is certainly a similar one.
  */
 export function planCache(deps: GatewayDeps, ctx: RequestContext, cache: CacheSetting | undefined, scope = ''): CachePlan | undefined {
-  if (!cache || (cache.mode !== 'simple' && cache.mode !== 'semantic') || !ctx.body || !CACHEABLE_OPS.has(ctx.api.op)) return undefined;
   const h = ctx.headers!;
+  // x-portkey-debug: false: the bodies are not to be kept anywhere, the cache included (as in Portkey).
+  if (!cache || (cache.mode !== 'simple' && cache.mode !== 'semantic') || !ctx.body || !CACHEABLE_OPS.has(ctx.api.op) || !h.keepBodies) return undefined;
   // Portkey's rule: a namespace replaces the routing headers as the partition (tenants stay apart regardless).
   const route = h.cacheNamespace !== undefined ? `ns:${h.cacheNamespace}|${scope}` : `${h.provider ?? ''}|${h.virtualKey ?? ''}|${h.config ?? ''}|${h.customHost ?? ''}|${scope}`;
   return {

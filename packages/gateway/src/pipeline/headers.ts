@@ -15,6 +15,8 @@ export interface PortkeyHeaders {
   requestTimeout?: number;
   metadata: Record<string, string>;
   cacheForceRefresh: boolean;
+  /** x-portkey-debug: false asks that request and response bodies be neither logged nor cached. */
+  keepBodies: boolean;
   /** x-portkey-cache-namespace: when given, the cache is partitioned by it alone, not by the routing headers. */
   cacheNamespace?: string;
   /** Other x-portkey-* headers as provider settings: x-portkey-aws-region → aws_region. */
@@ -27,7 +29,7 @@ const TRACE_ID_RE = /^[A-Za-z0-9._:\-]{1,128}$/;
 const KNOWN = new Set([
   'x-portkey-trace-id', 'x-portkey-provider', 'x-portkey-api-key', 'x-portkey-config', 'x-portkey-virtual-key',
   'x-portkey-custom-host', 'x-portkey-forward-headers', 'x-portkey-request-timeout', 'x-portkey-metadata',
-  'x-portkey-cache-force-refresh', 'x-portkey-cache-namespace',
+  'x-portkey-cache-force-refresh', 'x-portkey-cache-namespace', 'x-portkey-debug',
 ]);
 const CACHE_NAMESPACE_MAX = 256;
 /** Portkey header names whose setting name differs from the plain snake_case form. */
@@ -38,6 +40,7 @@ const SETTING_ALIASES: Record<string, string> = {
 };
 
 const isTrue = (v: string | undefined): boolean => v !== undefined && (v === '1' || v.toLowerCase() === 'true');
+const isFalse = (v: string | undefined): boolean => v !== undefined && (v === '0' || v.toLowerCase() === 'false');
 
 function one(headers: IncomingHttpHeaders, name: string): string | undefined {
   const v = headers[name];
@@ -60,6 +63,7 @@ export function parsePortkeyHeaders(headers: IncomingHttpHeaders, traceId?: stri
     metadata: {},
     cacheForceRefresh: isTrue(one(headers, 'x-portkey-cache-force-refresh')),
     cacheNamespace: one(headers, 'x-portkey-cache-namespace') || undefined,
+    keepBodies: !isFalse(one(headers, 'x-portkey-debug')),
     settings: {},
   };
   if (out.cacheNamespace !== undefined && out.cacheNamespace.length > CACHE_NAMESPACE_MAX) {

@@ -140,6 +140,34 @@ describe('log documents, metrics and health', () => {
     expect(all).not.toContain('sk-direct');
   });
 
+  it('keeps no bodies for x-portkey-debug: false, in the log or the cache, and logs the rest', async () => {
+    const traceId = `nodebug-${Date.now()}`;
+    const config = JSON.stringify({ provider: 'openai', custom_host: fake.baseUrl, cache: { mode: 'simple', max_age: 60 } });
+    const send = () => fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer sk-direct-0123456789', 'x-portkey-api-key': GATEWAY_KEY, 'x-portkey-config': config, 'x-portkey-trace-id': traceId, 'x-portkey-debug': 'false' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'private words' }] }),
+    });
+    for (let i = 0; i < 2; i++) {
+      const res = await send();
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-portkey-cache-status')).toBe('DISABLED');
+      expect((await res.json()).choices[0].message.content).toBe('Echo: private words');
+    }
+    const docs = await eventually(() => {
+      const lines = readAllLogs(gw).split('\n').filter((l) => l.includes(traceId));
+      if (lines.length < 2) throw new Error('not written yet');
+      return lines;
+    });
+    for (const line of docs) {
+      expect(line).not.toContain('private words');
+      const doc = JSON.parse(line);
+      expect(doc.request.body).toMatch(/x-portkey-debug: false/);
+      expect(doc.response).toMatchObject({ status: 200, body_truncated: true });
+      expect(doc.usage.total_tokens).toBeGreaterThan(0);
+    }
+  });
+
   it('serves the log document by id with the logs scope', async () => {
     const first = JSON.parse(readAllLogs(gw).split('\n')[0]);
     const denied = await fetch(`${gw.url}/v1/logs/${first.id}`);

@@ -43,7 +43,7 @@ function client(headers: Record<string, string> = {}): OpenAI {
   });
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 /** A multipart/form-data body as the SDKs send it: fields, then one file part. */
