@@ -18,6 +18,7 @@ import { LogStage } from './pipeline/log-stage.js';
 import { BUILTIN_PROVIDERS, ProviderRegistry } from './providers/registry.js';
 import { RoutingConfigCache } from './routing/config-schema.js';
 import { createGatewayServer, type ServerState } from './server/http-server.js';
+import { corsPolicy } from './server/cors.js';
 import type { RedisConnection } from './state/redis.js';
 import { createEgressPolicy } from './upstream/egress-policy.js';
 import { createUpstreamClients } from './upstream/http-client.js';
@@ -82,7 +83,7 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
     cacheDefaultMaxAgeS: asInt(settings.CACHE_DEFAULT_MAX_AGE_S),
   };
   const state: ServerState = { draining: false, startedAt: Date.now() };
-  const server = createGatewayServer(deps, state);
+  const server = createGatewayServer(deps, state, { cors: corsPolicy(asList(settings.CORS_ALLOWED_ORIGINS)) });
 
   return {
     server,

@@ -28,6 +28,7 @@ export const SETTINGS = [
   { name: 'HEAP_GROWING_PERCENT', kind: 'int', default: '50', min: 0, group: 'server', description: 'How far V8 lets the heap grow past the live data before a full collection, percent. 50 keeps RSS flat under steady load at a small GC cost; 0 leaves V8\'s own, growing heuristic.' },
   { name: 'SHUTDOWN_TIMEOUT_MS', kind: 'int', default: '25000', min: 0, group: 'server', description: 'On SIGTERM, how long in-flight requests and streams may finish before the process flushes logs and exits. Keep it below the ECS stopTimeout (30 s by default).' },
   { name: 'DEFAULT_REQUEST_TIMEOUT_MS', kind: 'int', default: '600000', min: 1, group: 'server', description: 'Upstream timeout when neither the config nor x-portkey-request-timeout sets one.' },
+  { name: 'CORS_ALLOWED_ORIGINS', kind: 'list', default: '', group: 'server', description: 'Comma-separated origins (https://app.example.com) whose web pages may call the gateway from a browser; * allows any. Empty: no CORS, browsers refuse cross-origin calls.' },
   { name: 'UPSTREAM_CONNECTIONS', kind: 'int', default: '256', min: 1, group: 'server', description: 'Keep-alive connections per upstream origin.' },
   { name: 'ENTITIES_FILE', kind: 'string', default: '', group: 'auth', description: 'Path of the YAML file with gateway keys, virtual keys, configs and limits. Reloaded when it changes. Empty: no keys, no auth.' },
   { name: 'PORTKEY_CLIENT_AUTH', kind: 'secret', default: '', group: 'control-plane', description: 'Licence / client auth key used to reach the control plane.' },

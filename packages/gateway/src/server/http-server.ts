@@ -11,6 +11,7 @@ import { handleHealth, handleMetrics } from './operational-routes.js';
 import { handleLogsRoute } from './logs-routes.js';
 import { sendJson, toGatewayError } from './respond.js';
 import { authenticate } from '../pipeline/authenticate.js';
+import { applyCors, type CorsPolicy } from './cors.js';
 
 const INFERENCE_ROUTES: Record<string, InboundApi> = {
   '/v1/chat/completions': openAIChatApi,
@@ -26,8 +27,10 @@ export interface ServerState {
 }
 
 /** The HTTP listener: a small routing table in front of thin handlers. */
-export function createGatewayServer(deps: GatewayDeps, state: ServerState): Server {
+export function createGatewayServer(deps: GatewayDeps, state: ServerState, opts: { cors?: CorsPolicy } = {}): Server {
+  const cors = opts.cors;
   const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 }, (req, res) => {
+    if (cors && applyCors(cors, req, res)) return;
     route(deps, state, req, res).catch((e: unknown) => {
       const traceId = randomUUID();
       deps.logger.error({ err: e, trace_id: traceId }, 'unhandled error in request handler');
