@@ -19,6 +19,7 @@ import { BUILTIN_PROVIDERS, ProviderRegistry } from './providers/registry.js';
 import { RoutingConfigCache } from './routing/config-schema.js';
 import { createGatewayServer, type ServerState } from './server/http-server.js';
 import { corsPolicy } from './server/cors.js';
+import { createWebhookPoster } from './guardrails/webhook.js';
 import type { RedisConnection } from './state/redis.js';
 import { createEgressPolicy } from './upstream/egress-policy.js';
 import { createUpstreamClients } from './upstream/http-client.js';
@@ -64,9 +65,11 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
   }
   const logStore = await createLogStore(settings, metrics, logger);
 
+  const clients = createUpstreamClients({ connections: asInt(settings.UPSTREAM_CONNECTIONS), policy: egress });
   const deps: GatewayDeps = {
     registry: new ProviderRegistry(BUILTIN_PROVIDERS),
-    clients: createUpstreamClients({ connections: asInt(settings.UPSTREAM_CONNECTIONS), policy: egress }),
+    clients,
+    postWebhook: createWebhookPoster(clients.custom, egress),
     egress,
     entities,
     cache,

@@ -13,7 +13,20 @@ export interface CheckInput {
   text: string;
   /** The request's model (default.modelWhitelist). */
   model?: string;
+  /** Which side is checked, in Portkey's words (default.webhook sends it). */
+  event?: 'beforeRequestHook' | 'afterRequestHook';
+  /** The request body, and the response body for output checks (default.webhook sends them). */
+  request?: unknown;
+  response?: unknown;
+  metadata?: Record<string, string>;
+  /** How default.webhook reaches its URL: the gateway's guarded client (guardrails/webhook.ts). */
+  postWebhook?: WebhookPoster;
 }
+
+/** POSTs a JSON body and returns the parsed JSON answer; throws WebhookTimeoutError past `timeoutMs`. */
+export type WebhookPoster = (url: string, headers: Record<string, string>, body: unknown, timeoutMs: number) => Promise<unknown>;
+
+export class WebhookTimeoutError extends Error {}
 
 export interface CheckOutcome {
   verdict: boolean;
@@ -21,7 +34,7 @@ export interface CheckOutcome {
   data: Record<string, unknown>;
 }
 
-export type CompiledCheck = (input: CheckInput) => CheckOutcome;
+export type CompiledCheck = (input: CheckInput) => CheckOutcome | Promise<CheckOutcome>;
 
 /** Thrown while compiling: `where` is relative to the check's `parameters`. */
 export class CheckParameterError extends Error {
@@ -183,12 +196,65 @@ const COMPILERS: Record<string, (p: Params) => CompiledCheck> = {
       return invert({ verdict: valid, data: { errors } }, not);
     };
   },
+  'default.webhook': (p) => {
+    const url = webhookUrl(p);
+    const headers = webhookHeaders(p.headers);
+    const timeoutMs = Math.min(num(p, 'timeout') ?? WEBHOOK_TIMEOUT_MS, WEBHOOK_TIMEOUT_MAX_MS);
+    return async (input) => {
+      if (!input.postWebhook) throw new Error('default.webhook has no HTTP client here');
+      const after = input.event === 'afterRequestHook';
+      const payload = {
+        request: { json: input.request ?? null, text: after ? null : input.text },
+        response: { json: after ? input.response ?? null : null, text: after ? input.text : null },
+        eventType: input.event ?? 'beforeRequestHook',
+        metadata: input.metadata ?? {},
+      };
+      let answer: unknown;
+      try {
+        answer = await input.postWebhook(url, headers, payload, timeoutMs);
+      } catch (e) {
+        // Portkey's rule: a webhook that does not answer in time lets the request pass.
+        if (e instanceof WebhookTimeoutError) return { verdict: true, data: { webhook_timed_out: true, timeout_ms: timeoutMs } };
+        throw e;
+      }
+      const reply = answer as { verdict?: unknown; data?: unknown } | null;
+      if (typeof reply?.verdict !== 'boolean') throw new Error('the webhook answered without a boolean "verdict"; it must answer {"verdict": true|false, "data": ...}');
+      return { verdict: reply.verdict, data: { webhook: reply.data ?? null } };
+    };
+  },
   'default.modelWhitelist': (p) => {
     const models = strings(p, 'models');
     const not = bool(p, 'not');
     return ({ model }) => invert({ verdict: model !== undefined && models.includes(model), data: { model: model ?? null } }, not);
   },
 };
+
+/** Portkey's webhook timeout, and the most a config may raise it to: the request waits on it. */
+const WEBHOOK_TIMEOUT_MS = 3000;
+const WEBHOOK_TIMEOUT_MAX_MS = 30_000;
+
+function webhookUrl(p: Params): string {
+  const raw = str(p, 'webhookURL');
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new CheckParameterError('webhookURL', 'must be a full http(s) URL, e.g. https://guard.internal.example.com/check');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new CheckParameterError('webhookURL', 'must use http or https');
+  if (url.username || url.password) throw new CheckParameterError('webhookURL', 'must not hold credentials; put them in "headers"');
+  return raw;
+}
+
+/** `headers`: an object of strings, or the same as a JSON string (Portkey accepts both). */
+function webhookHeaders(value: unknown): Record<string, string> {
+  if (value === undefined || value === null) return {};
+  const parsed = typeof value === 'string' ? tryParseJson(value) : value;
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed) || !Object.values(parsed).every((v) => typeof v === 'string')) {
+    throw new CheckParameterError('headers', 'must be an object of strings, e.g. {"Authorization": "Bearer ..."}');
+  }
+  return parsed as Record<string, string>;
+}
 
 /** Portkey's code formats, and the fence tags (```py) that mark each. */
 const CODE_FORMATS: Record<string, string[]> = {
@@ -200,7 +266,7 @@ const CODE_FORMATS: Record<string, string[]> = {
 };
 
 /** Checks that need a network call or a model; named in the 400 so the config can be fixed. */
-const NOT_BUILT_IN = new Set(['default.validUrls', 'default.webhook', 'default.log', 'default.regexReplace', 'default.redact_pii']);
+const NOT_BUILT_IN = new Set(['default.validUrls', 'default.log', 'default.regexReplace', 'default.redact_pii']);
 
 /**
  * Checks that compile part of their parameters to code (a JSON Schema becomes a validator function):

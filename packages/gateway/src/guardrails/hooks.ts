@@ -142,25 +142,25 @@ function compileShorthand(value: unknown, path: string, stage: 'input' | 'output
   });
 }
 
-/** Runs hooks on one text; never throws (a check that throws fails with its error recorded). */
-export function runHooks(hooks: CompiledHook[], input: CheckInput): HookResult[] {
-  return hooks.map((hook) => {
+/** Runs hooks on one text, their checks at once; never throws (a check that throws fails with its error recorded). */
+export function runHooks(hooks: CompiledHook[], input: CheckInput): Promise<HookResult[]> {
+  return Promise.all(hooks.map(async (hook): Promise<HookResult> => {
     const started = performance.now();
     const created = new Date().toISOString();
-    const checks = hook.checks.map((c): CheckResult => {
+    const checks = await Promise.all(hook.checks.map(async (c): Promise<CheckResult> => {
       const t = performance.now();
       try {
-        const out = c.run(input);
+        const out = await c.run(input);
         return { id: c.id, verdict: out.verdict, data: out.data, error: null, execution_time: Math.round(performance.now() - t), created_at: created };
       } catch (e) {
         return { id: c.id, verdict: false, data: {}, error: (e as Error).message, execution_time: Math.round(performance.now() - t), created_at: created };
       }
-    });
+    }));
     return {
       id: hook.id, type: 'guardrail', verdict: checks.every((c) => c.verdict), deny: hook.deny, async: hook.async, transformed: false, feedback: null,
       checks, execution_time: Math.round(performance.now() - started), created_at: created,
     };
-  });
+  }));
 }
 
 /** What the results mean for the response: refused (446), let through flagged (246), or clean. */

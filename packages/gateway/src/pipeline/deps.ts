@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { CacheStore } from '../cache/types.js';
 import type { ResponsesStore } from './responses-stage.js';
+import type { WebhookPoster } from '../guardrails/checks.js';
 import type { EntityStore } from '../entities/types.js';
 import type { Limiter } from '../limits/types.js';
 import type { LogStore } from '../logs/types.js';
@@ -32,4 +33,6 @@ export interface GatewayDeps {
   /** Largest passthrough upload (a non-JSON body on other /v1 paths), streamed when over maxBodyBytes. */
   maxUploadBytes: number;
   cacheDefaultMaxAgeS: number;
+  /** default.webhook guardrail checks reach their URLs through this (egress policy applied). */
+  postWebhook: WebhookPoster;
 }

@@ -8,6 +8,7 @@ import { tryParseJson } from '../providers/upstream-error.js';
 import { runHooks, verdictOf, type Guardrails, type HookResult, type HookResults } from '../guardrails/hooks.js';
 import { observeJsonResult, type CallResult, type StreamResult } from './call-target.js';
 import type { RequestContext } from './context.js';
+import type { CheckInput, WebhookPoster } from '../guardrails/checks.js';
 
 const GUARDED_OPS = new Set(['chat', 'completions', 'messages', 'responses']);
 
@@ -15,7 +16,7 @@ const GUARDED_OPS = new Set(['chat', 'completions', 'messages', 'responses']);
 export const GUARDRAILS_DENIED = 'guardrails_denied';
 
 /** Refuses what guardrails cannot cover, then runs the input guardrails. Throws 446 when one denies. */
-export function guardRequest(ctx: RequestContext, g: Guardrails): void {
+export async function guardRequest(ctx: RequestContext, g: Guardrails, postWebhook: WebhookPoster): Promise<void> {
   if (!GUARDED_OPS.has(ctx.api.op)) {
     throw badRequest(`Guardrails apply to /v1/chat/completions, /v1/completions, /v1/messages and /v1/responses; remove them from the config for ${ctx.path.split('?')[0]}`, 'x-portkey-config', 'guardrails_unsupported');
   }
@@ -24,7 +25,7 @@ export function guardRequest(ctx: RequestContext, g: Guardrails): void {
   }
   ctx.hookResults = { before_request_hooks: [], after_request_hooks: [] };
   if (g.before.length === 0) return;
-  ctx.hookResults.before_request_hooks = runHooks(g.before, { text: requestText(ctx.body), model: ctx.model });
+  ctx.hookResults.before_request_hooks = await runHooks(g.before, checkInput(ctx, 'beforeRequestHook', requestText(ctx.body), undefined, postWebhook));
   if (verdictOf(ctx.hookResults.before_request_hooks) === 'deny') throw denied(ctx.hookResults);
 }
 
@@ -34,14 +35,14 @@ export function guardRequest(ctx: RequestContext, g: Guardrails): void {
  * output guardrails and comes back with hook_results in its body, and status 246 when flagged.
  * Throws 446 when one denies.
  */
-export function guardResult(ctx: RequestContext, g: Guardrails, result: CallResult): CallResult {
+export async function guardResult(ctx: RequestContext, g: Guardrails, result: CallResult, postWebhook: WebhookPoster): Promise<CallResult> {
   if (result.kind === 'stream') return { ...result, status: streamStatus(ctx, result.status) };
   const results = ctx.hookResults!;
   observeJsonResult(result);
   ctx.usage = result.usage;
   // The body in the client's format: a translated result's completion is the provider's side of it.
   const parsed = (result.parsed ?? tryParseJson(result.body.toString('utf8'))) as Record<string, unknown> | undefined;
-  if (g.after.length) results.after_request_hooks = runHooks(g.after, { text: responseText(parsed), model: ctx.model });
+  if (g.after.length) results.after_request_hooks = await runHooks(g.after, checkInput(ctx, 'afterRequestHook', responseText(parsed), parsed, postWebhook));
   const all: HookResult[] = [...results.before_request_hooks, ...results.after_request_hooks];
   const verdict = verdictOf(all);
   if (verdict === 'deny') throw denied(results);
@@ -53,11 +54,15 @@ export function guardResult(ctx: RequestContext, g: Guardrails, result: CallResu
 }
 
 /** Output guardrails on a finished stream: the client has its bytes already, so the results go to the log only. */
-export function guardStreamEnd(ctx: RequestContext, g: Guardrails, result: StreamResult): void {
+export async function guardStreamEnd(ctx: RequestContext, g: Guardrails, result: StreamResult, postWebhook: WebhookPoster): Promise<void> {
   // Translated and OpenAI-chat streams are assembled into a completion; other native ones keep their own shape.
   const body = (result.seen.assembler?.result() as unknown as Record<string, unknown> | undefined) ?? result.seen.output?.();
   if (!g.after.length || !body || ctx.streamOutcome !== 'complete') return;
-  ctx.hookResults!.after_request_hooks = runHooks(g.after, { text: responseText(body), model: ctx.model });
+  ctx.hookResults!.after_request_hooks = await runHooks(g.after, checkInput(ctx, 'afterRequestHook', responseText(body), body, postWebhook));
+}
+
+function checkInput(ctx: RequestContext, event: CheckInput['event'], text: string, response: unknown, postWebhook: WebhookPoster): CheckInput {
+  return { text, model: ctx.model, event, request: ctx.body, response, metadata: ctx.headers?.metadata, postWebhook };
 }
 
 /** The status a stream starts with: 246 when an input guardrail flagged the request. */

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { compileCheck } from '../../src/guardrails/checks.js';
+import { compileCheck, type CheckOutcome } from '../../src/guardrails/checks.js';
 import { compileGuardrails, runHooks, verdictOf } from '../../src/guardrails/hooks.js';
 import { guardrailsOf, parseRoutingConfig } from '../../src/routing/config-schema.js';
 
-const run = (id: string, parameters: unknown, text: string, model?: string) => compileCheck(id, parameters)({ text, model });
+/** The text checks are synchronous; only default.webhook answers with a promise. */
+const run = (id: string, parameters: unknown, text: string, model?: string) => compileCheck(id, parameters)({ text, model }) as CheckOutcome;
 
 describe('built-in guardrail checks (Portkey plugin ids and parameters)', () => {
   it('regexMatch, with not', () => {
@@ -47,7 +48,7 @@ describe('built-in guardrail checks (Portkey plugin ids and parameters)', () => 
 
   it('validates JSON in the text against a JSON Schema, in saved configs only', () => {
     const schema = { type: 'object', required: ['name', 'age'], properties: { name: { type: 'string' }, age: { type: 'integer', minimum: 0 } } };
-    const check = compileCheck('default.jsonSchema', { schema }, true);
+    const check = compileCheck('default.jsonSchema', { schema }, true) as (i: { text: string }) => CheckOutcome;
     expect(check({ text: 'Here you go:\n```json\n{"name":"Ada","age":36}\n```' }).verdict).toBe(true);
     expect(check({ text: '{"name":"Ada","age":-1}' })).toEqual({ verdict: false, data: { errors: ['/age must be >= 0'] } });
     expect(check({ text: 'no json at all' }).verdict).toBe(false);
@@ -57,8 +58,11 @@ describe('built-in guardrail checks (Portkey plugin ids and parameters)', () => 
   });
 
   it('refuses what it cannot run, saying what to fix', () => {
-    expect(() => compileCheck('default.webhook', {})).toThrow(/not built into this gateway; the built-in checks are default\.regexMatch/);
-    expect(() => compileCheck('default.validUrls', {})).toThrow(/not built into this gateway/);
+    expect(() => compileCheck('default.validUrls', {})).toThrow(/not built into this gateway; the built-in checks are default\.regexMatch/);
+    expect(() => compileCheck('default.webhook', {})).toThrow(/is required: a non-empty string/);
+    expect(() => compileCheck('default.webhook', { webhookURL: 'ftp://x/y' })).toThrow(/http or https/);
+    expect(() => compileCheck('default.webhook', { webhookURL: 'https://u:p@x/y' })).toThrow(/credentials/);
+    expect(() => compileCheck('default.webhook', { webhookURL: 'https://x/y', headers: { a: 1 } })).toThrow(/object of strings/);
     expect(() => compileCheck('acme.magic', {})).toThrow(/unknown check "acme.magic"/);
     expect(() => compileCheck('default.regexMatch', { rule: '(' })).toThrow(/not a valid regular expression/);
     expect(() => compileCheck('default.regexMatch', { rule: '(\\w+\\s?)*$' })).toThrow(/nests quantifiers/);
@@ -69,16 +73,16 @@ describe('built-in guardrail checks (Portkey plugin ids and parameters)', () => 
 });
 
 describe('guardrails in a routing config', () => {
-  it('compiles both forms, names unnamed hooks by their place, and tells deny from flag', () => {
+  it('compiles both forms, names unnamed hooks by their place, and tells deny from flag', async () => {
     const g = compileGuardrails({
       before_request_hooks: [{ id: 'no-ssn', deny: true, checks: [{ id: 'default.regexMatch', parameters: { rule: '\\d{3}-\\d{2}-\\d{4}', not: true } }] }],
       output_guardrails: [{ 'default.wordCount': { maxWords: 3 } }],
     })!;
     expect(g.before.map((h) => h.id)).toEqual(['no-ssn']);
     expect(g.after.map((h) => [h.id, h.deny])).toEqual([['output_guardrails[0]', false]]);
-    expect(verdictOf(runHooks(g.before, { text: 'call 123-45-6789' }))).toBe('deny');
-    expect(verdictOf(runHooks(g.before, { text: 'hello' }))).toBe('pass');
-    expect(verdictOf(runHooks(g.after, { text: 'one two three four' }))).toBe('flag');
+    expect(verdictOf(await runHooks(g.before, { text: 'call 123-45-6789' }))).toBe('deny');
+    expect(verdictOf(await runHooks(g.before, { text: 'hello' }))).toBe('pass');
+    expect(verdictOf(await runHooks(g.after, { text: 'one two three four' }))).toBe('flag');
   });
 
   it('rejects bad guardrails with a 400 naming the path, once, when the config is parsed', () => {

@@ -1,0 +1,48 @@
+import { errors, request, type Dispatcher } from 'undici';
+import { validateCustomHost, type EgressPolicy } from '../upstream/egress-policy.js';
+import { WebhookTimeoutError, type WebhookPoster } from './checks.js';
+
+/** A webhook's answer is a verdict and some data: anything larger is not one. */
+const MAX_ANSWER_BYTES = 1024 * 1024;
+
+/**
+ * default.webhook's HTTP side. The URL comes from a config, which any client may send inline, so it
+ * passes the same egress policy as custom_host (never cloud metadata; private ranges only when allowed),
+ * through the dispatcher that re-checks every resolved address at connect time.
+ */
+export function createWebhookPoster(dispatcher: Dispatcher, policy: EgressPolicy): WebhookPoster {
+  return async (url, headers, body, timeoutMs) => {
+    await validateCustomHost(url, policy, 'webhookURL');
+    const signal = AbortSignal.timeout(timeoutMs);
+    try {
+      const res = await request(url, {
+        method: 'POST', dispatcher, signal, headersTimeout: timeoutMs, bodyTimeout: timeoutMs,
+        headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body),
+      });
+      const text = await readBounded(res.body);
+      if (res.statusCode < 200 || res.statusCode > 299) throw new Error(`the webhook answered HTTP ${res.statusCode}: ${text.slice(0, 200)}`);
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        throw new Error(`the webhook's answer is not JSON: ${text.slice(0, 200)}`);
+      }
+    } catch (e) {
+      if (signal.aborted || e instanceof errors.HeadersTimeoutError || e instanceof errors.BodyTimeoutError) throw new WebhookTimeoutError(`the webhook did not answer within ${timeoutMs} ms`);
+      throw e;
+    }
+  };
+}
+
+async function readBounded(body: Dispatcher.ResponseData['body']): Promise<string> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_ANSWER_BYTES) {
+      body.destroy();
+      throw new Error(`the webhook's answer is larger than ${MAX_ANSWER_BYTES} bytes`);
+    }
+    parts.push(chunk);
+  }
+  return Buffer.concat(parts).toString('utf8');
+}
