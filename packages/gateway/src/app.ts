@@ -120,6 +120,8 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
         logger.warn('drain deadline reached with requests still in flight; closing their connections');
         server.closeAllConnections();
       }
+      // Documents still owed (a guardrail webhook after a response): wait for them within half of what is left.
+      await deps.logStage.settle(Math.max(0, (deadline - Date.now()) / 2));
       deps.logStage.flush();
       await logStore.close(Math.max(0, deadline - Date.now()));
       await Promise.allSettled([deps.clients.close(), cache.close(), responsesStore.close(), limiter.close(), entities.close()]);

@@ -53,6 +53,10 @@ export interface RequestContext {
   hookResults?: HookResults;
   /** /v1/responses only: the conversation so far, and whether this response is kept. */
   responses?: ResponsesPlan;
+  /** "async": true guardrail hooks still running; the document waits for them. */
+  backgroundHooks?: Promise<unknown>[];
+  /** The document was handed to the log stage. */
+  logged?: boolean;
 }
 
 /** Whose data a request touches (cache entries, stored responses): the key's workspace, or everyone's. */

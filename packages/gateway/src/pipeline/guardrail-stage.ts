@@ -5,7 +5,7 @@
  */
 import { GatewayError, badRequest } from '../errors.js';
 import { tryParseJson } from '../providers/upstream-error.js';
-import { runHooks, verdictOf, type Guardrails, type HookResult, type HookResults } from '../guardrails/hooks.js';
+import { runHooks, verdictOf, type CompiledHook, type Guardrails, type HookResult, type HookResults } from '../guardrails/hooks.js';
 import { observeJsonResult, type CallResult, type StreamResult } from './call-target.js';
 import type { RequestContext } from './context.js';
 import type { CheckInput, WebhookPoster } from '../guardrails/checks.js';
@@ -25,8 +25,20 @@ export async function guardRequest(ctx: RequestContext, g: Guardrails, postWebho
   }
   ctx.hookResults = { before_request_hooks: [], after_request_hooks: [] };
   if (g.before.length === 0) return;
-  ctx.hookResults.before_request_hooks = await runHooks(g.before, checkInput(ctx, 'beforeRequestHook', requestText(ctx.body), undefined, postWebhook));
+  const input = checkInput(ctx, 'beforeRequestHook', requestText(ctx.body), undefined, postWebhook);
+  ctx.hookResults.before_request_hooks = await runHooks(inline(g.before), input);
+  inBackground(ctx, g.before, input, 'before_request_hooks');
   if (verdictOf(ctx.hookResults.before_request_hooks) === 'deny') throw denied(ctx.hookResults);
+}
+
+/** Hooks the request waits for; "async": true ones only inform, so nothing waits for them. */
+const inline = (hooks: CompiledHook[]) => (hooks.some((h) => h.async) ? hooks.filter((h) => !h.async) : hooks);
+
+/** Starts the "async": true hooks without waiting; their results join the log document (handle-inference waits). */
+function inBackground(ctx: RequestContext, hooks: CompiledHook[], input: CheckInput, into: keyof HookResults, all = false): void {
+  const background = all ? hooks : hooks.filter((h) => h.async);
+  if (background.length === 0) return;
+  (ctx.backgroundHooks ??= []).push(runHooks(background, input).then((results) => ctx.hookResults![into].push(...results)));
 }
 
 /**
@@ -42,7 +54,11 @@ export async function guardResult(ctx: RequestContext, g: Guardrails, result: Ca
   ctx.usage = result.usage;
   // The body in the client's format: a translated result's completion is the provider's side of it.
   const parsed = (result.parsed ?? tryParseJson(result.body.toString('utf8'))) as Record<string, unknown> | undefined;
-  if (g.after.length) results.after_request_hooks = await runHooks(g.after, checkInput(ctx, 'afterRequestHook', responseText(parsed), parsed, postWebhook));
+  if (g.after.length) {
+    const input = checkInput(ctx, 'afterRequestHook', responseText(parsed), parsed, postWebhook);
+    results.after_request_hooks = await runHooks(inline(g.after), input);
+    inBackground(ctx, g.after, input, 'after_request_hooks');
+  }
   const all: HookResult[] = [...results.before_request_hooks, ...results.after_request_hooks];
   const verdict = verdictOf(all);
   if (verdict === 'deny') throw denied(results);
@@ -53,12 +69,15 @@ export async function guardResult(ctx: RequestContext, g: Guardrails, result: Ca
   return { ...result, status, body, parseLater: undefined, parsed: undefined, contentType: 'application/json' };
 }
 
-/** Output guardrails on a finished stream: the client has its bytes already, so the results go to the log only. */
-export async function guardStreamEnd(ctx: RequestContext, g: Guardrails, result: StreamResult, postWebhook: WebhookPoster): Promise<void> {
+/**
+ * Output guardrails on a finished stream: the client has its bytes already, so the results go to the log
+ * only, and nothing waits for them (webhooks included) but the log document.
+ */
+export function guardStreamEnd(ctx: RequestContext, g: Guardrails, result: StreamResult, postWebhook: WebhookPoster): void {
   // Translated and OpenAI-chat streams are assembled into a completion; other native ones keep their own shape.
   const body = (result.seen.assembler?.result() as unknown as Record<string, unknown> | undefined) ?? result.seen.output?.();
   if (!g.after.length || !body || ctx.streamOutcome !== 'complete') return;
-  ctx.hookResults!.after_request_hooks = await runHooks(g.after, checkInput(ctx, 'afterRequestHook', responseText(body), body, postWebhook));
+  inBackground(ctx, g.after, checkInput(ctx, 'afterRequestHook', responseText(body), body, postWebhook), 'after_request_hooks', true);
 }
 
 function checkInput(ctx: RequestContext, event: CheckInput['event'], text: string, response: unknown, postWebhook: WebhookPoster): CheckInput {

@@ -25,6 +25,7 @@ import { answerKeptResponse, planResponses, rememberResponse } from './responses
  */
 export async function handleInference(deps: GatewayDeps, req: IncomingMessage, res: ServerResponse, api: InboundApi, path: string): Promise<void> {
   const ctx = newRequestContext(req, res, api, path, randomUUID());
+  deps.logStage.begin(ctx);
   const clientGone = new Abort();
   res.once('close', () => {
     if (!res.writableFinished) clientGone.abort();
@@ -135,7 +136,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
     const streaming = sendResult(deps, ctx, result);
     observeUpstreamTimes(deps, upstreamTimes);
     if (streaming) await streaming;
-    if (guardrails && result.kind === 'stream') await guardStreamEnd(ctx, guardrails, result, deps.postWebhook);
+    if (guardrails && result.kind === 'stream') guardStreamEnd(ctx, guardrails, result, deps.postWebhook);
     if (servedPlan && ctx.status < 300 && !ctx.error) cacheResult(deps, servedPlan, result);
     if (ctx.responses) rememberResponse(deps, ctx, result);
   } catch (e) {
@@ -153,7 +154,9 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
     servedBy?.served();
     deps.metrics.requestDone(api.op, ctx.provider, ctx.model, ctx.status, (performance.now() - ctx.startedAt) / 1000);
     if (ctx.cacheStatus !== 'DISABLED') deps.metrics.cache(ctx.cacheStatus);
-    deps.logStage.write(ctx);
+    // "async": true guardrail hooks never hold the response; the document waits for their verdicts.
+    if (ctx.backgroundHooks) void Promise.all(ctx.backgroundHooks).then(() => deps.logStage.write(ctx));
+    else deps.logStage.write(ctx);
   }
 }
 

@@ -17,6 +17,9 @@ const BATCH_MAX = 256;
  */
 export class LogStage {
   private pending: RequestContext[] = [];
+  /** Requests begun and not written yet: shutdown waits for them, then writes what is left. */
+  private readonly open = new Set<RequestContext>();
+  private onSettled?: () => void;
   private timer?: NodeJS.Timeout;
   private immediate?: NodeJS.Immediate;
   /** Stand-ins for bodies spliced in raw; the nonce keeps a client from forging one. */
@@ -30,14 +33,39 @@ export class LogStage {
     private readonly logger: Pick<Logger, 'error'>,
   ) {}
 
-  /** Records when the request ended (the document's times) and queues it. */
+  /** A request has begun: it owes a document, which shutdown waits for (settle). */
+  begin(ctx: RequestContext): void {
+    if (this.store.kind !== 'none') this.open.add(ctx);
+  }
+
+  /** Records when the request ended (the document's times) and queues it; once per request. */
   write(ctx: RequestContext): void {
-    if (this.store.kind === 'none') return;
+    if (this.store.kind === 'none' || ctx.logged) return;
+    ctx.logged = true;
+    if (this.open.delete(ctx) && this.open.size === 0) this.onSettled?.();
     ctx.endedAt = performance.now();
     ctx.endedWall = Date.now();
     this.pending.push(ctx);
     if (this.pending.length >= BATCH_MAX) this.immediate ??= setImmediate(() => this.flush());
     else this.timer ??= setTimeout(() => this.flush(), BATCH_DELAY_MS);
+  }
+
+  /**
+   * At shutdown, after the drain: waits up to `ms` for begun requests to write their documents (one may
+   * still be waiting on a guardrail webhook after its response went out), then writes the rest as they
+   * stand, so no request goes unlogged.
+   */
+  async settle(ms: number): Promise<void> {
+    if (this.open.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        this.onSettled = resolve;
+        timer = setTimeout(resolve, Math.max(0, ms));
+      });
+      clearTimeout(timer);
+      this.onSettled = undefined;
+    }
+    for (const ctx of [...this.open]) this.write(ctx);
   }
 
   /** Builds every queued document now (also before the store closes at shutdown). */

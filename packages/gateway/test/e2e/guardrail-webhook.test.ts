@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { eventually, readAllLogs, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
 interface Call {
   headers: IncomingMessage['headers'];
@@ -111,6 +111,27 @@ describe('default.webhook guardrail', () => {
     expect(res.response.status).toBe(200);
     expect(Date.now() - started).toBeLessThan(1400);
     expect(upstream.requests).toHaveLength(1);
+  });
+
+  it('never holds the response for an "async": true hook; its verdict reaches the log document', async () => {
+    behaviour = { delayMs: 700, body: JSON.stringify({ verdict: false, data: { reason: 'noted later' } }) };
+    const trace = `async-hook-${Date.now()}`;
+    const hooks = { before_request_hooks: [{ id: 'audit', async: true, deny: true, checks: [check({})] }] };
+    const started = Date.now();
+    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer sk-test-webhook-key-0123456789', 'x-portkey-trace-id': trace, 'x-portkey-config': JSON.stringify({ provider: 'openai', custom_host: upstream.baseUrl, ...hooks }) },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'audit me' }] }),
+    });
+    expect(res.status).toBe(200);
+    await res.body?.cancel();
+    expect(Date.now() - started).toBeLessThan(600);
+    const doc = await eventually(() => {
+      const line = readAllLogs(gw).split('\n').find((l) => l.includes(trace));
+      if (!line) throw new Error('not written yet');
+      return JSON.parse(line);
+    }, 5000);
+    expect(doc.hook_results.before_request_hooks[0]).toMatchObject({ id: 'audit', async: true, verdict: false, checks: [{ id: 'default.webhook', data: { webhook: { reason: 'noted later' } } }] });
   });
 
   it('fails the check on a broken webhook (error status, no verdict): 246 without deny, with the error recorded', async () => {

@@ -77,6 +77,40 @@ describe('SIGTERM', () => {
     expect(doc.usage.total_tokens).toBe(21);
   }, 30_000);
 
+  it('writes the document of a request whose guardrail webhook is still running when SIGTERM comes', async () => {
+    const { createServer } = await import('node:http');
+    // A webhook that answers after the response went out (an "async": true hook never holds it).
+    const hook = createServer((req, res) => {
+      req.resume();
+      setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{"verdict":true,"data":{"seen":"late"}}'), 600);
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    const hookUrl = `http://127.0.0.1:${(hook.address() as { port: number }).port}/`;
+    const dataDir = mkdtempSync(join(tmpdir(), 'portico-drain-hook-'));
+    const { child, url } = await spawnGateway({ LOG_STORE_FILE_DIR: join(dataDir, 'logs'), SHUTDOWN_TIMEOUT_MS: '10000' });
+    try {
+      const config = { provider: 'openai', custom_host: fake.baseUrl, before_request_hooks: [{ id: 'audit', async: true, checks: [{ id: 'default.webhook', parameters: { webhookURL: hookUrl } }] }] };
+      const res = await fetch(`${url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer sk-drain', 'x-portkey-config': JSON.stringify(config), 'x-portkey-trace-id': 'drain-hook-1' },
+        body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      expect(res.status).toBe(200);
+      await res.text();
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      const logDir = join(dataDir, 'logs');
+      const all = readdirSync(logDir).flatMap((d) => readdirSync(join(logDir, d)).map((f) => readFileSync(join(logDir, d, f), 'utf8'))).join('');
+      const doc = JSON.parse(all.split('\n').find((l) => l.includes('drain-hook-1'))!);
+      expect(doc.hook_results.before_request_hooks[0]).toMatchObject({ id: 'audit', checks: [{ data: { webhook: { seen: 'late' } } }] });
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      hook.closeAllConnections();
+      hook.close();
+    }
+  }, 30_000);
+
   it('refuses to start with a bad environment, naming the variable', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: PKG, env: { ...process.env, PORT: 'eighty', CACHE_STORE: 'memcached' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';

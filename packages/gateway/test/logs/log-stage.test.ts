@@ -47,6 +47,42 @@ describe('log stage', () => {
     expect(errors).toEqual([]);
   });
 
+  it('settle() waits for begun requests to write their documents, then writes the rest as they stand, once each', async () => {
+    const store = memoryStore();
+    const stage = new LogStage(store, makeRedactor(), 65536, { error: () => undefined } as never);
+    const early = finishedContext('early');
+    const late = finishedContext('late');
+    const stuck = finishedContext('stuck');
+    for (const c of [early, late, stuck]) stage.begin(c);
+    stage.write(early);
+    setTimeout(() => stage.write(late), 30);
+    const started = Date.now();
+    await stage.settle(200);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(150); // 'stuck' never wrote: settle waited to its deadline
+    stage.flush();
+    expect(store.docs.map((d) => d.trace_id).sort()).toEqual(['early', 'late', 'stuck']);
+    stage.write(stuck); // its request finishing after all: not logged twice
+    stage.flush();
+    expect(store.docs).toHaveLength(3);
+    // Nothing owed: settle returns at once.
+    const at = Date.now();
+    await stage.settle(5000);
+    expect(Date.now() - at).toBeLessThan(100);
+  });
+
+  it('settle() returns as soon as the last owed document is written', async () => {
+    const store = memoryStore();
+    const stage = new LogStage(store, makeRedactor(), 65536, { error: () => undefined } as never);
+    const ctx = finishedContext('soon');
+    stage.begin(ctx);
+    setTimeout(() => stage.write(ctx), 20);
+    const started = Date.now();
+    await stage.settle(5000);
+    expect(Date.now() - started).toBeLessThan(1000);
+    stage.flush();
+    expect(store.docs.map((d) => d.trace_id)).toEqual(['soon']);
+  });
+
   it('flush() builds what is queued at once (shutdown), and a document that cannot be built is logged, not thrown', () => {
     const store = memoryStore();
     const errors: unknown[] = [];
