@@ -17,7 +17,7 @@ export function createWebhookPoster(dispatcher: Dispatcher, policy: EgressPolicy
     try {
       const res = await request(url, {
         method: 'POST', dispatcher, signal, headersTimeout: timeoutMs, bodyTimeout: timeoutMs,
-        headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body),
+        headers: withJsonType(headers), body: JSON.stringify(body),
       });
       const text = await readBounded(res.body);
       if (res.statusCode < 200 || res.statusCode > 299) throw new Error(`the webhook answered HTTP ${res.statusCode}: ${text.slice(0, 200)}`);
@@ -31,6 +31,14 @@ export function createWebhookPoster(dispatcher: Dispatcher, policy: EgressPolicy
       throw e;
     }
   };
+}
+
+/** The configured headers with the one content type the body has, whatever case the config wrote it in. */
+function withJsonType(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k in headers) if (k.toLowerCase() !== 'content-type') out[k] = headers[k];
+  out['content-type'] = 'application/json';
+  return out;
 }
 
 async function readBounded(body: Dispatcher.ResponseData['body']): Promise<string> {

@@ -155,8 +155,12 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
     deps.metrics.requestDone(api.op, ctx.provider, ctx.model, ctx.status, (performance.now() - ctx.startedAt) / 1000);
     if (ctx.cacheStatus !== 'DISABLED') deps.metrics.cache(ctx.cacheStatus);
     // "async": true guardrail hooks never hold the response; the document waits for their verdicts.
-    if (ctx.backgroundHooks) void Promise.all(ctx.backgroundHooks).then(() => deps.logStage.write(ctx));
-    else deps.logStage.write(ctx);
+    if (ctx.backgroundHooks) {
+      // The document's times are the request's, not the hooks'.
+      ctx.endedAt = performance.now();
+      ctx.endedWall = Date.now();
+      void Promise.all(ctx.backgroundHooks).then(() => deps.logStage.write(ctx));
+    } else deps.logStage.write(ctx);
   }
 }
 

@@ -43,8 +43,9 @@ export class LogStage {
     if (this.store.kind === 'none' || ctx.logged) return;
     ctx.logged = true;
     if (this.open.delete(ctx) && this.open.size === 0) this.onSettled?.();
-    ctx.endedAt = performance.now();
-    ctx.endedWall = Date.now();
+    // Set already when the document waited on background guardrail hooks past the request's end.
+    ctx.endedAt ??= performance.now();
+    ctx.endedWall ??= Date.now();
     this.pending.push(ctx);
     if (this.pending.length >= BATCH_MAX) this.immediate ??= setImmediate(() => this.flush());
     else this.timer ??= setTimeout(() => this.flush(), BATCH_DELAY_MS);

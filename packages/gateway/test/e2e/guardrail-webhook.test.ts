@@ -81,7 +81,7 @@ const ask = (c: OpenAI, content = 'hello there') => c.chat.completions.create({ 
 describe('default.webhook guardrail', () => {
   it('denies with 446 when the webhook says so, after sending it the text, body, event, metadata and headers', async () => {
     behaviour = { body: JSON.stringify({ verdict: false, data: { reason: 'policy 7' } }) };
-    const hooks = { before_request_hooks: [{ id: 'mine', deny: true, checks: [check({ headers: { authorization: 'Bearer guard-secret' } })] }] };
+    const hooks = { before_request_hooks: [{ id: 'mine', deny: true, checks: [check({ headers: JSON.stringify({ authorization: 'Bearer guard-secret', 'Content-Type': 'Application/JSON' }) })] }] };
     const sdkErr = (await ask(client(hooks, { team: 'red' }), 'is this allowed?').catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
     expect(sdkErr.status).toBe(446);
     const { status, body } = await raw(hooks, 'is this allowed?', { team: 'red' });
@@ -91,6 +91,7 @@ describe('default.webhook guardrail', () => {
     expect(upstream.requests).toHaveLength(0);
     expect(calls).toHaveLength(1);
     expect(calls[0].headers.authorization).toBe('Bearer guard-secret');
+    expect(calls[0].headers['content-type']).toBe('application/json');
     expect(calls[0].body).toMatchObject({ eventType: 'beforeRequestHook', metadata: { team: 'red' }, request: { text: 'is this allowed?', json: { model: 'gpt-4o-mini' } }, response: { json: null, text: null } });
   });
 
@@ -132,6 +133,8 @@ describe('default.webhook guardrail', () => {
       return JSON.parse(line);
     }, 5000);
     expect(doc.hook_results.before_request_hooks[0]).toMatchObject({ id: 'audit', async: true, verdict: false, checks: [{ id: 'default.webhook', data: { webhook: { reason: 'noted later' } } }] });
+    // The document times the request, not the hook that finished after it.
+    expect(doc.timings.total_ms).toBeLessThan(600);
   });
 
   it('fails the check on a broken webhook (error status, no verdict): 246 without deny, with the error recorded', async () => {
