@@ -69,7 +69,7 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
   const deps: GatewayDeps = {
     registry: new ProviderRegistry(BUILTIN_PROVIDERS),
     clients,
-    postWebhook: createWebhookPoster(clients.custom, egress),
+    guardrails: { postWebhook: createWebhookPoster(clients.custom, egress), backgroundMax: asInt(settings.GUARDRAIL_BACKGROUND_MAX), backgroundRuns: 0 },
     egress,
     entities,
     cache,

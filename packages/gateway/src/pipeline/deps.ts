@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { CacheStore } from '../cache/types.js';
 import type { ResponsesStore } from './responses-stage.js';
-import type { WebhookPoster } from '../guardrails/checks.js';
+import type { GuardrailRuntime } from './guardrail-stage.js';
 import type { EntityStore } from '../entities/types.js';
 import type { Limiter } from '../limits/types.js';
 import type { LogStore } from '../logs/types.js';
@@ -33,6 +33,6 @@ export interface GatewayDeps {
   /** Largest passthrough upload (a non-JSON body on other /v1 paths), streamed when over maxBodyBytes. */
   maxUploadBytes: number;
   cacheDefaultMaxAgeS: number;
-  /** default.webhook guardrail checks reach their URLs through this (egress policy applied). */
-  postWebhook: WebhookPoster;
+  /** What guardrail hooks need at run time: the webhook client, and the bound on background runs. */
+  guardrails: GuardrailRuntime;
 }

@@ -12,11 +12,20 @@ import type { CheckInput, WebhookPoster } from '../guardrails/checks.js';
 
 const GUARDED_OPS = new Set(['chat', 'completions', 'messages', 'responses']);
 
+/** Shared by every request: how webhooks are reached, and how many background hook runs may be in flight. */
+export interface GuardrailRuntime {
+  /** default.webhook reaches its URL through this (egress policy applied). */
+  postWebhook: WebhookPoster;
+  /** Past this many background runs in flight, new ones are skipped and say so: a slow webhook cannot pile requests up in memory. */
+  backgroundMax: number;
+  backgroundRuns: number;
+}
+
 /** The code of a guardrail's 446: a fallback may move on from it like from any failure. */
 export const GUARDRAILS_DENIED = 'guardrails_denied';
 
 /** Refuses what guardrails cannot cover, then runs the input guardrails. Throws 446 when one denies. */
-export async function guardRequest(ctx: RequestContext, g: Guardrails, postWebhook: WebhookPoster): Promise<void> {
+export async function guardRequest(ctx: RequestContext, g: Guardrails, rt: GuardrailRuntime): Promise<void> {
   if (!GUARDED_OPS.has(ctx.api.op)) {
     throw badRequest(`Guardrails apply to /v1/chat/completions, /v1/completions, /v1/messages and /v1/responses; remove them from the config for ${ctx.path.split('?')[0]}`, 'x-portkey-config', 'guardrails_unsupported');
   }
@@ -25,9 +34,9 @@ export async function guardRequest(ctx: RequestContext, g: Guardrails, postWebho
   }
   ctx.hookResults = { before_request_hooks: [], after_request_hooks: [] };
   if (g.before.length === 0) return;
-  const input = checkInput(ctx, 'beforeRequestHook', requestText(ctx.body), undefined, postWebhook);
+  const input = checkInput(ctx, 'beforeRequestHook', requestText(ctx.body), undefined, rt);
   ctx.hookResults.before_request_hooks = await runHooks(inline(g.before), input);
-  inBackground(ctx, g.before, input, 'before_request_hooks');
+  inBackground(ctx, rt, g.before, input, 'before_request_hooks');
   if (verdictOf(ctx.hookResults.before_request_hooks) === 'deny') throw denied(ctx.hookResults);
 }
 
@@ -35,10 +44,28 @@ export async function guardRequest(ctx: RequestContext, g: Guardrails, postWebho
 const inline = (hooks: CompiledHook[]) => (hooks.some((h) => h.async) ? hooks.filter((h) => !h.async) : hooks);
 
 /** Starts the "async": true hooks without waiting; their results join the log document (handle-inference waits). */
-function inBackground(ctx: RequestContext, hooks: CompiledHook[], input: CheckInput, into: keyof HookResults, all = false): void {
+function inBackground(ctx: RequestContext, rt: GuardrailRuntime, hooks: CompiledHook[], input: CheckInput, into: keyof HookResults, all = false): void {
   const background = all ? hooks : hooks.filter((h) => h.async);
   if (background.length === 0) return;
-  (ctx.backgroundHooks ??= []).push(runHooks(background, input).then((results) => ctx.hookResults![into].push(...results)));
+  if (rt.backgroundRuns >= rt.backgroundMax) {
+    ctx.hookResults![into].push(...background.map((h) => skipped(h, rt.backgroundMax)));
+    return;
+  }
+  rt.backgroundRuns++;
+  const run = runHooks(background, input).then((results) => {
+    ctx.hookResults![into].push(...results);
+  }).finally(() => rt.backgroundRuns--);
+  (ctx.backgroundHooks ??= []).push(run);
+}
+
+/** A background hook that was not run: the result says so instead of staying silent. */
+function skipped(h: CompiledHook, max: number): HookResult {
+  const created = new Date().toISOString();
+  const error = `not run: ${max} background guardrail runs were already in flight (GUARDRAIL_BACKGROUND_MAX)`;
+  return {
+    id: h.id, type: 'guardrail', verdict: true, deny: h.deny, async: h.async, transformed: false, feedback: null,
+    checks: h.checks.map((c) => ({ id: c.id, verdict: true, data: {}, error, execution_time: 0, created_at: created })), execution_time: 0, created_at: created,
+  };
 }
 
 /**
@@ -47,7 +74,7 @@ function inBackground(ctx: RequestContext, hooks: CompiledHook[], input: CheckIn
  * output guardrails and comes back with hook_results in its body, and status 246 when flagged.
  * Throws 446 when one denies.
  */
-export async function guardResult(ctx: RequestContext, g: Guardrails, result: CallResult, postWebhook: WebhookPoster): Promise<CallResult> {
+export async function guardResult(ctx: RequestContext, g: Guardrails, result: CallResult, rt: GuardrailRuntime): Promise<CallResult> {
   if (result.kind === 'stream') return { ...result, status: streamStatus(ctx, result.status) };
   const results = ctx.hookResults!;
   observeJsonResult(result);
@@ -55,9 +82,9 @@ export async function guardResult(ctx: RequestContext, g: Guardrails, result: Ca
   // The body in the client's format: a translated result's completion is the provider's side of it.
   const parsed = (result.parsed ?? tryParseJson(result.body.toString('utf8'))) as Record<string, unknown> | undefined;
   if (g.after.length) {
-    const input = checkInput(ctx, 'afterRequestHook', responseText(parsed), parsed, postWebhook);
+    const input = checkInput(ctx, 'afterRequestHook', responseText(parsed), parsed, rt);
     results.after_request_hooks = await runHooks(inline(g.after), input);
-    inBackground(ctx, g.after, input, 'after_request_hooks');
+    inBackground(ctx, rt, g.after, input, 'after_request_hooks');
   }
   const all: HookResult[] = [...results.before_request_hooks, ...results.after_request_hooks];
   const verdict = verdictOf(all);
@@ -73,15 +100,15 @@ export async function guardResult(ctx: RequestContext, g: Guardrails, result: Ca
  * Output guardrails on a finished stream: the client has its bytes already, so the results go to the log
  * only, and nothing waits for them (webhooks included) but the log document.
  */
-export function guardStreamEnd(ctx: RequestContext, g: Guardrails, result: StreamResult, postWebhook: WebhookPoster): void {
+export function guardStreamEnd(ctx: RequestContext, g: Guardrails, result: StreamResult, rt: GuardrailRuntime): void {
   // Translated and OpenAI-chat streams are assembled into a completion; other native ones keep their own shape.
   const body = (result.seen.assembler?.result() as unknown as Record<string, unknown> | undefined) ?? result.seen.output?.();
   if (!g.after.length || !body || ctx.streamOutcome !== 'complete') return;
-  inBackground(ctx, g.after, checkInput(ctx, 'afterRequestHook', responseText(body), body, postWebhook), 'after_request_hooks', true);
+  inBackground(ctx, rt, g.after, checkInput(ctx, 'afterRequestHook', responseText(body), body, rt), 'after_request_hooks', true);
 }
 
-function checkInput(ctx: RequestContext, event: CheckInput['event'], text: string, response: unknown, postWebhook: WebhookPoster): CheckInput {
-  return { text, model: ctx.model, event, request: ctx.body, response, metadata: ctx.headers?.metadata, postWebhook };
+function checkInput(ctx: RequestContext, event: CheckInput['event'], text: string, response: unknown, rt: GuardrailRuntime): CheckInput {
+  return { text, model: ctx.model, event, request: ctx.body, response, metadata: ctx.headers?.metadata, postWebhook: rt.postWebhook };
 }
 
 /** The status a stream starts with: 246 when an input guardrail flagged the request. */

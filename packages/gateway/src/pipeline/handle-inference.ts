@@ -64,7 +64,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
 
     // After the limits, so a denied request still counts as one (with no tokens and no cost).
     const guardrails = guardrailsOf(config);
-    if (guardrails) await guardRequest(ctx, guardrails, deps.postWebhook);
+    if (guardrails) await guardRequest(ctx, guardrails, deps.guardrails);
 
     // The root config's cache is looked up once, before routing; a target's own cache, per attempt.
     const plan = planCache(deps, ctx, config.cache);
@@ -100,7 +100,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
             stream: ctx.stream, clientWantsUsage, assemble: !!(plan ?? targetPlan) || !!guardrails?.after.length, traceId: ctx.traceId, signal: clientGone, upstreamTimes,
           }, target);
           // Per attempt: an output guardrail's 446 is a failure like any other, so a fallback can move on.
-          const r = guardrails ? await guardResult(ctx, guardrails, called, deps.postWebhook) : called;
+          const r = guardrails ? await guardResult(ctx, guardrails, called, deps.guardrails) : called;
           ctx.attempts.push({ target: target.path, provider: r.provider, status: r.status, ms: Math.round(performance.now() - started) });
           servedBy = targetKey;
           // A target that turns the cache off keeps its answers out of the root config's cache too.
@@ -136,7 +136,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
     const streaming = sendResult(deps, ctx, result);
     observeUpstreamTimes(deps, upstreamTimes);
     if (streaming) await streaming;
-    if (guardrails && result.kind === 'stream') guardStreamEnd(ctx, guardrails, result, deps.postWebhook);
+    if (guardrails && result.kind === 'stream') guardStreamEnd(ctx, guardrails, result, deps.guardrails);
     if (servedPlan && ctx.status < 300 && !ctx.error) cacheResult(deps, servedPlan, result);
     if (ctx.responses) rememberResponse(deps, ctx, result);
   } catch (e) {

@@ -137,6 +137,35 @@ describe('default.webhook guardrail', () => {
     expect(doc.timings.total_ms).toBeLessThan(600);
   });
 
+  it('bounds background hook runs: past GUARDRAIL_BACKGROUND_MAX, new ones are skipped and the log says so', async () => {
+    const bounded = await startTestGateway({ GUARDRAIL_BACKGROUND_MAX: '1' });
+    try {
+      behaviour = { delayMs: 700 };
+      const config = JSON.stringify({ provider: 'openai', custom_host: upstream.baseUrl, before_request_hooks: [{ id: 'audit', async: true, checks: [check({})] }] });
+      const traces = [`bounded-a-${Date.now()}`, `bounded-b-${Date.now()}`];
+      for (const trace of traces) {
+        const res = await fetch(`${bounded.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: 'Bearer sk-test-webhook-key-0123456789', 'x-portkey-trace-id': trace, 'x-portkey-config': config },
+          body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
+        });
+        expect(res.status).toBe(200);
+        await res.body?.cancel();
+      }
+      const docs = await eventually(() => {
+        const lines = readAllLogs(bounded).split('\n');
+        const found = traces.map((t) => lines.find((l) => l.includes(t)));
+        if (found.some((l) => !l)) throw new Error('not written yet');
+        return found.map((l) => JSON.parse(l!));
+      }, 5000);
+      expect(docs[0].hook_results.before_request_hooks[0].checks[0]).toMatchObject({ id: 'default.webhook', error: null });
+      expect(docs[1].hook_results.before_request_hooks[0].checks[0].error).toMatch(/not run: 1 background guardrail runs/);
+      expect(calls).toHaveLength(1);
+    } finally {
+      await bounded.close();
+    }
+  });
+
   it('fails the check on a broken webhook (error status, no verdict): 246 without deny, with the error recorded', async () => {
     for (const b of [{ status: 500, body: '{"oops":true}' }, { body: '{"verdict":"yes"}' }, { body: 'not json' }]) {
       behaviour = b;
