@@ -211,7 +211,9 @@ async function cli(port: number, tls: { caFile: string } | undefined, ...args: s
 async function clusterPorts(n: number): Promise<number[]> {
   const out: number[] = [];
   while (out.length < n) {
-    const p = 20000 + Math.floor(Math.random() * 30000);
+    // Node and bus ports (+10000) both below Linux's ephemeral range (32768+), so an outgoing connection
+    // from a parallel test cannot take one between this check and redis binding it.
+    const p = 10000 + Math.floor(Math.random() * 12700);
     if (out.includes(p)) continue;
     const free = await Promise.all([p, p + 10000].map((q) => new Promise<boolean>((r) => {
       const s = net.createServer();
