@@ -84,6 +84,7 @@ export function buildLogDocument(ctx: RequestContext, id: string, bodyMaxBytes: 
     // A cache hit's usage is the original call's; the hit itself cost nothing at the provider.
     cost: ctx.cacheStatus === 'HIT' ? { usd: 0, priced: true } : usage && ctx.provider && ctx.model ? estimateCostSafe(ctx.provider, ctx.model, usage) : undefined,
     metadata: ctx.headers && Object.keys(ctx.headers.metadata).length ? ctx.headers.metadata : undefined,
+    span: ctx.headers?.span ? { id: ctx.headers.span.id, name: ctx.headers.span.name, parent_id: ctx.headers.span.parentId } : undefined,
     principal: ctx.key || ctx.headers?.virtualKey ? { key_id: ctx.key?.id, virtual_key: ctx.headers?.virtualKey, workspace: ctx.key?.workspace } : undefined,
     error: ctx.error
       ? { message: ctx.error.message, type: ctx.error.type, code: ctx.error.code, status: ctx.error.status, stage: ctx.errorStage }

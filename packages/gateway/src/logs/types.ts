@@ -45,6 +45,8 @@ export interface LogDocument {
   usage?: { prompt_tokens: number; completion_tokens: number; total_tokens: number; cached_tokens?: number; cache_creation_tokens?: number; reasoning_tokens?: number };
   cost?: { usd: number; priced: boolean };
   metadata?: Record<string, string>;
+  /** Where the request sits in the caller's trace (x-portkey-span-* or W3C traceparent). */
+  span?: { id?: string; name?: string; parent_id?: string };
   /** Who made the request: gateway key id (never the key), virtual key slug, workspace. */
   principal?: { key_id?: string; virtual_key?: string; workspace?: string };
   error?: { message: string; type: string; code: string | null; status: number; stage?: 'before_first_byte' | 'mid_stream' };

@@ -17,6 +17,8 @@ export interface PortkeyHeaders {
   cacheForceRefresh: boolean;
   /** x-portkey-debug: false asks that request and response bodies be neither logged nor cached. */
   keepBodies: boolean;
+  /** Portkey's span headers (or W3C traceparent's parent id): where this request sits in the caller's trace. */
+  span?: { id?: string; name?: string; parentId?: string };
   /** x-portkey-cache-namespace: when given, the cache is partitioned by it alone, not by the routing headers. */
   cacheNamespace?: string;
   /** Other x-portkey-* headers as provider settings: x-portkey-aws-region → aws_region. */
@@ -30,7 +32,11 @@ const KNOWN = new Set([
   'x-portkey-trace-id', 'x-portkey-provider', 'x-portkey-api-key', 'x-portkey-config', 'x-portkey-virtual-key',
   'x-portkey-custom-host', 'x-portkey-forward-headers', 'x-portkey-request-timeout', 'x-portkey-metadata',
   'x-portkey-cache-force-refresh', 'x-portkey-cache-namespace', 'x-portkey-debug',
+  'x-portkey-span-id', 'x-portkey-span-name', 'x-portkey-parent-span-id',
 ]);
+const SPAN_NAME_MAX = 256;
+/** W3C Trace Context: version-trace_id-parent_id-flags, lower-case hex. */
+const TRACEPARENT_RE = /^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
 const CACHE_NAMESPACE_MAX = 256;
 /** Portkey header names whose setting name differs from the plain snake_case form. */
 const SETTING_ALIASES: Record<string, string> = {
@@ -47,14 +53,22 @@ function one(headers: IncomingHttpHeaders, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
+function spanId(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const v = one(headers, name) || undefined;
+  if (v !== undefined && !TRACE_ID_RE.test(v)) throw badRequest(`${name} may hold 1-128 letters, digits, and . _ : - only`, name);
+  return v;
+}
+
 /** `traceId` is used when the client sent no x-portkey-trace-id. */
 export function parsePortkeyHeaders(headers: IncomingHttpHeaders, traceId?: string): PortkeyHeaders {
   const rawTrace = one(headers, 'x-portkey-trace-id');
   if (rawTrace !== undefined && !TRACE_ID_RE.test(rawTrace)) {
     throw badRequest('x-portkey-trace-id may hold 1-128 letters, digits, and . _ : - only', 'x-portkey-trace-id');
   }
+  // An OpenTelemetry caller's traceparent stands in for the Portkey headers it did not send; a malformed one is ignored, as W3C says.
+  const parent = TRACEPARENT_RE.exec(one(headers, 'traceparent') ?? '');
   const out: PortkeyHeaders = {
-    traceId: rawTrace ?? traceId ?? randomUUID(),
+    traceId: rawTrace ?? parent?.[1] ?? traceId ?? randomUUID(),
     provider: one(headers, 'x-portkey-provider')?.trim().toLowerCase() || undefined,
     gatewayKey: one(headers, 'x-portkey-api-key') || undefined,
     config: one(headers, 'x-portkey-config') || undefined,
@@ -66,6 +80,9 @@ export function parsePortkeyHeaders(headers: IncomingHttpHeaders, traceId?: stri
     keepBodies: !isFalse(one(headers, 'x-portkey-debug')),
     settings: {},
   };
+  const span = { id: spanId(headers, 'x-portkey-span-id'), name: one(headers, 'x-portkey-span-name') || undefined, parentId: spanId(headers, 'x-portkey-parent-span-id') ?? parent?.[2] };
+  if (span.name !== undefined && span.name.length > SPAN_NAME_MAX) throw badRequest(`x-portkey-span-name may be at most ${SPAN_NAME_MAX} characters`, 'x-portkey-span-name');
+  if (span.id || span.name || span.parentId) out.span = span;
   if (out.cacheNamespace !== undefined && out.cacheNamespace.length > CACHE_NAMESPACE_MAX) {
     throw badRequest(`x-portkey-cache-namespace may be at most ${CACHE_NAMESPACE_MAX} characters`, 'x-portkey-cache-namespace');
   }

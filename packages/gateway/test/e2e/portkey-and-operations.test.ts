@@ -140,6 +140,33 @@ describe('log documents, metrics and health', () => {
     expect(all).not.toContain('sk-direct');
   });
 
+  it('records where a request sits in the caller\'s trace: Portkey span headers, or a W3C traceparent', async () => {
+    const post = (headers: Record<string, string>) => fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer sk-direct-0123456789', 'x-portkey-api-key': GATEWAY_KEY, 'x-portkey-provider': 'openai', 'x-portkey-custom-host': fake.baseUrl, ...headers },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'span me' }] }),
+    });
+    const viaPortkey = await post({ 'x-portkey-trace-id': 'agent-run-7', 'x-portkey-span-id': 'step-3', 'x-portkey-span-name': 'Plan the answer', 'x-portkey-parent-span-id': 'step-1' });
+    expect(viaPortkey.status).toBe(200);
+    await viaPortkey.text();
+    const otelTrace = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const viaW3c = await post({ traceparent: `00-${otelTrace}-00f067aa0ba902b7-01` });
+    expect(viaW3c.headers.get('x-portkey-trace-id')).toBe(otelTrace);
+    await viaW3c.text();
+    const bad = await post({ 'x-portkey-span-id': 'no spaces allowed' });
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error.param).toBe('x-portkey-span-id');
+    const docs = await eventually(() => {
+      const lines = readAllLogs(gw).split('\n');
+      const a = lines.find((l) => l.includes('agent-run-7'));
+      const b = lines.find((l) => l.includes(otelTrace));
+      if (!a || !b) throw new Error('not written yet');
+      return [JSON.parse(a), JSON.parse(b)];
+    });
+    expect(docs[0].span).toEqual({ id: 'step-3', name: 'Plan the answer', parent_id: 'step-1' });
+    expect(docs[1]).toMatchObject({ trace_id: otelTrace, span: { parent_id: '00f067aa0ba902b7' } });
+  });
+
   it('keeps no bodies for x-portkey-debug: false, in the log or the cache, and logs the rest', async () => {
     const traceId = `nodebug-${Date.now()}`;
     const config = JSON.stringify({ provider: 'openai', custom_host: fake.baseUrl, cache: { mode: 'simple', max_age: 60 } });
