@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import type { Ajv, ValidateFunction } from 'ajv';
 import { tryParseJson } from '../providers/upstream-error.js';
 import { compileUserRegex } from '../routing/user-regex.js';
+import { parseHttpUrl } from '../upstream/egress-policy.js';
 
 export interface CheckInput {
   /** The text the check reads: the last message of a request, or the first choice of a response. */
@@ -233,16 +234,11 @@ const COMPILERS: Record<string, (p: Params) => CompiledCheck> = {
 const WEBHOOK_TIMEOUT_MS = 3000;
 const WEBHOOK_TIMEOUT_MAX_MS = 30_000;
 
+/** Its shape is checked once, here; the addresses it may reach, at each call (guardrails/webhook.ts). */
 function webhookUrl(p: Params): string {
   const raw = str(p, 'webhookURL');
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new CheckParameterError('webhookURL', 'must be a full http(s) URL, e.g. https://guard.internal.example.com/check');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new CheckParameterError('webhookURL', 'must use http or https');
-  if (url.username || url.password) throw new CheckParameterError('webhookURL', 'must not hold credentials; put them in "headers"');
+  const url = parseHttpUrl(raw);
+  if (typeof url === 'string') throw new CheckParameterError('webhookURL', url);
   return raw;
 }
 

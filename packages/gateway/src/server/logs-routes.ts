@@ -4,7 +4,7 @@ import type { GatewayDeps } from '../pipeline/deps.js';
 import { authenticate } from '../pipeline/authenticate.js';
 import { getLogById, listLogs, parseListQuery } from '../logs/read-handlers.js';
 import { sendJson, toGatewayError } from './respond.js';
-import { percentDecoded } from '../percent-decoding.js';
+import { decodedPathSegment } from '../percent-decoding.js';
 
 /** GET /v1/logs/{id} and GET /v1/logs?from&to&limit (NDJSON, streamed). Needs the logs scope when keys exist. */
 export async function handleLogsRoute(deps: GatewayDeps, req: IncomingMessage, res: ServerResponse, path: string, url: string): Promise<void> {
@@ -14,10 +14,7 @@ export async function handleLogsRoute(deps: GatewayDeps, req: IncomingMessage, r
     const presented = req.headers['x-portkey-api-key'];
     await authenticate(deps.entities, typeof presented === 'string' ? presented : undefined, 'logs');
     if (path !== '/v1/logs') {
-      const segment = path.slice('/v1/logs/'.length);
-      const id = percentDecoded(segment);
-      if (id === undefined) throw new GatewayError({ status: 400, param: 'id', code: 'invalid_value', message: `The log id in the path is not valid percent-encoding (${segment.slice(0, 64)}); encode it with encodeURIComponent.` });
-      const doc = await getLogById(deps.logStore, id);
+      const doc = await getLogById(deps.logStore, decodedPathSegment(path.slice('/v1/logs/'.length), 'id', 'log id'));
       return sendJson(res, 200, doc);
     }
     const query = parseListQuery(new URL(url, 'http://gateway').searchParams);

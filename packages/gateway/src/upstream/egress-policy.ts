@@ -57,6 +57,19 @@ export function customHostPassed(raw: string, policy: EgressPolicy): boolean {
   return at !== undefined && Date.now() - at < VALIDATED_TTL_MS;
 }
 
+/** An http(s) URL without credentials, or what is wrong with it (a phrase that follows the parameter's name). */
+export function parseHttpUrl(raw: string): URL | string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return `"${raw}" is not a valid URL; use a full URL such as http://127.0.0.1:11434/v1`;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `must use http or https (got ${url.protocol.replace(':', '')})`;
+  if (url.username || url.password) return 'must not contain credentials; send them as headers instead';
+  return url;
+}
+
 /**
  * Validates a custom_host before use: http(s) only, and every address its hostname resolves to must
  * pass the policy. The connect-time lookup repeats the address check, so DNS rebinding cannot bypass it.
@@ -65,16 +78,8 @@ export async function validateCustomHost(raw: string, policy: EgressPolicy, para
   if (customHostPassed(raw, policy)) return raw;
   let validated = validatedByPolicy.get(policy);
   if (!validated) validatedByPolicy.set(policy, (validated = new Map()));
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw badRequest(`${param} "${raw}" is not a valid URL; use a full URL such as http://127.0.0.1:11434/v1`, param);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw badRequest(`${param} must use http or https (got ${url.protocol.replace(':', '')})`, param);
-  }
-  if (url.username || url.password) throw badRequest(`${param} must not contain credentials; send them as headers instead`, param);
+  const url = parseHttpUrl(raw);
+  if (typeof url === 'string') throw badRequest(`${param} ${url}`, param);
   const host = url.hostname.replace(/^\[|\]$/g, '');
   let addresses: string[];
   if (ipaddr.isValid(host)) addresses = [host];

@@ -6,7 +6,7 @@
 import { GatewayError } from '../../errors.js';
 import type { JsonObject } from '../../providers/types.js';
 import type { ResponseHistory } from './history.js';
-import { percentDecoded } from '../../percent-decoding.js';
+import { decodedPathSegment } from '../../percent-decoding.js';
 
 export type KeptResponseRequest =
   | { kind: 'retrieve'; id: string }
@@ -22,7 +22,7 @@ const RESOURCE = /^\/v1\/responses\/([^/?]+)(\/input_items)?(?:\?(.*))?$/;
 export function keptResponseRequest(method: string, url: string): KeptResponseRequest | undefined {
   const m = RESOURCE.exec(url);
   if (!m) return undefined;
-  const id = decodedId(m[1]);
+  const id = decodedPathSegment(m[1], 'response_id', 'response id');
   const query = new URLSearchParams(m[3] ?? '');
   if (m[2]) return method === 'GET' ? { kind: 'input_items', id, ...pageOf(query) } : undefined;
   if (method === 'DELETE') return { kind: 'delete', id };
@@ -31,14 +31,6 @@ export function keptResponseRequest(method: string, url: string): KeptResponseRe
     throw new GatewayError({ status: 400, param: 'stream', code: 'unsupported_parameter', message: 'stream=true is not supported when retrieving a response the gateway kept; retrieve it without stream.' });
   }
   return { kind: 'retrieve', id };
-}
-
-function decodedId(segment: string): string {
-  const id = percentDecoded(segment);
-  if (id === undefined) {
-    throw new GatewayError({ status: 400, param: 'response_id', code: 'invalid_value', message: `The response id in the path is not valid percent-encoding (${segment.slice(0, 64)}); encode it with encodeURIComponent.` });
-  }
-  return id;
 }
 
 function pageOf(query: URLSearchParams): { limit: number; order: 'asc' | 'desc'; after?: string } {
