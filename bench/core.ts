@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compare, fmt, gatewayTarget, rssMb, warmUp, sequentialInterleaved, sleep, startFakeUpstream, startGateway, startNginxProxy, startReferenceProxy, uploadThrough, SECONDS, type Target } from './lib.js';
+import { compare, fmt, gatewayTarget, ownCpus, pinToCpus, rssMb, warmUp, sequentialInterleaved, sleep, startFakeUpstream, startGateway, startNginxProxy, startReferenceProxy, uploadThrough, withChildren, SECONDS, type Target } from './lib.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 2000);
@@ -19,6 +19,8 @@ export async function runCore(): Promise<void> {
   const viaNginx: Target | undefined = nginx && { name: 'nginx', url: nginx.url, headers: {} };
   console.log(`\n## core: ${SECONDS}s per run, ${ROUNDS} rounds, log store: file`);
   await warmUp(direct, viaGateway, viaReference);
+  const affinity = ownCpus();
+  const proxyPids = [gateway.proc.child.pid!, reference.proc.child.pid!, ...(nginx ? withChildren(nginx.pid) : [])];
   const rss: number[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     console.log(`\nround ${round}: c=50, medians of 3 alternated pairs (direct, gateway)\n| scenario | direct req/s | gateway req/s | gateway/direct | direct p50 ms | gateway p50 ms | errors |\n|---|---|---|---|---|---|---|`);
@@ -27,13 +29,17 @@ export async function runCore(): Promise<void> {
       console.log(`| ${stream ? 'SSE' : 'JSON'} c=50 | ${fmt(r.a.rps, 0)} | ${fmt(r.b.rps, 0)} | ${fmt(100 * r.ratio)}% | ${r.a.p50} | ${r.b.p50} | ${r.a.errors + r.b.errors} |`);
     }
     const c1 = [direct, viaReference, viaGateway, ...(viaNginx ? [viaNginx] : [])];
-    const [dj, rj, gj, nj] = await sequentialInterleaved(c1, false, SEQUENTIAL);
-    const [ds, rs, gs, ns] = await sequentialInterleaved(c1, true, SEQUENTIAL);
-    const nginxCols = (d: number, n?: number) => (n === undefined ? '' : ` ${fmt(n - d, 3)} |`);
-    console.log(`\nc=1 sequential, ${SEQUENTIAL} requests each, interleaved in blocks of 200:`);
-    console.log(`| c=1 | direct | reference proxy (floor) | gateway | added by the floor | added by the gateway |${viaNginx ? ' added by nginx |' : ''}\n|---|---|---|---|---|---|${viaNginx ? '---|' : ''}`);
-    console.log(`| JSON p50 ms | ${fmt(dj.p50, 3)} | ${fmt(rj.p50, 3)} | ${fmt(gj.p50, 3)} | ${fmt(rj.p50 - dj.p50, 3)} | ${fmt(gj.p50 - dj.p50, 3)} |${nginxCols(dj.p50, nj?.p50)}`);
-    console.log(`| SSE first byte p50 ms | ${fmt(ds.ttfb50, 3)} | ${fmt(rs.ttfb50, 3)} | ${fmt(gs.ttfb50, 3)} | ${fmt(rs.ttfb50 - ds.ttfb50, 3)} | ${fmt(gs.ttfb50 - ds.ttfb50, 3)} |${nginxCols(ds.ttfb50, ns?.ttfb50)}`);
+    await c1Table(c1, 'all processes share every core');
+    // In production the gateway has CPU of its own (an ECS task's share), never its clients' or its
+    // upstream's. So again with the proxies on one CPU and the driver and fake upstream on another, the
+    // usual placement for benchmarking a proxy: neither side's work evicts the other's from the caches.
+    if (affinity && affinity.cpus.length >= 2) {
+      const [driverCpu, proxyCpu] = affinity.cpus.map(String);
+      if (pinToCpus([process.pid, upstream.proc.child.pid!], driverCpu) && pinToCpus(proxyPids, proxyCpu)) {
+        await c1Table(c1, `the proxies on CPU ${proxyCpu}, the driver and the upstream on CPU ${driverCpu}`);
+      }
+      pinToCpus([process.pid, upstream.proc.child.pid!, ...proxyPids], affinity.list);
+    } else if (round === 1) console.log('\n(one CPU, or no taskset: the c=1 run with the proxies on a CPU of their own is left out)');
     await sleep(1500);
     rss.push(rssMb(gateway.proc.child.pid!));
     console.log(`gateway RSS after round ${round}: ${fmt(rss.at(-1)!)} MB`);
@@ -47,4 +53,16 @@ export async function runCore(): Promise<void> {
   await nginx?.stop();
   await upstream.proc.stop();
   rmSync(dataDir, { recursive: true, force: true });
+}
+
+/** Sequential requests (c=1) through each target, JSON then SSE, as one table of what each adds to direct. */
+async function c1Table(targets: Target[], placement: string): Promise<void> {
+  const [dj, rj, gj, nj] = await sequentialInterleaved(targets, false, SEQUENTIAL);
+  const [ds, rs, gs, ns] = await sequentialInterleaved(targets, true, SEQUENTIAL);
+  const withNginx = targets.length > 3;
+  const nginxCols = (d: number, n?: number) => (n === undefined ? '' : ` ${fmt(n - d, 3)} |`);
+  console.log(`\nc=1 sequential, ${SEQUENTIAL} requests each, interleaved in blocks of 200; ${placement}:`);
+  console.log(`| c=1 | direct | reference proxy (floor) | gateway | added by the floor | added by the gateway |${withNginx ? ' added by nginx |' : ''}\n|---|---|---|---|---|---|${withNginx ? '---|' : ''}`);
+  console.log(`| JSON p50 ms | ${fmt(dj.p50, 3)} | ${fmt(rj.p50, 3)} | ${fmt(gj.p50, 3)} | ${fmt(rj.p50 - dj.p50, 3)} | ${fmt(gj.p50 - dj.p50, 3)} |${nginxCols(dj.p50, nj?.p50)}`);
+  console.log(`| SSE first byte p50 ms | ${fmt(ds.ttfb50, 3)} | ${fmt(rs.ttfb50, 3)} | ${fmt(gs.ttfb50, 3)} | ${fmt(rs.ttfb50 - ds.ttfb50, 3)} | ${fmt(gs.ttfb50 - ds.ttfb50, 3)} |${nginxCols(ds.ttfb50, ns?.ttfb50)}`);
 }

@@ -55,6 +55,32 @@ export async function startGateway(env: Record<string, string>): Promise<{ proc:
   return { proc, url: proc.match[1] };
 }
 
+/**
+ * Pins processes, every thread of each, to `cpus` (taskset's list syntax, such as "1" or "0-1"). False
+ * when taskset is missing or refuses, so a caller can skip what needs placement.
+ */
+export function pinToCpus(pids: number[], cpus: string): boolean {
+  return pids.every((pid) => spawnSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' }).status === 0);
+}
+
+/** This process's CPU affinity: taskset's list (as "0-1") and the CPUs in it; undefined without taskset. */
+export function ownCpus(): { list: string; cpus: number[] } | undefined {
+  const out = spawnSync('taskset', ['-c', '-p', String(process.pid)], { encoding: 'utf8' });
+  const list = out.status === 0 ? /:\s*([\d,-]+)\s*$/.exec(out.stdout)?.[1] : undefined;
+  if (!list) return undefined;
+  const cpus = list.split(',').flatMap((part) => {
+    const [a, b = a] = part.split('-').map(Number);
+    return Array.from({ length: b - a + 1 }, (_, i) => a + i);
+  });
+  return { list, cpus };
+}
+
+/** A process and its direct children (nginx's master and workers). */
+export function withChildren(pid: number): number[] {
+  const out = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).stdout ?? '';
+  return [pid, ...out.split('\n').filter(Boolean).map(Number)];
+}
+
 export function rssMb(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 }
@@ -96,7 +122,7 @@ export async function startReferenceProxy(upstreamUrl: string): Promise<{ proc: 
  * nginx as a keep-alive reverse proxy (one worker), when it is installed: the cost of the extra hop
  * itself on this machine, for a proxy that is not written in JavaScript. Undefined without nginx.
  */
-export async function startNginxProxy(upstreamUrl: string): Promise<{ url: string; stop(): Promise<void> } | undefined> {
+export async function startNginxProxy(upstreamUrl: string): Promise<{ url: string; pid: number; stop(): Promise<void> } | undefined> {
   if (spawnSync('nginx', ['-v']).error) return undefined;
   const dir = mkdtempSync(join(tmpdir(), 'portico-bench-nginx-'));
   const port = await new Promise<number>((res) => {
@@ -132,6 +158,7 @@ http {
   }
   return {
     url,
+    pid: child.pid!,
     stop: () => new Promise((r) => {
       child.once('exit', () => {
         rmSync(dir, { recursive: true, force: true });
