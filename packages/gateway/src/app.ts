@@ -5,7 +5,7 @@ import { MemoryCacheStore } from './cache/memory-store.js';
 import type { CacheStore } from './cache/types.js';
 import { FileEntityStore } from './entities/file-store.js';
 import type { EntityStore } from './entities/types.js';
-import { MemoryLimiter } from './limits/memory-limiter.js';
+import { memoryLimiterFor } from './limits/memory-limiter.js';
 import type { Limiter } from './limits/types.js';
 import { FileLogStore } from './logs/file-store.js';
 import { NullLogStore } from './logs/null-store.js';
@@ -48,7 +48,7 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
   let cache: CacheStore = new MemoryCacheStore(asInt(settings.CACHE_MEMORY_MAX_BYTES));
   // Apart from the response cache in memory, so neither can evict the other; one keyspace in Redis.
   let responsesStore: CacheStore = new MemoryCacheStore(asInt(settings.RESPONSES_STORE_MEMORY_MAX_BYTES));
-  let limiter: Limiter = new MemoryLimiter();
+  let limiter: Limiter = memoryLimiterFor(settings);
   let redis: RedisConnection | undefined;
   // Redis and S3 client modules load only when configured: the embedded default stays small.
   if (settings.CACHE_STORE !== 'memory') {

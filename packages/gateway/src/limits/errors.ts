@@ -39,12 +39,12 @@ export function limitExceeded(broken: Counter[], now = Date.now()): GatewayError
   });
 }
 
-export function limitsUnavailable(reason: string): GatewayError {
+export function limitsUnavailable(reason: string, fix = 'restore the connection to Redis'): GatewayError {
   return new GatewayError({
     status: 503,
     type: 'api_error',
     code: 'limits_unavailable',
-    message: `rate limits and budgets cannot be checked right now (${reason}) and LIMITS_FAIL_MODE=closed rejects requests until they can; restore the connection to Redis or set LIMITS_FAIL_MODE=open`,
+    message: `rate limits and budgets cannot be checked right now (${reason}) and LIMITS_FAIL_MODE=closed rejects requests until they can; ${fix} or set LIMITS_FAIL_MODE=open`,
     headers: { 'Retry-After': '1' },
   });
 }

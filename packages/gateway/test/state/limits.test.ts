@@ -176,7 +176,7 @@ function limiterContract(make: () => Harness) {
 
 describe('MemoryLimiter', () => {
   const clock = { now: T0 };
-  const shared = new MemoryLimiter(() => clock.now);
+  const shared = new MemoryLimiter({ now: () => clock.now });
   limiterContract(() => ({
     limiters: [shared],
     clock,
@@ -186,6 +186,54 @@ describe('MemoryLimiter', () => {
 
   it('is what createLimiter returns without Redis', () => {
     expect(createLimiter(loadSettings({})).kind).toBe('memory');
+  });
+});
+
+describe('MemoryLimiter bound (LIMITS_MEMORY_MAX_COUNTERS)', () => {
+  const perMinute: LimitRule = { kind: 'requests', limit: 2, window: 'minute' };
+  const fill = async (l: MemoryLimiter) => {
+    for (const id of ['u1', 'u2', 'u3']) await l.reserve([user(id, perMinute)], est(1));
+  };
+
+  it('full and open: keeps counting the subjects it has, serves new ones uncounted, and says so in health', async () => {
+    const clock = { now: T0 };
+    const l = new MemoryLimiter({ now: () => clock.now, maxCounters: 3, failMode: 'open' });
+    await fill(l);
+    expect(l.health().status).toBe('ok');
+    // A new user past the bound is served every time: nothing counts it.
+    for (let i = 0; i < 5; i++) await l.reserve([user('u4', perMinute)], est(1));
+    expect(l.health()).toMatchObject({ status: 'degraded', detail: expect.stringMatching(/limit counters full \(3\).*served without counting.*LIMITS_MEMORY_MAX_COUNTERS/) });
+    // One already counted still hits its limit.
+    await l.reserve([user('u1', perMinute)], est(1));
+    expect((await rejection(l.reserve([user('u1', perMinute)], est(1)))).status).toBe(429);
+    // Once the window is over, the expired counters make room and the new user is counted again.
+    clock.now += 60_000;
+    await l.reserve([user('u4', perMinute)], est(1));
+    await l.reserve([user('u4', perMinute)], est(1));
+    expect((await rejection(l.reserve([user('u4', perMinute)], est(1)))).status).toBe(429);
+    expect(l.health().status).toBe('ok');
+    await l.close();
+  });
+
+  it('full and closed: refuses a request with new subjects with 503 that says what to change', async () => {
+    const clock = { now: T0 };
+    const l = new MemoryLimiter({ now: () => clock.now, maxCounters: 3, failMode: 'closed' });
+    await fill(l);
+    const err = await rejection(l.reserve([user('u4', perMinute)], est(1)));
+    expect(err.status).toBe(503);
+    expect(err.code).toBe('limits_unavailable');
+    expect(err.message).toMatch(/in-process limit counters are full \(3\).*raise LIMITS_MEMORY_MAX_COUNTERS/);
+    expect(l.health()).toMatchObject({ status: 'degraded', detail: expect.stringMatching(/refused/) });
+    // Subjects it already counts are served as before.
+    await l.reserve([user('u2', perMinute)], est(1));
+    await l.close();
+  });
+
+  it('takes its bound and fail mode from the settings', async () => {
+    const l = createLimiter(loadSettings({ LIMITS_MEMORY_MAX_COUNTERS: '1', LIMITS_FAIL_MODE: 'closed' })) as MemoryLimiter;
+    await l.reserve([user('a', perMinute)], est(1));
+    expect((await rejection(l.reserve([user('b', perMinute)], est(1)))).status).toBe(503);
+    await l.close();
   });
 });
 
