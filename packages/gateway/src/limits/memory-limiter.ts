@@ -55,7 +55,8 @@ export class MemoryLimiter implements Limiter {
     if (!planned.length) return NOOP_RESERVATION;
     const broken = planned.filter((c) => exceeds(this.current(c.key, now), c));
     if (broken.length) throw limitExceeded(broken, now);
-    const missing = planned.reduce((n, c) => n + (this.has(c.key, now) ? 0 : 1), 0);
+    // A counter whose window ended keeps its slot for the new window: only absent keys need room.
+    const missing = planned.reduce((n, c) => n + (this.counters.has(c.key) ? 0 : 1), 0);
     if (missing > 0 && !this.makeRoom(missing, now)) {
       this.turnedAway++;
       if (this.failMode === 'closed') throw limitsUnavailable(`the gateway's in-process limit counters are full (${this.maxCounters})`, 'raise LIMITS_MEMORY_MAX_COUNTERS, share limits through Redis (CACHE_STORE=redis)');
@@ -77,11 +78,6 @@ export class MemoryLimiter implements Limiter {
   private current(key: string, now: number): number {
     const slot = this.counters.get(key);
     return slot && slot.expiresAt > now ? slot.value : 0;
-  }
-
-  private has(key: string, now: number): boolean {
-    const slot = this.counters.get(key);
-    return slot !== undefined && slot.expiresAt > now;
   }
 
   /** Whether `needed` new counters fit, after dropping expired ones if that is what it takes. */
