@@ -55,12 +55,8 @@ export class MemoryLimiter implements Limiter {
     if (!planned.length) return NOOP_RESERVATION;
     const broken = planned.filter((c) => exceeds(this.current(c.key, now), c));
     if (broken.length) throw limitExceeded(broken, now);
-    // A counter whose window ended keeps its slot for the new window: only absent keys need room.
-    const missing = planned.reduce((n, c) => n + (this.counters.has(c.key) ? 0 : 1), 0);
-    if (missing > 0 && !this.makeRoom(missing, now)) {
-      this.turnedAway++;
-      if (this.failMode === 'closed') throw limitsUnavailable(`the gateway's in-process limit counters are full (${this.maxCounters})`, 'raise LIMITS_MEMORY_MAX_COUNTERS, share limits through Redis (CACHE_STORE=redis)');
-    } else if (missing > 0) this.turnedAway = 0;
+    if (this.counters.size + planned.length > this.maxCounters) this.checkRoom(planned, now);
+    else this.turnedAway = 0;
     for (const c of planned) this.add(c, c.amount, now, true);
     let settled = false;
     return {
@@ -80,14 +76,24 @@ export class MemoryLimiter implements Limiter {
     return slot && slot.expiresAt > now ? slot.value : 0;
   }
 
-  /** Whether `needed` new counters fit, after dropping expired ones if that is what it takes. */
-  private makeRoom(needed: number, now: number): boolean {
-    if (this.counters.size + needed <= this.maxCounters) return true;
-    if (now - this.lastFullSweep >= FULL_SWEEP_INTERVAL_MS) {
+  /**
+   * Near the bound: whether the counters a reservation lacks fit, after dropping expired ones if that is
+   * what it takes. If not, counts the request as turned away and, failing closed, refuses it.
+   */
+  private checkRoom(planned: Counter[], now: number): void {
+    // A counter whose window ended keeps its slot for the new window: only absent keys need room.
+    const needed = planned.reduce((n, c) => n + (this.counters.has(c.key) ? 0 : 1), 0);
+    if (needed === 0) return;
+    if (this.counters.size + needed > this.maxCounters && now - this.lastFullSweep >= FULL_SWEEP_INTERVAL_MS) {
       this.lastFullSweep = now;
       this.sweep(now);
     }
-    return this.counters.size + needed <= this.maxCounters;
+    if (this.counters.size + needed <= this.maxCounters) {
+      this.turnedAway = 0;
+      return;
+    }
+    this.turnedAway++;
+    if (this.failMode === 'closed') throw limitsUnavailable(`the gateway's in-process limit counters are full (${this.maxCounters})`, 'raise LIMITS_MEMORY_MAX_COUNTERS, share limits through Redis (CACHE_STORE=redis)');
   }
 
   /** create=false: a settle after the window ended has nothing left to adjust. Past the bound, nothing is created. */
