@@ -30,16 +30,18 @@ export async function runCore(): Promise<void> {
     }
     const c1 = [direct, viaReference, viaGateway, ...(viaNginx ? [viaNginx] : [])];
     await c1Table(c1, 'all processes share every core');
-    // In production the gateway has CPU of its own (an ECS task's share), never its clients' or its
-    // upstream's. So again with the proxies on one CPU and the driver and fake upstream on another, the
-    // usual placement for benchmarking a proxy: neither side's work evicts the other's from the caches.
+    // Again with the load driver on a CPU of its own and the system under test (the proxies and the fake
+    // upstream) on the other: the driver's work no longer competes with what it measures, and a request
+    // crosses between the CPUs twice whether it goes direct or through a proxy. (Driver and upstream on one
+    // CPU, proxies on the other, would make every proxied request cross four times and a direct one never,
+    // charging the proxy for wake-ups between CPUs that direct calls are spared.)
     if (affinity && affinity.cpus.length >= 2) {
-      const [driverCpu, proxyCpu] = affinity.cpus.map(String);
-      if (pinToCpus([process.pid, upstream.proc.child.pid!], driverCpu) && pinToCpus(proxyPids, proxyCpu)) {
-        await c1Table(c1, `the proxies on CPU ${proxyCpu}, the driver and the upstream on CPU ${driverCpu}`);
+      const [driverCpu, serverCpu] = affinity.cpus.map(String);
+      if (pinToCpus([process.pid], driverCpu) && pinToCpus([upstream.proc.child.pid!, ...proxyPids], serverCpu)) {
+        await c1Table(c1, `the driver on CPU ${driverCpu}, the proxies and the upstream on CPU ${serverCpu}`);
       }
       pinToCpus([process.pid, upstream.proc.child.pid!, ...proxyPids], affinity.list);
-    } else if (round === 1) console.log('\n(one CPU, or no taskset: the c=1 run with the proxies on a CPU of their own is left out)');
+    } else if (round === 1) console.log('\n(one CPU, or no taskset: the c=1 run with the driver on a CPU of its own is left out)');
     await sleep(1500);
     rss.push(rssMb(gateway.proc.child.pid!));
     console.log(`gateway RSS after round ${round}: ${fmt(rss.at(-1)!)} MB`);

@@ -1,6 +1,6 @@
 /**
  * npm run bench [-- core|state|logs ...]: every suite by default. All processes share this machine's
- * cores (the core suite repeats its c=1 table with the proxies on a CPU of their own), so read the
+ * cores (the core suite repeats its c=1 table with the load driver on a CPU of its own), so read the
  * ratios measured within one run, not the absolute numbers.
  * Env: BENCH_SECONDS (5), BENCH_ROUNDS (2), BENCH_SEQUENTIAL (2000), BENCH_WARMUP_SECONDS (6),
  * BENCH_GATEWAY_NODE_FLAGS (extra node/V8 flags for the gateway processes, e.g. --max-semi-space-size=8).
