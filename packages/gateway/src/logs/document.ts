@@ -1,5 +1,6 @@
 import type { RequestContext } from '../pipeline/context.js';
 import { estimateCostSafe } from './cost.js';
+import { isoTime } from './iso-time.js';
 import type { LogDocument } from './types.js';
 
 /** Request headers that never enter a log document, whatever the redaction settings. */
@@ -11,7 +12,8 @@ const SECRET_HEADERS = new Set([
 
 function headersForLog(raw: RequestContext['req']['headers']): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(raw)) {
+  for (const k in raw) {
+    const v = raw[k];
     if (v === undefined || SECRET_HEADERS.has(k)) continue;
     out[k] = Array.isArray(v) ? v.join(', ') : v;
   }
@@ -46,9 +48,9 @@ export function buildLogDocument(ctx: RequestContext, id: string, bodyMaxBytes: 
   return {
     id,
     trace_id: ctx.traceId,
-    created_at: new Date(ctx.endedWall ?? Date.now()).toISOString(),
+    created_at: isoTime(ctx.endedWall ?? Date.now()),
     timings: {
-      started_at: ctx.startedWall.toISOString(),
+      started_at: isoTime(ctx.startedWall),
       total_ms: round(now - ctx.startedAt),
       upstream_ms: round(ctx.upstreamMs),
       first_byte_ms: ctx.firstByteAt === undefined ? undefined : round(ctx.firstByteAt - ctx.startedAt),

@@ -75,8 +75,20 @@ export interface Redactor {
   provablyClean?(rawJson: string): boolean;
 }
 
+/** makeRedactor's redactor, with the pieces that let a writer redact a document field by field. */
+export interface LogRedactor extends Redactor {
+  needsRedaction(value: unknown): boolean;
+  provablyClean(rawJson: string): boolean;
+  /** A string with credential values masked; the string itself when there are none. */
+  maskString(s: string): string;
+  /** Whether a field of this name is dropped wherever it appears. */
+  isSecretName(name: string): boolean;
+  /** Any value, redacted: the value itself when nothing in it needs redacting, else a redacted copy. */
+  redactValue(value: unknown): unknown;
+}
+
 /** A redactor with the extra field names compiled once; use this on the write path. */
-export function makeRedactor(extraFields: readonly string[] = []): Redactor {
+export function makeRedactor(extraFields: readonly string[] = []): LogRedactor {
   const extra = new Set(extraFields.map((f) => f.trim().toLowerCase()).filter(Boolean));
   const nameHint = new RegExp([...NAME_HINTS, ...[...extra].map((n) => `"${n}"`)].map(escapeRe).join('|'), 'i');
   // Field names repeat from document to document (role, content, model...): decide each once.
@@ -92,6 +104,7 @@ export function makeRedactor(extraFields: readonly string[] = []): Redactor {
     return secret;
   };
   const maskString = (s: string): string => {
+    if (s.length < 8) return s;
     let out = s;
     if (out.length >= 8 && VALUE_HINT_RE.test(out)) out = out.replace(VALUE_RE, REDACTED);
     if (out.includes('":')) {
@@ -132,9 +145,13 @@ export function makeRedactor(extraFields: readonly string[] = []): Redactor {
     }
     return false;
   };
-  const redactor: Redactor = (doc) => (needsWalk(doc, 0) ? (walk(doc) as LogDocument) : doc);
+  const redactValue = (v: unknown): unknown => (needsWalk(v, 0) ? walk(v) : v);
+  const redactor = ((doc: LogDocument) => redactValue(doc) as LogDocument) as LogRedactor;
   redactor.needsRedaction = (value) => needsWalk(value, 0);
   redactor.provablyClean = (text) => !text.includes('\\u') && !text.includes('\\"') && !VALUE_HINT_RE.test(text) && !nameHint.test(text);
+  redactor.maskString = maskString;
+  redactor.isSecretName = isSecretName;
+  redactor.redactValue = redactValue;
   return redactor;
 }
 

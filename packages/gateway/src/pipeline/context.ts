@@ -17,7 +17,8 @@ export interface RequestContext {
   api: InboundApi;
   path: string;
   startedAt: number;
-  startedWall: Date;
+  /** When the request arrived, epoch ms. */
+  startedWall: number;
   traceId: string;
   headers?: PortkeyHeaders;
   key?: GatewayKey;
@@ -71,7 +72,7 @@ export function newRequestContext(req: IncomingMessage, res: ServerResponse, api
     api,
     path,
     startedAt: performance.now(),
-    startedWall: new Date(),
+    startedWall: Date.now(),
     traceId,
     stream: false,
     configUsed: false,

@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { buildLogDocument } from '../logs/document.js';
 import { newLogId } from '../logs/ids.js';
-import type { Redactor } from '../logs/redact.js';
+import { logDocumentLine, type VerbatimBodies } from '../logs/document-line.js';
+import type { LogRedactor } from '../logs/redact.js';
 import type { LogDocument, LogStore } from '../logs/types.js';
 import type { RequestContext } from './context.js';
 
@@ -22,13 +22,10 @@ export class LogStage {
   private onSettled?: () => void;
   private timer?: NodeJS.Timeout;
   private immediate?: NodeJS.Immediate;
-  /** Stand-ins for bodies spliced in raw; the nonce keeps a client from forging one. */
-  private readonly requestToken = `portico-body-${randomBytes(12).toString('hex')}-request`;
-  private readonly responseToken = `portico-body-${randomBytes(12).toString('hex')}-response`;
 
   constructor(
     private readonly store: LogStore,
-    private readonly redact: Redactor,
+    private readonly redact: LogRedactor,
     private readonly bodyMaxBytes: number,
     private readonly logger: Pick<Logger, 'error'>,
   ) {}
@@ -79,8 +76,8 @@ export class LogStage {
     for (const ctx of batch) {
       try {
         // Ids carry the time the request ended, so S3 batches cover tight, barely overlapping ranges.
-        const [doc, line] = this.serialise(ctx, buildLogDocument(ctx, newLogId(ctx.endedWall), this.bodyMaxBytes));
-        this.store.write(doc, line);
+        const doc = buildLogDocument(ctx, newLogId(ctx.endedWall), this.bodyMaxBytes);
+        this.store.write(doc, logDocumentLine(doc, this.redact, this.verbatimBodies(ctx, doc)));
       } catch (e) {
         this.logger.error({ err: e, trace_id: ctx.traceId }, 'could not build a log document');
       }
@@ -88,45 +85,29 @@ export class LogStage {
   }
 
   /**
-   * Redacts and serialises a document. Bodies that were logged whole and hold nothing to redact go in
-   * as the bytes the client and the upstream sent (valid JSON: they were parsed), instead of being
-   * serialised again from their parsed form; the rest of the document is redacted as usual.
+   * Bodies logged whole that hold nothing to redact go into the line as the bytes the client and the
+   * upstream sent (valid JSON: they were parsed), instead of being serialised again from their parsed form.
    */
-  private serialise(ctx: RequestContext, doc: LogDocument): [LogDocument, string | undefined] {
-    const needs = this.redact.needsRedaction;
-    if (!needs) return [this.redact(doc), undefined];
-    const raw: Array<[string, string]> = [];
-    // The raw text is checked too: duplicate keys could hide a secret that the parsed form dropped.
-    const clean = this.redact.provablyClean;
-    const verbatim = (parsed: unknown, bytes: Buffer): string | undefined => {
-      const text = bytes.toString('utf8');
-      // Most bodies: one scan of the text instead of a walk of the parsed form and a scan of the text.
-      if (clean?.(text)) return text;
-      return needs(parsed) || needs(text) ? undefined : text;
-    };
+  private verbatimBodies(ctx: RequestContext, doc: LogDocument): VerbatimBodies {
+    const out: VerbatimBodies = {};
     if (ctx.rawBody && doc.request.body !== undefined && doc.request.body === ctx.body && !doc.request.body_truncated) {
-      const text = verbatim(ctx.body, ctx.rawBody);
-      if (text !== undefined) {
-        doc.request.body = this.requestToken;
-        raw.push([this.requestToken, text]);
-      }
+      out.request = this.verbatim(ctx.body, ctx.rawBody);
     }
-    const res = doc.response as { body?: unknown; body_truncated?: boolean };
+    const res = doc.response;
     if (ctx.responseForLog && res.body !== undefined && res.body === ctx.responseParsedForLog && !res.body_truncated) {
-      const text = verbatim(res.body, ctx.responseForLog);
-      if (text !== undefined) {
-        res.body = this.responseToken;
-        raw.push([this.responseToken, text]);
-      }
+      out.response = this.verbatim(res.body, ctx.responseForLog);
     }
-    const redacted = this.redact(doc);
-    let line = JSON.stringify(redacted);
-    for (const [token, text] of raw) {
-      const at = line.indexOf(`"${token}"`);
-      if (at < 0) return [this.redact(buildLogDocument(ctx, doc.id, this.bodyMaxBytes)), undefined];
-      // Raw newlines in JSON text are whitespace outside strings (inside, they would be escaped).
-      line = line.slice(0, at) + text.replace(/[\r\n]/g, ' ') + line.slice(at + token.length + 2);
-    }
-    return [redacted, line];
+    return out;
+  }
+
+  /** The body's text when it can go in as is, else undefined (it is redacted from its parsed form). */
+  private verbatim(parsed: unknown, bytes: Buffer): string | undefined {
+    const text = bytes.toString('utf8');
+    // The raw text is checked too: duplicate keys could hide a secret that the parsed form dropped.
+    // Most bodies: one scan of the text instead of a walk of the parsed form and a scan of the text.
+    const clean = this.redact.provablyClean(text) || !(this.redact.needsRedaction(parsed) || this.redact.needsRedaction(text));
+    if (!clean) return undefined;
+    // Raw newlines in JSON text are whitespace outside strings (inside, they would be escaped).
+    return text.includes('\n') || text.includes('\r') ? text.replace(/[\r\n]/g, ' ') : text;
   }
 }
