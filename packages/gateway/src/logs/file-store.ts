@@ -1,13 +1,25 @@
-import { appendFile, mkdir } from 'node:fs/promises';
+import { mkdir, open } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { logIdTimeMs as logIdTime } from './ids.js';
 import type { LogDocument, LogQuery, LogStore } from './types.js';
 
 /** Longest a document waits in memory, and the queued size that triggers an append at once. */
 const MAX_TICK_MS = 100;
 const FLUSH_BYTES = 256 * 1024;
+/** Queued lines are encoded into buffers of this size (a larger line gets one of its own). */
+const CHUNK_BYTES = 256 * 1024;
+/** Bytes queued at most, whatever the document count: documents can hold bodies of up to LOG_BODY_MAX_BYTES. */
+const MAX_QUEUED_BYTES = 64 * 1024 * 1024;
+
+/** The lines waiting for one hour file, already encoded. */
+interface FileQueue {
+  sealed: Buffer[];
+  current: Buffer;
+  used: number;
+  docs: number;
+}
 
 /**
  * The embedded log store: NDJSON files, one per hour (`<dir>/YYYY-MM-DD/HH.ndjson`). Writes are queued
@@ -15,11 +27,17 @@ const FLUSH_BYTES = 256 * 1024;
  */
 export class FileLogStore implements LogStore {
   readonly kind = 'file';
-  /** Serialised at write(): one string per document keeps the queue cheap for the garbage collector. */
-  private queue: Array<{ file: string; line: string }> = [];
+  /**
+   * Lines are encoded as UTF-8 into off-heap buffers when they are written: the strings die at once,
+   * instead of surviving a garbage collection or two in a queue (the strings a line is built from
+   * would be copied by every one).
+   */
+  private queues = new Map<string, FileQueue>();
+  private queuedDocs = 0;
   private queuedBytes = 0;
   private lastHour = '';
   private lastFile = '';
+  private madeDir = '';
   private flushing?: Promise<void>;
   private timer?: NodeJS.Timeout;
   private lastError?: string;
@@ -34,9 +52,10 @@ export class FileLogStore implements LogStore {
   ) {}
 
   write(doc: LogDocument, serialised?: string): void {
-    if (this.queue.length >= this.opts.maxQueue) {
+    if (this.queuedDocs >= this.opts.maxQueue || this.queuedBytes >= MAX_QUEUED_BYTES) {
       this.dropped++;
-      if (this.dropped === 1 || this.dropped % 1000 === 0) this.opts.onError?.(`file log queue full (${this.opts.maxQueue} documents); ${this.dropped} dropped so far`);
+      const bound = this.queuedDocs >= this.opts.maxQueue ? `${this.opts.maxQueue} documents` : `${MAX_QUEUED_BYTES} bytes`;
+      if (this.dropped === 1 || this.dropped % 1000 === 0) this.opts.onError?.(`file log queue full (${bound}); ${this.dropped} dropped so far`);
       return;
     }
     let line: string;
@@ -47,10 +66,8 @@ export class FileLogStore implements LogStore {
       this.opts.onError?.(`could not serialise log document ${String(doc?.id)}: ${(e as Error).message}`);
       return;
     }
-    this.queue.push({ file: this.fileFor(doc.created_at), line });
-    this.queuedBytes += line.length;
-    // Short ticks and a byte bound: documents held longer get promoted to the old heap, which costs
-    // far more memory than the appends they save.
+    this.enqueue(this.fileFor(doc.created_at), line);
+    // Short ticks and a byte bound keep the queue small and the appends few.
     if (this.queuedBytes >= FLUSH_BYTES && !this.flushing) {
       if (this.timer) clearTimeout(this.timer);
       this.timer = undefined;
@@ -61,6 +78,28 @@ export class FileLogStore implements LogStore {
       this.timer = undefined;
       void this.drain();
     }, Math.min(this.opts.batchMaxAgeMs, MAX_TICK_MS));
+  }
+
+  /** Encodes a line and its newline onto the file's queue. */
+  private enqueue(file: string, line: string): void {
+    let q = this.queues.get(file);
+    if (!q) this.queues.set(file, (q = { sealed: [], current: Buffer.allocUnsafeSlow(CHUNK_BYTES), used: 0, docs: 0 }));
+    const room = q.current.length - q.used;
+    // A UTF-16 unit takes at most 3 bytes of UTF-8: most lines fit without being measured.
+    if (line.length * 3 + 1 > room) {
+      const bytes = Buffer.byteLength(line) + 1;
+      if (bytes > room) {
+        if (q.used > 0) q.sealed.push(q.current.subarray(0, q.used));
+        q.current = Buffer.allocUnsafeSlow(Math.max(CHUNK_BYTES, bytes));
+        q.used = 0;
+      }
+    }
+    const start = q.used;
+    q.used += q.current.write(line, start);
+    q.current[q.used++] = 0x0a;
+    q.docs++;
+    this.queuedDocs++;
+    this.queuedBytes += q.used - start;
   }
 
   private drain(): Promise<void> {
@@ -75,32 +114,48 @@ export class FileLogStore implements LogStore {
    * the next tick: under steady load that is one append per tick, not a chain of tiny appends.
    */
   private async appendAll(): Promise<void> {
-    const batch = this.queue;
-    this.queue = [];
+    const queues = this.queues;
+    this.queues = new Map();
+    this.queuedDocs = 0;
     this.queuedBytes = 0;
-    const byFile = new Map<string, string[]>();
-    for (const { file, line } of batch) {
-      let lines = byFile.get(file);
-      if (!lines) byFile.set(file, (lines = []));
-      lines.push(line);
-    }
-    for (const [file, lines] of byFile) {
+    for (const [file, q] of queues) {
+      const buffers = q.used > 0 ? [...q.sealed, q.current.subarray(0, q.used)] : q.sealed;
       try {
-        await mkdir(join(file, '..'), { recursive: true });
         this.appends++;
-        await appendFile(file, lines.join('\n') + '\n');
-        this.written += lines.length;
+        await this.append(file, buffers);
+        this.written += q.docs;
         this.lastError = undefined;
       } catch (e) {
         this.lastError = (e as Error).message;
-        this.dropped += lines.length;
-        this.opts.onError?.(`could not append ${lines.length} log documents to ${file}: ${this.lastError}`);
+        this.dropped += q.docs;
+        this.opts.onError?.(`could not append ${q.docs} log documents to ${file}: ${this.lastError}`);
       }
+    }
+  }
+
+  /** Opened per append, not held: a file moved or deleted by log rotation is created again. */
+  private async append(file: string, buffers: Buffer[]): Promise<void> {
+    const dir = dirname(file);
+    if (dir !== this.madeDir) {
+      await mkdir(dir, { recursive: true });
+      this.madeDir = dir;
+    }
+    const handle = await open(file, 'a');
+    try {
+      let rest = buffers;
+      while (rest.length) {
+        const { bytesWritten } = await handle.writev(rest);
+        rest = remainingAfter(rest, bytesWritten);
+      }
+    } finally {
+      await handle.close();
     }
   }
 
   /** `<dir>/YYYY-MM-DD/HH.ndjson` for a time (ISO string or Date), the path reused within the hour. */
   private fileFor(at: string | Date): string {
+    // Documents of the hour already seen: one comparison instead of a parse.
+    if (typeof at === 'string' && at.length === 24 && at.endsWith('Z') && this.lastHour && at.startsWith(this.lastHour)) return this.lastFile;
     let iso = typeof at === 'string' ? at : at.toISOString();
     if (!/^\d{4}-\d\d-\d\dT\d\d/.test(iso) || !iso.endsWith('Z')) iso = new Date(Number.isNaN(Date.parse(iso)) ? Date.now() : Date.parse(iso)).toISOString();
     const hour = iso.slice(0, 13);
@@ -119,7 +174,7 @@ export class FileLogStore implements LogStore {
     const until = Date.now() + Math.max(0, deadlineMs);
     const drainAll = async () => {
       do await this.drain();
-      while (this.queue.length && Date.now() < until);
+      while (this.queuedDocs > 0 && Date.now() < until);
     };
     await Promise.race([drainAll(), new Promise((r) => setTimeout(r, Math.max(0, deadlineMs)).unref())]);
   }
@@ -174,4 +229,12 @@ export class FileLogStore implements LogStore {
   health() {
     return this.lastError ? { status: 'degraded' as const, detail: `file log store: ${this.lastError}` } : { status: 'ok' as const };
   }
+}
+
+/** What is left of `buffers` once `written` bytes of them went out (writev may write less than all). */
+function remainingAfter(buffers: Buffer[], written: number): Buffer[] {
+  let i = 0;
+  while (i < buffers.length && written >= buffers[i].length) written -= buffers[i++].length;
+  if (i === buffers.length) return [];
+  return [buffers[i].subarray(written), ...buffers.slice(i + 1)];
 }

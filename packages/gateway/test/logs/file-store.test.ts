@@ -59,4 +59,32 @@ describe('file log store', () => {
     await store.close(5000);
     expect(store.written).toBe(5);
   });
+
+  it('keeps every character of lines that straddle its buffers, and lines larger than a buffer', async () => {
+    const store = new FileLogStore(dir, { maxQueue: 10_000, batchMaxAgeMs: 1000 });
+    const start = Date.now();
+    // Multi-byte text (2, 3 and 4 bytes per character) so a line's UTF-8 length differs from its length.
+    const notes = Array.from({ length: 120 }, (_, i) => `${i}: ${'é∑😀'.repeat(i * 37)}`);
+    notes.push('x'.repeat(700_000), '日本語'.repeat(120_000));
+    notes.forEach((note, i) => store.write(makeDoc(`u-${i}`, start, { metadata: { note } })));
+    await store.close(5000);
+    expect(store.written).toBe(notes.length);
+    const seen = new Map<string, string>();
+    for await (const doc of store.list({ from: new Date(start - 1000), to: new Date(Date.now() + 1000) })) seen.set(doc.trace_id, doc.metadata!.note);
+    expect(seen.size).toBe(notes.length);
+    notes.forEach((note, i) => expect(seen.get(`u-${i}`) === note, `document ${i}`).toBe(true));
+  });
+
+  it('bounds the bytes it queues, not only the documents', async () => {
+    const errors: string[] = [];
+    const store = new FileLogStore(dir, { maxQueue: 1_000_000, batchMaxAgeMs: 60_000, onError: (m) => errors.push(m) });
+    const big = 'b'.repeat(1024 * 1024);
+    // Written in one go, with no chance to append: past 64 MiB queued, documents are dropped and counted.
+    for (let i = 0; i < 80; i++) store.write(makeDoc(`big-${i}`, Date.now(), { metadata: { big } }));
+    expect(store.dropped).toBeGreaterThan(0);
+    expect(store.dropped).toBeLessThan(80);
+    expect(errors[0]).toMatch(/queue full \(67108864 bytes\)/);
+    await store.close(10_000);
+    expect(store.written + store.dropped).toBe(80);
+  });
 });
