@@ -74,7 +74,7 @@ function tooLarge(limit: number): GatewayError {
 
 /** Parses a JSON body of an inference endpoint: must be application/json and a JSON object. */
 export function parseJsonBody(raw: Buffer, contentType: string | undefined): Record<string, unknown> {
-  const type = (contentType ?? '').split(';')[0].trim().toLowerCase();
+  const type = contentType === 'application/json' ? contentType : (contentType ?? '').split(';')[0].trim().toLowerCase();
   if (type !== 'application/json' && !type.endsWith('+json')) {
     throw new GatewayError({ status: 415, code: 'unsupported_media_type', message: `Content-Type must be application/json (got ${type ? `"${type}"` : 'none'}).` });
   }
