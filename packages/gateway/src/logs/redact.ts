@@ -104,9 +104,10 @@ export function makeRedactor(extraFields: readonly string[] = []): LogRedactor {
     return secret;
   };
   const maskString = (s: string): string => {
+    // Shorter strings hold no key format and no "name":"value" pair with a credential name.
     if (s.length < 8) return s;
     let out = s;
-    if (out.length >= 8 && VALUE_HINT_RE.test(out)) out = out.replace(VALUE_RE, REDACTED);
+    if (VALUE_HINT_RE.test(out)) out = out.replace(VALUE_RE, REDACTED);
     if (out.includes('":')) {
       out = out.replace(JSON_PAIR_RE, (whole, name: string, _v: string, close: string) =>
         isSecretName(name) ? `"${name}":"${REDACTED}${close}` : whole,

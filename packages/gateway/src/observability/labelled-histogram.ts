@@ -18,6 +18,8 @@ export interface Series {
  */
 export class LabelledHistogram {
   private readonly series = new Map<string, Series>();
+  /** Shared by the label sets that came after maxSeries. */
+  private overflow?: Series;
   private readonly bounds: Float64Array;
 
   constructor(
@@ -35,35 +37,31 @@ export class LabelledHistogram {
   ) {
     this.bounds = Float64Array.from([...opts.buckets].sort((a, b) => a - b));
     const register = (metric: ExposedMetric) => opts.registry.registerMetric(metric as never);
-    register({ name: opts.name, help: opts.help, type: 'histogram', aggregator: 'sum', get: async () => this.histogramValues(), reset: () => this.series.clear() });
+    register({ name: opts.name, help: opts.help, type: 'histogram', aggregator: 'sum', get: async () => this.histogramValues(), reset: () => this.reset() });
     if (opts.countAs) {
       const { name, help } = opts.countAs;
-      register({ name, help, type: 'counter', aggregator: 'sum', get: async () => this.counterValues(name, help), reset: () => this.series.clear() });
+      register({ name, help, type: 'counter', aggregator: 'sum', get: async () => this.counterValues(name, help), reset: () => this.reset() });
     }
   }
 
   /**
-   * The series for these label values (in labelNames order), created on first use. Callers look
-   * it up once per label set and keep it: the key is the values joined with NUL.
+   * The series for these label values (in labelNames order), created on first use. Past maxSeries
+   * label sets, new ones share one series whose labels are all "other".
    */
   seriesFor(values: readonly string[]): Series {
     const key = values.join('\0');
     let s = this.series.get(key);
     if (s) return s;
-    const full = this.series.size >= this.opts.maxSeries;
-    const labels: Record<string, string> = {};
-    this.opts.labelNames.forEach((n, i) => (labels[n] = full ? 'other' : values[i]));
-    if (full) {
-      const overflow = this.opts.labelNames.map(() => 'other').join('\0');
-      s = this.series.get(overflow);
-      if (s) return s;
-      s = { labels, buckets: new Float64Array(this.bounds.length), sum: 0, count: 0 };
-      this.series.set(overflow, s);
-      return s;
-    }
-    s = { labels, buckets: new Float64Array(this.bounds.length), sum: 0, count: 0 };
+    if (this.series.size >= this.opts.maxSeries) return (this.overflow ??= this.newSeries(this.opts.labelNames.map(() => 'other')));
+    s = this.newSeries(values);
     this.series.set(key, s);
     return s;
+  }
+
+  private newSeries(values: readonly string[]): Series {
+    const labels: Record<string, string> = {};
+    this.opts.labelNames.forEach((n, i) => (labels[n] = values[i]));
+    return { labels, buckets: new Float64Array(this.bounds.length), sum: 0, count: 0 };
   }
 
   observe(s: Series, value: number): void {
@@ -79,10 +77,19 @@ export class LabelledHistogram {
     s.count++;
   }
 
+  private reset(): void {
+    this.series.clear();
+    this.overflow = undefined;
+  }
+
+  private all(): Series[] {
+    return this.overflow ? [...this.series.values(), this.overflow] : [...this.series.values()];
+  }
+
   private histogramValues(): MetricValues {
     const { name, help } = this.opts;
     const values: MetricValue[] = [];
-    for (const s of this.series.values()) {
+    for (const s of this.all()) {
       let cumulative = 0;
       for (let i = 0; i < this.bounds.length; i++) {
         cumulative += s.buckets[i];
@@ -97,7 +104,7 @@ export class LabelledHistogram {
 
   private counterValues(name: string, help: string): MetricValues {
     const values: MetricValue[] = [];
-    for (const s of this.series.values()) values.push({ labels: s.labels, value: s.count });
+    for (const s of this.all()) values.push({ labels: s.labels, value: s.count });
     return { name, help, type: 'counter', aggregator: 'sum', values };
   }
 }

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import { LabelledHistogram, type Series } from './labelled-histogram.js';
+import { LabelledHistogram } from './labelled-histogram.js';
 
 /**
  * Prometheus metrics. Label values that come from clients (model names) are capped so a client
@@ -21,9 +21,6 @@ export class GatewayMetrics {
   private inFlight = 0;
   private readonly streamErrors: Counter<'provider' | 'stage'>;
   private readonly models = new Set<string>();
-  /** Series by their joined label values, so a request finds its own without building a label object. */
-  private readonly requestSeries = new Map<string, Series>();
-  private readonly upstreamSeries = new Map<string, Series>();
 
   constructor(registry = new Registry()) {
     this.registry = registry;
@@ -52,23 +49,11 @@ export class GatewayMetrics {
 
   requestDone(endpoint: string, provider: string | undefined, model: string | undefined, status: number, seconds: number): void {
     const m = this.model(model);
-    const key = `${endpoint}\0${provider ?? ''}\0${m}\0${status}`;
-    let series = this.requestSeries.get(key);
-    if (!series) {
-      series = this.requests.seriesFor([endpoint, provider ?? '', m, String(status)]);
-      if (this.requestSeries.size < MAX_REQUEST_SERIES) this.requestSeries.set(key, series);
-    }
-    this.requests.observe(series, seconds);
+    this.requests.observe(this.requests.seriesFor([endpoint, provider ?? '', m, String(status)]), seconds);
   }
 
   upstreamLatency(provider: string, status: number, seconds: number): void {
-    const key = `${provider}\0${status}`;
-    let series = this.upstreamSeries.get(key);
-    if (!series) {
-      series = this.upstream.seriesFor([provider, String(status)]);
-      if (this.upstreamSeries.size < MAX_UPSTREAM_SERIES) this.upstreamSeries.set(key, series);
-    }
-    this.upstream.observe(series, seconds);
+    this.upstream.observe(this.upstream.seriesFor([provider, String(status)]), seconds);
   }
 
   retry(provider: string): void {
