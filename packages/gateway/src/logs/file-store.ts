@@ -1,4 +1,4 @@
-import { mkdir, open } from 'node:fs/promises';
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { dirname, join } from 'node:path';
@@ -135,12 +135,7 @@ export class FileLogStore implements LogStore {
 
   /** Opened per append, not held: a file moved or deleted by log rotation is created again. */
   private async append(file: string, buffers: Buffer[]): Promise<void> {
-    const dir = dirname(file);
-    if (dir !== this.madeDir) {
-      await mkdir(dir, { recursive: true });
-      this.madeDir = dir;
-    }
-    const handle = await open(file, 'a');
+    const handle = await this.openForAppend(file);
     try {
       let rest = buffers;
       while (rest.length) {
@@ -149,6 +144,22 @@ export class FileLogStore implements LogStore {
       }
     } finally {
       await handle.close();
+    }
+  }
+
+  private async openForAppend(file: string): Promise<FileHandle> {
+    const dir = dirname(file);
+    if (dir !== this.madeDir) {
+      await mkdir(dir, { recursive: true });
+      this.madeDir = dir;
+    }
+    try {
+      return await open(file, 'a');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      // The directory went away since it was made (a clean-up by hand or by a rotation job): make it again.
+      await mkdir(dir, { recursive: true });
+      return await open(file, 'a');
     }
   }
 

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -86,5 +86,36 @@ describe('file log store', () => {
     expect(errors[0]).toMatch(/queue full \(67108864 bytes\)/);
     await store.close(10_000);
     expect(store.written + store.dropped).toBe(80);
+  });
+
+  it('counts documents it could not append, reports itself degraded, and recovers once the directory is usable', async () => {
+    const errors: string[] = [];
+    const blocked = join(dir, 'blocked');
+    await writeFile(blocked, 'a file where the log directory should be');
+    const store = new FileLogStore(join(blocked, 'logs'), { maxQueue: 1000, batchMaxAgeMs: 10, onError: (m) => errors.push(m) });
+    for (let i = 0; i < 5; i++) store.write(makeDoc(`f-${i}`));
+    await store.flush(5000);
+    expect(store.dropped).toBe(5);
+    expect(store.written).toBe(0);
+    expect(errors.join('\n')).toMatch(/could not append 5 log documents/);
+    expect(store.health()).toMatchObject({ status: 'degraded', detail: expect.stringMatching(/^file log store: /) });
+    await rm(blocked);
+    for (let i = 0; i < 3; i++) store.write(makeDoc(`g-${i}`));
+    await store.close(5000);
+    expect(store.written).toBe(3);
+    expect(store.health()).toEqual({ status: 'ok' });
+  });
+
+  it('makes the directory again when it is removed between appends', async () => {
+    const store = new FileLogStore(dir, { maxQueue: 1000, batchMaxAgeMs: 10 });
+    const start = Date.now();
+    for (let i = 0; i < 10; i++) store.write(makeDoc(`r1-${i}`));
+    await store.flush(5000);
+    await rm(dir, { recursive: true, force: true });
+    for (let i = 0; i < 10; i++) store.write(makeDoc(`r2-${i}`));
+    await store.close(5000);
+    expect(store.written).toBe(20);
+    expect(store.dropped).toBe(0);
+    expect((await readAll(store, start)).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `r2-${i}`).sort());
   });
 });
