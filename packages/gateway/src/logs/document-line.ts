@@ -104,10 +104,10 @@ const str = (r: LogRedactor, v: unknown): string => (typeof v === 'string' ? quo
 const num = (r: LogRedactor, v: unknown): string => (typeof v === 'number' ? (Number.isFinite(v) ? String(v) : 'null') : any(r, v) ?? 'null');
 const bool = (r: LogRedactor, v: unknown): string => (typeof v === 'boolean' ? (v ? 'true' : 'false') : any(r, v) ?? 'null');
 
-// Strings the gateway writes itself in a fixed alphabet (ids, ISO times, endpoint and status names),
-// with nothing to mask or escape. A field of another type still goes through the general writers.
-const OWN_TEXT = /^[\w.:+-]*$/;
-const own = (r: LogRedactor, v: unknown): string => (typeof v === 'string' && v.length <= 32 && OWN_TEXT.test(v) ? `"${v}"` : str(r, v));
+// Strings the gateway makes itself in a JSON-safe alphabet (ULID ids, ISO times from isoTime, endpoint
+// and status names): quoted as they are. Scanning them would first copy each, as most are built by
+// concatenation. A field of another type still goes through the general writers.
+const own = (r: LogRedactor, v: unknown): string => (typeof v === 'string' ? `"${v}"` : str(r, v));
 
 /** A record of strings (headers, metadata): credential names dropped, values masked. */
 function strings(r: LogRedactor, v: unknown): string {
