@@ -14,8 +14,9 @@ export interface VerbatimBodies {
 /**
  * A log document as one NDJSON line, redacted as it is written: the same JSON as
  * JSON.stringify(redactor(doc)), key order included, for about half the work. The document's own
- * fields are written directly and their strings masked; values whose shape the document does not fix
- * (bodies, attempts, hook results) go through the redactor; headers and metadata lose credential names.
+ * fields are written directly: strings that come from clients or upstreams are masked, the gateway's
+ * own (ids, times, names) go as they are. Values whose shape the document does not fix (bodies,
+ * attempts, hook results) go through the redactor; headers and metadata lose credential names.
  */
 export function logDocumentLine(d: LogDocument, r: LogRedactor, verbatim: VerbatimBodies = {}): string {
   // An operator who named one of the document's own fields in LOG_REDACT_FIELDS gets it dropped.
@@ -94,7 +95,7 @@ function ownNamesKept(r: LogRedactor): boolean {
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 /** A string as a JSON string literal; most need no escaping and skip JSON.stringify's set-up. */
-export const quote = (s: string): string => (NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`);
+const quote = (s: string): string => (NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`);
 
 /** Any value, redacted, as JSON; undefined for what JSON.stringify leaves out. */
 const any = (r: LogRedactor, v: unknown): string | undefined => JSON.stringify(r.redactValue(v));
