@@ -7,6 +7,7 @@ import type { Usage } from '../providers/types.js';
 import type { PortkeyHeaders } from './headers.js';
 import type { StreamedUpload } from './upload.js';
 import type { ResponsesPlan } from './responses-stage.js';
+import type { JsonResult } from './call-target.js';
 
 export type CacheStatus = 'DISABLED' | 'MISS' | 'HIT' | 'REFRESH';
 
@@ -50,6 +51,8 @@ export interface RequestContext {
   responseForLog?: Buffer;
   /** The same body already parsed, when it was. */
   responseParsedForLog?: unknown;
+  /** A native JSON response sent unparsed: its usage is read on first need (observeResponse). */
+  unobservedResponse?: JsonResult;
   /** Guardrail results, when the config has guardrails. */
   hookResults?: HookResults;
   /** /v1/responses only: the conversation so far, and whether this response is kept. */

@@ -9,7 +9,7 @@ import { toGatewayError } from '../server/respond.js';
 import { authenticate } from './authenticate.js';
 import { parseJsonBody, readBody } from './body.js';
 import { chatEntry, lookupCache, planCache, rawEntry, storeInCache, type CacheHit, type CachePlan } from './cache-stage.js';
-import { callTarget, type CallResult, type UpstreamTime } from './call-target.js';
+import { callTarget, observeJsonResult, type CallResult, type UpstreamTime } from './call-target.js';
 import { newRequestContext, type RequestContext } from './context.js';
 import type { GatewayDeps } from './deps.js';
 import { GUARDRAILS_DENIED, guardRequest, guardResult, guardStreamEnd } from './guardrail-stage.js';
@@ -200,6 +200,7 @@ function parseBodyFor(api: InboundApi, ctx: RequestContext): Record<string, unkn
 
 function cacheResult(deps: GatewayDeps, plan: CachePlan, result: CallResult): void {
   if (result.kind === 'json') {
+    observeJsonResult(result);
     storeInCache(deps, plan, result.completion ? chatEntry(result.provider, result.completion) : rawEntry(result.provider, result.contentType, result.body));
   } else {
     const completion = result.seen.assembler?.result();

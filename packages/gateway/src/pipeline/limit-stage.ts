@@ -3,6 +3,7 @@ import { estimateCostSafe } from '../logs/cost.js';
 import type { LimitEstimate, Reservation } from '../limits/types.js';
 import type { RequestContext } from './context.js';
 import type { GatewayDeps } from './deps.js';
+import { observeResponse } from './respond-stage.js';
 
 /**
  * Reserves the request, its estimated tokens and cost against every limit that applies (gateway key,
@@ -42,6 +43,7 @@ function estimateFor(ctx: RequestContext, provider: string): LimitEstimate {
 function settleWithUsage(ctx: RequestContext, reservation: Reservation, estimatedTokens: number): void {
   // A cache hit is a request, but no provider call: it uses no tokens and costs nothing.
   if (ctx.cacheStatus === 'HIT') return reservation.settle({ tokens: 0, costUsd: 0 });
+  observeResponse(ctx);
   const u = ctx.usage;
   const actualTokens = u?.total_tokens ?? (ctx.status >= 400 ? 0 : estimatedTokens);
   const costUsd = u && ctx.provider ? estimateCostSafe(ctx.provider, ctx.model ?? '', u).usd : 0;

@@ -5,6 +5,7 @@ import { logDocumentLine, type VerbatimBodies } from '../logs/document-line.js';
 import type { LogRedactor } from '../logs/redact.js';
 import type { LogDocument, LogStore } from '../logs/types.js';
 import type { RequestContext } from './context.js';
+import { observeResponse } from './respond-stage.js';
 
 /** How long finished requests wait to be logged together, and how many force a batch at once. */
 const BATCH_DELAY_MS = 20;
@@ -76,6 +77,7 @@ export class LogStage {
     for (const ctx of batch) {
       try {
         // Ids carry the time the request ended, so S3 batches cover tight, barely overlapping ranges.
+        observeResponse(ctx);
         const doc = buildLogDocument(ctx, newLogId(ctx.endedWall), this.bodyMaxBytes);
         this.store.write(doc, logDocumentLine(doc, this.redact, this.verbatimBodies(ctx, doc)));
       } catch (e) {

@@ -36,10 +36,13 @@ export function sendResult(deps: GatewayDeps, ctx: RequestContext, result: CallR
     res.writeHead(result.status, headers);
     ctx.firstByteAt = performance.now();
     res.end(result.body);
-    observeJsonResult(result);
     ctx.usage = result.usage;
     ctx.responseForLog = result.body;
     ctx.responseParsedForLog = result.parsed;
+    // A native body sent as it came is parsed for its usage when something first needs it: limits at
+    // the request's end, the cache, or the log flush, where a batch of them parses far faster than one
+    // at a time between responses.
+    if (result.parseLater) ctx.unobservedResponse = result;
     return;
   }
   return pumpStream(deps, ctx, result, headers);
@@ -162,4 +165,14 @@ function endWithBody(ctx: RequestContext, status: number, text: string, contentT
   ctx.responseForLog = bytes;
   ctx.res.writeHead(status, { ...portkeyHeaders(ctx), ...headers, 'content-type': contentType, 'content-length': String(bytes.length) });
   ctx.res.end(bytes);
+}
+
+/** Parses a response that was sent unparsed, once, for its usage and the log: call before reading ctx.usage. */
+export function observeResponse(ctx: RequestContext): void {
+  const result = ctx.unobservedResponse;
+  if (!result) return;
+  ctx.unobservedResponse = undefined;
+  observeJsonResult(result);
+  ctx.usage = result.usage;
+  ctx.responseParsedForLog = result.parsed;
 }
