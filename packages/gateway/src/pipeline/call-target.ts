@@ -64,7 +64,7 @@ export interface JsonResult extends ResultBase {
   completion?: ChatCompletion;
   /** The body parsed as JSON, when it was parsed anyway (the log reuses it). */
   parsed?: unknown;
-  /** A native body not parsed yet: observeJsonResult() reads its usage once it is sent. */
+  /** A native body not parsed yet: observeJsonResult() reads its usage once something needs it (see observeResponse). */
   parseLater?: { chat: boolean };
 }
 
