@@ -4,6 +4,7 @@ import { eventually, readAllLogs, startTestGateway, type TestGateway } from '../
 import { awayFromWindowEnd } from '../helpers/limit-windows.js';
 
 // A cache hit is a request to the gateway but not a call to the provider: budgets must not pay for it twice.
+// And a native response, sent to the client unparsed, is still settled at the usage it reports.
 let fake: FakeOpenAI;
 let gw: TestGateway;
 
@@ -14,6 +15,8 @@ beforeAll(async () => {
   frugal:
     - { kind: tokens, limit: 120, window: hour }
     - { kind: requests, limit: 8, window: hour }
+  measured:
+    - { kind: tokens, limit: 100, window: hour }
 ` });
 });
 afterAll(async () => {
@@ -21,7 +24,7 @@ afterAll(async () => {
   await fake?.close();
 });
 
-const ask = () =>
+const ask = (user = 'frugal', cache = true) =>
   fetch(`${gw.url}/v1/chat/completions`, {
     method: 'POST',
     headers: {
@@ -29,8 +32,8 @@ const ask = () =>
       authorization: 'Bearer sk-limits-cache',
       'x-portkey-provider': 'openai',
       'x-portkey-custom-host': fake.baseUrl,
-      'x-portkey-metadata': JSON.stringify({ _user: 'frugal' }),
-      'x-portkey-config': JSON.stringify({ cache: { mode: 'simple', max_age: 60 } }),
+      'x-portkey-metadata': JSON.stringify({ _user: user }),
+      ...(cache ? { 'x-portkey-config': JSON.stringify({ cache: { mode: 'simple', max_age: 60 } }) } : {}),
     },
     body: JSON.stringify({ model: 'gpt-4o-mini', max_tokens: 16, messages: [{ role: 'user', content: 'the same question' }] }),
   });
@@ -72,5 +75,18 @@ describe('limits and the cache', () => {
       expect(h.cost).toEqual({ usd: 0, priced: true });
       expect(h.usage.total_tokens).toBe(21);
     }
+  });
+
+  it('settles a native response at the usage the provider reported, not the estimate reserved up front', async () => {
+    await awayFromWindowEnd('hour');
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const res = await ask('measured', false);
+      statuses.push(res.status);
+      await res.arrayBuffer();
+    }
+    // Settled at 21 tokens each, three requests fit in 100 (63 used, and the fourth's estimate does not).
+    // Settled at the estimate instead, only two would.
+    expect(statuses).toEqual([200, 200, 200, 429]);
   });
 });
