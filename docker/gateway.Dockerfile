@@ -10,7 +10,7 @@ WORKDIR /app
 COPY package.json package-lock.json tsconfig.base.json ./
 COPY packages ./packages
 RUN npm ci --workspace @portico/gateway --include-workspace-root=false --ignore-scripts --no-audit --no-fund
-RUN npm run build -w @portico/gateway
+RUN npm run build -w @portico/contract -w @portico/gateway
 
 # ---- deps: production dependencies for the target architecture
 FROM ${NODE_IMAGE} AS deps
@@ -30,6 +30,9 @@ COPY --from=deps /app/package.json ./package.json
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=deps /app/packages/gateway/package.json ./packages/gateway/package.json
 COPY --from=build /app/packages/gateway/dist ./packages/gateway/dist
+# The shared contract is a workspace link in node_modules: its package.json and build go beside it.
+COPY --from=deps /app/packages/contract/package.json ./packages/contract/package.json
+COPY --from=build /app/packages/contract/dist ./packages/contract/dist
 # The file log store and the spill directory live under ./data; the runtime user must own it.
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node

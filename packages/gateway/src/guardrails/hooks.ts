@@ -1,3 +1,4 @@
+import type { CheckResult, HookResult, HookResults } from '@portico/contract';
 /**
  * Guardrails in Portkey's config form: `before_request_hooks` / `after_request_hooks` (hooks with
  * `checks`), and the `input_guardrails` / `output_guardrails` shorthand (`{"default.contains": {...},
@@ -20,33 +21,7 @@ export interface Guardrails {
   after: CompiledHook[];
 }
 
-export interface CheckResult {
-  id: string;
-  verdict: boolean;
-  data: Record<string, unknown>;
-  error: string | null;
-  execution_time: number;
-  created_at: string;
-}
-
-export interface HookResult {
-  id: string;
-  type: 'guardrail';
-  verdict: boolean;
-  deny: boolean;
-  async: boolean;
-  transformed: false;
-  /** on_success / on_fail feedback is a Portkey platform feature; always null here. */
-  feedback: null;
-  checks: CheckResult[];
-  execution_time: number;
-  created_at: string;
-}
-
-export interface HookResults {
-  before_request_hooks: HookResult[];
-  after_request_hooks: HookResult[];
-}
+export type { CheckResult, HookResult, HookResults };
 
 /** A config error, with the path inside the config that is wrong. */
 export class GuardrailConfigError extends Error {

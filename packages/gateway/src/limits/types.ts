@@ -1,11 +1,7 @@
+import type { LimitRule } from '@portico/contract';
 import type { GatewayError } from '../errors.js';
 
-/** A limit from the entity file: N requests / tokens / USD per window. */
-export interface LimitRule {
-  kind: 'requests' | 'tokens' | 'cost';
-  limit: number;
-  window: 'minute' | 'hour' | 'day' | 'month';
-}
+export type { LimitRule };
 
 /** Who a set of rules applies to, e.g. { scope: 'key', id: 'k_123' }, { scope: 'vk', id: 'openai-prod' }, { scope: 'user', id: 'alice' }. */
 export interface LimitSubject {

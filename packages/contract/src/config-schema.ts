@@ -1,0 +1,132 @@
+import { z } from 'zod';
+import { GatewayError } from './errors.js';
+
+/**
+ * Portkey's routing-config JSON (snake_case): the shape every Portico part validates against. The
+ * gateway adds what needs its own engines (conditional queries, guardrail checks) through `nodeCheck`;
+ * the control plane validates saved configs with the same function before storing them.
+ * Unknown fields are kept (wire compatibility), known fields are validated, and an invalid config gets
+ * a 400 that names the bad path.
+ */
+const statusCodes = z.array(z.number().int().min(100).max(599));
+
+export const retrySchema = z.object({
+  attempts: z.number().int().min(0).max(5),
+  on_status_codes: statusCodes.optional(),
+  use_retry_after_header: z.boolean().optional(),
+}).loose();
+
+export const cacheSchema = z.object({
+  mode: z.enum(['simple', 'semantic', 'disabled']),
+  max_age: z.number().int().positive().optional(),
+}).loose();
+
+const conditionSchema = z.object({ query: z.record(z.string(), z.unknown()), then: z.string().min(1) }).loose();
+
+export const strategySchema = z.object({
+  mode: z.enum(['single', 'fallback', 'loadbalance', 'conditional'], { message: 'strategy.mode must be one of single, fallback, loadbalance, conditional' }),
+  on_status_codes: statusCodes.optional(),
+  conditions: z.array(conditionSchema).optional(),
+  default: z.string().optional(),
+}).loose();
+
+export interface RawTarget {
+  name?: string;
+  provider?: string;
+  api_key?: string;
+  virtual_key?: string;
+  custom_host?: string;
+  override_params?: Record<string, unknown>;
+  weight?: number;
+  retry?: z.infer<typeof retrySchema>;
+  cache?: z.infer<typeof cacheSchema>;
+  request_timeout?: number;
+  forward_headers?: string[];
+  strategy?: z.infer<typeof strategySchema>;
+  targets?: RawTarget[];
+  [k: string]: unknown;
+}
+
+export const targetSchema: z.ZodType<RawTarget> = z.lazy(() =>
+  z.object({
+    name: z.string().optional(),
+    provider: z.string().min(1).optional(),
+    api_key: z.string().optional(),
+    virtual_key: z.string().optional(),
+    custom_host: z.string().optional(),
+    override_params: z.record(z.string(), z.unknown()).optional(),
+    weight: z.number().min(0).optional(),
+    retry: retrySchema.optional(),
+    cache: cacheSchema.optional(),
+    request_timeout: z.number().int().positive().optional(),
+    forward_headers: z.array(z.string()).optional(),
+    strategy: strategySchema.optional(),
+    targets: z.array(targetSchema).min(1).optional(),
+  }).loose(),
+);
+
+export type RoutingConfig = RawTarget;
+
+/** A per-node check the caller adds; returns [path, message] for the first problem, or undefined. */
+export type ConfigNodeCheck = (node: RawTarget, path: string, isRoot: boolean) => [string, string] | undefined;
+
+export function formatConfigPath(path: readonly PropertyKey[]): string {
+  let out = 'config';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : `.${String(p)}`;
+  return out;
+}
+
+const invalid = (source: string, message: string) =>
+  new GatewayError({ status: 400, param: source, code: 'invalid_config', message });
+
+/** Parses config JSON text; throws a 400 naming the source when it is not a JSON object. */
+export function parseConfigJson(json: string, source = 'x-portkey-config'): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch (e) {
+    throw invalid(source, `${source} is not valid JSON (${(e as Error).message}); send a JSON object or the id of a saved config`);
+  }
+  return value;
+}
+
+/**
+ * Validates a parsed config: shape (zod), then structure (strategies and their targets), then the
+ * caller's nodeCheck on every node. Throws a 400 GatewayError naming the first bad path.
+ */
+export function validateRoutingConfig(value: unknown, source = 'x-portkey-config', nodeCheck?: ConfigNodeCheck): RoutingConfig {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(source, `${source} must be a JSON object`);
+  const result = targetSchema.safeParse(value);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw invalid(source, `${source}: ${formatConfigPath(issue.path)}: ${issue.message}`);
+  }
+  checkStructure(result.data, 'config', source, true, nodeCheck);
+  return result.data;
+}
+
+function checkStructure(node: RawTarget, path: string, source: string, isRoot: boolean, nodeCheck?: ConfigNodeCheck): void {
+  const fail = (where: string, message: string): never => {
+    throw invalid(source, `${source}: ${where}: ${message}`);
+  };
+  const extra = nodeCheck?.(node, path, isRoot);
+  if (extra) fail(extra[0], extra[1]);
+  const mode = node.strategy?.mode;
+  if (node.targets) {
+    if (!node.strategy) fail(`${path}.strategy`, 'a config with targets needs a strategy, e.g. {"mode":"fallback"}');
+    if (mode === 'single' && node.targets.length !== 1) fail(`${path}.targets`, 'strategy mode single takes exactly one target');
+    if (mode === 'loadbalance' && node.targets.every((t) => (t.weight ?? 1) === 0)) fail(`${path}.targets`, 'loadbalance needs at least one target with a weight above 0');
+    if (mode === 'conditional') {
+      const names = new Set(node.targets.map((t) => t.name).filter(Boolean));
+      const conditions = node.strategy!.conditions ?? [];
+      if (conditions.length === 0 && !node.strategy!.default) fail(`${path}.strategy.conditions`, 'conditional mode needs conditions (and usually a default)');
+      conditions.forEach((c, i) => {
+        if (!names.has(c.then)) fail(`${path}.strategy.conditions[${i}].then`, `no target is named "${c.then}"; give a target that name`);
+      });
+      if (node.strategy!.default && !names.has(node.strategy!.default)) fail(`${path}.strategy.default`, `no target is named "${node.strategy!.default}"`);
+    }
+    node.targets.forEach((t, i) => checkStructure(t, `${path}.targets[${i}]`, source, false, nodeCheck));
+  } else if (mode && mode !== 'single') {
+    fail(`${path}.targets`, `strategy mode ${mode} needs a non-empty targets array`);
+  }
+}

@@ -1,0 +1,6 @@
+export * from './errors.js';
+export * from './config-schema.js';
+export * from './entities.js';
+export * from './log-document.js';
+export * from './analytics.js';
+export * from './sync.js';
