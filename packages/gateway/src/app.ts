@@ -21,7 +21,7 @@ import { createGatewayServer, type ServerState } from './server/http-server.js';
 import { corsPolicy } from './server/cors.js';
 import { createWebhookPoster } from './guardrails/webhook.js';
 import type { RedisConnection } from './state/redis.js';
-import { createEgressPolicy } from './upstream/egress-policy.js';
+import { createEgressPolicy, validateCustomHost } from './upstream/egress-policy.js';
 import { createUpstreamClients } from './upstream/http-client.js';
 
 export interface Gateway {
@@ -71,6 +71,7 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
     clients,
     guardrails: { postWebhook: createWebhookPoster(clients.custom, egress), backgroundMax: asInt(settings.GUARDRAIL_BACKGROUND_MAX), backgroundRuns: 0 },
     egress,
+    authorize: { dispatcher: clients.custom, checkEgress: (url, param) => validateCustomHost(url, egress, param), tokenUris: asList(settings.VERTEX_TOKEN_URIS) },
     entities,
     cache,
     limiter,

@@ -36,8 +36,9 @@ export const SETTINGS = [
   { name: 'ORGANISATIONS_TO_SYNC', kind: 'string', default: '', group: 'control-plane', description: 'Organisation ids whose entities the gateway syncs from the control plane.' },
   { name: 'CONTROL_PLANE_URL', kind: 'string', default: '', group: 'control-plane', description: 'Base URL of the control plane. Empty: entities come from ENTITIES_FILE only.' },
   // egress
-  { name: 'CUSTOM_HOST_ALLOWED_CIDRS', kind: 'list', default: '', group: 'egress', description: 'Comma-separated private CIDRs that custom_host may reach (10.0.0.0/8, ...). Loopback is always allowed; cloud metadata (169.254.0.0/16, fd00:ec2::254) never is.' },
-  { name: 'CUSTOM_HOST_ALLOW_LOOPBACK', kind: 'bool', default: 'true', group: 'egress', description: 'Whether custom_host may point at loopback (local model servers such as Ollama).' },
+  { name: 'CUSTOM_HOST_ALLOWED_CIDRS', kind: 'list', default: '', group: 'egress', description: 'Comma-separated private CIDRs that custom_host, webhook URLs and allowed token endpoints may reach (10.0.0.0/8, ...). Loopback is governed by CUSTOM_HOST_ALLOW_LOOPBACK; cloud metadata (169.254.0.0/16, fd00:ec2::254) is never reachable.' },
+  { name: 'CUSTOM_HOST_ALLOW_LOOPBACK', kind: 'bool', default: 'true', group: 'egress', description: 'Whether custom_host, webhook URLs and the local-model defaults (vllm, lm-studio, ollama) may reach loopback.' },
+  { name: 'VERTEX_TOKEN_URIS', kind: 'list', default: '', group: 'egress', description: 'OAuth token endpoints a Vertex service account key may name in token_uri besides Google\'s own (https://oauth2.googleapis.com/token), comma-separated full URLs. They pass the egress policy too.' },
   // cache and shared state
   { name: 'CACHE_STORE', kind: 'enum', default: 'memory', values: ['memory', 'redis', 'aws-elastic-cache', 'aws-elasti-cache'], group: 'cache', description: 'Where the response cache, entity cache and limits live. memory is per process; redis / aws-elastic-cache share them across replicas.' },
   { name: 'REDIS_URL', kind: 'string', default: '', group: 'cache', description: 'redis:// or rediss:// URL, with credentials if any. Required when CACHE_STORE is redis or aws-elastic-cache.' },

@@ -36,6 +36,7 @@ const fileSchema = z.object({
     provider: z.string().min(1),
     api_key: envRef.optional(),
     settings: z.record(z.string(), z.union([z.string(), envRef])).default({}),
+    workspace: z.string().optional(),
     limits: z.array(limitRule).optional(),
   })).default([]),
   configs: z.array(z.object({ id: z.string().min(1), config: z.record(z.string(), z.unknown()) })).default([]),
@@ -88,6 +89,7 @@ export function parseEntitiesFile(text: string, env: NodeJS.ProcessEnv = process
       provider: vk.provider,
       apiKey: vk.api_key ? resolveEnvRef(vk.api_key, env, `virtual_keys.${vk.slug}.api_key`) : undefined,
       settings,
+      workspace: vk.workspace,
       limits: vk.limits,
     });
   }

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { GatewayError, badRequest } from '../errors.js';
 import type { InboundApi } from '../inbound/types.js';
+import type { GatewayKey } from '../entities/types.js';
 import type { ChatCompletion, Operation, Provider, ProviderTarget, UpstreamRequest, Usage } from '../providers/types.js';
 import { tryParseJson } from '../providers/upstream-error.js';
 import type { EffectiveTarget } from '../routing/execute.js';
@@ -30,6 +31,8 @@ export interface CallInput {
   responses?: ResponsesPlan;
   body?: Record<string, unknown>;
   clientHeaders: IncomingHttpHeaders;
+  /** The caller's gateway key, when keys are configured: whose virtual keys it may use. */
+  principal?: GatewayKey;
   stream: boolean;
   /** The client asked for the usage chunk (stream_options.include_usage). */
   clientWantsUsage: boolean;
@@ -88,7 +91,7 @@ const MAX_RESPONSE_BODY = 64 * 1024 * 1024;
 
 /** Calls one resolved target: build the upstream request, send it, and map the response. */
 export async function callTarget(deps: GatewayDeps, input: CallInput, t: EffectiveTarget): Promise<CallResult> {
-  const resolving = resolveProviderTarget(deps, t, input.clientHeaders);
+  const resolving = resolveProviderTarget(deps, t, input.clientHeaders, input.principal);
   const { provider, target } = resolving instanceof Promise ? await resolving : resolving;
   const op = input.api.op;
   const native = (provider.nativeOperations?.includes(op) ?? false) || (op === 'passthrough' && !!provider.passthrough);
@@ -126,7 +129,7 @@ export async function callTarget(deps: GatewayDeps, input: CallInput, t: Effecti
       upstreamReq = provider.chat!.toRequest(chat as never, target, { stream: input.stream, traceId: input.traceId });
     } else upstreamReq = buildMappedRequest(provider, target, input, t);
     if (target.forwardHeaders) upstreamReq.headers = { ...upstreamReq.headers, ...target.forwardHeaders };
-    if (provider.authorize) upstreamReq = await provider.authorize(upstreamReq, target);
+    if (provider.authorize) upstreamReq = await provider.authorize(upstreamReq, target, deps.authorize);
 
     res = await sendUpstream(dispatcher, upstreamReq, { signal, provider: provider.id, timedOut: () => timedOut, upload: input.upload && pushingBack(input.upload.chunks(), timer) });
     input.upstreamTimes.push({ provider: provider.id, status: res.status, seconds: (performance.now() - started) / 1000 });

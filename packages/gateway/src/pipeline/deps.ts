@@ -8,6 +8,7 @@ import type { LogStore } from '../logs/types.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { LogStage } from './log-stage.js';
 import type { ProviderRegistry } from '../providers/registry.js';
+import type { AuthorizeContext } from '../providers/types.js';
 import type { RoutingConfigCache } from '../routing/config-schema.js';
 import type { EgressPolicy } from '../upstream/egress-policy.js';
 import type { UpstreamClients } from '../upstream/http-client.js';
@@ -17,6 +18,8 @@ export interface GatewayDeps {
   registry: ProviderRegistry;
   clients: UpstreamClients;
   egress: EgressPolicy;
+  /** What providers' authorize() use to reach token endpoints through the egress policy. */
+  authorize: AuthorizeContext;
   entities: EntityStore;
   cache: CacheStore;
   limiter: Limiter;
