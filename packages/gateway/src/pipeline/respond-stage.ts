@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { GatewayError } from '../errors.js';
-import { toGatewayError } from '../server/respond.js';
+import { drainOrClose, toGatewayError } from '../server/respond.js';
 import { encodeSseEvent } from '../streaming/framers/sse.js';
 import type { CacheHit } from './cache-stage.js';
 import { observeJsonResult, type CallResult, type StreamResult } from './call-target.js';
@@ -113,7 +113,7 @@ function stalledError(result: StreamResult): GatewayError {
 }
 
 function waitForDrain(res: ServerResponse): Promise<unknown> {
-  return Promise.race([once(res, 'drain'), once(res, 'close')]);
+  return drainOrClose(res);
 }
 
 /** The error event in the client's stream format; never followed by the format's clean terminator. */
