@@ -82,6 +82,7 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
     logger,
     defaultTimeoutMs: asInt(settings.DEFAULT_REQUEST_TIMEOUT_MS),
     maxBodyBytes: asInt(settings.MAX_BODY_BYTES),
+    maxBodyDepth: asInt(settings.MAX_BODY_DEPTH),
     maxUploadBytes: asInt(settings.MAX_UPLOAD_BYTES),
     responses: { store: responsesStore, ttlS: asInt(settings.RESPONSES_STORE_TTL_S) },
     cacheDefaultMaxAgeS: asInt(settings.CACHE_DEFAULT_MAX_AGE_S),

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GatewayError } from '../errors.js';
 import type { GatewayKey } from '../entities/types.js';
@@ -61,11 +62,20 @@ export interface RequestContext {
   backgroundHooks?: Promise<unknown>[];
   /** The document was handed to the log stage. */
   logged?: boolean;
+  /** tenantOf() of a request without a gateway key, computed once. */
+  anonymousTenant?: string;
 }
 
-/** Whose data a request touches (cache entries, stored responses): the key's workspace, or everyone's. */
+/**
+ * Whose data a request touches (cache entries, stored responses). Each kind has its own prefix, so no key
+ * id can pass for a workspace name: a workspace key's workspace (`ws:`), an organisation-level key
+ * itself (`key:`), or, on a gateway without keys, the provider credential the caller holds (`anon:`,
+ * a hash of it), so callers with different credentials share nothing.
+ */
 export function tenantOf(ctx: RequestContext): string {
-  return ctx.key ? `key:${ctx.key.workspace ?? ctx.key.id}` : 'anonymous';
+  const key = ctx.key;
+  if (key) return key.workspace !== undefined ? `ws:${key.workspace}` : `key:${key.id}`;
+  return ctx.anonymousTenant ??= `anon:${ctx.headers?.apiKey ? createHash('sha256').update(ctx.headers.apiKey).digest('hex') : ''}`;
 }
 
 export function newRequestContext(req: IncomingMessage, res: ServerResponse, api: InboundApi, path: string, traceId: string): RequestContext {
@@ -85,5 +95,6 @@ export function newRequestContext(req: IncomingMessage, res: ServerResponse, api
     status: 0,
     upstreamMs: 0,
     attempts: [],
+    anonymousTenant: undefined,
   };
 }

@@ -31,6 +31,8 @@ export interface GatewayDeps {
   logger: Logger;
   defaultTimeoutMs: number;
   maxBodyBytes: number;
+  /** Deepest nesting of objects and arrays a JSON body may have (MAX_BODY_DEPTH). */
+  maxBodyDepth: number;
   /** Responses of translated providers kept for previous_response_id. */
   responses: ResponsesStore;
   /** Largest passthrough upload (a non-JSON body on other /v1 paths), streamed when over maxBodyBytes. */
