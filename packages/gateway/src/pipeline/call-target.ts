@@ -17,6 +17,8 @@ import { fanOut } from './fan-out.js';
 import { pushingBack, type StreamedUpload } from './upload.js';
 import { refuseUnknownResponseId, type ResponsesPlan } from './responses-stage.js';
 import { withHistory } from '../inbound/responses/history.js';
+import { addTargetSecrets, maskSecrets } from '../logs/known-secrets.js';
+import { isCredentialName } from '../logs/redact.js';
 
 /** One inbound request, as the call stage needs it. */
 export interface CallInput {
@@ -33,6 +35,8 @@ export interface CallInput {
   clientHeaders: IncomingHttpHeaders;
   /** The caller's gateway key, when keys are configured: whose virtual keys it may use. */
   principal?: GatewayKey;
+  /** Where targets resolved from a virtual key are recorded (the request's context). */
+  sink: { savedCredentials?: ProviderTarget[] };
   stream: boolean;
   /** The client asked for the usage chunk (stream_options.include_usage). */
   clientWantsUsage: boolean;
@@ -93,6 +97,7 @@ const MAX_RESPONSE_BODY = 64 * 1024 * 1024;
 export async function callTarget(deps: GatewayDeps, input: CallInput, t: EffectiveTarget): Promise<CallResult> {
   const resolving = resolveProviderTarget(deps, t, input.clientHeaders, input.principal);
   const { provider, target } = resolving instanceof Promise ? await resolving : resolving;
+  if (t.virtualKey) (input.sink.savedCredentials ??= []).push(target);
   const op = input.api.op;
   const native = (provider.nativeOperations?.includes(op) ?? false) || (op === 'passthrough' && !!provider.passthrough);
   if (op === 'passthrough') refuseUnknownResponseId(provider, input.method, input.path);
@@ -157,6 +162,8 @@ export async function callTarget(deps: GatewayDeps, input: CallInput, t: Effecti
   } catch (e) {
     // A response left unread would hold its pooled connection until the upstream gave up.
     res?.body.destroy();
+    // An upstream that echoes the credential in its error must not relay it to the client or the log.
+    if (e instanceof GatewayError) maskTargetSecrets(e, target);
     // Our timer fired: whatever the abort surfaced as, the answer is this 408.
     if (timedOut) {
       const what = input.upload ? `made no progress for ${timeoutMs} ms (an upload's timeout counts from its last chunk)` : `timed out after ${timeoutMs} ms`;
@@ -168,6 +175,13 @@ export async function callTarget(deps: GatewayDeps, input: CallInput, t: Effecti
     clearTimeout(timer);
     input.signal.off('abort', onClientGone);
   }
+}
+
+/** Masks the target's credentials in an error's message, in place. */
+export function maskTargetSecrets(err: GatewayError, target: ProviderTarget): void {
+  const secrets: string[] = [];
+  addTargetSecrets(secrets, target, isCredentialName);
+  if (secrets.length) err.message = maskSecrets(err.message, secrets);
 }
 
 function withOverrides(body: Record<string, unknown>, t: EffectiveTarget): Record<string, unknown> {

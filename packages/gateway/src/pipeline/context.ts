@@ -4,7 +4,8 @@ import type { GatewayError } from '../errors.js';
 import type { GatewayKey } from '../entities/types.js';
 import type { HookResults } from '../guardrails/hooks.js';
 import type { InboundApi } from '../inbound/types.js';
-import type { Usage } from '../providers/types.js';
+import type { ProviderTarget, Usage } from '../providers/types.js';
+import type { RoutingConfig } from '../routing/config-schema.js';
 import type { PortkeyHeaders } from './headers.js';
 import type { StreamedUpload } from './upload.js';
 import type { ResponsesPlan } from './responses-stage.js';
@@ -62,6 +63,10 @@ export interface RequestContext {
   backgroundHooks?: Promise<unknown>[];
   /** The document was handed to the log stage. */
   logged?: boolean;
+  /** Targets resolved from a virtual key: their saved secrets are masked in errors and the log. */
+  savedCredentials?: ProviderTarget[];
+  /** The routing config the request used: its credentials are masked in the log. */
+  routingConfig?: RoutingConfig;
   /** tenantOf() of a request without a gateway key, computed once. */
   anonymousTenant?: string;
 }

@@ -58,6 +58,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
     const resolved = resolveRoutingConfig(deps, headers, ctx.key);
     const { config, used } = resolved instanceof Promise ? await resolved : resolved;
     ctx.configUsed = used;
+    ctx.routingConfig = config;
 
     const reserving = reserveLimits(deps, ctx);
     if (reserving) settle = await reserving;
@@ -96,7 +97,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
         try {
           if (target.virtualKey && target.virtualKey !== headers.virtualKey) targetKey = await reserveTargetKey(deps, ctx, target.virtualKey);
           const called = await callTarget(deps, {
-            api, path, method: req.method ?? 'POST', rawBody: ctx.rawBody, upload: ctx.upload, responses: ctx.responses, body: ctx.body, clientHeaders: req.headers, principal: ctx.key,
+            api, path, method: req.method ?? 'POST', rawBody: ctx.rawBody, upload: ctx.upload, responses: ctx.responses, body: ctx.body, clientHeaders: req.headers, principal: ctx.key, sink: ctx,
             stream: ctx.stream, clientWantsUsage, assemble: !!(plan ?? targetPlan) || !!guardrails?.after.length, traceId: ctx.traceId, signal: clientGone, upstreamTimes,
           }, target);
           // Per attempt: an output guardrail's 446 is a failure like any other, so a fallback can move on.
