@@ -11,7 +11,7 @@ import { readUpstreamBody, sendUpstream, upstreamChunks, type UpstreamResponse }
 import type { GatewayDeps } from './deps.js';
 import { nativeObserverFor } from './native-observers.js';
 import { relayObservedStream, relayOpenAIChatStream, translateStream, type StreamObservation } from './streams.js';
-import { resolveProviderTarget } from './resolve-target.js';
+import { resolveProviderTarget, type RequestOrigin } from './resolve-target.js';
 import { Abort, type AbortLike } from '../upstream/abort.js';
 import { fanOut } from './fan-out.js';
 import { pushingBack, type StreamedUpload } from './upload.js';
@@ -35,8 +35,8 @@ export interface CallInput {
   clientHeaders: IncomingHttpHeaders;
   /** The caller's gateway key, when keys are configured: whose virtual keys it may use. */
   principal?: GatewayKey;
-  /** Where targets resolved from a virtual key are recorded (the request's context). */
-  sink: { savedCredentials?: ProviderTarget[] };
+  /** The request's context: where targets resolved from a virtual key are recorded, and where the config came from. */
+  sink: RequestOrigin;
   stream: boolean;
   /** The client asked for the usage chunk (stream_options.include_usage). */
   clientWantsUsage: boolean;
@@ -95,7 +95,7 @@ const MAX_RESPONSE_BODY = 64 * 1024 * 1024;
 
 /** Calls one resolved target: build the upstream request, send it, and map the response. */
 export async function callTarget(deps: GatewayDeps, input: CallInput, t: EffectiveTarget): Promise<CallResult> {
-  const resolving = resolveProviderTarget(deps, t, input.clientHeaders, input.principal);
+  const resolving = resolveProviderTarget(deps, t, input.clientHeaders, input.principal, input.sink);
   const { provider, target } = resolving instanceof Promise ? await resolving : resolving;
   if (t.virtualKey) (input.sink.savedCredentials ??= []).push(target);
   const op = input.api.op;

@@ -65,6 +65,8 @@ export interface RequestContext {
   logged?: boolean;
   /** Targets resolved from a virtual key: their saved secrets are masked in errors and the log. */
   savedCredentials?: ProviderTarget[];
+  /** The routing config is the operator's (saved, or the key's default): hosts it names are not the caller's choice. */
+  operatorConfig?: boolean;
   /** The routing config the request used: its credentials are masked in the log. */
   routingConfig?: RoutingConfig;
   /** tenantOf() of a request without a gateway key, computed once. */

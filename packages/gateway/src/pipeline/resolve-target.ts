@@ -5,6 +5,15 @@ import type { Provider, ProviderTarget } from '../providers/types.js';
 import type { EffectiveTarget } from '../routing/execute.js';
 import { checkResolvedAddress, customHostPassed, validateCustomHost, type EgressPolicy } from '../upstream/egress-policy.js';
 import type { GatewayDeps } from './deps.js';
+import type { PortkeyHeaders } from './headers.js';
+
+/** What resolution needs to know about the request: whose the config is, and what the headers said. */
+export interface RequestOrigin {
+  /** The config is the operator's: a value it sets, unlike one the headers set, is not the caller's choice. */
+  operatorConfig?: boolean;
+  headers?: PortkeyHeaders;
+  savedCredentials?: ProviderTarget[];
+}
 
 export interface ResolvedTarget {
   provider: Provider;
@@ -35,12 +44,14 @@ const DOCUMENT_SETTINGS = new Set(['vertex_service_account_json']);
  * forwarded headers. Resolves at once unless a virtual key must be looked up or a custom_host checked.
  * `principal` is the caller's gateway key: a virtual key of one workspace serves only that workspace.
  */
-export function resolveProviderTarget(deps: GatewayDeps, t: EffectiveTarget, clientHeaders: IncomingHttpHeaders, principal?: GatewayKey): ResolvedTarget | Promise<ResolvedTarget> {
+export function resolveProviderTarget(
+  deps: GatewayDeps, t: EffectiveTarget, clientHeaders: IncomingHttpHeaders, principal?: GatewayKey, origin: RequestOrigin = {},
+): ResolvedTarget | Promise<ResolvedTarget> {
   if (!t.virtualKey && (!t.customHost || customHostPassed(t.customHost, deps.egress))) return assemble(deps, t, t.provider, t.apiKey, t.customHost, t.settings, clientHeaders);
-  return resolveWithLookups(deps, t, clientHeaders, principal);
+  return resolveWithLookups(deps, t, clientHeaders, principal, origin);
 }
 
-async function resolveWithLookups(deps: GatewayDeps, t: EffectiveTarget, clientHeaders: IncomingHttpHeaders, principal: GatewayKey | undefined): Promise<ResolvedTarget> {
+async function resolveWithLookups(deps: GatewayDeps, t: EffectiveTarget, clientHeaders: IncomingHttpHeaders, principal: GatewayKey | undefined, origin: RequestOrigin): Promise<ResolvedTarget> {
   let providerId = t.provider;
   let apiKey = t.apiKey;
   let settings = t.settings;
@@ -59,7 +70,7 @@ async function resolveWithLookups(deps: GatewayDeps, t: EffectiveTarget, clientH
     }
     providerId = vk.provider;
     apiKey = vk.apiKey ?? apiKey;
-    customHost = refuseOverrides(vk, t);
+    customHost = refuseOverrides(vk, t, origin);
     // The virtual key's own settings win over anything the request says.
     settings = { ...settings, ...vk.settings };
   }
@@ -68,19 +79,23 @@ async function resolveWithLookups(deps: GatewayDeps, t: EffectiveTarget, clientH
 }
 
 /**
- * The custom_host a virtual key's credential may go to: the one saved with it. A request that names
- * another host, or sets a host- or auth-changing setting the key does not hold, is refused by name.
+ * The custom_host a virtual key's credential may go to: the one saved with it, or one the operator's
+ * config names. A caller that names another host (header, inline config), or sets a host- or
+ * auth-changing setting the key does not hold, is refused by name.
  */
-function refuseOverrides(vk: VirtualKey, t: EffectiveTarget): string | undefined {
+function refuseOverrides(vk: VirtualKey, t: EffectiveTarget, origin: RequestOrigin): string | undefined {
   const saved = vk.settings.custom_host || undefined;
   const allowed = vk.settings[ALLOW_REQUEST_ROUTING] === 'true';
+  // In an operator's config, only a value equal to what the headers said can be the caller's.
+  const callers = (value: string | undefined, fromHeader: string | undefined) => !origin.operatorConfig || value === fromHeader;
   if (t.customHost && t.customHost !== saved) {
-    if (!allowed) throw overrideRefused(vk, 'custom_host');
+    if (!allowed && callers(t.customHost, origin.headers?.customHost)) throw overrideRefused(vk, 'custom_host');
     return t.customHost;
   }
   if (!allowed) {
     for (const name in t.settings) {
-      if (HOST_OR_AUTH_SETTINGS.has(name) && t.settings[name] !== vk.settings[name]) throw overrideRefused(vk, name);
+      const value = t.settings[name];
+      if (HOST_OR_AUTH_SETTINGS.has(name) && value !== vk.settings[name] && callers(value, origin.headers?.settings[name])) throw overrideRefused(vk, name);
     }
   }
   return saved;

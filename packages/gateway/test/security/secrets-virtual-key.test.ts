@@ -43,6 +43,12 @@ virtual_keys:
     api_key: \${SEC_VK_OPENAI}
     workspace: wsA
     settings: { custom_host: "${saved.baseUrl}" }
+configs:
+  - id: wsa-config
+    workspace: wsA
+    config: { virtual_key: openai-prod }
+  - id: operator-routed
+    config: { virtual_key: openai-prod, custom_host: "${saved.url}/operator/v1" }
 `,
   });
 });
@@ -145,6 +151,29 @@ describe('attack: a key of workspace B uses workspace A\'s virtual key', () => {
     expect(other.body.error).toMatchObject({ param: 'virtual_key', code: 'unknown_virtual_key' });
     expect(saved.requests).toEqual([]);
     const own = await chat({ 'x-portkey-api-key': KEY_A, 'x-portkey-virtual-key': 'ws-a-openai' });
+    expect(own.status).toBe(200);
+  });
+});
+
+describe('control: a saved config (the operator\'s) may route a virtual key to a host it names', () => {
+  it('the secret goes there; the same config with a caller\'s x-portkey-custom-host is refused', async () => {
+    const r = await chat({ 'x-portkey-config': 'operator-routed' });
+    expect(r.status).toBe(200);
+    expect(saved.requests.map((q) => [q.url, q.headers.authorization])).toEqual([['/operator/v1/chat/completions', `Bearer ${OPENAI_SECRET}`]]);
+    const inherited = await chat({ 'x-portkey-config': 'wsa-config', 'x-portkey-custom-host': attacker.baseUrl });
+    expect(inherited.status).toBe(400);
+    expect(inherited.body.error.param).toBe('custom_host');
+    attackerSawNothing();
+  });
+});
+
+describe('attack: a key of workspace B names workspace A\'s saved config', () => {
+  it('is refused as an unknown config; workspace A\'s own key may use it', async () => {
+    const other = await chat({ 'x-portkey-api-key': KEY_B, 'x-portkey-config': 'wsa-config' });
+    expect(other.status).toBe(400);
+    expect(other.body.error).toMatchObject({ param: 'x-portkey-config', code: 'unknown_config' });
+    expect(saved.requests).toEqual([]);
+    const own = await chat({ 'x-portkey-api-key': KEY_A, 'x-portkey-config': 'wsa-config' });
     expect(own.status).toBe(200);
   });
 });

@@ -45,7 +45,7 @@ beforeAll(async () => {
     const r = await list(KEYS.orgLogs);
     if (r.docs.length < 2) throw new Error('documents not written yet');
     return r.docs;
-  }, 10_000);
+  }, 20_000);
   ids.a = all.find((d) => d.trace_id === 'logs-scope-a').id;
   ids.b = all.find((d) => d.trace_id === 'logs-scope-b').id;
 });
