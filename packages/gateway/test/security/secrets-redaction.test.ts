@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { eventually, readAllLogs, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { startRecordingUpstream, type RecordingUpstream } from '../helpers/recording-upstream.js';
+import { maskSecretsInLine } from '../../src/logs/known-secrets.js';
 
 const VK_SECRET = 'vk-echoed-secret-0123456789abcdef';
 let gw: TestGateway;
@@ -125,5 +126,16 @@ describe('attack: an upstream error that echoes the key', () => {
     const line = await logLine('redact-echo-own');
     expect(line).not.toContain('caller-own-key-0123456789');
     expect(JSON.parse(line).error.message).toContain('[REDACTED]');
+  });
+});
+
+describe('attack: a credential chosen to straddle a JSON escape or a number in the log line', () => {
+  it('the line stays valid JSON, and the credential is masked wherever it is text', () => {
+    // "nsecretvalue" occurs inside the escaped newline of "\nsecretvalue"; "1234567x" never in a number.
+    const line = JSON.stringify({ a: 'line one\nsecretvalue here', b: 'nsecretvalue alone', n: 1234567 });
+    const out = maskSecretsInLine(line, ['nsecretvalue', '1234567']);
+    const parsed = JSON.parse(out);
+    expect(parsed).toEqual({ a: 'line one\nsecretvalue here', b: '[REDACTED] alone', n: 1234567 });
+    expect(maskSecretsInLine(line, ['secretvalue'])).toBe(JSON.stringify({ a: 'line one\n[REDACTED] here', b: 'n[REDACTED] alone', n: 1234567 }));
   });
 });
