@@ -79,6 +79,23 @@ describe('attack: reading an internal endpoint\'s error text through the token e
   });
 });
 
+describe('attack: reading an internal page through a guardrail webhook\'s error', () => {
+  it('the hook result names the status only, never the text that answered', async () => {
+    internal.answer({ status: 500, body: { error: 'internal admin page: secret-admin-text' } }, { status: 200, body: '<html>secret-html-page</html>' });
+    const hooks = (id: string) => ({ before_request_hooks: [{ id, deny: true, checks: [{ id: 'default.webhook', parameters: { webhookURL: `${internal.url}/admin` } }] }] });
+    for (const [id, status] of [['first', 'HTTP 500'], ['second', 'verdict']]) {
+      const res = await fetch(`${gw.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer sk-webhook-probe-0123456789', 'x-portkey-config': JSON.stringify({ provider: 'openai', custom_host: internal.baseUrl, ...hooks(id) }) },
+        body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      const text = await res.text();
+      expect(text).not.toMatch(/secret-admin-text|secret-html-page/);
+      expect(JSON.parse(text).hook_results.before_request_hooks[0].checks[0].error).toContain(status);
+    }
+  });
+});
+
 describe('attack: a local model provider\'s default address with CUSTOM_HOST_ALLOW_LOOPBACK=false', () => {
   it('vllm, lm-studio and ollama without custom_host are refused with a 400, not sent to loopback', async () => {
     const closed = await startTestGateway({ CUSTOM_HOST_ALLOW_LOOPBACK: 'false' });
