@@ -165,11 +165,8 @@ variable "max_asg_size" {
   description = "Maximum number of EC2 in auto scaling group (relevant if create_cluster = true)"
   type        = number
   default     = 3
-
-  validation {
-    condition     = var.max_asg_size >= var.min_asg_size && var.max_asg_size >= var.desired_asg_size
-    error_message = "max_asg_size must be at least min_asg_size and desired_asg_size."
-  }
+  # min_asg_size <= desired_asg_size <= max_asg_size is checked once, on desired_asg_size: two validations
+  # reading each other form a cycle that stops every plan.
 }
 
 variable "min_asg_size" {
@@ -190,7 +187,7 @@ variable "desired_asg_size" {
 
   validation {
     condition     = var.desired_asg_size >= var.min_asg_size && var.desired_asg_size <= var.max_asg_size
-    error_message = "desired_asg_size must lie between min_asg_size and max_asg_size."
+    error_message = "desired_asg_size must lie between min_asg_size and max_asg_size (min_asg_size <= desired_asg_size <= max_asg_size): raise max_asg_size or lower the others."
   }
 }
 

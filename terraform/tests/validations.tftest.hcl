@@ -127,7 +127,7 @@ run "asg_max_must_cover_min_and_desired" {
   variables {
     max_asg_size = 1
   }
-  expect_failures = [var.max_asg_size, var.desired_asg_size]
+  expect_failures = [var.desired_asg_size]
 }
 
 run "gateway_min_capacity_must_not_exceed_max" {
