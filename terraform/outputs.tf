@@ -82,12 +82,17 @@ output "log_group_names" {
   ])
 }
 
+output "tasks_security_group_id" {
+  description = "Security group of the service tasks. To use an existing ElastiCache, allow TCP 6379 from this group in the cache's security group"
+  value       = aws_security_group.tasks.id
+}
+
 output "execution_role_arn" {
   description = "Task execution role (reads the secrets and Docker credentials)"
   value       = aws_iam_role.execution.arn
 }
 
 output "gateway_task_role_arn" {
-  description = "Task role of the gateway (buckets, Bedrock)"
+  description = "Task role of the gateway (buckets, their KMS key, Bedrock when enabled)"
   value       = aws_iam_role.gateway_task.arn
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BEGIN, END, TARGETS, variableTable } from '../scripts/gen-variable-table.mjs';
+import { BEGIN, END, TARGETS, typeText, variableTable } from '../scripts/gen-variable-table.mjs';
 import { loadModule, type Obj, repoRoot, rootDir, unwrap } from './hcl.js';
 
 // The variable table of the deployment guide (shared/spec/ecs-deployment-guide.md), typed out:
@@ -102,5 +102,12 @@ describe('the variable table in the docs is generated from variables.tf', () => 
     expect(a, `${f} lacks the generated-table markers`).toBeGreaterThanOrEqual(0);
     // On failure run: node packages/deployment-checks/scripts/gen-variable-table.mjs --write
     expect(text.slice(a + BEGIN.length, b).trim()).toBe((await variableTable()).trim());
+  });
+
+  it('prints object types on one line with commas between attributes, as HCL writes them', async () => {
+    expect(typeText('object({\n    image = string\n    tag   = string\n  })')).toBe('object({ image = string, tag = string })');
+    expect(typeText('list(string)')).toBe('list(string)');
+    const row = (await variableTable()).split('\n').find((l) => l.startsWith('| `object_storage` '));
+    expect(row).toContain('`object({ log_store_bucket = string, log_exports_bucket = optional(string, ""), finetune_bucket = optional(string, ""), bucket_region = string, kms_key_arn = optional(string, "") })`');
   });
 });

@@ -23,6 +23,16 @@ mock_provider "aws" {
       insecure_value = "ami-0123456789abcdef0"
     }
   }
+  mock_data "aws_ec2_instance_type" {
+    defaults = {
+      maximum_network_interfaces = 3
+    }
+  }
+  mock_data "aws_vpc" {
+    defaults = {
+      cidr_block = "10.1.0.0/16"
+    }
+  }
 }
 
 run "plan" {
