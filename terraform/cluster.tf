@@ -18,6 +18,7 @@ locals {
     (var.gateway_enable_autoscaling ? var.gateway_max_capacity : var.gateway_desired_task)
     + (var.enable_dataservice ? (var.dataservice_enable_autoscaling ? var.dataservice_max_capacity : var.dataservice_desired_task) : 0)
     + (local.use_elasticache ? 0 : 1)
+    + (var.control_plane_enabled ? var.control_plane_desired_task : 0)
   )
   deployment_task_peak = 2 * local.service_task_maximum
 

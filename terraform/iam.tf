@@ -59,7 +59,7 @@ resource "aws_iam_role_policy_attachment" "execution" {
 }
 
 locals {
-  execution_secret_arns = distinct(concat(compact([var.docker_cred_secret_arn]), local.secret_arns))
+  execution_secret_arns = distinct(concat(compact([var.docker_cred_secret_arn]), local.secret_arns, local.control_plane_secret_arns))
 }
 
 data "aws_iam_policy_document" "execution_secrets" {
@@ -72,7 +72,8 @@ data "aws_iam_policy_document" "execution_secrets" {
 
 resource "aws_iam_role_policy" "execution_secrets" {
   # No secrets and no registry credentials: nothing to read, and an empty statement is invalid.
-  count  = length(local.execution_secret_arns) > 0 ? 1 : 0
+  # (Decided from known values: an RDS-managed secret's ARN is only known after apply.)
+  count  = var.docker_cred_secret_arn != "" || length(local.secret_arns) > 0 || var.control_plane_enabled ? 1 : 0
   name   = "read-secrets"
   role   = aws_iam_role.execution.id
   policy = data.aws_iam_policy_document.execution_secrets.json

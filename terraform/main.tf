@@ -55,6 +55,7 @@ locals {
     LOG_EXPORTS_BUCKET           = var.object_storage.log_exports_bucket
     FINETUNES_BUCKET             = var.object_storage.finetune_bucket
     DATASERVICE_BASEPATH         = var.enable_dataservice ? local.dataservice_url : ""
+    CONTROL_PLANE_URL            = var.control_plane_enabled ? local.control_plane_url : ""
   }
 
   # The data service shares the settings schema (cache, log buckets); it listens on 8081.

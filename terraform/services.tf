@@ -12,7 +12,7 @@ resource "aws_security_group" "tasks" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "tasks_service_connect" {
-  for_each                     = toset([tostring(local.gateway_port), tostring(local.dataservice_port), tostring(local.redis_port)])
+  for_each                     = toset([tostring(local.gateway_port), tostring(local.dataservice_port), tostring(local.redis_port), tostring(local.control_plane_port)])
   security_group_id            = aws_security_group.tasks.id
   description                  = "Service Connect traffic between the services"
   ip_protocol                  = "tcp"

@@ -88,6 +88,10 @@ run "defaults_build_a_new_vpc_with_one_nat_and_a_tcp_nlb" {
     error_message = "the gateway must bind 0.0.0.0 in its container"
   }
   assert {
+    condition     = length(module.control_plane) == 0 && length(aws_db_instance.control_plane) == 0 && !contains([for e in module.gateway.container_definition.environment : e.name], "CONTROL_PLANE_URL")
+    error_message = "the control plane is off by default: no service, no database, no CONTROL_PLANE_URL"
+  }
+  assert {
     condition     = toset([for s in module.gateway.container_definition.secrets : s.name]) == toset(["PORTKEY_CLIENT_AUTH", "ORGANISATIONS_TO_SYNC"])
     error_message = "the gateway secrets come from secrets.json"
   }
@@ -382,4 +386,69 @@ run "cluster_too_small_for_a_deployment_is_refused" {
   }
   # 2 instances x (3 ENIs - 1) = 4 task slots < 2 x (4 gateway + 1 redis) = 10 during a deployment.
   expect_failures = [aws_autoscaling_group.ecs]
+}
+
+run "control_plane_with_a_new_rds_database" {
+  command = plan
+  variables {
+    control_plane_enabled                   = true
+    control_plane_image                     = { image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/portico-control-plane", tag = "1.0.0" }
+    control_plane_admin_api_key_secret_arn  = "arn:aws:secretsmanager:us-east-1:123456789012:secret:portico-admin-key-AbCdEf"
+    control_plane_encryption_key_secret_arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:portico-encryption-key-AbCdEf"
+  }
+  assert {
+    condition     = length(module.control_plane) == 1 && module.control_plane[0].container_definition.portMappings[0].containerPort == 8788
+    error_message = "control_plane_enabled must run the control plane on 8788"
+  }
+  assert {
+    condition     = contains([for e in module.gateway.container_definition.environment : "${e.name}=${e.value}"], "CONTROL_PLANE_URL=http://control-plane:8788")
+    error_message = "the gateways must reach the control plane at http://control-plane:8788 (Service Connect)"
+  }
+  assert {
+    condition     = aws_db_instance.control_plane[0].engine == "postgres" && aws_db_instance.control_plane[0].manage_master_user_password == true && aws_db_instance.control_plane[0].storage_encrypted == true && aws_db_instance.control_plane[0].publicly_accessible == false
+    error_message = "the new database is a private, encrypted RDS PostgreSQL whose password RDS keeps in Secrets Manager"
+  }
+  assert {
+    condition     = toset([for s in module.control_plane[0].container_definition.secrets : s.name]) == toset(["ADMIN_API_KEY", "ENCRYPTION_KEY", "ORGANISATION_ID", "PGPASSWORD", "PGUSER", "PORTKEY_CLIENT_AUTH"])
+    error_message = "the control plane's secrets: admin key, master key, the gateways' organisation and client auth, and the database user and password"
+  }
+  assert {
+    condition     = { for s in module.control_plane[0].container_definition.secrets : s.name => s.valueFrom if contains(["ORGANISATION_ID", "PORTKEY_CLIENT_AUTH"], s.name) } == { ORGANISATION_ID = "arn:aws:secretsmanager:us-east-1:123456789012:secret:portkey-gateway-dev-client-org-AbCdEf:ORGANISATIONS_TO_SYNC::", PORTKEY_CLIENT_AUTH = "arn:aws:secretsmanager:us-east-1:123456789012:secret:portkey-gateway-dev-client-org-AbCdEf:PORTKEY_CLIENT_AUTH::" }
+    error_message = "the control plane's organisation and client-auth key are the ones the gateways sync with"
+  }
+  assert {
+    condition     = toset([for e in module.control_plane[0].container_definition.environment : e.name]) == toset(["CONTROL_PLANE_PORT", "DATABASE_URL", "HOST"])
+    error_message = "the control plane listens on 0.0.0.0:8788 and gets a DATABASE_URL without the password"
+  }
+  assert {
+    condition     = aws_vpc_security_group_ingress_rule.control_plane_db[0].from_port == 5432 && aws_vpc_security_group_ingress_rule.control_plane_db[0].to_port == 5432 && length(aws_vpc_security_group_ingress_rule.control_plane_db) == 1
+    error_message = "the database accepts one ingress rule, on 5432 (from the tasks' security group)"
+  }
+  assert {
+    condition     = contains(keys(aws_vpc_security_group_ingress_rule.tasks_service_connect), "8788")
+    error_message = "the gateways reach the control plane on 8788"
+  }
+}
+
+run "control_plane_with_an_existing_database_url_secret" {
+  command = plan
+  variables {
+    control_plane_enabled                   = true
+    control_plane_image                     = { image = "portico-control-plane", tag = "1.0.0" }
+    control_plane_admin_api_key_secret_arn  = "arn:aws:secretsmanager:us-east-1:123456789012:secret:portico-admin-key-AbCdEf"
+    control_plane_encryption_key_secret_arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:portico-encryption-key-AbCdEf"
+    control_plane_database_url_secret_arn   = "arn:aws:secretsmanager:us-east-1:123456789012:secret:portico-database-url-AbCdEf"
+  }
+  assert {
+    condition     = length(aws_db_instance.control_plane) == 0 && length(aws_security_group.control_plane_db) == 0
+    error_message = "an existing DATABASE_URL secret means no RDS instance"
+  }
+  assert {
+    condition     = { for s in module.control_plane[0].container_definition.secrets : s.name => s.valueFrom if startswith(s.name, "DATABASE") || startswith(s.name, "PG") } == { DATABASE_URL = "arn:aws:secretsmanager:us-east-1:123456789012:secret:portico-database-url-AbCdEf" }
+    error_message = "DATABASE_URL must come from the given secret"
+  }
+  assert {
+    condition     = contains(one(data.aws_iam_policy_document.execution_secrets.statement).resources, "arn:aws:secretsmanager:us-east-1:123456789012:secret:portico-database-url-AbCdEf")
+    error_message = "the execution role must be able to read the DATABASE_URL secret"
+  }
 }

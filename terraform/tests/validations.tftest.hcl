@@ -282,3 +282,19 @@ run "kms_key_must_be_a_kms_key_arn" {
   }
   expect_failures = [var.object_storage]
 }
+
+run "control_plane_needs_its_image_and_keys" {
+  command = plan
+  variables {
+    control_plane_enabled = true
+  }
+  expect_failures = [var.control_plane_image, var.control_plane_admin_api_key_secret_arn, var.control_plane_encryption_key_secret_arn]
+}
+
+run "control_plane_database_url_must_be_a_secret_arn" {
+  command = plan
+  variables {
+    control_plane_database_url_secret_arn = "postgres://user:password@db:5432/portico"
+  }
+  expect_failures = [var.control_plane_database_url_secret_arn]
+}

@@ -88,7 +88,7 @@ describe('known defects of the reference implementation do not occur', () => {
     const exec = (m.data.aws_iam_policy_document.execution_secrets.statement as Obj[])[0];
     expect(exec.actions).toEqual(['secretsmanager:GetSecretValue']);
     expect(expr(exec.resources)).toBe('local.execution_secret_arns');
-    expect(expr(m.locals.execution_secret_arns)).toBe('distinct(concat(compact([var.docker_cred_secret_arn]), local.secret_arns))');
+    expect(expr(m.locals.execution_secret_arns)).toBe('distinct(concat(compact([var.docker_cred_secret_arn]), local.secret_arns, local.control_plane_secret_arns))');
     const statements = (name: string) => expr(m.locals[name]);
     expect(statements('gateway_statements')).toBe('concat(local.bucket_statements, local.kms_statements, local.bedrock_statements)');
     expect(statements('dataservice_statements')).toBe('concat(local.bucket_statements, local.kms_statements)');
@@ -103,7 +103,7 @@ describe('known defects of the reference implementation do not occur', () => {
   it('registry credentials only when docker_cred_secret_arn is set', async () => {
     const m = await root();
     const repoCreds = expressions(m.modules as unknown as Obj).filter((e) => e.at.endsWith('repository_credentials_arn')).map((e) => expr(e.expr));
-    expect(repoCreds).toEqual(['local.repository_credentials_arn', 'local.repository_credentials_arn']);
+    expect(repoCreds).toEqual(['local.repository_credentials_arn', 'local.repository_credentials_arn', 'local.repository_credentials_arn']);
     expect(expr(m.locals.repository_credentials_arn)).toBe('var.docker_cred_secret_arn != "" ? var.docker_cred_secret_arn : null');
   });
 
