@@ -55,3 +55,37 @@ export function installStandIn(dir) {
     CHECKPOINT_DISABLE: '1',
   };
 }
+
+/**
+ * Starts one shared stand-in server (main.mjs --serve) and returns the TF_REATTACH_PROVIDERS value that makes
+ * terraform use it instead of starting a provider process per run, the calls it has logged, and stop().
+ */
+export async function startSharedStandIn() {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [MAIN, '--serve'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const calls = [];
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr += d;
+    for (const m of String(d).matchAll(/call (\w+)/g)) calls.push(m[1]);
+  });
+  const line = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the stand-in did not start in 60 s: ${stderr}`)), 60_000);
+    child.stdout.once('data', (d) => {
+      clearTimeout(timer);
+      resolve(String(d).trim());
+    });
+    child.once('exit', (code) => reject(new Error(`the stand-in exited with ${code}: ${stderr}`)));
+  });
+  const [, protocol, network, address] = line.split('|');
+  const reattach = JSON.stringify({
+    'registry.terraform.io/hashicorp/aws': { Protocol: 'grpc', ProtocolVersion: Number(protocol), Pid: child.pid, Test: true, Addr: { Network: network, String: address } },
+  });
+  const stop = () =>
+    new Promise((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+  return { reattach, calls, stop };
+}

@@ -21,12 +21,17 @@ const APP_PROTOCOL_VERSION = 6;
 const here = path.dirname(fileURLToPath(import.meta.url));
 const log = (msg) => process.stderr.write(`[aws-stand-in] ${msg}\n`);
 
-if (process.env[MAGIC_COOKIE_KEY] !== MAGIC_COOKIE_VALUE) {
+// --serve: one long-lived server that many terraform runs attach to through TF_REATTACH_PROVIDERS (as
+// provider debug mode does), instead of one process per run: plaintext on 127.0.0.1, Shutdown ignored, every
+// call logged to stderr so a caller can see it was used. Stopped with SIGTERM.
+const serveMode = process.argv.includes('--serve');
+
+if (!serveMode && process.env[MAGIC_COOKIE_KEY] !== MAGIC_COOKIE_VALUE) {
   process.stderr.write('This is a Terraform provider plugin (a schema-only stand-in for hashicorp/aws); Terraform starts it.\n');
   process.exit(1);
 }
 const offered = (process.env.PLUGIN_PROTOCOL_VERSIONS ?? String(APP_PROTOCOL_VERSION)).split(',');
-if (!offered.includes(String(APP_PROTOCOL_VERSION))) {
+if (!serveMode && !offered.includes(String(APP_PROTOCOL_VERSION))) {
   process.stderr.write(`Terraform offered plugin protocols ${offered.join(',')}; this provider speaks only ${APP_PROTOCOL_VERSION}.\n`);
   process.exit(1);
 }
@@ -50,8 +55,15 @@ const noAws = (what) => (call, cb) =>
     ],
   });
 
+/** In serve mode each call is logged (name only, never the config it carries). */
+const logged = (name, handler) => (call, cb) => {
+  if (serveMode) log(`call ${name}`);
+  handler(call, cb);
+};
+const withLogging = (handlers) => Object.fromEntries(Object.entries(handlers).map(([name, h]) => [name, logged(name, h)]));
+
 const server = new grpc.Server();
-server.addService(tfplugin6.Provider.service, {
+server.addService(tfplugin6.Provider.service, withLogging({
   GetMetadata: (_call, cb) =>
     cb(null, {
       server_capabilities: schema.server_capabilities,
@@ -71,11 +83,12 @@ server.addService(tfplugin6.Provider.service, {
   ImportResourceState: noAws('import'),
   ReadDataSource: noAws('read the data source'),
   StopProvider: (_call, cb) => cb(null, { Error: '' }),
-});
+}));
 server.addService(goPlugin.GRPCController.service, {
   Shutdown: (_call, cb) => {
     cb(null, {});
-    setImmediate(() => process.exit(0));
+    // A shared server outlives each terraform run that attached to it.
+    if (!serveMode) setImmediate(() => process.exit(0));
   },
 });
 server.addService(health.Health.service, { Check: (_call, cb) => cb(null, { status: 'SERVING' }) });
@@ -87,7 +100,7 @@ server.addService(health.Health.service, { Check: (_call, cb) => cb(null, { stat
  */
 function tlsCredentials() {
   const clientCert = process.env.PLUGIN_CLIENT_CERT;
-  if (!clientCert) return { creds: grpc.ServerCredentials.createInsecure(), der: '' };
+  if (!clientCert || serveMode) return { creds: grpc.ServerCredentials.createInsecure(), der: '' };
   const pem = execFileSync(
     'openssl',
     [
@@ -110,7 +123,7 @@ function tlsCredentials() {
 }
 
 // Terraform forwards Ctrl-C to its plugins and then shuts them down itself.
-process.on('SIGINT', () => {});
+if (!serveMode) process.on('SIGINT', () => {});
 
 const { creds, der } = tlsCredentials();
 server.bindAsync('127.0.0.1:0', creds, (err, port) => {

@@ -5,12 +5,13 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModule, type Obj, rootDir, unwrap } from './hcl.js';
+import { startSharedStandIn } from '../provider/install.mjs';
 import { errorsOf, events, makeWorkdir, runStatuses, terraformBin, type Workdir } from './terraform-cli.js';
 
 if (!terraformBin) console.warn('terraform is not on PATH: the terraform validate/test/plan checks are skipped (the offline checks still run)');
 
-// The guide's 27 validation runs, plus the data-service and KMS-key rules added since.
-const VALIDATION_RUNS = 29;
+// The guide's 27 validation runs, plus those of the rules added since (data service, KMS key, control plane).
+const VALIDATION_RUNS = [...readFileSync(path.join(rootDir, 'tests/validations.tftest.hcl'), 'utf8').matchAll(/^run "/gm)].length;
 
 /** validations.tftest.hcl split into one file per run, without expect_failures: each run must now fail. */
 function splitValidationRuns(cfg: string): Record<string, string[]> {
@@ -30,13 +31,21 @@ function splitValidationRuns(cfg: string): Record<string, string[]> {
 
 describe.skipIf(!terraformBin)('terraform (real binary, stand-in AWS provider)', { concurrent: true }, () => {
   let w: Workdir;
+  // init, validate and the schema checks start the stand-in as terraform installs it (dev_overrides, go-plugin
+  // handshake, AutoMTLS). The many `terraform test` runs attach to one shared stand-in instead
+  // (TF_REATTACH_PROVIDERS): the same server and schema, without a Node start per run.
+  let shared: Awaited<ReturnType<typeof startSharedStandIn>>;
 
   beforeAll(async () => {
     w = makeWorkdir();
+    shared = await startSharedStandIn();
     const init = await w.tf(['init', '-backend=false', '-input=false', '-no-color']);
     expect(init.code, init.stdout + init.stderr).toBe(0);
-  }, 120_000);
-  afterAll(() => w?.cleanup());
+  }, 300_000);
+  afterAll(async () => {
+    await shared?.stop();
+    w?.cleanup();
+  });
 
   it('terraform validate succeeds', async () => {
     const r = await w.tf(['validate', '-json', '-no-color']);
@@ -44,10 +53,11 @@ describe.skipIf(!terraformBin)('terraform (real binary, stand-in AWS provider)',
     const errors = out.diagnostics.filter((d) => d.severity === 'error');
     expect(errors.map((d) => `${d.summary}: ${d.detail}`)).toEqual([]);
     expect(out.valid).toBe(true);
-  }, 120_000);
+  }, 300_000);
 
   it('every shipped terraform test run passes, the 27 validation runs included', async () => {
-    const r = await w.tf(['test', '-json', '-no-color']);
+    expect(VALIDATION_RUNS).toBeGreaterThanOrEqual(27);
+    const r = await w.tf(['test', '-json', '-no-color'], { reattach: shared.reattach });
     const evs = events(r.stdout);
     const status = runStatuses(evs);
     const failed = Object.entries(status).filter(([, s]) => s !== 'pass');
@@ -55,14 +65,15 @@ describe.skipIf(!terraformBin)('terraform (real binary, stand-in AWS provider)',
     expect(Object.keys(status).filter((k) => k.startsWith('tests/validations.tftest.hcl/'))).toHaveLength(VALIDATION_RUNS);
     expect(Object.keys(status).filter((k) => k.startsWith('tests/plan.tftest.hcl/')).length).toBeGreaterThanOrEqual(12);
     expect(r.code).toBe(0);
-  }, 240_000);
+    expect(shared.calls, 'terraform test must have used the shared stand-in').toContain('GetProviderSchema');
+  }, 900_000);
 
   it('each validation run fails with its own validation message(s) once expect_failures is removed', async () => {
     const expected = splitValidationRuns(w.cfg);
     expect(Object.keys(expected)).toHaveLength(VALIDATION_RUNS);
     const m = await loadModule(rootDir);
     const messages = (name: string) => ((m.variables[name]?.validation ?? []) as Obj[]).map((v) => unwrap(String(v.error_message)));
-    const r = await w.tf(['test', '-json', '-no-color', '-test-directory=tests-messages']);
+    const r = await w.tf(['test', '-json', '-no-color', '-test-directory=tests-messages'], { reattach: shared.reattach });
     const evs = events(r.stdout);
     const byRun = new Map<string, string[]>();
     for (const e of evs) {
@@ -81,7 +92,7 @@ describe.skipIf(!terraformBin)('terraform (real binary, stand-in AWS provider)',
       const allowed = vars.flatMap(messages);
       for (const g of got) expect(allowed.some((msg) => g.split('|')[1]?.startsWith(msg)), `${run}: unexpected error ${g}`).toBe(true);
     }
-  }, 240_000);
+  }, 900_000);
 
   it('the stand-in schema is enforced: wrong types, unknown and missing arguments fail validate; plan says it cannot reach AWS', async () => {
     const bad = makeWorkdir({ empty: true });
@@ -113,16 +124,16 @@ describe.skipIf(!terraformBin)('terraform (real binary, stand-in AWS provider)',
     } finally {
       bad.cleanup();
     }
-  }, 120_000);
+  }, 300_000);
 
   for (const env of ['dev', 'prod']) {
     it(`a plan of environments/${env}/${env}.tfvars under the mock succeeds`, async () => {
-      const r = await w.tf(['test', '-json', '-no-color', '-test-directory=tests/environments', `-var-file=environments/${env}/${env}.tfvars`]);
+      const r = await w.tf(['test', '-json', '-no-color', '-test-directory=tests/environments', `-var-file=environments/${env}/${env}.tfvars`], { reattach: shared.reattach });
       const evs = events(r.stdout);
       const status = runStatuses(evs);
       expect(Object.keys(status).length).toBeGreaterThan(0);
       expect(Object.entries(status).filter(([, s]) => s !== 'pass'), errorsOf(evs) + r.stderr).toEqual([]);
       expect(r.code).toBe(0);
-    }, 120_000);
+    }, 300_000);
   }
 });

@@ -23,7 +23,8 @@ export interface Workdir {
   root: string;
   cfg: string;
   env: NodeJS.ProcessEnv;
-  tf(args: string[], timeoutMs?: number): Promise<Run>;
+  /** Runs terraform in cfg; with reattach (a TF_REATTACH_PROVIDERS value) it uses that shared stand-in. */
+  tf(args: string[], opts?: { timeoutMs?: number; reattach?: string }): Promise<Run>;
   cleanup(): void;
 }
 
@@ -36,9 +37,10 @@ export function makeWorkdir({ empty = false } = {}): Workdir {
   if (empty) mkdirSync(cfg);
   else cpSync(tfRoot, cfg, { recursive: true, filter: (src) => !SKIP.has(path.basename(src)) && !src.endsWith('.tfplan') });
   const env = { ...process.env, ...installStandIn(root), TF_LOG: '', NO_COLOR: '1' };
-  const tf = (args: string[], timeoutMs = 240_000) =>
+  const tf = (args: string[], { timeoutMs = 600_000, reattach }: { timeoutMs?: number; reattach?: string } = {}) =>
     new Promise<Run>((resolve, reject) => {
-      const child = spawn(terraformBin ?? 'terraform', args, { cwd: cfg, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const runEnv = reattach ? { ...env, TF_REATTACH_PROVIDERS: reattach } : env;
+      const child = spawn(terraformBin ?? 'terraform', args, { cwd: cfg, env: runEnv, stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d) => (stdout += d));
