@@ -10,6 +10,11 @@ import { errorsOf, events, makeWorkdir, runStatuses, terraformBin, type Workdir 
 
 if (!terraformBin) console.warn('terraform is not on PATH: the terraform validate/test/plan checks are skipped (the offline checks still run)');
 
+// REQUIRE_TERRAFORM=1 turns the skip into a failure (for a CI that must run them).
+it.runIf(process.env.REQUIRE_TERRAFORM === '1')('terraform is on PATH (REQUIRE_TERRAFORM=1)', () => {
+  expect(terraformBin, 'REQUIRE_TERRAFORM=1 but terraform is not on PATH').not.toBeNull();
+});
+
 // The guide's 27 validation runs, plus those of the rules added since (data service, KMS key, control plane).
 const VALIDATION_RUNS = [...readFileSync(path.join(rootDir, 'tests/validations.tftest.hcl'), 'utf8').matchAll(/^run "/gm)].length;
 
