@@ -140,5 +140,5 @@ module "control_plane" {
   subnet_ids                    = local.private_subnet_ids
   security_group_ids            = [aws_security_group.tasks.id]
 
-  depends_on = [aws_ecs_cluster_capacity_providers.this]
+  depends_on = [aws_ecs_cluster_capacity_providers.this, aws_iam_role_policy.execution_secrets]
 }

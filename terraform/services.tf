@@ -88,7 +88,8 @@ module "gateway" {
   scale_in_cooldown         = var.gateway_scale_in_cooldown
   scale_out_cooldown        = var.gateway_scale_out_cooldown
 
-  depends_on = [aws_ecs_cluster_capacity_providers.this, module.redis]
+  # The execution role must be able to read the secrets before the first task starts.
+  depends_on = [aws_ecs_cluster_capacity_providers.this, aws_iam_role_policy.execution_secrets, module.redis]
 }
 
 module "dataservice" {
@@ -126,7 +127,8 @@ module "dataservice" {
   scale_in_cooldown         = var.dataservice_scale_in_cooldown
   scale_out_cooldown        = var.dataservice_scale_out_cooldown
 
-  depends_on = [aws_ecs_cluster_capacity_providers.this, module.redis]
+  # The execution role must be able to read the secrets before the first task starts.
+  depends_on = [aws_ecs_cluster_capacity_providers.this, aws_iam_role_policy.execution_secrets, module.redis]
 }
 
 module "redis" {
