@@ -36,7 +36,8 @@ locals {
   nlb_ingress_cidrs = (length(var.allowed_nlb_cidrs) > 0 ? var.allowed_nlb_cidrs
   : var.internal_nlb ? [local.vpc_cidr] : ["0.0.0.0/0"])
 
-  # environment-variables.json and secrets.json both have the keys "gateway" and "data-service".
+  # environment-variables.json and secrets.json both have the keys "gateway" and "data-service" (and may have
+  # "control-plane", see control-plane.tf).
   extra_environment = jsondecode(file(var.environment_variables_file_path))
   secrets           = jsondecode(file(var.secrets_file_path))
 
