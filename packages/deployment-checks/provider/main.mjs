@@ -124,6 +124,12 @@ function tlsCredentials() {
 
 // Terraform forwards Ctrl-C to its plugins and then shuts them down itself.
 if (!serveMode) process.on('SIGINT', () => {});
+// A terraform (or, in serve mode, a test run) that was killed never calls Shutdown: once it is gone (we are
+// re-parented), so are we.
+{
+  const parent = process.ppid;
+  setInterval(() => (process.ppid !== parent || parent === 1) && process.exit(0), 1000).unref();
+}
 
 const { creds, der } = tlsCredentials();
 server.bindAsync('127.0.0.1:0', creds, (err, port) => {

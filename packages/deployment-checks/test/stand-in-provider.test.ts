@@ -67,6 +67,26 @@ describe('the stand-in AWS provider', () => {
       child.kill('SIGKILL');
     }
   }, 60_000);
+
+  it('exits once the terraform that started it is gone (no Shutdown call)', async () => {
+    // The shell plays a terraform that is killed: it starts the provider, lives 2 s, and exits without Shutdown.
+    const r = spawnSync('sh', ['-c', `'${process.execPath}' '${MAIN}' >/dev/null 2>&1 & echo $!; sleep 2`], { env: { ...process.env, ...COOKIE }, encoding: 'utf8' });
+    const pid = Number(r.stdout.trim());
+    expect(pid).toBeGreaterThan(0);
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const deadline = Date.now() + 20_000;
+    while (alive() && Date.now() < deadline) await new Promise((res) => setTimeout(res, 200));
+    const stillAlive = alive();
+    if (stillAlive) process.kill(pid, 'SIGKILL');
+    expect(stillAlive, 'the orphaned provider must exit').toBe(false);
+  }, 30_000);
 });
 
 function spawnSyncNode(args: string[], env: Record<string, string>) {
