@@ -37,10 +37,13 @@ export function makeWorkdir({ empty = false } = {}): Workdir {
   if (empty) mkdirSync(cfg);
   else cpSync(tfRoot, cfg, { recursive: true, filter: (src) => !SKIP.has(path.basename(src)) && !src.endsWith('.tfplan') });
   const env = { ...process.env, ...installStandIn(root), TF_LOG: '', NO_COLOR: '1' };
+  // Terraform processes still running at cleanup (a test that timed out) are killed; their providers follow.
+  const running = new Set<ReturnType<typeof spawn>>();
   const tf = (args: string[], { timeoutMs = 600_000, reattach }: { timeoutMs?: number; reattach?: string } = {}) =>
     new Promise<Run>((resolve, reject) => {
       const runEnv = reattach ? { ...env, TF_REATTACH_PROVIDERS: reattach } : env;
       const child = spawn(terraformBin ?? 'terraform', args, { cwd: cfg, env: runEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+      running.add(child);
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d) => (stdout += d));
@@ -48,11 +51,16 @@ export function makeWorkdir({ empty = false } = {}): Workdir {
       const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
       child.on('error', reject);
       child.on('close', (code) => {
+        running.delete(child);
         clearTimeout(timer);
         resolve({ code, stdout, stderr });
       });
     });
-  return { root, cfg, env, tf, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+  const cleanup = () => {
+    for (const child of running) child.kill('SIGKILL');
+    rmSync(root, { recursive: true, force: true });
+  };
+  return { root, cfg, env, tf, cleanup };
 }
 
 /** `terraform test -json` lines. */
