@@ -107,6 +107,13 @@ describe('known defects of the reference implementation do not occur', () => {
     expect(expr(m.locals.repository_credentials_arn)).toBe('var.docker_cred_secret_arn != "" ? var.docker_cred_secret_arn : null');
   });
 
+  it('tasks_security_group_id is an output, and the docs say how to open 6379 on an existing ElastiCache with it', async () => {
+    const m = await root();
+    expect(expr(m.outputs.tasks_security_group_id?.value)).toBe('aws_security_group.tasks.id');
+    const docs = readFileSync(path.join(repoRoot, 'docs/deployment.md'), 'utf8');
+    expect(docs).toMatch(/--port 6379 --source-group <tasks_security_group_id>/);
+  });
+
   it('the instances join the cluster resource, not a name typed out again', async () => {
     const m = await root();
     const userData = expr(m.resources.aws_launch_template.ecs.user_data);
