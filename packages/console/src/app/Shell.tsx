@@ -1,0 +1,41 @@
+import { useEffect, useRef } from 'react';
+import type { Session } from '../api/types.js';
+import { linkTo, useRoute } from './route.js';
+import { NAV, canSee } from './nav.js';
+import { WorkspaceSwitcher } from './WorkspaceSwitcher.js';
+import { Screen } from './Screen.js';
+
+export function Shell({ session, onSignOut }: { session: Session; onSignOut: () => void }) {
+  const route = useRoute();
+  const current = route.segments[0] ?? 'overview';
+  const mainRef = useRef<HTMLElement>(null);
+
+  // A new screen moves focus to its heading, so keyboard and screen-reader users start at the top of it.
+  useEffect(() => {
+    mainRef.current?.querySelector<HTMLElement>('h1')?.focus();
+  }, [current]);
+
+  return (
+    <div className="shell">
+      <a className="skip-link" href="#main" onClick={(e) => { e.preventDefault(); mainRef.current?.focus(); }}>Skip to content</a>
+      <header className="topbar">
+        <span className="brand">Portico</span>
+        <WorkspaceSwitcher session={session} route={route} />
+        <span className="who" title={`Signed in as ${session.name}`}>{session.name} · {session.role.replace('_', ' ')}</span>
+        <button type="button" className="button-secondary" onClick={onSignOut}>Sign out</button>
+      </header>
+      <nav className="sidenav" aria-label="Screens">
+        <ul>
+          {NAV.filter((n) => canSee(session, n.id)).map((n) => (
+            <li key={n.id}>
+              <a href={linkTo([n.id], route.params)} aria-current={current === n.id ? 'page' : undefined}>{n.label}</a>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <main id="main" ref={mainRef} tabIndex={-1} className="content">
+        <Screen session={session} route={route} />
+      </main>
+    </div>
+  );
+}
