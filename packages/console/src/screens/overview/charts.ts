@@ -35,8 +35,9 @@ export function pointValue(point: Record<string, unknown>, field: string): numbe
 
 /** Lines of one graph response: a line per field, or (grouped) one line named after the group. */
 export function seriesOf(spec: ChartSpec, res: GraphResponse<Record<string, unknown>>, groupName?: string): Series[] {
-  const fields = spec.fields.filter((f) => f !== 'p95' || res.data_points.some((p) => 'p95' in p) || !res.data_points.some((p) => 'p90' in p));
-  const actual = fields.map((f) => (f === 'p95' && !res.data_points.some((p) => 'p95' in p) ? 'p90' : f));
+  const has = (f: string) => res.data_points.some((p) => f in p);
+  // Portkey's latency graph has p90 where Portico's has p95: draw whichever the answer carries.
+  const actual = spec.fields.map((f) => (f === 'p95' && !has('p95') && has('p90') ? 'p90' : f));
   const pick = groupName ? actual.slice(0, 1) : actual;
   return pick.map((f) => ({
     name: groupName ? groupName : f,
