@@ -1,0 +1,256 @@
+/**
+ * The console end to end, in real Chromium (playwright-core): a real control plane serving the built
+ * console, a real gateway synced from it, and a fake OpenAI upstream. Signs in, creates a key, sends a
+ * request through the gateway with it, finds it in the logs list within 5 s and on the requests chart,
+ * opens its detail, saves a config with an error and sees the path named, runs a prompt in the
+ * playground and watches it stream, revokes the key and sees the gateway refuse it. axe-core checks
+ * each screen; screenshots go to test-artifacts/. Skipped, saying so, where Chromium is not installed.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { haveChromium, CHROMIUM, launch, screenshot, seriousViolations } from './harness/browser.js';
+import { admin, startStack, type Stack } from './harness/stack.js';
+import { eventually } from './harness/processes.js';
+import { STREAM_WORDS } from './harness/fake-openai.js';
+
+if (!haveChromium) console.warn(`console browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
+
+const suite = haveChromium ? describe : describe.skip;
+
+suite('console in Chromium', () => {
+  let stack: Stack;
+  let browser: Browser;
+  let page: Page;
+  let gatewayKey = '';
+  let traceId = '';
+  const provider = 'fake-openai';
+  const a11y: Record<string, string[]> = {};
+
+  /** Records serious/critical axe violations of the current screen, checked together at the end. */
+  async function checkA11y(screen: string): Promise<void> {
+    a11y[screen] = (await seriousViolations(page)).map((v) => `${v.id} (${v.impact}): ${v.help} at ${JSON.stringify(v.nodes.map((n) => n.target))}`);
+  }
+
+  async function go(hash: string): Promise<void> {
+    await page.goto(`${stack.cpUrl}/${hash}`);
+  }
+
+  function chat(key: string, stream = false): Promise<Response> {
+    return fetch(`${stack.gatewayUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-portkey-api-key': key, 'x-portkey-provider': `@${provider}`, 'x-portkey-metadata': JSON.stringify({ team: 'e2e' }) },
+      body: JSON.stringify({ model: 'gpt-4o-mini', stream, messages: [{ role: 'user', content: 'Hello, my card is 4111 1111 1111 1111' }] }),
+    });
+  }
+
+  beforeAll(async () => {
+    stack = await startStack();
+    // The provider credential points at the fake upstream; set up through the Admin API, as an operator would.
+    await admin(stack, 'POST', '/v1/virtual-keys', { name: 'Fake OpenAI', slug: provider, provider: 'openai', key: 'sk-fake-upstream-0123456789', custom_host: `${stack.fake.url}/v1` });
+    browser = await launch();
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.on('dialog', (d) => void d.accept());
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.close();
+  });
+
+  it('refuses a wrong key, then signs in with the admin API key', async () => {
+    await go('');
+    const field = page.getByLabel('API key', { exact: true });
+    await field.fill('pt-not-a-real-key');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('not valid');
+    await checkA11y('sign-in');
+    await screenshot(page, 'sign-in');
+
+    await field.fill(stack.adminKey);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+    const cookies = await page.context().cookies();
+    const session = cookies.find((c) => c.name === 'portico_session');
+    expect(session?.httpOnly).toBe(true);
+    expect(session?.sameSite).toBe('Lax');
+  });
+
+  it('refuses a change without the CSRF token, even with the session cookie', async () => {
+    const status = await page.evaluate(async () => {
+      const res = await fetch('/v1/configs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'x', config: { retry: { attempts: 1 } } }) });
+      return res.status;
+    });
+    expect(status).toBe(403);
+  });
+
+  it('creates a key and shows its secret once', async () => {
+    await go('#/keys');
+    await page.getByRole('heading', { name: 'API keys', level: 1 }).waitFor();
+    await checkA11y('keys');
+    await page.getByLabel('Name', { exact: true }).fill('e2e-key');
+    await page.getByLabel('logs.view').check();
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const secret = page.getByTestId('new-key');
+    await secret.waitFor();
+    gatewayKey = (await secret.textContent())!.trim();
+    expect(gatewayKey.length).toBeGreaterThan(20);
+    await expect.poll(() => page.locator('tr[data-key-name="e2e-key"]').count()).toBe(1);
+  });
+
+  it('shows a request sent through the gateway in the logs list within 5 s, then its detail', async () => {
+    // The gateway learns of the new key by sync; wait until it takes it.
+    const res = await eventually(async () => {
+      const r = await chat(gatewayKey);
+      if (r.status !== 200) throw new Error(`gateway answered ${r.status}: ${await r.text()}`);
+      return r;
+    }, 15_000, 200);
+    traceId = res.headers.get('x-portkey-trace-id') ?? '';
+    expect(traceId).not.toBe('');
+    await res.json();
+    const sentAt = Date.now();
+
+    await go('#/logs?range=1h');
+    await page.getByRole('heading', { name: 'Logs', level: 1 }).waitFor();
+    const row = page.locator('tbody tr', { hasText: traceId.slice(0, 12) });
+    await eventually(async () => {
+      if ((await row.count()) === 0) {
+        await page.getByRole('button', { name: 'Refresh' }).click();
+        await page.waitForTimeout(200);
+        throw new Error('not listed yet');
+      }
+    }, 5000, 0);
+    const seenAfter = Date.now() - sentAt;
+    expect(seenAfter).toBeLessThanOrEqual(5000);
+    await expect.poll(() => row.first().textContent()).toContain('gpt-4o-mini');
+    await checkA11y('logs');
+    await screenshot(page, 'logs');
+
+    // Filters live in the URL: a status filter that excludes the row empties the list, shareably.
+    await go('#/logs?range=1h&status=5xx');
+    await page.getByText('No requests match these filters').waitFor();
+    await go(`#/logs?range=1h&trace_id=${traceId}`);
+    await row.first().waitFor();
+
+    await row.first().getByRole('link').first().click();
+    await page.getByRole('heading', { name: 'Request body' }).waitFor();
+    await expect.poll(() => page.locator('.json').first().textContent()).toContain('gpt-4o-mini');
+    await expect.poll(() => page.locator('.facts').textContent()).toContain(traceId);
+    await checkA11y('log-detail');
+    await screenshot(page, 'log-detail');
+  });
+
+  it('shows the request on the requests chart, as the analytics API counts it', async () => {
+    await go('#/overview?range=1h');
+    const summary = page.getByTestId('summary-requests');
+    await eventually(async () => {
+      await page.getByRole('button', { name: 'Refresh' }).click();
+      await summary.waitFor();
+      const text = (await summary.textContent()) ?? '';
+      if (!/^[1-9]/.test(text)) throw new Error(`requests summary is "${text}"`);
+    }, 15_000, 500);
+    const to = new Date(Math.ceil((Date.now() + 1) / 60_000) * 60_000);
+    const from = new Date(to.getTime() - 3_600_000);
+    const graph = await admin<{ summary: { total: number } }>(stack, 'GET', `/v1/analytics/graphs/requests?time_of_generation_min=${from.toISOString()}&time_of_generation_max=${to.toISOString()}`);
+    expect(await summary.textContent()).toBe(`${graph.summary.total} requests`);
+    await expect.poll(() => page.locator('[data-chart="requests"] canvas').count()).toBeGreaterThan(0);
+    await checkA11y('overview');
+    await screenshot(page, 'overview');
+  });
+
+  it('refuses to save a config with an error and names the path', async () => {
+    await go('#/configs/new');
+    await page.getByRole('heading', { name: 'New config', level: 1 }).waitFor();
+    await page.getByLabel('Name', { exact: true }).fill('broken');
+    const editor = page.getByLabel('Config JSON');
+    await editor.fill(JSON.stringify({ strategy: { mode: 'loadbalance' }, targets: [{ provider: '@a', weight: 'heavy' }] }, null, 2));
+    await expect.poll(() => page.getByTestId('config-check').textContent()).toContain('config.targets[0].weight');
+    await page.getByRole('button', { name: 'Create config' }).click();
+    await expect.poll(() => page.getByTestId('save-status').textContent()).toContain('config.targets[0].weight');
+    await checkA11y('config-editor');
+    await screenshot(page, 'config-editor');
+
+    // A valid one saves, and a second version shows a diff against the first.
+    await editor.fill(JSON.stringify({ strategy: { mode: 'fallback' }, targets: [{ provider: '@a' }, { provider: '@b' }] }, null, 2));
+    await page.getByRole('button', { name: 'Create config' }).click();
+    await page.getByRole('button', { name: 'Save new version' }).waitFor();
+    await editor.fill(JSON.stringify({ strategy: { mode: 'fallback' }, targets: [{ provider: '@a' }, { provider: '@c' }] }, null, 2));
+    await page.getByRole('button', { name: 'Save new version' }).click();
+    await page.getByText('Saved as a new version.').waitFor();
+    const versions = page.locator('.versions button');
+    await expect.poll(() => versions.count()).toBeGreaterThan(1);
+    await versions.last().click();
+    await expect.poll(() => page.locator('.diff .add').allTextContents()).toContain('+     "provider": "@c"\n');
+  });
+
+  it('runs a prompt in the playground through the gateway and streams the answer', async () => {
+    await go('#/prompts/new');
+    await page.getByRole('heading', { name: 'New prompt', level: 1 }).waitFor();
+    await page.getByLabel('Name', { exact: true }).fill('haiku');
+    await page.getByLabel('Provider credential (slug)').fill(provider);
+    await page.getByRole('button', { name: 'Create prompt' }).click();
+    await page.getByRole('heading', { name: 'Playground' }).waitFor();
+    await page.getByLabel('topic').fill('autumn');
+    await page.getByLabel('Gateway API key').fill(gatewayKey);
+    const output = page.getByTestId('playground-output');
+    await page.getByRole('button', { name: 'Run' }).click();
+    // Watch the text grow: it is seen part-way before it is whole.
+    const seen = new Set<string>();
+    const full = STREAM_WORDS.join('');
+    const end = Date.now() + 10_000;
+    while (Date.now() < end) {
+      const text = (await output.textContent()) ?? '';
+      seen.add(text);
+      if (text === full) break;
+      await page.waitForTimeout(40);
+    }
+    expect(seen.has(full)).toBe(true);
+    const partial = [...seen].filter((t) => t.length > 0 && t.length < full.length);
+    expect(partial.length).toBeGreaterThan(0);
+    const sent = stack.fake.requests.at(-1)!;
+    expect(sent.body.stream).toBe(true);
+    expect(JSON.stringify(sent.body.messages)).toContain('autumn');
+    await checkA11y('prompt');
+  });
+
+  it('visits the other screens with no serious accessibility violations', async () => {
+    for (const [hash, heading] of [['#/credentials', 'Provider credentials'], ['#/guardrails', 'Guardrails'], ['#/workspaces', 'Workspaces and members'], ['#/exports', 'Exports'], ['#/configs', 'Configs'], ['#/prompts', 'Prompts']] as const) {
+      await go(hash);
+      await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
+      await page.waitForLoadState('networkidle');
+      await checkA11y(hash.slice(2));
+    }
+  });
+
+  it('fits a 390-wide phone screen', async () => {
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    const cookies = await page.context().cookies();
+    await phone.context().addCookies(cookies);
+    for (const hash of ['#/overview?range=1h', '#/logs?range=1h']) {
+      await phone.goto(`${stack.cpUrl}/${hash}`);
+      await phone.locator('h1').first().waitFor();
+      await phone.waitForLoadState('networkidle');
+      const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow, `${hash} scrolls sideways by ${overflow}px`).toBeLessThanOrEqual(1);
+    }
+    await screenshot(phone, 'logs-phone');
+    await phone.close();
+  });
+
+  it('revokes the key, and the gateway refuses it', async () => {
+    await go('#/keys');
+    await page.getByRole('button', { name: 'Revoke e2e-key' }).click();
+    await expect.poll(() => page.locator('tr[data-key-name="e2e-key"]').count()).toBe(0);
+    const refused = await eventually(async () => {
+      const r = await chat(gatewayKey);
+      if (r.status === 200) throw new Error('still accepted');
+      return r;
+    }, 15_000, 200);
+    expect(refused.status).toBe(401);
+  });
+
+  it('found no serious or critical accessibility violations on any screen', () => {
+    const failing = Object.entries(a11y).filter(([, v]) => v.length > 0);
+    expect(Object.keys(a11y).length).toBeGreaterThanOrEqual(10);
+    expect(failing, failing.map(([s, v]) => `${s}:\n  ${v.join('\n  ')}`).join('\n')).toEqual([]);
+  });
+});
