@@ -21,8 +21,10 @@ const TIMEOUT_MS = 15_000;
 export class GatewayLogs {
   constructor(private readonly settings: ConsoleSettings, private readonly db: Database) {}
 
-  private headers(): Record<string, string> {
-    return this.settings.gatewayLogsKey ? { 'x-portkey-api-key': this.settings.gatewayLogsKey } : {};
+  /** CONSOLE_GATEWAY_KEY when set, else the signed-in key itself (the gateway checks its logs scope). */
+  private headers(sessionKey: string | undefined): Record<string, string> {
+    const key = this.settings.gatewayLogsKey || sessionKey;
+    return key ? { 'x-portkey-api-key': key } : {};
   }
 
   private async fetchGateway(path: string, init: RequestInit = {}): Promise<Response> {
@@ -44,7 +46,7 @@ export class GatewayLogs {
   }
 
   /** A page of rows, newest first, from the documents in [from, to) that the principal may read and the filter matches. */
-  async list(p: Principal, q: URLSearchParams): Promise<{ data: LogRow[]; has_more: boolean; scanned: number; truncated: boolean }> {
+  async list(p: Principal, q: URLSearchParams, sessionKey?: string): Promise<{ data: LogRow[]; has_more: boolean; scanned: number; truncated: boolean }> {
     const known = new Set(['from', 'to', 'status', 'model', 'provider', 'key', 'trace_id', 'metadata', 'workspace', 'page']);
     for (const k of q.keys()) if (!known.has(k)) throw invalid(`Unknown query parameter "${k}"; the logs list takes ${[...known].join(', ')}`, k, 'unknown_parameter');
     const from = q.get('from');
@@ -57,7 +59,7 @@ export class GatewayLogs {
 
     const params = new URLSearchParams({ from, limit: String(SCAN_MAX) });
     if (q.get('to')) params.set('to', q.get('to')!);
-    const res = await this.fetchGateway(`/v1/logs?${params}`, { headers: this.headers() });
+    const res = await this.fetchGateway(`/v1/logs?${params}`, { headers: this.headers(sessionKey) });
     if (!res.ok || !res.body) throw await gatewayFailure(res);
 
     const found: LogRow[] = [];
@@ -97,9 +99,9 @@ export class GatewayLogs {
   }
 
   /** One document, if the principal may read its workspace; otherwise it is "not found", as for a wrong id. */
-  async get(p: Principal, id: string): Promise<LogDocument> {
+  async get(p: Principal, id: string, sessionKey?: string): Promise<LogDocument> {
     if (!/^[A-Za-z0-9._:-]{1,128}$/.test(id)) throw invalid('A log id is 1-128 letters, digits, ".", "_", ":" or "-"', 'id', 'invalid_log_id');
-    const res = await this.fetchGateway(`/v1/logs/${encodeURIComponent(id)}`, { headers: this.headers() });
+    const res = await this.fetchGateway(`/v1/logs/${encodeURIComponent(id)}`, { headers: this.headers(sessionKey) });
     if (!res.ok) throw await gatewayFailure(res);
     const doc = (await res.json()) as LogDocument;
     const workspaces = await this.workspaceIndex(p.organisationId);
@@ -147,6 +149,6 @@ async function gatewayFailure(res: Response): Promise<GatewayError> {
   } catch {
     // Not JSON: keep the status.
   }
-  if (res.status === 401 || res.status === 403) message += ' (set CONSOLE_GATEWAY_KEY to a gateway key with the logs scope)';
+  if (res.status === 401 || res.status === 403) message += ' (sign in with a key that has the logs.view scope, or set CONSOLE_GATEWAY_KEY to one)';
   return new GatewayError({ status: res.status === 404 || res.status === 400 ? res.status : 502, code, param, message });
 }

@@ -14,6 +14,11 @@ import { consoleSettingsFromEnv, type ConsoleSettings } from './settings.js';
 
 export { consoleSettingsFromEnv, type ConsoleSettings };
 
+/** The control plane's extension hook (main.ts loads src/console/index and calls register). */
+export async function register(app: HttpApp, services: Services): Promise<void> {
+  await mountConsole(app, services);
+}
+
 /**
  * The console's server side, mounted on the control plane's HTTP app: cookie sessions (a principal
  * resolver the Admin API consults after API keys), sign-in by API key, password or OIDC, and the
@@ -95,12 +100,12 @@ export async function mountConsole(app: HttpApp, services: Services, settings: C
 
     route('GET', '/logs', 'Console: a page of log rows read from the gateway', async (ctx) => {
       const signed = await auth.require(ctx.req);
-      return logs.list(signed.principal, ctx.query);
+      return logs.list(signed.principal, ctx.query, signed.apiKey);
     }),
 
     route('GET', '/logs/:id', 'Console: one log document read from the gateway', async (ctx) => {
       const signed = await auth.require(ctx.req);
-      return logs.get(signed.principal, ctx.params.id);
+      return logs.get(signed.principal, ctx.params.id, signed.apiKey);
     }),
 
     route('POST', '/playground/chat/completions', 'Console: run a chat request through the gateway, streaming', async (ctx) => {

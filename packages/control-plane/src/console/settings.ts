@@ -2,7 +2,7 @@
 export interface ConsoleSettings {
   /** The gateway the console reads log documents from and runs the playground through. */
   gatewayUrl: string;
-  /** A gateway key with the logs scope, sent on /v1/logs reads. Empty: the gateway has no keys configured. */
+  /** A gateway key with the logs scope for /v1/logs reads. Empty: the signed-in session's own API key is used. */
   gatewayLogsKey: string;
   /** Forces the Secure cookie attribute; otherwise it is set when the request came over TLS. */
   cookieSecure: boolean | 'auto';

@@ -88,6 +88,12 @@ function CreateKeyForm({ workspace, onCreated }: { workspace?: string; onCreated
   );
 }
 
+/** The first few scopes and a count of the rest: bootstrap keys hold over a hundred. */
+function scopeSummary(scopes: string[]): string {
+  if (scopes.length <= 4) return scopes.join(', ') || '—';
+  return `${scopes.slice(0, 3).join(', ')} and ${scopes.length - 3} more`;
+}
+
 function KeyTable({ keys, onChanged }: { keys: ApiKey[]; onChanged: () => void }) {
   const [error, setError] = useState<string>();
   const revoke = async (k: ApiKey) => {
@@ -111,8 +117,8 @@ function KeyTable({ keys, onChanged }: { keys: ApiKey[]; onChanged: () => void }
             {keys.map((k) => (
               <tr key={k.id} data-key-name={k.name}>
                 <td>{k.name}</td>
-                <td className="mono">{k.id}</td>
-                <td>{k.scopes.join(', ')}</td>
+                <td className="mono nowrap" title={k.id}>{k.id.slice(0, 8)}…</td>
+                <td>{scopeSummary(k.scopes)}</td>
                 <td>{[
                   ...(k.rate_limits ?? []).map((r) => `${r.value} ${r.type}/${r.unit.replace(/^r/, '')}`),
                   k.usage_limits?.credit_limit !== undefined ? `$${k.usage_limits.credit_limit} ${k.usage_limits.periodic_reset ?? ''}`.trim() : '',

@@ -76,8 +76,40 @@ export async function startStack(extraCpEnv: Record<string, string> = {}): Promi
   };
 }
 
+/** A control plane alone (no gateway), for the console's server-side tests: sign-in, sessions, OIDC. */
+export async function startControlPlaneOnly(env: Record<string, string> = {}): Promise<{ url: string; adminKey: string; cp: Child; close(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'portico-console-cp-'));
+  const port = await freePort();
+  const adminKey = `pt-admin-${randomBytes(18).toString('base64url')}`;
+  const url = `http://127.0.0.1:${port}`;
+  const cp = startNode(join(REPO, 'packages/control-plane/src/main.ts'), {
+    HOST: '127.0.0.1',
+    CONTROL_PLANE_PORT: String(port),
+    DATA_DIR: dir,
+    ADMIN_API_KEY: adminKey,
+    CONSOLE_DIR: join(REPO, 'packages/console/dist'),
+    GATEWAY_URL: 'http://127.0.0.1:9',
+    LOG_LEVEL: 'warn',
+    ...env,
+  });
+  try {
+    await waitForHttp(`${url}/v1/health`, cp);
+  } catch (e) {
+    await cp.stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+  return {
+    url, adminKey, cp,
+    async close() {
+      await cp.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 /** An Admin API call with the admin key, for set-up the test does not drive through the console. */
-export async function admin<T>(stack: Stack, method: string, path: string, body?: unknown): Promise<T> {
+export async function admin<T>(stack: { cpUrl: string; adminKey: string }, method: string, path: string, body?: unknown): Promise<T> {
   const res = await fetch(`${stack.cpUrl}${path}`, {
     method,
     headers: { 'x-portkey-api-key': stack.adminKey, 'content-type': 'application/json' },
