@@ -98,3 +98,26 @@ export async function checkClientAuth(db: Database, organisation: string, presen
   for (const r of rows) if (timingSafeEqual(hash, Buffer.from(r.key_hash, 'hex'))) ok = true;
   return ok;
 }
+
+/** Another organisation on the same control plane (its own default workspace and, optionally, client-auth key). */
+export async function createOrganisation(db: Database, o: { id?: string; name: string; clientAuth?: string }): Promise<string> {
+  const id = o.id ?? randomUUID();
+  await db.transaction(async (tx) => {
+    await tx.run(`INSERT INTO organisations (id, name, sync_version, created_at) VALUES (?, ?, 0, ?)`, [id, o.name, new Date().toISOString()]);
+    await createWorkspaceRow(tx, id, { id: randomUUID(), slug: `default-${id.slice(0, 8)}`, name: 'Default', isDefault: true });
+  });
+  if (o.clientAuth) await ensureClientAuth(db, id, o.clientAuth, 'client-auth');
+  return id;
+}
+
+/** An organisation-service admin key for an organisation (returns the secret). */
+export async function createAdminKey(db: Database, organisation: string, name: string): Promise<string> {
+  const key = newKeySecret();
+  const now = new Date().toISOString();
+  await db.run(
+    `INSERT INTO api_keys (id, organisation_id, workspace_id, user_id, type, name, description, key_hash, key_mask, scopes, rate_limits, usage_limits, defaults, alert_emails, expires_at, status, creation_mode, created_at, last_updated_at)
+     VALUES (?, ?, NULL, NULL, 'organisation-service', ?, NULL, ?, ?, ?, '[]', NULL, '{}', '[]', NULL, 'active', 'auto', ?, ?)`,
+    [randomUUID(), organisation, name, hashKey(key), maskKey(key), JSON.stringify(KNOWN_SCOPES), now, now],
+  );
+  return key;
+}

@@ -99,6 +99,6 @@ export class Router {
       allowed.push(c.route.method);
       if (c.route.method === method && !best) best = { route: c.route, params };
     }
-    return { route: best?.route, params: best?.params ?? {}, allowed };
+    return { route: best?.route, params: best?.params ?? {}, allowed: [...new Set(allowed)].sort() };
   }
 }

@@ -74,7 +74,8 @@ function presentIntegration(row: ResourceRow, detail: boolean) {
   if (row.workspace_id) out.workspace_id = row.workspace_id;
   if (detail) {
     out.masked_key = d.masked_key ?? '';
-    out.configurations = d.configurations ?? {};
+    // Omitted when empty: {} matches several of the document's oneOf variants at once.
+    if (d.configurations && Object.keys(d.configurations).length) out.configurations = d.configurations;
   }
   return out;
 }
