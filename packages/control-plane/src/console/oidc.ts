@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as client from 'openid-client';
 import type { Database } from '../db/types.js';
+import { acceptInvite } from '../store/users.js';
+import { principalForUser } from './principals.js';
 import type { SessionStore } from './sessions.js';
 import type { ConsoleAuth } from './auth.js';
 import { flowCookie, overTls, readCookie } from './cookies.js';
@@ -58,6 +60,19 @@ export class OidcSignIn {
     res.end();
   }
 
+  /** The user with this email, or, on a first sign-in, the one its pending invite makes (acceptInvite). */
+  private async userFor(email: string, claims: client.IDToken | undefined): Promise<{ userId: string; organisationId: string } | { refused: string }> {
+    const users = await this.db.all<{ id: string; organisation_id: string }>(`SELECT id, organisation_id FROM users WHERE lower(email) = ?`, [email]);
+    if (users.length > 1) return { refused: `${email} belongs to several organisations; sign in with an API key` };
+    if (users.length === 1) return { userId: users[0].id, organisationId: users[0].organisation_id };
+    const invited = await this.db.all<{ organisation_id: string }>(
+      `SELECT DISTINCT organisation_id FROM invites WHERE lower(email) = ? AND status = 'pending' AND expires_at > ?`, [email, new Date().toISOString()]);
+    if (invited.length !== 1) return { refused: invited.length === 0 ? `${email} is not a member here; ask an admin to invite you` : `${email} is invited to several organisations; ask an admin to cancel all but one invite` };
+    const names = { first_name: typeof claims?.given_name === 'string' ? claims.given_name : undefined, last_name: typeof claims?.family_name === 'string' ? claims.family_name : undefined };
+    const userId = await this.db.transaction((tx) => acceptInvite(tx, invited[0].organisation_id, email, names));
+    return userId ? { userId, organisationId: invited[0].organisation_id } : { refused: `the invite for ${email} has expired; ask for a new one` };
+  }
+
   async callback(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const fail = (why: string) => {
       res.writeHead(302, { location: `/?sign_in_error=${encodeURIComponent(why)}`, 'set-cookie': flowCookie(FLOW_COOKIE, '', 0, this.auth.secure(req)), 'cache-control': 'no-store' });
@@ -74,15 +89,18 @@ export class OidcSignIn {
       const current = new URL(req.url ?? '/', this.redirectUri(req));
       const tokens = await client.authorizationCodeGrant(config, current, { pkceCodeVerifier: flow.verifier, expectedState: flow.state, expectedNonce: flow.nonce });
       claims = tokens.claims();
+      // Providers that follow the spec strictly put scope claims (email) in userinfo, not the ID token.
+      if (claims && typeof claims.email !== 'string') claims = { ...claims, ...(await client.fetchUserInfo(config, tokens.access_token, claims.sub)) } as client.IDToken;
     } catch (e) {
       return fail(`the identity provider's answer was refused (${(e as Error).message.slice(0, 120)})`);
     }
     const email = typeof claims?.email === 'string' ? claims.email.toLowerCase() : undefined;
     if (!email) return fail('the identity provider gave no email address; allow the "email" scope for this client');
     if (claims?.email_verified === false) return fail(`the identity provider has not verified ${email}`);
-    const users = await this.db.all<{ id: string; organisation_id: string; first_name: string | null }>(`SELECT id, organisation_id, first_name FROM users WHERE lower(email) = ?`, [email]);
-    if (users.length !== 1) return fail(users.length === 0 ? `${email} is not a member here; ask an admin to invite you` : `${email} belongs to several organisations; sign in with an API key`);
-    await this.auth.start(req, res, { organisationId: users[0].organisation_id, kind: 'oidc', userId: users[0].id, name: email });
+    const found = await this.userFor(email, claims);
+    if ('refused' in found) return fail(found.refused);
+    if (!(await principalForUser(this.db, found.userId))) return fail(`${email} is in no workspace yet; ask an admin to add you to one`);
+    await this.auth.start(req, res, { organisationId: found.organisationId, kind: 'oidc', userId: found.userId, name: email });
     res.appendHeader('set-cookie', flowCookie(FLOW_COOKIE, '', 0, this.auth.secure(req)));
     res.writeHead(302, { location: '/#/overview', 'cache-control': 'no-store' });
     res.end();

@@ -79,7 +79,7 @@ export async function startStack(extraCpEnv: Record<string, string> = {}): Promi
 /** A control plane alone (no gateway), for the console's server-side tests: sign-in, sessions, OIDC. */
 export async function startControlPlaneOnly(env: Record<string, string> = {}): Promise<{ url: string; adminKey: string; cp: Child; close(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'portico-console-cp-'));
-  const port = await freePort();
+  const port = env.CONTROL_PLANE_PORT ? Number(env.CONTROL_PLANE_PORT) : await freePort();
   const adminKey = `pt-admin-${randomBytes(18).toString('base64url')}`;
   const url = `http://127.0.0.1:${port}`;
   const cp = startNode(join(REPO, 'packages/control-plane/src/main.ts'), {
