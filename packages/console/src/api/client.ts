@@ -83,6 +83,15 @@ async function json<T>(method: string, path: string, body?: unknown, signal?: Ab
 }
 
 const get = <T>(path: string, query?: Query, signal?: AbortSignal) => json<T>('GET', withQuery(path, query), undefined, signal);
+
+/** Some of Portkey's endpoints wrap one object as {"success": true, "data": {...}}; others answer it bare. */
+async function one<T>(pending: Promise<unknown>): Promise<T> {
+  const body = await pending;
+  if (body && typeof body === 'object' && 'success' in body && 'data' in body && !Array.isArray((body as { data: unknown }).data)) {
+    return (body as { data: T }).data;
+  }
+  return body as T;
+}
 const enc = encodeURIComponent;
 
 /** Portkey's analytics parameters from the console's filters. */
@@ -133,16 +142,16 @@ export const api = {
 
   // Configs.
   configs: (workspace?: string) => get<ListResponse<ConfigSummary>>(`${ADMIN}/configs`, { workspace_id: workspace }),
-  config: (slug: string) => get<ConfigDetail>(`${ADMIN}/configs/${enc(slug)}`),
-  createConfig: (c: { name: string; config: unknown; workspace_id?: string }) => json<{ id: string; slug?: string }>('POST', `${ADMIN}/configs`, c),
+  config: (slug: string) => one<ConfigDetail>(get(`${ADMIN}/configs/${enc(slug)}`)),
+  createConfig: (c: { name: string; config: unknown; workspace_id?: string }) => one<{ id: string; slug?: string }>(json('POST', `${ADMIN}/configs`, c)),
   updateConfig: (slug: string, c: { name?: string; config: unknown }) => json<unknown>('PUT', `${ADMIN}/configs/${enc(slug)}`, c),
   configVersions: (slug: string) => get<ListResponse<ConfigVersion>>(`${ADMIN}/configs/${enc(slug)}/versions`),
 
   // Prompts, versions, labels, partials.
   prompts: (workspace?: string) => get<ListResponse<PromptSummary>>(`${ADMIN}/prompts`, { workspace_id: workspace }),
-  prompt: (id: string) => get<PromptDetail>(`${ADMIN}/prompts/${enc(id)}`),
+  prompt: (id: string) => one<PromptDetail>(get(`${ADMIN}/prompts/${enc(id)}`)),
   createPrompt: (p: { name: string; string: string; parameters: Record<string, unknown>; model?: string; virtual_key?: string; workspace_id?: string; collection_id?: string }) =>
-    json<{ id: string; slug?: string }>('POST', `${ADMIN}/prompts`, p),
+    one<{ id: string; slug?: string }>(json('POST', `${ADMIN}/prompts`, p)),
   updatePrompt: (id: string, p: { string: string; parameters: Record<string, unknown>; model?: string; virtual_key?: string }) =>
     json<unknown>('PUT', `${ADMIN}/prompts/${enc(id)}`, p),
   promptVersions: (id: string) => get<ListResponse<PromptVersion>>(`${ADMIN}/prompts/${enc(id)}/versions`),
@@ -151,7 +160,7 @@ export const api = {
   setVersionLabel: (id: string, versionId: string, labelId: string) =>
     json<unknown>('PUT', `${ADMIN}/prompts/${enc(id)}/versions/${enc(versionId)}`, { label_id: labelId }),
   partials: (workspace?: string) => get<ListResponse<Partial> | Partial[]>(`${ADMIN}/prompts/partials`, { workspace_id: workspace }),
-  createPartial: (p: { name: string; string: string; workspace_id?: string }) => json<{ id: string; slug?: string }>('POST', `${ADMIN}/prompts/partials`, p),
+  createPartial: (p: { name: string; string: string; workspace_id?: string }) => one<{ id: string; slug?: string }>(json('POST', `${ADMIN}/prompts/partials`, p)),
   renderPrompt: (id: string, variables: Record<string, string>) =>
     json<{ data: Record<string, unknown> }>('POST', `${ADMIN}/prompts/${enc(id)}/render`, { variables }),
 

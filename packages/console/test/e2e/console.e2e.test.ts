@@ -6,7 +6,7 @@
  * playground and watches it stream, revokes the key and sees the gateway refuse it. axe-core checks
  * each screen; screenshots go to test-artifacts/. Skipped, saying so, where Chromium is not installed.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { haveChromium, CHROMIUM, launch, screenshot, seriousViolations } from './harness/browser.js';
 import { admin, startStack, type Stack } from './harness/stack.js';
@@ -46,11 +46,19 @@ suite('console in Chromium', () => {
   beforeAll(async () => {
     stack = await startStack();
     // The provider credential points at the fake upstream; set up through the Admin API, as an operator would.
-    await admin(stack, 'POST', '/v1/virtual-keys', { name: 'Fake OpenAI', slug: provider, provider: 'openai', key: 'sk-fake-upstream-0123456789', custom_host: `${stack.fake.url}/v1` });
+    await admin(stack, 'POST', '/v1/integrations', {
+      name: 'Fake OpenAI', slug: 'fake-openai-integration', ai_provider_id: 'openai', key: 'sk-fake-upstream-0123456789',
+      configurations: { custom_host: `${stack.fake.url}/v1` }, default_provider_slug: provider,
+    });
     browser = await launch();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.on('dialog', (d) => void d.accept());
   }, 120_000);
+
+  // A failing step leaves a picture of the page behind, next to the artifacts.
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === 'fail' && page) await screenshot(page, `failed-${ctx.task.name.slice(0, 40).replace(/\W+/g, '-')}`).catch(() => undefined);
+  });
 
   afterAll(async () => {
     await browser?.close();
@@ -170,16 +178,18 @@ suite('console in Chromium', () => {
     await screenshot(page, 'config-editor');
 
     // A valid one saves, and a second version shows a diff against the first.
-    await editor.fill(JSON.stringify({ strategy: { mode: 'fallback' }, targets: [{ provider: '@a' }, { provider: '@b' }] }, null, 2));
+    const target = { provider: `@${provider}` };
+    await editor.fill(JSON.stringify({ strategy: { mode: 'fallback' }, targets: [target, { ...target, override_params: { model: 'gpt-4o' } }] }, null, 2));
     await page.getByRole('button', { name: 'Create config' }).click();
     await page.getByRole('button', { name: 'Save new version' }).waitFor();
-    await editor.fill(JSON.stringify({ strategy: { mode: 'fallback' }, targets: [{ provider: '@a' }, { provider: '@c' }] }, null, 2));
+    await editor.fill(JSON.stringify({ strategy: { mode: 'fallback' }, targets: [target, { ...target, override_params: { model: 'gpt-4.1' } }] }, null, 2));
     await page.getByRole('button', { name: 'Save new version' }).click();
     await page.getByText('Saved as a new version.').waitFor();
     const versions = page.locator('.versions button');
     await expect.poll(() => versions.count()).toBeGreaterThan(1);
     await versions.last().click();
-    await expect.poll(() => page.locator('.diff .add').allTextContents()).toContain('+     "provider": "@c"\n');
+    await expect.poll(() => page.locator('.diff .add').allTextContents()).toContain('+         "model": "gpt-4.1"\n');
+    await expect.poll(() => page.locator('.diff .del').allTextContents()).toContain('-         "model": "gpt-4o"\n');
   });
 
   it('runs a prompt in the playground through the gateway and streams the answer', async () => {

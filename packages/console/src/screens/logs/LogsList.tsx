@@ -95,7 +95,7 @@ export function LogsTable({ rows, params }: { rows: LogRow[]; params: URLSearchP
               <td>{r.model ?? '—'}</td>
               <td>{r.provider ?? '—'}</td>
               <td className="mono">{r.key_id ?? '—'}</td>
-              <td className="mono"><a href={linkTo(['traces', r.trace_id], params)} aria-label={`Trace ${r.trace_id}`}>{r.trace_id.slice(0, 12)}</a></td>
+              <td className="mono"><a href={linkTo(['traces', r.trace_id], params)} title={r.trace_id}><span className="visually-hidden">Trace </span>{r.trace_id.slice(0, 12)}</a></td>
               <td>{r.metadata && Object.keys(r.metadata).length ? Object.entries(r.metadata).map(([k, v]) => `${k}=${v}`).join(', ') : '—'}</td>
               <td>{formatUsd(r.cost_usd)}</td>
               <td>{formatMs(r.latency_ms)}</td>

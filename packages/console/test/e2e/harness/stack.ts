@@ -44,7 +44,8 @@ export async function startStack(extraCpEnv: Record<string, string> = {}): Promi
   let gateway: Child | undefined;
   try {
     await waitForHttp(`${cpUrl}/v1/health`, cp);
-    gateway = startNode(join(REPO, 'packages/gateway/src/main.ts'), {
+    // GATEWAY_ENTRY: another gateway entry point to try (development only); the repository's by default.
+    gateway = startNode(process.env.GATEWAY_ENTRY ?? join(REPO, 'packages/gateway/src/main.ts'), {
       HOST: '127.0.0.1',
       PORT: String(gwPort),
       DATA_DIR: join(dir, 'gw'),
