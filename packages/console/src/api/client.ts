@@ -203,7 +203,7 @@ export const api = {
     get<LogPage>(`${CONSOLE}/logs`, { trace_id: traceId, from, to }, signal),
 
   // Feedback.
-  feedback: (traceId: string) => get<ListResponse<Feedback>>(`${ADMIN}/feedback`, { trace_id: traceId }),
+  feedback: (traceId: string) => get<ListResponse<Feedback>>(`${CONSOLE}/feedback`, { trace_id: traceId }),
   sendFeedback: (f: Feedback) => json<unknown>('POST', `${ADMIN}/feedback`, f),
 
   // Exports, through the data service when it is deployed.

@@ -10,6 +10,7 @@ import { SignInLimiter } from './rate-limit.js';
 import { GatewayLogs } from './gateway-proxy.js';
 import { OidcSignIn } from './oidc.js';
 import { stringFields } from './body.js';
+import { feedbackForTrace } from './feedback.js';
 import { consoleSettingsFromEnv, type ConsoleSettings } from './settings.js';
 
 export { consoleSettingsFromEnv, type ConsoleSettings };
@@ -106,6 +107,11 @@ export async function mountConsole(app: HttpApp, services: Services, settings: C
     route('GET', '/logs/:id', 'Console: one log document read from the gateway', async (ctx) => {
       const signed = await auth.require(ctx.req);
       return logs.get(signed.principal, ctx.params.id, signed.apiKey);
+    }),
+
+    route('GET', '/feedback', 'Console: feedback given on a trace', async (ctx) => {
+      const signed = await auth.require(ctx.req);
+      return feedbackForTrace(services.db, signed.principal, ctx.query.get('trace_id'));
     }),
 
     route('POST', '/playground/chat/completions', 'Console: run a chat request through the gateway, streaming', async (ctx) => {
