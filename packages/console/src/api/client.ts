@@ -1,7 +1,7 @@
 import type { LogDocument } from '@portico/contract';
 import type {
-  AnalyticsQuery, ApiKey, ConfigDetail, ConfigSummary, ConfigVersion, CreatedApiKey, Credential, ExportStatus, Feedback,
-  GraphResponse, GroupRow, Guardrail, Label, ListResponse, LogFilters, LogPage, NewApiKey, Partial, PromptDetail,
+  AnalyticsQuery, ApiKey, ConfigDetail, Dimensions, ConfigSummary, ConfigVersion, CreatedApiKey, Credential, ExportStatus, Feedback,
+  GraphResponse, Guardrail, Label, ListResponse, LogFilters, LogPage, NewApiKey, Partial, PromptDetail,
   PromptSummary, PromptVersion, Session, SignInOptions, Workspace, WorkspaceMember,
 } from './types.js';
 
@@ -96,17 +96,17 @@ const enc = encodeURIComponent;
 
 /** Portkey's analytics parameters from the console's filters. */
 function analyticsParams(q: AnalyticsQuery): Query {
-  const p: Query = { time_of_generation_min: q.from, time_of_generation_max: q.to, workspace_slug: q.workspace };
-  if (q.model) p.ai_org_model = q.provider ? `${q.provider}__${q.model}` : q.model;
-  else if (q.provider) p.ai_org_model = `${q.provider}__`;
-  if (q.key) p.api_key_ids = q.key;
+  const p: Query = { time_of_generation_min: q.from, time_of_generation_max: q.to };
+  if (q.workspaceId) p.workspace_id = q.workspaceId;
+  else if (q.workspace) p.workspace_slug = q.workspace;
+  if (q.models?.length) p.ai_org_model = q.models.join(',');
+  if (q.keys?.length) p.api_key_ids = q.keys.join(',');
   if (q.status) p.status_code = q.status;
   if (q.metadata && Object.keys(q.metadata).length) p.metadata = JSON.stringify(q.metadata);
   return p;
 }
 
 export type GraphName = 'requests' | 'cost' | 'tokens' | 'latency' | 'errors/rate' | 'cache/hit-rate' | 'requests/rescued';
-export type GroupBy = 'model' | 'provider' | 'key' | 'workspace' | `metadata:${string}`;
 
 export const api = {
   // Session (the console's own routes, served by the control plane).
@@ -178,23 +178,17 @@ export const api = {
   deleteGuardrail: (id: string) => json<void>('DELETE', `${ADMIN}/guardrails/${enc(id)}`),
 
   // Analytics.
-  graph: <P>(name: GraphName, q: AnalyticsQuery, signal?: AbortSignal) =>
-    get<GraphResponse<P>>(`${ADMIN}/analytics/graphs/${name}`, analyticsParams(q), signal),
-  /** One group-by breakdown; the console's groups route names the field, Portkey's ai-models and metadata groups answer the rest. */
-  groups: async (by: GroupBy, q: AnalyticsQuery, signal?: AbortSignal): Promise<GroupRow[]> => {
-    const params = { ...analyticsParams(q), page_size: 20 };
-    if (by.startsWith('metadata:')) {
-      const res = await get<ListResponse<{ metadata_value: string; requests: number; cost?: number }>>(
-        `${ADMIN}/analytics/groups/metadata/${enc(by.slice('metadata:'.length))}`, params, signal);
-      return res.data.map((r) => ({ value: r.metadata_value, requests: Number(r.requests), cost: r.cost }));
-    }
-    if (by === 'model') {
-      const res = await get<ListResponse<{ ai_model: string; requests: number | string; cost?: number }>>(`${ADMIN}/analytics/groups/ai-models`, params, signal);
-      return res.data.map((r) => ({ value: r.ai_model, requests: Number(r.requests), cost: r.cost }));
-    }
-    const res = await get<ListResponse<{ value: string; requests: number; cost?: number }>>(`${ADMIN}/analytics/groups/${by}`, params, signal);
-    return res.data.map((r) => ({ value: r.value, requests: Number(r.requests), cost: r.cost }));
+  graph: async <P>(name: GraphName, q: AnalyticsQuery, signal?: AbortSignal): Promise<GraphResponse<P>> => {
+    // A filter that matched no provider or model: nothing to ask for.
+    if (q.models && q.models.length === 0) return { summary: {}, data_points: [] };
+    return get<GraphResponse<P>>(`${ADMIN}/analytics/graphs/${name}`, analyticsParams(q), signal);
   },
+  workspaceGroups: (q: AnalyticsQuery, signal?: AbortSignal) =>
+    get<ListResponse<{ workspace_id: string; requests: string | number }>>(`${ADMIN}/analytics/groups/workspaces`, { ...analyticsParams(q), page_size: 20 }, signal),
+  metadataGroups: (key: string, q: AnalyticsQuery, signal?: AbortSignal) =>
+    get<ListResponse<{ metadata_value: string; requests: string | number }>>(`${ADMIN}/analytics/groups/metadata/${enc(key)}`, { ...analyticsParams(q), page_size: 20 }, signal),
+  dimensions: (from: string, to: string, workspace: string | undefined, signal?: AbortSignal) =>
+    get<Dimensions>(`${CONSOLE}/analytics/dimensions`, { from, to, workspace }, signal),
 
   // Logs: the list and each document come from the gateway's /v1/logs through the control plane.
   logs: (f: LogFilters, signal?: AbortSignal) => get<LogPage>(`${CONSOLE}/logs`, { ...f }, signal),

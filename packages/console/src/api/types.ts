@@ -155,29 +155,30 @@ export interface Guardrail {
   created_at?: string;
 }
 
-/** The time range and filters every analytics call takes, in Portkey's parameter names. */
+/** The time range and filters every analytics call takes; turned into Portkey's parameter names. */
 export interface AnalyticsQuery {
   from: string;
   to: string;
+  /** Workspace slug (the switcher) or id (a workspace group's line). */
   workspace?: string;
-  model?: string;
-  provider?: string;
-  key?: string;
+  workspaceId?: string;
+  /** provider__model pairs; an empty list matches nothing. */
+  models?: string[];
+  keys?: string[];
   metadata?: Record<string, string>;
   status?: string;
+}
+
+/** Providers, models and keys with requests in a range (the console's dimensions route). */
+export interface Dimensions {
+  models: Array<{ provider: string; model: string; requests: number }>;
+  keys: Array<{ key_id: string; requests: number }>;
 }
 
 export interface GraphResponse<P> {
   summary: Record<string, number>;
   data_points: Array<{ timestamp: string } & P>;
   object?: string;
-}
-
-export interface GroupRow {
-  /** The group's value: a model, provider, key id, workspace or metadata value. */
-  value: string;
-  requests: number;
-  cost?: number;
 }
 
 /** One row of the logs list: the fields of a log document the list shows, never its bodies. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildHash, parseHash } from '../../src/app/route.js';
 import { windowOf } from '../../src/app/time-range.js';
-import { CHARTS, parseMetadataFilter, queryForGroup, seriesOf } from '../../src/screens/overview/charts.js';
+import { CHARTS, groupLines, modelFilter, parseMetadataFilter, seriesOf } from '../../src/screens/overview/charts.js';
 
 describe('routes keep the screen and its filters in the URL', () => {
   it('round-trips segments and parameters', () => {
@@ -33,10 +33,36 @@ describe('dashboard charts', () => {
     expect(s.map((x) => [x.name, x.points[0][1]])).toEqual([['retry', 3], ['fallback', 4]]);
   });
 
+  const dims = {
+    models: [
+      { provider: 'openai', model: 'gpt-4o', requests: 9 },
+      { provider: 'anthropic', model: 'claude-sonnet-4', requests: 7 },
+      { provider: 'openai', model: 'gpt-4o-mini', requests: 5 },
+    ],
+    keys: [{ key_id: 'k1', requests: 3 }],
+  };
+  const base = { from: 'a', to: 'b', metadata: { env: 'prod' } };
+
+  it('groups by model and by provider as provider__model pairs', () => {
+    expect(groupLines('model', base, dims).map((l) => [l.name, l.query.models])).toEqual([
+      ['gpt-4o (openai)', ['openai__gpt-4o']], ['claude-sonnet-4 (anthropic)', ['anthropic__claude-sonnet-4']], ['gpt-4o-mini (openai)', ['openai__gpt-4o-mini']],
+    ]);
+    expect(groupLines('provider', base, dims).map((l) => [l.name, l.query.models])).toEqual([
+      ['openai', ['openai__gpt-4o', 'openai__gpt-4o-mini']], ['anthropic', ['anthropic__claude-sonnet-4']],
+    ]);
+  });
+
   it('adds a group\'s own filter to the query', () => {
-    const base = { from: 'a', to: 'b', metadata: { env: 'prod' } };
-    expect(queryForGroup(base, 'metadata:team', 'search').metadata).toEqual({ env: 'prod', team: 'search' });
-    expect(queryForGroup(base, 'model', 'gpt-4o').model).toBe('gpt-4o');
+    expect(groupLines('metadata:team', base, dims, ['search'])[0].query.metadata).toEqual({ env: 'prod', team: 'search' });
+    expect(groupLines('key', base, dims)[0].query.keys).toEqual(['k1']);
+    expect(groupLines('workspace', { ...base, workspace: 'default' }, dims, ['ws-1'])[0].query).toMatchObject({ workspace: undefined, workspaceId: 'ws-1' });
     expect(parseMetadataFilter('team=a, env = prod,bad')).toEqual({ team: 'a', env: 'prod' });
+  });
+
+  it('turns model and provider filters into the pairs they match, none matching being an empty list', () => {
+    expect(modelFilter(dims)).toBeUndefined();
+    expect(modelFilter(dims, undefined, 'openai')).toEqual(['openai__gpt-4o', 'openai__gpt-4o-mini']);
+    expect(modelFilter(dims, 'gpt-4o')).toEqual(['openai__gpt-4o']);
+    expect(modelFilter(dims, 'nope')).toEqual([]);
   });
 });

@@ -11,6 +11,7 @@ import { GatewayLogs } from './gateway-proxy.js';
 import { OidcSignIn } from './oidc.js';
 import { stringFields } from './body.js';
 import { feedbackForTrace } from './feedback.js';
+import { dimensions } from './dimensions.js';
 import { consoleSettingsFromEnv, type ConsoleSettings } from './settings.js';
 
 export { consoleSettingsFromEnv, type ConsoleSettings };
@@ -112,6 +113,11 @@ export async function mountConsole(app: HttpApp, services: Services, settings: C
     route('GET', '/feedback', 'Console: feedback given on a trace', async (ctx) => {
       const signed = await auth.require(ctx.req);
       return feedbackForTrace(services.db, signed.principal, ctx.query.get('trace_id'));
+    }),
+
+    route('GET', '/analytics/dimensions', 'Console: providers, models and keys with requests in a range, for the dashboard\'s grouping and filters', async (ctx) => {
+      const signed = await auth.require(ctx.req);
+      return dimensions(services.db, signed.principal, ctx.query);
     }),
 
     route('POST', '/playground/chat/completions', 'Console: run a chat request through the gateway, streaming', async (ctx) => {

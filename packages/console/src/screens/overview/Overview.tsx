@@ -1,38 +1,42 @@
 import { useMemo } from 'react';
-import { api, type GroupBy } from '../../api/client.js';
-import type { AnalyticsQuery, GraphResponse } from '../../api/types.js';
+import { api, rows } from '../../api/client.js';
+import type { AnalyticsQuery } from '../../api/types.js';
 import { useAsync } from '../../app/useAsync.js';
 import { setParams } from '../../app/route.js';
 import { windowOf } from '../../app/time-range.js';
 import { TimeChart, type Series } from '../../components/Chart.js';
 import { Loaded } from '../../components/States.js';
 import type { ScreenProps } from '../../app/Screen.js';
-import { CHARTS, parseMetadataFilter, queryForGroup, seriesOf, type ChartSpec } from './charts.js';
+import { CHARTS, groupLines, modelFilter, parseMetadataFilter, seriesOf, type ChartSpec, type GroupBy, type GroupLine } from './charts.js';
 import { Filters } from './Filters.js';
-
-const GROUP_LIMIT = 5;
 
 export function Overview({ route }: ScreenProps) {
   const p = route.params;
   const range = p.get('range') ?? '24h';
   const groupBy = (p.get('group') ?? '') as GroupBy | '';
-  // The window is fixed per range and reload, so every chart asks about the same minutes.
+  // The window is fixed per range and refresh, so every chart asks about the same minutes.
   const refresh = p.get('t') ?? '';
-  const query: AnalyticsQuery = useMemo(() => ({
-    ...windowOf(range),
-    workspace: p.get('ws') ?? undefined,
-    model: p.get('model') ?? undefined,
-    provider: p.get('provider') ?? undefined,
-    key: p.get('key') ?? undefined,
-    status: p.get('status') ?? undefined,
-    metadata: parseMetadataFilter(p.get('metadata')),
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }), [p.toString(), refresh]);
+  const key = p.toString();
+  const window = useMemo(() => windowOf(range), [range, refresh]); // eslint-disable-line react-hooks/exhaustive-deps
 
-  const groups = useAsync(
-    async (signal) => (groupBy ? (await api.groups(groupBy, query, signal)).slice(0, GROUP_LIMIT) : []),
-    [groupBy, JSON.stringify(query)],
-  );
+  // Resolve the filters and the grouping into Admin API queries: one for the totals, one per line.
+  const plan = useAsync(async (signal) => {
+    const workspace = p.get('ws') ?? undefined;
+    const dims = await api.dimensions(window.from, window.to, workspace, signal);
+    const base: AnalyticsQuery = {
+      ...window,
+      workspace,
+      models: modelFilter(dims, p.get('model') ?? undefined, p.get('provider') ?? undefined),
+      keys: p.get('key') ? [p.get('key')!] : undefined,
+      status: p.get('status') ?? undefined,
+      metadata: parseMetadataFilter(p.get('metadata')),
+    };
+    if (!groupBy) return { base, lines: [] as GroupLine[] };
+    let values: string[] = [];
+    if (groupBy === 'workspace') values = rows(await api.workspaceGroups(base, signal)).map((g) => g.workspace_id);
+    else if (groupBy.startsWith('metadata:')) values = rows(await api.metadataGroups(groupBy.slice('metadata:'.length), base, signal)).map((g) => g.metadata_value);
+    return { base, lines: groupLines(groupBy, base, dims, values) };
+  }, [key, window]);
 
   return (
     <section className="overview">
@@ -41,12 +45,10 @@ export function Overview({ route }: ScreenProps) {
         <button type="button" className="button-secondary" onClick={() => setParams(route, { t: String(Date.now()) })}>Refresh</button>
       </div>
       <Filters route={route} />
-      <Loaded state={groups} what="groups">
-        {(g) => (
+      <Loaded state={plan} what="the dashboard">
+        {({ base, lines }) => (
           <div className="chart-grid">
-            {CHARTS.map((spec) => (
-              <ChartCard key={spec.id} spec={spec} query={query} groupBy={groupBy || undefined} groups={g.map((x) => x.value)} />
-            ))}
+            {CHARTS.map((spec) => <ChartCard key={spec.id} spec={spec} base={base} lines={lines} grouped={Boolean(groupBy)} />)}
           </div>
         )}
       </Loaded>
@@ -54,14 +56,14 @@ export function Overview({ route }: ScreenProps) {
   );
 }
 
-function ChartCard({ spec, query, groupBy, groups }: { spec: ChartSpec; query: AnalyticsQuery; groupBy?: GroupBy; groups: string[] }) {
+function ChartCard({ spec, base, lines, grouped }: { spec: ChartSpec; base: AnalyticsQuery; lines: GroupLine[]; grouped: boolean }) {
   const state = useAsync(async (signal) => {
-    const total = await api.graph<Record<string, unknown>>(spec.graph, query, signal);
-    if (!groupBy) return { total, series: seriesOf(spec, total) };
-    const per = await Promise.all(groups.map((g) => api.graph<Record<string, unknown>>(spec.graph, queryForGroup(query, groupBy, g), signal)));
-    const series: Series[] = per.flatMap((res, i) => seriesOf(spec, res, groups[i]));
+    const total = await api.graph<Record<string, unknown>>(spec.graph, base, signal);
+    if (!grouped) return { total, series: seriesOf(spec, total) };
+    const per = await Promise.all(lines.map((l) => api.graph<Record<string, unknown>>(spec.graph, l.query, signal)));
+    const series: Series[] = per.flatMap((res, i) => seriesOf(spec, res, lines[i].name));
     return { total, series };
-  }, [spec.id, JSON.stringify(query), groupBy, groups.join('\u0000')]);
+  }, [spec.id, base, lines, grouped]);
 
   const headingId = `chart-${spec.id}`;
   return (
@@ -70,10 +72,10 @@ function ChartCard({ spec, query, groupBy, groups }: { spec: ChartSpec; query: A
       <Loaded state={state} what={spec.title.toLowerCase()}>
         {({ total, series }) => (
           <>
-            <p className="summary" data-testid={`summary-${spec.id}`}>{spec.summary(total.summary as GraphResponse<object>['summary'])}</p>
+            <p className="summary" data-testid={`summary-${spec.id}`}>{spec.summary(total.summary)}</p>
             {total.data_points.length === 0 || series.length === 0
               ? <p className="state state-empty">No requests in this range.</p>
-              : <TimeChart label={`${spec.title} over time`} series={series} unit={spec.unit} kind={spec.id === 'requests' ? 'bar' : 'line'} />}
+              : <TimeChart label={`${spec.title} over time`} series={series} unit={spec.unit} kind={spec.id === 'requests' && !grouped ? 'bar' : 'line'} />}
           </>
         )}
       </Loaded>
