@@ -18,6 +18,18 @@ export const skipReason = (b: Backend) => (b === 'postgres' ? postgresMissing : 
 let cluster: PgCluster | undefined;
 let clusterUsers = 0;
 
+/** Keeps the shared PostgreSQL cluster up across tests that each start and stop a control plane. */
+export async function retainPostgres(): Promise<() => void> {
+  cluster ??= await startPostgres();
+  clusterUsers++;
+  return () => {
+    if (--clusterUsers === 0) {
+      cluster?.stop();
+      cluster = undefined;
+    }
+  };
+}
+
 export interface TestControlPlane {
   cp: ControlPlane;
   url: string;
