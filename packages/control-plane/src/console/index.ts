@@ -39,7 +39,7 @@ export async function mountConsole(app: HttpApp, services: Services, settings: C
   app.addResolver(async (req) => (await auth.current(req))?.principal);
 
   const route = (method: Route['method'], path: string, summary: string, handler: (ctx: Ctx) => Promise<unknown>): Route =>
-    ({ method, path: `/console/api${path}`, access: { kind: 'public' }, summary, audit: false, handler });
+    ({ method, path: `/console/api${path}`, access: { kind: 'public' }, summary, handler });
 
   const clientOf = (ctx: Ctx) => ctx.req.socket.remoteAddress ?? 'unknown';
 
