@@ -9,6 +9,8 @@ export interface ChartSpec {
   graph: GraphName;
   fields: string[];
   unit?: string;
+  /** Multiplies every value: Portkey reports cost in cents, shown here in dollars. */
+  scale?: number;
   summary: (s: Record<string, number>) => string;
 }
 
@@ -16,7 +18,7 @@ const num = (v: number | undefined) => (v === undefined ? '—' : new Intl.Numbe
 
 export const CHARTS: ChartSpec[] = [
   { id: 'requests', title: 'Requests', graph: 'requests', fields: ['total'], summary: (s) => `${num(s.total)} requests` },
-  { id: 'cost', title: 'Cost', graph: 'cost', fields: ['total'], unit: 'USD', summary: (s) => `$${num(s.total)}` },
+  { id: 'cost', title: 'Cost', graph: 'cost', fields: ['total'], unit: 'USD', scale: 0.01, summary: (s) => `$${((s.total ?? 0) / 100).toFixed(2)}` },
   { id: 'tokens', title: 'Tokens', graph: 'tokens', fields: ['total'], summary: (s) => `${num(s.total)} tokens` },
   { id: 'latency', title: 'Latency', graph: 'latency', fields: ['p50', 'p95', 'p99'], unit: 'ms', summary: (s) => `p50 ${num(s.p50)} ms · ${s.p95 !== undefined ? `p95 ${num(s.p95)}` : `p90 ${num(s.p90)}`} ms · p99 ${num(s.p99)} ms` },
   { id: 'errors', title: 'Error rate', graph: 'errors/rate', fields: ['rate'], unit: '%', summary: (s) => `${num(s.rate)}%` },
@@ -41,7 +43,7 @@ export function seriesOf(spec: ChartSpec, res: GraphResponse<Record<string, unkn
   const pick = groupName ? actual.slice(0, 1) : actual;
   return pick.map((f) => ({
     name: groupName ? groupName : f,
-    points: res.data_points.map((p) => [p.timestamp, pointValue(p as Record<string, unknown>, f)] as [string, number]),
+    points: res.data_points.map((p) => [p.timestamp, pointValue(p as Record<string, unknown>, f) * (spec.scale ?? 1)] as [string, number]),
   }));
 }
 
