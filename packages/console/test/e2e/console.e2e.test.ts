@@ -31,6 +31,15 @@ suite('console in Chromium', () => {
     a11y[screen] = (await seriousViolations(page)).map((v) => `${v.id} (${v.impact}): ${v.help} at ${JSON.stringify(v.nodes.map((n) => n.target))}`);
   }
 
+  /** Steps that send traffic through the gateway need it to know the keys the console creates. */
+  function needsSync(ctx: { skip: (note?: string) => void }): void {
+    if (!stack.gatewaySyncs) {
+      const note = 'skipped: this gateway does not sync keys from the control plane yet (no sync state in /v1/health)';
+      console.warn(note);
+      ctx.skip(note);
+    }
+  }
+
   async function go(hash: string): Promise<void> {
     await page.goto(`${stack.cpUrl}/${hash}`);
   }
@@ -105,7 +114,8 @@ suite('console in Chromium', () => {
     await expect.poll(() => page.locator('tr[data-key-name="e2e-key"]').count()).toBe(1);
   });
 
-  it('shows a request sent through the gateway in the logs list within 5 s, then its detail', async () => {
+  it('shows a request sent through the gateway in the logs list within 5 s, then its detail', async (ctx) => {
+    needsSync(ctx);
     // The gateway learns of the new key by sync; wait until it takes it.
     const res = await eventually(async () => {
       const r = await chat(gatewayKey);
@@ -147,7 +157,8 @@ suite('console in Chromium', () => {
     await screenshot(page, 'log-detail');
   });
 
-  it('shows the request on the requests chart, as the analytics API counts it', async () => {
+  it('shows the request on the requests chart, as the analytics API counts it', async (ctx) => {
+    needsSync(ctx);
     await go('#/overview?range=1h');
     const summary = page.getByTestId('summary-requests');
     await eventually(async () => {
@@ -192,7 +203,8 @@ suite('console in Chromium', () => {
     await expect.poll(() => page.locator('.diff .del').allTextContents()).toContain('-         "model": "gpt-4o"\n');
   });
 
-  it('runs a prompt in the playground through the gateway and streams the answer', async () => {
+  it('runs a prompt in the playground through the gateway and streams the answer', async (ctx) => {
+    needsSync(ctx);
     await go('#/prompts/new');
     await page.getByRole('heading', { name: 'New prompt', level: 1 }).waitFor();
     await page.getByLabel('Name', { exact: true }).fill('haiku');
@@ -223,11 +235,11 @@ suite('console in Chromium', () => {
   });
 
   it('visits the other screens with no serious accessibility violations', async () => {
-    for (const [hash, heading] of [['#/credentials', 'Provider credentials'], ['#/guardrails', 'Guardrails'], ['#/workspaces', 'Workspaces and members'], ['#/exports', 'Exports'], ['#/configs', 'Configs'], ['#/prompts', 'Prompts']] as const) {
+    for (const [hash, heading] of [['#/overview?range=7d&group=model', 'Overview'], ['#/logs?range=7d', 'Logs'], ['#/credentials', 'Provider credentials'], ['#/guardrails', 'Guardrails'], ['#/workspaces', 'Workspaces and members'], ['#/exports', 'Exports'], ['#/configs', 'Configs'], ['#/prompts', 'Prompts']] as const) {
       await go(hash);
       await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
       await page.waitForLoadState('networkidle');
-      await checkA11y(hash.slice(2));
+      await checkA11y(`visit ${hash.slice(2)}`);
     }
   });
 
@@ -246,7 +258,8 @@ suite('console in Chromium', () => {
     await phone.close();
   });
 
-  it('revokes the key, and the gateway refuses it', async () => {
+  it('revokes the key, and the gateway refuses it', async (ctx) => {
+    needsSync(ctx);
     await go('#/keys');
     await page.getByRole('button', { name: 'Revoke e2e-key' }).click();
     await expect.poll(() => page.locator('tr[data-key-name="e2e-key"]').count()).toBe(0);
@@ -260,7 +273,7 @@ suite('console in Chromium', () => {
 
   it('found no serious or critical accessibility violations on any screen', () => {
     const failing = Object.entries(a11y).filter(([, v]) => v.length > 0);
-    expect(Object.keys(a11y).length).toBeGreaterThanOrEqual(10);
+    expect(Object.keys(a11y).length).toBeGreaterThanOrEqual(stack.gatewaySyncs ? 15 : 11);
     expect(failing, failing.map(([s, v]) => `${s}:\n  ${v.join('\n  ')}`).join('\n')).toEqual([]);
   });
 });

@@ -15,6 +15,8 @@ export interface Stack {
   adminKey: string;
   organisationId: string;
   fake: FakeOpenAI;
+  /** Whether this gateway syncs its entities from the control plane (its health reports sync state). */
+  gatewaySyncs: boolean;
   cp: Child;
   gateway: Child;
   close(): Promise<void>;
@@ -66,8 +68,10 @@ export async function startStack(extraCpEnv: Record<string, string> = {}): Promi
     throw e;
   }
   const gw = gateway;
+  const health = await (await fetch(`${gatewayUrl}/v1/health`)).text();
+  const gatewaySyncs = health.includes('"sync"');
   return {
-    cpUrl, gatewayUrl, adminKey, organisationId, fake, cp, gateway: gw,
+    cpUrl, gatewayUrl, adminKey, organisationId, fake, cp, gateway: gw, gatewaySyncs,
     async close() {
       await gw.stop();
       await cp.stop();
