@@ -14,6 +14,7 @@ import { PromptEditor } from '../screens/prompts/PromptEditor.js';
 import { Guardrails } from '../screens/guardrails/Guardrails.js';
 import { Workspaces } from '../screens/workspaces/Workspaces.js';
 import { Exports } from '../screens/exports/Exports.js';
+import { Account } from '../screens/account/Account.js';
 
 /** Picks the screen for the route; a screen the role can't see is refused here as the API would. */
 export function Screen({ session, route }: { session: Session; route: Route }) {
@@ -33,6 +34,7 @@ export function Screen({ session, route }: { session: Session; route: Route }) {
     case 'guardrails': return <Guardrails {...props} />;
     case 'workspaces': return <Workspaces {...props} />;
     case 'exports': return <Exports {...props} />;
+    case 'account': return <Account {...props} />;
     default: return null;
   }
 }

@@ -10,8 +10,14 @@ export function Shell({ session, onSignOut }: { session: Session; onSignOut: () 
   const current = route.segments[0] ?? 'overview';
   const mainRef = useRef<HTMLElement>(null);
 
-  // A new screen moves focus to its heading, so keyboard and screen-reader users start at the top of it.
+  // Moving to another screen puts focus on its heading, so keyboard and screen-reader users start at the
+  // top of it; on first load focus stays at the document's start, where the skip link is.
+  const firstScreen = useRef(true);
   useEffect(() => {
+    if (firstScreen.current) {
+      firstScreen.current = false;
+      return;
+    }
     mainRef.current?.querySelector<HTMLElement>('h1')?.focus();
   }, [current]);
 
@@ -21,7 +27,7 @@ export function Shell({ session, onSignOut }: { session: Session; onSignOut: () 
       <header className="topbar">
         <span className="brand">Portico</span>
         <WorkspaceSwitcher session={session} route={route} />
-        <span className="who" title={`Signed in as ${session.name}`}>{session.name} · {session.role.replace('_', ' ')}</span>
+        <a className="who" href={linkTo(['account'], route.params)} title={`Signed in as ${session.name}: account and password`}>{session.name} · {session.role.replace('_', ' ')}</a>
         <button type="button" className="button-secondary" onClick={onSignOut}>Sign out</button>
       </header>
       <nav className="sidenav" aria-label="Screens">

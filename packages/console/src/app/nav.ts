@@ -23,7 +23,7 @@ export const NAV: NavItem[] = [
 ];
 
 /** Screens reached from another screen rather than the menu, and whose rules they follow. */
-const UNDER: Record<string, string> = { traces: 'logs' };
+const UNDER: Record<string, string> = { traces: 'logs', account: 'overview' };
 
 export function canSee(session: Session, id: string): boolean {
   const navId = UNDER[id] ?? id;

@@ -243,6 +243,27 @@ suite('console in Chromium', () => {
     }
   });
 
+  it('says exports need the data service instead of failing', async () => {
+    await go('#/exports?range=1h&status=200');
+    await page.getByRole('button', { name: 'Start export' }).click();
+    await expect.poll(() => page.getByTestId('exports-unavailable').textContent()).toContain('data service');
+  });
+
+  it('keeps a keyboard order: skip link first, then the switcher, the menu, the screen', async () => {
+    await go('#/overview?range=1h');
+    await page.reload();
+    await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.tagName)).toBe('SELECT');
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.closest('main') !== null)).toBe(true);
+  });
+
   it('fits a 390-wide phone screen', async () => {
     const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
     const cookies = await page.context().cookies();
@@ -271,9 +292,27 @@ suite('console in Chromium', () => {
     expect(refused.status).toBe(401);
   });
 
+  it('sets a password from the admin key, signs out, and signs back in with it', async () => {
+    await go('#/account');
+    await page.getByRole('heading', { name: 'Account', level: 1 }).waitFor();
+    await checkA11y('account');
+    await page.getByLabel('New password', { exact: true }).fill('a long console passphrase');
+    await page.getByLabel('New password again').fill('a long console passphrase');
+    await page.getByRole('button', { name: 'Set password' }).click();
+    await page.getByText('Password set.').waitFor();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('API key', { exact: true }).fill('a long console passphrase');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    // Back on the screen the session ended on.
+    await page.getByRole('heading', { name: 'Account', level: 1 }).waitFor();
+    expect(await page.getByText('A password can be set only from a session signed in with the API key itself.').count()).toBe(1);
+    const session = await page.evaluate(async () => (await fetch('/console/api/session')).json() as Promise<{ method: string; role: string }>);
+    expect(session).toMatchObject({ method: 'password', role: 'org_admin' });
+  });
+
   it('found no serious or critical accessibility violations on any screen', () => {
     const failing = Object.entries(a11y).filter(([, v]) => v.length > 0);
-    expect(Object.keys(a11y).length).toBeGreaterThanOrEqual(stack.gatewaySyncs ? 15 : 11);
+    expect(Object.keys(a11y).length).toBeGreaterThanOrEqual(stack.gatewaySyncs ? 16 : 12);
     expect(failing, failing.map(([s, v]) => `${s}:\n  ${v.join('\n  ')}`).join('\n')).toEqual([]);
   });
 });
