@@ -92,9 +92,9 @@ export function LogsTable({ rows, params }: { rows: LogRow[]; params: URLSearchP
             <tr key={r.id} data-log-id={r.id}>
               <td><a href={linkTo(['logs', r.id], params)}>{formatTime(r.created_at)}</a></td>
               <td><span className={`status status-${Math.floor(r.status / 100)}xx`}>{r.status}</span>{r.retries > 0 && <span className="badge" title="Retries and fallbacks">+{r.retries}</span>}</td>
-              <td>{r.model ?? '—'}</td>
+              <td className="nowrap">{r.model ?? '—'}</td>
               <td>{r.provider ?? '—'}</td>
-              <td className="mono">{r.key_id ?? '—'}</td>
+              <td className="mono nowrap" title={r.key_id}>{r.key_id ? `${r.key_id.slice(0, 8)}…` : '—'}</td>
               <td className="mono"><a href={linkTo(['traces', r.trace_id], params)} title={r.trace_id}><span className="visually-hidden">Trace </span>{r.trace_id.slice(0, 12)}</a></td>
               <td>{r.metadata && Object.keys(r.metadata).length ? Object.entries(r.metadata).map(([k, v]) => `${k}=${v}`).join(', ') : '—'}</td>
               <td>{formatUsd(r.cost_usd)}</td>

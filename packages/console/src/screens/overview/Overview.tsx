@@ -17,14 +17,14 @@ export function Overview({ route }: ScreenProps) {
   // The window is fixed per range and refresh, so every chart asks about the same minutes.
   const refresh = p.get('t') ?? '';
   const key = p.toString();
-  const window = useMemo(() => windowOf(range), [range, refresh]); // eslint-disable-line react-hooks/exhaustive-deps
+  const span = useMemo(() => windowOf(range), [range, refresh]); // eslint-disable-line react-hooks/exhaustive-deps
 
   // Resolve the filters and the grouping into Admin API queries: one for the totals, one per line.
   const plan = useAsync(async (signal) => {
     const workspace = p.get('ws') ?? undefined;
-    const dims = await api.dimensions(window.from, window.to, workspace, signal);
+    const dims = await api.dimensions(span.from, span.to, workspace, signal);
     const base: AnalyticsQuery = {
-      ...window,
+      ...span,
       workspace,
       models: modelFilter(dims, p.get('model') ?? undefined, p.get('provider') ?? undefined),
       keys: p.get('key') ? [p.get('key')!] : undefined,
@@ -36,7 +36,7 @@ export function Overview({ route }: ScreenProps) {
     if (groupBy === 'workspace') values = rows(await api.workspaceGroups(base, signal)).map((g) => g.workspace_id);
     else if (groupBy.startsWith('metadata:')) values = rows(await api.metadataGroups(groupBy.slice('metadata:'.length), base, signal)).map((g) => g.metadata_value);
     return { base, lines: groupLines(groupBy, base, dims, values) };
-  }, [key, window]);
+  }, [key, span]);
 
   return (
     <section className="overview">
