@@ -112,8 +112,8 @@ async function create(ctx: Ctx) {
   const workspaceId = type === 'organisation' ? null : ctx.ws.id;
   checkCanManage(ctx.principal, { type: kind, workspace_id: workspaceId }, 'create');
   const scopes = checkScopes(body.scopes);
-  const rules = limitRules(body.rate_limits, body.usage_limits);
-  void rules;
+  // Refuses limits the gateway cannot enforce before anything is stored.
+  limitRules(body.rate_limits, body.usage_limits);
   const secret = newKeySecret();
   const id = randomUUID();
   await write(ctx, 'api_key', async (tx, w) => {
@@ -139,8 +139,8 @@ async function create(ctx: Ctx) {
 async function list(ctx: Ctx) {
   const page = paging(ctx.query);
   const p = ctx.principal;
-  const orgAdmin = p.orgRole === 'org_admin' && !p.boundWorkspaceId;
-  const where = ctx.ws.filter ? `organisation_id = ? AND (workspace_id = ?${orgAdmin ? '' : ''})` : `organisation_id = ?`;
+  // An org admin naming no workspace sees every key, organisation keys included; otherwise one workspace's.
+  const where = ctx.ws.filter ? `organisation_id = ? AND workspace_id = ?` : `organisation_id = ?`;
   const params = ctx.ws.filter ? [p.organisationId, ctx.ws.filter] : [p.organisationId];
   const total = await ctx.services.db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM api_keys WHERE ${where}`, params);
   const rows = await ctx.services.db.all<KeyRow>(`SELECT * FROM api_keys WHERE ${where} ORDER BY created_at DESC, id LIMIT ? OFFSET ?`, [...params, page.limit, page.offset]);
