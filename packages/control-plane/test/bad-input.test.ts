@@ -78,6 +78,9 @@ for (const backend of backends) {
       const wsAdmin = await call(t.url, 'POST', '/v1/api-keys/workspace/service', t.adminKey, { name: 'wsa', scopes: ['workspaces.create', 'organisation_service_api_keys.create'] });
       expectError(await call(t.url, 'POST', '/v1/admin/workspaces', wsAdmin.body.key, { name: 'nope' }), 403, null, 'organisation admin');
       expectError(await call(t.url, 'POST', '/v1/api-keys/organisation/service', wsAdmin.body.key, { name: 'escalate', scopes: ['completions.write'] }), 403, null, 'organisation admin');
+      const keyAdmin = await call(t.url, 'POST', '/v1/api-keys/workspace/service', t.adminKey, { name: 'ka', scopes: ['workspace_service_api_keys.create', 'completions.write'] });
+      expectError(await call(t.url, 'POST', '/v1/api-keys/workspace/service', keyAdmin.body.key, { name: 'wider', scopes: ['completions.write', 'logs.view'] }), 403, null, '"logs.view"');
+      expect((await call(t.url, 'POST', '/v1/api-keys/workspace/service', keyAdmin.body.key, { name: 'same', scopes: ['completions.write'] })).status).toBe(200);
     });
 
     it('unsupported limits, unknown scopes, unknown routes and methods', async () => {

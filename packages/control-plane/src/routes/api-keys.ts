@@ -82,6 +82,13 @@ function present(row: KeyRow) {
 
 const scopeFamily = (type: string) => type.replace('-', '_') + '_api_keys';
 
+/** A key cannot hand out scopes it does not hold itself. */
+function checkGrant(p: Principal, scopes: string[]) {
+  if (p.scopes === null) return;
+  const extra = scopes.filter((s) => !p.scopes!.includes(s));
+  if (extra.length) throw forbidden(`This key cannot grant scopes it lacks: ${extra.map((s) => `"${s}"`).join(', ')}`, 'insufficient_scope');
+}
+
 function checkCanManage(p: Principal, row: { type: string; workspace_id: string | null }, action: string) {
   if (row.type === 'organisation-service' && (p.orgRole !== 'org_admin' || p.boundWorkspaceId)) throw forbidden('Only an organisation admin manages organisation API keys', 'insufficient_role');
   const scope = `${scopeFamily(row.type)}.${action}`;
@@ -112,6 +119,7 @@ async function create(ctx: Ctx) {
   const workspaceId = type === 'organisation' ? null : ctx.ws.id;
   checkCanManage(ctx.principal, { type: kind, workspace_id: workspaceId }, 'create');
   const scopes = checkScopes(body.scopes);
+  checkGrant(ctx.principal, scopes);
   // Refuses limits the gateway cannot enforce before anything is stored.
   limitRules(body.rate_limits, body.usage_limits);
   const secret = newKeySecret();
@@ -160,6 +168,7 @@ async function update(ctx: Ctx) {
     const row = await loadKey(tx, ctx);
     checkCanManage(ctx.principal, row, 'update');
     const scopes = body.scopes ? checkScopes(body.scopes) : JSON.parse(row.scopes);
+    if (body.scopes) checkGrant(ctx.principal, scopes);
     const rate = body.rate_limits !== undefined ? body.rate_limits ?? [] : JSON.parse(row.rate_limits);
     const usage = body.usage_limits !== undefined ? body.usage_limits : row.usage_limits ? JSON.parse(row.usage_limits) : null;
     limitRules(rate, usage);
