@@ -8,6 +8,7 @@ import { forbidden, invalid, notFound } from '../http/errors.js';
 import type { Ctx, Route } from '../http/router.js';
 import { isoDate, metadata, name, paging, parseBody } from '../http/validate.js';
 import { findResource } from '../store/resources.js';
+import { orgWideFilter } from '../store/workspaces.js';
 import { write } from '../store/write.js';
 
 const rateLimit = z.strictObject({ type: z.enum(['requests', 'tokens']), unit: z.enum(['rpd', 'rph', 'rpm', 'rps', 'rpw']), value: z.number().int().min(0) });
@@ -95,9 +96,12 @@ function checkCanManage(p: Principal, row: { type: string; workspace_id: string 
   if (!hasScope(p, scope)) throw forbidden(`This API key lacks the "${scope}" scope`, 'insufficient_scope');
 }
 
+/** API keys are organisation objects to an org admin: without a named workspace it sees them all. */
+const keyFilter = (ctx: Ctx) => orgWideFilter(ctx.principal, ctx.ws);
+
 async function loadKey(db: Sql, ctx: Ctx): Promise<KeyRow> {
   const row = await db.get<KeyRow>(`SELECT * FROM api_keys WHERE id = ? AND organisation_id = ?`, [ctx.params.id, ctx.principal.organisationId]);
-  const visible = row && (row.workspace_id === null ? ctx.principal.orgRole === 'org_admin' && !ctx.principal.boundWorkspaceId : !ctx.ws.filter || row.workspace_id === ctx.ws.filter);
+  const visible = row && (row.workspace_id === null ? ctx.principal.orgRole === 'org_admin' && !ctx.principal.boundWorkspaceId : !keyFilter(ctx) || row.workspace_id === keyFilter(ctx));
   if (!row || !visible) throw notFound('API key', ctx.params.id, 'id');
   return row;
 }
@@ -148,8 +152,9 @@ async function list(ctx: Ctx) {
   const page = paging(ctx.query);
   const p = ctx.principal;
   // An org admin naming no workspace sees every key, organisation keys included; otherwise one workspace's.
-  const where = ctx.ws.filter ? `organisation_id = ? AND workspace_id = ?` : `organisation_id = ?`;
-  const params = ctx.ws.filter ? [p.organisationId, ctx.ws.filter] : [p.organisationId];
+  const filter = keyFilter(ctx);
+  const where = filter ? `organisation_id = ? AND workspace_id = ?` : `organisation_id = ?`;
+  const params = filter ? [p.organisationId, filter] : [p.organisationId];
   const total = await ctx.services.db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM api_keys WHERE ${where}`, params);
   const rows = await ctx.services.db.all<KeyRow>(`SELECT * FROM api_keys WHERE ${where} ORDER BY created_at DESC, id LIMIT ? OFFSET ?`, [...params, page.limit, page.offset]);
   return { total: Number(total?.n ?? 0), object: 'list', data: rows.map(present) };
