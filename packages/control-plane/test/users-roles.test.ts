@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acceptInvite } from '../src/store/users.js';
+import { principalForUser } from '../src/auth/user.js';
 import { backends, call, skipReason, startTestControlPlane, type TestControlPlane } from './helpers/control-plane.js';
 
 /** Users join by invite; their workspace role decides what their keys may do. */
@@ -30,6 +31,9 @@ for (const backend of backends) {
       const user = await call(t.url, 'GET', `/v1/admin/users/${userId}`, t.adminKey);
       expect(user.body).toMatchObject({ email: 'ada@example.com', role: 'member', first_name: 'Ada', workspace_ids: [ws.id] });
       expect((await call(t.url, 'POST', '/v1/admin/users/invites', t.adminKey, { email: 'ada@example.com', role: 'member', workspaces: [] })).status).toBe(409);
+      const principal = (await principalForUser(t.cp.services.db, userId!))!;
+      expect(principal).toMatchObject({ organisationId: t.organisationId, orgRole: 'member', actorType: 'user', scopes: null });
+      expect([...principal.workspaceRoles]).toEqual([[ws.id, 'member']]);
 
       const key = await call(t.url, 'POST', '/v1/api-keys/workspace/user', t.adminKey, { name: 'ada', scopes: ['virtual_keys.create', 'virtual_keys.list', 'configs.create'], workspace_id: ws.id, user_id: userId });
       expect(key.status).toBe(200);
