@@ -99,7 +99,8 @@ export class OidcSignIn {
     if (claims?.email_verified === false) return fail(`the identity provider has not verified ${email}`);
     const found = await this.userFor(email, claims);
     if ('refused' in found) return fail(found.refused);
-    if (!(await principalForUser(this.db, found.userId))) return fail(`${email} is in no workspace yet; ask an admin to add you to one`);
+    const principal = await principalForUser(this.db, found.userId);
+    if (!principal || (principal.orgRole !== 'org_admin' && principal.workspaceRoles.size === 0)) return fail(`${email} is in no workspace yet; ask an admin to add you to one`);
     await this.auth.start(req, res, { organisationId: found.organisationId, kind: 'oidc', userId: found.userId, name: email });
     res.appendHeader('set-cookie', flowCookie(FLOW_COOKIE, '', 0, this.auth.secure(req)));
     res.writeHead(302, { location: '/#/overview', 'cache-control': 'no-store' });

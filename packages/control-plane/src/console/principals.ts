@@ -2,6 +2,9 @@ import type { Database } from '../db/types.js';
 import type { Principal, Role } from '../auth/principal.js';
 import { ROLE_RANK } from '../auth/principal.js';
 
+// The control plane's own rule for a user's principal (OIDC sessions).
+export { principalForUser } from '../auth/user.js';
+
 /** What the browser is told about who is signed in; the API enforces the same rules on every call. */
 export interface SessionView {
   signed_in: true;
@@ -12,19 +15,6 @@ export interface SessionView {
   csrf_token: string;
   method: 'api_key' | 'password' | 'oidc';
   can_set_password: boolean;
-}
-
-const MEMBER_ROLE: Record<string, Role> = { admin: 'workspace_admin', manager: 'workspace_admin', member: 'member' };
-
-/** A user's principal (OIDC sign-in): owners and admins are org admins; others carry their workspace roles. */
-export async function principalForUser(db: Database, userId: string): Promise<Principal | undefined> {
-  const user = await db.get<{ id: string; organisation_id: string; role: string }>(`SELECT id, organisation_id, role FROM users WHERE id = ?`, [userId]);
-  if (!user) return undefined;
-  const base = { organisationId: user.organisation_id, actorType: 'user', actorId: user.id, userId: user.id, scopes: null };
-  if (user.role === 'owner' || user.role === 'admin') return { ...base, orgRole: 'org_admin', workspaceRoles: new Map() };
-  const memberships = await db.all<{ workspace_id: string; role: string }>(`SELECT workspace_id, role FROM workspace_members WHERE user_id = ?`, [user.id]);
-  if (memberships.length === 0) return undefined;
-  return { ...base, orgRole: 'member', workspaceRoles: new Map(memberships.map((m) => [m.workspace_id, MEMBER_ROLE[m.role] ?? 'member'])) };
 }
 
 /** The console's role for a principal: org admin, else the highest workspace role it holds. */
