@@ -243,6 +243,28 @@ suite('console in Chromium', () => {
     }
   });
 
+  it('adds a guardrail and a workspace, and keeps the chosen workspace in the URL', async () => {
+    await go('#/guardrails');
+    await page.getByRole('heading', { name: 'Guardrails', level: 1 }).waitFor();
+    await page.getByLabel('Name', { exact: true }).fill('no-ssn');
+    await page.getByRole('button', { name: 'Add guardrail' }).click();
+    await expect.poll(() => page.locator('tbody tr', { hasText: 'no-ssn' }).count()).toBe(1);
+
+    await go('#/workspaces');
+    await page.getByLabel('New workspace name').fill('Search team');
+    await page.getByRole('button', { name: 'Create workspace' }).click();
+    const card = page.locator('.workspace-list > li', { hasText: 'Search team' });
+    await card.waitFor();
+    await card.getByRole('button', { name: 'Work in this workspace' }).click();
+    await expect.poll(() => new URL(page.url()).hash).toMatch(/[?&]ws=[\w-]*search-team/);
+    const slug = /[?&]ws=([\w-]+)/.exec(new URL(page.url()).hash)![1];
+    // Another screen, reloaded: the workspace comes from the URL alone.
+    await page.getByRole('link', { name: 'API keys' }).click();
+    await page.reload();
+    await page.getByRole('heading', { name: `Create a key in ${slug}` }).waitFor();
+    expect(await page.getByLabel('Workspace').inputValue()).toBe(slug);
+  });
+
   it('says exports need the data service instead of failing', async () => {
     await go('#/exports?range=1h&status=200');
     await page.getByRole('button', { name: 'Start export' }).click();
