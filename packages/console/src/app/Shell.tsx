@@ -1,6 +1,6 @@
 import { useEffect, useRef } from 'react';
 import type { Session } from '../api/types.js';
-import { linkTo, useRoute } from './route.js';
+import { linkTo, setParams, useRoute } from './route.js';
 import { NAV, canSee } from './nav.js';
 import { WorkspaceSwitcher } from './WorkspaceSwitcher.js';
 import { Screen } from './Screen.js';
@@ -9,6 +9,12 @@ export function Shell({ session, onSignOut }: { session: Session; onSignOut: () 
   const route = useRoute();
   const current = route.segments[0] ?? 'overview';
   const mainRef = useRef<HTMLElement>(null);
+
+  // Someone who is not an org admin always works in one of their workspaces: start in the first.
+  const ws = route.params.get('ws');
+  useEffect(() => {
+    if (session.role !== 'org_admin' && !ws && session.workspaces.length > 0) setParams(route, { ws: session.workspaces[0] });
+  }, [session, ws, route]);
 
   // Moving to another screen puts focus on its heading, so keyboard and screen-reader users start at the
   // top of it; on first load focus stays at the document's start, where the skip link is.

@@ -70,6 +70,8 @@ suite('OIDC sign-in', () => {
     await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
     const session = await page.evaluate(async () => (await fetch('/console/api/session')).json() as Promise<{ name: string; role: string; method: string; workspaces: string[] }>);
     expect(session).toMatchObject({ name: 'alice@example.com', role: 'workspace_admin', method: 'oidc', workspaces: ['default'] });
+    // Not an org admin: the console starts in her workspace, named in the URL.
+    await expect.poll(() => new URL(page.url()).hash).toContain('ws=default');
     // A workspace admin sees the workspace screens but not the organisation's: the API agrees.
     expect(await page.getByRole('link', { name: 'API keys' }).count()).toBe(1);
     const users = await page.evaluate(async () => (await fetch('/v1/admin/users')).status);
