@@ -70,7 +70,8 @@ async function send(method: string, path: string, body?: unknown, signal?: Abort
   }
   if (!res.ok) {
     const err = await errorFrom(res);
-    if (res.status === 401 && !path.startsWith(`${CONSOLE}/session`)) onSignedOut();
+    // A 401 from the playground is the gateway refusing the key typed there, not the session ending.
+    if (res.status === 401 && !path.startsWith(`${CONSOLE}/session`) && !path.startsWith(`${CONSOLE}/playground`)) onSignedOut();
     throw err;
   }
   return res;
@@ -168,6 +169,8 @@ export const api = {
    * Runs a chat request through the gateway, streaming: the control plane forwards it to the gateway's
    * /v1/chat/completions with the gateway key the user gave, and passes the server-sent events back.
    */
+  playgroundPrompt: (gatewayKey: string, promptId: string, variables: Record<string, string>, signal: AbortSignal) =>
+    send('POST', `${CONSOLE}/playground/prompts/${enc(promptId)}/completions`, { gateway_key: gatewayKey, variables }, signal),
   playgroundStream: (gatewayKey: string, provider: string | undefined, body: Record<string, unknown>, signal: AbortSignal) =>
     send('POST', `${CONSOLE}/playground/chat/completions`, { gateway_key: gatewayKey, provider, body: { ...body, stream: true } }, signal),
 

@@ -294,8 +294,13 @@ suite('console in Chromium', () => {
       await phone.goto(`${stack.cpUrl}/${hash}`);
       await phone.locator('h1').first().waitFor();
       await phone.waitForLoadState('networkidle');
-      const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-      expect(overflow, `${hash} scrolls sideways by ${overflow}px`).toBeLessThanOrEqual(1);
+      const { overflow, wide } = await phone.evaluate(() => ({
+        overflow: document.documentElement.scrollWidth - window.innerWidth,
+        // What sticks out, to say in the failure message.
+        wide: [...document.querySelectorAll('body *')].filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1 && !el.closest('.table-wrap, .sidenav'))
+          .slice(0, 3).map((el) => `${el.tagName.toLowerCase()}.${(el as HTMLElement).className}`),
+      }));
+      expect(overflow, `${hash} scrolls sideways by ${overflow}px: ${wide.join(', ')}`).toBeLessThanOrEqual(1);
     }
     await screenshot(phone, 'logs-phone');
     await phone.close();

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { GatewayError, type LogDocument } from '@portico/contract';
 import type { Database } from '../db/types.js';
@@ -111,21 +111,35 @@ export class GatewayLogs {
   }
 
   /**
-   * The playground: a chat request sent to the gateway with the gateway key the user gave, the answer
-   * (a server-sent event stream) passed back as it comes. The key is used for this call only.
+   * The playground: a request sent to the gateway with the gateway key the user gave (used for this call
+   * only), the answer (a server-sent event stream) passed back as it comes. Either a saved prompt run by
+   * the gateway itself (POST /v1/prompts/{id}/completions, with its variables), or a chat request.
    */
-  async playground(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid('Send {"gateway_key", "provider"?, "body"}', null, 'invalid_body');
+  async playground(res: ServerResponse, body: unknown, promptId?: string): Promise<void> {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid('Send a JSON object body', null, 'invalid_body');
     const b = body as Record<string, unknown>;
-    for (const k of Object.keys(b)) if (!['gateway_key', 'provider', 'body'].includes(k)) throw invalid(`Unknown field "${k}"; send gateway_key, provider and body`, k, 'unknown_field');
-    if (typeof b.gateway_key !== 'string' || !b.gateway_key) throw invalid('gateway_key must be a gateway API key with the completions scope', 'gateway_key');
-    if (b.provider !== undefined && (typeof b.provider !== 'string' || !/^[\w.-]{1,128}$/.test(b.provider))) throw invalid('provider must be a credential slug', 'provider');
-    if (typeof b.body !== 'object' || b.body === null || Array.isArray(b.body)) throw invalid('body must be a chat completions request object', 'body');
+    const fields = promptId ? ['gateway_key', 'variables'] : ['gateway_key', 'provider', 'body'];
+    for (const k of Object.keys(b)) if (!fields.includes(k)) throw invalid(`Unknown field "${k}"; send ${fields.join(', ')}`, k, 'unknown_field');
+    if (typeof b.gateway_key !== 'string' || !b.gateway_key || b.gateway_key.length > 500) throw invalid('gateway_key must be a gateway API key with the completions scope', 'gateway_key');
     const headers: Record<string, string> = { 'content-type': 'application/json', 'x-portkey-api-key': b.gateway_key };
-    if (b.provider) headers['x-portkey-provider'] = `@${b.provider}`;
+    let path: string;
+    let payload: unknown;
+    if (promptId) {
+      if (!/^[\w.-]{1,128}$/.test(promptId)) throw invalid('A prompt id is letters, digits, ".", "_" and "-"', 'id');
+      const vars = b.variables ?? {};
+      if (typeof vars !== 'object' || vars === null || Array.isArray(vars) || Object.values(vars).some((v) => typeof v !== 'string')) throw invalid('variables must be an object of strings', 'variables');
+      path = `/v1/prompts/${encodeURIComponent(promptId)}/completions`;
+      payload = { variables: vars, stream: true };
+    } else {
+      if (b.provider !== undefined && (typeof b.provider !== 'string' || !/^[\w.-]{1,128}$/.test(b.provider))) throw invalid('provider must be a credential slug', 'provider');
+      if (typeof b.body !== 'object' || b.body === null || Array.isArray(b.body)) throw invalid('body must be a chat completions request object', 'body');
+      if (b.provider) headers['x-portkey-provider'] = `@${b.provider}`;
+      path = '/v1/chat/completions';
+      payload = b.body;
+    }
     const abort = new AbortController();
     res.on('close', () => abort.abort());
-    const upstream = await this.fetchGateway('/v1/chat/completions', { method: 'POST', headers, body: JSON.stringify(b.body), signal: abort.signal });
+    const upstream = await this.fetchGateway(path, { method: 'POST', headers, body: JSON.stringify(payload), signal: abort.signal });
     res.writeHead(upstream.status, {
       'content-type': upstream.headers.get('content-type') ?? 'application/json',
       'cache-control': 'no-store',
@@ -133,7 +147,6 @@ export class GatewayLogs {
     });
     if (!upstream.body) return void res.end();
     Readable.fromWeb(upstream.body as import('node:stream/web').ReadableStream).on('error', () => res.destroy()).pipe(res);
-    void req;
   }
 }
 

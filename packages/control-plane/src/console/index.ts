@@ -122,7 +122,12 @@ export async function mountConsole(app: HttpApp, services: Services, settings: C
 
     route('POST', '/playground/chat/completions', 'Console: run a chat request through the gateway, streaming', async (ctx) => {
       await auth.require(ctx.req);
-      await logs.playground(ctx.req, ctx.res, ctx.body);
+      await logs.playground(ctx.res, ctx.body);
+    }),
+
+    route('POST', '/playground/prompts/:id/completions', 'Console: run a saved prompt through the gateway, streaming', async (ctx) => {
+      await auth.require(ctx.req);
+      await logs.playground(ctx.res, ctx.body, ctx.params.id);
     }),
   );
 }

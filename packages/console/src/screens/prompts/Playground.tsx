@@ -25,9 +25,7 @@ export function Playground({ prompt }: { prompt: PromptDetail }) {
     const ctl = new AbortController();
     abort.current = ctl;
     try {
-      const messages = await render(prompt, values);
-      const body = { ...prompt.parameters, model: prompt.model, messages };
-      const res = await api.playgroundStream(gatewayKey, prompt.virtual_key, body, ctl.signal);
+      const res = await runThroughGateway(prompt, gatewayKey, values, ctl.signal);
       if (!res.body) throw new Error('The gateway answered without a body.');
       await readChatStream(res.body, (delta) => setOutput((o) => o + delta));
     } catch (err) {
@@ -53,6 +51,21 @@ export function Playground({ prompt }: { prompt: PromptDetail }) {
       <output className="stream-output" aria-live="polite" aria-busy={running} data-testid="playground-output">{output}</output>
     </form>
   );
+}
+
+/**
+ * The gateway runs the saved prompt itself (its versions, labels and partials) when it has it; a gateway
+ * that does not know the prompt (not synced yet, or one without prompt routes) gets the prompt rendered
+ * here and sent as a chat request.
+ */
+async function runThroughGateway(prompt: PromptDetail, gatewayKey: string, variables: Record<string, string>, signal: AbortSignal): Promise<Response> {
+  try {
+    return await api.playgroundPrompt(gatewayKey, prompt.id, variables, signal);
+  } catch (e) {
+    if (!(e instanceof ApiError) || ![400, 404, 405, 501].includes(e.status)) throw e;
+  }
+  const messages = await render(prompt, variables);
+  return api.playgroundStream(gatewayKey, prompt.virtual_key || undefined, { ...prompt.parameters, model: prompt.model, messages }, signal);
 }
 
 async function render(prompt: PromptDetail, variables: Record<string, string>): Promise<ChatMessage[]> {
