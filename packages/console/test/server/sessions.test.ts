@@ -116,6 +116,25 @@ describe('console sessions', () => {
     expect((await signIn('correct horse battery staple')).res.status).toBe(401);
   });
 
+  it('checks the gateway routes\' input and says when the gateway is unreachable', async () => {
+    const { cookie, body } = await signIn(cp.adminKey);
+    const unknown = await call('/console/api/logs?from=2026-01-01T00:00:00Z&colour=red', cookie);
+    expect(unknown.status).toBe(400);
+    expect(((await unknown.json()) as { error: { param: string } }).error.param).toBe('colour');
+    expect((await call('/console/api/logs', cookie)).status).toBe(400);
+    const down = await call('/console/api/logs?from=2026-01-01T00:00:00Z', cookie);
+    expect(down.status).toBe(502);
+    expect(((await down.json()) as { error: { message: string } }).error.message).toContain('GATEWAY_URL');
+    const noCsrf = await call('/console/api/playground/chat/completions', cookie, { method: 'POST', body: JSON.stringify({ gateway_key: 'k', body: {} }) });
+    expect(noCsrf.status).toBe(403);
+    const extra = await call('/console/api/playground/prompts/p1/completions', cookie, { method: 'POST', csrf: body.csrf_token, body: JSON.stringify({ gateway_key: 'k', variables: {}, model: 'x' }) });
+    expect(extra.status).toBe(400);
+    expect(((await extra.json()) as { error: { param: string } }).error.param).toBe('model');
+    const badVars = await call('/console/api/playground/prompts/p1/completions', cookie, { method: 'POST', csrf: body.csrf_token, body: JSON.stringify({ gateway_key: 'k', variables: { n: 1 } }) });
+    expect(badVars.status).toBe(400);
+    expect((await call('/console/api/logs/not%20an%20id', cookie)).status).toBe(400);
+  });
+
   // Last: it spends this address's failed sign-ins.
   it('rate-limits failed sign-ins, even when the right key follows', async () => {
     for (let i = 0; i < 2; i++) expect((await signIn(`pt-wrong-${i}`)).res.status).toBe(401);
