@@ -170,7 +170,7 @@ suite('console in Chromium', () => {
     const to = new Date(Math.ceil((Date.now() + 1) / 60_000) * 60_000);
     const from = new Date(to.getTime() - 3_600_000);
     const graph = await admin<{ summary: { total: number } }>(stack, 'GET', `/v1/analytics/graphs/requests?time_of_generation_min=${from.toISOString()}&time_of_generation_max=${to.toISOString()}`);
-    expect(await summary.textContent()).toBe(`${graph.summary.total} requests`);
+    expect(await summary.textContent()).toBe(`${graph.summary.total} request${graph.summary.total === 1 ? '' : 's'}`);
     await expect.poll(() => page.locator('[data-chart="requests"] canvas').count()).toBeGreaterThan(0);
     await checkA11y('overview');
     await screenshot(page, 'overview');

@@ -17,7 +17,7 @@ export interface ChartSpec {
 const num = (v: number | undefined) => (v === undefined ? '—' : new Intl.NumberFormat().format(Math.round(v * 100) / 100));
 
 export const CHARTS: ChartSpec[] = [
-  { id: 'requests', title: 'Requests', graph: 'requests', fields: ['total'], summary: (s) => `${num(s.total)} requests` },
+  { id: 'requests', title: 'Requests', graph: 'requests', fields: ['total'], summary: (s) => `${num(s.total)} request${s.total === 1 ? '' : 's'}` },
   { id: 'cost', title: 'Cost', graph: 'cost', fields: ['total'], unit: 'USD', scale: 0.01, summary: (s) => `$${((s.total ?? 0) / 100).toFixed(2)}` },
   { id: 'tokens', title: 'Tokens', graph: 'tokens', fields: ['total'], summary: (s) => `${num(s.total)} tokens` },
   { id: 'latency', title: 'Latency', graph: 'latency', fields: ['p50', 'p95', 'p99'], unit: 'ms', summary: (s) => `p50 ${num(s.p50)} ms · ${s.p95 !== undefined ? `p95 ${num(s.p95)}` : `p90 ${num(s.p90)}`} ms · p99 ${num(s.p99)} ms` },
