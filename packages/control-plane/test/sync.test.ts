@@ -99,6 +99,11 @@ for (const backend of backends) {
       expect(again.body).toEqual({ accepted: 1, duplicates: 100 });
       const n = await t.cp.services.db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM analytics_rows WHERE organisation_id = ?`, [t.organisationId]);
       expect(Number(n!.n)).toBe(251);
+      // A row repeated within one batch is stored once; a time with an offset is stored in UTC.
+      const twice = analyticsRow(t.organisationId, { created_at: '2026-12-07T12:00:00+02:00' });
+      expect((await call(t.url, 'POST', '/v1/sync/analytics', undefined, { gateway: 'gw-1', rows: [twice, twice] }, bearer(t.clientAuth))).body).toEqual({ accepted: 1, duplicates: 1 });
+      const stored = await t.cp.services.db.get<{ created_at: string; rescued: number; metadata: string }>(`SELECT created_at, rescued, metadata FROM analytics_rows WHERE id = ?`, [twice.id]);
+      expect(stored).toEqual({ created_at: '2026-12-07T10:00:00.000Z', rescued: 0, metadata: '{}' });
     });
 
     it('refuses analytics rows of another organisation and malformed rows, storing nothing', async () => {

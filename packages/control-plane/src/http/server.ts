@@ -85,9 +85,9 @@ export function createHttpApp(services: Services, site: StaticSite | undefined):
       }
       routeLabel = route.path;
       if (isDraining && route.access.kind !== 'public') throw new GatewayError({ status: 503, code: 'draining', message: 'The control plane is shutting down; retry against another instance', headers: { 'retry-after': '1' } });
-      const body = method === 'GET' || method === 'HEAD' ? undefined : await readJsonBody(req, route.bodyLimit ?? DEFAULT_BODY_LIMIT);
+      const read = method === 'GET' || method === 'HEAD' ? undefined : await readJsonBody(req, route.bodyLimit ?? DEFAULT_BODY_LIMIT);
       const ctx: Ctx = {
-        req, res, method, path: url.pathname, params, query: url.searchParams, body, requestId, services,
+        req, res, method, path: url.pathname, params, query: url.searchParams, body: read?.value, rawBody: read?.text, requestId, services,
         principal: NO_PRINCIPAL, ws: undefined as unknown as WorkspaceScope, log: services.log,
       };
       if (route.access.kind === 'admin') {
