@@ -84,6 +84,15 @@ for (const backend of backends) {
       expect(future.reset).toBe(true);
     });
 
+    it('maps an Azure virtual key\'s resource and default deployment onto the gateway\'s settings', async () => {
+      const vk = await call(t.url, 'POST', '/v1/virtual-keys', t.adminKey, {
+        name: 'azure', provider: 'azure-openai', key: 'az-secret', resourceName: 'my-resource',
+        deploymentConfig: [{ apiVersion: '2024-02-01', deploymentName: 'gpt4-small', alias: 'small' }, { apiVersion: '2024-06-01', deploymentName: 'gpt4o', alias: 'big', is_default: true }],
+      });
+      const snap = (await call(t.url, 'GET', `/v1/sync/snapshot?organisation=${t.organisationId}`, undefined, undefined, bearer(t.clientAuth))).body as SyncSnapshot;
+      expect(snap.virtualKeys.find((v) => v.slug === vk.body.data.slug)).toMatchObject({ provider: 'azure-openai', apiKey: 'az-secret', settings: { resource_name: 'my-resource', deployment_id: 'gpt4o', api_version: '2024-06-01' } });
+    });
+
     it('another organisation\'s changes never reach this organisation\'s feed', async () => {
       const snap = (await call(t.url, 'GET', `/v1/sync/snapshot?organisation=${t.organisationId}`, undefined, undefined, bearer(t.clientAuth))).body as SyncSnapshot;
       await call(t.url, 'POST', '/v1/configs', otherAdmin, { name: 'theirs', config: { retry: { attempts: 1 } } });

@@ -51,6 +51,13 @@ const SETTING_NAMES: Record<string, string> = {
 
 function settingsFrom(fields: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
+  // Azure virtual keys may list deployments; the default one (else the first) is what a request without an alias uses.
+  const deployments = Array.isArray(fields.deploymentConfig) ? (fields.deploymentConfig as Array<{ deploymentName: string; apiVersion: string; is_default?: boolean }>) : [];
+  const chosen = deployments.find((d) => d.is_default) ?? deployments[0];
+  if (chosen) {
+    out.deployment_id = chosen.deploymentName;
+    out.api_version = chosen.apiVersion;
+  }
   for (const [k, v] of Object.entries(fields)) {
     if (v === undefined || v === null || k === 'deploymentConfig') continue;
     out[SETTING_NAMES[k] ?? k] = typeof v === 'string' ? v : JSON.stringify(v);
