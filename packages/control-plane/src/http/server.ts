@@ -73,7 +73,8 @@ export function createHttpApp(services: Services, site: StaticSite | undefined):
     let routeLabel = 'unmatched';
     let status = 500;
     try {
-      const { route, params, allowed } = router.match(method, url.pathname);
+      // HEAD is answered as GET without the body (Node drops a HEAD response's body).
+      const { route, params, allowed } = router.match(method === 'HEAD' ? 'GET' : method, url.pathname);
       if (!route) {
         if (allowed.length > 0) throw new GatewayError({ status: 405, code: 'method_not_allowed', message: `${method} is not allowed on ${url.pathname}; use ${allowed.join(', ')}`, headers: { allow: allowed.join(', ') } });
         if ((method === 'GET' || method === 'HEAD') && site && !url.pathname.startsWith('/v1/')) {
