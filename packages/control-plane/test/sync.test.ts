@@ -41,6 +41,10 @@ for (const backend of backends) {
       const cross = await call(t.url, 'GET', `/v1/sync/snapshot?organisation=${t.organisationId}`, undefined, undefined, bearer(otherClientAuth));
       expect(cross.status).toBe(403);
       expect(cross.body.error.message).toContain('not one of');
+      // The key is checked before the body is read: an unknown caller's body is never parsed.
+      const unread = await call(t.url, 'POST', '/v1/sync/analytics', undefined, '{"not json', bearer('nope'));
+      expect(unread.status).toBe(403);
+      expect((await call(t.url, 'POST', '/v1/configs', 'pt-unknown', '{"not json')).status).toBe(401);
       const noOrg = await call(t.url, 'GET', `/v1/sync/snapshot`, undefined, undefined, bearer(t.clientAuth));
       expect(noOrg.status).toBe(400);
       expect(noOrg.body.error.param).toBe('organisation');
