@@ -155,6 +155,12 @@ suite('console in Chromium', () => {
     await expect.poll(() => page.locator('.facts').textContent()).toContain(traceId);
     await checkA11y('log-detail');
     await screenshot(page, 'log-detail');
+
+    // The trace view groups the trace's requests on one time line.
+    await page.locator('.facts').getByRole('link', { name: traceId }).click();
+    await page.getByRole('heading', { name: `Trace ${traceId}`, level: 1 }).waitFor();
+    await expect.poll(() => page.locator('.waterfall li').count()).toBe(1);
+    await checkA11y('trace');
   });
 
   it('shows the request on the requests chart, as the analytics API counts it', async (ctx) => {
@@ -343,7 +349,7 @@ suite('console in Chromium', () => {
 
   it('found no serious or critical accessibility violations on any screen', () => {
     const failing = Object.entries(a11y).filter(([, v]) => v.length > 0);
-    expect(Object.keys(a11y).length).toBeGreaterThanOrEqual(stack.gatewaySyncs ? 16 : 12);
+    expect(Object.keys(a11y).length).toBeGreaterThanOrEqual(stack.gatewaySyncs ? 17 : 12);
     expect(failing, failing.map(([s, v]) => `${s}:\n  ${v.join('\n  ')}`).join('\n')).toEqual([]);
   });
 });
