@@ -42,7 +42,15 @@ export class OidcSignIn {
   }
 
   async start(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const config = await this.discover();
+    let config: client.Configuration;
+    try {
+      config = await this.discover();
+    } catch (e) {
+      // The sign-in form says why, rather than the browser showing a bare error body.
+      res.writeHead(302, { location: `/?sign_in_error=${encodeURIComponent(`the identity provider at ${this.settings.issuer} could not be reached (${(e as Error).message.slice(0, 120)})`)}`, 'cache-control': 'no-store' });
+      res.end();
+      return;
+    }
     const verifier = client.randomPKCECodeVerifier();
     const state = client.randomState();
     const nonce = client.randomNonce();

@@ -9,7 +9,7 @@ import type { Session } from '../../api/types.js';
 export function SignIn({ onSignedIn, notice }: { onSignedIn: (s: Session) => void; notice?: string }) {
   const [secret, setSecret] = useState('');
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | undefined>(oidcErrorFromUrl());
+  const [error, setError] = useState<string | undefined>(oidcErrorFromUrl);
   const [oidc, setOidc] = useState(false);
 
   useEffect(() => {
@@ -57,5 +57,8 @@ export function SignIn({ onSignedIn, notice }: { onSignedIn: (s: Session) => voi
 function oidcErrorFromUrl(): string | undefined {
   const q = new URLSearchParams(location.search);
   const e = q.get('sign_in_error');
-  return e ? `Single sign-on failed: ${e.slice(0, 200)}` : undefined;
+  if (!e) return undefined;
+  // Shown once: a reload or a later sign-in should not repeat it.
+  history.replaceState(null, '', `/${location.hash}`);
+  return `Single sign-on failed: ${e.slice(0, 300)}`;
 }
