@@ -40,6 +40,11 @@ suite('console in Chromium', () => {
     }
   }
 
+  /** Every loading state on the screen has given way to content, an empty state or an error. */
+  async function settled(p: Page): Promise<void> {
+    await expect.poll(() => p.locator('.state-loading').count(), { timeout: 15_000 }).toBe(0);
+  }
+
   async function go(hash: string): Promise<void> {
     await page.goto(`${stack.cpUrl}/${hash}`);
   }
@@ -244,7 +249,7 @@ suite('console in Chromium', () => {
     for (const [hash, heading] of [['#/overview?range=7d&group=model', 'Overview'], ['#/logs?range=7d', 'Logs'], ['#/credentials', 'Provider credentials'], ['#/guardrails', 'Guardrails'], ['#/workspaces', 'Workspaces and members'], ['#/exports', 'Exports'], ['#/configs', 'Configs'], ['#/prompts', 'Prompts']] as const) {
       await go(hash);
       await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
-      await page.waitForLoadState('networkidle');
+      await settled(page);
       await checkA11y(`visit ${hash.slice(2)}`);
     }
   });
@@ -299,7 +304,7 @@ suite('console in Chromium', () => {
     for (const hash of ['#/overview?range=1h', '#/logs?range=1h']) {
       await phone.goto(`${stack.cpUrl}/${hash}`);
       await phone.locator('h1').first().waitFor();
-      await phone.waitForLoadState('networkidle');
+      await settled(phone);
       const measure = () => phone.evaluate(() => ({
         overflow: document.documentElement.scrollWidth - window.innerWidth,
         // What sticks out, to say in the failure message.
