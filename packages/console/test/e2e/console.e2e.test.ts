@@ -308,8 +308,11 @@ suite('console in Chromium', () => {
       const measure = () => phone.evaluate(() => ({
         overflow: document.documentElement.scrollWidth - window.innerWidth,
         // What sticks out, to say in the failure message.
-        wide: [...document.querySelectorAll('body *')].filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1 && !el.closest('.table-wrap, .sidenav'))
-          .slice(0, 3).map((el) => `${el.tagName.toLowerCase()}.${(el as HTMLElement).className}`),
+        // The outermost elements that stick out: their parent fits.
+        wide: [...document.querySelectorAll('body *')].filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1
+          && (el.parentElement?.getBoundingClientRect().right ?? 0) <= window.innerWidth + 1
+          && getComputedStyle(el.parentElement!).overflowX === 'visible' && !el.closest('.sidenav, .table-wrap'))
+          .slice(0, 3).map((el) => `${el.tagName.toLowerCase()}.${(el as HTMLElement).className} (${Math.round(el.getBoundingClientRect().right)}px)`),
       }));
       // Charts settle their size after a layout pass: judge the page once it has settled.
       await expect.poll(async () => (await measure()).overflow, { timeout: 3000 }).toBeLessThanOrEqual(1).catch(async () => {
