@@ -13,6 +13,8 @@ export const SCAN_MAX = 5000;
 export const PAGE_SIZE = 50;
 const MAX_SCAN_BYTES = 64 * 1024 * 1024;
 const TIMEOUT_MS = 15_000;
+/** The longest a playground stream may run: a model answering slowly still ends. */
+const PLAYGROUND_MAX_MS = 5 * 60_000;
 
 /**
  * Reads log documents from the gateway's /v1/logs on demand and keeps none: the bodies stay in the
@@ -139,7 +141,8 @@ export class GatewayLogs {
     }
     const abort = new AbortController();
     res.on('close', () => abort.abort());
-    const upstream = await this.fetchGateway(path, { method: 'POST', headers, body: JSON.stringify(payload), signal: abort.signal });
+    const signal = AbortSignal.any([abort.signal, AbortSignal.timeout(PLAYGROUND_MAX_MS)]);
+    const upstream = await this.fetchGateway(path, { method: 'POST', headers, body: JSON.stringify(payload), signal });
     res.writeHead(upstream.status, {
       'content-type': upstream.headers.get('content-type') ?? 'application/json',
       'cache-control': 'no-store',
