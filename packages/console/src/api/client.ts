@@ -1,7 +1,7 @@
 import type { LogDocument } from '@portico/contract';
 import type {
   AnalyticsQuery, ApiKey, ConfigDetail, Dimensions, ConfigSummary, ConfigVersion, CreatedApiKey, Credential, ExportStatus, Feedback,
-  GraphResponse, Guardrail, Label, ListResponse, LogFilters, LogPage, NewApiKey, Partial, PromptDetail,
+  GraphResponse, Guardrail, Label, ListResponse, LogFilters, LogPage, NewApiKey, PromptDetail, PromptPartial,
   PromptSummary, PromptVersion, Session, SignInOptions, Workspace, WorkspaceMember,
 } from './types.js';
 
@@ -160,7 +160,7 @@ export const api = {
   labels: (workspace?: string) => get<ListResponse<Label>>(`${ADMIN}/labels`, { workspace_id: workspace }),
   setVersionLabel: (id: string, versionId: string, labelId: string) =>
     json<unknown>('PUT', `${ADMIN}/prompts/${enc(id)}/versions/${enc(versionId)}`, { label_id: labelId }),
-  partials: (workspace?: string) => get<ListResponse<Partial> | Partial[]>(`${ADMIN}/prompts/partials`, { workspace_id: workspace }),
+  partials: (workspace?: string) => get<ListResponse<PromptPartial> | PromptPartial[]>(`${ADMIN}/prompts/partials`, { workspace_id: workspace }),
   createPartial: (p: { name: string; string: string; workspace_id?: string }) => one<{ id: string; slug?: string }>(json('POST', `${ADMIN}/prompts/partials`, p)),
   renderPrompt: (id: string, variables: Record<string, string>) =>
     json<{ data: Record<string, unknown> }>('POST', `${ADMIN}/prompts/${enc(id)}/render`, { variables }),

@@ -137,7 +137,7 @@ export interface Label {
   description?: string;
 }
 
-export interface Partial {
+export interface PromptPartial {
   id: string;
   slug: string;
   name: string;
