@@ -22,7 +22,9 @@ export function Overview({ route }: ScreenProps) {
   // Resolve the filters and the grouping into Admin API queries: one for the totals, one per line.
   const plan = useAsync(async (signal) => {
     const workspace = p.get('ws') ?? undefined;
-    const dims = await api.dimensions(span.from, span.to, workspace, signal);
+    // Which providers, models and keys had requests: needed only to resolve those filters and groupings.
+    const needsDims = Boolean(p.get('model') || p.get('provider')) || groupBy === 'model' || groupBy === 'provider' || groupBy === 'key';
+    const dims = needsDims ? await api.dimensions(span.from, span.to, workspace, signal) : { models: [], keys: [] };
     const base: AnalyticsQuery = {
       ...span,
       workspace,
