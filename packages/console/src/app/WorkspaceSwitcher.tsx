@@ -14,7 +14,7 @@ export function WorkspaceSwitcher({ session, route }: { session: Session; route:
   return (
     <label className="switcher">
       <span>Workspace</span>
-      <select value={value} onChange={(e) => setParams(route, { ws: e.target.value || undefined })} disabled={list.status === 'loading'}>
+      <select value={value} onChange={(e) => setParams(route, { ws: e.target.value || undefined })} aria-busy={list.status === 'loading'}>
         {session.role === 'org_admin' && <option value="">All workspaces</option>}
         {session.role !== 'org_admin' && !value && <option value="">Choose…</option>}
         {options.map((w) => <option key={w.slug} value={w.slug}>{w.name}</option>)}

@@ -185,6 +185,13 @@ suite('console in Chromium', () => {
     await expect.poll(() => page.locator('[data-chart="requests"] canvas').count()).toBeGreaterThan(0);
     await checkA11y('overview');
     await screenshot(page, 'overview');
+
+    // Grouped by model, each line is the Admin API's graph for that provider__model pair.
+    const grouped = page.waitForRequest((r) => r.url().includes('/v1/analytics/graphs/requests?') && new URL(r.url()).searchParams.get('ai_org_model') === 'openai__gpt-4o-mini');
+    await go('#/overview?range=1h&group=model');
+    await grouped;
+    await settled(page);
+    expect(await page.locator('[data-chart] .state-error').count()).toBe(0);
   });
 
   it('refuses to save a config with an error and names the path', async () => {
