@@ -27,7 +27,7 @@ async function authorise(ctx: Ctx, organisation: string | null): Promise<string>
 async function snapshot(ctx: Ctx) {
   const organisation = await authorise(ctx, ctx.query.get('organisation'));
   // One transaction, so the version and the entities agree.
-  return ctx.services.db.transaction((tx) => buildSnapshot(tx, ctx.services.envelope, organisation));
+  return ctx.services.db.transaction((tx) => buildSnapshot(tx, ctx.services.envelope, organisation), { snapshot: true });
 }
 
 async function collectChanges(ctx: Ctx, organisation: string, since: number): Promise<SyncChanges> {
@@ -45,7 +45,7 @@ async function collectChanges(ctx: Ctx, organisation: string, since: number): Pr
     const changes: SyncChange[] = [];
     for (const r of refs) changes.push(await changeFor(tx, ctx.services.envelope, organisation, r.kind, r.ref));
     return { organisation, version: current, changes };
-  });
+  }, { snapshot: true });
 }
 
 async function changes(ctx: Ctx) {
