@@ -58,11 +58,11 @@ export function LogsList({ route }: ScreenProps) {
           : (
             <>
               <LogsTable rows={res.data} params={p} />
-              <nav className="pager" aria-label="Pages">
+              {(page > 0 || res.has_more) && <nav className="pager" aria-label="Pages">
                 <button type="button" disabled={page === 0} onClick={() => setParams(route, { page: page > 1 ? String(page - 1) : undefined })}>Newer</button>
                 <span>Page {page + 1}</span>
                 <button type="button" disabled={!res.has_more} onClick={() => setParams(route, { page: String(page + 1) })}>Older</button>
-              </nav>
+              </nav>}
             </>
           )}
       </Loaded>
