@@ -1,0 +1,95 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import { assertSafeKey, type BlobStore } from './blob-store.js';
+
+/** A local folder standing in for a bucket. Objects are written to a temporary name, then renamed. */
+export class LocalBlobStore implements BlobStore {
+  readonly kind = 'local' as const;
+  constructor(readonly where: string) {}
+
+  private path(key: string): string {
+    assertSafeKey(key);
+    return join(this.where, key);
+  }
+
+  private tmpFor(path: string): string {
+    return `${path}.tmp-${randomBytes(6).toString('hex')}`;
+  }
+
+  async putBytes(key: string, body: Buffer | string): Promise<void> {
+    const path = this.path(key);
+    await mkdir(dirname(path), { recursive: true });
+    const tmp = this.tmpFor(path);
+    await writeFile(tmp, body);
+    await rename(tmp, path);
+  }
+
+  async putStream(key: string, body: Readable): Promise<number> {
+    const path = this.path(key);
+    await mkdir(dirname(path), { recursive: true });
+    const tmp = this.tmpFor(path);
+    let bytes = 0;
+    body.on('data', (c: Buffer) => (bytes += c.length));
+    try {
+      await pipeline(body, createWriteStream(tmp));
+      await rename(tmp, path);
+    } catch (e) {
+      await rm(tmp, { force: true });
+      throw e;
+    }
+    return bytes;
+  }
+
+  async getStream(key: string): Promise<Readable | undefined> {
+    const path = this.path(key);
+    try {
+      await stat(path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+    return createReadStream(path);
+  }
+
+  async getBytes(key: string): Promise<Buffer | undefined> {
+    try {
+      return await readFile(this.path(key));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.path(key), { force: true });
+  }
+
+  async *list(prefix: string): AsyncIterable<{ key: string; size: number }> {
+    const dir = prefix.endsWith('/') ? join(this.where, prefix) : dirname(join(this.where, prefix));
+    const out: Array<{ key: string; size: number }> = [];
+    const walk = async (d: string): Promise<void> => {
+      let entries;
+      try {
+        entries = await readdir(d, { withFileTypes: true });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw e;
+      }
+      for (const ent of entries) {
+        const full = join(d, ent.name);
+        if (ent.isDirectory()) await walk(full);
+        else if (!ent.name.includes('.tmp-')) {
+          const key = relative(this.where, full).split(sep).join('/');
+          if (key.startsWith(prefix)) out.push({ key, size: (await stat(full)).size });
+        }
+      }
+    };
+    await walk(dir);
+    out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    yield* out;
+  }
+}
