@@ -19,7 +19,7 @@ import { fileLogSource, noLogSource, s3LogSource, type LogSource } from './logs/
 import { JobHost } from './jobs/job-host.js';
 import { ExportService, type ExportRecord } from './exports/service.js';
 import { exportRoutes } from './exports/routes.js';
-import { createDataFeatures } from './features.js';
+import { createDataFeatures, type DataFeatures } from './features.js';
 
 export interface DataServiceDeps {
   config: Config;
@@ -37,6 +37,7 @@ export interface DataServiceDeps {
 
 export interface DataService {
   deps: DataServiceDeps;
+  features: DataFeatures;
   server: Server;
   listen(): Promise<void>;
   url(): string;
@@ -124,13 +125,12 @@ export async function createDataService(config: Config, o: DataServiceOverrides 
   const server = createHttpServer({ routes, auth, logger, metrics, isDraining: () => draining });
 
   // Jobs without a running owner (a replica died, or this one restarted) are picked up here.
-  const exportJobs = new JobStore<ExportRecord>(exportsBlobs, 'jobs/exports');
   let scanning = false;
   const scan = async () => {
     if (scanning || draining) return;
     scanning = true;
     try {
-      for (const r of await exportJobs.list()) if (r.status === 'in_progress' && !host.isRunning('export', r.id)) await exports.resume(r.id);
+      await exports.scan();
       await features.scan();
     } catch (e) {
       logger.warn({ err: (e as Error).message }, 'job scan failed; retrying at the next interval');
@@ -142,6 +142,7 @@ export async function createDataService(config: Config, o: DataServiceOverrides 
 
   return {
     deps,
+    features,
     server,
     async listen() {
       await new Promise<void>((resolve, reject) => {

@@ -1,13 +1,39 @@
 import type { Route } from './http/server.js';
 import type { DataServiceDeps } from './app.js';
+import { JobStore } from './storage/job-store.js';
+import { FileService, type FileRecord } from './files/service.js';
+import { fileRoutes } from './files/routes.js';
+import { BatchRunner } from './batches/runner.js';
+import { BatchService } from './batches/service.js';
+import { batchRoutes } from './batches/routes.js';
+import type { BatchRecord } from './batches/record.js';
+import { gatewayCaller } from './batches/gateway-call.js';
 
 /** Files, batches and fine-tuning: their routes, job scan and shutdown, wired in one place. */
 export interface DataFeatures {
   routes: Route[];
+  files: FileService;
+  batches: BatchService;
   scan(): Promise<void>;
   close(): Promise<void>;
 }
 
-export function createDataFeatures(_deps: DataServiceDeps): DataFeatures {
-  return { routes: [], scan: async () => undefined, close: async () => undefined };
+export function createDataFeatures(deps: DataServiceDeps): DataFeatures {
+  const c = deps.config;
+  const fileJobs = new JobStore<FileRecord>(deps.dataBlobs, 'jobs/files');
+  const files = new FileService({ jobs: fileJobs, blobs: deps.dataBlobs, maxBytes: c.FILE_MAX_BYTES, maxBatchLines: c.BATCH_MAX_LINES });
+  const batchJobs = new JobStore<BatchRecord>(deps.dataBlobs, 'jobs/batches');
+  const caller = gatewayCaller({ gatewayUrl: () => c.GATEWAY_URL, maxAttempts: c.BATCH_MAX_ATTEMPTS, timeoutMs: c.BATCH_REQUEST_TIMEOUT_MS, connections: c.BATCH_CONCURRENCY * c.BATCH_MAX_ACTIVE });
+  const runner = new BatchRunner({
+    jobs: batchJobs, files: fileJobs, fileService: files, blobs: deps.dataBlobs, sealer: deps.sealer, caller,
+    logger: deps.logger, metrics: deps.metrics, concurrency: c.BATCH_CONCURRENCY, syncMs: 1000,
+  });
+  const batches = new BatchService({ jobs: batchJobs, files, runner, host: deps.host, sealer: deps.sealer, maxActive: c.BATCH_MAX_ACTIVE });
+  return {
+    routes: [...fileRoutes(files), ...batchRoutes(batches, c.MAX_JSON_BODY_BYTES)],
+    files,
+    batches,
+    scan: () => batches.scan(),
+    close: () => caller.close(),
+  };
 }

@@ -10,10 +10,12 @@ export interface Principal {
   scopes: string[];
   /** The presented key, kept only in memory to call the gateway on the caller's behalf. */
   apiKey?: string;
+  /** The key's default routing config, which the gateway applies when a request names none. */
+  defaultConfig?: string;
 }
 
 export function principalOf(key: GatewayKey, apiKey: string): Principal {
-  return { keyId: key.id, organisation: key.organisation, workspace: key.workspace, scopes: key.scopes?.length ? key.scopes : ['completions'], apiKey };
+  return { keyId: key.id, organisation: key.organisation, workspace: key.workspace, scopes: key.scopes?.length ? key.scopes : ['completions'], apiKey, defaultConfig: key.defaults?.config };
 }
 
 /** Embedded mode (no control plane): everyone is organisation-level, with every scope. */

@@ -177,6 +177,7 @@ export class ExportService {
     r.paused_reason = null;
     r.last_updated_at = new Date().toISOString();
     await this.d.jobs.put(r);
+    await this.d.jobs.markActive(r.id);
     await this.resume(r.id);
     return { message: 'Export started', object: 'export' };
   }
@@ -194,6 +195,7 @@ export class ExportService {
     latest.paused_reason = null;
     latest.last_updated_at = new Date().toISOString();
     await this.d.jobs.put(latest);
+    await this.d.jobs.clearActive(id).catch(() => undefined);
     return { message: 'Export cancelled', object: 'export' };
   }
 
@@ -219,6 +221,16 @@ export class ExportService {
     const stream = await this.d.out.getStream(r.object_key);
     if (!stream) throw notFound('log export file', id);
     return { stream, filename: `export-${r.id}.${r.format}.gz` };
+  }
+
+  /** Exports that were running when their replica stopped: the scheduler resumes them. */
+  async scan(): Promise<void> {
+    for (const id of await this.d.jobs.listActive()) {
+      if (this.d.host.isRunning('export', id)) continue;
+      const r = await this.d.jobs.get(id);
+      if (r?.status === 'in_progress') await this.resume(id);
+      else await this.d.jobs.clearActive(id);
+    }
   }
 
   /** Runs the export here if no replica holds it (start, or the scheduler after a restart). */
@@ -281,6 +293,7 @@ export class ExportService {
       }
       r.last_updated_at = new Date().toISOString();
       await this.saveUntilDone(r, signal);
+      await this.d.jobs.clearActive(r.id).catch(() => undefined);
     } finally {
       this.d.jobs.drop(r.id);
       this.d.metrics.jobsActive.dec({ kind: 'export' });

@@ -52,6 +52,25 @@ export class JobStore<T extends { id: string }> {
     return out;
   }
 
+  /**
+   * Markers of jobs that still need a runner (`<kind>-active/<id>`): the scheduler lists these, not
+   * every record ever made.
+   */
+  async markActive(id: string): Promise<void> {
+    await this.blobs.putBytes(`${this.kind}-active/${id}`, '1', 'text/plain');
+  }
+
+  async clearActive(id: string): Promise<void> {
+    await this.blobs.delete(`${this.kind}-active/${id}`);
+  }
+
+  async listActive(): Promise<string[]> {
+    const out: string[] = [];
+    const prefix = `${this.kind}-active/`;
+    for await (const o of this.blobs.list(prefix)) out.push(o.key.slice(prefix.length));
+    return out;
+  }
+
   hold(record: T): void {
     this.live.set(record.id, record);
   }

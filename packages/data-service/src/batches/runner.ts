@@ -1,0 +1,283 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { BlobStore } from '../storage/blob-store.js';
+import type { JobStore } from '../storage/job-store.js';
+import type { Sealer } from '../storage/secret.js';
+import type { FileRecord, FileService } from '../files/service.js';
+import { lineBatches } from '../logs/lines.js';
+import { sleep } from '../jobs/job-host.js';
+import type { ServiceMetrics } from '../observability.js';
+import { BatchPacer, type GatewayCaller, type LineResult } from './gateway-call.js';
+import { nowS, type BatchRecord } from './record.js';
+
+export interface BatchRunnerDeps {
+  jobs: JobStore<BatchRecord>;
+  files: JobStore<FileRecord>;
+  fileService: FileService;
+  blobs: BlobStore;
+  sealer: Sealer;
+  caller: GatewayCaller;
+  logger: Logger;
+  metrics: ServiceMetrics;
+  concurrency: number;
+  /** How often the stored record is re-read (a cancel from another replica) and progress saved. */
+  syncMs: number;
+}
+
+interface Done {
+  i: number;
+  ok: boolean;
+  line: string;
+}
+
+interface InputLine {
+  i: number;
+  custom_id: string;
+  url: string;
+  body: unknown;
+}
+
+const RETRY_STORE_MS = [200, 500, 1000, 2000, 5000, 10000];
+
+/**
+ * Runs a batch: every input line through the gateway at bounded concurrency, results checkpointed as
+ * they finish. Results go into segment objects (`batches/<id>/results/*.jsonl`), written continuously:
+ * one write is in flight at a time, carrying everything that finished meanwhile. A restarted run reads
+ * the segments and skips lines already done, so only lines in flight (sent, or finished with their
+ * segment not yet written) when a replica died are sent again. Finalising merges the segments by line
+ * number, first result wins: each custom_id lands exactly once in the output or the error file.
+ */
+export class BatchRunner {
+  constructor(private readonly d: BatchRunnerDeps) {}
+
+  private segPrefix(id: string): string {
+    return `batches/${id}/results/`;
+  }
+
+  private async *inputLines(r: BatchRecord): AsyncIterable<InputLine> {
+    const file = await this.d.files.get(r.input_file_id);
+    if (!file) throw new Error(`input file ${r.input_file_id} is gone`);
+    const stream = await this.d.blobs.getStream(file.content_key);
+    if (!stream) throw new Error(`input file ${r.input_file_id} has no content`);
+    let i = 0;
+    try {
+      for await (const lines of lineBatches(stream)) {
+        for (const text of lines) {
+          if (!text.trim()) continue;
+          const o = JSON.parse(text) as { custom_id: string; url: string; body: unknown };
+          yield { i: i++, custom_id: o.custom_id, url: o.url, body: o.body };
+        }
+      }
+    } finally {
+      stream.destroy();
+    }
+  }
+
+  private async readDone(id: string): Promise<Map<number, Done>> {
+    const done = new Map<number, Done>();
+    for await (const o of this.d.blobs.list(this.segPrefix(id))) {
+      const bytes = await this.d.blobs.getBytes(o.key);
+      if (!bytes) continue;
+      for (const text of bytes.toString('utf8').split('\n')) {
+        if (!text) continue;
+        const e = JSON.parse(text) as Done;
+        if (!done.has(e.i)) done.set(e.i, e);
+      }
+    }
+    return done;
+  }
+
+  private counts(r: BatchRecord, done: Map<number, Done>): void {
+    let ok = 0;
+    for (const e of done.values()) if (e.ok) ok++;
+    r.request_counts.completed = ok;
+    r.request_counts.failed = done.size - ok;
+  }
+
+  /** Validates the lines against the batch's endpoint and counts them. */
+  private async validate(r: BatchRecord): Promise<boolean> {
+    let total = 0;
+    for await (const line of this.inputLines(r)) {
+      total++;
+      if (line.url !== r.endpoint) {
+        r.status = 'failed';
+        r.failed_at = nowS();
+        r.errors = { object: 'list', data: [{ code: 'invalid_url', message: `Line ${line.i + 1}: url "${line.url}" differs from the batch's endpoint "${r.endpoint}"; every line must use the batch's endpoint.`, param: 'url', line: line.i + 1 }] };
+        return false;
+      }
+    }
+    r.request_counts.total = total;
+    r.status = 'in_progress';
+    r.in_progress_at = nowS();
+    return true;
+  }
+
+  async execute(id: string, signal: AbortSignal): Promise<void> {
+    const r = await this.d.jobs.get(id);
+    if (!r) return;
+    this.d.jobs.hold(r);
+    this.d.metrics.jobsActive.inc({ kind: 'batch' });
+    try {
+      if (r.status === 'validating') {
+        const ok = await this.validate(r);
+        await this.saveRetrying(r, signal);
+        if (!ok) return void (await this.d.jobs.clearActive(r.id).catch(() => undefined));
+      }
+      const done = await this.readDone(r.id);
+      this.counts(r, done);
+      if (r.status === 'in_progress') await this.run(r, done, signal);
+      if (signal.aborted && signal.reason !== 'cancel') return; // shutdown or lease lost: the next run resumes
+      if (r.status === 'in_progress' || r.status === 'cancelling' || r.status === 'finalizing' || r.status === 'expired') await this.finalize(r, signal);
+    } finally {
+      this.d.jobs.drop(r.id);
+      this.d.metrics.jobsActive.dec({ kind: 'batch' });
+    }
+  }
+
+  private async run(r: BatchRecord, done: Map<number, Done>, signal: AbortSignal): Promise<void> {
+    const headers = this.d.sealer.open<Record<string, string>>(r.sealed_headers);
+    const pacer = new BatchPacer();
+    const pending: Done[] = [];
+    let flushing: Promise<void> | undefined;
+    let storeDown = false;
+    let inFlight = 0;
+    let stop = false;
+    let wake: (() => void) | undefined;
+    const notify = () => {
+      const w = wake;
+      wake = undefined;
+      w?.();
+    };
+    const flush = (): Promise<void> => {
+      if (flushing || pending.length === 0) return flushing ?? Promise.resolve();
+      const take = pending.splice(0, pending.length);
+      const key = `${this.segPrefix(r.id)}${Date.now().toString().padStart(15, '0')}-${randomBytes(4).toString('hex')}.jsonl`;
+      flushing = (async () => {
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await this.d.blobs.putBytes(key, take.map((e) => JSON.stringify(e)).join('\n') + '\n', 'application/x-ndjson');
+            for (const e of take) done.set(e.i, e);
+            this.counts(r, done);
+            if (storeDown) {
+              storeDown = false;
+              r.paused_reason = null;
+            }
+            return;
+          } catch (e) {
+            // The object store is out: no new lines start until their results can be kept.
+            storeDown = true;
+            this.d.metrics.storageErrors.inc({ store: 'batches' });
+            r.paused_reason = `object store unavailable, retrying: ${(e as Error).message}`;
+            this.d.jobs.setLive(r);
+            if (signal.aborted && attempt > 2) throw e;
+            await sleep(RETRY_STORE_MS[Math.min(attempt, RETRY_STORE_MS.length - 1)]);
+          }
+        }
+      })().finally(() => {
+        flushing = undefined;
+        notify();
+        if (pending.length) void flush();
+      });
+      return flushing;
+    };
+    let lastSync = Date.now();
+    const sync = async () => {
+      if (Date.now() - lastSync < this.d.syncMs) return;
+      lastSync = Date.now();
+      const stored = await this.d.jobs.getStored(r.id).catch(() => undefined);
+      if (stored?.status === 'cancelling') {
+        r.status = 'cancelling';
+        r.cancelling_at = stored.cancelling_at;
+        stop = true;
+      }
+      if (r.expires_at !== null && nowS() >= r.expires_at) stop = true;
+      await this.d.jobs.put(r).catch(() => undefined);
+    };
+    const runLine = async (line: InputLine) => {
+      let result: LineResult;
+      try {
+        result = await this.d.caller.call(line.url, line.body, headers, pacer, signal);
+      } catch {
+        return; // aborted: in flight, sent again by the next run
+      }
+      const ok = result.status >= 200 && result.status < 300;
+      const reqId = `batch_req_${randomBytes(12).toString('hex')}`;
+      const out = result.error && result.status === 0
+        ? { id: reqId, custom_id: line.custom_id, response: null, error: result.error }
+        : { id: reqId, custom_id: line.custom_id, response: { status_code: result.status, request_id: result.requestId, body: result.body }, error: null };
+      this.d.metrics.batchLines.inc({ outcome: ok ? 'completed' : 'failed' });
+      pending.push({ i: line.i, ok, line: JSON.stringify(out) });
+      void flush();
+    };
+    signal.addEventListener('abort', notify, { once: true });
+    const running = new Set<Promise<void>>();
+    for await (const line of this.inputLines(r)) {
+      if (done.has(line.i)) continue;
+      await sync();
+      while (!signal.aborted && !stop && (inFlight >= this.d.concurrency || storeDown)) await new Promise<void>((res) => (wake = res));
+      if (signal.aborted || stop) break;
+      inFlight++;
+      const p = runLine(line).finally(() => {
+        inFlight--;
+        running.delete(p);
+        notify();
+      });
+      running.add(p);
+    }
+    await Promise.allSettled([...running]);
+    while (pending.length || flushing) await flush();
+    if (!signal.aborted && r.expires_at !== null && nowS() >= r.expires_at && r.status === 'in_progress') {
+      r.status = 'expired';
+      r.expired_at = nowS();
+    }
+    if (signal.aborted && signal.reason === 'cancel') r.status = 'cancelling';
+  }
+
+  /** Merges the segments into the output and error files; lines never run get an error naming why. */
+  private async finalize(r: BatchRecord, signal: AbortSignal): Promise<void> {
+    const ending = r.status === 'cancelling' ? 'cancelled' : r.status === 'expired' ? 'expired' : 'completed';
+    r.status = 'finalizing';
+    r.finalizing_at ??= nowS();
+    await this.saveRetrying(r, signal);
+    const done = await this.readDone(r.id);
+    const out: string[] = [];
+    const err: string[] = [];
+    let total = 0;
+    for await (const line of this.inputLines(r)) {
+      total++;
+      const e = done.get(line.i);
+      if (e) (e.ok ? out : err).push(e.line);
+      else {
+        const code = ending === 'expired' ? 'batch_expired' : 'batch_cancelled';
+        const message = ending === 'expired' ? 'This request could not be executed before the completion window expired.' : 'The batch was cancelled before this request ran.';
+        err.push(JSON.stringify({ id: `batch_req_${randomBytes(12).toString('hex')}`, custom_id: line.custom_id, response: null, error: { code, message } }));
+      }
+    }
+    if (out.length) r.output_file_id ??= (await this.d.fileService.create(r.workspace, `${r.id}_output.jsonl`, 'batch_output', Buffer.from(out.join('\n') + '\n'), out.length)).id;
+    if (err.length) r.error_file_id ??= (await this.d.fileService.create(r.workspace, `${r.id}_error.jsonl`, 'batch_output', Buffer.from(err.join('\n') + '\n'), err.length)).id;
+    r.request_counts = { total, completed: out.length, failed: total - out.length };
+    r.status = ending;
+    if (ending === 'completed') r.completed_at = nowS();
+    if (ending === 'cancelled') r.cancelled_at = nowS();
+    if (ending === 'expired') r.expired_at ??= nowS();
+    r.paused_reason = null;
+    await this.saveRetrying(r, signal);
+    await this.d.jobs.clearActive(r.id).catch(() => undefined);
+    for await (const o of this.d.blobs.list(this.segPrefix(r.id))) await this.d.blobs.delete(o.key).catch(() => undefined);
+  }
+
+  private async saveRetrying(r: BatchRecord, signal: AbortSignal): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.d.jobs.put(r);
+        if (attempt > 0) r.paused_reason = null;
+        return;
+      } catch (e) {
+        r.paused_reason = `object store unavailable, retrying: ${(e as Error).message}`;
+        this.d.jobs.setLive(r);
+        if (signal.aborted && signal.reason !== 'cancel') throw e;
+        await sleep(RETRY_STORE_MS[Math.min(attempt, RETRY_STORE_MS.length - 1)], signal);
+      }
+    }
+  }
+}
