@@ -137,7 +137,9 @@ export class BatchRunner {
   private async run(r: BatchRecord, done: Map<number, Done>, signal: AbortSignal): Promise<void> {
     const headers = this.d.sealer.open<Record<string, string>>(r.sealed_headers);
     const pacer = new BatchPacer();
-    const pending: Done[] = [];
+    // A line holds its concurrency slot until its result is written: lines sent or awaiting their
+    // checkpoint never exceed the concurrency, and they are all a crash can repeat.
+    const pending: Array<{ e: Done; written: () => void }> = [];
     let flushing: Promise<void> | undefined;
     let storeDown = false;
     let inFlight = 0;
@@ -155,8 +157,11 @@ export class BatchRunner {
       flushing = (async () => {
         for (let attempt = 0; ; attempt++) {
           try {
-            await this.d.blobs.putBytes(key, take.map((e) => JSON.stringify(e)).join('\n') + '\n', 'application/x-ndjson');
-            for (const e of take) done.set(e.i, e);
+            await this.d.blobs.putBytes(key, take.map((t) => JSON.stringify(t.e)).join('\n') + '\n', 'application/x-ndjson');
+            for (const t of take) {
+              done.set(t.e.i, t.e);
+              t.written();
+            }
             this.counts(r, done);
             if (storeDown) {
               storeDown = false;
@@ -169,7 +174,11 @@ export class BatchRunner {
             this.d.metrics.storageErrors.inc({ store: 'batches' });
             r.paused_reason = `object store unavailable, retrying: ${(e as Error).message}`;
             this.d.jobs.setLive(r);
-            if (signal.aborted && attempt > 2) throw e;
+            if (signal.aborted && attempt > 2) {
+              // Stopping with the store out: these results are lost and their lines run again later.
+              for (const t of take) t.written();
+              throw e;
+            }
             await sleep(RETRY_STORE_MS[Math.min(attempt, RETRY_STORE_MS.length - 1)]);
           }
         }
@@ -196,7 +205,7 @@ export class BatchRunner {
     const runLine = async (line: InputLine) => {
       let result: LineResult;
       try {
-        result = await this.d.caller.call(line.url, line.body, headers, pacer, signal);
+        result = await this.d.caller.call(line.url, line.body, headers, pacer, calls.signal);
       } catch {
         return; // aborted: in flight, sent again by the next run
       }
@@ -206,10 +215,19 @@ export class BatchRunner {
         ? { id: reqId, custom_id: line.custom_id, response: null, error: result.error }
         : { id: reqId, custom_id: line.custom_id, response: { status_code: result.status, request_id: result.requestId, body: result.body }, error: null };
       this.d.metrics.batchLines.inc({ outcome: ok ? 'completed' : 'failed' });
-      pending.push({ i: line.i, ok, line: JSON.stringify(out) });
-      void flush();
+      await new Promise<void>((written) => {
+        pending.push({ e: { i: line.i, ok, line: JSON.stringify(out) }, written });
+        void flush();
+      });
     };
     signal.addEventListener('abort', notify, { once: true });
+    // On SIGTERM no new line starts, but lines in flight may finish (within the shutdown deadline),
+    // so a graceful stop repeats nothing. Cancel and a lost lease stop them at once.
+    const calls = new AbortController();
+    const onStop = () => {
+      if (signal.reason !== 'shutdown') calls.abort(signal.reason);
+    };
+    signal.addEventListener('abort', onStop, { once: true });
     const running = new Set<Promise<void>>();
     for await (const line of this.inputLines(r)) {
       if (done.has(line.i)) continue;
