@@ -47,9 +47,9 @@ export const CONFIG_SCHEMA = z.object({
   SCHEDULER_INTERVAL_MS: int(2000, 10),
   /** Fine-tuning: Bedrock's service role, and where the OpenAI and Vertex APIs are. */
   BEDROCK_FINETUNE_ROLE_ARN: str(),
-  OPENAI_BASE_URL: str('https://api.openai.com'),
   BEDROCK_ENDPOINT: str(),
   VERTEX_ENDPOINT: str(),
+  VERTEX_STORAGE_ENDPOINT: str(),
   /** Signs local download links and seals stored routing headers; default: PORTKEY_CLIENT_AUTH, else a key under DATA_DIR. */
   DATA_SERVICE_SECRET: str(),
   /** Public base URL of downloads on the embedded default; default: the caller's Host (through the gateway). */

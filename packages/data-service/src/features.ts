@@ -8,12 +8,16 @@ import { BatchService } from './batches/service.js';
 import { batchRoutes } from './batches/routes.js';
 import type { BatchRecord } from './batches/record.js';
 import { gatewayCaller } from './batches/gateway-call.js';
+import { FineTuneService } from './fine-tuning/service.js';
+import { fineTuneRoutes } from './fine-tuning/routes.js';
+import type { FineTuneRecord } from './fine-tuning/record.js';
 
 /** Files, batches and fine-tuning: their routes, job scan and shutdown, wired in one place. */
 export interface DataFeatures {
   routes: Route[];
   files: FileService;
   batches: BatchService;
+  fineTuning: FineTuneService;
   scan(): Promise<void>;
   close(): Promise<void>;
 }
@@ -29,10 +33,17 @@ export function createDataFeatures(deps: DataServiceDeps): DataFeatures {
     logger: deps.logger, metrics: deps.metrics, concurrency: c.BATCH_CONCURRENCY, syncMs: 1000,
   });
   const batches = new BatchService({ jobs: batchJobs, files, runner, host: deps.host, sealer: deps.sealer, maxActive: c.BATCH_MAX_ACTIVE });
+  const fineTuning = new FineTuneService({
+    jobs: new JobStore<FineTuneRecord>(deps.dataBlobs, 'jobs/fine-tuning'), files, blobs: deps.dataBlobs, bucket: c.FINETUNES_BUCKET,
+    sealer: deps.sealer, source: deps.logSource, gatewayUrl: () => c.GATEWAY_URL,
+    bedrock: { endpoint: c.BEDROCK_ENDPOINT, roleArn: c.BEDROCK_FINETUNE_ROLE_ARN },
+    vertex: { endpoint: c.VERTEX_ENDPOINT, storageEndpoint: c.VERTEX_STORAGE_ENDPOINT },
+  });
   return {
-    routes: [...fileRoutes(files), ...batchRoutes(batches, c.MAX_JSON_BODY_BYTES)],
+    routes: [...fileRoutes(files), ...batchRoutes(batches, c.MAX_JSON_BODY_BYTES), ...fineTuneRoutes(fineTuning, c.MAX_JSON_BODY_BYTES)],
     files,
     batches,
+    fineTuning,
     scan: () => batches.scan(),
     close: () => caller.close(),
   };
