@@ -70,19 +70,19 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const parsed = CONFIG_SCHEMA.safeParse(input);
   const problems: string[] = [];
   if (!parsed.success) for (const i of parsed.error.issues) problems.push(`${i.path.join('.')}: ${i.message}`);
-  const c = parsed.success ? parsed.data : undefined;
-  if (c) {
-    if (c.LOG_STORE.startsWith('s3') && !c.LOG_STORE_GENERATIONS_BUCKET) problems.push(`LOG_STORE_GENERATIONS_BUCKET is required when LOG_STORE=${c.LOG_STORE}`);
-    if (c.LOG_STORE === 's3_custom' && !c.LOG_STORE_BASEPATH) problems.push('LOG_STORE_BASEPATH (the S3-compatible endpoint) is required when LOG_STORE=s3_custom');
-    if (c.CONTROL_PLANE_URL && !c.PORTKEY_CLIENT_AUTH) problems.push('PORTKEY_CLIENT_AUTH is required with CONTROL_PLANE_URL (the data service authenticates callers through it)');
-    if (c.CONTROL_PLANE_URL && !c.ORGANISATIONS_TO_SYNC) problems.push('ORGANISATIONS_TO_SYNC (the organisation whose keys are accepted) is required with CONTROL_PLANE_URL');
-    if (c.REDIS_URL && !/^rediss?:\/\//.test(c.REDIS_URL)) problems.push('REDIS_URL must start with redis:// or rediss://');
-    for (const name of ['GATEWAY_URL', 'CONTROL_PLANE_URL', 'LOG_STORE_BASEPATH'] as const) {
-      if (c[name] && !URL.canParse(c[name])) problems.push(`${name} must be a URL (got "${c[name]}")`);
-    }
+  // Rules across settings, checked on the raw values too, so every problem is reported at once.
+  const v = (k: string, def = '') => (input[k] ?? def).trim();
+  const logStore = v('LOG_STORE', 'file');
+  if (logStore.startsWith('s3') && !v('LOG_STORE_GENERATIONS_BUCKET')) problems.push(`LOG_STORE_GENERATIONS_BUCKET is required when LOG_STORE=${logStore}`);
+  if (logStore === 's3_custom' && !v('LOG_STORE_BASEPATH')) problems.push('LOG_STORE_BASEPATH (the S3-compatible endpoint) is required when LOG_STORE=s3_custom');
+  if (v('CONTROL_PLANE_URL') && !v('PORTKEY_CLIENT_AUTH')) problems.push('PORTKEY_CLIENT_AUTH is required with CONTROL_PLANE_URL (the data service authenticates callers through it)');
+  if (v('CONTROL_PLANE_URL') && !v('ORGANISATIONS_TO_SYNC')) problems.push('ORGANISATIONS_TO_SYNC (the organisation whose keys are accepted) is required with CONTROL_PLANE_URL');
+  if (v('REDIS_URL') && !/^rediss?:\/\//.test(v('REDIS_URL'))) problems.push('REDIS_URL must start with redis:// or rediss://');
+  for (const name of ['GATEWAY_URL', 'CONTROL_PLANE_URL', 'LOG_STORE_BASEPATH']) {
+    if (v(name) && !URL.canParse(v(name))) problems.push(`${name} must be a URL (got "${v(name)}")`);
   }
   if (problems.length) throw new ConfigError(`Invalid environment:\n  - ${problems.join('\n  - ')}`);
-  const out = c!;
+  const out = parsed.data!;
   if (!out.LOG_STORE_FILE_DIR) out.LOG_STORE_FILE_DIR = `${out.DATA_DIR}/logs`;
   return out;
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { JobStore } from '../storage/job-store.js';
@@ -38,6 +39,7 @@ interface InputLine {
 }
 
 const RETRY_STORE_MS = [200, 500, 1000, 2000, 5000, 10000];
+const FLUSHES_IN_FLIGHT = 4;
 
 /**
  * Runs a batch: every input line through the gateway at bounded concurrency, results checkpointed as
@@ -140,7 +142,6 @@ export class BatchRunner {
     // A line holds its concurrency slot until its result is written: lines sent or awaiting their
     // checkpoint never exceed the concurrency, and they are all a crash can repeat.
     const pending: Array<{ e: Done; written: () => void }> = [];
-    let flushing: Promise<void> | undefined;
     let storeDown = false;
     let inFlight = 0;
     let stop = false;
@@ -150,19 +151,23 @@ export class BatchRunner {
       wake = undefined;
       w?.();
     };
+    // Up to FLUSHES_IN_FLIGHT segment writes at once, each carrying what finished before it started.
+    const flushes = new Set<Promise<void>>();
     const flush = (): Promise<void> => {
-      if (flushing || pending.length === 0) return flushing ?? Promise.resolve();
+      if (pending.length === 0) return Promise.resolve();
+      if (flushes.size >= FLUSHES_IN_FLIGHT) return Promise.race(flushes);
       const take = pending.splice(0, pending.length);
       const key = `${this.segPrefix(r.id)}${Date.now().toString().padStart(15, '0')}-${randomBytes(4).toString('hex')}.jsonl`;
-      flushing = (async () => {
+      const p: Promise<void> = (async () => {
         for (let attempt = 0; ; attempt++) {
           try {
             await this.d.blobs.putBytes(key, take.map((t) => JSON.stringify(t.e)).join('\n') + '\n', 'application/x-ndjson');
             for (const t of take) {
               done.set(t.e.i, t.e);
+              if (t.e.ok) r.request_counts.completed++;
+              else r.request_counts.failed++;
               t.written();
             }
-            this.counts(r, done);
             if (storeDown) {
               storeDown = false;
               r.paused_reason = null;
@@ -183,11 +188,12 @@ export class BatchRunner {
           }
         }
       })().finally(() => {
-        flushing = undefined;
+        flushes.delete(p);
         notify();
-        if (pending.length) void flush();
+        if (pending.length) void flush().catch(() => undefined);
       });
-      return flushing;
+      flushes.add(p);
+      return p;
     };
     let lastSync = Date.now();
     const sync = async () => {
@@ -224,6 +230,7 @@ export class BatchRunner {
     // On SIGTERM no new line starts, but lines in flight may finish (within the shutdown deadline),
     // so a graceful stop repeats nothing. Cancel and a lost lease stop them at once.
     const calls = new AbortController();
+    setMaxListeners(this.d.concurrency + 16, calls.signal);
     const onStop = () => {
       if (signal.reason !== 'shutdown') calls.abort(signal.reason);
     };
@@ -243,7 +250,7 @@ export class BatchRunner {
       running.add(p);
     }
     await Promise.allSettled([...running]);
-    while (pending.length || flushing) await flush();
+    while (pending.length || flushes.size) await (pending.length ? flush() : Promise.race(flushes));
     if (!signal.aborted && r.expires_at !== null && nowS() >= r.expires_at && r.status === 'in_progress') {
       r.status = 'expired';
       r.expired_at = nowS();

@@ -5,6 +5,7 @@ import { GatewayError, sendError } from './respond.js';
 import type { Authenticator } from '../auth/introspect.js';
 import type { Principal } from '../auth/principal.js';
 import type { ServiceMetrics } from '../observability.js';
+import { StorageUnavailableError } from '../storage/blob-store.js';
 
 export interface RequestContext {
   req: IncomingMessage;
@@ -77,6 +78,11 @@ export function createHttpServer(d: ServerDeps): Server {
       if (e instanceof GatewayError) {
         if (!req.readableEnded) req.resume();
         return sendError(res, e);
+      }
+      if (e instanceof StorageUnavailableError) {
+        d.logger.warn({ route: name, err: e.message }, 'object store unavailable');
+        if (!res.headersSent) return sendError(res, new GatewayError({ status: 503, code: 'storage_unavailable', message: 'The object store holding jobs and files is unreachable; running jobs wait for it. Try again shortly.', headers: { 'retry-after': '5' } }));
+        return void res.destroy();
       }
       const traceId = randomUUID();
       d.logger.error({ err: e, trace_id: traceId, route: name }, 'unhandled error in request handler');
