@@ -20,7 +20,7 @@ export async function generateFileLogs(dir: string, count: number, hours: number
     const text = buf.join('');
     buf = [];
     bytes += Buffer.byteLength(text);
-    if (!out.write(text)) await new Promise((r) => out!.once('drain', r));
+    if (!out.write(text)) await new Promise<void>((r) => out!.once("drain", () => r()));
   };
   const trace = randomUUID();
   for (let i = 0; i < count; i++) {

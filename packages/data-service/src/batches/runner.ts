@@ -127,9 +127,20 @@ export class BatchRunner {
       }
       const done = await this.readDone(r.id);
       this.counts(r, done);
-      if (r.status === 'in_progress') await this.run(r, done, signal);
-      if (signal.aborted && signal.reason !== 'cancel') return; // shutdown or lease lost: the next run resumes
-      if (r.status === 'in_progress' || r.status === 'cancelling' || r.status === 'finalizing' || r.status === 'expired') await this.finalize(r, signal);
+      const t0 = Date.now();
+      if (r.status === 'in_progress') {
+        this.d.logger.info({ batch_id: r.id, done: done.size, total: r.request_counts.total }, done.size ? 'batch resumed' : 'batch started');
+        await this.run(r, done, signal);
+      }
+      const t1 = Date.now();
+      if (signal.aborted && signal.reason !== 'cancel') {
+        this.d.logger.info({ batch_id: r.id, reason: String(signal.reason), counts: r.request_counts }, 'batch stopped here; it resumes from its checkpoints');
+        return;
+      }
+      if (r.status === 'in_progress' || r.status === 'cancelling' || r.status === 'finalizing' || r.status === 'expired') {
+        await this.finalize(r, signal, done);
+        this.d.logger.info({ batch_id: r.id, status: r.status, run_ms: t1 - t0, finalize_ms: Date.now() - t1, counts: r.request_counts }, 'batch finished');
+      }
     } finally {
       this.d.jobs.drop(r.id);
       this.d.metrics.jobsActive.dec({ kind: 'batch' });
@@ -259,12 +270,13 @@ export class BatchRunner {
   }
 
   /** Merges the segments into the output and error files; lines never run get an error naming why. */
-  private async finalize(r: BatchRecord, signal: AbortSignal): Promise<void> {
+  private async finalize(r: BatchRecord, signal: AbortSignal, known: Map<number, Done>): Promise<void> {
     const ending = r.status === 'cancelling' ? 'cancelled' : r.status === 'expired' ? 'expired' : 'completed';
     r.status = 'finalizing';
     r.finalizing_at ??= nowS();
     await this.saveRetrying(r, signal);
-    const done = await this.readDone(r.id);
+    // What this run checkpointed is in memory already; only a finalize interrupted by a crash re-reads.
+    const done = known.size === r.request_counts.completed + r.request_counts.failed && known.size > 0 ? known : await this.readDone(r.id);
     const out: string[] = [];
     const err: string[] = [];
     let total = 0;
@@ -288,7 +300,16 @@ export class BatchRunner {
     r.paused_reason = null;
     await this.saveRetrying(r, signal);
     await this.d.jobs.clearActive(r.id).catch(() => undefined);
-    for await (const o of this.d.blobs.list(this.segPrefix(r.id))) await this.d.blobs.delete(o.key).catch(() => undefined);
+    void this.dropSegments(r.id);
+  }
+
+  /** The checkpoints are in the output and error files now; removed after the batch is shown finished. */
+  private async dropSegments(id: string): Promise<void> {
+    try {
+      for await (const o of this.d.blobs.list(this.segPrefix(id))) await this.d.blobs.delete(o.key).catch(() => undefined);
+    } catch {
+      // left for a later clean-up; they are never read once the batch is finished
+    }
   }
 
   private async saveRetrying(r: BatchRecord, signal: AbortSignal): Promise<void> {
