@@ -58,5 +58,5 @@ describe('an S3 outage during a batch', () => {
     const ids = out.trim().split('\n').map((l) => JSON.parse(l).custom_id);
     expect(new Set(ids).size).toBe(n);
     expect(ids.length).toBe(n);
-  });
+  }, 120_000);
 });

@@ -38,7 +38,7 @@ interface InputLine {
   body: unknown;
 }
 
-const RETRY_STORE_MS = [200, 500, 1000, 2000, 5000, 10000];
+const RETRY_STORE_MS = [200, 500, 1000, 2000, 3000];
 const FLUSHES_IN_FLIGHT = 4;
 
 /**
@@ -82,7 +82,12 @@ export class BatchRunner {
       if (!bytes) continue;
       for (const text of bytes.toString('utf8').split('\n')) {
         if (!text) continue;
-        const e = JSON.parse(text) as Done;
+        let e: Done;
+        try {
+          e = JSON.parse(text) as Done;
+        } catch {
+          continue; // a journal's torn last line after a crash: that line runs again
+        }
         if (!done.has(e.i)) done.set(e.i, e);
       }
     }
@@ -164,15 +169,19 @@ export class BatchRunner {
     };
     // Up to FLUSHES_IN_FLIGHT segment writes at once, each carrying what finished before it started.
     const flushes = new Set<Promise<void>>();
+    const journal = `${this.segPrefix(r.id)}journal-${randomBytes(6).toString('hex')}.jsonl`;
     const flush = (): Promise<void> => {
       if (pending.length === 0) return Promise.resolve();
       if (flushes.size >= FLUSHES_IN_FLIGHT) return Promise.race(flushes);
       const take = pending.splice(0, pending.length);
       const key = `${this.segPrefix(r.id)}${Date.now().toString().padStart(15, '0')}-${randomBytes(4).toString('hex')}.jsonl`;
       const p: Promise<void> = (async () => {
+        const text = take.map((t) => JSON.stringify(t.e)).join('\n') + '\n';
         for (let attempt = 0; ; attempt++) {
           try {
-            await this.d.blobs.putBytes(key, take.map((t) => JSON.stringify(t.e)).join('\n') + '\n', 'application/x-ndjson');
+            // A local folder appends to this run's journal (one write); S3 gets one object per checkpoint.
+            if (this.d.blobs.append) await this.d.blobs.append(journal, text);
+            else await this.d.blobs.putBytes(key, text, 'application/x-ndjson');
             for (const t of take) {
               done.set(t.e.i, t.e);
               if (t.e.ok) r.request_counts.completed++;

@@ -247,7 +247,7 @@ export class ExportService {
     let attempt = 0;
     try {
       r.object_key = `exports/${r.id}.${r.format}.gz`;
-      r.progress.total = Math.max(r.progress.total, await this.estimate(r.filters).catch(() => r.progress.total));
+      // total was counted at create/update; documents logged since raise it as the export reads them.
       while (!signal.aborted) {
         r.progress.done = 0;
         r.progress.written = 0;

@@ -16,6 +16,11 @@ export interface BlobStore {
   delete(key: string): Promise<void>;
   /** Keys under a prefix, in key order. */
   list(prefix: string): AsyncIterable<{ key: string; size: number }>;
+  /**
+   * Appends to an object (local folders only: S3 objects cannot grow). A crash may leave a torn last
+   * line, which readers skip.
+   */
+  append?(key: string, body: string): Promise<void>;
   /** A time-limited GET URL (S3 only). */
   presign?(key: string, expiresS: number, filename: string): Promise<string>;
 }

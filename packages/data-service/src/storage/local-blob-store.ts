@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
@@ -42,6 +42,17 @@ export class LocalBlobStore implements BlobStore {
       throw e;
     }
     return bytes;
+  }
+
+  async append(key: string, body: string): Promise<void> {
+    const path = this.path(key);
+    try {
+      await appendFile(path, body);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      await mkdir(dirname(path), { recursive: true });
+      await appendFile(path, body);
+    }
   }
 
   async getStream(key: string): Promise<Readable | undefined> {
