@@ -45,7 +45,7 @@ async function benchExport(): Promise<void> {
     let parsed = 0;
     for await (const lines of fileLogSource(logs).lines(gen.fromMs - 1000, gen.toMs + 1000)) for (const l of lines) if (l) JSON.parse(l), parsed++;
     const floorRate = parsed / ((Date.now() - f0) / 1000);
-    const svc = await startServiceProcess({ DATA_DIR: join(dir, 'data'), LOG_STORE: 'file', LOG_STORE_FILE_DIR: logs });
+    const svc = await startServiceProcess({ DATA_DIR: join(dir, 'data'), LOG_STORE: 'file', LOG_STORE_FILE_DIR: logs, ...(process.env.HEAP_GROWING_PERCENT ? { HEAP_GROWING_PERCENT: process.env.HEAP_GROWING_PERCENT } : {}) });
     try {
       const pid = svc.child.pid!;
       const created = await json(`${svc.url}/v1/logs/exports`, { method: 'POST', body: JSON.stringify({ filters: { time_of_generation_min: new Date(gen.fromMs - 1000).toISOString(), time_of_generation_max: new Date(gen.toMs + 1000).toISOString(), ai_org: 'openai' }, requested_data: ['id', 'trace_id', 'created_at', 'request', 'response', 'ai_org', 'ai_model', 'total_units', 'cost', 'response_status_code', 'metadata'] }) });

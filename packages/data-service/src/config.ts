@@ -14,6 +14,8 @@ export const CONFIG_SCHEMA = z.object({
   DATA_DIR: str('./data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SHUTDOWN_TIMEOUT_MS: int(25_000),
+  /** How far V8 lets the heap grow past live data before a full GC, percent (0: V8's own); keeps export RSS flat. */
+  HEAP_GROWING_PERCENT: int(50),
   // Where the gateway's log documents are (read only).
   LOG_STORE: z.enum(['file', 's3', 's3_assume', 's3_custom', 'none']).default('file'),
   LOG_STORE_FILE_DIR: str(''),

@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import { ConfigError, loadConfig } from './config.js';
 import { createDataService } from './app.js';
 
@@ -13,6 +14,7 @@ async function main(): Promise<void> {
     }
     throw e;
   }
+  if (config.HEAP_GROWING_PERCENT > 0) setFlagsFromString(`--heap-growing-percent=${config.HEAP_GROWING_PERCENT}`);
   const svc = await createDataService(config);
   const log = svc.deps.logger;
   await svc.listen();
