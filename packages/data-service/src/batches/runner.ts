@@ -215,18 +215,31 @@ export class BatchRunner {
       flushes.add(p);
       return p;
     };
+    // Status read (a cancel from another replica) and progress save, once a second, in the background:
+    // the dispatch loop never waits on the object store for them.
     let lastSync = Date.now();
-    const sync = async () => {
-      if (Date.now() - lastSync < this.d.syncMs) return;
+    let syncing = false;
+    const sync = () => {
+      if (syncing || Date.now() - lastSync < this.d.syncMs) return;
       lastSync = Date.now();
-      const stored = await this.d.jobs.getStored(r.id).catch(() => undefined);
-      if (stored?.status === 'cancelling') {
-        r.status = 'cancelling';
-        r.cancelling_at = stored.cancelling_at;
-        stop = true;
-      }
-      if (r.expires_at !== null && nowS() >= r.expires_at) stop = true;
-      await this.d.jobs.put(r).catch(() => undefined);
+      syncing = true;
+      void (async () => {
+        const stored = await this.d.jobs.getStored(r.id).catch(() => undefined);
+        if (stored?.status === 'cancelling') {
+          r.status = 'cancelling';
+          r.cancelling_at = stored.cancelling_at;
+          stop = true;
+          notify();
+        }
+        if (r.expires_at !== null && nowS() >= r.expires_at) {
+          stop = true;
+          notify();
+        }
+        await this.d.jobs.put(r).catch(() => undefined);
+      })().finally(() => {
+        syncing = false;
+        lastSync = Date.now();
+      });
     };
     const runLine = async (line: InputLine) => {
       let result: LineResult;
@@ -258,7 +271,7 @@ export class BatchRunner {
     const running = new Set<Promise<void>>();
     for await (const line of this.inputLines(r)) {
       if (done.has(line.i)) continue;
-      await sync();
+      sync();
       while (!signal.aborted && !stop && (inFlight >= this.d.concurrency || storeDown)) await new Promise<void>((res) => (wake = res));
       if (signal.aborted || stop) break;
       inFlight++;

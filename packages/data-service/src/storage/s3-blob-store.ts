@@ -24,7 +24,7 @@ export function createS3Client(s: S3Settings): S3Client {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: 2,
-    requestHandler: { connectionTimeout: 3_000, requestTimeout: 60_000 },
+    requestHandler: { connectionTimeout: 3_000, requestTimeout: 30_000 },
   };
   if (s.endpoint) {
     conf.endpoint = s.endpoint;

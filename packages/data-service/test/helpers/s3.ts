@@ -7,6 +7,7 @@ import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 interface S3rverInstance {
   run(): Promise<{ port: number; address: string }>;
   close(): Promise<void>;
+  httpServer?: import('node:http').Server;
 }
 type S3rverCtor = new (opts: { address: string; port: number; silent: boolean; directory: string }) => S3rverInstance;
 const S3rver = createRequire(import.meta.url)('s3rver') as S3rverCtor;
@@ -40,14 +41,25 @@ export async function startS3(buckets: string[]): Promise<S3Harness> {
     endpoint,
     client,
     async stop() {
-      await server?.close();
+      if (!server) return;
+      const s = server;
       server = undefined;
+      // An outage cuts open connections too, not just the listener.
+      const closing = s.close();
+      s.httpServer?.closeAllConnections();
+      await closing;
     },
     async start() {
       if (!server) await launch();
     },
     async close() {
-      await server?.close();
+      if (server) {
+        const s = server;
+        server = undefined;
+        const closing = s.close();
+        s.httpServer?.closeAllConnections();
+        await closing;
+      }
       client.destroy();
       await rm(dir, { recursive: true, force: true });
     },
