@@ -64,8 +64,10 @@ function s3Client(config: Config) {
   client ??= createS3Client({
     region: config.LOG_STORE_REGION,
     endpoint: config.LOG_STORE === 's3_custom' ? config.LOG_STORE_BASEPATH : undefined,
-    accessKeyId: config.LOG_STORE_ACCESS_KEY,
-    secretAccessKey: config.LOG_STORE_SECRET_KEY,
+    accessKeyId: config.LOG_STORE === 's3_assume' ? undefined : config.LOG_STORE_ACCESS_KEY,
+    secretAccessKey: config.LOG_STORE === 's3_assume' ? undefined : config.LOG_STORE_SECRET_KEY,
+    roleArn: config.LOG_STORE === 's3_assume' ? config.LOG_STORE_AWS_ROLE_ARN : undefined,
+    externalId: config.LOG_STORE_AWS_EXTERNAL_ID,
   });
   return client;
 }

@@ -24,6 +24,8 @@ export const CONFIG_SCHEMA = z.object({
   LOG_STORE_BASEPATH: str(),
   LOG_STORE_ACCESS_KEY: str(),
   LOG_STORE_SECRET_KEY: str(),
+  LOG_STORE_AWS_ROLE_ARN: str(),
+  LOG_STORE_AWS_EXTERNAL_ID: str(),
   // Buckets this service writes; empty means a local folder under DATA_DIR.
   LOG_EXPORTS_BUCKET: str(),
   FINETUNES_BUCKET: str(),

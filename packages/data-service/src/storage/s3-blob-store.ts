@@ -3,6 +3,7 @@ import {
   GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, UploadPartCommand, type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import type { Readable } from 'node:stream';
 import { assertSafeKey, StorageUnavailableError, type BlobStore } from './blob-store.js';
 
@@ -15,6 +16,9 @@ export interface S3Settings {
   endpoint?: string;
   accessKeyId?: string;
   secretAccessKey?: string;
+  /** s3_assume: a role to assume with the default chain's credentials (else the task role itself). */
+  roleArn?: string;
+  externalId?: string;
 }
 
 export function createS3Client(s: S3Settings): S3Client {
@@ -30,7 +34,12 @@ export function createS3Client(s: S3Settings): S3Client {
     conf.endpoint = s.endpoint;
     conf.forcePathStyle = true;
   }
-  if (s.accessKeyId && s.secretAccessKey) conf.credentials = { accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey };
+  if (s.roleArn) {
+    conf.credentials = fromTemporaryCredentials({
+      params: { RoleArn: s.roleArn, RoleSessionName: 'portico-data-service', ...(s.externalId ? { ExternalId: s.externalId } : {}) },
+      clientConfig: s.region ? { region: s.region } : undefined,
+    });
+  } else if (s.accessKeyId && s.secretAccessKey) conf.credentials = { accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey };
   return new S3Client(conf);
 }
 
