@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
+import { PassThrough } from 'node:stream';
 import type { Logger } from 'pino';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { JobStore } from '../storage/job-store.js';
@@ -75,28 +76,38 @@ export class BatchRunner {
     }
   }
 
-  private async readDone(id: string): Promise<Map<number, Done>> {
-    const done = new Map<number, Done>();
+  /** Segment entries, streamed: the caller sees each once per write (a line may appear twice after a crash). */
+  private async *segmentEntries(id: string): AsyncIterable<Done> {
     for await (const o of this.d.blobs.list(this.segPrefix(id))) {
-      const bytes = await this.d.blobs.getBytes(o.key);
-      if (!bytes) continue;
-      for (const text of bytes.toString('utf8').split('\n')) {
-        if (!text) continue;
-        let e: Done;
-        try {
-          e = JSON.parse(text) as Done;
-        } catch {
-          continue; // a journal's torn last line after a crash: that line runs again
+      const stream = await this.d.blobs.getStream(o.key);
+      if (!stream) continue;
+      try {
+        for await (const lines of lineBatches(stream)) {
+          for (const text of lines) {
+            if (!text) continue;
+            try {
+              yield JSON.parse(text) as Done;
+            } catch {
+              // a journal's torn last line after a crash: that line runs again
+            }
+          }
         }
-        if (!done.has(e.i)) done.set(e.i, e);
+      } finally {
+        stream.destroy();
       }
     }
+  }
+
+  /** Lines done so far (line number → succeeded), from the checkpoints; memory is a number per line. */
+  private async readDone(id: string): Promise<Map<number, boolean>> {
+    const done = new Map<number, boolean>();
+    for await (const e of this.segmentEntries(id)) if (!done.has(e.i)) done.set(e.i, e.ok);
     return done;
   }
 
-  private counts(r: BatchRecord, done: Map<number, Done>): void {
+  private counts(r: BatchRecord, done: Map<number, boolean>): void {
     let ok = 0;
-    for (const e of done.values()) if (e.ok) ok++;
+    for (const v of done.values()) if (v) ok++;
     r.request_counts.completed = ok;
     r.request_counts.failed = done.size - ok;
   }
@@ -143,7 +154,7 @@ export class BatchRunner {
         return;
       }
       if (r.status === 'in_progress' || r.status === 'cancelling' || r.status === 'finalizing' || r.status === 'expired') {
-        await this.finalize(r, signal, done);
+        await this.finalize(r, signal);
         this.d.logger.info({ batch_id: r.id, status: r.status, run_ms: t1 - t0, finalize_ms: Date.now() - t1, counts: r.request_counts }, 'batch finished');
       }
     } finally {
@@ -152,7 +163,7 @@ export class BatchRunner {
     }
   }
 
-  private async run(r: BatchRecord, done: Map<number, Done>, signal: AbortSignal): Promise<void> {
+  private async run(r: BatchRecord, done: Map<number, boolean>, signal: AbortSignal): Promise<void> {
     const headers = this.d.sealer.open<Record<string, string>>(r.sealed_headers);
     const pacer = new BatchPacer();
     // A line holds its concurrency slot until its result is written: lines sent or awaiting their
@@ -183,7 +194,7 @@ export class BatchRunner {
             if (this.d.blobs.append) await this.d.blobs.append(journal, text);
             else await this.d.blobs.putBytes(key, text, 'application/x-ndjson');
             for (const t of take) {
-              done.set(t.e.i, t.e);
+              done.set(t.e.i, t.e.ok);
               if (t.e.ok) r.request_counts.completed++;
               else r.request_counts.failed++;
               t.written();
@@ -291,30 +302,58 @@ export class BatchRunner {
     if (signal.aborted && signal.reason === 'cancel') r.status = 'cancelling';
   }
 
-  /** Merges the segments into the output and error files; lines never run get an error naming why. */
-  private async finalize(r: BatchRecord, signal: AbortSignal, known: Map<number, Done>): Promise<void> {
+  /**
+   * Streams the checkpoints into the output and error files (OpenAI's output order is not the input's;
+   * custom_id links them), first result per line wins; lines never run get an error naming why.
+   * Memory: a number per line, and the upload parts in flight.
+   */
+  private async finalize(r: BatchRecord, signal: AbortSignal): Promise<void> {
     const ending = r.status === 'cancelling' ? 'cancelled' : r.status === 'expired' ? 'expired' : 'completed';
     r.status = 'finalizing';
     r.finalizing_at ??= nowS();
     await this.saveRetrying(r, signal);
-    // What this run checkpointed is in memory already; only a finalize interrupted by a crash re-reads.
-    const done = known.size === r.request_counts.completed + r.request_counts.failed && known.size > 0 ? known : await this.readDone(r.id);
-    const out: string[] = [];
-    const err: string[] = [];
+    const outSlot = this.d.fileService.reserve();
+    const errSlot = this.d.fileService.reserve();
+    const out = new PassThrough({ highWaterMark: 1024 * 1024 });
+    const err = new PassThrough({ highWaterMark: 1024 * 1024 });
+    const uploads = Promise.all([this.d.blobs.putStream(outSlot.key, out, 'application/x-ndjson'), this.d.blobs.putStream(errSlot.key, err, 'application/x-ndjson')]);
+    uploads.catch(() => undefined);
+    const write = async (s: PassThrough, text: string) => {
+      if (!s.write(text)) await new Promise<void>((resolve) => s.once('drain', () => resolve()));
+    };
+    const seen = new Set<number>();
+    let outLines = 0;
+    let errLines = 0;
     let total = 0;
-    for await (const line of this.inputLines(r)) {
-      total++;
-      const e = done.get(line.i);
-      if (e) (e.ok ? out : err).push(e.line);
-      else {
+    try {
+      for await (const e of this.segmentEntries(r.id)) {
+        if (seen.has(e.i)) continue;
+        seen.add(e.i);
+        if (e.ok) outLines++;
+        else errLines++;
+        await write(e.ok ? out : err, e.line + '\n');
+      }
+      for await (const line of this.inputLines(r)) {
+        total++;
+        if (seen.has(line.i)) continue;
         const code = ending === 'expired' ? 'batch_expired' : 'batch_cancelled';
         const message = ending === 'expired' ? 'This request could not be executed before the completion window expired.' : 'The batch was cancelled before this request ran.';
-        err.push(JSON.stringify({ id: `batch_req_${randomBytes(12).toString('hex')}`, custom_id: line.custom_id, response: null, error: { code, message } }));
+        errLines++;
+        await write(err, JSON.stringify({ id: `batch_req_${randomBytes(12).toString('hex')}`, custom_id: line.custom_id, response: null, error: { code, message } }) + '\n');
       }
+      out.end();
+      err.end();
+    } catch (e) {
+      out.destroy(e as Error);
+      err.destroy(e as Error);
+      throw e;
     }
-    if (out.length) r.output_file_id ??= (await this.d.fileService.create(r.workspace, `${r.id}_output.jsonl`, 'batch_output', Buffer.from(out.join('\n') + '\n'), out.length)).id;
-    if (err.length) r.error_file_id ??= (await this.d.fileService.create(r.workspace, `${r.id}_error.jsonl`, 'batch_output', Buffer.from(err.join('\n') + '\n'), err.length)).id;
-    r.request_counts = { total, completed: out.length, failed: total - out.length };
+    const [outBytes, errBytes] = await uploads;
+    if (outLines) r.output_file_id = (await this.d.fileService.register(outSlot, outBytes, r.workspace, `${r.id}_output.jsonl`, 'batch_output', outLines)).id;
+    else await this.d.fileService.discard(outSlot);
+    if (errLines) r.error_file_id = (await this.d.fileService.register(errSlot, errBytes, r.workspace, `${r.id}_error.jsonl`, 'batch_output', errLines)).id;
+    else await this.d.fileService.discard(errSlot);
+    r.request_counts = { total, completed: outLines, failed: total - outLines };
     r.status = ending;
     if (ending === 'completed') r.completed_at = nowS();
     if (ending === 'cancelled') r.cancelled_at = nowS();

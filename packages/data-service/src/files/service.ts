@@ -153,6 +153,22 @@ export class FileService {
     }
   }
 
+  /** A new file id and where its bytes go, for content the service streams itself (register() after). */
+  reserve(): { id: string; key: string } {
+    const id = newFileId();
+    return { id, key: `files/${id}/content` };
+  }
+
+  async register(slot: { id: string; key: string }, bytes: number, workspace: string | null, filename: string, purpose: FilePurpose, lines?: number): Promise<FileRecord> {
+    const r: FileRecord = { id: slot.id, object: 'file', bytes, created_at: Math.floor(Date.now() / 1000), filename, purpose, status: 'processed', status_details: null, expires_at: null, workspace, content_key: slot.key, ...(lines !== undefined ? { lines } : {}) };
+    await this.d.jobs.put(r);
+    return r;
+  }
+
+  async discard(slot: { key: string }): Promise<void> {
+    await this.d.blobs.delete(slot.key);
+  }
+
   /** Stores a file the service made (batch output, converted datasets). */
   async create(workspace: string | null, filename: string, purpose: FilePurpose, body: Readable | Buffer, lines?: number): Promise<FileRecord> {
     const id = newFileId();
