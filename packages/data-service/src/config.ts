@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 
 /**
@@ -64,6 +66,19 @@ export type Config = z.infer<typeof CONFIG_SCHEMA>;
 
 export class ConfigError extends Error {}
 
+/**
+ * The organisation of the embedded control plane that `npm start` runs, from the identity file it keeps
+ * in DATA_DIR (embedded.json), when ORGANISATIONS_TO_SYNC is not given.
+ */
+function embeddedOrganisation(dataDir: string): string | undefined {
+  try {
+    const o = JSON.parse(readFileSync(join(dataDir, 'embedded.json'), 'utf8')) as { organisation_id?: unknown };
+    return typeof o.organisation_id === 'string' && o.organisation_id ? o.organisation_id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const input: Record<string, string> = {};
   for (const key of Object.keys(CONFIG_SCHEMA.shape)) {
@@ -71,11 +86,15 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     if (v !== undefined && v !== '') input[key] = v;
   }
   if (input.DATA_SERVICE_PORT === undefined && env.PORT) input.DATA_SERVICE_PORT = env.PORT;
+  const v = (k: string, def = '') => (input[k] ?? def).trim();
+  if (v('CONTROL_PLANE_URL') && !v('ORGANISATIONS_TO_SYNC')) {
+    const org = embeddedOrganisation(v('DATA_DIR', './data'));
+    if (org) input.ORGANISATIONS_TO_SYNC = org;
+  }
   const parsed = CONFIG_SCHEMA.safeParse(input);
   const problems: string[] = [];
   if (!parsed.success) for (const i of parsed.error.issues) problems.push(`${i.path.join('.')}: ${i.message}`);
   // Rules across settings, checked on the raw values too, so every problem is reported at once.
-  const v = (k: string, def = '') => (input[k] ?? def).trim();
   const logStore = v('LOG_STORE', 'file');
   if (logStore.startsWith('s3') && !v('LOG_STORE_GENERATIONS_BUCKET')) problems.push(`LOG_STORE_GENERATIONS_BUCKET is required when LOG_STORE=${logStore}`);
   if (logStore === 's3_custom' && !v('LOG_STORE_BASEPATH')) problems.push('LOG_STORE_BASEPATH (the S3-compatible endpoint) is required when LOG_STORE=s3_custom');
@@ -85,8 +104,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   for (const name of ['GATEWAY_URL', 'CONTROL_PLANE_URL', 'LOG_STORE_BASEPATH']) {
     if (v(name) && !URL.canParse(v(name))) problems.push(`${name} must be a URL (got "${v(name)}")`);
   }
-  if (problems.length) throw new ConfigError(`Invalid environment:\n  - ${problems.join('\n  - ')}`);
-  const out = parsed.data!;
+  if (problems.length || !parsed.success) throw new ConfigError(`Invalid environment:\n  - ${problems.join('\n  - ')}`);
+  const out = parsed.data;
   if (!out.LOG_STORE_FILE_DIR) out.LOG_STORE_FILE_DIR = `${out.DATA_DIR}/logs`;
   return out;
 }

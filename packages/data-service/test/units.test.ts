@@ -25,6 +25,14 @@ describe('config', () => {
     }
     for (const name of ['LOG_STORE_GENERATIONS_BUCKET', 'PORTKEY_CLIENT_AUTH', 'ORGANISATIONS_TO_SYNC', 'BATCH_CONCURRENCY']) expect(message).toContain(name);
     expect(() => loadConfig({ LOG_STORE: 'tape' })).toThrow(/LOG_STORE/);
+    // npm start's embedded control plane: its organisation comes from DATA_DIR/embedded.json.
+    const dir = mkdtempSync(join(tmpdir(), 'ds-cfg-'));
+    try {
+      writeFileSync(join(dir, 'embedded.json'), JSON.stringify({ organisation_id: 'org-embedded-1', client_auth: 'x' }));
+      expect(loadConfig({ DATA_DIR: dir, CONTROL_PLANE_URL: 'http://127.0.0.1:8788', PORTKEY_CLIENT_AUTH: 'x' }).ORGANISATIONS_TO_SYNC).toBe('org-embedded-1');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
