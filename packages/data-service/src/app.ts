@@ -96,7 +96,7 @@ export async function createDataService(config: Config, o: DataServiceOverrides 
   const sealer = new Sealer(await loadSecret(config.DATA_SERVICE_SECRET, config.PORTKEY_CLIENT_AUTH, config.DATA_DIR));
   const exports = new ExportService({
     jobs: new JobStore<ExportRecord>(exportsBlobs, 'jobs/exports'),
-    out: exportsBlobs, source: logSource, host, sealer, logger, metrics, downloadTtlS: 900,
+    out: exportsBlobs, source: logSource, host, sealer, logger, metrics, downloadTtlS: 900, maxActive: config.EXPORT_MAX_ACTIVE,
   });
   const deps: DataServiceDeps = { config, logger, metrics, auth, exportsBlobs, dataBlobs, logSource, leases, host, sealer, exports };
   const features = createDataFeatures(deps);

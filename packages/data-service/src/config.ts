@@ -41,6 +41,7 @@ export const CONFIG_SCHEMA = z.object({
   GATEWAY_URL: str('http://127.0.0.1:8787'),
   REDIS_URL: str(),
   BATCH_CONCURRENCY: int(16, 1),
+  EXPORT_MAX_ACTIVE: int(2, 1),
   BATCH_MAX_ATTEMPTS: int(5, 1),
   BATCH_MAX_ACTIVE: int(4, 1),
   BATCH_REQUEST_TIMEOUT_MS: int(600_000, 1),

@@ -58,6 +58,8 @@ export interface ExportDeps {
   metrics: ServiceMetrics;
   /** How long a presigned download URL lasts. */
   downloadTtlS: number;
+  /** Exports this replica runs at once; more wait (in_progress, progress 0) for the scheduler. */
+  maxActive: number;
   pauseBackoffMs?: number[];
 }
 
@@ -235,6 +237,7 @@ export class ExportService {
 
   /** Runs the export here if no replica holds it (start, or the scheduler after a restart). */
   async resume(id: string): Promise<boolean> {
+    if (this.d.host.count('export') >= this.d.maxActive) return false;
     return this.d.host.tryStart('export', id, (signal) => this.execute(id, signal));
   }
 
