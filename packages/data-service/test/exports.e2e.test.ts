@@ -63,6 +63,7 @@ beforeAll(async () => {
   const entities = join(ds.dataDir, 'entities.yaml');
   writeFileSync(entities, `keys:\n${Object.values(KEYS).map((k) => `  - id: ${k.id}\n    key_hash: ${sha256(k.key)}\n    scopes: [${k.scopes.join(', ')}]\n${k.workspace ? `    workspace: ${k.workspace}\n` : ''}`).join('')}`);
   gw = await startGatewayProcess({ DATASERVICE_BASEPATH: ds.url, ENTITIES_FILE: entities, LOG_STORE_FILE_DIR: logDir });
+  ds.svc.deps.config.GATEWAY_URL = gw.url;
   for (let i = 0; i < 12; i++) await chat(KEYS.a.key, `a-${i}`, { team: i % 2 ? 'odd' : 'even' });
   for (let i = 0; i < 5; i++) await chat(KEYS.b.key, `b-${i}`, { team: 'b' });
   await eventually(() => expect(loggedDocs().length).toBe(17), 10_000);
@@ -169,6 +170,28 @@ describe('log exports through the gateway with the portkey-ai SDK', () => {
     await portkey(KEYS.org.key).logs.exports.start({ exportId: all.id });
     const done = await waitForStatus(portkey(KEYS.org.key), all.id, 'success');
     expect((done.progress as { written: number }).written).toBe(17);
+  });
+
+  it('files and batches are kept apart by workspace: another workspace\'s id is 404', async () => {
+    const form = new FormData();
+    form.append('purpose', 'batch');
+    form.append('file', new Blob([JSON.stringify({ custom_id: 'w1', method: 'POST', url: '/v1/chat/completions', body: { model: 'claude-3-5-haiku-20241022', max_tokens: 5, messages: [{ role: 'user', content: 'w' }] } }) + '\n']), 'w.jsonl');
+    const up = await fetch(`${gw.url}/v1/files`, { method: 'POST', headers: { 'x-portkey-api-key': KEYS.a.key }, body: form });
+    expect(up.status).toBe(200);
+    const file = await up.json();
+    expect((await fetch(`${gw.url}/v1/files/${file.id}`, { headers: { 'x-portkey-api-key': KEYS.b.key } })).status).toBe(404);
+    expect((await fetch(`${gw.url}/v1/files/${file.id}/content`, { headers: { 'x-portkey-api-key': KEYS.b.key } })).status).toBe(404);
+    const listB = await (await fetch(`${gw.url}/v1/files`, { headers: { 'x-portkey-api-key': KEYS.b.key } })).json();
+    expect(listB.data.map((f: { id: string }) => f.id)).not.toContain(file.id);
+    const config = JSON.stringify({ provider: 'anthropic', api_key: 'sk-ant-test', custom_host: anthropic.baseUrl });
+    const asB = await fetch(`${gw.url}/v1/batches`, { method: 'POST', headers: { 'x-portkey-api-key': KEYS.b.key, 'content-type': 'application/json' }, body: JSON.stringify({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h', portkey_options: { 'x-portkey-config': config } }) });
+    expect(asB.status).toBe(404);
+    const asA = await fetch(`${gw.url}/v1/batches`, { method: 'POST', headers: { 'x-portkey-api-key': KEYS.a.key, 'content-type': 'application/json' }, body: JSON.stringify({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h', portkey_options: { 'x-portkey-config': config } }) });
+    expect(asA.status).toBe(200);
+    const batch = await asA.json();
+    expect((await fetch(`${gw.url}/v1/batches/${batch.id}`, { headers: { 'x-portkey-api-key': KEYS.b.key } })).status).toBe(404);
+    expect((await fetch(`${gw.url}/v1/batches/${batch.id}/cancel`, { method: 'POST', headers: { 'x-portkey-api-key': KEYS.b.key } })).status).toBe(404);
+    expect((await fetch(`${gw.url}/v1/files`, { headers: { 'x-portkey-api-key': KEYS.org.key } })).status).toBe(403);
   });
 
   it('update changes a draft; the key is introspected once and then cached', async () => {

@@ -14,7 +14,8 @@ export interface TestService {
 /** An in-process data service on a free port, with a temp DATA_DIR unless one is given. */
 export async function startTestService(env: Record<string, string> = {}, o: DataServiceOverrides = {}): Promise<TestService> {
   const dataDir = env.DATA_DIR ?? mkdtempSync(join(tmpdir(), 'ds-data-'));
-  const config = loadConfig({ DATA_SERVICE_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', DATA_DIR: dataDir, SCHEDULER_INTERVAL_MS: '200', ...env });
+  // GATEWAY_URL defaults to a closed port: tests never reach whatever listens on 8787.
+  const config = loadConfig({ DATA_SERVICE_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', DATA_DIR: dataDir, SCHEDULER_INTERVAL_MS: '200', GATEWAY_URL: 'http://127.0.0.1:9', ...env });
   const svc = await createDataService(config, o);
   await svc.listen();
   return {
