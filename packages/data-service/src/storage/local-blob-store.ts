@@ -1,10 +1,12 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { appendFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { assertSafeKey, type BlobStore } from './blob-store.js';
+
+const MAX_OPEN_APPENDS = 64;
 
 /** A local folder standing in for a bucket. Objects are written to a temporary name, then renamed. */
 export class LocalBlobStore implements BlobStore {
@@ -44,15 +46,33 @@ export class LocalBlobStore implements BlobStore {
     return bytes;
   }
 
+  /** Journals being appended to stay open (at most MAX_OPEN_APPENDS; the oldest is closed first). */
+  private readonly appends = new Map<string, Promise<FileHandle>>();
+
   async append(key: string, body: string): Promise<void> {
     const path = this.path(key);
-    try {
-      await appendFile(path, body);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-      await mkdir(dirname(path), { recursive: true });
-      await appendFile(path, body);
+    let handle = this.appends.get(path);
+    if (!handle) {
+      handle = (async () => {
+        await mkdir(dirname(path), { recursive: true });
+        return open(path, 'a');
+      })();
+      this.appends.set(path, handle);
+      handle.catch(() => this.appends.delete(path));
+      while (this.appends.size > MAX_OPEN_APPENDS) {
+        const [oldest, h] = this.appends.entries().next().value as [string, Promise<FileHandle>];
+        this.appends.delete(oldest);
+        void h.then((fh) => fh.close()).catch(() => undefined);
+      }
     }
+    await (await handle).write(body);
+  }
+
+  private async closeAppend(path: string): Promise<void> {
+    const h = this.appends.get(path);
+    if (!h) return;
+    this.appends.delete(path);
+    await h.then((fh) => fh.close()).catch(() => undefined);
   }
 
   async getStream(key: string): Promise<Readable | undefined> {
@@ -76,7 +96,9 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async delete(key: string): Promise<void> {
-    await rm(this.path(key), { force: true });
+    const path = this.path(key);
+    await this.closeAppend(path);
+    await rm(path, { force: true });
   }
 
   async *list(prefix: string): AsyncIterable<{ key: string; size: number }> {

@@ -8,6 +8,7 @@ export const REPO_ROOT = resolve(import.meta.dirname, '../../../..');
 
 export interface GatewayProcess {
   url: string;
+  pid: number;
   dataDir: string;
   logDir: string;
   close(): Promise<void>;
@@ -49,6 +50,7 @@ export async function startGatewayProcess(env: Record<string, string> = {}): Pro
   });
   return {
     url,
+    pid: child.pid!,
     dataDir,
     logDir,
     async close() {

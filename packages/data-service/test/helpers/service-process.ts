@@ -12,8 +12,8 @@ export interface ServiceProcess {
 }
 
 /** The data service as its own process (src/main.ts through tsx), so it can be SIGKILLed. */
-export async function startServiceProcess(env: Record<string, string>): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+export async function startServiceProcess(env: Record<string, string>, nodeArgs: string[] = []): Promise<ServiceProcess> {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts'], {
     cwd: join(REPO_ROOT, 'packages/data-service'),
     env: { PATH: process.env.PATH, DATA_SERVICE_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
