@@ -109,6 +109,8 @@ describe('two replicas', () => {
     const env = { DATA_DIR: dataDir, GATEWAY_URL: gw.url, REDIS_URL: redis.url, BATCH_CONCURRENCY: '4', BATCH_MAX_ACTIVE: '1', SCHEDULER_INTERVAL_MS: '50' };
     let a: TestService | undefined;
     let b: TestService | undefined;
+    // Slow lines (40 lines at concurrency 4: 2 s a batch), so the batches are still running when both race.
+    anthropic.opts.delayMs = 200;
     try {
       a = await startTestService(env);
       b = await startTestService(env);
@@ -125,6 +127,7 @@ describe('two replicas', () => {
     } finally {
       await a?.close();
       await b?.close();
+      anthropic.opts.delayMs = 40;
       await redis.stop();
       rmSync(dataDir, { recursive: true, force: true });
     }
