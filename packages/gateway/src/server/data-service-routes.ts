@@ -45,8 +45,10 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'tra
 export async function proxyToDataService(route: DataServiceRoute, req: IncomingMessage, res: ServerResponse, url: string, logger: Logger): Promise<void> {
   const headers: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
-  // Links the data service hands out (export downloads on the embedded default) point back here.
-  if (req.headers.host && !headers['x-forwarded-host']) headers['x-forwarded-host'] = req.headers.host;
+  // Links the data service hands out (export downloads on the embedded default) point back here; a
+  // caller's own x-forwarded-host is replaced, not trusted.
+  if (req.headers.host) headers['x-forwarded-host'] = req.headers.host;
+  else delete headers['x-forwarded-host'];
   const method = req.method ?? 'GET';
   const hasBody = method !== 'GET' && method !== 'HEAD';
   let upstream;
