@@ -203,14 +203,21 @@ export const api = {
   feedback: (traceId: string) => get<ListResponse<Feedback>>(`${CONSOLE}/feedback`, { trace_id: traceId }),
   sendFeedback: (f: Feedback) => json<unknown>('POST', `${ADMIN}/feedback`, f),
 
-  // Exports, through the data service when it is deployed.
+  // Exports, through the data service when it is deployed (the control plane asks the gateway, which forwards).
   startExport: async (f: LogFilters): Promise<ExportStatus> => {
     try {
-      const created = await json<{ id: string }>('POST', `${ADMIN}/logs/exports`, {
-        filters: { time_of_generation_min: f.from, time_of_generation_max: f.to, status_code: f.status, trace_id: f.trace_id },
-        requested_data: ['id', 'trace_id', 'created_at', 'request', 'response', 'cost', 'response_time', 'ai_org', 'ai_model', 'status'],
+      const filters: Record<string, string> = { time_of_generation_min: f.from, time_of_generation_max: f.to };
+      // The data service takes exact status codes ("200,429"); a class such as "5xx" is left to the list.
+      if (f.status && /^\d{3}(,\s*\d{3})*$/.test(f.status)) filters.status_code = f.status;
+      if (f.trace_id) filters.trace_id = f.trace_id;
+      if (f.model) filters.ai_model = f.model;
+      if (f.workspace) filters.workspace_slug = f.workspace;
+      const created = await json<{ id: string }>('POST', `${CONSOLE}/exports`, {
+        filters,
+        requested_data: ['id', 'trace_id', 'created_at', 'request', 'response', 'response_status_code', 'ai_org', 'ai_model', 'total_units', 'cost', 'response_time', 'metadata'],
+        description: 'Exported from the console',
       });
-      await json<unknown>('POST', `${ADMIN}/logs/exports/${enc(created.id)}/start`);
+      await json<unknown>('POST', `${CONSOLE}/exports/${enc(created.id)}/start`);
       return { available: true, id: created.id, status: 'in_progress', progress: 0 };
     } catch (e) {
       return exportUnavailable(e);
@@ -218,10 +225,11 @@ export const api = {
   },
   exportStatus: async (id: string): Promise<ExportStatus> => {
     try {
-      const s = await get<{ id: string; status: string; progress?: number }>(`${ADMIN}/logs/exports/${enc(id)}`);
-      const status = (['draft', 'in_progress', 'success', 'failed'].includes(s.status) ? s.status : 'in_progress') as 'in_progress';
-      if (status !== ('success' as string)) return { available: true, id, status, progress: s.progress };
-      const dl = await get<{ signed_url: string }>(`${ADMIN}/logs/exports/${enc(id)}/download`);
+      const s = await get<{ id: string; status: string; progress?: { done: number; total: number } }>(`${CONSOLE}/exports/${enc(id)}`);
+      const status = s.status === 'success' || s.status === 'failed' || s.status === 'draft' ? s.status : s.status === 'stopped' ? 'failed' : 'in_progress';
+      const progress = s.progress && s.progress.total > 0 ? Math.min(100, Math.round((s.progress.done / s.progress.total) * 100)) : undefined;
+      if (status !== 'success') return { available: true, id, status, progress };
+      const dl = await get<{ signed_url: string }>(`${CONSOLE}/exports/${enc(id)}/download`);
       return { available: true, id, status: 'success', progress: 100, download_url: dl.signed_url };
     } catch (e) {
       return exportUnavailable(e);
@@ -230,8 +238,8 @@ export const api = {
 };
 
 function exportUnavailable(e: unknown): ExportStatus {
-  if (e instanceof ApiError && (e.status === 404 || e.status === 501 || e.status === 502 || e.status === 503)) {
-    return { available: false, reason: 'Log exports need the data service, which is not deployed here yet. Once it answers at /v1/logs/exports, this screen starts exports and offers the download.' };
+  if (e instanceof ApiError && [404, 405, 501, 502, 503].includes(e.status)) {
+    return { available: false, reason: 'Log exports need the data service, which is not deployed here yet (or the gateway has no DATASERVICE_BASEPATH). Once /v1/logs/exports answers through the gateway, this screen starts exports and offers the download.' };
   }
   throw e;
 }

@@ -283,10 +283,37 @@ suite('console in Chromium', () => {
     expect(await page.getByLabel('Workspace').inputValue()).toBe(slug);
   });
 
-  it('says exports need the data service instead of failing', async () => {
-    await go('#/exports?range=1h&status=200');
+  it('exports the filtered logs through the data service: progress, then a download', async (ctx) => {
+    await go('#/logs?range=1h&status=200');
+    await page.getByRole('heading', { name: 'Logs', level: 1 }).waitFor();
+    await page.getByRole('link', { name: 'Export these logs' }).click();
+    await page.getByRole('heading', { name: 'Exports', level: 1 }).waitFor();
+    expect(new URL(page.url()).hash).toContain('status=200');
     await page.getByRole('button', { name: 'Start export' }).click();
-    await expect.poll(() => page.getByTestId('exports-unavailable').textContent()).toContain('data service');
+    const outcome = await Promise.race([
+      page.locator('#export-progress').waitFor().then(() => 'progress' as const),
+      page.getByTestId('exports-unavailable').waitFor().then(() => 'unavailable' as const),
+    ]);
+    if (outcome === 'unavailable') {
+      // Said, not failed: this gateway does not forward /v1/logs/exports to the data service yet.
+      expect(await page.getByTestId('exports-unavailable').textContent()).toContain('data service');
+      await checkA11y('exports');
+      const note = 'skipped the export itself: this gateway does not forward /v1/logs/exports to the data service';
+      console.warn(note);
+      ctx.skip(note);
+      return;
+    }
+    const link = page.getByRole('link', { name: 'Download the export' });
+    await link.waitFor({ timeout: 20_000 });
+    const href = (await link.getAttribute('href'))!;
+    const file = await fetch(new URL(href, stack.cpUrl));
+    expect(file.status).toBe(200);
+    const { gunzipSync } = await import('node:zlib');
+    const text = gunzipSync(Buffer.from(await file.arrayBuffer())).toString('utf8');
+    for (const line of text.split('\n').filter(Boolean)) expect(() => JSON.parse(line)).not.toThrow();
+    // The request sent earlier (when the gateway could take the console's key) is in it.
+    if (traceId) expect(text).toContain(traceId);
+    await checkA11y('exports');
   });
 
   it('keeps a keyboard order: skip link first, then the switcher, the menu, the screen', async () => {

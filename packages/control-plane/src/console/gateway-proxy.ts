@@ -113,6 +113,26 @@ export class GatewayLogs {
   }
 
   /**
+   * Log exports: the gateway sends /v1/logs/exports to the data service (DATASERVICE_BASEPATH), so the
+   * console reaches it the same way, as the signed-in key (or CONSOLE_GATEWAY_KEY). Answers pass back as
+   * they are, errors included: a gateway without a data service answers 404 or 405, which the console
+   * shows as "not deployed yet".
+   */
+  async exports(method: 'GET' | 'POST', path: string, body: unknown, sessionKey?: string): Promise<{ status: number; body: unknown }> {
+    const headers: Record<string, string> = { ...this.headers(sessionKey), accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await this.fetchGateway(`/v1/logs/exports${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : {};
+    } catch {
+      parsed = { error: { message: `The gateway answered ${res.status} without JSON`, type: 'api_error', param: null, code: 'gateway_error' } };
+    }
+    return { status: res.status, body: parsed };
+  }
+
+  /**
    * The playground: a request sent to the gateway with the gateway key the user gave (used for this call
    * only), the answer (a server-sent event stream) passed back as it comes. Either a saved prompt run by
    * the gateway itself (POST /v1/prompts/{id}/completions, with its variables), or a chat request.

@@ -43,6 +43,23 @@ export async function mountConsole(app: HttpApp, services: Services, settings: C
 
   const clientOf = (ctx: Ctx) => ctx.req.socket.remoteAddress ?? 'unknown';
 
+  const ID = /^[\w.-]{1,128}$/;
+  const exportId = (ctx: Ctx) => {
+    if (!ID.test(ctx.params.id)) throw invalid('An export id is letters, digits, ".", "_" and "-"', 'id', 'invalid_export_id');
+    return encodeURIComponent(ctx.params.id);
+  };
+  const passBack = (out: { status: number; body: unknown }) => new Reply(out.status, out.body);
+  const exportRoutes = (): Route[] => [
+    route('POST', '/exports', 'Console: create a log export (through the gateway to the data service)', async (ctx) =>
+      passBack(await logs.exports('POST', '', ctx.body, (await auth.require(ctx.req)).apiKey))),
+    route('GET', '/exports/:id', 'Console: a log export\'s status and progress', async (ctx) =>
+      passBack(await logs.exports('GET', `/${exportId(ctx)}`, undefined, (await auth.require(ctx.req)).apiKey))),
+    route('POST', '/exports/:id/start', 'Console: start a log export', async (ctx) =>
+      passBack(await logs.exports('POST', `/${exportId(ctx)}/start`, {}, (await auth.require(ctx.req)).apiKey))),
+    route('GET', '/exports/:id/download', 'Console: a finished export\'s download link', async (ctx) =>
+      passBack(await logs.exports('GET', `/${exportId(ctx)}/download`, undefined, (await auth.require(ctx.req)).apiKey))),
+  ];
+
   app.router.add(
     route('GET', '/sign-in-options', 'Console: which sign-in methods are on', async () => ({ oidc: Boolean(oidc) })),
 
@@ -119,6 +136,8 @@ export async function mountConsole(app: HttpApp, services: Services, settings: C
       const signed = await auth.require(ctx.req);
       return dimensions(services.db, signed.principal, ctx.query);
     }),
+
+    ...exportRoutes(),
 
     route('POST', '/playground/chat/completions', 'Console: run a chat request through the gateway, streaming', async (ctx) => {
       await auth.require(ctx.req);

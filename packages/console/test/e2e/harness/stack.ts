@@ -15,6 +15,7 @@ export interface Stack {
   adminKey: string;
   organisationId: string;
   fake: FakeOpenAI;
+  dataServiceUrl: string;
   /** Whether this gateway syncs its entities from the control plane (its health reports sync state). */
   gatewaySyncs: boolean;
   cp: Child;
@@ -25,12 +26,13 @@ export interface Stack {
 export async function startStack(extraCpEnv: Record<string, string> = {}): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'portico-console-e2e-'));
   const fake = await startFakeOpenAI();
-  const [cpPort, gwPort] = [await freePort(), await freePort()];
+  const [cpPort, gwPort, dsPort] = [await freePort(), await freePort(), await freePort()];
   const adminKey = `pt-admin-${randomBytes(18).toString('base64url')}`;
   const clientAuth = randomBytes(24).toString('base64url');
   const organisationId = randomUUID();
   const cpUrl = `http://127.0.0.1:${cpPort}`;
   const gatewayUrl = `http://127.0.0.1:${gwPort}`;
+  const dataServiceUrl = `http://127.0.0.1:${dsPort}`;
   const cp = startNode(join(REPO, 'packages/control-plane/src/main.ts'), {
     HOST: '127.0.0.1',
     CONTROL_PLANE_PORT: String(cpPort),
@@ -44,6 +46,7 @@ export async function startStack(extraCpEnv: Record<string, string> = {}): Promi
     ...extraCpEnv,
   });
   let gateway: Child | undefined;
+  let dataService: Child | undefined;
   try {
     await waitForHttp(`${cpUrl}/v1/health`, cp);
     // GATEWAY_ENTRY: another gateway entry point to try (development only); the repository's by default.
@@ -57,10 +60,25 @@ export async function startStack(extraCpEnv: Record<string, string> = {}): Promi
       CONTROL_PLANE_URL: cpUrl,
       ORGANISATIONS_TO_SYNC: organisationId,
       PORTKEY_CLIENT_AUTH: clientAuth,
+      DATASERVICE_BASEPATH: dataServiceUrl,
       LOG_LEVEL: 'warn',
     });
     await waitForHttp(`${gatewayUrl}/v1/health`, gateway);
+    // The data service reads the gateway's log store for exports; the gateway forwards /v1/logs/exports to it.
+    dataService = startNode(join(REPO, 'packages/data-service/src/main.ts'), {
+      HOST: '127.0.0.1',
+      DATA_SERVICE_PORT: String(dsPort),
+      DATA_DIR: join(dir, 'ds'),
+      LOG_STORE_FILE_DIR: join(dir, 'gw', 'logs'),
+      CONTROL_PLANE_URL: cpUrl,
+      ORGANISATIONS_TO_SYNC: organisationId,
+      PORTKEY_CLIENT_AUTH: clientAuth,
+      GATEWAY_URL: gatewayUrl,
+      LOG_LEVEL: 'warn',
+    });
+    await waitForHttp(`${dataServiceUrl}/v1/health`, dataService);
   } catch (e) {
+    await dataService?.stop();
     await gateway?.stop();
     await cp.stop();
     await fake.close();
@@ -68,11 +86,13 @@ export async function startStack(extraCpEnv: Record<string, string> = {}): Promi
     throw e;
   }
   const gw = gateway;
+  const ds = dataService;
   const health = await (await fetch(`${gatewayUrl}/v1/health`)).text();
   const gatewaySyncs = health.includes('"sync"');
   return {
-    cpUrl, gatewayUrl, adminKey, organisationId, fake, cp, gateway: gw, gatewaySyncs,
+    cpUrl, gatewayUrl, adminKey, organisationId, fake, dataServiceUrl, cp, gateway: gw, gatewaySyncs,
     async close() {
+      await ds.stop();
       await gw.stop();
       await cp.stop();
       await fake.close();
