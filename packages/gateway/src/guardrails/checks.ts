@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import type { Ajv, ValidateFunction } from 'ajv';
 import { tryParseJson } from '../providers/upstream-error.js';
-import { compileUserRegex } from '../routing/user-regex.js';
+import { compileUserRegex, type UserRegex } from '../routing/user-regex.js';
 import { parseHttpUrl } from '../upstream/egress-policy.js';
 
 export interface CheckInput {
@@ -102,7 +102,7 @@ function byOperator(found: string[], all: string[], op: 'any' | 'all' | 'none'):
 
 const words = (text: string) => text.split(/\s+/).filter(Boolean);
 
-function compileRule(rule: string): RegExp {
+function compileRule(rule: string): UserRegex {
   try {
     return compileUserRegex(rule);
   } catch (e) {
@@ -116,8 +116,9 @@ const COMPILERS: Record<string, (p: Params) => CompiledCheck> = {
     const re = compileRule(rule);
     const not = bool(p, 'not');
     return ({ text }) => {
-      const m = re.exec(text);
-      return invert({ verdict: m !== null, data: { rule, matched: m !== null } }, not);
+      // A text past the pattern's bound throws: the check fails with that error, whatever `not` says.
+      const matched = re.test(text);
+      return invert({ verdict: matched, data: { rule, matched } }, not);
     };
   },
   'default.contains': (p) => {
