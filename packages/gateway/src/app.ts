@@ -16,7 +16,7 @@ import { GatewayMetrics } from './observability/metrics.js';
 import type { GatewayDeps } from './pipeline/deps.js';
 import { LogStage } from './pipeline/log-stage.js';
 import { BUILTIN_PROVIDERS, ProviderRegistry } from './providers/registry.js';
-import { RoutingConfigCache } from './routing/config-schema.js';
+import { RoutingConfigCache, routingBounds } from './routing/config-schema.js';
 import { createGatewayServer, type ServerState } from './server/http-server.js';
 import { corsPolicy } from './server/cors.js';
 import { createWebhookPoster } from './guardrails/webhook.js';
@@ -77,7 +77,7 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
     logStore,
     logStage: new LogStage(logStore, makeRedactor(asList(settings.LOG_REDACT_FIELDS)), asInt(settings.LOG_BODY_MAX_BYTES), logger),
     metrics,
-    configs: new RoutingConfigCache(),
+    configs: new RoutingConfigCache(500, routingBounds(settings)),
     logger,
     defaultTimeoutMs: asInt(settings.DEFAULT_REQUEST_TIMEOUT_MS),
     maxBodyBytes: asInt(settings.MAX_BODY_BYTES),

@@ -8,6 +8,7 @@ import type { PortkeyHeaders } from './headers.js';
 import type { StreamedUpload } from './upload.js';
 import type { ResponsesPlan } from './responses-stage.js';
 import type { JsonResult } from './call-target.js';
+import type { LimitSubject } from '../limits/types.js';
 
 export type CacheStatus = 'DISABLED' | 'MISS' | 'HIT' | 'REFRESH';
 
@@ -61,6 +62,8 @@ export interface RequestContext {
   backgroundHooks?: Promise<unknown>[];
   /** The document was handed to the log stage. */
   logged?: boolean;
+  /** Who the request's limits apply to (reserveLimits): each further upstream attempt counts against them too. */
+  limitSubjects?: LimitSubject[];
 }
 
 /** Whose data a request touches (cache entries, stored responses): the key's workspace, or everyone's. */

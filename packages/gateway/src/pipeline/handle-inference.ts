@@ -14,7 +14,7 @@ import { newRequestContext, type RequestContext } from './context.js';
 import type { GatewayDeps } from './deps.js';
 import { GUARDRAILS_DENIED, guardRequest, guardResult, guardStreamEnd } from './guardrail-stage.js';
 import { parsePortkeyHeaders } from './headers.js';
-import { reserveLimits, reserveTargetKey, type TargetKeyReservation } from './limit-stage.js';
+import { endsTheWalk, reserveExtraAttempt, reserveLimits, reserveTargetKey, type TargetKeyReservation } from './limit-stage.js';
 import { baseTargetFromHeaders, resolveRoutingConfig } from './resolve-config.js';
 import { sendCacheHit, sendError, sendOwnAnswer, sendResult } from './respond-stage.js';
 import { answerKeptResponse, planResponses, rememberResponse } from './responses-stage.js';
@@ -80,6 +80,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
 
     const clientWantsUsage = (ctx.body?.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
     ctx.upstreamStartedAt = performance.now();
+    let upstreamAttempts = 0;
     const { value: result, report } = await executeConfig<CallResult | CacheHit>(
       config,
       baseTargetFromHeaders(headers),
@@ -93,6 +94,8 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
           const hit = await lookupCache(deps, ctx, targetPlan);
           if (hit) return hit;
         }
+        // The first attempt was reserved with the request; each further one counts as one more request.
+        if (upstreamAttempts++ > 0) await reserveExtraAttempt(deps, ctx);
         try {
           if (target.virtualKey && target.virtualKey !== headers.virtualKey) targetKey = await reserveTargetKey(deps, ctx, target.virtualKey);
           const called = await callTarget(deps, {
@@ -122,6 +125,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
         onFallback: (t) => deps.metrics.fallback(t.provider ?? ''),
         signal: clientGone,
         canRepeat: ctx.upload && (() => !ctx.upload!.started),
+        endsTheWalk,
       },
     );
     ctx.retries = report.retries;

@@ -70,6 +70,8 @@ export interface ExecuteHooks {
   signal?: AbortLike;
   /** False once the request cannot be sent again (its streamed body is spent): no retry, no fallback. */
   canRepeat?: () => boolean;
+  /** An attempt's error that ends the walk at once (the request's own limits are spent): no fallback. */
+  endsTheWalk?: (e: GatewayError) => boolean;
 }
 
 /**
@@ -140,7 +142,7 @@ export async function executeConfig<T>(
             lastError = e;
             if (!(e instanceof GatewayError) || hooks.signal?.aborted) throw e;
             const triggers = codes ? codes.includes(e.status) : e.status >= 400;
-            if (!triggers || i === targets.length - 1 || hooks.canRepeat?.() === false) throw e;
+            if (!triggers || i === targets.length - 1 || hooks.canRepeat?.() === false || hooks.endsTheWalk?.(e)) throw e;
             hooks.onFallback?.(report.target ?? effective, e);
           }
         }
