@@ -2,7 +2,7 @@ import { estimateTokens, limitSubjectsFor } from '../limits/subjects.js';
 import { estimateCostSafe } from '../logs/cost.js';
 import type { LimitEstimate, LimitSubject, Reservation } from '../limits/types.js';
 import { GatewayError } from '../errors.js';
-import type { RequestContext } from './context.js';
+import { tenantOf, type RequestContext } from './context.js';
 import type { GatewayDeps } from './deps.js';
 import { observeResponse } from './respond-stage.js';
 
@@ -27,7 +27,7 @@ async function reserve(deps: GatewayDeps, ctx: RequestContext, user: string | un
     h.virtualKey ? deps.entities.getVirtualKey(h.virtualKey) : undefined,
     user ? deps.entities.userLimits(user) : undefined,
   ]);
-  const subjects = limitSubjectsFor({ key: ctx.key, virtualKey, user, userRules });
+  const subjects = limitSubjectsFor({ key: ctx.key, virtualKey, user, userRules, tenant: tenantOf(ctx) });
   if (subjects.length === 0) return undefined;
   ctx.limitSubjects = subjects;
   const estimate = estimateFor(ctx, h.provider ?? virtualKey?.provider ?? '');
