@@ -2,6 +2,7 @@ import { estimateTokens, limitSubjectsFor } from '../limits/subjects.js';
 import { estimateCostSafe } from '../logs/cost.js';
 import type { LimitEstimate, LimitSubject, Reservation } from '../limits/types.js';
 import { GatewayError } from '../errors.js';
+import { endingTheWalk } from '../routing/execute.js';
 import { tenantOf, type RequestContext } from './context.js';
 import type { GatewayDeps } from './deps.js';
 import { observeResponse } from './respond-stage.js';
@@ -78,11 +79,6 @@ export async function reserveTargetKey(deps: GatewayDeps, ctx: RequestContext, s
 }
 
 const NOTHING: LimitEstimate = { tokens: 0, costUsd: 0 };
-/** Errors that end the request's walk through its config: no retry, no fallback. */
-const ENDS_THE_WALK = new WeakSet<GatewayError>();
-
-/** Whether an attempt's error stops the config's retries and fallbacks (the request's own limits are spent). */
-export const endsTheWalk = (e: GatewayError): boolean => ENDS_THE_WALK.has(e);
 
 /**
  * Each upstream attempt after the first (a retry or a fallback) is one more request against the request
@@ -96,9 +92,7 @@ export async function reserveExtraAttempt(deps: GatewayDeps, ctx: RequestContext
     (await deps.limiter.reserve(subjects, NOTHING)).settle(NOTHING);
   } catch (e) {
     if (!(e instanceof GatewayError)) throw e;
-    const final = new GatewayError({ status: e.status, type: e.type, code: e.code, param: e.param, headers: e.headers, message: e.message, retryable: false });
-    ENDS_THE_WALK.add(final);
-    throw final;
+    throw endingTheWalk(new GatewayError({ status: e.status, type: e.type, code: e.code, param: e.param, headers: e.headers, message: e.message, retryable: false }));
   }
 }
 

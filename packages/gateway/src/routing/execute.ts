@@ -70,8 +70,17 @@ export interface ExecuteHooks {
   signal?: AbortLike;
   /** False once the request cannot be sent again (its streamed body is spent): no retry, no fallback. */
   canRepeat?: () => boolean;
-  /** An attempt's error that ends the walk at once (the request's own limits are spent): no fallback. */
-  endsTheWalk?: (e: GatewayError) => boolean;
+}
+
+const FINAL = new WeakSet<GatewayError>();
+
+/**
+ * Marks an error that ends a request's walk through its config at once, with no retry or fallback:
+ * another target cannot help (the request's own limits are spent, the gateway is out of buffer room).
+ */
+export function endingTheWalk(e: GatewayError): GatewayError {
+  FINAL.add(e);
+  return e;
 }
 
 /**
@@ -142,7 +151,7 @@ export async function executeConfig<T>(
             lastError = e;
             if (!(e instanceof GatewayError) || hooks.signal?.aborted) throw e;
             const triggers = codes ? codes.includes(e.status) : e.status >= 400;
-            if (!triggers || i === targets.length - 1 || hooks.canRepeat?.() === false || hooks.endsTheWalk?.(e)) throw e;
+            if (!triggers || i === targets.length - 1 || hooks.canRepeat?.() === false || FINAL.has(e)) throw e;
             hooks.onFallback?.(report.target ?? effective, e);
           }
         }
