@@ -100,3 +100,33 @@ describe('attack: clients ask for 12 MB answers and never read them', () => {
     }
   }, 30_000);
 });
+
+describe('ordinary clients are not cut by these bounds', () => {
+  let tight: TestGateway;
+  beforeAll(async () => {
+    tight = await startTestGateway({ REQUEST_HEADERS_TIMEOUT_MS: '1000', REQUEST_BODY_GRACE_MS: '1000', REQUEST_BODY_MIN_BYTES_PER_S: '1000' });
+  });
+  afterAll(() => tight?.close());
+
+  it('an idle keep-alive connection outlives the headers bound and serves its next request', async () => {
+    const c = await rawClient(tight.url, 'GET /v1/health HTTP/1.1\r\nhost: gateway\r\n\r\n');
+    clients.push(c);
+    await new Promise((r) => setTimeout(r, 2500));
+    c.socket.write('GET /v1/health HTTP/1.1\r\nhost: gateway\r\n\r\n');
+    await eventually(() => expect(c.received().match(/HTTP\/1\.1 200 /g)).toHaveLength(2));
+  });
+
+  it('a body sent slowly but above the minimum rate (about 2,400 bytes a second for 3 s) is served', async () => {
+    const padded = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'y'.repeat(7000) }] });
+    const full = chatRequestText(fake.baseUrl, padded);
+    const headEnd = full.indexOf('\r\n\r\n') + 4;
+    const c = await rawClient(tight.url, full.slice(0, headEnd));
+    clients.push(c);
+    const rest = full.slice(headEnd);
+    for (let i = 0; i < rest.length; i += 240) {
+      c.socket.write(rest.slice(i, i + 240));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await eventually(() => expect(c.received()).toMatch(/^HTTP\/1\.1 200 [\s\S]*Echo: y+/), 5000);
+  });
+});
