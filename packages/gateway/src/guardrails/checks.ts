@@ -313,6 +313,12 @@ function firstJson(text: string): { value: unknown } | undefined {
 }
 
 const MAX_SCHEMA_BYTES = 64 * 1024;
+
+/** ajv's RegExp engine hook: a schema's patterns compiled by compileUserRegex; a text too long does not match. */
+const re2Engine = Object.assign((pattern: string) => {
+  const re = compileUserRegex(pattern);
+  return { test: (s: string) => s.length <= re.maxInputChars && re.test(s) };
+}, { code: 'compileUserRegex' });
 let ajv: Ajv | undefined;
 
 function compileSchema(schema: unknown): ValidateFunction {
@@ -323,7 +329,8 @@ function compileSchema(schema: unknown): ValidateFunction {
     const require = createRequire(import.meta.url);
     const { Ajv: AjvClass } = require('ajv') as typeof import('ajv');
     const addFormats = require('ajv-formats') as (a: Ajv) => Ajv;
-    ajv = new AjvClass({ strict: false, allErrors: false });
+    // Schema patterns (pattern, patternProperties) run on RE2 too, like every regex a config brings.
+    ajv = new AjvClass({ strict: false, allErrors: false, code: { regExp: re2Engine } });
     addFormats(ajv);
   }
   try {

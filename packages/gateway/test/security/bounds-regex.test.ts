@@ -13,7 +13,18 @@ let gw: TestGateway;
 
 beforeAll(async () => {
   fake = await startFakeOpenAI();
-  gw = await startTestGateway();
+  // A saved config (written by an operator) may use default.jsonSchema, whose patterns are regexes too.
+  gw = await startTestGateway({}, { entities: `configs:
+  - id: schema-check
+    config:
+      output_guardrails:
+        - id: shape
+          deny: true
+          default.jsonSchema:
+            schema: { type: object, properties: { name: { type: string, pattern: "^((a)+)+$" } } }
+` });
+  // The first call through a fresh gateway sets up connections and loads code: not what is measured.
+  await (await chat(gw.url, fake.baseUrl)).arrayBuffer();
 });
 afterAll(async () => {
   await gw?.close();
@@ -40,6 +51,18 @@ describe('attack: a conditional $regex of ^(\\w|\\w)*$ against a 27-character me
     const { ms, value: res } = await timed(() => chat(gw.url, fake.baseUrl, { config, headers: { 'x-portkey-metadata': JSON.stringify({ tag: `${'a'.repeat(26)}!` }) } }));
     expect(res.status).toBe(200);
     await res.json();
+    expect(ms).toBeLessThan(1000);
+  });
+});
+
+describe('attack: a saved config\'s default.jsonSchema pattern ^((a)+)+$ against an answer holding 27 a\'s and a b', () => {
+  it('is checked at once: schema patterns run on the same linear-time engine', async () => {
+    const content = JSON.stringify({ name: `${'a'.repeat(27)}b` });
+    const { ms, value: res } = await timed(() => chat(gw.url, fake.baseUrl, { headers: { 'x-portkey-config': 'schema-check' }, content }));
+    // The fake echoes the JSON back; its name does not match the pattern, so the deny hook refuses the answer.
+    expect(res.status).toBe(446);
+    const body = await res.json();
+    expect(body.hook_results.after_request_hooks[0].checks[0].data.errors[0]).toMatch(/\/name must match pattern/);
     expect(ms).toBeLessThan(1000);
   });
 });
