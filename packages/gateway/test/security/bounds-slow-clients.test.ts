@@ -101,6 +101,29 @@ describe('attack: clients ask for 12 MB answers and never read them', () => {
   }, 30_000);
 });
 
+describe('attack: a client opens a fast 10 MB stream and stops reading', () => {
+  let idle: TestGateway;
+  beforeAll(async () => {
+    idle = await startTestGateway({ CLIENT_WRITE_IDLE_TIMEOUT_MS: '2000' });
+  });
+  afterAll(() => idle?.close());
+
+  it('its connection is cut after CLIENT_WRITE_IDLE_TIMEOUT_MS, and the request (with its upstream call) ends', async () => {
+    fake.setDefault({ text: 'word '.repeat(50_000) });
+    try {
+      const streamBody = JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'talk' }] });
+      const hog = await rawClient(idle.url, chatRequestText(fake.baseUrl, streamBody), { read: false });
+      clients.push(hog);
+      const inFlight = async () => Number(/portico_requests_in_flight (\d+)/.exec(await (await fetch(`${idle.url}/metrics`)).text())?.[1]);
+      await eventually(async () => expect(await inFlight()).toBe(1), 5000);
+      await eventually(async () => expect(await inFlight()).toBe(0), 10_000);
+      expect(await (await fetch(`${idle.url}/metrics`)).text()).toMatch(/portico_client_connections_cut_total\{reason="write_idle"\} 1/);
+    } finally {
+      fake.setDefault({});
+    }
+  }, 20_000);
+});
+
 describe('ordinary clients are not cut by these bounds', () => {
   let tight: TestGateway;
   beforeAll(async () => {
