@@ -35,7 +35,8 @@ export function compileUserRegex(rule: string): UserRegex {
   if (rule.length > MAX_RULE_LENGTH) throw new Error(`is longer than ${MAX_RULE_LENGTH} characters`);
   let re: RE2JS;
   try {
-    re = RE2JS.compile(rule);
+    // Configs are written for JavaScript's RegExp (Portkey's): its escapes such as \u00e9 become RE2's.
+    re = RE2JS.compile(RE2JS.translateRegExp(rule));
   } catch (e) {
     throw new Error(`is not a valid regular expression (${describe(e)})`);
   }

@@ -105,5 +105,9 @@ describe('ordinary patterns keep working', () => {
     const no = await chat(gw.url, fake.baseUrl, { config: { input_guardrails: [{ deny: true, 'default.regexMatch': { rule: '\\d{3}-\\d{4}' } }] }, content: 'hello there' });
     expect(no.status).toBe(446);
     await no.text();
+    // JavaScript's escapes, as configs written for Portkey use them.
+    const js = await chat(gw.url, fake.baseUrl, { config: { input_guardrails: [{ deny: true, 'default.regexMatch': { rule: 'caf\\u00e9[^]*\\/' } }] }, content: 'café au lait /' });
+    expect(js.status).toBe(200);
+    await js.json();
   });
 });
