@@ -114,13 +114,14 @@ export async function callTarget(deps: GatewayDeps, input: CallInput, t: Effecti
   else input.signal.once('abort', onClientGone);
   const signal = abort;
   const dispatcher = target.customHost ? deps.clients.custom : deps.clients.trusted;
+  const share = input.tenant === undefined ? undefined : { shares: deps.tenantShares, tenant: input.tenant };
   const started = performance.now();
   let res: UpstreamResponse | undefined;
 
   try {
     const fanned = !native ? fannedOutRequests(provider, target, input, t) : undefined;
     if (fanned) {
-      const out = await fanOut(provider, fanned.mapping, fanned.requests, fanned.req, target, { dispatcher, signal, timedOut: () => timedOut });
+      const out = await fanOut(provider, fanned.mapping, fanned.requests, fanned.req, target, { dispatcher, signal, timedOut: () => timedOut, share, take: input.buffers.take });
       const body = Buffer.from(JSON.stringify(out));
       return { kind: 'json', status: 200, provider: provider.id, model: input.api.modelOf(input.body), target: t, upstreamHeaders: {}, contentType: 'application/json', body, usage: usageOf(out) };
     }
@@ -135,10 +136,7 @@ export async function callTarget(deps: GatewayDeps, input: CallInput, t: Effecti
     if (target.forwardHeaders) upstreamReq.headers = { ...upstreamReq.headers, ...target.forwardHeaders };
     if (provider.authorize) upstreamReq = await provider.authorize(upstreamReq, target);
 
-    res = await sendUpstream(dispatcher, upstreamReq, {
-      signal, provider: provider.id, timedOut: () => timedOut, upload: input.upload && pushingBack(input.upload.chunks(), timer),
-      share: input.tenant === undefined ? undefined : { shares: deps.tenantShares, tenant: input.tenant },
-    });
+    res = await sendUpstream(dispatcher, upstreamReq, { signal, provider: provider.id, timedOut: () => timedOut, upload: input.upload && pushingBack(input.upload.chunks(), timer), share });
     input.upstreamTimes.push({ provider: provider.id, status: res.status, seconds: (performance.now() - started) / 1000 });
     if (res.status >= 400) {
       const text = (await readUpstreamBody(res.body, MAX_ERROR_BODY, provider.id).catch(() => EMPTY)).toString('utf8');
