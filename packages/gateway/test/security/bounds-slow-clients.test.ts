@@ -139,15 +139,15 @@ describe('ordinary clients are not cut by these bounds', () => {
     await eventually(() => expect(c.received().match(/HTTP\/1\.1 200 /g)).toHaveLength(2));
   });
 
-  it('a body sent slowly but above the minimum rate (about 2,400 bytes a second for 3 s) is served', async () => {
-    const padded = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'y'.repeat(7000) }] });
+  it('a body sent slowly but well above the minimum rate (about 10,000 bytes a second for 3 s) is served', async () => {
+    const padded = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'y'.repeat(30_000) }] });
     const full = chatRequestText(fake.baseUrl, padded);
     const headEnd = full.indexOf('\r\n\r\n') + 4;
     const c = await rawClient(tight.url, full.slice(0, headEnd));
     clients.push(c);
     const rest = full.slice(headEnd);
-    for (let i = 0; i < rest.length; i += 240) {
-      c.socket.write(rest.slice(i, i + 240));
+    for (let i = 0; i < rest.length; i += 1000) {
+      c.socket.write(rest.slice(i, i + 1000));
       await new Promise((r) => setTimeout(r, 100));
     }
     await eventually(() => expect(c.received()).toMatch(/^HTTP\/1\.1 200 [\s\S]*Echo: y+/), 5000);
