@@ -95,6 +95,7 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
   const state: ServerState = { draining: false, startedAt: Date.now() };
   const server = createGatewayServer(deps, state, {
     cors: corsPolicy(asList(settings.CORS_ALLOWED_ORIGINS)),
+    dataServiceBasepath: settings.DATASERVICE_BASEPATH,
     clients: {
       headersTimeoutMs: asInt(settings.REQUEST_HEADERS_TIMEOUT_MS),
       writeIdleMs: asInt(settings.CLIENT_WRITE_IDLE_TIMEOUT_MS),

@@ -13,6 +13,7 @@ import { sendJson, toGatewayError } from './respond.js';
 import { authenticate } from '../pipeline/authenticate.js';
 import { applyCors, type CorsPolicy } from './cors.js';
 import { watchConnections, type WatchdogOptions } from './connection-watchdog.js';
+import { createDataServiceRoute, isDataServiceRequest, proxyToDataService, type DataServiceRoute } from './data-service-routes.js';
 
 const INFERENCE_ROUTES: Record<string, InboundApi> = {
   '/v1/chat/completions': openAIChatApi,
@@ -35,16 +36,19 @@ export interface ClientBounds extends WatchdogOptions {
 export const DEFAULT_CLIENT_BOUNDS: ClientBounds = { headersTimeoutMs: 10_000, writeIdleMs: 30_000, bodyMinBytesPerS: 1024, bodyGraceMs: 10_000 };
 
 /** The HTTP listener: a small routing table in front of thin handlers. */
-export function createGatewayServer(deps: GatewayDeps, state: ServerState, opts: { cors?: CorsPolicy; clients?: ClientBounds } = {}): Server {
+export function createGatewayServer(
+  deps: GatewayDeps, state: ServerState, opts: { cors?: CorsPolicy; clients?: ClientBounds; dataServiceBasepath?: string } = {},
+): Server {
   const cors = opts.cors;
   const bounds = opts.clients ?? DEFAULT_CLIENT_BOUNDS;
+  const dataService = createDataServiceRoute(opts.dataServiceBasepath ?? '');
   // Node checks headersTimeout every connectionsCheckingInterval (30 s by default): once a second here,
   // so a client dripping its headers is cut soon after the bound. Bodies: see connection-watchdog.ts.
   const server = createServer({
     keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: bounds.headersTimeoutMs, connectionsCheckingInterval: 1000,
   }, (req, res) => {
     if (cors && applyCors(cors, req, res)) return;
-    route(deps, state, req, res).catch((e: unknown) => {
+    route(deps, state, req, res, dataService).catch((e: unknown) => {
       const traceId = randomUUID();
       deps.logger.error({ err: e, trace_id: traceId }, 'unhandled error in request handler');
       const err = toGatewayError(e, traceId);
@@ -67,7 +71,7 @@ export function createGatewayServer(deps: GatewayDeps, state: ServerState, opts:
   return server;
 }
 
-async function route(deps: GatewayDeps, state: ServerState, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function route(deps: GatewayDeps, state: ServerState, req: IncomingMessage, res: ServerResponse, dataService?: DataServiceRoute): Promise<void> {
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   const path = q === -1 ? url : url.slice(0, q);
@@ -81,6 +85,7 @@ async function route(deps: GatewayDeps, state: ServerState, req: IncomingMessage
   }
   if (path === '/health' || path === '/v1/health') return handleHealth(deps, state, res);
   if (path === '/metrics' && method === 'GET') return handleMetrics(deps, res);
+  if (dataService && isDataServiceRequest(path, req)) return proxyToDataService(dataService, req, res, url, deps.logger);
   if (path === '/v1/logs' || path.startsWith('/v1/logs/')) return handleLogsRoute(deps, req, res, path, url);
   if (path === '/v1/models' && method === 'GET' && !hasRoutingHeaders(req)) return handleModelCatalog(deps, req, res);
   if (path.startsWith('/v1/')) return handleInference(deps, req, res, passthroughApi, url);
