@@ -10,6 +10,7 @@ import type { PortkeyHeaders } from './headers.js';
 import type { StreamedUpload } from './upload.js';
 import type { ResponsesPlan } from './responses-stage.js';
 import type { JsonResult } from './call-target.js';
+import type { LimitSubject } from '../limits/types.js';
 
 export type CacheStatus = 'DISABLED' | 'MISS' | 'HIT' | 'REFRESH';
 
@@ -71,6 +72,8 @@ export interface RequestContext {
   routingConfig?: RoutingConfig;
   /** tenantOf() of a request without a gateway key, computed once. */
   anonymousTenant?: string;
+  /** Who the request's limits apply to (reserveLimits): each further upstream attempt counts against them too. */
+  limitSubjects?: LimitSubject[];
 }
 
 /**

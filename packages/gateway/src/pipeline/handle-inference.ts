@@ -10,11 +10,11 @@ import { authenticate } from './authenticate.js';
 import { parseJsonBody, readBody } from './body.js';
 import { chatEntry, forwardedNames, lookupCache, planCache, rawEntry, storeInCache, type CacheHit, type CachePlan } from './cache-stage.js';
 import { callTarget, observeJsonResult, type CallResult, type UpstreamTime } from './call-target.js';
-import { newRequestContext, type RequestContext } from './context.js';
+import { newRequestContext, tenantOf, type RequestContext } from './context.js';
 import type { GatewayDeps } from './deps.js';
 import { GUARDRAILS_DENIED, guardRequest, guardResult, guardStreamEnd } from './guardrail-stage.js';
 import { parsePortkeyHeaders } from './headers.js';
-import { reserveLimits, reserveTargetKey, type TargetKeyReservation } from './limit-stage.js';
+import { reserveExtraAttempt, reserveLimits, reserveTargetKey, type TargetKeyReservation } from './limit-stage.js';
 import { baseTargetFromHeaders, resolveRoutingConfig } from './resolve-config.js';
 import { sendCacheHit, sendError, sendOwnAnswer, sendResult } from './respond-stage.js';
 import { answerKeptResponse, planResponses, rememberResponse } from './responses-stage.js';
@@ -27,7 +27,10 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
   const ctx = newRequestContext(req, res, api, path, randomUUID());
   deps.logStage.begin(ctx);
   const clientGone = new Abort();
+  const buffers = deps.responseBuffers.lease();
+  // Closed once the answer is sent (all of it handed to the kernel) or the connection is gone.
   res.once('close', () => {
+    buffers.release();
     if (!res.writableFinished) clientGone.abort();
   });
   deps.metrics.enter();
@@ -82,6 +85,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
 
     const clientWantsUsage = (ctx.body?.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
     ctx.upstreamStartedAt = performance.now();
+    let upstreamAttempts = 0;
     const { value: result, report } = await executeConfig<CallResult | CacheHit>(
       config,
       baseTargetFromHeaders(headers),
@@ -95,11 +99,14 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
           const hit = await lookupCache(deps, ctx, targetPlan);
           if (hit) return hit;
         }
+        // The first attempt was reserved with the request; each further one counts as one more request.
+        if (upstreamAttempts++ > 0) await reserveExtraAttempt(deps, ctx);
         try {
           if (target.virtualKey && target.virtualKey !== headers.virtualKey) targetKey = await reserveTargetKey(deps, ctx, target.virtualKey);
           const called = await callTarget(deps, {
             api, path, method: req.method ?? 'POST', rawBody: ctx.rawBody, upload: ctx.upload, responses: ctx.responses, body: ctx.body, clientHeaders: req.headers, principal: ctx.key, sink: ctx,
             stream: ctx.stream, clientWantsUsage, assemble: !!(plan ?? targetPlan) || !!guardrails?.after.length, traceId: ctx.traceId, signal: clientGone, upstreamTimes,
+            tenant: ctx.key ? tenantOf(ctx) : undefined, buffers,
           }, target);
           // Per attempt: an output guardrail's 446 is a failure like any other, so a fallback can move on.
           const r = guardrails ? await guardResult(ctx, guardrails, called, deps.guardrails) : called;
