@@ -124,7 +124,7 @@ module "control_plane" {
   aws_region                    = var.aws_region
   container_name                = "control-plane"
   image                         = "${var.control_plane_image.image}:${var.control_plane_image.tag}"
-  repository_credentials_arn    = local.repository_credentials_arn
+  repository_credentials_arn    = local.in_ecr.control_plane ? null : local.repository_credentials_arn
   cpu                           = var.control_plane_cpu
   memory                        = var.control_plane_memory
   desired_count                 = var.control_plane_desired_task
