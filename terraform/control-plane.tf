@@ -16,6 +16,8 @@ locals {
     {
       HOST               = "0.0.0.0"
       CONTROL_PLANE_PORT = tostring(local.control_plane_port)
+      # Its console reads logs and runs the playground through the gateway (Service Connect).
+      GATEWAY_URL = "http://${local.gateway_dns}:${local.gateway_port}"
     },
     # The password comes from RDS's own secret as PGUSER/PGPASSWORD, which the pg driver reads when the
     # URL has none. TLS without CA verification: the traffic stays in the VPC (see docs/deployment.md).

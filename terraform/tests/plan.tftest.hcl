@@ -417,8 +417,8 @@ run "control_plane_with_a_new_rds_database" {
     error_message = "the control plane's organisation and client-auth key are the ones the gateways sync with"
   }
   assert {
-    condition     = toset([for e in module.control_plane[0].container_definition.environment : e.name]) == toset(["CONTROL_PLANE_PORT", "DATABASE_URL", "HOST"])
-    error_message = "the control plane listens on 0.0.0.0:8788 and gets a DATABASE_URL without the password"
+    condition     = toset([for e in module.control_plane[0].container_definition.environment : e.name]) == toset(["CONTROL_PLANE_PORT", "DATABASE_URL", "GATEWAY_URL", "HOST"]) && contains([for e in module.control_plane[0].container_definition.environment : "${e.name}=${e.value}"], "GATEWAY_URL=http://gateway:8787")
+    error_message = "the control plane listens on 0.0.0.0:8788, gets a DATABASE_URL without the password, and its console reaches the gateway at http://gateway:8787"
   }
   assert {
     condition     = aws_vpc_security_group_ingress_rule.control_plane_db[0].from_port == 5432 && aws_vpc_security_group_ingress_rule.control_plane_db[0].to_port == 5432 && length(aws_vpc_security_group_ingress_rule.control_plane_db) == 1

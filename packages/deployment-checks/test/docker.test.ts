@@ -6,6 +6,7 @@ import { loadSettings, settingNames } from '../../gateway/src/config/settings.js
 // Tests only: each service's own environment reader (production code never imports another package's src).
 import { CONFIG_SCHEMA as DATA_SERVICE_SCHEMA, loadConfig as loadDataServiceConfig } from '../../data-service/src/config.js';
 import { ENV_DOCS as CONTROL_PLANE_ENV, readEnv as readControlPlaneEnv } from '../../control-plane/src/env.js';
+import { consoleSettingsFromEnv } from '../../control-plane/src/console/settings.js';
 import { repoRoot } from './hcl.js';
 
 interface Instruction {
@@ -118,11 +119,15 @@ describe('docker-compose.yml', () => {
   });
 
   it("the control plane's environment names only its settings, readEnv accepts it, and its organisation and client auth are the ones the others sync with", () => {
-    const names = new Set(CONTROL_PLANE_ENV.map(([n]) => n));
+    // Its own settings, and those its console reads (packages/control-plane/src/console/settings.ts).
+    const consoleNames = [...read('packages/control-plane/src/console/settings.ts').matchAll(/env\.([A-Z][A-Z0-9_]+)/g)].map((x) => x[1]);
+    expect(consoleNames).toContain('GATEWAY_URL');
+    const names = new Set([...CONTROL_PLANE_ENV.map(([n]) => n), ...consoleNames]);
     const e = env('control-plane');
     expect(Object.keys(e).filter((k) => !names.has(k))).toEqual([]);
     const cp = readControlPlaneEnv(e);
     expect([cp.host, cp.port]).toEqual(['0.0.0.0', 8788]);
+    expect(consoleSettingsFromEnv(e).gatewayUrl, 'the console reaches the gateway by its compose name').toBe('http://gateway:8787');
     for (const s of ['gateway', 'data-service']) {
       expect(env(s).ORGANISATIONS_TO_SYNC, s).toBe(cp.organisationId);
       expect(env(s).PORTKEY_CLIENT_AUTH, s).toBe(cp.clientAuth);
