@@ -7,10 +7,14 @@
  * Scripting: `fake.enqueue(b)` queues a behaviour for the next request (FIFO); otherwise it answers
  * normally. A behaviour can fail with a status, delay, reset the socket, or cut / break a stream.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createFakeServer } from '../helpers/fake-server.js';
 import type { AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
-import { validateOpenAI } from '../helpers/openai-schema.js';
+import { validateOpenAI as validateOpenAISpec } from '../helpers/openai-schema.js';
+import { checkedIfPresent } from '../helpers/specs.js';
+
+const validateOpenAI = checkedIfPresent('openai/openapi.yaml', validateOpenAISpec, []);
 
 export interface FakeBehaviour {
   status?: number;
@@ -78,7 +82,7 @@ export async function startFakeOpenAI(opts: { validate?: boolean } = {}): Promis
   let seq = 0;
   let received = 0;
 
-  const server: Server = createServer(async (req, res) => {
+  const server: Server = createFakeServer(async (req, res) => {
     const chunks: Buffer[] = [];
     received = 0;
     try {
