@@ -9,7 +9,7 @@ import { toGatewayError } from '../server/respond.js';
 import { authenticate } from './authenticate.js';
 import { parseJsonBody, readBody } from './body.js';
 import { chatEntry, lookupCache, planCache, rawEntry, storeInCache, type CacheHit, type CachePlan } from './cache-stage.js';
-import { callTarget, observeJsonResult, type CallResult, type UpstreamTime } from './call-target.js';
+import { callTarget, observeJsonResult, sentModel, type CallResult, type UpstreamTime } from './call-target.js';
 import { newRequestContext, type RequestContext } from './context.js';
 import type { GatewayDeps } from './deps.js';
 import { GUARDRAILS_DENIED, guardRequest, guardResult, guardStreamEnd } from './guardrail-stage.js';
@@ -86,6 +86,9 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
       { metadata: headers.metadata, params: ctx.body ?? {} },
       async (target) => {
         const started = performance.now();
+        // What this attempt sends is what is logged, priced, counted and limited, even if it fails.
+        const model = sentModel({ api, body: ctx.body }, target);
+        ctx.model = model;
         let targetKey: TargetKeyReservation | undefined;
         const targetPlan = plan ? undefined : planCache(deps, ctx, target.cache, target.path);
         if (!plan) ctx.cacheStatus = targetPlan?.status ?? 'DISABLED';
@@ -101,7 +104,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
           }, target);
           // Per attempt: an output guardrail's 446 is a failure like any other, so a fallback can move on.
           const r = guardrails ? await guardResult(ctx, guardrails, called, deps.guardrails) : called;
-          ctx.attempts.push({ target: target.path, provider: r.provider, status: r.status, ms: Math.round(performance.now() - started) });
+          ctx.attempts.push({ target: target.path, provider: r.provider, model, status: r.status, ms: Math.round(performance.now() - started) });
           servedBy = targetKey;
           // A target that turns the cache off keeps its answers out of the root config's cache too.
           servedPlan = target.cache?.mode === 'disabled' ? undefined : plan ?? targetPlan;
@@ -111,7 +114,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
           // A response the guardrails denied was still produced, and paid for.
           if (err.code === GUARDRAILS_DENIED) targetKey?.served();
           else targetKey?.failed();
-          ctx.attempts.push({ target: target.path, provider: err.provider ?? target.provider ?? '', status: err.status, ms: Math.round(performance.now() - started), error: err.message });
+          ctx.attempts.push({ target: target.path, provider: err.provider ?? target.provider ?? '', model, status: err.status, ms: Math.round(performance.now() - started), error: err.message });
           throw err;
         } finally {
           ctx.upstreamMs += performance.now() - started;
@@ -132,10 +135,12 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
       return;
     }
     ctx.provider = result.provider;
+    ctx.model = result.model ?? ctx.model;
     closeIfBodyStillArriving(ctx);
     const streaming = sendResult(deps, ctx, result);
     observeUpstreamTimes(deps, upstreamTimes);
     if (streaming) await streaming;
+    if (result.kind === 'stream') ctx.servedModel = result.seen.model;
     if (guardrails && result.kind === 'stream') guardStreamEnd(ctx, guardrails, result, deps.guardrails);
     if (servedPlan && ctx.status < 300 && !ctx.error) cacheResult(deps, servedPlan, result);
     if (ctx.responses) rememberResponse(deps, ctx, result);

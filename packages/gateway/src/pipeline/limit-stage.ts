@@ -1,5 +1,5 @@
 import { estimateTokens, limitSubjectsFor } from '../limits/subjects.js';
-import { estimateCostSafe } from '../logs/cost.js';
+import { costOfUsage, estimateCostSafe } from '../logs/cost.js';
 import type { LimitEstimate, Reservation } from '../limits/types.js';
 import type { RequestContext } from './context.js';
 import type { GatewayDeps } from './deps.js';
@@ -46,7 +46,7 @@ function settleWithUsage(ctx: RequestContext, reservation: Reservation, estimate
   observeResponse(ctx);
   const u = ctx.usage;
   const actualTokens = u?.total_tokens ?? (ctx.status >= 400 ? 0 : estimatedTokens);
-  const costUsd = u && ctx.provider ? estimateCostSafe(ctx.provider, ctx.model ?? '', u).usd : 0;
+  const costUsd = u && ctx.provider ? costOfUsage(ctx.provider, ctx.model, ctx.servedModel, u).usd : 0;
   reservation.settle({ tokens: actualTokens, costUsd });
 }
 

@@ -238,6 +238,11 @@ export interface Provider {
    * lookup. Lives in the provider's auth.ts, never in the pure mapping files.
    */
   authorize?(req: UpstreamRequest, target: ProviderTarget): Promise<UpstreamRequest>;
+  /**
+   * The usage in a response body of this provider's own API (a native operation), as OpenAI usage: the
+   * one mapping used for every path that relays the provider's body. Without it, OpenAI's shapes. Pure.
+   */
+  nativeUsage?(op: Operation, body: unknown): Usage | undefined;
   /** Maps a non-2xx upstream response to a GatewayError, keeping the provider's status and message. Pure. */
   mapError(status: number, body: string, headers: Record<string, string>): GatewayError;
 }

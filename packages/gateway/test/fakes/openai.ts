@@ -33,6 +33,8 @@ export interface FakeBehaviour {
   eventDelayMs?: number;
   /** Reply text instead of the echo. */
   text?: string;
+  /** The model the reply names (a dated snapshot, say) instead of the one asked for. */
+  servedModel?: string;
 }
 
 export interface RecordedRequest {
@@ -170,7 +172,7 @@ async function chat(req: IncomingMessage, res: ServerResponse, body: any, b: Fak
     if (errors.length) return sendError(res, 400, `Invalid request: ${errors[0]}`, 'invalid_request_error', 'invalid_value');
   }
   const created = Math.floor(Date.now() / 1000);
-  const model = body.model;
+  const model = b.servedModel ?? body.model;
   const tools = Array.isArray(body.tools) && body.tools.length > 0 && body.tool_choice !== 'none' && body.messages.at(-1)?.role === 'user';
   const text = b.text ?? `Echo: ${lastUserText(body.messages)}`;
   const usage = { prompt_tokens: 9, completion_tokens: 12, total_tokens: 21 };
