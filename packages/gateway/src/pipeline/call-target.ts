@@ -129,6 +129,7 @@ export async function callTarget(deps: GatewayDeps, input: CallInput, t: Effecti
       translated = { chat };
       upstreamReq = provider.chat!.toRequest(chat as never, target, { stream: input.stream, traceId: input.traceId });
     } else upstreamReq = buildMappedRequest(provider, target, input, t);
+    upstreamReq.headers = withProtocolHeaders(provider, input.clientHeaders, upstreamReq.headers);
     if (target.forwardHeaders) upstreamReq.headers = { ...upstreamReq.headers, ...target.forwardHeaders };
     if (provider.authorize) upstreamReq = await provider.authorize(upstreamReq, target);
 
@@ -171,6 +172,25 @@ export async function callTarget(deps: GatewayDeps, input: CallInput, t: Effecti
   }
 }
 
+/**
+ * The client's headers of the provider's own protocol (OpenAI-Beta, anthropic-beta), added to the
+ * upstream request. Both are comma-separated lists: one the mapping set too is joined, not replaced.
+ */
+export function withProtocolHeaders(provider: Provider, client: IncomingHttpHeaders, headers: Record<string, string>): Record<string, string> {
+  if (!provider.protocolHeaders) return headers;
+  let out = headers;
+  for (const name of provider.protocolHeaders) {
+    const raw = client[name];
+    const v = Array.isArray(raw) ? raw.join(',') : raw;
+    if (!v) continue;
+    if (out === headers) out = { ...headers };
+    const existing = Object.keys(out).find((k) => k.toLowerCase() === name);
+    if (existing && out[existing] !== v) out[existing] = `${out[existing]},${v}`;
+    else if (!existing) out[name] = v;
+  }
+  return out;
+}
+
 /** The model an attempt sends: the target's override_params.model wins over the client's. */
 export function sentModel(input: Pick<CallInput, 'api' | 'body'>, t: Pick<EffectiveTarget, 'overrideParams'>): string | undefined {
   const override = t.overrideParams?.model;
@@ -206,10 +226,8 @@ function buildNativeRequest(provider: Provider, target: ProviderTarget, input: C
   const contentType = input.clientHeaders['content-type'];
   if (contentType && input.api.op === 'passthrough') outHeaders['content-type'] = String(contentType);
   if (input.api.op === 'messages') {
-    for (const h of ['anthropic-version', 'anthropic-beta'] as const) {
-      const v = input.clientHeaders[h];
-      if (typeof v === 'string') outHeaders[h] = v;
-    }
+    const v = input.clientHeaders['anthropic-version'];
+    if (typeof v === 'string') outHeaders['anthropic-version'] = v;
   }
   return { method: input.method as UpstreamRequest['method'], url, headers: outHeaders, body };
 }

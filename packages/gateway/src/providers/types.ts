@@ -243,6 +243,12 @@ export interface Provider {
    * one mapping used for every path that relays the provider's body. Without it, OpenAI's shapes. Pure.
    */
   nativeUsage?(op: Operation, body: unknown): Usage | undefined;
+  /**
+   * Request headers of this provider's own protocol that a client sends for it (OpenAI-Beta,
+   * anthropic-beta): forwarded as they came, on every route to this provider. Never auth or
+   * hop-by-hop headers (a test holds every provider to that).
+   */
+  protocolHeaders?: readonly string[];
   /** Maps a non-2xx upstream response to a GatewayError, keeping the provider's status and message. Pure. */
   mapError(status: number, body: string, headers: Record<string, string>): GatewayError;
 }

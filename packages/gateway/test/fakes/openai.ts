@@ -141,6 +141,7 @@ export async function startFakeOpenAI(opts: { validate?: boolean } = {}): Promis
     if (path === '/v1/files') return createFile(res, body, id);
     if (path === '/v1/responses') return createResponse(res, body, id, opts.validate !== false);
     if (path === '/v1/audio/transcriptions') return transcribe(res, body);
+    if (path === '/v1/assistants') return createAssistant(req, res, body, id);
     return sendError(res, 404, `Invalid URL (POST ${path})`, 'invalid_request_error');
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -325,5 +326,18 @@ function createResponse(res: ServerResponse, body: any, id: number, validate: bo
     store: body.store !== false, temperature: 1, text: { format: { type: 'text' } }, tool_choice: 'auto', tools: [], top_p: 1, truncation: 'disabled',
     usage: { input_tokens: 10, input_tokens_details: { cached_tokens: 0, cache_write_tokens: 0 }, output_tokens: 5, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 15 },
     metadata: {},
+  }));
+}
+
+/** POST /v1/assistants: the Assistants API answers only requests that opt in with OpenAI-Beta: assistants=v2. */
+function createAssistant(req: IncomingMessage, res: ServerResponse, body: any, id: number) {
+  if (!/\bassistants=v2\b/.test(String(req.headers['openai-beta'] ?? ''))) {
+    return sendError(res, 400, "You must provide the 'OpenAI-Beta' header to access the Assistants API. Please try again by setting the header 'OpenAI-Beta: assistants=v2'.", 'invalid_request_error', 'invalid_beta');
+  }
+  if (typeof body?.model !== 'string') return sendError(res, 400, "Missing required parameter: 'model'.", 'invalid_request_error', 'missing_required_parameter');
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({
+    id: `asst_${id}`, object: 'assistant', created_at: Math.floor(Date.now() / 1000), name: body.name ?? null, description: body.description ?? null,
+    model: body.model, instructions: body.instructions ?? null, tools: body.tools ?? [], metadata: body.metadata ?? {}, top_p: 1, temperature: 1, response_format: 'auto',
   }));
 }

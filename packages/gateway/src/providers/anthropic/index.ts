@@ -29,6 +29,8 @@ export const anthropicProvider: Provider = {
   chat,
   passthrough: (path, target) => ({ url: anthropicUrl(target, path), headers: anthropicHeaders(target) }),
   nativeOperations: ['messages'],
+  // Beta features (prompt caching variants, long outputs, files) are opted into per request.
+  protocolHeaders: ['anthropic-beta'],
   // Cache reads and writes count in the prompt, and are kept apart so each is priced at its own rate.
   nativeUsage: (_op, body) => usageFromAnthropicMessage(body),
   mapError: mapAnthropicError,
