@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { GatewayError, badRequest } from '../errors.js';
-import type { InboundApi } from '../inbound/types.js';
-import type { ChatCompletion, Operation, Provider, ProviderTarget, UpstreamRequest, Usage } from '../providers/types.js';
+import type { InboundApi, StreamEncoder } from '../inbound/types.js';
+import type { ChatChunk, ChatCompletion, Operation, Provider, ProviderTarget, UpstreamRequest, Usage } from '../providers/types.js';
 import { tryParseJson } from '../providers/upstream-error.js';
 import { usageFromOpenAIBody } from '../providers/usage.js';
 import type { EffectiveTarget } from '../routing/execute.js';
@@ -17,6 +17,7 @@ import { fanOut } from './fan-out.js';
 import { pushingBack, type StreamedUpload } from './upload.js';
 import { refuseUnknownResponseId, type ResponsesPlan } from './responses-stage.js';
 import { withHistory } from '../inbound/responses/history.js';
+import { strictChat } from './strict-compliance.js';
 
 /** One inbound request, as the call stage needs it. */
 export interface CallInput {
@@ -36,6 +37,8 @@ export interface CallInput {
   clientWantsUsage: boolean;
   /** Assemble streamed output for the response cache. */
   assemble: boolean;
+  /** strict_open_ai_compliance: translated chat answers carry only OpenAI's fields. */
+  strictOpenAI?: boolean;
   traceId: string;
   signal: AbortLike;
   /** Each attempt's time to upstream headers, for the metrics, observed once the response is sent. */
@@ -297,7 +300,8 @@ function toJsonResult(
   const parsed = tryParseJson(body.toString('utf8'));
   if (parsed === undefined) throw new GatewayError({ status: 502, type: 'upstream_error', code: 'invalid_upstream_response', provider: provider.id, message: `${provider.id} returned a body that is not JSON.` });
   if (translated) {
-    const completion = provider.chat!.fromResponse(parsed, translated.chat as never, target);
+    const mapped = provider.chat!.fromResponse(parsed, translated.chat as never, target);
+    const completion = input.strictOpenAI && input.api.op === 'chat' ? strictChat(mapped) : mapped;
     const out = input.api.fromChat!(completion, input.responses?.echo ?? input.body!);
     const result = jsonResult(base, 'application/json', Buffer.from(JSON.stringify(out)), completion.usage, completion);
     result.servedModel = modelIn(completion);
@@ -359,9 +363,12 @@ function startStream(
   if (!mapping || !input.api.createStreamEncoder) throw unsupported(provider, op);
   const model = input.api.modelOf(input.body) ?? '';
   const state = mapping.createState({ model, includeUsage: true });
-  const encoder = input.api.createStreamEncoder({
+  const created = input.api.createStreamEncoder({
     model, includeUsage: input.clientWantsUsage, body: input.responses?.echo ?? input.body ?? {}, finished: (response) => (seen.clientBody = response),
   });
+  const encoder: StreamEncoder = input.strictOpenAI && op === 'chat'
+    ? { encode: (chunk: ChatChunk) => created.encode(strictChat(chunk)), end: () => created.end(), error: (e) => created.error(e) }
+    : created;
   return { contentType: 'text/event-stream', rest: translateStream(source, createFramer(mapping.framer), mapping, state, encoder, seen), seen };
 }
 

@@ -14,6 +14,8 @@ import { newRequestContext, type RequestContext } from './context.js';
 import type { GatewayDeps } from './deps.js';
 import { GUARDRAILS_DENIED, guardRequest, guardResult, guardStreamEnd } from './guardrail-stage.js';
 import { parsePortkeyHeaders } from './headers.js';
+import { defaultGuardrails, withDefaults } from './default-guardrails.js';
+import { strictCompliance } from './strict-compliance.js';
 import { reserveLimits, reserveTargetKey, type TargetKeyReservation } from './limit-stage.js';
 import { baseTargetFromHeaders, resolveRoutingConfig } from './resolve-config.js';
 import { sendCacheHit, sendError, sendOwnAnswer, sendResult } from './respond-stage.js';
@@ -63,7 +65,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
     if (reserving) settle = await reserving;
 
     // After the limits, so a denied request still counts as one (with no tokens and no cost).
-    const guardrails = guardrailsOf(config);
+    const guardrails = withDefaults(defaultGuardrails(req.headers), guardrailsOf(config));
     if (guardrails) await guardRequest(ctx, guardrails, deps.guardrails);
 
     // The root config's cache is looked up once, before routing; a target's own cache, per attempt.
@@ -78,6 +80,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
     }
     let servedPlan = plan;
 
+    const strictOpenAI = strictCompliance(req.headers, config);
     const clientWantsUsage = (ctx.body?.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
     ctx.upstreamStartedAt = performance.now();
     const { value: result, report } = await executeConfig<CallResult | CacheHit>(
@@ -100,7 +103,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
           if (target.virtualKey && target.virtualKey !== headers.virtualKey) targetKey = await reserveTargetKey(deps, ctx, target.virtualKey);
           const called = await callTarget(deps, {
             api, path, method: req.method ?? 'POST', rawBody: ctx.rawBody, upload: ctx.upload, responses: ctx.responses, body: ctx.body, clientHeaders: req.headers,
-            stream: ctx.stream, clientWantsUsage, assemble: !!(plan ?? targetPlan) || !!guardrails?.after.length, traceId: ctx.traceId, signal: clientGone, upstreamTimes,
+            stream: ctx.stream, clientWantsUsage, strictOpenAI, assemble: !!(plan ?? targetPlan) || !!guardrails?.after.length, traceId: ctx.traceId, signal: clientGone, upstreamTimes,
           }, target);
           // Per attempt: an output guardrail's 446 is a failure like any other, so a fallback can move on.
           const r = guardrails ? await guardResult(ctx, guardrails, called, deps.guardrails) : called;
