@@ -52,7 +52,8 @@ export const ERROR_CATALOGUE = {
   cors_origin_not_allowed: entry(403, 'permission_error', 'The browser origin is not allowed.', 'Add the origin to CORS_ALLOWED_ORIGINS.'),
   // ---- kept state and logs
   response_not_found: entry(404, 'not_found_error', 'No response with this id is kept for this workspace.', 'Check the id; responses are kept only when created with store: true.'),
-  previous_response_not_found: entry(404, 'not_found_error', 'The previous_response_id names no kept response.', 'Check the id, or send the full history instead.'),
+  item_not_found: entry(404, BAD, 'An item_reference in the input names no item of a response the gateway kept.', 'Send the item itself, or check that its response was kept (store not false, not expired).'),
+  previous_response_not_found: entry(404, BAD, 'The previous_response_id names no kept response.', 'Check the id, or send the full history instead.'),
   log_not_found: entry(404, 'not_found_error', 'No log document has this id.', 'Check the id, or search by time with GET /v1/logs?from&to.'),
   invalid_log_id: entry(400, BAD, 'The log id is not in the gateway\'s id format.', 'Use the id from the x-portkey-trace-id or the log listing.'),
   invalid_time: entry(400, BAD, 'A time bound of the log query is not a valid time.', 'Send ISO 8601 times or epoch milliseconds.'),

@@ -221,7 +221,7 @@ function buildNativeRequest(provider: Provider, target: ProviderTarget, input: C
   }
   const injectUsage = input.api.op === 'chat' && input.stream && !input.clientWantsUsage;
   // A previous_response_id the gateway kept means nothing to the provider: it gets the conversation instead.
-  if (input.body && (t.overrideParams || injectUsage || input.responses?.history)) {
+  if (input.body && (t.overrideParams || injectUsage || input.responses?.history || input.responses?.references)) {
     const next = withOverrides(bodyWithHistory(input, input.body), t);
     if (injectUsage) next.stream_options = { ...(next.stream_options as object | undefined), include_usage: true };
     body = JSON.stringify(next);
@@ -249,8 +249,8 @@ function buildChatRequest(provider: Provider, input: CallInput, t: EffectiveTarg
 
 /** The client's body, with the conversation of the previous_response_id the gateway kept in front of its input. */
 function bodyWithHistory(input: CallInput, body: Record<string, unknown>): Record<string, unknown> {
-  const history = input.responses?.history;
-  return history ? withHistory(body, history) : body;
+  const plan = input.responses;
+  return plan?.history || plan?.references ? withHistory(body, plan.history, plan.references) : body;
 }
 
 /** Fields a translated Anthropic request carries that OpenAI-format upstreams would reject. */

@@ -259,6 +259,8 @@ function buildReply(b: Obj, beh: FakeAnthropicBehaviour): Reply {
   let stop_reason = tool ? 'tool_use' : 'end_turn';
   let stop_sequence: string | null = null;
   if (tool) {
+    // A scripted text goes before the call, as models write a sentence beside a tool call.
+    if (beh.text !== undefined && beh.toolUse) content.push({ type: 'text', text: beh.text });
     content.push({ type: 'tool_use', id: (tool.id as string | undefined) ?? id('toolu'), name: tool.name, input: tool.input, caller: { type: 'direct' } });
   } else {
     let text = beh.text ?? (hasToolResult ? `Tool result received: ${lastText}` : `Hello from fake Anthropic. You said: ${lastText.slice(0, 200)}`);
