@@ -39,7 +39,9 @@ export function imageProblems(src: string, port: number, workspace: string): str
   if (!final.some((i) => i.op === 'EXPOSE' && i.args.split(/\s+/).includes(String(port)))) out.push(`EXPOSE ${port} missing`);
   if (!final.some((i) => i.op === 'ENV' && /HOST=0\.0\.0\.0/.test(i.args))) out.push('ENV HOST=0.0.0.0 missing (the gateway binds 127.0.0.1 by default)');
   if (!ins.some((i) => i.op === 'RUN' && i.args.includes('npm ci') && i.args.includes('--omit=dev'))) out.push('production dependencies must be installed with npm ci --omit=dev');
-  if (!ins.some((i) => i.op === 'RUN' && i.args.includes(`npm run build -w ${workspace}`))) out.push(`the build stage must run npm run build -w ${workspace}`);
+  // Other workspaces may build in the same command (the contract package the gateway imports).
+  const builds = (args: string) => /\bnpm run build\b/.test(args) && args.split(/\s+/).some((w, k, all) => all[k - 1] === '-w' && w === workspace);
+  if (!ins.some((i) => i.op === 'RUN' && builds(i.args))) out.push(`the build stage must run npm run build -w ${workspace}`);
   if (final.some((i) => i.op === 'COPY' && /^\S*\s*\.\s+\./.test(i.args))) out.push('the runtime stage must not copy the whole context');
   return out;
 }
