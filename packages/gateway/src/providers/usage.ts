@@ -27,9 +27,12 @@ export function usageFromResponsesApi(u: unknown): Usage | undefined {
   const prompt = count(u.input_tokens);
   const completion = count(u.output_tokens);
   const usage: Usage = { prompt_tokens: prompt, completion_tokens: completion, total_tokens: typeof u.total_tokens === 'number' ? u.total_tokens : prompt + completion };
-  const cached = isRecord(u.input_tokens_details) ? u.input_tokens_details.cached_tokens : undefined;
+  // The Realtime API names the details input_token_details / output_token_details.
+  const inputDetails = u.input_tokens_details ?? u.input_token_details;
+  const cached = isRecord(inputDetails) ? inputDetails.cached_tokens : undefined;
   if (typeof cached === 'number') usage.prompt_tokens_details = { cached_tokens: cached };
-  const reasoning = isRecord(u.output_tokens_details) ? u.output_tokens_details.reasoning_tokens : undefined;
+  const outputDetails = u.output_tokens_details ?? u.output_token_details;
+  const reasoning = isRecord(outputDetails) ? outputDetails.reasoning_tokens : undefined;
   if (typeof reasoning === 'number') usage.completion_tokens_details = { reasoning_tokens: reasoning };
   return usage;
 }
