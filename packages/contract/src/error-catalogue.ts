@@ -83,6 +83,7 @@ export const ERROR_CATALOGUE = {
   upstream_stream_corrupt: entry(502, UP, 'The provider\'s binary event stream failed its checksum or framing.', 'Retry; if it persists, check what sits between the gateway and the provider.'),
   upstream_stream_error: entry(502, UP, 'The provider sent an error in the middle of its stream.', 'Retry; the message carries the provider\'s words.'),
   stream_stalled: entry(504, 'timeout_error', 'The provider\'s stream sent nothing for longer than the idle timeout.', 'Retry, or raise request_timeout if the model pauses this long.'),
+  data_service_unavailable: entry(502, 'api_error', 'The data service that serves log exports could not be reached.', 'Retry shortly; check DATASERVICE_BASEPATH and that the data service is running.'),
   // ---- the gateway itself
   internal_error: entry(500, 'server_error', 'The gateway failed in a way it did not expect.', 'Report it with the x-portkey-trace-id; the log has the details.'),
   framer_missing: entry(500, 'server_error', 'The provider streams in a format the gateway has no reader for.', 'Report it: this is a gateway bug.'),
