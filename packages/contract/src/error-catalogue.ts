@@ -36,6 +36,11 @@ export const ERROR_CATALOGUE = {
   unsupported_tool: entry(400, BAD, 'A tool type in the request cannot be sent to the selected provider.', 'Remove the tool, or use a provider that offers it.'),
   unsupported_operation: entry(400, BAD, 'The selected provider does not offer this operation.', 'Route the request to a provider that does (docs/providers.md).'),
   stateless_gateway: entry(400, BAD, 'The request refers to state that the gateway does not keep for this provider.', 'Send the full history instead of a reference to it.'),
+  body_too_deep: entry(400, BAD, 'The JSON body nests objects and arrays deeper than the gateway parses.', 'Flatten the body, or raise MAX_BODY_DEPTH.'),
+  invalid_header_value: entry(400, BAD, 'A value bound for an upstream header holds a CR or LF.', 'Remove the line break from the field named in `param`.'),
+  invalid_forward_header: entry(400, BAD, 'The forward_headers list names a hop-by-hop or otherwise unforwardable header.', 'Remove the header named in `param` from forward_headers.'),
+  request_headers_too_slow: entry(408, 'timeout_error', 'The request headers did not arrive in time; the connection was closed.', 'Send the headers at once, or raise REQUEST_HEADERS_TIMEOUT_MS.'),
+  request_body_too_slow: entry(408, 'timeout_error', 'The request body arrived slower than the minimum rate; the connection was closed.', 'Send the body without pauses, or lower REQUEST_BODY_MIN_BYTES_PER_S.'),
   // ---- routing and configuration
   missing_provider: entry(400, BAD, 'No provider is selected for the request.', 'Send x-portkey-provider, x-portkey-virtual-key or a config with a provider.'),
   unknown_provider: entry(400, BAD, 'The provider named is not one the gateway knows.', 'Use a provider listed in docs/providers.md.'),
@@ -43,6 +48,7 @@ export const ERROR_CATALOGUE = {
   unknown_config: entry(400, BAD, 'The x-portkey-config header names no saved config and is not a JSON object.', 'Check the config id in the entities file, or send the config inline as JSON.'),
   unknown_virtual_key: entry(400, BAD, 'The virtual key named is not configured.', 'Check the virtual key\'s slug in the entities file.'),
   no_matching_condition: entry(400, BAD, 'A conditional config has no condition that matches the request and no default.', 'Add a `default` target, or send the metadata a condition expects.'),
+  virtual_key_override_forbidden: entry(400, BAD, 'A request setting would move a virtual key\'s saved secret to another host or change how it authenticates.', 'Remove the field named in `param`, or save it in the virtual key (or allow it there with allow_request_routing).'),
   custom_host_forbidden: entry(400, BAD, 'The custom_host points somewhere the gateway\'s egress policy does not allow.', 'Use a public host, or allow its network in CUSTOM_HOST_ALLOWED_CIDRS.'),
   guardrails_unsupported: entry(400, BAD, 'Guardrails were asked for on a route that cannot run them.', 'Remove the hooks from the config for this route.'),
   // ---- keys and access
@@ -85,6 +91,7 @@ export const ERROR_CATALOGUE = {
   stream_stalled: entry(504, 'timeout_error', 'The provider\'s stream sent nothing for longer than the idle timeout.', 'Retry, or raise request_timeout if the model pauses this long.'),
   data_service_unavailable: entry(502, 'api_error', 'The data service that serves log exports could not be reached.', 'Retry shortly; check DATASERVICE_BASEPATH and that the data service is running.'),
   // ---- the gateway itself
+  response_buffer_full: entry(503, 'api_error', 'The gateway holds as many unread answer bytes as it may (RESPONSE_BUFFER_MAX_BYTES).', 'Retry shortly, or send "stream": true.'),
   internal_error: entry(500, 'server_error', 'The gateway failed in a way it did not expect.', 'Report it with the x-portkey-trace-id; the log has the details.'),
   framer_missing: entry(500, 'server_error', 'The provider streams in a format the gateway has no reader for.', 'Report it: this is a gateway bug.'),
 } as const satisfies Record<string, ErrorEntry>;
