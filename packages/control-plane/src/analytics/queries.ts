@@ -1,4 +1,5 @@
-import type { Database } from '../db/types.js';
+import type { Database, SqlValue } from '../db/types.js';
+import { readKey, sharedRead } from './shared-reads.js';
 import { bucketLabels, bucketSql, bucketTimestamp, metadataExpr, metadataParam, type Filter } from './filters.js';
 
 /**
@@ -46,9 +47,18 @@ const toAgg = (r: AggRow | undefined): Aggregate => ({
   hitCost: Number(r?.hit_cost ?? 0),
 });
 
+/** A read that concurrent identical requests share (see shared-reads.ts). */
+function all<T>(db: Database, sql: string, params: readonly SqlValue[]): Promise<T[]> {
+  return sharedRead(db, readKey(sql, params), () => db.all<T>(sql, params));
+}
+
 export async function aggregate(db: Database, f: Filter): Promise<{ summary: Aggregate; points: Array<{ timestamp: string; agg: Aggregate }> }> {
-  const summary = toAgg(await db.get<AggRow>(`SELECT ${AGGREGATES} FROM analytics_rows WHERE ${f.where}`, f.params));
-  const rows = await db.all<AggRow>(`SELECT ${bucketSql(f)} AS b, ${AGGREGATES} FROM analytics_rows WHERE ${f.where} GROUP BY ${bucketSql(f)}`, f.params);
+  // The total and the buckets are independent reads: on PostgreSQL they run on two connections at once.
+  const [[total], rows] = await Promise.all([
+    all<AggRow>(db, `SELECT ${AGGREGATES} FROM analytics_rows WHERE ${f.where}`, f.params),
+    all<AggRow>(db, `SELECT ${bucketSql(f)} AS b, ${AGGREGATES} FROM analytics_rows WHERE ${f.where} GROUP BY ${bucketSql(f)}`, f.params),
+  ]);
+  const summary = toAgg(total);
   const byBucket = new Map(rows.map((r) => [r.b!, toAgg(r)]));
   return { summary, points: bucketLabels(f).map((b) => ({ timestamp: bucketTimestamp(b), agg: byBucket.get(b) ?? toAgg(undefined) })) };
 }
@@ -56,20 +66,29 @@ export async function aggregate(db: Database, f: Filter): Promise<{ summary: Agg
 const quantile = (sorted: number[], q: number) => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]);
 const MAX_LATENCY_SAMPLES = 200_000;
 
-/** Latency percentiles overall and per bucket: percentile_cont on PostgreSQL, a bounded sample sorted here on SQLite. */
+/** The percentiles the latency graph reports: p50, p90, p95, p99. */
+export const LATENCY_QUANTILES = [0.5, 0.9, 0.95, 0.99];
+
+/**
+ * Latency percentiles overall and per bucket: percentile_cont on PostgreSQL (one sort per group for
+ * all four quantiles, the total and the buckets read at once), a bounded sample sorted here on SQLite.
+ */
 export async function latencyPercentiles(db: Database, f: Filter): Promise<{ summary: number[]; byBucket: Map<string, number[]> }> {
   if (db.dialect === 'postgres') {
-    const pct = `percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms) AS p50, percentile_cont(0.9) WITHIN GROUP (ORDER BY latency_ms) AS p90, percentile_cont(0.99) WITHIN GROUP (ORDER BY latency_ms) AS p99`;
-    const all = await db.get<{ p50: number; p90: number; p99: number }>(`SELECT ${pct} FROM analytics_rows WHERE ${f.where}`, f.params);
-    const rows = await db.all<{ b: string; p50: number; p90: number; p99: number }>(`SELECT ${bucketSql(f)} AS b, ${pct} FROM analytics_rows WHERE ${f.where} GROUP BY ${bucketSql(f)}`, f.params);
-    return { summary: [all?.p50 ?? 0, all?.p90 ?? 0, all?.p99 ?? 0].map(Number), byBucket: new Map(rows.map((r) => [r.b, [r.p50, r.p90, r.p99].map(Number)])) };
+    const pct = `percentile_cont(ARRAY[${LATENCY_QUANTILES.join(',')}]::float8[]) WITHIN GROUP (ORDER BY latency_ms) AS ps`;
+    const [[total], rows] = await Promise.all([
+      all<{ ps: number[] | null }>(db, `SELECT ${pct} FROM analytics_rows WHERE ${f.where}`, f.params),
+      all<{ b: string; ps: number[] }>(db, `SELECT ${bucketSql(f)} AS b, ${pct} FROM analytics_rows WHERE ${f.where} GROUP BY ${bucketSql(f)}`, f.params),
+    ]);
+    const nums = (ps: number[] | null | undefined) => LATENCY_QUANTILES.map((_, i) => Number(ps?.[i] ?? 0));
+    return { summary: nums(total?.ps), byBucket: new Map(rows.map((r) => [r.b, nums(r.ps)])) };
   }
-  const rows = await db.all<{ b: string; l: number }>(`SELECT ${bucketSql(f)} AS b, latency_ms AS l FROM analytics_rows WHERE ${f.where} ORDER BY latency_ms LIMIT ${MAX_LATENCY_SAMPLES}`, f.params);
-  const all = rows.map((r) => r.l);
+  const rows = await all<{ b: string; l: number }>(db, `SELECT ${bucketSql(f)} AS b, latency_ms AS l FROM analytics_rows WHERE ${f.where} ORDER BY latency_ms LIMIT ${MAX_LATENCY_SAMPLES}`, f.params);
+  const every = rows.map((r) => r.l);
   const groups = new Map<string, number[]>();
   for (const r of rows) (groups.get(r.b) ?? groups.set(r.b, []).get(r.b)!).push(r.l);
-  const byBucket = new Map([...groups].map(([b, ls]) => [b, [0.5, 0.9, 0.99].map((q) => quantile(ls, q))]));
-  return { summary: [0.5, 0.9, 0.99].map((q) => quantile(all, q)), byBucket };
+  const byBucket = new Map([...groups].map(([b, ls]) => [b, LATENCY_QUANTILES.map((q) => quantile(ls, q))]));
+  return { summary: LATENCY_QUANTILES.map((q) => quantile(every, q)), byBucket };
 }
 
 export async function statusCodes(db: Database, f: Filter): Promise<Array<{ status_code: number; count: number }>> {
