@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnalyticsRow } from '@portico/contract';
+import type { Database } from '../src/db/types.js';
+import { buildFilter } from '../src/analytics/filters.js';
 import { backends, call, skipReason, startTestControlPlane, type TestControlPlane } from './helpers/control-plane.js';
 
 /**
@@ -55,6 +57,17 @@ function expected(all: AnalyticsRow[], from: Date, to: Date, backend: string) {
   const points = labels.map((b) => ({ timestamp: `${b}T00:00:00.000Z`, s: stats(inRange.filter((r) => r.created_at.startsWith(b))) }));
   return { total, points };
 }
+
+describe('which filters the hourly rollup answers', () => {
+  const db = { dialect: 'sqlite' } as Database;
+  it('the dashboard\'s own filters (workspace, status, provider__model) use it; the others read the rows', () => {
+    expect(buildFilter(db, new URLSearchParams({ status_code: '200,500', ai_org_model: 'openai__gpt-4o' }), 'org', 'ws-1').dims).toEqual({
+      where: 'workspace_id = ? AND status IN (?,?) AND ((provider = ? AND model = ?))', params: ['ws-1', 200, 500, 'openai', 'gpt-4o'],
+    });
+    expect(buildFilter(db, new URLSearchParams(), 'org', null).dims).toEqual({ where: '1 = 1', params: [] });
+    for (const q of ['metadata={"a":"b"}', 'api_key_ids=k1', 'cost_min=1', 'trace_id=t', 'virtual_keys=v', 'ai_org_model=openai__']) expect(buildFilter(db, new URLSearchParams(q), 'org', null).dims).toBeUndefined();
+  });
+});
 
 for (const backend of backends) {
   const skip = skipReason(backend);
@@ -114,7 +127,25 @@ for (const backend of backends) {
       const only = stored.filter((r) => r.provider === 'openai' && r.status === 200);
       const filtered = await call(t.url, 'GET', `/v1/analytics/graphs/requests?${q}&ai_org_model=openai__gpt-4o&status_code=200`, t.adminKey);
       expect(filtered.body.summary.total).toBe(only.length);
+      const metaOnly = stored.filter((r) => r.metadata.team === 't1' && r.status >= 400);
+      const byMeta = await call(t.url, 'GET', `/v1/analytics/graphs/errors?${q}&metadata=${encodeURIComponent('{"team":"t1"}')}`, t.adminKey);
+      expect(byMeta.body.summary.total).toBe(metaOnly.length);
+      // A short range (hour buckets, partial hours at both ends).
+      const shortFrom = new Date(now - 5 * 3_600_000 - 1234);
+      const short = await call(t.url, 'GET', `/v1/analytics/graphs/cost?time_of_generation_min=${shortFrom.toISOString()}&time_of_generation_max=${to.toISOString()}`, t.adminKey);
+      const shortRows = stored.filter((r) => r.created_at >= shortFrom.toISOString());
+      expect(short.body.summary.total).toBe(cents(shortRows.reduce((n, r) => n + r.cost_usd, 0)));
+      const shortRequests = await call(t.url, 'GET', `/v1/analytics/graphs/requests?time_of_generation_min=${shortFrom.toISOString()}&time_of_generation_max=${to.toISOString()}`, t.adminKey);
+      expect(shortRequests.body.data_points.map((p: any) => p.total).reduce((a: number, b: number) => a + b, 0)).toBe(shortRows.length);
+      expect(shortRequests.body.data_points).toHaveLength(6);
+      expect(shortRows.length).toBeGreaterThan(0);
+      // The same batch again stores nothing new and changes no number (the rollup counts stored rows only).
       const before = (await graph('requests')).summary.total;
+      const again = await call(t.url, 'POST', '/v1/sync/analytics', undefined, { gateway: 'g', rows: stored.slice(0, 100) }, { authorization: `Bearer ${t.clientAuth}` });
+      expect(again.body.accepted).toBe(0);
+      expect((await graph('requests')).summary.total).toBe(before);
+      const rollup = await t.cp.services.db.get<{ n: number }>(`SELECT SUM(requests) AS n FROM analytics_hourly WHERE organisation_id = ?`, [t.organisationId]);
+      expect(Number(rollup?.n)).toBe(N + 50);
       const extra = rows(t.organisationId, stored[0].workspace!, now).slice(0, 5);
       await call(t.url, 'POST', '/v1/sync/analytics', undefined, { gateway: 'g', rows: extra }, { authorization: `Bearer ${t.clientAuth}` });
       expect((await graph('requests')).summary.total).toBe(before + 5);
