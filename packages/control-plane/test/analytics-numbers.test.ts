@@ -146,9 +146,20 @@ for (const backend of backends) {
       expect((await graph('requests')).summary.total).toBe(before);
       const rollup = await t.cp.services.db.get<{ n: number }>(`SELECT SUM(requests) AS n FROM analytics_hourly WHERE organisation_id = ?`, [t.organisationId]);
       expect(Number(rollup?.n)).toBe(N + 50);
+
       const extra = rows(t.organisationId, stored[0].workspace!, now).slice(0, 5);
       await call(t.url, 'POST', '/v1/sync/analytics', undefined, { gateway: 'g', rows: extra }, { authorization: `Bearer ${t.clientAuth}` });
       expect((await graph('requests')).summary.total).toBe(before + 5);
+    });
+
+    it('migration 2 fills the rollup from rows stored before it existed', async () => {
+      const before = await Promise.all(['requests', 'cost', 'cache/hit-rate'].map(graph));
+      await t.cp.services.db.run(`DROP TABLE analytics_hourly`);
+      await t.cp.services.db.run(`DELETE FROM schema_migrations WHERE version = 2`);
+      await t.restart();
+      expect(await Promise.all(['requests', 'cost', 'cache/hit-rate'].map(graph))).toEqual(before);
+      const rollup = await t.cp.services.db.get<{ n: number }>(`SELECT SUM(requests) AS n FROM analytics_hourly WHERE organisation_id = ?`, [t.organisationId]);
+      expect(Number(rollup?.n)).toBe(N + 55);
     });
   });
 }
