@@ -118,15 +118,13 @@ async function aggregateRows(db: Database, f: Filter): Promise<Aggregated> {
   return { summary, points: bucketLabels(f).map((b) => ({ timestamp: bucketTimestamp(b), agg: byBucket.get(b) ?? toAgg(undefined) })) };
 }
 
-const quantile = (sorted: number[], q: number) => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]);
-const MAX_LATENCY_SAMPLES = 200_000;
 
 /** The percentiles the latency graph reports: p50, p90, p95, p99. */
 export const LATENCY_QUANTILES = [0.5, 0.9, 0.95, 0.99];
 
 /**
  * Latency percentiles overall and per bucket: percentile_cont on PostgreSQL (one sort per group for
- * all four quantiles, the total and the buckets read at once), a bounded sample sorted here on SQLite.
+ * all four quantiles, the total and the buckets read at once), the nearest rank by window functions on SQLite.
  */
 export async function latencyPercentiles(db: Database, f: Filter): Promise<{ summary: number[]; byBucket: Map<string, number[]> }> {
   if (db.dialect === 'postgres') {
@@ -138,13 +136,21 @@ export async function latencyPercentiles(db: Database, f: Filter): Promise<{ sum
     const nums = (ps: number[] | null | undefined) => LATENCY_QUANTILES.map((_, i) => Number(ps?.[i] ?? 0));
     return { summary: nums(total?.ps), byBucket: new Map(rows.map((r) => [r.b, nums(r.ps)])) };
   }
-  const rows = await all<{ b: string; l: number }>(db, `SELECT ${bucketSql(f)} AS b, latency_ms AS l FROM analytics_rows WHERE ${f.where} ORDER BY latency_ms LIMIT ${MAX_LATENCY_SAMPLES}`, f.params);
-  const every = rows.map((r) => r.l);
-  const groups = new Map<string, number[]>();
-  for (const r of rows) (groups.get(r.b) ?? groups.set(r.b, []).get(r.b)!).push(r.l);
-  const byBucket = new Map([...groups].map(([b, ls]) => [b, LATENCY_QUANTILES.map((q) => quantile(ls, q))]));
-  return { summary: LATENCY_QUANTILES.map((q) => quantile(every, q)), byBucket };
+  // SQLite has no percentile aggregate: rank the latencies with window functions and keep only the
+  // nearest-rank rows (sorted[floor(q·n)]), so a handful of rows come back rather than every latency.
+  const ranked = (partition: string) => `SELECT b, l, rn, n FROM (SELECT b, latency_ms AS l, ROW_NUMBER() OVER (${partition} ORDER BY latency_ms) AS rn, COUNT(*) OVER (${partition}) AS n
+      FROM (SELECT ${bucketSql(f)} AS b, latency_ms FROM analytics_rows WHERE ${f.where}))
+    WHERE ${LATENCY_QUANTILES.map((q) => `rn = MIN(n, CAST(${q} * n AS INTEGER) + 1)`).join(' OR ')}`;
+  const [totalRows, bucketRows] = await Promise.all([all<RankRow>(db, ranked(''), f.params), all<RankRow>(db, ranked('PARTITION BY b'), f.params)]);
+  const pick = (rs: RankRow[]) => LATENCY_QUANTILES.map((q) => {
+    const n = Number(rs[0]?.n ?? 0);
+    return n === 0 ? 0 : Number(rs.find((r) => Number(r.rn) === Math.min(n, Math.floor(q * n) + 1))?.l ?? 0);
+  });
+  const groups = new Map<string, RankRow[]>();
+  for (const r of bucketRows) (groups.get(r.b) ?? groups.set(r.b, []).get(r.b)!).push(r);
+  return { summary: pick(totalRows), byBucket: new Map([...groups].map(([b, rs]) => [b, pick(rs)])) };
 }
+interface RankRow { b: string; l: number; rn: number; n: number }
 
 export async function statusCodes(db: Database, f: Filter): Promise<Array<{ status_code: number; count: number }>> {
   const rows = await db.all<{ status: number; n: number }>(`SELECT status, COUNT(*) AS n FROM analytics_rows WHERE ${f.where} AND status >= 400 GROUP BY status ORDER BY n DESC`, f.params);
