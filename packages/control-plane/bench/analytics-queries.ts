@@ -6,7 +6,7 @@
  * Run: npm run bench -w @portico/control-plane (BENCH_QUERY_ROWS, BENCH_QUERY_RUNS, BENCH_SQLITE_ROWS).
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -92,7 +92,7 @@ async function dashboard(url: string, adminKey: string, now: number) {
   return { each, total: performance.now() - started };
 }
 
-async function measure(label: string, env: Record<string, string>, rows: number) {
+async function measure(label: string, env: Record<string, string>, rows: number, opts: { page?: boolean } = {}) {
   const clientAuth = `ca-${randomUUID()}`;
   const adminKey = `pt-bench-${randomUUID()}`;
   const organisation = randomUUID();
@@ -120,10 +120,23 @@ async function measure(label: string, env: Record<string, string>, rows: number)
     totals.sort((a, b) => a - b);
     console.log(`| every query | ${ms(quantile(all, 0.5))} | ${ms(quantile(all, 0.95))} | ≤ ${TARGET_MS} ms | ${quantile(all, 0.95) <= TARGET_MS ? 'met' : 'NOT met'} |`);
     console.log(`| whole dashboard (all 7 answered) | ${ms(quantile(totals, 0.5))} | ${ms(quantile(totals, 0.95))} | | |`);
+    if (opts.page) await consolePage(cp.url, adminKey);
   } finally {
     await cp.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** The console's page on the same data: packages/console/bench/dashboard.ts, when the console is built. */
+async function consolePage(url: string, adminKey: string) {
+  const consoleDir = join(import.meta.dirname, '../../console');
+  if (!existsSync(join(consoleDir, 'dist', 'index.html'))) {
+    console.log('Console page bench skipped: the console is not built (npm run build -w @portico/console)');
+    return;
+  }
+  const child = spawn(process.execPath, ['--import', 'tsx', join(consoleDir, 'bench/dashboard.ts')], { env: { ...process.env, BENCH_CP_URL: url, BENCH_ADMIN_KEY: adminKey }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const code = await new Promise((r) => child.once('exit', r));
+  if (code !== 0) console.log(`Console page bench failed (exit ${code})`);
 }
 
 async function main() {
@@ -131,7 +144,7 @@ async function main() {
   else {
     const cluster = await startPostgres();
     try {
-      await measure(`PostgreSQL, ${ROWS} rows`, { DATABASE_URL: await cluster.createDatabase('bench_queries') }, ROWS);
+      await measure(`PostgreSQL, ${ROWS} rows`, { DATABASE_URL: await cluster.createDatabase('bench_queries') }, ROWS, { page: true });
     } finally {
       cluster.stop();
     }
