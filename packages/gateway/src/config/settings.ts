@@ -32,8 +32,12 @@ export const SETTINGS = [
   { name: 'GUARDRAIL_BACKGROUND_MAX', kind: 'int', default: '1000', min: 0, group: 'server', description: 'Most "async": true guardrail hook runs (webhooks) in flight at once; past it, new ones are skipped and their log document says so, so a slow webhook cannot pile requests up in memory.' },
   { name: 'UPSTREAM_CONNECTIONS', kind: 'int', default: '256', min: 1, group: 'server', description: 'Keep-alive connections per upstream origin.' },
   { name: 'ENTITIES_FILE', kind: 'string', default: '', group: 'auth', description: 'Path of the YAML file with gateway keys, virtual keys, configs and limits. Reloaded when it changes. Empty: no keys, no auth.' },
+  { name: 'DATA_DIR', kind: 'string', default: './data', group: 'server', description: 'Directory of the gateway\'s local state: the persisted sync snapshot (encrypted) and analytics rows waiting for the control plane.' },
   { name: 'PORTKEY_CLIENT_AUTH', kind: 'secret', default: '', group: 'control-plane', description: 'Licence / client auth key used to reach the control plane.' },
-  { name: 'ORGANISATIONS_TO_SYNC', kind: 'string', default: '', group: 'control-plane', description: 'Organisation ids whose entities the gateway syncs from the control plane.' },
+  { name: 'ORGANISATIONS_TO_SYNC', kind: 'string', default: '', group: 'control-plane', description: 'Comma-separated organisation ids whose entities the gateway syncs from the control plane.' },
+  { name: 'CONTROL_PLANE_ADMIN_FORWARD', kind: 'bool', default: 'true', group: 'control-plane', description: 'Forward Portkey Admin API paths (/v1/api-keys, /v1/configs, /v1/admin/..., ...) sent to the gateway to the control plane, so one base URL serves inference and admin calls.' },
+  { name: 'ANALYTICS_QUEUE_MAX_ROWS', kind: 'int', default: '50000', min: 1, group: 'control-plane', description: 'Bound of the in-memory queue of analytics rows for the control plane; past it, rows go to the spill directory.' },
+  { name: 'ANALYTICS_SPILL_MAX_BYTES', kind: 'int', default: String(256 * 1024 * 1024), min: 0, group: 'control-plane', description: 'Bound of DATA_DIR/analytics-spill, where rows wait while the control plane is unreachable; replayed with backoff and at start.' },
   { name: 'CONTROL_PLANE_URL', kind: 'string', default: '', group: 'control-plane', description: 'Base URL of the control plane. Empty: entities come from ENTITIES_FILE only.' },
   // egress
   { name: 'CUSTOM_HOST_ALLOWED_CIDRS', kind: 'list', default: '', group: 'egress', description: 'Comma-separated private CIDRs that custom_host may reach (10.0.0.0/8, ...). Loopback is always allowed; cloud metadata (169.254.0.0/16, fd00:ec2::254) never is.' },
@@ -116,6 +120,11 @@ export function loadSettings(env: Record<string, string | undefined>): Settings 
   }
   if (out.LOG_STORE === 's3_custom' && !out.LOG_STORE_BASEPATH) {
     problems.push('LOG_STORE_BASEPATH (the S3-compatible endpoint URL) is required when LOG_STORE=s3_custom');
+  }
+  if (out.CONTROL_PLANE_URL) {
+    if (!/^https?:\/\//.test(out.CONTROL_PLANE_URL)) problems.push('CONTROL_PLANE_URL must start with http:// or https://');
+    if (!out.PORTKEY_CLIENT_AUTH) problems.push('PORTKEY_CLIENT_AUTH (the control plane\'s client auth key) is required when CONTROL_PLANE_URL is set');
+    if (asList(out.ORGANISATIONS_TO_SYNC).length === 0) problems.push('ORGANISATIONS_TO_SYNC (the organisation ids to sync, comma-separated) is required when CONTROL_PLANE_URL is set');
   }
   if (problems.length) throw new SettingsError(problems);
   return out as Settings;

@@ -1,6 +1,6 @@
-import type { GatewayKey, LimitRule, Prompt, SavedConfig, VirtualKey } from '@portico/contract';
+import type { GatewayKey, LimitRule, Prompt, PromptPartial, SavedConfig, SavedGuardrail, VirtualKey } from '@portico/contract';
 
-export type { GatewayKey, Prompt, SavedConfig, VirtualKey };
+export type { GatewayKey, Prompt, PromptPartial, SavedConfig, SavedGuardrail, VirtualKey };
 
 /**
  * Keys, virtual keys, configs and prompts. The embedded default is a YAML file; Redis caching and the
@@ -14,6 +14,10 @@ export interface EntityStore {
   getVirtualKey(slug: string): Promise<VirtualKey | undefined>;
   getConfig(id: string): Promise<SavedConfig | undefined>;
   getPrompt(id: string): Promise<Prompt | undefined>;
+  /** A prompt partial by slug (or id); stores without partials leave it out. */
+  getPartial?(slug: string): Promise<PromptPartial | undefined>;
+  /** A saved guardrail by id (or slug), which configs name in input_guardrails / output_guardrails. */
+  getGuardrail?(id: string): Promise<SavedGuardrail | undefined>;
   /** Limits on metadata users (metadata._user), by user id; '*' applies to every user. */
   userLimits(user: string): Promise<LimitRule[] | undefined>;
   /** Called after the entities changed (file reload, pub/sub invalidation). */

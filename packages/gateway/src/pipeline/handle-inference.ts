@@ -56,8 +56,9 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
     }
 
     const resolved = resolveRoutingConfig(deps, headers, ctx.key);
-    const { config, used } = resolved instanceof Promise ? await resolved : resolved;
+    const { config, used, id: configId } = resolved instanceof Promise ? await resolved : resolved;
     ctx.configUsed = used;
+    ctx.configId = configId;
 
     const reserving = reserveLimits(deps, ctx);
     if (reserving) settle = await reserving;

@@ -4,11 +4,14 @@ import type { RoutingConfig } from '../routing/config-schema.js';
 import type { EffectiveTarget } from '../routing/execute.js';
 import type { GatewayDeps } from './deps.js';
 import type { PortkeyHeaders } from './headers.js';
+import { expandSavedGuardrails } from './saved-guardrails.js';
 
 export interface ResolvedConfig {
   config: RoutingConfig;
   /** A config was named (header or key default), as opposed to the headers alone. */
   used: boolean;
+  /** The saved config's id, when one was named. */
+  id?: string;
 }
 
 const NO_CONFIG: ResolvedConfig = { config: {}, used: false };
@@ -21,17 +24,24 @@ export function resolveRoutingConfig(deps: GatewayDeps, headers: PortkeyHeaders,
   const ref = headers.config ?? key?.defaults?.config;
   if (!ref) return NO_CONFIG;
   const trimmed = ref.trim();
-  // Inline JSON resolves at once; only a saved id needs the entity store.
-  if (trimmed.startsWith('{')) return { config: deps.configs.get(trimmed, 'x-portkey-config'), used: true };
+  // Inline JSON resolves at once (unless it names saved guardrails); only a saved id needs the entity store.
+  if (trimmed.startsWith('{')) {
+    const text = expandSavedGuardrails(deps.entities, trimmed, 'x-portkey-config');
+    if (typeof text === 'string') return { config: deps.configs.get(text, 'x-portkey-config'), used: true };
+    return text.then((t) => ({ config: deps.configs.get(t, 'x-portkey-config'), used: true }));
+  }
   return savedConfig(deps, trimmed);
 }
 
+/** A saved config, by id or slug. */
 async function savedConfig(deps: GatewayDeps, trimmed: string): Promise<ResolvedConfig> {
   const saved = await deps.entities.getConfig(trimmed);
   if (!saved) {
-    throw new GatewayError({ status: 400, param: 'x-portkey-config', code: 'unknown_config', message: `x-portkey-config "${trimmed.slice(0, 64)}" is neither a JSON object nor the id of a saved config; check the id in the entities file.` });
+    throw new GatewayError({ status: 400, param: 'x-portkey-config', code: 'unknown_config', message: `x-portkey-config "${trimmed.slice(0, 64)}" is neither a JSON object nor the id or slug of a saved config; check it against the configs of the entities file or the control plane.` });
   }
-  return { config: deps.configs.get(saved.json, `config ${saved.id}`, true), used: true };
+  const source = `config ${saved.id}`;
+  const text = await expandSavedGuardrails(deps.entities, saved.json, source);
+  return { config: deps.configs.get(text, source, true), used: true, id: saved.id };
 }
 
 /** What the request headers say about the target; config targets inherit from it. */

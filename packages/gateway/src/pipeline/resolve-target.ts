@@ -23,6 +23,7 @@ async function resolveWithLookups(deps: GatewayDeps, t: EffectiveTarget, clientH
   let providerId = t.provider;
   let apiKey = t.apiKey;
   let settings = t.settings;
+  let customHost = t.customHost;
   if (t.virtualKey) {
     const vk = await deps.entities.getVirtualKey(t.virtualKey);
     if (!vk) {
@@ -34,9 +35,11 @@ async function resolveWithLookups(deps: GatewayDeps, t: EffectiveTarget, clientH
     providerId = vk.provider;
     apiKey = vk.apiKey ?? apiKey;
     settings = { ...vk.settings, ...settings };
+    // A saved provider's custom_host (an integration's configurations.custom_host), checked like any other.
+    customHost ??= vk.settings.custom_host || undefined;
   }
-  if (providerId && t.customHost) await validateCustomHost(t.customHost, deps.egress);
-  return assemble(deps, t, providerId, apiKey, settings, clientHeaders);
+  if (providerId && customHost) await validateCustomHost(customHost, deps.egress);
+  return assemble(deps, customHost === t.customHost ? t : { ...t, customHost }, providerId, apiKey, settings, clientHeaders);
 }
 
 function assemble(deps: GatewayDeps, t: EffectiveTarget, providerId: string | undefined, apiKey: string | undefined, settings: Record<string, string>, clientHeaders: IncomingHttpHeaders): ResolvedTarget {
