@@ -104,6 +104,10 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
     responses: { store: responsesStore, ttlS: asInt(settings.RESPONSES_STORE_TTL_S) },
     cacheDefaultMaxAgeS: asInt(settings.CACHE_DEFAULT_MAX_AGE_S),
   };
+  if (synced && asBool(settings.CONTROL_PLANE_ADMIN_FORWARD)) {
+    const { AdminForwarder } = await import('./server/admin-forward.js');
+    deps.admin = new AdminForwarder({ baseUrl: settings.CONTROL_PLANE_URL, dispatcher: clients.trusted, maxBodyBytes: asInt(settings.MAX_BODY_BYTES) });
+  }
   const state: ServerState = { draining: false, startedAt: Date.now() };
   const server = createGatewayServer(deps, state, { cors: corsPolicy(asList(settings.CORS_ALLOWED_ORIGINS)) });
 

@@ -22,6 +22,8 @@ export interface FakeControlPlane {
   received: AnalyticsRow[];
   /** Requests per path (without query). */
   hits: Map<string, number>;
+  /** Calls outside /v1/sync (admin calls forwarded by a gateway), answered with an echo of what arrived. */
+  adminCalls: Array<{ method: string; url: string; headers: IncomingMessage['headers']; body: string }>;
   /** Applies a change: bumps the version and wakes long polls. */
   change(c: SyncChange): void;
   /** Forgets the change log, so a gateway behind must fetch a snapshot again. */
@@ -50,6 +52,7 @@ export async function startFakeControlPlane(opts: { organisation: string; client
   const rows = new Map<string, AnalyticsRow>();
   const received: AnalyticsRow[] = [];
   const hits = new Map<string, number>();
+  const adminCalls: FakeControlPlane['adminCalls'] = [];
   let failStatus = 0;
   const auths: Record<string, string> = { [opts.organisation]: opts.clientAuth, ...(opts.otherOrganisations ?? {}) };
 
@@ -76,6 +79,11 @@ export async function startFakeControlPlane(opts: { organisation: string; client
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     if (failStatus) return error(res, failStatus, 'scripted failure');
+    if (!url.pathname.startsWith('/v1/sync/')) {
+      const body = Buffer.concat(chunks).toString('utf8');
+      adminCalls.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
+      return send(res, url.pathname.endsWith('/missing') ? 404 : 200, { success: true, echo: { method: req.method, url: req.url, body: body ? JSON.parse(body) : null } });
+    }
     if (url.pathname === SYNC_PATHS.analytics && req.method === 'POST') {
       const batch = JSON.parse(Buffer.concat(chunks).toString('utf8')) as AnalyticsBatch;
       const org = batch.rows[0]?.organisation ?? opts.organisation;
@@ -154,6 +162,7 @@ export async function startFakeControlPlane(opts: { organisation: string; client
     rows,
     received,
     hits,
+    adminCalls,
     change(c) {
       apply(c);
       state.version++;
