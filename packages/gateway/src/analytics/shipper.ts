@@ -54,7 +54,7 @@ export class AnalyticsShipper {
 
   constructor(options: AnalyticsShipperOptions) {
     this.opts = {
-      batchMaxRows: 500, batchMaxAgeMs: 1000, retryMinMs: 500, retryMaxMs: 30_000, sendTimeoutMs: 10_000,
+      batchMaxRows: 500, batchMaxAgeMs: 1000, retryMinMs: 500, retryMaxMs: 10_000, sendTimeoutMs: 10_000,
       ...options,
     } as Required<Omit<AnalyticsShipperOptions, 'registry'>>;
     this.spill = new SpillDir(options.spillDir, options.spillMaxBytes);

@@ -106,6 +106,8 @@ export class RedisSnapshotPersistence implements SnapshotPersistence {
   constructor(private readonly redis: RedisConnection, private readonly cipher: SnapshotCipher, private readonly timeoutMs = 5000) {}
 
   async load(organisation: string): Promise<string | undefined> {
+    // At start the connection may still be coming up: give it a moment before reading.
+    for (const end = Date.now() + this.timeoutMs; !this.redis.ready && Date.now() < end;) await new Promise((r) => setTimeout(r, 20));
     const data = await this.redis.bounded('sync snapshot load', (c) => c.getBuffer(SNAPSHOT_REDIS_PREFIX + organisation), this.timeoutMs);
     return data ? this.cipher.open(organisation, data) : undefined;
   }
