@@ -7,7 +7,7 @@ import type { SyncLogger } from './org-sync.js';
 import { FileSnapshotPersistence, RedisSnapshotPersistence, SnapshotCipher } from './snapshot-persistence.js';
 
 /** Where a synced gateway keeps its state under DATA_DIR. */
-export const SNAPSHOT_SUBDIR = 'control-plane';
+export const SNAPSHOT_SUBDIR = 'gateway-sync';
 
 /**
  * The control-plane entity store from the settings: the snapshot persisted in Redis when the gateway

@@ -91,7 +91,7 @@ describe('a gateway synced from a control plane', () => {
 
   it('persists the snapshot encrypted, and a gateway restarted with the control plane down serves from it', async () => {
     const g = await gateway();
-    const dir = join(g.dataDir, 'control-plane');
+    const dir = join(g.dataDir, 'gateway-sync');
     await eventually(() => expect(readdirSync(dir).filter((f) => f.endsWith('.bin'))).toHaveLength(1), 3000);
     const sealed = readFileSync(join(dir, readdirSync(dir).find((f) => f.endsWith('.bin'))!));
     expect(sealed.includes(Buffer.from(VK_SECRET))).toBe(false);
