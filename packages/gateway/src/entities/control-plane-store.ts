@@ -2,7 +2,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { LimitRule, PromptPartial, SavedGuardrail } from '@portico/contract';
 import { OrgSync, type OrgSyncOptions, type SyncLogger } from './org-sync.js';
 import type { SnapshotIndex } from './snapshot-index.js';
-import type { SnapshotPersistence } from './snapshot-persistence.js';
+import { SnapshotCipher, type SnapshotPersistence } from './snapshot-persistence.js';
 import { SyncClient } from './sync-client.js';
 import type { EntityStore, GatewayKey, Prompt, SavedConfig, VirtualKey } from './types.js';
 
@@ -11,6 +11,8 @@ export interface ControlPlaneStoreOptions extends Partial<OrgSyncOptions> {
   clientAuth: string;
   organisations: string[];
   persistence?: SnapshotPersistence;
+  /** Seals the persisted snapshot; by default under a key derived from clientAuth. */
+  cipher?: SnapshotCipher;
   logger: SyncLogger;
   registry?: Registry;
 }
@@ -38,7 +40,7 @@ export class ControlPlaneEntityStore implements EntityStore {
       snapshotTimeoutMs: options.snapshotTimeoutMs ?? 60_000,
     };
     const metrics = options.registry ? syncMetrics(options.registry, () => this.syncs) : undefined;
-    this.syncs = options.organisations.map((org) => new OrgSync(org, this.client, options.persistence, syncOptions, {
+    this.syncs = options.organisations.map((org) => new OrgSync(org, this.client, options.persistence ? { store: options.persistence, cipher: options.cipher ?? new SnapshotCipher(options.clientAuth) } : undefined, syncOptions, {
       applied: (kind, seconds, count) => metrics?.applied(org, kind, seconds, count),
       error: () => metrics?.errors.inc({ organisation: org }),
       changed: () => this.notify(),

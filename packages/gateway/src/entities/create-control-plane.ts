@@ -15,15 +15,15 @@ export const SNAPSHOT_SUBDIR = 'gateway-sync';
  * with its control plane answers at once; past that it starts anyway and serves when one arrives.
  */
 export async function openControlPlaneStore(settings: Settings, deps: { redis?: RedisConnection; registry: Registry; logger: SyncLogger; waitMs?: number }): Promise<ControlPlaneEntityStore> {
-  const cipher = new SnapshotCipher(settings.PORTKEY_CLIENT_AUTH);
   const persistence = deps.redis
-    ? new RedisSnapshotPersistence(deps.redis, cipher)
-    : new FileSnapshotPersistence(path.join(settings.DATA_DIR, SNAPSHOT_SUBDIR), cipher);
+    ? new RedisSnapshotPersistence(deps.redis)
+    : new FileSnapshotPersistence(path.join(settings.DATA_DIR, SNAPSHOT_SUBDIR));
   const store = new ControlPlaneEntityStore({
     url: settings.CONTROL_PLANE_URL,
     clientAuth: settings.PORTKEY_CLIENT_AUTH,
     organisations: asList(settings.ORGANISATIONS_TO_SYNC),
     persistence,
+    cipher: new SnapshotCipher(settings.PORTKEY_CLIENT_AUTH),
     logger: deps.logger,
     registry: deps.registry,
   });

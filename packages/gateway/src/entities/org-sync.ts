@@ -1,8 +1,9 @@
 import { SYNC_MAX_WAIT_SECONDS, SYNC_PATHS, type SyncChange } from '@portico/contract';
 import { TopLevelSplitter } from './json-splitter.js';
 import { SnapshotIndex } from './snapshot-index.js';
-import type { SnapshotPersistence } from './snapshot-persistence.js';
-import { SyncHttpError, type SyncClient } from './sync-client.js';
+import type { SnapshotCipher, SnapshotPersistence } from './snapshot-persistence.js';
+import { slices, Yielder } from './yielding.js';
+import { PIECE_CHARS, SyncHttpError, type SyncClient } from './sync-client.js';
 
 export interface SyncLogger {
   info(o: object, m: string): void;
@@ -28,10 +29,8 @@ export interface OrgSyncEvents {
   changed(): void;
 }
 
-/** Changes applied between yields to the event loop. */
-const APPLY_SLICE = 500;
-/** Persisted text is parsed in slices of this many characters, yielding between them. */
-const RESTORE_SLICE = 64 * 1024;
+/** Entities serialised at a time when the snapshot is persisted. */
+const APPLY_SLICE = 200;
 
 /**
  * One organisation's sync: the last good snapshot from disk or Redis at start, then a fresh snapshot
@@ -56,7 +55,7 @@ export class OrgSync {
   constructor(
     readonly organisation: string,
     private readonly client: SyncClient,
-    private readonly persistence: SnapshotPersistence | undefined,
+    private readonly persisted: { store: SnapshotPersistence; cipher: SnapshotCipher } | undefined,
     private readonly options: OrgSyncOptions,
     private readonly events: OrgSyncEvents,
     private readonly logger: SyncLogger,
@@ -100,24 +99,31 @@ export class OrgSync {
   }
 
   private async restore(): Promise<void> {
-    if (!this.persistence) return;
+    if (!this.persisted) return;
+    const { store, cipher } = this.persisted;
     const started = performance.now();
     try {
-      const text = await this.persistence.load(this.organisation);
-      if (!text || this.closed) return;
+      const sealed = await store.load(this.organisation);
+      if (!sealed || this.closed) return;
       const idx = new SnapshotIndex();
       const splitter = new TopLevelSplitter();
-      for (let i = 0; i < text.length; i += RESTORE_SLICE) {
-        for (const p of splitter.feed(text.slice(i, i + RESTORE_SLICE))) idx.addPart(p.key, 'element' in p ? p.element : p.value, 'element' in p);
-        await new Promise<void>((r) => setImmediate(r));
+      const yielder = new Yielder();
+      const pending: string[] = [];
+      await cipher.open(this.organisation, sealed, (text) => pending.push(text));
+      // Authenticated as a whole: only now is the text worth indexing.
+      for (const text of pending.splice(0)) {
+        for (const piece of slices(text, PIECE_CHARS)) {
+          for (const p of splitter.feed(piece)) idx.addPart(p.key, 'element' in p ? p.element : p.value, 'element' in p);
+          await yielder.maybeYield();
+        }
       }
       splitter.end();
       if (this.index || this.closed) return; // the control plane answered first
       this.install(idx, 'persisted');
       this.events.applied('persisted', (performance.now() - started) / 1000, idx.keys.size);
-      this.logger.info({ organisation: this.organisation, version: idx.version, store: this.persistence.kind }, 'sync: serving the persisted snapshot until the control plane answers');
+      this.logger.info({ organisation: this.organisation, version: idx.version, store: store.kind }, 'sync: serving the persisted snapshot until the control plane answers');
     } catch (e) {
-      this.logger.warn({ organisation: this.organisation, err: (e as Error).message, store: this.persistence.kind }, 'sync: the persisted snapshot could not be read (another client auth key, or damaged); waiting for the control plane');
+      this.logger.warn({ organisation: this.organisation, err: (e as Error).message, store: store.kind }, 'sync: the persisted snapshot could not be read (another client auth key, or damaged); waiting for the control plane');
     }
   }
 
@@ -191,7 +197,7 @@ export class OrgSync {
   }
 
   private schedulePersist(delayMs: number): void {
-    if (!this.persistence || this.closed) return;
+    if (!this.persisted || this.closed) return;
     if (this.persistTimer) clearTimeout(this.persistTimer);
     this.persistTimer = setTimeout(() => {
       this.persistTimer = undefined;
@@ -207,14 +213,13 @@ export class OrgSync {
       return this.schedulePersist(0);
     }
     const idx = this.index;
-    if (!idx || !this.persistence) return;
+    if (!idx || !this.persisted) return;
+    const { store, cipher } = this.persisted;
     this.persisting = (async () => {
       try {
-        let text = '';
-        for await (const piece of idx.toJsonPieces(APPLY_SLICE)) text += piece;
-        await this.persistence!.save(this.organisation, text);
+        await store.save(this.organisation, await cipher.seal(this.organisation, idx.toJsonPieces(APPLY_SLICE)));
       } catch (e) {
-        this.logger.warn({ organisation: this.organisation, err: (e as Error).message, store: this.persistence!.kind }, 'sync: could not persist the snapshot; a restart while the control plane is down would serve an older one');
+        this.logger.warn({ organisation: this.organisation, err: (e as Error).message, store: store.kind }, 'sync: could not persist the snapshot; a restart while the control plane is down would serve an older one');
       }
     })();
     await this.persisting;

@@ -40,8 +40,13 @@ export class SnapshotIndex {
   upsert(kind: SyncChange['kind'], e: GatewayKey & VirtualKey & SavedConfig & Prompt & PromptPartial & SavedGuardrail): void {
     switch (kind) {
       case 'key': {
-        const expiresAtMs = e.expires_at ? Date.parse(e.expires_at) : undefined;
-        this.keys.set(e.hash, { ...e, expiresAtMs: Number.isNaN(expiresAtMs) ? 0 : expiresAtMs });
+        // Set on the parsed object itself: a copy per key would double what a snapshot allocates.
+        const key = e as GatewayKey & { expiresAtMs?: number };
+        if (e.expires_at) {
+          const at = Date.parse(e.expires_at);
+          key.expiresAtMs = Number.isNaN(at) ? 0 : at;
+        }
+        this.keys.set(e.hash, key);
         return;
       }
       case 'virtualKey':

@@ -1,5 +1,6 @@
 import { Agent, request, type Dispatcher } from 'undici';
 import { TopLevelSplitter, type SplitPart } from './json-splitter.js';
+import { slices, Yielder } from './yielding.js';
 
 /**
  * The gateway's HTTP client for the control plane's sync API (packages/contract/src/sync.ts). Its own
@@ -13,6 +14,8 @@ export class SyncHttpError extends Error {
 }
 
 const ERROR_BODY_MAX = 4096;
+/** Characters handed to the splitter at a time: well under a millisecond of work. */
+export const PIECE_CHARS = 8192;
 
 export class SyncClient {
   readonly dispatcher: Dispatcher;
@@ -40,10 +43,13 @@ export class SyncClient {
     if (res.statusCode !== 200) throw await this.httpError(res, path);
     const splitter = new TopLevelSplitter();
     const decoder = new TextDecoder('utf-8', { fatal: true });
+    const yielder = new Yielder();
     for await (const chunk of res.body) {
-      for (const part of splitter.feed(decoder.decode(chunk as Buffer, { stream: true }))) onPart(part);
-      // Chunks already buffered resolve as microtasks: yield to I/O so requests are served meanwhile.
-      await new Promise<void>((r) => setImmediate(r));
+      // Chunks already buffered resolve as microtasks: small pieces, and a turn for I/O between them.
+      for (const piece of slices(decoder.decode(chunk as Buffer, { stream: true }), PIECE_CHARS)) {
+        for (const part of splitter.feed(piece)) onPart(part);
+        await yielder.maybeYield();
+      }
     }
     for (const part of splitter.feed(decoder.decode())) onPart(part);
     splitter.end();

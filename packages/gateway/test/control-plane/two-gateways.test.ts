@@ -66,13 +66,13 @@ describe('two gateways, one control plane', () => {
     const key = gatewayKey('fresh', 'pk-fresh-key', { organisation: ORG, workspace: 'ws-1' });
     const created = Date.now();
     cp.change({ op: 'upsert', kind: 'key', entity: key });
-    for (const g of both()) await eventually(async () => expect((await chat(g.url, 'pk-fresh-key', vk)).status).toBe(200), 2000, 20);
+    await Promise.all(both().map((g) => eventually(async () => expect((await chat(g.url, 'pk-fresh-key', vk)).status).toBe(200), 2000, 20)));
     expect(Date.now() - created).toBeLessThan(2000);
 
     // Revoked → refused on both within 2 s.
     const revoked = Date.now();
     cp.change({ op: 'delete', kind: 'key', id: key.hash });
-    for (const g of both()) await eventually(async () => expect((await chat(g.url, 'pk-fresh-key', vk)).status).toBe(401), 2000, 20);
+    await Promise.all(both().map((g) => eventually(async () => expect((await chat(g.url, 'pk-fresh-key', vk)).status).toBe(401), 2000, 20)));
     expect(Date.now() - revoked).toBeLessThan(2000);
 
     // Rows of everything so far reach the control plane.

@@ -63,13 +63,20 @@ describe('the snapshot splitter', () => {
 describe('the snapshot cipher', () => {
   it('opens what it sealed, and nothing sealed under another client auth key or organisation', async () => {
     const a = new SnapshotCipher('auth-a');
-    const sealed = await a.seal('org-1', '{"secret":"sk-1"}');
-    expect(await a.open('org-1', sealed)).toBe('{"secret":"sk-1"}');
-    await expect(new SnapshotCipher('auth-b').open('org-1', sealed)).rejects.toThrow();
-    await expect(a.open('org-2', sealed)).rejects.toThrow();
+    const text = `{"secret":"sk-1","pad":"${'x'.repeat(200_000)}"}`;
+    const sealed = await a.seal('org-1', [text.slice(0, 1000), text.slice(1000)]);
+    expect(sealed.includes(Buffer.from('sk-1'))).toBe(false);
+    const open = async (c: SnapshotCipher, org: string, data: Buffer) => {
+      let out = '';
+      await c.open(org, data, (t) => (out += t));
+      return out;
+    };
+    expect(await open(a, 'org-1', sealed)).toBe(text);
+    await expect(open(new SnapshotCipher('auth-b'), 'org-1', sealed)).rejects.toThrow();
+    await expect(open(a, 'org-2', sealed)).rejects.toThrow();
     const tampered = Buffer.from(sealed);
-    tampered[tampered.length - 1] ^= 1;
-    await expect(a.open('org-1', tampered)).rejects.toThrow();
+    tampered[100] ^= 1;
+    await expect(open(a, 'org-1', tampered)).rejects.toThrow();
   });
 });
 
