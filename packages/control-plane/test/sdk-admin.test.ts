@@ -1,44 +1,23 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Portkey } from 'portkey-ai';
-import { backends, call, skipReason, startTestControlPlane, type TestControlPlane } from './helpers/control-plane.js';
-import { PortkeySpec, specMissing } from './helpers/portkey-spec.js';
-import { startRecorder, type Exchange } from './helpers/recorder.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Portkey } from 'portkey-ai';
+import { backends, call, skipReason, type TestControlPlane } from './helpers/control-plane.js';
+import { specMissing } from './helpers/portkey-spec.js';
+import { useSdkHarness } from './helpers/sdk-harness.js';
 
 /**
  * The official portkey-ai SDK's admin clients against a running control plane, through a recorder:
  * every body the SDK sent and every answer Portico gave is checked against Portkey's OpenAPI document.
  */
-const spec = specMissing ? undefined : new PortkeySpec();
-
 for (const backend of backends) {
   const skip = skipReason(backend) ?? specMissing;
   describe.skipIf(Boolean(skip))(`portkey-ai SDK admin clients on ${backend}${skip ? ` (skipped: ${skip})` : ''}`, () => {
+    const h = useSdkHarness(backend);
     let t: TestControlPlane;
-    let rec: Awaited<ReturnType<typeof startRecorder>>;
     let portkey: Portkey;
-    let checked = 0;
-    beforeAll(async () => {
-      t = await startTestControlPlane(backend);
-      rec = await startRecorder(() => t.url);
-      portkey = new Portkey({ apiKey: t.adminKey, baseURL: `${rec.url}/v1` });
+    beforeAll(() => {
+      t = h.t;
+      portkey = h.portkey;
     });
-    afterAll(async () => {
-      await rec?.close();
-      await t?.close();
-    });
-    afterEach(() => {
-      const problems: string[] = [];
-      for (const x of rec.exchanges.splice(0)) problems.push(...checkExchange(x));
-      expect(problems).toEqual([]);
-    });
-
-    function checkExchange(x: Exchange): string[] {
-      const template = spec!.template(x.path);
-      if (!template) return [`${x.method} ${x.path} matches no path in Portkey's document`];
-      checked++;
-      if (!spec!.isControlPlanePath(template) && !['/guardrails', '/guardrails/{guardrailId}'].includes(template)) return [`${template} is not a control-plane path`];
-      return [...spec!.checkRequest(x.method, template, x.requestBody), ...spec!.checkResponse(x.method, template, x.status, x.responseBody)];
-    }
 
     it('workspaces: create, list, retrieve, update, delete', async () => {
       const ws: any = await portkey.admin.workspaces.create({ name: 'Team A', description: 'first team' });
@@ -119,7 +98,7 @@ for (const backend of backends) {
       const up: any = await portkey.configs.update({ slug: c.data.slug, config: { retry: { attempts: 5 }, virtual_key: vk.data.slug } });
       expect(up.data.version_id).toBeTruthy();
       expect(((await portkey.configs.retrieve({ slug: c.data.slug })) as any).data.config.retry.attempts).toBe(5);
-      const versions = await call(rec.url, 'GET', `/v1/configs/${c.data.slug}/versions`, t.adminKey);
+      const versions = await call(h.url, 'GET', `/v1/configs/${c.data.slug}/versions`, t.adminKey);
       expect(versions.body.total).toBe(2);
       const list: any = await portkey.configs.list({});
       expect(list.data.map((x: any) => x.slug)).toContain(c.data.slug);
@@ -128,7 +107,7 @@ for (const backend of backends) {
     });
 
     it('checked the exchanges against the document', () => {
-      expect(checked).toBeGreaterThan(30);
+      expect(h.checked()).toBeGreaterThan(30);
     });
   });
 }

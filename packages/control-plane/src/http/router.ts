@@ -49,8 +49,6 @@ export interface Route {
   summary: string;
   /** Largest body accepted, in bytes (default 1 MiB). */
   bodyLimit?: number;
-  /** Whether a change by this route is written to the audit log (default: every non-GET admin route). */
-  audit?: { resource: string; action?: string } | false;
   handler: (ctx: Ctx) => Promise<unknown>;
 }
 

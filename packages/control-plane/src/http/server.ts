@@ -56,7 +56,7 @@ export function createHttpApp(services: Services, site: StaticSite | undefined):
       if (access.role === 'org_admin' && (p.orgRole !== 'org_admin' || p.boundWorkspaceId)) throw forbidden(`${route.method} ${route.path} needs an organisation admin (an organisation API key)`, 'insufficient_role');
       return;
     }
-    const requested = ctx.params.workspaceId ?? ctx.query.get('workspace_id') ?? (ctx.body && typeof ctx.body === 'object' && !Array.isArray(ctx.body) ? ((ctx.body as Record<string, unknown>).workspace_id as string | undefined) : undefined);
+    const requested = ctx.params.workspaceId ?? ctx.query.get('workspace_id') ?? ctx.query.get('workspace_slug') ?? (ctx.body && typeof ctx.body === 'object' && !Array.isArray(ctx.body) ? ((ctx.body as Record<string, unknown>).workspace_id as string | undefined) : undefined);
     const ws: WorkspaceScope = await resolveWorkspace(services.db, p, typeof requested === 'string' ? requested : undefined);
     const role = roleIn(p, ws.id);
     if (!role) throw forbidden(`This key cannot act in workspace ${ws.id}`, 'wrong_workspace');

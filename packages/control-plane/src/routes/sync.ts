@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { GatewayError, SYNC_MAX_WAIT_SECONDS, SYNC_PATHS, type AnalyticsRow, type SyncChange, type SyncChanges, type SyncEntityKind } from '@portico/contract';
 import { presentedKey } from '../auth/api-key.js';
 import { checkClientAuth } from '../bootstrap.js';
-import { analyticsBatchSchema, insertAnalytics } from '../analytics/ingest.js';
+import { insertAnalytics, parseAnalyticsBatch } from '../analytics/ingest.js';
 import { invalid } from '../http/errors.js';
 import type { Ctx, Route } from '../http/router.js';
 import { parseBody } from '../http/validate.js';
@@ -74,7 +74,7 @@ async function changes(ctx: Ctx) {
 }
 
 async function analytics(ctx: Ctx) {
-  const batch = parseBody(analyticsBatchSchema, ctx.body);
+  const batch = parseAnalyticsBatch(ctx.body);
   const orgs = new Set(batch.rows.map((r) => r.organisation));
   const named = ctx.query.get('organisation');
   if (named) orgs.add(named);

@@ -17,8 +17,10 @@ if (!present && process.env.REQUIRE_SPECS === '1') throw new Error(`REQUIRE_SPEC
 type Json = Record<string, any>;
 
 /**
- * Two slips in the document that Ajv refuses to compile: `nullable` on a schema with no `type`
- * (read as "may also be null") and duplicate enum entries (deduplicated). Nothing else is changed.
+ * Slips in the document, mended before compiling: `nullable` on a schema with no `type` (read as
+ * "may also be null"), duplicate enum entries (deduplicated), and `oneOf` lists whose variants
+ * overlap (guardrail check parameters, integration configurations: a valid body matches several),
+ * read as `anyOf`. Nothing else is changed.
  */
 function normalise(node: any): any {
   if (Array.isArray(node)) return node.map(normalise);
@@ -26,6 +28,10 @@ function normalise(node: any): any {
   const out: Json = {};
   for (const [k, v] of Object.entries(node)) out[k] = normalise(v);
   if (Array.isArray(out.enum)) out.enum = [...new Set(out.enum)];
+  if (Array.isArray(out.oneOf)) {
+    out.anyOf = out.oneOf;
+    delete out.oneOf;
+  }
   if (out.nullable === true && out.type === undefined) {
     delete out.nullable;
     if (out.$ref || out.allOf || out.oneOf || out.anyOf) return { anyOf: [out, { type: 'null' }] };
