@@ -89,4 +89,40 @@ describe.skipIf(!existsSync(cpMain))('two gateways and the real control plane', 
     const health = await (await fetch(`${a.url}/v1/health`)).json() as { status: string };
     expect(health.status).toBe('ok');
   });
+
+  it('prompts with partials, a saved guardrail named by id in a config, and analytics read back through the gateway', async () => {
+    const [a, b] = gateways;
+    const admin = new Portkey({ apiKey: ADMIN_KEY, baseURL: `${a.url}/v1` });
+    const integ = await admin.integrations.create({ name: 'OpenAI fake 2', ai_provider_id: 'openai', key: 'sk-real-cp-secret-2', slug: 'openai-fake-2', configurations: { custom_host: upstream.baseUrl } } as never) as unknown as { slug: string };
+    const key = await admin.apiKeys.create({ type: 'workspace', 'sub-type': 'service', name: 'prompts', scopes: ['completions.write'] } as never) as unknown as { key: string };
+    const partial = await admin.prompts.partials.create({ name: 'persona', string: 'You are {{persona}}. Be brief.' } as never) as unknown as { slug: string };
+    const collections = await (await fetch(`${a.url}/v1/collections`, { headers: { 'x-portkey-api-key': ADMIN_KEY } })).json() as { data: Array<{ id: string; is_default: unknown }> };
+    const prompt = await admin.prompts.create({
+      name: 'explain', collection_id: collections.data.find((c) => c.is_default)!.id, model: 'gpt-4o-mini', virtual_key: integ.slug, parameters: { temperature: 0.3, max_tokens: 40 },
+      string: JSON.stringify([{ role: 'system', content: `{{>${partial.slug}}}` }, { role: 'user', content: 'Explain {{topic}}.' }]),
+    } as never) as unknown as { id: string; slug: string };
+    const guardrail = await admin.guardrails.create({ name: 'no secrets', checks: [{ id: 'default.contains', parameters: { operator: 'none', words: ['topsecret'] } }], actions: { deny: true, async: false } } as never) as unknown as { id: string };
+    const config = await admin.configs.create({ name: 'guarded', config: { virtual_key: integ.slug, input_guardrails: [guardrail.id] } } as never) as unknown as { data: { slug: string } };
+
+    const user = new Portkey({ apiKey: key.key, baseURL: `${b.url}/v1` });
+    const rendered = await eventually(async () => await user.prompts.render({ promptID: prompt.id, variables: { persona: 'a tutor', topic: 'tides' } } as never) as unknown as { data: { messages: unknown; temperature: number } }, 2000, 25);
+    expect(rendered.data.messages).toEqual([{ role: 'system', content: 'You are a tutor. Be brief.' }, { role: 'user', content: 'Explain tides.' }]);
+    const done = await user.prompts.completions.create({ promptID: prompt.slug, variables: { persona: 'a tutor', topic: 'tides' }, temperature: 0.9 } as never) as unknown as { choices: Array<{ message: { content: string } }> };
+    expect(done.choices[0].message.content).toBeTruthy();
+    expect(upstream.requests.at(-1)!.body).toMatchObject({ model: 'gpt-4o-mini', temperature: 0.9, max_tokens: 40 });
+    expect(upstream.requests.at(-1)!.headers.authorization).toBe('Bearer sk-real-cp-secret-2');
+
+    const guarded = new Portkey({ apiKey: key.key, baseURL: `${b.url}/v1`, config: config.data.slug });
+    expect((await guarded.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }] })).choices[0].message.content).toBeTruthy();
+    await expect(guarded.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'the topsecret plan' }] })).rejects.toMatchObject({ status: 446 });
+
+    // The rows of these requests, read back with the SDK's analytics client through the gateway.
+    const workspaces = await (await fetch(`${a.url}/v1/admin/workspaces`, { headers: { 'x-portkey-api-key': ADMIN_KEY } })).json() as { data: Array<{ slug: string; defaults?: { is_default?: unknown } }> };
+    const ws = workspaces.data.find((w) => w.defaults?.is_default) ?? workspaces.data[0];
+    const range = { workspace_slug: ws.slug, time_of_generation_min: new Date(Date.now() - 600_000).toISOString(), time_of_generation_max: new Date(Date.now() + 60_000).toISOString() };
+    await eventually(async () => {
+      const graph = await admin.analytics.graphs.requests(range as never) as unknown as { summary: { total: number } };
+      expect(graph.summary.total).toBeGreaterThanOrEqual(4);
+    }, 10_000, 250);
+  });
 });
