@@ -140,7 +140,7 @@ export async function startFakeControlPlane(opts: { organisation: string; client
   const port = (server!.address() as AddressInfo).port;
 
   const apply = (c: SyncChange) => {
-    const list = (kind: SyncChange['kind']) => ({ key: state.keys, virtualKey: state.virtualKeys, config: state.configs, prompt: state.prompts, partial: state.partials, guardrail: state.guardrails } as Record<string, Array<Record<string, unknown>>>)[kind];
+    const list = (kind: SyncChange['kind']) => ({ key: state.keys, virtualKey: state.virtualKeys, config: state.configs, prompt: state.prompts, partial: state.partials, guardrail: state.guardrails } as unknown as Record<string, Array<Record<string, unknown>>>)[kind];
     const idOf = (kind: SyncChange['kind'], e: Record<string, unknown>) => String(kind === 'key' ? e.hash : kind === 'virtualKey' ? e.slug : e.id);
     const arr = list(c.kind);
     const id = c.op === 'delete' ? c.id : idOf(c.kind, c.entity as unknown as Record<string, unknown>);

@@ -104,7 +104,7 @@ describe('the model catalog and saved configs', () => {
   it('resolves model "@slug/model" and x-portkey-provider: @slug to the saved provider', async () => {
     upstream.reset();
     const c = await portkey.chat.completions.create({ model: '@openai-prod/gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
-    expect(c.choices[0].message.content).toBeTruthy();
+    expect(c.choices?.[0]?.message?.content).toBeTruthy();
     expect(upstream.requests.at(-1)!.body.model).toBe('gpt-4o-mini');
     expect(upstream.requests.at(-1)!.headers.authorization).toBe(`Bearer ${VK_SECRET}`);
     const r = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-portkey-api-key': KEY, 'x-portkey-provider': '@openai-prod' }, body: JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }) });

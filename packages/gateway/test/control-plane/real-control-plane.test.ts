@@ -74,7 +74,7 @@ describe.skipIf(!existsSync(cpMain))('two gateways and the real control plane', 
     // The same key through the SDK, with the saved config by slug.
     const user = new Portkey({ apiKey: created.key, baseURL: `${b.url}/v1`, config: config.data.slug });
     const c = await user.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }] });
-    expect(c.choices[0].message.content).toBeTruthy();
+    expect(c.choices?.[0]?.message?.content).toBeTruthy();
 
     const t1 = Date.now();
     await admin.apiKeys.delete({ id: created.id } as never);
@@ -113,7 +113,7 @@ describe.skipIf(!existsSync(cpMain))('two gateways and the real control plane', 
     expect(upstream.requests.at(-1)!.headers.authorization).toBe('Bearer sk-real-cp-secret-2');
 
     const guarded = new Portkey({ apiKey: key.key, baseURL: `${b.url}/v1`, config: config.data.slug });
-    expect((await guarded.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }] })).choices[0].message.content).toBeTruthy();
+    expect((await guarded.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }] })).choices?.[0]?.message?.content).toBeTruthy();
     await expect(guarded.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'the topsecret plan' }] })).rejects.toMatchObject({ status: 446 });
 
     // The rows of these requests, read back with the SDK's analytics client through the gateway.
