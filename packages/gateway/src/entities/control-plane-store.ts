@@ -4,7 +4,7 @@ import { OrgSync, type OrgSyncOptions, type SyncLogger } from './org-sync.js';
 import type { SnapshotIndex } from './snapshot-index.js';
 import { SnapshotCipher, type SnapshotPersistence } from './snapshot-persistence.js';
 import { SyncClient } from './sync-client.js';
-import type { EntityStore, GatewayKey, Prompt, SavedConfig, VirtualKey } from './types.js';
+import type { EntityScope, EntityStore, GatewayKey, Prompt, SavedConfig, VirtualKey } from './types.js';
 
 export interface ControlPlaneStoreOptions extends Partial<OrgSyncOptions> {
   url: string;
@@ -67,6 +67,19 @@ export class ControlPlaneEntityStore implements EntityStore {
     return undefined;
   }
 
+  /**
+   * An entity the scope may use: from the scope's organisation only, and of its workspace when both
+   * the entity and the key have one. Another tenant's entity is as absent as a missing one.
+   */
+  private scoped<T extends { workspace?: string }>(pick: (idx: SnapshotIndex) => T | undefined, scope: EntityScope | undefined): T | undefined {
+    const found = scope?.organisation !== undefined
+      ? ((s) => s?.index && pick(s.index))(this.syncs.find((s) => s.organisation === scope.organisation))
+      : this.find(pick);
+    if (!found) return undefined;
+    if (scope?.workspace && found.workspace && found.workspace !== scope.workspace) return undefined;
+    return found;
+  }
+
   authRequired(): boolean {
     return true;
   }
@@ -76,24 +89,24 @@ export class ControlPlaneEntityStore implements EntityStore {
     return this.find((i) => i.key(hash, now));
   }
 
-  async getVirtualKey(slug: string): Promise<VirtualKey | undefined> {
-    return this.find((i) => i.virtualKeys.get(slug));
+  async getVirtualKey(slug: string, scope?: EntityScope): Promise<VirtualKey | undefined> {
+    return this.scoped((i) => i.virtualKeys.get(slug), scope);
   }
 
-  async getConfig(id: string): Promise<SavedConfig | undefined> {
-    return this.find((i) => i.configs.get(id));
+  async getConfig(id: string, scope?: EntityScope): Promise<SavedConfig | undefined> {
+    return this.scoped((i) => i.configs.get(id), scope);
   }
 
-  async getPrompt(id: string): Promise<Prompt | undefined> {
-    return this.find((i) => i.prompts.get(id));
+  async getPrompt(id: string, scope?: EntityScope): Promise<Prompt | undefined> {
+    return this.scoped((i) => i.prompts.get(id), scope);
   }
 
-  async getPartial(slug: string): Promise<PromptPartial | undefined> {
-    return this.find((i) => i.partials.get(slug));
+  async getPartial(slug: string, scope?: EntityScope): Promise<PromptPartial | undefined> {
+    return this.scoped((i) => i.partials.get(slug), scope);
   }
 
-  async getGuardrail(id: string): Promise<SavedGuardrail | undefined> {
-    return this.find((i) => i.guardrails.get(id));
+  async getGuardrail(id: string, scope?: EntityScope): Promise<SavedGuardrail | undefined> {
+    return this.scoped((i) => i.guardrails.get(id), scope);
   }
 
   async userLimits(user: string): Promise<LimitRule[] | undefined> {

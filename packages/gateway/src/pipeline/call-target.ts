@@ -1,3 +1,4 @@
+import type { EntityScope } from '../entities/types.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import { GatewayError, badRequest } from '../errors.js';
 import type { InboundApi } from '../inbound/types.js';
@@ -30,6 +31,8 @@ export interface CallInput {
   responses?: ResponsesPlan;
   body?: Record<string, unknown>;
   clientHeaders: IncomingHttpHeaders;
+  /** Whose saved providers the request may use (the gateway key's organisation and workspace). */
+  scope?: EntityScope;
   stream: boolean;
   /** The client asked for the usage chunk (stream_options.include_usage). */
   clientWantsUsage: boolean;
@@ -88,7 +91,7 @@ const MAX_RESPONSE_BODY = 64 * 1024 * 1024;
 
 /** Calls one resolved target: build the upstream request, send it, and map the response. */
 export async function callTarget(deps: GatewayDeps, input: CallInput, t: EffectiveTarget): Promise<CallResult> {
-  const resolving = resolveProviderTarget(deps, t, input.clientHeaders);
+  const resolving = resolveProviderTarget(deps, t, input.clientHeaders, input.scope);
   const { provider, target } = resolving instanceof Promise ? await resolving : resolving;
   const op = input.api.op;
   const native = (provider.nativeOperations?.includes(op) ?? false) || (op === 'passthrough' && !!provider.passthrough);

@@ -1,5 +1,5 @@
 import { GatewayError } from '../errors.js';
-import type { GatewayKey } from '../entities/types.js';
+import { scopeOf, type GatewayKey } from '../entities/types.js';
 import type { RoutingConfig } from '../routing/config-schema.js';
 import type { EffectiveTarget } from '../routing/execute.js';
 import type { GatewayDeps } from './deps.js';
@@ -26,21 +26,22 @@ export function resolveRoutingConfig(deps: GatewayDeps, headers: PortkeyHeaders,
   const trimmed = ref.trim();
   // Inline JSON resolves at once (unless it names saved guardrails); only a saved id needs the entity store.
   if (trimmed.startsWith('{')) {
-    const text = expandSavedGuardrails(deps.entities, trimmed, 'x-portkey-config');
+    const text = expandSavedGuardrails(deps.entities, trimmed, 'x-portkey-config', scopeOf(key));
     if (typeof text === 'string') return { config: deps.configs.get(text, 'x-portkey-config'), used: true };
     return text.then((t) => ({ config: deps.configs.get(t, 'x-portkey-config'), used: true }));
   }
-  return savedConfig(deps, trimmed);
+  return savedConfig(deps, trimmed, key);
 }
 
 /** A saved config, by id or slug. */
-async function savedConfig(deps: GatewayDeps, trimmed: string): Promise<ResolvedConfig> {
-  const saved = await deps.entities.getConfig(trimmed);
+async function savedConfig(deps: GatewayDeps, trimmed: string, key: GatewayKey | undefined): Promise<ResolvedConfig> {
+  const scope = scopeOf(key);
+  const saved = await deps.entities.getConfig(trimmed, scope);
   if (!saved) {
     throw new GatewayError({ status: 400, param: 'x-portkey-config', code: 'unknown_config', message: `x-portkey-config "${trimmed.slice(0, 64)}" is neither a JSON object nor the id or slug of a saved config; check it against the configs of the entities file or the control plane.` });
   }
   const source = `config ${saved.id}`;
-  const text = await expandSavedGuardrails(deps.entities, saved.json, source);
+  const text = await expandSavedGuardrails(deps.entities, saved.json, source, scope);
   return { config: deps.configs.get(text, source, true), used: true, id: saved.id };
 }
 

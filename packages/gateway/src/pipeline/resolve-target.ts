@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { GatewayError, badRequest } from '../errors.js';
 import type { Provider, ProviderTarget } from '../providers/types.js';
+import type { EntityScope } from '../entities/types.js';
 import type { EffectiveTarget } from '../routing/execute.js';
 import { customHostPassed, validateCustomHost } from '../upstream/egress-policy.js';
 import type { GatewayDeps } from './deps.js';
@@ -14,18 +15,18 @@ export interface ResolvedTarget {
  * Turns a config leaf into a provider and its credentials: virtual key lookup, custom_host checks,
  * forwarded headers. Resolves at once unless a virtual key must be looked up or a custom_host checked.
  */
-export function resolveProviderTarget(deps: GatewayDeps, t: EffectiveTarget, clientHeaders: IncomingHttpHeaders): ResolvedTarget | Promise<ResolvedTarget> {
+export function resolveProviderTarget(deps: GatewayDeps, t: EffectiveTarget, clientHeaders: IncomingHttpHeaders, scope?: EntityScope): ResolvedTarget | Promise<ResolvedTarget> {
   if (!t.virtualKey && (!t.customHost || customHostPassed(t.customHost, deps.egress))) return assemble(deps, t, t.provider, t.apiKey, t.settings, clientHeaders);
-  return resolveWithLookups(deps, t, clientHeaders);
+  return resolveWithLookups(deps, t, clientHeaders, scope);
 }
 
-async function resolveWithLookups(deps: GatewayDeps, t: EffectiveTarget, clientHeaders: IncomingHttpHeaders): Promise<ResolvedTarget> {
+async function resolveWithLookups(deps: GatewayDeps, t: EffectiveTarget, clientHeaders: IncomingHttpHeaders, scope: EntityScope | undefined): Promise<ResolvedTarget> {
   let providerId = t.provider;
   let apiKey = t.apiKey;
   let settings = t.settings;
   let customHost = t.customHost;
   if (t.virtualKey) {
-    const vk = await deps.entities.getVirtualKey(t.virtualKey);
+    const vk = await deps.entities.getVirtualKey(t.virtualKey, scope);
     if (!vk) {
       throw new GatewayError({ status: 400, param: 'virtual_key', code: 'unknown_virtual_key', message: `Virtual key "${t.virtualKey}" does not exist; check its slug in the entities file.` });
     }

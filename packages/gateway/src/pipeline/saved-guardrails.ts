@@ -1,5 +1,5 @@
 import { GatewayError } from '../errors.js';
-import type { EntityStore, SavedGuardrail } from '../entities/types.js';
+import type { EntityScope, EntityStore, SavedGuardrail } from '../entities/types.js';
 
 /**
  * Portkey configs name saved guardrails by id: `"input_guardrails": ["pg-abc"]`. The gateway swaps
@@ -13,7 +13,7 @@ const CACHE_MAX = 500;
 const STAGES = [['input_guardrails', 'before_request_hooks'], ['output_guardrails', 'after_request_hooks']] as const;
 
 /** The config text with saved guardrails expanded; the text itself when it names none. */
-export function expandSavedGuardrails(entities: EntityStore, json: string, source: string): string | Promise<string> {
+export function expandSavedGuardrails(entities: EntityStore, json: string, source: string, scope?: EntityScope): string | Promise<string> {
   // Cheap test first: most configs name no guardrail at all.
   if (!json.includes('_guardrails') || !entities.getGuardrail) return json;
   let cache = expanded.get(entities);
@@ -23,12 +23,14 @@ export function expandSavedGuardrails(entities: EntityStore, json: string, sourc
     const c = cache;
     entities.onChange(() => c.clear());
   }
-  const hit = cache.get(json);
+  // Tenants may name different guardrails by the same id: each scope has its own expansion.
+  const cacheKey = scope ? `${scope.organisation ?? ''}\0${scope.workspace ?? ''}\0${json}` : json;
+  const hit = cache.get(cacheKey);
   if (hit !== undefined) return hit;
-  return expand(entities, json, source, cache);
+  return expand(entities, json, source, cache, cacheKey, scope);
 }
 
-async function expand(entities: EntityStore, json: string, source: string, cache: Map<string, string>): Promise<string> {
+async function expand(entities: EntityStore, json: string, source: string, cache: Map<string, string>, cacheKey: string, scope: EntityScope | undefined): Promise<string> {
   let config: Record<string, unknown>;
   try {
     config = JSON.parse(json) as Record<string, unknown>;
@@ -48,7 +50,7 @@ async function expand(entities: EntityStore, json: string, source: string, cache
         kept.push(entry);
         continue;
       }
-      const saved = await entities.getGuardrail!(entry);
+      const saved = await entities.getGuardrail!(entry, scope);
       if (!saved) {
         throw new GatewayError({ status: 400, param: source, code: 'unknown_guardrail', message: `${source}: ${shorthand}[${i}] names guardrail "${entry.slice(0, 64)}", which does not exist; check its id in the control plane's /v1/guardrails.` });
       }
@@ -61,7 +63,7 @@ async function expand(entities: EntityStore, json: string, source: string, cache
   }
   const out = changed ? JSON.stringify(config) : json;
   if (cache.size >= CACHE_MAX) cache.clear();
-  cache.set(json, out);
+  cache.set(cacheKey, out);
   return out;
 }
 

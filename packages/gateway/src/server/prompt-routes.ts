@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatewayError, badRequest } from '../errors.js';
-import type { GatewayKey } from '../entities/types.js';
+import { scopeOf, type GatewayKey } from '../entities/types.js';
 import { openAIChatApi } from '../inbound/openai-chat.js';
 import { authenticate } from '../pipeline/authenticate.js';
 import { parseJsonBody, readBody } from '../pipeline/body.js';
@@ -58,14 +58,15 @@ export async function renderPrompt(deps: GatewayDeps, rawRef: string, request: R
   if (nested !== undefined && (typeof nested !== 'object' || nested === null || Array.isArray(nested))) throw badRequest('hyperparameters must be an object (or send them at the root of the body)', 'hyperparameters');
   if (request.messages !== undefined && !Array.isArray(request.messages)) throw badRequest('messages, when given, must be an array of messages to append to the prompt\'s', 'messages');
 
-  const prompt = await deps.entities.getPrompt(ref.id);
-  // Another workspace's prompt is as absent as a missing one.
+  const scope = scopeOf(key);
+  const prompt = await deps.entities.getPrompt(ref.id, scope);
+  // Another workspace's prompt is as absent as a missing one (the store checks; the entities file has one tenant).
   if (!prompt || (key?.workspace && prompt.workspace && prompt.workspace !== key.workspace)) {
     throw new GatewayError({ status: 404, code: 'prompt_not_found', message: `Prompt "${ref.id.slice(0, 128)}" does not exist; check its id or slug.` });
   }
   const version = selectVersion(prompt, ref);
   const partials = await collectPartials(templateStrings(version.template), async (name) => {
-    const p = await deps.entities.getPartial?.(name);
+    const p = await deps.entities.getPartial?.(name, scope);
     if (!p || (prompt.workspace && p.workspace && p.workspace !== prompt.workspace)) return undefined;
     return p.string;
   });

@@ -114,6 +114,18 @@ describe('the model catalog and saved configs', () => {
     expect(unknown.status).toBe(400);
   });
 
+  it('keeps a workspace\'s providers, configs and guardrails from keys of another workspace', async () => {
+    const post = (headers: Record<string, string>, model = 'gpt-4o-mini') => fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-portkey-api-key': OTHER_WS_KEY, ...headers }, body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }) });
+    const bySlug = await post({}, '@openai-prod/gpt-4o-mini');
+    expect(bySlug.status).toBe(400);
+    expect(((await bySlug.json()) as { error: { code: string } }).error.code).toBe('unknown_virtual_key');
+    expect((await post({ 'x-portkey-virtual-key': 'openai-prod' })).status).toBe(400);
+    const config = await post({ 'x-portkey-config': 'guarded' });
+    expect(((await config.json()) as { error: { code: string } }).error.code).toBe('unknown_config');
+    const guard = await post({ 'x-portkey-config': JSON.stringify({ provider: 'openai', custom_host: upstream.baseUrl, input_guardrails: ['pg-no-secrets'] }) });
+    expect(((await guard.json()) as { error: { code: string } }).error.code).toBe('unknown_guardrail');
+  });
+
   it('resolves a saved config by id and by slug, with a saved guardrail named by id', async () => {
     for (const ref of ['pc-guarded', 'guarded']) {
       const ok = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-portkey-api-key': KEY, 'x-portkey-config': ref }, body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }] }) });
