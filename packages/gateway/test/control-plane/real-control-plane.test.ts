@@ -59,6 +59,9 @@ describe.skipIf(!existsSync(cpMain))('two gateways and the real control plane', 
     const admin = new Portkey({ apiKey: ADMIN_KEY, baseURL: `${a.url}/v1` });
     const integ = await admin.integrations.create({ name: 'OpenAI fake', ai_provider_id: 'openai', key: 'sk-real-cp-secret', slug: 'openai-fake', configurations: { custom_host: upstream.baseUrl } } as never) as unknown as { slug: string };
     expect(integ.slug).toBe('openai-fake');
+    // A first key warms both gateways' request path (and their upstream connections), unmeasured.
+    const warm = await admin.apiKeys.create({ type: 'workspace', 'sub-type': 'service', name: 'warm-up', scopes: ['completions.write'] } as never) as unknown as { key: string };
+    await Promise.all(gateways.map((g) => eventually(async () => expect((await chat(g.url, warm.key, { 'x-portkey-virtual-key': 'openai-fake' })).status).toBe(200), 10_000, 50)));
     const created = await admin.apiKeys.create({ type: 'workspace', 'sub-type': 'service', name: 'inference', scopes: ['completions.write'] } as never) as unknown as { id: string; key: string };
     expect(created.key).toBeTruthy();
     const config = await admin.configs.create({ name: 'via fake', config: { retry: { attempts: 1 }, virtual_key: 'openai-fake' } } as never) as unknown as { data: { slug: string; id: string } };
