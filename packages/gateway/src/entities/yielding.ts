@@ -3,7 +3,7 @@
  * slices, and the event loop gets a turn whenever a slice ran past the budget, so requests wait at most
  * about one slice.
  */
-export const SLICE_BUDGET_MS = 2;
+export const SLICE_BUDGET_MS = 1;
 
 export class Yielder {
   private since = performance.now();
