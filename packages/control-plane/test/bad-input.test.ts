@@ -69,6 +69,12 @@ for (const backend of backends) {
       // Nor use it in a config of its own workspace.
       expectError(await call(t.url, 'POST', '/v1/configs', wsKey.body.key, { name: 'c', config: { virtual_key: inDefault.body.data.slug } }), 400, 'config');
       expectError(await call(t.url, 'POST', '/v1/configs', t.adminKey, { name: 'c', config: {}, workspace_id: 'no-such-ws' }), 404, 'workspace_id');
+      // An org admin naming no workspace acts in the default one: B's config is found only by naming B.
+      const inB = await call(t.url, 'POST', '/v1/configs', wsKey.body.key, { name: 'in b', config: { retry: { attempts: 1 } } });
+      expectError(await call(t.url, 'GET', `/v1/configs/${inB.body.data.slug}`, t.adminKey), 404, 'slug');
+      expect((await call(t.url, 'GET', `/v1/configs/${inB.body.data.slug}?workspace_id=${ws.body.slug}`, t.adminKey)).status).toBe(200);
+      // API keys are organisation-wide to an org admin.
+      expect((await call(t.url, 'GET', `/v1/api-keys/${wsKey.body.id}`, t.adminKey)).status).toBe(200);
     });
 
     it('roles and scopes are enforced per endpoint', async () => {
@@ -78,6 +84,9 @@ for (const backend of backends) {
       const wsAdmin = await call(t.url, 'POST', '/v1/api-keys/workspace/service', t.adminKey, { name: 'wsa', scopes: ['workspaces.create', 'organisation_service_api_keys.create'] });
       expectError(await call(t.url, 'POST', '/v1/admin/workspaces', wsAdmin.body.key, { name: 'nope' }), 403, null, 'organisation admin');
       expectError(await call(t.url, 'POST', '/v1/api-keys/organisation/service', wsAdmin.body.key, { name: 'escalate', scopes: ['completions.write'] }), 403, null, 'organisation admin');
+      const keyAdmin = await call(t.url, 'POST', '/v1/api-keys/workspace/service', t.adminKey, { name: 'ka', scopes: ['workspace_service_api_keys.create', 'completions.write'] });
+      expectError(await call(t.url, 'POST', '/v1/api-keys/workspace/service', keyAdmin.body.key, { name: 'wider', scopes: ['completions.write', 'logs.view'] }), 403, null, '"logs.view"');
+      expect((await call(t.url, 'POST', '/v1/api-keys/workspace/service', keyAdmin.body.key, { name: 'same', scopes: ['completions.write'] })).status).toBe(200);
     });
 
     it('unsupported limits, unknown scopes, unknown routes and methods', async () => {

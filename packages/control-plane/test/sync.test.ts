@@ -2,6 +2,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnalyticsRow, SyncChanges, SyncSnapshot } from '@portico/contract';
 import { createAdminKey, createOrganisation } from '../src/bootstrap.js';
+import pino from 'pino';
+import { startControlPlane } from '../src/app.js';
+import { readEnv } from '../src/env.js';
 import { backends, call, skipReason, startTestControlPlane, type TestControlPlane } from './helpers/control-plane.js';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -106,6 +109,52 @@ for (const backend of backends) {
       expect(bad.body.error.message).toContain('rows.0.body');
       const n = await t.cp.services.db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM analytics_rows WHERE organisation_id = ?`, [otherOrg]);
       expect(Number(n!.n)).toBe(0);
+    });
+
+    it('a gateway too far behind (change log pruned) is told to take a new snapshot', async () => {
+      const snap = (await call(t.url, 'GET', `/v1/sync/snapshot?organisation=${t.organisationId}`, undefined, undefined, bearer(t.clientAuth))).body as SyncSnapshot;
+      await call(t.url, 'POST', '/v1/configs', t.adminKey, { name: 'c1', config: {} });
+      await call(t.url, 'POST', '/v1/configs', t.adminKey, { name: 'c2', config: {} });
+      await t.cp.services.db.run(`DELETE FROM change_log WHERE organisation_id = ? AND version <= ?`, [t.organisationId, snap.version + 1]);
+      const stale = (await call(t.url, 'GET', `/v1/sync/changes?organisation=${t.organisationId}&since=${snap.version}`, undefined, undefined, bearer(t.clientAuth))).body as SyncChanges;
+      expect(stale.reset).toBe(true);
+      const recent = (await call(t.url, 'GET', `/v1/sync/changes?organisation=${t.organisationId}&since=${snap.version + 1}`, undefined, undefined, bearer(t.clientAuth))).body as SyncChanges;
+      expect(recent.reset).toBeUndefined();
+      expect(recent.changes).toHaveLength(1);
+    });
+
+    it.skipIf(backend !== 'postgres')('a second control plane on the same PostgreSQL wakes its long polls for changes made through the first', async () => {
+      const second = await startControlPlane({ env: readEnv({ HOST: '127.0.0.1', CONTROL_PLANE_PORT: '0', DATA_DIR: t.dataDir, DATABASE_URL: t.databaseUrl, LOG_LEVEL: 'silent' }), log: pino({ level: 'silent' }), announce: () => undefined });
+      try {
+        expect(second.bootstrap.organisationId).toBe(t.organisationId);
+        const snap = (await call(second.url, 'GET', `/v1/sync/snapshot?organisation=${t.organisationId}`, undefined, undefined, bearer(t.clientAuth))).body as SyncSnapshot;
+        const started = Date.now();
+        const waiting = call(second.url, 'GET', `/v1/sync/changes?organisation=${t.organisationId}&since=${snap.version}&wait=20`, undefined, undefined, bearer(t.clientAuth));
+        await new Promise((r) => setTimeout(r, 100));
+        const vk = await call(t.url, 'POST', '/v1/virtual-keys', t.adminKey, { name: 'ha', provider: 'openai', key: 'sk-ha' });
+        const changes = (await waiting).body as SyncChanges;
+        expect(Date.now() - started).toBeLessThan(2_000);
+        expect(changes.changes).toEqual([{ op: 'upsert', kind: 'virtualKey', entity: expect.objectContaining({ slug: vk.body.data.slug, apiKey: 'sk-ha' }) }]);
+      } finally {
+        await second.close();
+      }
+    });
+
+    it('draining answers open long polls with no changes and refuses new sync calls', async () => {
+      const other = await startTestControlPlane(backend);
+      try {
+        const snap = (await call(other.url, 'GET', `/v1/sync/snapshot?organisation=${other.organisationId}`, undefined, undefined, bearer(other.clientAuth))).body as SyncSnapshot;
+        const waiting = call(other.url, 'GET', `/v1/sync/changes?organisation=${other.organisationId}&since=${snap.version}&wait=20`, undefined, undefined, bearer(other.clientAuth));
+        await new Promise((r) => setTimeout(r, 100));
+        const started = Date.now();
+        const closing = other.cp.close();
+        const answer = await waiting;
+        expect(Date.now() - started).toBeLessThan(2_000);
+        expect(answer.body).toEqual({ organisation: other.organisationId, version: snap.version, changes: [] });
+        await closing;
+      } finally {
+        await other.close();
+      }
     });
 
     it('introspects a key by hash for its own organisation only', async () => {

@@ -26,7 +26,7 @@ const UNSUPPORTED: Record<string, string> = {
 };
 const MAX_DAYS = 366;
 
-export function metadataExpr(db: Database, key: string): string {
+export function metadataExpr(db: Database): string {
   // The key is bound as a parameter in both forms; only the JSON path syntax differs.
   return db.dialect === 'postgres' ? `(metadata::json ->> ?)` : `json_extract(metadata, ?)`;
 }
@@ -111,7 +111,7 @@ export function buildFilter(db: Database, q: URLSearchParams, organisation: stri
       throw invalid('metadata must be a JSON object of key/value pairs, e.g. {"team":"search"}', 'metadata');
     }
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw invalid('metadata must be a JSON object of key/value pairs', 'metadata');
-    for (const [k, v] of Object.entries(parsed).slice(0, 20)) add(`${metadataExpr(db, k)} = ?`, metadataParam(db, k), String(v));
+    for (const [k, v] of Object.entries(parsed).slice(0, 20)) add(`${metadataExpr(db)} = ?`, metadataParam(db, k), String(v));
   }
   const bucket = to.getTime() - from.getTime() <= 2 * 86_400_000 ? 'hour' : 'day';
   return { where: where.join(' AND '), params, from, to, bucket };

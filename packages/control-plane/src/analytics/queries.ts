@@ -79,7 +79,7 @@ export async function statusCodes(db: Database, f: Filter): Promise<Array<{ stat
 
 /** Requests grouped by a column or a metadata key, busiest first. */
 export async function groupBy(db: Database, f: Filter, by: { column: string } | { metadataKey: string }, page: { limit: number; offset: number }) {
-  const expr = 'column' in by ? by.column : metadataExpr(db, by.metadataKey);
+  const expr = 'column' in by ? by.column : metadataExpr(db);
   const exprParams = 'column' in by ? [] : [metadataParam(db, by.metadataKey)];
   const sql = `SELECT ${expr} AS g, COUNT(*) AS requests, COALESCE(SUM(cost_usd), 0) AS cost, COALESCE(AVG(total_tokens), 0) AS avg_tokens, MAX(created_at) AS last_seen
     FROM analytics_rows WHERE ${f.where} AND ${expr} IS NOT NULL GROUP BY 1 ORDER BY requests DESC, g LIMIT ? OFFSET ?`;

@@ -18,8 +18,10 @@ export type Access =
 export interface WorkspaceScope {
   /** Where new entities go. */
   id: string;
-  /** Lookups and lists are limited to this workspace; null means the whole organisation (an org admin that named none). */
-  filter: string | null;
+  /** Lookups and lists are limited to this workspace (organisation-wide entities stay visible). */
+  filter: string;
+  /** Whether the request named the workspace (workspace_id / workspace_slug / path), rather than defaulting to it. */
+  named: boolean;
 }
 
 export interface Ctx {

@@ -1,6 +1,7 @@
 import type { Access, Ctx, Route } from '../http/router.js';
 import { paging } from '../http/validate.js';
 import { buildFilter, bucketTimestamp } from '../analytics/filters.js';
+import { orgWideFilter } from '../store/workspaces.js';
 import { aggregate, feedbackStats, groupBy, latencyPercentiles, statusCodes, type Aggregate } from '../analytics/queries.js';
 
 /**
@@ -12,7 +13,7 @@ const r = Math.round;
 const cents = (usd: number) => r(usd * 100);
 const pct = (part: number, whole: number) => (whole > 0 ? r((part / whole) * 100) : 0);
 
-const filterOf = (ctx: Ctx) => buildFilter(ctx.services.db, ctx.query, ctx.principal.organisationId, ctx.ws.filter);
+const filterOf = (ctx: Ctx) => buildFilter(ctx.services.db, ctx.query, ctx.principal.organisationId, orgWideFilter(ctx.principal, ctx.ws));
 
 function graph(pick: (a: Aggregate) => Record<string, number>, summary?: (a: Aggregate) => Record<string, number>) {
   return async (ctx: Ctx) => {
@@ -73,19 +74,19 @@ const graphs: Array<[string[], string, Route['handler']]> = [
     return { summary: { total: summary.errors }, data_points: points.map((p) => ({ timestamp: p.timestamp, stats: stats.get(p.timestamp) ?? [] })), object: 'analytics-graph' };
   }],
   [['feedbacks'], 'Feedback received over time', async (ctx) => {
-    const fb = await feedbackStats(ctx.services.db, filterOf(ctx), ctx.principal.organisationId, ctx.ws.filter);
+    const fb = await feedbackStats(ctx.services.db, filterOf(ctx), ctx.principal.organisationId, orgWideFilter(ctx.principal, ctx.ws));
     return { summary: { total: fb.total }, data_points: fb.points.map((p) => ({ timestamp: p.timestamp, total: p.total })), object: 'analytics-graph' };
   }],
   [['feedbacks/scores', 'feedbacks/score'], 'Feedback by score', async (ctx) => {
-    const fb = await feedbackStats(ctx.services.db, filterOf(ctx), ctx.principal.organisationId, ctx.ws.filter);
+    const fb = await feedbackStats(ctx.services.db, filterOf(ctx), ctx.principal.organisationId, orgWideFilter(ctx.principal, ctx.ws));
     return { summary: { total: fb.total }, data_points: fb.scores, object: 'analytics-graph' };
   }],
   [['feedbacks/weighted'], 'Weighted feedback (value × weight) over time', async (ctx) => {
-    const fb = await feedbackStats(ctx.services.db, filterOf(ctx), ctx.principal.organisationId, ctx.ws.filter);
+    const fb = await feedbackStats(ctx.services.db, filterOf(ctx), ctx.principal.organisationId, orgWideFilter(ctx.principal, ctx.ws));
     return { summary: { avg: r(fb.weighted) }, data_points: fb.points.map((p) => ({ timestamp: p.timestamp, avg: r(p.avg) })), object: 'analytics-graph' };
   }],
   [['feedbacks/ai-models'], 'Feedback by model', async (ctx) => {
-    const fb = await feedbackStats(ctx.services.db, filterOf(ctx), ctx.principal.organisationId, ctx.ws.filter);
+    const fb = await feedbackStats(ctx.services.db, filterOf(ctx), ctx.principal.organisationId, orgWideFilter(ctx.principal, ctx.ws));
     return { summary: { total: fb.total }, data_points: fb.byModel.map((m) => ({ ...m, avg_weighted_feedback: r(m.avg_weighted_feedback) })), object: 'analytics-graph' };
   }],
 ];

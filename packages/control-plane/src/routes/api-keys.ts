@@ -8,6 +8,7 @@ import { forbidden, invalid, notFound } from '../http/errors.js';
 import type { Ctx, Route } from '../http/router.js';
 import { isoDate, metadata, name, paging, parseBody } from '../http/validate.js';
 import { findResource } from '../store/resources.js';
+import { orgWideFilter } from '../store/workspaces.js';
 import { write } from '../store/write.js';
 
 const rateLimit = z.strictObject({ type: z.enum(['requests', 'tokens']), unit: z.enum(['rpd', 'rph', 'rpm', 'rps', 'rpw']), value: z.number().int().min(0) });
@@ -82,15 +83,25 @@ function present(row: KeyRow) {
 
 const scopeFamily = (type: string) => type.replace('-', '_') + '_api_keys';
 
+/** A key cannot hand out scopes it does not hold itself. */
+function checkGrant(p: Principal, scopes: string[]) {
+  if (p.scopes === null) return;
+  const extra = scopes.filter((s) => !p.scopes!.includes(s));
+  if (extra.length) throw forbidden(`This key cannot grant scopes it lacks: ${extra.map((s) => `"${s}"`).join(', ')}`, 'insufficient_scope');
+}
+
 function checkCanManage(p: Principal, row: { type: string; workspace_id: string | null }, action: string) {
   if (row.type === 'organisation-service' && (p.orgRole !== 'org_admin' || p.boundWorkspaceId)) throw forbidden('Only an organisation admin manages organisation API keys', 'insufficient_role');
   const scope = `${scopeFamily(row.type)}.${action}`;
   if (!hasScope(p, scope)) throw forbidden(`This API key lacks the "${scope}" scope`, 'insufficient_scope');
 }
 
+/** API keys are organisation objects to an org admin: without a named workspace it sees them all. */
+const keyFilter = (ctx: Ctx) => orgWideFilter(ctx.principal, ctx.ws);
+
 async function loadKey(db: Sql, ctx: Ctx): Promise<KeyRow> {
   const row = await db.get<KeyRow>(`SELECT * FROM api_keys WHERE id = ? AND organisation_id = ?`, [ctx.params.id, ctx.principal.organisationId]);
-  const visible = row && (row.workspace_id === null ? ctx.principal.orgRole === 'org_admin' && !ctx.principal.boundWorkspaceId : !ctx.ws.filter || row.workspace_id === ctx.ws.filter);
+  const visible = row && (row.workspace_id === null ? ctx.principal.orgRole === 'org_admin' && !ctx.principal.boundWorkspaceId : !keyFilter(ctx) || row.workspace_id === keyFilter(ctx));
   if (!row || !visible) throw notFound('API key', ctx.params.id, 'id');
   return row;
 }
@@ -112,8 +123,9 @@ async function create(ctx: Ctx) {
   const workspaceId = type === 'organisation' ? null : ctx.ws.id;
   checkCanManage(ctx.principal, { type: kind, workspace_id: workspaceId }, 'create');
   const scopes = checkScopes(body.scopes);
-  const rules = limitRules(body.rate_limits, body.usage_limits);
-  void rules;
+  checkGrant(ctx.principal, scopes);
+  // Refuses limits the gateway cannot enforce before anything is stored.
+  limitRules(body.rate_limits, body.usage_limits);
   const secret = newKeySecret();
   const id = randomUUID();
   await write(ctx, 'api_key', async (tx, w) => {
@@ -139,9 +151,10 @@ async function create(ctx: Ctx) {
 async function list(ctx: Ctx) {
   const page = paging(ctx.query);
   const p = ctx.principal;
-  const orgAdmin = p.orgRole === 'org_admin' && !p.boundWorkspaceId;
-  const where = ctx.ws.filter ? `organisation_id = ? AND (workspace_id = ?${orgAdmin ? '' : ''})` : `organisation_id = ?`;
-  const params = ctx.ws.filter ? [p.organisationId, ctx.ws.filter] : [p.organisationId];
+  // An org admin naming no workspace sees every key, organisation keys included; otherwise one workspace's.
+  const filter = keyFilter(ctx);
+  const where = filter ? `organisation_id = ? AND workspace_id = ?` : `organisation_id = ?`;
+  const params = filter ? [p.organisationId, filter] : [p.organisationId];
   const total = await ctx.services.db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM api_keys WHERE ${where}`, params);
   const rows = await ctx.services.db.all<KeyRow>(`SELECT * FROM api_keys WHERE ${where} ORDER BY created_at DESC, id LIMIT ? OFFSET ?`, [...params, page.limit, page.offset]);
   return { total: Number(total?.n ?? 0), object: 'list', data: rows.map(present) };
@@ -160,6 +173,7 @@ async function update(ctx: Ctx) {
     const row = await loadKey(tx, ctx);
     checkCanManage(ctx.principal, row, 'update');
     const scopes = body.scopes ? checkScopes(body.scopes) : JSON.parse(row.scopes);
+    if (body.scopes) checkGrant(ctx.principal, scopes);
     const rate = body.rate_limits !== undefined ? body.rate_limits ?? [] : JSON.parse(row.rate_limits);
     const usage = body.usage_limits !== undefined ? body.usage_limits : row.usage_limits ? JSON.parse(row.usage_limits) : null;
     limitRules(rate, usage);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Sql } from '../db/types.js';
 import { invalid, notFound } from '../http/errors.js';
-import type { Access, Ctx, Route } from '../http/router.js';
+import type { Access, Route } from '../http/router.js';
 import { name, paging, parseBody } from '../http/validate.js';
 import { insertResource, insertVersion, listResources, mustFind, parse, slugFrom, updateResource, type ResourceRow } from '../store/resources.js';
 import { write } from '../store/write.js';

@@ -149,11 +149,6 @@ function presentProvider(row: ResourceRow, integrationId: string | null) {
   return out;
 }
 
-async function integrationSlugOf(tx: Sql, id: string | null): Promise<string | null> {
-  if (!id) return null;
-  return (await tx.get<{ slug: string }>(`SELECT slug FROM resources WHERE id = ?`, [id]))?.slug ?? null;
-}
-
 async function createProvider(ctx: Ctx) {
   const body = parseBody(providerCreate, ctx.body);
   const rate = asArray(body.rate_limits);
@@ -287,4 +282,3 @@ export const credentialRoutes: Route[] = [
   { method: 'DELETE', path: '/v1/virtual-keys/:slug', access: access('workspace_admin', 'virtual_keys.delete'), summary: 'Delete a virtual key', handler: deleteCredential('virtual-key', 'virtual_key') },
 ];
 
-export { integrationSlugOf };

@@ -29,8 +29,8 @@ export async function defaultWorkspace(db: Sql, organisation: string): Promise<W
 
 /**
  * The workspace a request acts in. A workspace key acts only in its own (naming another is refused);
- * an org admin acts in the one it names, else the default workspace for new entities while its
- * lookups span the organisation, as with Portkey's organisation keys.
+ * an org admin acts in the one it names, else in the default workspace, as with Portkey's
+ * organisation keys.
  */
 export async function resolveWorkspace(db: Database, p: Principal, requested: string | undefined): Promise<WorkspaceScope> {
   if (p.boundWorkspaceId) {
@@ -38,13 +38,21 @@ export async function resolveWorkspace(db: Database, p: Principal, requested: st
       const ws = await findWorkspace(db, p.organisationId, requested);
       if (!ws || ws.id !== p.boundWorkspaceId) throw forbidden(`workspace_id "${requested}" is not this key's workspace; a workspace key acts only in its own workspace`, 'wrong_workspace');
     }
-    return { id: p.boundWorkspaceId, filter: p.boundWorkspaceId };
+    return { id: p.boundWorkspaceId, filter: p.boundWorkspaceId, named: Boolean(requested) };
   }
   if (requested) {
     const ws = await findWorkspace(db, p.organisationId, requested);
     if (!ws) throw notFound('Workspace', requested, 'workspace_id');
-    return { id: ws.id, filter: ws.id };
+    return { id: ws.id, filter: ws.id, named: true };
   }
   const ws = await defaultWorkspace(db, p.organisationId);
-  return { id: ws.id, filter: p.orgRole === 'org_admin' ? null : ws.id };
+  return { id: ws.id, filter: ws.id, named: false };
+}
+
+/**
+ * For what Portkey treats as organisation-wide (API keys, analytics): an org admin that named no
+ * workspace sees the whole organisation (null); everyone else sees the request's workspace.
+ */
+export function orgWideFilter(p: Principal, ws: WorkspaceScope): string | null {
+  return p.orgRole === 'org_admin' && !p.boundWorkspaceId && !ws.named ? null : ws.filter;
 }

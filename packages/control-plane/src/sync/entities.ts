@@ -92,10 +92,15 @@ export function configEntity(row: ResourceRow): SavedConfig {
   return c;
 }
 
-export async function promptEntity(tx: Sql, row: ResourceRow): Promise<Prompt> {
-  const versions = await tx.all<{ version: number; data: string; label_id: string | null }>(`SELECT version, data, label_id FROM resource_versions WHERE resource_id = ? ORDER BY version`, [row.id]);
-  const labelRows = await tx.all<{ id: string; name: string }>(`SELECT id, name FROM resources WHERE organisation_id = ? AND kind = 'label'`, [row.organisation_id]);
-  const labelName = new Map(labelRows.map((l) => [l.id, l.name]));
+type VersionRows = Array<{ version: number; data: string; label_id: string | null }>;
+
+const labelNames = async (tx: Sql, organisation: string) =>
+  new Map((await tx.all<{ id: string; name: string }>(`SELECT id, name FROM resources WHERE organisation_id = ? AND kind = 'label'`, [organisation])).map((l) => [l.id, l.name]));
+
+/** A prompt with its versions; a snapshot passes every prompt's versions and the label names it read in one query each. */
+export async function promptEntity(tx: Sql, row: ResourceRow, preloaded?: { versions: VersionRows; labels: Map<string, string> }): Promise<Prompt> {
+  const versions = preloaded?.versions ?? (await tx.all<VersionRows[number]>(`SELECT version, data, label_id FROM resource_versions WHERE resource_id = ? ORDER BY version`, [row.id]));
+  const labelName = preloaded?.labels ?? (await labelNames(tx, row.organisation_id));
   const labels: Record<string, number> = {};
   const out = versions.map((v) => {
     const d = parse<{ string: string; parameters?: Record<string, unknown>; model?: string; virtual_key?: string }>(v.data);
@@ -138,12 +143,18 @@ export async function buildSnapshot(tx: Sql, envelope: Envelope, organisation: s
   const keys = (await tx.all<KeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE organisation_id = ? AND status = 'active'`, [organisation])).map(keyEntity);
   const rows = await tx.all<ResourceRow>(`SELECT * FROM resources WHERE organisation_id = ? AND status = 'active' AND kind IN ('virtual-key', 'provider', 'config', 'prompt', 'partial', 'guardrail')`, [organisation]);
   const snap: SyncSnapshot = { organisation, version, keys, virtualKeys: [], configs: [], prompts: [], partials: [], guardrails: [], userLimits: {} };
+  const labels = await labelNames(tx, organisation);
+  const promptVersions = new Map<string, VersionRows>();
+  for (const v of await tx.all<VersionRows[number] & { resource_id: string }>(
+    `SELECT v.resource_id, v.version, v.data, v.label_id FROM resource_versions v JOIN resources r ON r.id = v.resource_id WHERE r.organisation_id = ? AND r.kind = 'prompt' ORDER BY v.resource_id, v.version`,
+    [organisation],
+  )) (promptVersions.get(v.resource_id) ?? promptVersions.set(v.resource_id, []).get(v.resource_id)!).push(v);
   for (const row of rows) {
     if (row.kind === 'virtual-key' || row.kind === 'provider') {
       const vk = await credentialEntity(tx, envelope, row);
       if (vk) snap.virtualKeys.push(vk);
     } else if (row.kind === 'config') snap.configs.push(configEntity(row));
-    else if (row.kind === 'prompt') snap.prompts.push(await promptEntity(tx, row));
+    else if (row.kind === 'prompt') snap.prompts.push(await promptEntity(tx, row, { versions: promptVersions.get(row.id) ?? [], labels }));
     else if (row.kind === 'partial') snap.partials.push(await partialEntity(tx, row));
     else if (row.kind === 'guardrail') snap.guardrails.push(guardrailEntity(row));
   }
