@@ -37,6 +37,8 @@ export interface AdminForwarderOptions {
 
 class BodyTooLarge extends Error {}
 
+const tooLarge = (max: number) => new GatewayError({ status: 413, code: 'request_too_large', message: `The admin request body is larger than ${max} bytes (MAX_BODY_BYTES); send less.` }).toBody();
+
 export class AdminForwarder {
   private inFlight = 0;
   private readonly origin: string;
@@ -57,6 +59,11 @@ export class AdminForwarder {
     if (this.inFlight >= this.maxInFlight) {
       req.resume();
       return sendJson(res, 503, new GatewayError({ status: 503, type: 'server_error', code: 'admin_busy', message: `The gateway is already forwarding ${this.maxInFlight} admin calls to the control plane; retry shortly.` }).toBody(), { 'retry-after': '1' });
+    }
+    if (Number(req.headers['content-length'] ?? 0) > this.opts.maxBodyBytes) {
+      req.resume();
+      res.setHeader('connection', 'close');
+      return sendJson(res, 413, tooLarge(this.opts.maxBodyBytes));
     }
     this.inFlight++;
     const abort = new AbortController();
@@ -95,7 +102,7 @@ export class AdminForwarder {
       req.resume();
       if (e instanceof BodyTooLarge || (e as { cause?: unknown }).cause instanceof BodyTooLarge) {
         res.setHeader('connection', 'close');
-        return sendJson(res, 413, new GatewayError({ status: 413, code: 'request_too_large', message: `The admin request body is larger than ${this.opts.maxBodyBytes} bytes (MAX_BODY_BYTES).` }).toBody());
+        return sendJson(res, 413, tooLarge(this.opts.maxBodyBytes));
       }
       const code = (e as { code?: string }).code ?? (e as Error).name;
       const timedOut = code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';

@@ -172,4 +172,19 @@ describe('admin calls through the gateway', () => {
       await cp.restart();
     }
   });
+
+  it('refuses an admin body over MAX_BODY_BYTES with 413, forwarding nothing', async () => {
+    const small = await startSyncedGateway(cp.url, CLIENT_AUTH, ORG, { MAX_BODY_BYTES: '2048' });
+    try {
+      const before = cp.adminCalls.length;
+      const r = await fetch(`${small.url}/v1/configs`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-portkey-api-key': KEY }, body: JSON.stringify({ name: 'big', config: { pad: 'x'.repeat(5000) } }) });
+      expect(r.status).toBe(413);
+      expect(((await r.json()) as { error: { code: string } }).error.code).toBe('request_too_large');
+      expect(cp.adminCalls.length).toBe(before);
+      const ok = await fetch(`${small.url}/v1/configs`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-portkey-api-key': KEY }, body: JSON.stringify({ name: 'small', config: {} }) });
+      expect(ok.status).toBe(200);
+    } finally {
+      await small.close();
+    }
+  });
 });
