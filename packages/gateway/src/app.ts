@@ -94,6 +94,7 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
     cache,
     limiter,
     logStore,
+    analytics,
     logStage: new LogStage(logStore, makeRedactor(asList(settings.LOG_REDACT_FIELDS)), asInt(settings.LOG_BODY_MAX_BYTES), logger, onDocument),
     metrics,
     configs: new RoutingConfigCache(),

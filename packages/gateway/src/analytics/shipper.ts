@@ -89,6 +89,13 @@ export class AnalyticsShipper {
     else this.timer ??= setTimeout(() => this.drain(), this.opts.batchMaxAgeMs).unref();
   }
 
+  /** Degraded while the control plane does not take rows (they wait on disk); never down. */
+  health(): { status: 'ok' | 'degraded'; detail?: string } {
+    if (this.lastFailure === undefined && this.spill.fileCount === 0) return { status: 'ok' };
+    const waiting = `${this.spill.fileCount} batch(es) of analytics rows wait on disk for the control plane`;
+    return { status: 'degraded', detail: this.lastFailure ? `${waiting}; last attempt: ${this.lastFailure}` : waiting };
+  }
+
   get queuedRows(): number {
     return this.queue.length;
   }

@@ -89,6 +89,8 @@ describe('two gateways, one control plane', () => {
       const health = await fetch(`${g.url}/v1/health`);
       expect(health.status).toBe(200);
       await eventually(async () => expect(((await (await fetch(`${g.url}/v1/health`)).json()) as { status: string }).status).toBe('degraded'), 3000);
+      // The rows of the requests above wait on disk, and /v1/health says so.
+      await eventually(async () => expect(((await (await fetch(`${g.url}/v1/health`)).json()) as { dependencies: { analytics: { status: string; detail: string } } }).dependencies.analytics).toMatchObject({ status: 'degraded', detail: expect.stringContaining('wait on disk') }), 5000, 100);
     }
 
     // Each gateway restarts while the control plane is down, and serves from its persisted snapshot.
