@@ -16,12 +16,14 @@ export class SyncHttpError extends Error {
 const ERROR_BODY_MAX = 4096;
 /** Characters handed to the splitter at a time: well under a millisecond of work. */
 export const PIECE_CHARS = 8192;
+/** A snapshot this large (about 1.5 million keys) is refused: the gateway's memory stays bounded. */
+const MAX_RESPONSE_BYTES = 1024 * 1024 * 1024;
 
 export class SyncClient {
   readonly dispatcher: Dispatcher;
   private readonly ownsDispatcher: boolean;
 
-  constructor(private readonly baseUrl: string, private readonly clientAuth: string, dispatcher?: Dispatcher) {
+  constructor(private readonly baseUrl: string, private readonly clientAuth: string, dispatcher?: Dispatcher, private readonly maxResponseBytes = MAX_RESPONSE_BYTES) {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
     this.ownsDispatcher = !dispatcher;
     this.dispatcher = dispatcher ?? new Agent({ connections: 8, keepAliveTimeout: 30_000, connectTimeout: 5000 });
@@ -44,7 +46,10 @@ export class SyncClient {
     const splitter = new TopLevelSplitter();
     const decoder = new TextDecoder('utf-8', { fatal: true });
     const yielder = new Yielder();
+    let bytes = 0;
     for await (const chunk of res.body) {
+      bytes += (chunk as Buffer).length;
+      if (bytes > this.maxResponseBytes) throw new Error(`the control plane's answer to ${path.split('?')[0]} is larger than ${this.maxResponseBytes} bytes; refusing it`);
       // Chunks already buffered resolve as microtasks: small pieces, and a turn for I/O between them.
       for (const piece of slices(decoder.decode(chunk as Buffer, { stream: true }), PIECE_CHARS)) {
         for (const part of splitter.feed(piece)) onPart(part);
