@@ -153,7 +153,8 @@ async function main() {
   say(`gateway        ${reach(PORT)}   (OpenAI-compatible API under /v1)`);
   if (controlPlaneUrl) say(`control plane  ${controlPlaneUrl}   (Portkey's Admin API under /v1; also through the gateway)`);
   if (controlPlaneUrl && !env.CONTROL_PLANE_URL) {
-    say(`console        ${controlPlaneUrl}/`);
+    // The control plane serves the console's built pages, when that package is here.
+    if (has('console')) say(`console        ${controlPlaneUrl}/`);
     say(env.ADMIN_API_KEY
       ? 'first admin key: the ADMIN_API_KEY you set at first start'
       : `first admin key: printed once above at first start, and kept in ${path.join(DATA_DIR, 'admin-api-key')} (readable only by you)`);
