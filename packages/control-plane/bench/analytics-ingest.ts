@@ -7,11 +7,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
+import { spawn } from 'node:child_process';
 import type { AnalyticsRow } from '@portico/contract';
-import { startControlPlane } from '../src/app.js';
-import { readEnv } from '../src/env.js';
-import { postgresMissing, startPostgres } from '../test/helpers/postgres.js';
+import { freePort, postgresMissing, startPostgres } from '../test/helpers/postgres.js';
 
 const TARGET = 20_000;
 const TOTAL = Number(process.env.BENCH_ROWS ?? 200_000);
@@ -36,13 +34,17 @@ async function main() {
   const cluster = await startPostgres();
   const dataDir = mkdtempSync(join(tmpdir(), 'portico-bench-'));
   const clientAuth = `ca-${randomUUID()}`;
-  const cp = await startControlPlane({
-    env: readEnv({ HOST: '127.0.0.1', CONTROL_PLANE_PORT: '0', DATA_DIR: dataDir, DATABASE_URL: await cluster.createDatabase('bench'), PORTKEY_CLIENT_AUTH: clientAuth, ADMIN_API_KEY: 'pt-bench' }),
-    log: pino({ level: 'silent' }),
-    announce: () => undefined,
+  // The control plane runs in its own process, as it does in production: the load driver's event
+  // loop (this process) does not share a thread with the server it measures.
+  const port = await freePort();
+  const org = randomUUID();
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../src/main.ts')], {
+    env: { ...process.env, HOST: '127.0.0.1', CONTROL_PLANE_PORT: String(port), DATA_DIR: dataDir, DATABASE_URL: await cluster.createDatabase('bench'), PORTKEY_CLIENT_AUTH: clientAuth, ADMIN_API_KEY: 'pt-bench', ORGANISATION_ID: org, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'inherit'],
   });
+  const cp = { url: `http://127.0.0.1:${port}` };
   try {
-    const org = cp.bootstrap.organisationId;
+    for (let i = 0; i < 150 && !(await fetch(`${cp.url}/v1/health`).then((r) => r.ok, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
     const bodies: string[] = [];
     for (let i = 0; i < TOTAL; i += BATCH) bodies.push(JSON.stringify({ gateway: 'bench', rows: Array.from({ length: BATCH }, (_, j) => row(org, i + j)) }));
     const post = (body: string) =>
@@ -68,7 +70,9 @@ async function main() {
     console.log(`Load average during the run: ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${(await import('node:os')).cpus().length} CPUs (the figure scales with the CPU this process and PostgreSQL get).`);
     console.log(`A batch sent again stored ${again.accepted} new rows (idempotent by row id).`);
   } finally {
-    await cp.close();
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
     cluster.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }

@@ -3,6 +3,7 @@ import type { Portkey } from 'portkey-ai';
 import { backends, call, skipReason, type TestControlPlane } from './helpers/control-plane.js';
 import { specMissing } from './helpers/portkey-spec.js';
 import { useSdkHarness } from './helpers/sdk-harness.js';
+import { acceptInvite } from '../src/store/users.js';
 
 /**
  * The official portkey-ai SDK's admin clients against a running control plane, through a recorder:
@@ -104,6 +105,29 @@ for (const backend of backends) {
       expect(list.data.map((x: any) => x.slug)).toContain(c.data.slug);
       await portkey.configs.delete({ slug: c.data.slug });
       await expect(portkey.configs.retrieve({ slug: c.data.slug })).rejects.toMatchObject({ status: 404 });
+    });
+
+    it('users, invites and workspace members', async () => {
+      const ws: any = await portkey.admin.workspaces.create({ name: 'Members' });
+      const invite: any = await portkey.admin.users.invites.create({ email: 'grace@example.com', role: 'member', workspaces: [{ id: ws.id, role: 'admin' }] } as any);
+      expect(invite.invite_link).toContain(invite.id);
+      const invites: any = await portkey.admin.users.invites.list({});
+      expect(invites.data.map((i: any) => i.email)).toContain('grace@example.com');
+      expect(((await portkey.admin.users.invites.retrieve({ inviteId: invite.id })) as any).status).toBe('pending');
+      await portkey.admin.users.invites.resend({ inviteId: invite.id });
+      const userId = (await t.cp.services.db.transaction((tx) => acceptInvite(tx, t.organisationId, 'grace@example.com')))!;
+      const users: any = await portkey.admin.users.list({});
+      expect(users.data.map((u: any) => u.id)).toContain(userId);
+      expect(((await portkey.admin.users.retrieve({ userId })) as any).workspace_ids).toEqual([ws.id]);
+      const members: any = await portkey.admin.workspaces.users.list({ workspaceId: ws.id });
+      expect(members.data.map((m: any) => [m.id, m.role])).toEqual([[userId, 'admin']]);
+      await portkey.admin.workspaces.users.update({ workspaceId: ws.id, userId, role: 'member' } as any);
+      expect(((await portkey.admin.workspaces.users.retrieve({ workspaceId: ws.id, userId })) as any).role).toBe('member');
+      await portkey.admin.workspaces.users.delete({ workspaceId: ws.id, userId });
+      await portkey.admin.users.update({ userId, role: 'admin' } as any);
+      await portkey.admin.users.delete({ userId });
+      const other: any = await portkey.admin.users.invites.create({ email: 'x@example.com', role: 'member', workspaces: [] } as any);
+      await portkey.admin.users.invites.delete({ inviteId: other.id });
     });
 
     it('checked the exchanges against the document', () => {

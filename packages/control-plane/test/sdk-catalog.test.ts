@@ -6,6 +6,7 @@ import { backends, call, skipReason, type TestControlPlane } from './helpers/con
 import { specMissing } from './helpers/portkey-spec.js';
 import { useSdkHarness } from './helpers/sdk-harness.js';
 
+const TOOLS = [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: {} } } }];
 const ACTIONS = { deny: true, async: false, on_success: { feedback: { value: 5, weight: 1, metadata: '' } }, on_fail: { feedback: { value: -5, weight: 1, metadata: '' } } };
 
 /** Prompts with partials, versions and labels; collections; guardrails; feedback; analytics; audit log: through the official SDK, checked against Portkey's document. */
@@ -31,7 +32,7 @@ for (const backend of backends) {
       expect((await call(t.url, 'GET', `/v1/prompts/${bare.body.id}`, t.adminKey)).body.collection_id).toBe(defaults[0].id);
       const created: any = await portkey.prompts.create({
         name: 'support', collection_id: defaults[0].id, string: JSON.stringify([{ role: 'system', content: `{{>${partial.slug}}}` }, { role: 'user', content: '{{question}}' }]),
-        parameters: { temperature: 0.2 }, model: 'gpt-4o-mini', virtual_key: vkSlug,
+        parameters: { temperature: 0.2 }, model: 'gpt-4o-mini', virtual_key: vkSlug, tools: TOOLS,
       } as any);
       expect(created.slug).toMatch(/^pp-/);
       const got: any = await portkey.prompts.retrieve(created.id);
@@ -49,6 +50,7 @@ for (const backend of backends) {
       expect(p.default_version).toBe(2);
       expect(p.labels).toEqual({ production: 2 });
       expect(p.versions?.map((v) => v.parameters.temperature)).toEqual([0.2, 0.9]);
+      expect(p.versions?.[1].parameters.tools).toEqual(TOOLS);
       expect(snap.partials.find((x) => x.slug === partial.slug)?.string).toBe('Answer briefly and politely.');
       expect((await call(h.url, 'GET', `/v1/prompts/${created.slug}@production`, t.adminKey)).body.prompt_version).toBe(2);
       const list: any = await portkey.prompts.list({});

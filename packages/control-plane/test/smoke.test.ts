@@ -16,6 +16,9 @@ for (const backend of backends) {
       const h = await call(t.url, 'GET', '/v1/health', undefined);
       expect(h.status).toBe(200);
       expect(h.body.status).toBe('ok');
+      const head = await fetch(`${t.url}/v1/health`, { method: 'HEAD' });
+      expect(head.status).toBe(200);
+      expect(await head.text()).toBe('');
       const m = await fetch(`${t.url}/metrics`);
       expect(await m.text()).toContain('portico_cp_http_request_duration_seconds');
     });

@@ -41,6 +41,10 @@ for (const backend of backends) {
       const cross = await call(t.url, 'GET', `/v1/sync/snapshot?organisation=${t.organisationId}`, undefined, undefined, bearer(otherClientAuth));
       expect(cross.status).toBe(403);
       expect(cross.body.error.message).toContain('not one of');
+      // The key is checked before the body is read: an unknown caller's body is never parsed.
+      const unread = await call(t.url, 'POST', '/v1/sync/analytics', undefined, '{"not json', bearer('nope'));
+      expect(unread.status).toBe(403);
+      expect((await call(t.url, 'POST', '/v1/configs', 'pt-unknown', '{"not json')).status).toBe(401);
       const noOrg = await call(t.url, 'GET', `/v1/sync/snapshot`, undefined, undefined, bearer(t.clientAuth));
       expect(noOrg.status).toBe(400);
       expect(noOrg.body.error.param).toBe('organisation');
@@ -84,6 +88,15 @@ for (const backend of backends) {
       expect(future.reset).toBe(true);
     });
 
+    it('maps an Azure virtual key\'s resource and default deployment onto the gateway\'s settings', async () => {
+      const vk = await call(t.url, 'POST', '/v1/virtual-keys', t.adminKey, {
+        name: 'azure', provider: 'azure-openai', key: 'az-secret', resourceName: 'my-resource',
+        deploymentConfig: [{ apiVersion: '2024-02-01', deploymentName: 'gpt4-small', alias: 'small' }, { apiVersion: '2024-06-01', deploymentName: 'gpt4o', alias: 'big', is_default: true }],
+      });
+      const snap = (await call(t.url, 'GET', `/v1/sync/snapshot?organisation=${t.organisationId}`, undefined, undefined, bearer(t.clientAuth))).body as SyncSnapshot;
+      expect(snap.virtualKeys.find((v) => v.slug === vk.body.data.slug)).toMatchObject({ provider: 'azure-openai', apiKey: 'az-secret', settings: { resource_name: 'my-resource', deployment_id: 'gpt4o', api_version: '2024-06-01' } });
+    });
+
     it('another organisation\'s changes never reach this organisation\'s feed', async () => {
       const snap = (await call(t.url, 'GET', `/v1/sync/snapshot?organisation=${t.organisationId}`, undefined, undefined, bearer(t.clientAuth))).body as SyncSnapshot;
       await call(t.url, 'POST', '/v1/configs', otherAdmin, { name: 'theirs', config: { retry: { attempts: 1 } } });
@@ -99,6 +112,11 @@ for (const backend of backends) {
       expect(again.body).toEqual({ accepted: 1, duplicates: 100 });
       const n = await t.cp.services.db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM analytics_rows WHERE organisation_id = ?`, [t.organisationId]);
       expect(Number(n!.n)).toBe(251);
+      // A row repeated within one batch is stored once; a time with an offset is stored in UTC.
+      const twice = analyticsRow(t.organisationId, { created_at: '2026-12-07T12:00:00+02:00' });
+      expect((await call(t.url, 'POST', '/v1/sync/analytics', undefined, { gateway: 'gw-1', rows: [twice, twice] }, bearer(t.clientAuth))).body).toEqual({ accepted: 1, duplicates: 1 });
+      const stored = await t.cp.services.db.get<{ created_at: string; rescued: number; metadata: string }>(`SELECT created_at, rescued, metadata FROM analytics_rows WHERE id = ?`, [twice.id]);
+      expect(stored).toEqual({ created_at: '2026-12-07T10:00:00.000Z', rescued: 0, metadata: '{}' });
     });
 
     it('refuses analytics rows of another organisation and malformed rows, storing nothing', async () => {

@@ -44,10 +44,10 @@ export function openPostgres(url: string, maxConnections = 10): Database {
     dialect: 'postgres',
     maxParams: 65_000,
     ...direct,
-    async transaction(fn) {
+    async transaction(fn, opts) {
       const c = await pool.connect();
       try {
-        await c.query('BEGIN');
+        await c.query(opts?.snapshot ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN');
         const result = await fn(client((t, v) => c.query(t, v)));
         await c.query('COMMIT');
         return result;

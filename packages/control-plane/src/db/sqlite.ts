@@ -47,9 +47,10 @@ export function openSqlite(file: string): Database {
     all: (sql, params) => exclusive(() => direct.all(sql, params)),
     get: (sql, params) => exclusive(() => direct.get(sql, params)),
     run: (sql, params) => exclusive(() => direct.run(sql, params)),
-    transaction: (fn) =>
+    // One connection behind a lock: every transaction already sees one state; a read-only one need not take the write lock.
+    transaction: (fn, opts) =>
       exclusive(async () => {
-        db.exec('BEGIN IMMEDIATE');
+        db.exec(opts?.snapshot ? 'BEGIN' : 'BEGIN IMMEDIATE');
         try {
           const result = await fn(direct);
           db.exec('COMMIT');

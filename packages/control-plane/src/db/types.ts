@@ -16,8 +16,11 @@ export interface Sql {
 
 export interface Database extends Sql {
   readonly dialect: 'sqlite' | 'postgres';
-  /** Runs fn in one transaction: all of its writes land, or none do. */
-  transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T>;
+  /**
+   * Runs fn in one transaction: all of its writes land, or none do. `snapshot: true` is a read-only
+   * transaction that sees one consistent state throughout (REPEATABLE READ on PostgreSQL).
+   */
+  transaction<T>(fn: (tx: Sql) => Promise<T>, opts?: { snapshot?: boolean }): Promise<T>;
   /** Largest number of bound parameters one statement may carry. */
   readonly maxParams: number;
   close(): Promise<void>;

@@ -2,8 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import { GatewayError } from '@portico/contract';
 import { invalid } from './errors.js';
 
-/** Reads a JSON body up to `limit` bytes. An empty body is undefined; anything else must parse. */
-export async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
+/** Reads a JSON body up to `limit` bytes: its value and text. An empty body is undefined; anything else must parse. */
+export async function readJsonBody(req: IncomingMessage, limit: number): Promise<{ value: unknown; text: string } | undefined> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > limit) throw new GatewayError({ status: 413, code: 'body_too_large', message: `The request body is ${declared} bytes; this endpoint takes at most ${limit}` });
   const chunks: Buffer[] = [];
@@ -19,7 +19,7 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
   const type = String(req.headers['content-type'] ?? 'application/json');
   if (!/json/i.test(type)) throw new GatewayError({ status: 415, code: 'unsupported_media_type', message: `Send the body as JSON with Content-Type: application/json (got ${type.slice(0, 60)})` });
   try {
-    return JSON.parse(text);
+    return { value: JSON.parse(text), text };
   } catch (e) {
     throw invalid(`The body is not valid JSON (${(e as Error).message}); send a JSON object`, null, 'invalid_json');
   }

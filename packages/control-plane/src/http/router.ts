@@ -32,6 +32,8 @@ export interface Ctx {
   params: Record<string, string>;
   query: URLSearchParams;
   body: unknown;
+  /** The body's JSON text, as received. */
+  rawBody?: string;
   principal: Principal;
   /** Set on workspace-level admin routes. */
   ws: WorkspaceScope;

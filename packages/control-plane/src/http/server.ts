@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { GatewayError, isGatewayError } from '@portico/contract';
-import { apiKeyResolver } from '../auth/api-key.js';
+import { apiKeyResolver, hashKey, presentedKey } from '../auth/api-key.js';
 import { hasScope, roleIn, ROLE_RANK, type Principal, type PrincipalResolver } from '../auth/principal.js';
 import type { Services } from '../services.js';
 import { readJsonBody } from './body.js';
@@ -47,6 +47,15 @@ export function createHttpApp(services: Services, site: StaticSite | undefined):
     throw unauthorized('Send an API key in the x-portkey-api-key header (or Authorization: Bearer); this one is missing or unknown');
   }
 
+  /** A gateway call must carry some organisation's client-auth key; which organisation's is checked by the handler. */
+  async function checkAnyClientAuth(req: IncomingMessage): Promise<void> {
+    const key = presentedKey(req);
+    if (!key) throw new GatewayError({ status: 401, code: 'missing_client_auth', message: 'Send the client-auth key (PORTKEY_CLIENT_AUTH) as Authorization: Bearer', headers: { 'www-authenticate': 'Bearer' } });
+    if (!(await services.db.get(`SELECT 1 AS ok FROM client_auth_keys WHERE key_hash = ?`, [hashKey(key)]))) {
+      throw new GatewayError({ status: 403, code: 'invalid_client_auth', message: 'This client-auth key is not known here; check PORTKEY_CLIENT_AUTH' });
+    }
+  }
+
   async function authorise(route: Route, ctx: Ctx): Promise<void> {
     const access = route.access;
     if (access.kind !== 'admin') return;
@@ -73,7 +82,8 @@ export function createHttpApp(services: Services, site: StaticSite | undefined):
     let routeLabel = 'unmatched';
     let status = 500;
     try {
-      const { route, params, allowed } = router.match(method, url.pathname);
+      // HEAD is answered as GET without the body (Node drops a HEAD response's body).
+      const { route, params, allowed } = router.match(method === 'HEAD' ? 'GET' : method, url.pathname);
       if (!route) {
         if (allowed.length > 0) throw new GatewayError({ status: 405, code: 'method_not_allowed', message: `${method} is not allowed on ${url.pathname}; use ${allowed.join(', ')}`, headers: { allow: allowed.join(', ') } });
         if ((method === 'GET' || method === 'HEAD') && site && !url.pathname.startsWith('/v1/')) {
@@ -85,15 +95,15 @@ export function createHttpApp(services: Services, site: StaticSite | undefined):
       }
       routeLabel = route.path;
       if (isDraining && route.access.kind !== 'public') throw new GatewayError({ status: 503, code: 'draining', message: 'The control plane is shutting down; retry against another instance', headers: { 'retry-after': '1' } });
-      const body = method === 'GET' || method === 'HEAD' ? undefined : await readJsonBody(req, route.bodyLimit ?? DEFAULT_BODY_LIMIT);
+      // Callers are known before their body is read: nobody unauthenticated makes the server buffer and parse one.
+      const principal = route.access.kind === 'admin' ? await authenticate(req) : NO_PRINCIPAL;
+      if (route.access.kind === 'client') await checkAnyClientAuth(req);
+      const read = method === 'GET' || method === 'HEAD' ? undefined : await readJsonBody(req, route.bodyLimit ?? DEFAULT_BODY_LIMIT);
       const ctx: Ctx = {
-        req, res, method, path: url.pathname, params, query: url.searchParams, body, requestId, services,
-        principal: NO_PRINCIPAL, ws: undefined as unknown as WorkspaceScope, log: services.log,
+        req, res, method, path: url.pathname, params, query: url.searchParams, body: read?.value, rawBody: read?.text, requestId, services,
+        principal, ws: undefined as unknown as WorkspaceScope, log: services.log,
       };
-      if (route.access.kind === 'admin') {
-        ctx.principal = await authenticate(req);
-        await authorise(route, ctx);
-      }
+      await authorise(route, ctx);
       const out = await route.handler(ctx);
       if (res.headersSent || res.writableEnded) {
         status = res.statusCode;

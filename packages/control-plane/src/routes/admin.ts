@@ -198,7 +198,9 @@ export const adminRoutes: Route[] = [
     return presentMember(m);
   } },
   { method: 'PUT', path: '/v1/admin/workspaces/:workspaceId/users/:userId', access: inWorkspace('workspace_admin', 'workspace_users.update'), summary: 'Change a member\'s workspace role', handler: async (ctx) => {
-    const body = parseBody(z.strictObject({ role: memberRole }), ctx.body);
+    // The SDK leaves the user's id in the body (as user_id).
+    const body = parseBody(z.strictObject({ role: memberRole, user_id: z.string().optional() }), ctx.body);
+    if (body.user_id !== undefined && body.user_id !== ctx.params.userId) throw invalid(`user_id ${body.user_id} differs from the path's ${ctx.params.userId}`, 'user_id');
     await write(ctx, 'workspace_user', async (tx, w) => {
       const ws = await loadWorkspace(tx, ctx, 'workspace_admin');
       const n = await tx.run(`UPDATE workspace_members SET role = ?, last_updated_at = ? WHERE workspace_id = ? AND user_id = ?`, [body.role, new Date().toISOString(), ws.id, ctx.params.userId]);

@@ -21,7 +21,9 @@ export const usageLimits = z.strictObject({
   next_usage_reset_at: isoDate().nullable().optional(),
 });
 const defaults = z.strictObject({ metadata: metadata().optional(), config_id: z.string().max(200).optional(), allow_config_override: z.boolean().optional() });
-const rotation = z.strictObject({ rotation_period: z.enum(['weekly', 'monthly']).nullable().optional(), next_rotation_at: isoDate().nullable().optional(), key_transition_period_ms: z.number().int().min(1_800_000).optional() }).nullable();
+// Scheduled rotation is not run by Portico: a policy is refused (null is accepted) rather than stored and ignored.
+const rotation = z.null({ message: 'automatic rotation is not supported; rotate with POST /v1/api-keys/{id}/rotate' });
+const future = () => isoDate().refine((s) => Date.parse(s) > Date.now(), 'must be in the future');
 
 const common = {
   description: z.string().max(1000).optional(),
@@ -30,7 +32,7 @@ const common = {
   scopes: z.array(z.string().max(100)).max(200).optional(),
   defaults: defaults.optional(),
   alert_emails: z.array(z.string().email()).max(20).optional(),
-  expires_at: isoDate().nullable().optional(),
+  expires_at: future().nullable().optional(),
   rotation_policy: rotation.optional(),
 };
 const createBody = z.strictObject({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { GatewayError, SYNC_MAX_WAIT_SECONDS, SYNC_PATHS, type AnalyticsRow, type SyncChange, type SyncChanges, type SyncEntityKind } from '@portico/contract';
+import { GatewayError, SYNC_MAX_WAIT_SECONDS, SYNC_PATHS, type SyncChange, type SyncChanges, type SyncEntityKind } from '@portico/contract';
 import { presentedKey } from '../auth/api-key.js';
 import { checkClientAuth } from '../bootstrap.js';
 import { insertAnalytics, parseAnalyticsBatch } from '../analytics/ingest.js';
@@ -27,7 +27,7 @@ async function authorise(ctx: Ctx, organisation: string | null): Promise<string>
 async function snapshot(ctx: Ctx) {
   const organisation = await authorise(ctx, ctx.query.get('organisation'));
   // One transaction, so the version and the entities agree.
-  return ctx.services.db.transaction((tx) => buildSnapshot(tx, ctx.services.envelope, organisation));
+  return ctx.services.db.transaction((tx) => buildSnapshot(tx, ctx.services.envelope, organisation), { snapshot: true });
 }
 
 async function collectChanges(ctx: Ctx, organisation: string, since: number): Promise<SyncChanges> {
@@ -45,7 +45,7 @@ async function collectChanges(ctx: Ctx, organisation: string, since: number): Pr
     const changes: SyncChange[] = [];
     for (const r of refs) changes.push(await changeFor(tx, ctx.services.envelope, organisation, r.kind, r.ref));
     return { organisation, version: current, changes };
-  });
+  }, { snapshot: true });
 }
 
 async function changes(ctx: Ctx) {
@@ -80,8 +80,8 @@ async function analytics(ctx: Ctx) {
   if (named) orgs.add(named);
   if (orgs.size === 0) return { accepted: 0, duplicates: 0 };
   for (const org of orgs) await authorise(ctx, org);
-  const unique = [...new Map(batch.rows.map((r) => [`${r.organisation}\u0000${r.id}`, r as AnalyticsRow])).values()];
-  const accepted = await insertAnalytics(ctx.services.db, unique);
+  // Repeated ids within a batch are harmless: ON CONFLICT DO NOTHING stores the first.
+  const accepted = await insertAnalytics(ctx.services.db, batch.rows, ctx.rawBody);
   const duplicates = batch.rows.length - accepted;
   ctx.services.metrics.analyticsRows.inc({ result: 'stored' }, accepted);
   if (duplicates) ctx.services.metrics.analyticsRows.inc({ result: 'duplicate' }, duplicates);

@@ -46,6 +46,11 @@ export async function resolveWorkspace(db: Database, p: Principal, requested: st
     return { id: ws.id, filter: ws.id, named: true };
   }
   const ws = await defaultWorkspace(db, p.organisationId);
+  // A signed-in member outside the default workspace acts in the first workspace it belongs to.
+  if (p.orgRole !== 'org_admin' && !p.workspaceRoles.has(ws.id) && p.workspaceRoles.size > 0) {
+    const first = [...p.workspaceRoles.keys()][0];
+    return { id: first, filter: first, named: false };
+  }
   return { id: ws.id, filter: ws.id, named: false };
 }
 

@@ -51,6 +51,13 @@ const SETTING_NAMES: Record<string, string> = {
 
 function settingsFrom(fields: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
+  // Azure virtual keys may list deployments; the default one (else the first) is what a request without an alias uses.
+  const deployments = Array.isArray(fields.deploymentConfig) ? (fields.deploymentConfig as Array<{ deploymentName: string; apiVersion: string; is_default?: boolean }>) : [];
+  const chosen = deployments.find((d) => d.is_default) ?? deployments[0];
+  if (chosen) {
+    out.deployment_id = chosen.deploymentName;
+    out.api_version = chosen.apiVersion;
+  }
   for (const [k, v] of Object.entries(fields)) {
     if (v === undefined || v === null || k === 'deploymentConfig') continue;
     out[SETTING_NAMES[k] ?? k] = typeof v === 'string' ? v : JSON.stringify(v);
@@ -103,9 +110,14 @@ export async function promptEntity(tx: Sql, row: ResourceRow, preloaded?: { vers
   const labelName = preloaded?.labels ?? (await labelNames(tx, row.organisation_id));
   const labels: Record<string, number> = {};
   const out = versions.map((v) => {
-    const d = parse<{ string: string; parameters?: Record<string, unknown>; model?: string; virtual_key?: string }>(v.data);
+    const d = parse<{ string: string; parameters?: Record<string, unknown>; model?: string; virtual_key?: string; tools?: unknown[]; tool_choice?: unknown; functions?: unknown[] }>(v.data);
     if (v.label_id && labelName.has(v.label_id)) labels[labelName.get(v.label_id)!] = v.version;
-    const pv: Prompt['versions'] extends Array<infer V> | undefined ? V : never = { version: v.version, string: d.string, parameters: d.parameters ?? {} };
+    // A version's tools, tool_choice and functions go to the provider with its hyperparameters.
+    const parameters: Record<string, unknown> = { ...(d.parameters ?? {}) };
+    if (d.tools?.length) parameters.tools = d.tools;
+    if (d.functions?.length) parameters.functions = d.functions;
+    if (d.tool_choice !== undefined) parameters.tool_choice = d.tool_choice;
+    const pv: Prompt['versions'] extends Array<infer V> | undefined ? V : never = { version: v.version, string: d.string, parameters };
     if (d.model) pv.model = d.model;
     if (d.virtual_key) pv.virtual_key = d.virtual_key;
     return pv;

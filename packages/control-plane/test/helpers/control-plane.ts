@@ -17,17 +17,21 @@ export const skipReason = (b: Backend) => (b === 'postgres' ? postgresMissing : 
 
 let cluster: PgCluster | undefined;
 let clusterUsers = 0;
+// Safety net: a test worker that ends without its afterAll still stops its cluster (stop() is synchronous).
+process.once('exit', () => cluster?.stop());
+
+function releaseCluster(): void {
+  if (--clusterUsers === 0) {
+    cluster?.stop();
+    cluster = undefined;
+  }
+}
 
 /** Keeps the shared PostgreSQL cluster up across tests that each start and stop a control plane. */
 export async function retainPostgres(): Promise<() => void> {
   cluster ??= await startPostgres();
   clusterUsers++;
-  return () => {
-    if (--clusterUsers === 0) {
-      cluster?.stop();
-      cluster = undefined;
-    }
-  };
+  return releaseCluster;
 }
 
 export interface TestControlPlane {
@@ -59,17 +63,23 @@ export async function startTestControlPlane(backend: Backend, extraEnv: Record<s
     ...extraEnv,
   };
   const log = pino({ level: 'silent' });
+  let first: ControlPlane;
+  try {
+    first = await startControlPlane({ env: readEnv(baseEnv), log, announce: () => undefined });
+  } catch (e) {
+    // A start that fails (as some tests expect) must not keep the cluster or the folder alive.
+    rmSync(dataDir, { recursive: true, force: true });
+    if (backend === 'postgres') releaseCluster();
+    throw e;
+  }
   const t: TestControlPlane = {
-    cp: await startControlPlane({ env: readEnv(baseEnv), log, announce: () => undefined }),
+    cp: first,
     url: '',
     adminKey, clientAuth, dataDir, databaseUrl, organisationId: '',
     async close() {
       await t.cp.close();
       rmSync(dataDir, { recursive: true, force: true });
-      if (backend === 'postgres' && --clusterUsers === 0) {
-        cluster?.stop();
-        cluster = undefined;
-      }
+      if (backend === 'postgres') releaseCluster();
     },
     async restart(extra = {}) {
       await t.cp.close();
