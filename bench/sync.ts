@@ -12,7 +12,8 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GatewayKey, SavedConfig, SyncChange } from '@portico/contract';
 import { request } from 'undici';
-import { compare, fmt, gatewayTarget, load, sleep, startFakeUpstream, startGateway, warmUp, SECONDS } from './lib.js';
+import autocannon from 'autocannon';
+import { chatBody, compare, fmt, gatewayTarget, sleep, startFakeUpstream, startGateway, warmUp, SECONDS } from './lib.js';
 
 const ORG = 'org-bench';
 const CLIENT_AUTH = 'client-auth-bench-0123456789';
@@ -107,7 +108,7 @@ async function applyStats(gatewayUrl: string, kind: string): Promise<{ sum: numb
 }
 
 /** Time from the control plane's answer until a key of this round is accepted by the gateway. */
-async function timeUntilServed(gatewayUrl: string, upstreamUrl: string, key: string): Promise<number> {
+async function timeUntilServed(gatewayUrl: string, upstreamUrl: string, key: string, pollMs = 2): Promise<number> {
   const started = performance.now();
   for (;;) {
     const r = await request(`${gatewayUrl}/v1/chat/completions`, {
@@ -118,7 +119,7 @@ async function timeUntilServed(gatewayUrl: string, upstreamUrl: string, key: str
     await r.body.text();
     if (r.statusCode === 200) return performance.now() - started;
     if (performance.now() - started > 10_000) throw new Error('the synced key was not served within 10 s');
-    await sleep(2);
+    await sleep(pollMs);
   }
 }
 
@@ -159,28 +160,45 @@ export async function runSync(): Promise<void> {
     console.log(`| ${label}: until its last key is served, worst of 3 | ${fmt(worst, 0)} ms (gateway's own apply time ${internal.length ? fmt(1000 * Math.max(...internal), 0) : '?'} ms) | ≤ 1000 ms ${worst <= 1000 ? 'met' : 'MISSED'} |`);
   }
 
-  // Requests at c=10 with and without syncs applying every 700 ms; pairs alternate, medians of p99.
-  const baseline: number[] = [];
-  const during: number[] = [];
-  for (let pair = 0; pair < 3; pair++) {
-    baseline.push((await load(syncedTarget, 10, false)).p99);
+  // Requests at c=10 for a while, a sync of 10,000 keys + 1,000 configs every 1.5 s; each request is
+  // classed by whether it overlapped an apply (from the control plane's answer until the last key is
+  // served), and the p99 of those is set against the p99 of the others, measured in the same run.
+  const overlapped: number[] = [];
+  const clear: number[] = [];
+  for (let run = 0; run < 2; run++) {
+    const windows: Array<[number, number]> = [];
+    const samples: Array<[number, number]> = [];
     let stop = false;
+    const finished = new Promise<void>((resolve, reject) => {
+      const inst = autocannon({
+        url: `${synced.url}/v1/chat/completions`, method: 'POST', connections: 10, duration: Math.max(6, SECONDS * 2),
+        headers: { 'content-type': 'application/json', authorization: 'Bearer sk-bench', ...syncedTarget.headers }, body: chatBody(false),
+      }, (err) => (err ? reject(err) : resolve()));
+      inst.on('response', (_c: unknown, _status: number, _bytes: number, ms: number) => samples.push([performance.now(), ms]));
+    });
     const churn = (async () => {
+      await sleep(1000);
       while (!stop) {
         round = (round % 40) + 1;
-        if (round % 2) cp.snapshot(round);
-        else cp.changes(round);
-        await sleep(700);
+        const started = performance.now();
+        while ((round % 2 ? cp.snapshot(round) : cp.changes(round)) === 0 && !stop) await sleep(2);
+        await timeUntilServed(synced.url, upstream.url, `pk-${round}-${KEYS - 1}`, 10);
+        windows.push([started, performance.now()]);
+        await sleep(1500);
       }
     })();
-    during.push((await load(syncedTarget, 10, false)).p99);
+    await finished;
     stop = true;
     await churn;
+    for (const [end, ms] of samples) {
+      const begin = end - ms;
+      (windows.some(([a, b]) => begin < b && end > a) ? overlapped : clear).push(ms);
+    }
     await sleep(1000);
   }
-  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[1];
-  const gain = med(during) - med(baseline);
-  console.log(`| p99 at c=10 while syncs of 10,000 keys + 1,000 configs apply every 700 ms, vs none (medians of 3) | ${fmt(med(during), 1)} ms vs ${fmt(med(baseline), 1)} ms: +${fmt(Math.max(0, gain), 1)} ms | ≤ +10 ms ${gain <= 10 ? 'met' : 'MISSED'} |`);
+  const p99 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.99))] ?? NaN;
+  const gain = p99(overlapped) - p99(clear);
+  console.log(`| p99 at c=10 of requests overlapping a sync of 10,000 keys + 1,000 configs (${overlapped.length}) vs the others (${clear.length}), same runs | ${fmt(p99(overlapped), 1)} ms vs ${fmt(p99(clear), 1)} ms: +${fmt(Math.max(0, gain), 1)} ms | ≤ +10 ms ${gain <= 10 ? 'met' : 'MISSED'} |`);
 
   const c50 = await compare(fileTarget, syncedTarget, 50, 3);
   console.log(`| c=50 req/s, key from the control plane vs from the entities file | ${fmt(c50.b.rps, 0)} vs ${fmt(c50.a.rps, 0)}: ${fmt(100 * c50.ratio)}% | ≈ 100% ${c50.ratio >= 0.95 ? 'met' : 'MISSED'} |`);
