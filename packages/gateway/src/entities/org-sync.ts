@@ -131,13 +131,15 @@ export class OrgSync {
     const started = performance.now();
     const idx = new SnapshotIndex();
     const q = `?organisation=${encodeURIComponent(this.organisation)}`;
-    await this.client.streamObject(SYNC_PATHS.snapshot + q, this.options.snapshotTimeoutMs, (p) => idx.addPart(p.key, 'element' in p ? p.element : p.value, 'element' in p), this.abort.signal);
+    // The text as it came is what gets persisted: no second serialisation of every entity.
+    const text: string[] | undefined = this.persisted ? [] : undefined;
+    await this.client.streamObject(SYNC_PATHS.snapshot + q, this.options.snapshotTimeoutMs, (p) => idx.addPart(p.key, 'element' in p ? p.element : p.value, 'element' in p), this.abort.signal, text && ((t) => text.push(t)));
     if (idx.organisation && idx.organisation !== this.organisation) throw new Error(`the control plane sent organisation ${idx.organisation} for ${this.organisation}`);
     idx.organisation = this.organisation;
     this.install(idx, 'control-plane');
     this.contact();
     this.events.applied('snapshot', (performance.now() - started) / 1000, idx.keys.size);
-    this.schedulePersist(0);
+    if (text) this.persistText(idx, text);
   }
 
   /** One long poll; true when the control plane says a new snapshot is needed. */
@@ -204,6 +206,27 @@ export class OrgSync {
       void this.persist();
     }, delayMs);
     this.persistTimer.unref();
+  }
+
+  /** Persists a snapshot's own text, unless changes arrive first (those persist the index instead). */
+  private persistText(idx: SnapshotIndex, text: string[]): void {
+    if (this.persistTimer) clearTimeout(this.persistTimer);
+    this.persistTimer = undefined;
+    const { store, cipher } = this.persisted!;
+    const write = async () => {
+      await this.persisting;
+      if (this.index !== idx || this.persistTimer) return; // replaced, or changed since: a later write covers it
+      this.persisting = (async () => {
+        try {
+          await store.save(this.organisation, await cipher.seal(this.organisation, text));
+        } catch (e) {
+          this.logger.warn({ organisation: this.organisation, err: (e as Error).message, store: store.kind }, 'sync: could not persist the snapshot; a restart while the control plane is down would serve an older one');
+        }
+      })();
+      await this.persisting;
+      this.persisting = undefined;
+    };
+    void write();
   }
 
   private async persist(): Promise<void> {

@@ -33,7 +33,7 @@ export class SyncClient {
    * GETs a JSON object and hands its members (and array elements) to onPart as they arrive, letting
    * the event loop run between network chunks. Resolves once the whole object was read.
    */
-  async streamObject(path: string, timeoutMs: number, onPart: (part: SplitPart) => void, signal?: AbortSignal): Promise<void> {
+  async streamObject(path: string, timeoutMs: number, onPart: (part: SplitPart) => void, signal?: AbortSignal, onText?: (text: string) => void): Promise<void> {
     const res = await request(this.baseUrl + path, {
       dispatcher: this.dispatcher,
       method: 'GET',
@@ -51,12 +51,16 @@ export class SyncClient {
       bytes += (chunk as Buffer).length;
       if (bytes > this.maxResponseBytes) throw new Error(`the control plane's answer to ${path.split('?')[0]} is larger than ${this.maxResponseBytes} bytes; refusing it`);
       // Chunks already buffered resolve as microtasks: small pieces, and a turn for I/O between them.
-      for (const piece of slices(decoder.decode(chunk as Buffer, { stream: true }), PIECE_CHARS)) {
+      const text = decoder.decode(chunk as Buffer, { stream: true });
+      onText?.(text);
+      for (const piece of slices(text, PIECE_CHARS)) {
         for (const part of splitter.feed(piece)) onPart(part);
         await yielder.maybeYield();
       }
     }
-    for (const part of splitter.feed(decoder.decode())) onPart(part);
+    const rest = decoder.decode();
+    onText?.(rest);
+    for (const part of splitter.feed(rest)) onPart(part);
     splitter.end();
   }
 
