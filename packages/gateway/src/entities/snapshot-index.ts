@@ -8,7 +8,9 @@ import type { GatewayKey, LimitRule, Prompt, PromptPartial, SavedConfig, SavedGu
 export class SnapshotIndex {
   organisation = '';
   version = 0;
-  readonly keys = new Map<string, GatewayKey & { expiresAtMs?: number }>();
+  readonly keys = new Map<string, GatewayKey>();
+  /** expires_at of the keys that have one, as epoch ms (NaN dates: 0, refused), by hash. */
+  private readonly expiries = new Map<string, number>();
   readonly virtualKeys = new Map<string, VirtualKey>();
   readonly configs = new Map<string, SavedConfig>();
   readonly prompts = new Map<string, Prompt>();
@@ -40,13 +42,11 @@ export class SnapshotIndex {
   upsert(kind: SyncChange['kind'], e: GatewayKey & VirtualKey & SavedConfig & Prompt & PromptPartial & SavedGuardrail): void {
     switch (kind) {
       case 'key': {
-        // Set on the parsed object itself: a copy per key would double what a snapshot allocates.
-        const key = e as GatewayKey & { expiresAtMs?: number };
+        this.keys.set(e.hash, e);
         if (e.expires_at) {
           const at = Date.parse(e.expires_at);
-          key.expiresAtMs = Number.isNaN(at) ? 0 : at;
-        }
-        this.keys.set(e.hash, key);
+          this.expiries.set(e.hash, Number.isNaN(at) ? 0 : at);
+        } else this.expiries.delete(e.hash);
         return;
       }
       case 'virtualKey':
@@ -72,6 +72,7 @@ export class SnapshotIndex {
     switch (kind) {
       case 'key':
         this.keys.delete(id);
+        this.expiries.delete(id);
         return;
       case 'virtualKey':
         this.virtualKeys.delete(id);
@@ -95,8 +96,9 @@ export class SnapshotIndex {
   /** The key unless it has expired. */
   key(hash: string, now = Date.now()): GatewayKey | undefined {
     const k = this.keys.get(hash);
-    if (!k || (k.expiresAtMs !== undefined && k.expiresAtMs <= now)) return undefined;
-    return k;
+    if (!k) return undefined;
+    const expires = this.expiries.get(hash);
+    return expires !== undefined && expires <= now ? undefined : k;
   }
 
   counts(): Record<string, number> {
@@ -108,7 +110,7 @@ export class SnapshotIndex {
     yield `{"organisation":${JSON.stringify(this.organisation)},"version":${this.version},"userLimits":${JSON.stringify(this.userLimits)}`;
     const unique = <T>(m: Map<string, T>): T[] => [...new Set(m.values())];
     const arrays: Array<[string, unknown[]]> = [
-      ['keys', [...this.keys.values()].map(({ expiresAtMs: _, ...k }) => k)],
+      ['keys', [...this.keys.values()]],
       ['virtualKeys', [...this.virtualKeys.values()]],
       ['configs', unique(this.configs)],
       ['prompts', unique(this.prompts)],
