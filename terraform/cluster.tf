@@ -10,6 +10,18 @@ locals {
     ? "/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id"
   : "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id")
 
+  # Task capacity. Each awsvpc task takes an ENI of its instance, and the instance keeps one for itself:
+  # without ENI trunking an instance runs (maximum ENIs - 1) tasks. A deployment (rolling at 200% or
+  # blue/green) briefly runs every service twice, so the cluster must hold twice the services' maxima.
+  tasks_per_instance = var.create_cluster ? max(data.aws_ec2_instance_type.ecs[0].maximum_network_interfaces - 1, 0) : 0
+  service_task_maximum = (
+    (var.gateway_enable_autoscaling ? var.gateway_max_capacity : var.gateway_desired_task)
+    + (var.enable_dataservice ? (var.dataservice_enable_autoscaling ? var.dataservice_max_capacity : var.dataservice_desired_task) : 0)
+    + (local.use_elasticache ? 0 : 1)
+    + (var.control_plane_enabled ? var.control_plane_desired_task : 0)
+  )
+  deployment_task_peak = 2 * local.service_task_maximum
+
   cluster_name           = var.create_cluster ? aws_ecs_cluster.this[0].name : var.cluster_name
   capacity_provider_name = var.create_cluster ? aws_ecs_capacity_provider.this[0].name : var.capacity_provider_name
 }
@@ -31,6 +43,11 @@ resource "aws_ecs_cluster" "this" {
   service_connect_defaults {
     namespace = aws_service_discovery_http_namespace.this.arn
   }
+}
+
+data "aws_ec2_instance_type" "ecs" {
+  count         = var.create_cluster ? 1 : 0
+  instance_type = var.instance_type
 }
 
 data "aws_ssm_parameter" "ecs_ami" {
@@ -77,7 +94,7 @@ resource "aws_launch_template" "ecs" {
   user_data = base64encode(<<-EOT
     #!/bin/bash
     cat >> /etc/ecs/ecs.config <<CONFIG
-    ECS_CLUSTER=${local.name}-cluster
+    ECS_CLUSTER=${aws_ecs_cluster.this[0].name}
     ECS_AWSVPC_BLOCK_IMDS=true
     ECS_ENABLE_CONTAINER_METADATA=true
     CONFIG
@@ -112,6 +129,12 @@ resource "aws_autoscaling_group" "ecs" {
   lifecycle {
     # The capacity provider's managed scaling owns the desired size after creation.
     ignore_changes = [desired_capacity]
+
+    precondition {
+      # Sizes out of order are desired_asg_size's validation error already; this one would only repeat it.
+      condition     = var.desired_asg_size > var.max_asg_size || var.max_asg_size * local.tasks_per_instance >= local.deployment_task_peak
+      error_message = "The cluster cannot hold a deployment: ${var.max_asg_size} instance(s) of ${var.instance_type} run ${var.max_asg_size * local.tasks_per_instance} awsvpc task(s) (${local.tasks_per_instance} each: its ENIs minus one), but a deployment runs every service twice, ${local.deployment_task_peak} tasks. Raise max_asg_size, choose an instance type with more ENIs, or lower the services' task maxima."
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 # Least privilege: the execution role reads exactly the secrets listed in secrets.json plus the Docker
-# credentials; the task roles reach exactly the buckets in object_storage, and Bedrock only when asked.
+# credentials; the task roles reach exactly the buckets in object_storage (and their KMS key), and only the
+# gateway's reaches Bedrock, when asked.
 
 data "aws_iam_policy_document" "ecs_tasks_assume" {
   statement {
@@ -57,15 +58,22 @@ resource "aws_iam_role_policy_attachment" "execution" {
   policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
 }
 
+locals {
+  execution_secret_arns = distinct(concat(compact([var.docker_cred_secret_arn]), local.secret_arns, local.control_plane_secret_arns))
+}
+
 data "aws_iam_policy_document" "execution_secrets" {
   statement {
     sid       = "ReadServiceSecretsAndDockerCredentials"
     actions   = ["secretsmanager:GetSecretValue"]
-    resources = distinct(concat([var.docker_cred_secret_arn], local.secret_arns))
+    resources = local.execution_secret_arns
   }
 }
 
 resource "aws_iam_role_policy" "execution_secrets" {
+  # No secrets and no registry credentials: nothing to read, and an empty statement is invalid.
+  # (Decided from known values: an RDS-managed secret's ARN is only known after apply.)
+  count  = var.docker_cred_secret_arn != "" || length(local.secret_arns) > 0 || var.control_plane_enabled ? 1 : 0
   name   = "read-secrets"
   role   = aws_iam_role.execution.id
   policy = data.aws_iam_policy_document.execution_secrets.json
@@ -83,37 +91,59 @@ resource "aws_iam_role_policy" "execution_secrets" {
 
 # ---------------------------------------------------------------- task roles
 
-data "aws_iam_policy_document" "task_access" {
-  dynamic "statement" {
-    for_each = length(local.buckets) > 0 ? [1] : []
-    content {
+# What both services' task roles need: the configured buckets, and their KMS key when they use SSE-KMS.
+locals {
+  bucket_statements = length(local.buckets) == 0 ? [] : [
+    {
       sid       = "ListConfiguredBuckets"
       actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
       resources = [for b in local.buckets : "arn:${data.aws_partition.current.partition}:s3:::${b}"]
-    }
-  }
-
-  dynamic "statement" {
-    for_each = length(local.buckets) > 0 ? [1] : []
-    content {
+    },
+    {
       sid       = "ReadWriteConfiguredBucketObjects"
       actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
       resources = [for b in local.buckets : "arn:${data.aws_partition.current.partition}:s3:::${b}/*"]
-    }
-  }
-
-  dynamic "statement" {
-    for_each = var.enable_bedrock_access ? [1] : []
-    content {
+    },
+  ]
+  kms_statements = var.object_storage.kms_key_arn == "" || length(local.buckets) == 0 ? [] : [
+    {
+      sid       = "UseTheBucketsKmsKey"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      resources = [var.object_storage.kms_key_arn]
+    },
+  ]
+  # Bedrock only for the gateway, and only when asked: the data service never calls models.
+  bedrock_statements = var.enable_bedrock_access ? [
+    {
       sid       = "InvokeBedrockModels"
       actions   = ["bedrock:InvokeModel*"]
       resources = ["*"]
+    },
+  ] : []
+  gateway_statements     = concat(local.bucket_statements, local.kms_statements, local.bedrock_statements)
+  dataservice_statements = concat(local.bucket_statements, local.kms_statements)
+}
+
+data "aws_iam_policy_document" "gateway_access" {
+  dynamic "statement" {
+    for_each = local.gateway_statements
+    content {
+      sid       = statement.value.sid
+      actions   = statement.value.actions
+      resources = statement.value.resources
     }
   }
 }
 
-locals {
-  task_policy_needed = length(local.buckets) > 0 || var.enable_bedrock_access
+data "aws_iam_policy_document" "dataservice_access" {
+  dynamic "statement" {
+    for_each = local.dataservice_statements
+    content {
+      sid       = statement.value.sid
+      actions   = statement.value.actions
+      resources = statement.value.resources
+    }
+  }
 }
 
 resource "aws_iam_role" "gateway_task" {
@@ -122,10 +152,10 @@ resource "aws_iam_role" "gateway_task" {
 }
 
 resource "aws_iam_role_policy" "gateway_task" {
-  count  = local.task_policy_needed ? 1 : 0
+  count  = length(local.gateway_statements) > 0 ? 1 : 0
   name   = "buckets-and-bedrock"
   role   = aws_iam_role.gateway_task.id
-  policy = data.aws_iam_policy_document.task_access.json
+  policy = data.aws_iam_policy_document.gateway_access.json
 }
 
 resource "aws_iam_role" "dataservice_task" {
@@ -135,10 +165,10 @@ resource "aws_iam_role" "dataservice_task" {
 }
 
 resource "aws_iam_role_policy" "dataservice_task" {
-  count  = var.enable_dataservice && local.task_policy_needed ? 1 : 0
-  name   = "buckets-and-bedrock"
+  count  = var.enable_dataservice && length(local.dataservice_statements) > 0 ? 1 : 0
+  name   = "buckets"
   role   = aws_iam_role.dataservice_task[0].id
-  policy = data.aws_iam_policy_document.task_access.json
+  policy = data.aws_iam_policy_document.dataservice_access.json
 }
 
 # ---------------------------------------------------------------- blue/green

@@ -32,7 +32,12 @@ locals {
   redis_url         = local.use_elasticache ? "${local.redis_tls ? "rediss" : "redis"}://${local.redis_host_port}" : "redis://${local.redis_dns}:${local.redis_port}"
   log_store_enabled = var.object_storage.log_store_bucket != ""
 
-  # environment-variables.json and secrets.json both have the keys "gateway" and "data-service".
+  # allowed_nlb_cidrs = [] means the VPC for an internal NLB and anywhere for an internet-facing one.
+  nlb_ingress_cidrs = (length(var.allowed_nlb_cidrs) > 0 ? var.allowed_nlb_cidrs
+  : var.internal_nlb ? [local.vpc_cidr] : ["0.0.0.0/0"])
+
+  # environment-variables.json and secrets.json both have the keys "gateway" and "data-service" (and may have
+  # "control-plane", see control-plane.tf).
   extra_environment = jsondecode(file(var.environment_variables_file_path))
   secrets           = jsondecode(file(var.secrets_file_path))
 
@@ -51,6 +56,7 @@ locals {
     LOG_EXPORTS_BUCKET           = var.object_storage.log_exports_bucket
     FINETUNES_BUCKET             = var.object_storage.finetune_bucket
     DATASERVICE_BASEPATH         = var.enable_dataservice ? local.dataservice_url : ""
+    CONTROL_PLANE_URL            = var.control_plane_enabled ? local.control_plane_url : ""
   }
 
   # The data service shares the settings schema (cache, log buckets); it listens on 8081.
@@ -68,8 +74,10 @@ locals {
     FINETUNES_BUCKET             = var.object_storage.finetune_bucket
   }
 
-  gateway_secrets     = try(local.secrets["gateway"], {})
-  dataservice_secrets = try(local.secrets["data-service"], {})
+  # A bare secret ARN (7 fields, as the ClientOrgSecretNameArn output is) would hand the whole JSON secret to
+  # each variable; it gets ":<NAME>::" so each variable reads its own key of the JSON secret.
+  gateway_secrets     = { for k, v in try(local.secrets["gateway"], {}) : k => length(split(":", v)) == 7 ? "${v}:${k}::" : v }
+  dataservice_secrets = { for k, v in try(local.secrets["data-service"], {}) : k => length(split(":", v)) == 7 ? "${v}:${k}::" : v }
 
   # Empty values are left out so the service falls back to its own default; a name set as a secret
   # is never also a plain variable (ECS rejects duplicates).

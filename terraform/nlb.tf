@@ -14,7 +14,7 @@ locals {
 resource "aws_security_group" "nlb" {
   count       = var.create_nlb ? 1 : 0
   name_prefix = "${local.name}-nlb-"
-  description = "Gateway NLB of ${local.name}: ingress only from allowed_nlb_cidrs"
+  description = "Gateway NLB of ${local.name}: ingress only from allowed_nlb_cidrs (default: the VPC, or anywhere if internet-facing)"
   vpc_id      = local.vpc_id
 
   lifecycle {
@@ -24,10 +24,10 @@ resource "aws_security_group" "nlb" {
 
 resource "aws_vpc_security_group_ingress_rule" "nlb" {
   for_each = var.create_nlb ? {
-    for pair in setproduct(var.allowed_nlb_cidrs, local.nlb_ports) : "${pair[0]}:${pair[1]}" => { cidr = pair[0], port = pair[1] }
+    for pair in setproduct(local.nlb_ingress_cidrs, local.nlb_ports) : "${pair[0]}:${pair[1]}" => { cidr = pair[0], port = pair[1] }
   } : {}
   security_group_id = aws_security_group.nlb[0].id
-  description       = "Clients in allowed_nlb_cidrs"
+  description       = "Clients of the gateway NLB"
   ip_protocol       = "tcp"
   cidr_ipv4         = each.value.cidr
   from_port         = each.value.port

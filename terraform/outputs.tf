@@ -77,9 +77,30 @@ output "log_group_names" {
   description = "CloudWatch log groups of the services"
   value = compact([
     aws_cloudwatch_log_group.gateway.name,
+    try(aws_cloudwatch_log_group.control_plane[0].name, ""),
     try(aws_cloudwatch_log_group.dataservice[0].name, ""),
     try(aws_cloudwatch_log_group.redis[0].name, ""),
   ])
+}
+
+output "control_plane_service_name" {
+  description = "ECS service of the control plane (null unless control_plane_enabled = true)"
+  value       = try(module.control_plane[0].service_name, null)
+}
+
+output "control_plane_url" {
+  description = "URL the gateways reach the control plane at (Service Connect; null unless control_plane_enabled = true)"
+  value       = var.control_plane_enabled ? local.control_plane_url : null
+}
+
+output "control_plane_database_secret_arn" {
+  description = "Secrets Manager secret RDS keeps the control plane database's master user and password in (null without a new RDS instance)"
+  value       = try(aws_db_instance.control_plane[0].master_user_secret[0].secret_arn, null)
+}
+
+output "tasks_security_group_id" {
+  description = "Security group of the service tasks. To use an existing ElastiCache, allow TCP 6379 from this group in the cache's security group"
+  value       = aws_security_group.tasks.id
 }
 
 output "execution_role_arn" {
@@ -88,6 +109,6 @@ output "execution_role_arn" {
 }
 
 output "gateway_task_role_arn" {
-  description = "Task role of the gateway (buckets, Bedrock)"
+  description = "Task role of the gateway (buckets, their KMS key, Bedrock when enabled)"
   value       = aws_iam_role.gateway_task.arn
 }

@@ -12,7 +12,7 @@ resource "aws_security_group" "tasks" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "tasks_service_connect" {
-  for_each                     = toset([tostring(local.gateway_port), tostring(local.dataservice_port), tostring(local.redis_port)])
+  for_each                     = toset([tostring(local.gateway_port), tostring(local.dataservice_port), tostring(local.redis_port), tostring(local.control_plane_port)])
   security_group_id            = aws_security_group.tasks.id
   description                  = "Service Connect traffic between the services"
   ip_protocol                  = "tcp"
@@ -39,6 +39,8 @@ resource "aws_vpc_security_group_egress_rule" "tasks_all" {
 }
 
 locals {
+  # Private registry credentials only when a secret is given: images in ECR need none.
+  repository_credentials_arn = var.docker_cred_secret_arn != "" ? var.docker_cred_secret_arn : null
   # Docker Hub style image references; the Docker credentials are used for the gateway and data service.
   node_health_check = "fetch('http://127.0.0.1:' + process.env.PORT + '/v1/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
 }
@@ -52,7 +54,7 @@ module "gateway" {
   aws_region                    = var.aws_region
   container_name                = "gateway"
   image                         = "${var.gateway_image.image}:${var.gateway_image.tag}"
-  repository_credentials_arn    = var.docker_cred_secret_arn
+  repository_credentials_arn    = local.repository_credentials_arn
   cpu                           = var.gateway_cpu
   memory                        = var.gateway_memory
   desired_count                 = var.gateway_desired_task
@@ -86,7 +88,8 @@ module "gateway" {
   scale_in_cooldown         = var.gateway_scale_in_cooldown
   scale_out_cooldown        = var.gateway_scale_out_cooldown
 
-  depends_on = [aws_ecs_cluster_capacity_providers.this, module.redis]
+  # The execution role must be able to read the secrets before the first task starts.
+  depends_on = [aws_ecs_cluster_capacity_providers.this, aws_iam_role_policy.execution_secrets, module.redis]
 }
 
 module "dataservice" {
@@ -99,7 +102,7 @@ module "dataservice" {
   aws_region                    = var.aws_region
   container_name                = "data-service"
   image                         = "${var.data_service_image.image}:${var.data_service_image.tag}"
-  repository_credentials_arn    = var.docker_cred_secret_arn
+  repository_credentials_arn    = local.repository_credentials_arn
   cpu                           = var.dataservice_cpu
   memory                        = var.dataservice_memory
   desired_count                 = var.dataservice_desired_task
@@ -124,7 +127,8 @@ module "dataservice" {
   scale_in_cooldown         = var.dataservice_scale_in_cooldown
   scale_out_cooldown        = var.dataservice_scale_out_cooldown
 
-  depends_on = [aws_ecs_cluster_capacity_providers.this, module.redis]
+  # The execution role must be able to read the secrets before the first task starts.
+  depends_on = [aws_ecs_cluster_capacity_providers.this, aws_iam_role_policy.execution_secrets, module.redis]
 }
 
 module "redis" {

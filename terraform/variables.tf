@@ -165,11 +165,8 @@ variable "max_asg_size" {
   description = "Maximum number of EC2 in auto scaling group (relevant if create_cluster = true)"
   type        = number
   default     = 3
-
-  validation {
-    condition     = var.max_asg_size >= var.min_asg_size && var.max_asg_size >= var.desired_asg_size
-    error_message = "max_asg_size must be at least min_asg_size and desired_asg_size."
-  }
+  # min_asg_size <= desired_asg_size <= max_asg_size is checked once, on desired_asg_size: two validations
+  # reading each other form a cycle that stops every plan.
 }
 
 variable "min_asg_size" {
@@ -190,7 +187,7 @@ variable "desired_asg_size" {
 
   validation {
     condition     = var.desired_asg_size >= var.min_asg_size && var.desired_asg_size <= var.max_asg_size
-    error_message = "desired_asg_size must lie between min_asg_size and max_asg_size."
+    error_message = "desired_asg_size must lie between min_asg_size and max_asg_size (min_asg_size <= desired_asg_size <= max_asg_size): raise max_asg_size or lower the others."
   }
 }
 
@@ -235,9 +232,10 @@ variable "docker_cred_secret_arn" {
   description = "ARN of AWS Secrets Manager's secret where docker credentials shared by Portkey is stored"
   type        = string
 
+  # "" means public or ECR images: no repositoryCredentials (the variable stays required, as in the guide).
   validation {
-    condition     = can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$", var.docker_cred_secret_arn))
-    error_message = "docker_cred_secret_arn must be the full Secrets Manager ARN (the DockerCredentialsSecretArn output of cloudformation/secrets.yaml)."
+    condition     = var.docker_cred_secret_arn == "" || can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$", var.docker_cred_secret_arn))
+    error_message = "docker_cred_secret_arn must be the full Secrets Manager ARN (the DockerCredentialsSecretArn output of cloudformation/secrets.yaml), or \"\" for images that need no registry credentials (ECR)."
   }
 }
 
@@ -341,6 +339,14 @@ variable "enable_dataservice" {
   description = "Set to true to deploy Data Service"
   type        = bool
   default     = false
+
+  # Portico's data service image does not exist yet (docker/data-service.Dockerfile does not build), and the
+  # default data_service_image is Portkey's, which would run with Portkey's credentials. Until Portico's
+  # data service lands, enabling it is refused rather than deploying something that cannot work.
+  validation {
+    condition     = !var.enable_dataservice
+    error_message = "enable_dataservice = true is not available yet: Portico's data service image is not published (docker/data-service.Dockerfile does not build yet). Set enable_dataservice = false; the gateway runs without it."
+  }
 }
 
 variable "dataservice_desired_task" {
@@ -484,12 +490,13 @@ variable "redis_mode" {
 # ---------------------------------------------------------------- Log Store Configuration
 
 variable "object_storage" {
-  description = "Specify log stores (object with: log_store_bucket, log_exports_bucket, finetune_bucket, bucket_region)"
+  description = "Specify log stores (object with: log_store_bucket, log_exports_bucket, finetune_bucket, bucket_region; optional kms_key_arn for SSE-KMS buckets)"
   type = object({
     log_store_bucket   = string
     log_exports_bucket = optional(string, "")
     finetune_bucket    = optional(string, "")
     bucket_region      = string
+    kms_key_arn        = optional(string, "")
   })
 
   validation {
@@ -503,6 +510,11 @@ variable "object_storage" {
       b == "" || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", b))
     ])
     error_message = "object_storage bucket names must be S3 bucket names (3-63 lowercase letters, digits, dots, hyphens), or empty to leave that store out."
+  }
+
+  validation {
+    condition     = var.object_storage.kms_key_arn == "" || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.object_storage.kms_key_arn))
+    error_message = "object_storage.kms_key_arn must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID), or empty for buckets without SSE-KMS."
   }
 }
 
@@ -527,7 +539,7 @@ variable "internal_nlb" {
 }
 
 variable "allowed_nlb_cidrs" {
-  description = "Provide IP ranges to whitelist in NLB security group"
+  description = "Provide IP ranges to whitelist in NLB security group. Empty: the VPC CIDR for an internal NLB, 0.0.0.0/0 for an internet-facing one"
   type        = list(string)
   default     = []
 

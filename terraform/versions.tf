@@ -1,6 +1,7 @@
 terraform {
-  # Cross-variable validation blocks need Terraform 1.9 or later.
-  required_version = ">= 1.9.0"
+  # Cross-variable validation blocks need Terraform 1.9; the S3 backend's use_lockfile (backend.config)
+  # needs 1.10.
+  required_version = ">= 1.10.0"
 
   required_providers {
     aws = {

@@ -12,8 +12,15 @@ locals {
   nat_count = var.create_new_vpc ? (var.single_nat_gateway ? 1 : var.num_az) : 0
 
   vpc_id             = var.create_new_vpc ? aws_vpc.this[0].id : var.vpc_id
+  vpc_cidr           = var.create_new_vpc ? var.vpc_cidr : data.aws_vpc.existing[0].cidr_block
   public_subnet_ids  = var.create_new_vpc ? aws_subnet.public[*].id : var.public_subnet_ids
   private_subnet_ids = var.create_new_vpc ? aws_subnet.private[*].id : var.private_subnet_ids
+}
+
+# The existing VPC's CIDR: the default NLB ingress of an internal NLB.
+data "aws_vpc" "existing" {
+  count = var.create_new_vpc ? 0 : 1
+  id    = var.vpc_id
 }
 
 resource "aws_vpc" "this" {

@@ -22,6 +22,16 @@ mock_provider "aws" {
       insecure_value = "ami-0123456789abcdef0"
     }
   }
+  mock_data "aws_ec2_instance_type" {
+    defaults = {
+      maximum_network_interfaces = 3
+    }
+  }
+  mock_data "aws_vpc" {
+    defaults = {
+      cidr_block = "10.1.0.0/16"
+    }
+  }
 }
 
 variables {
@@ -76,6 +86,10 @@ run "defaults_build_a_new_vpc_with_one_nat_and_a_tcp_nlb" {
   assert {
     condition     = contains([for e in module.gateway.container_definition.environment : "${e.name}=${e.value}"], "HOST=0.0.0.0")
     error_message = "the gateway must bind 0.0.0.0 in its container"
+  }
+  assert {
+    condition     = length(module.control_plane) == 0 && length(aws_db_instance.control_plane) == 0 && !contains([for e in module.gateway.container_definition.environment : e.name], "CONTROL_PLANE_URL")
+    error_message = "the control plane is off by default: no service, no database, no CONTROL_PLANE_URL"
   }
   assert {
     condition     = toset([for s in module.gateway.container_definition.secrets : s.name]) == toset(["PORTKEY_CLIENT_AUTH", "ORGANISATIONS_TO_SYNC"])
@@ -225,6 +239,7 @@ run "autoscaling_attaches_cpu_and_memory_policies" {
     gateway_enable_autoscaling        = true
     gateway_target_cpu_utilization    = 60
     gateway_target_memory_utilization = 75
+    max_asg_size                      = 4
   }
   assert {
     condition     = length(module.gateway.autoscaling_policy_names) == 2
@@ -232,18 +247,208 @@ run "autoscaling_attaches_cpu_and_memory_policies" {
   }
 }
 
-run "data_service_and_bedrock" {
+run "bedrock_reaches_only_the_gateway" {
   command = plan
   variables {
-    enable_dataservice    = true
     enable_bedrock_access = true
   }
   assert {
-    condition     = length(module.dataservice) == 1 && contains([for e in module.gateway.container_definition.environment : "${e.name}=${e.value}"], "DATASERVICE_BASEPATH=http://data-service:8081")
-    error_message = "the gateway must reach the data service at http://data-service:8081"
+    condition     = contains([for st in data.aws_iam_policy_document.gateway_access.statement : st.sid], "InvokeBedrockModels")
+    error_message = "enable_bedrock_access must let the gateway's task role invoke Bedrock models"
   }
   assert {
-    condition     = length(aws_iam_role_policy.dataservice_task) == 1
-    error_message = "the data service task role reaches the buckets"
+    condition     = !contains([for st in data.aws_iam_policy_document.dataservice_access.statement : st.sid], "InvokeBedrockModels")
+    error_message = "the data service's task role never gets Bedrock"
+  }
+}
+
+run "kms_key_is_granted_only_when_set" {
+  command = plan
+  variables {
+    object_storage = {
+      log_store_bucket = "my-logs"
+      bucket_region    = "us-east-1"
+      kms_key_arn      = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+    }
+  }
+  assert {
+    condition = alltrue([for doc in [data.aws_iam_policy_document.gateway_access, data.aws_iam_policy_document.dataservice_access] :
+      contains([for st in doc.statement : "${join(",", st.actions)}@${join(",", st.resources)}"], "kms:Decrypt,kms:GenerateDataKey@arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555")
+    ])
+    error_message = "an SSE-KMS key must be usable (Decrypt, GenerateDataKey) by both task roles, on that key only"
+  }
+}
+
+run "no_kms_statement_without_a_key" {
+  command = plan
+  assert {
+    condition     = length([for st in data.aws_iam_policy_document.gateway_access.statement : st if anytrue([for a in st.actions : startswith(a, "kms:")])]) == 0
+    error_message = "without object_storage.kms_key_arn no KMS permission is granted"
+  }
+}
+
+run "nlb_default_ingress_is_the_vpc_when_internal" {
+  command = plan
+  variables {
+    allowed_nlb_cidrs = []
+  }
+  assert {
+    condition     = keys(aws_vpc_security_group_ingress_rule.nlb) == ["10.0.0.0/16:80"]
+    error_message = "an internal NLB with allowed_nlb_cidrs = [] must accept the VPC CIDR"
+  }
+}
+
+run "nlb_default_ingress_is_the_existing_vpc_when_internal" {
+  command = plan
+  variables {
+    allowed_nlb_cidrs  = []
+    create_new_vpc     = false
+    vpc_cidr           = null
+    vpc_id             = "vpc-0123456789abcdef0"
+    public_subnet_ids  = ["subnet-0000000000000000a"]
+    private_subnet_ids = ["subnet-0000000000000000c"]
+  }
+  assert {
+    condition     = keys(aws_vpc_security_group_ingress_rule.nlb) == ["10.1.0.0/16:80"]
+    error_message = "an internal NLB in an existing VPC with allowed_nlb_cidrs = [] must accept that VPC's CIDR"
+  }
+}
+
+run "nlb_default_ingress_is_anywhere_when_internet_facing" {
+  command = plan
+  variables {
+    allowed_nlb_cidrs = []
+    internal_nlb      = false
+  }
+  assert {
+    condition     = keys(aws_vpc_security_group_ingress_rule.nlb) == ["0.0.0.0/0:80"]
+    error_message = "an internet-facing NLB with allowed_nlb_cidrs = [] must accept 0.0.0.0/0"
+  }
+}
+
+run "bare_secret_arn_reads_one_key_per_variable" {
+  command = plan
+  variables {
+    secrets_file_path = "tests/fixtures/secrets-bare-arn.json"
+  }
+  assert {
+    condition = { for s in module.gateway.container_definition.secrets : s.name => s.valueFrom } == {
+      PORTKEY_CLIENT_AUTH   = "arn:aws:secretsmanager:us-east-1:123456789012:secret:portkey-dev-client-org-AbCdEf:PORTKEY_CLIENT_AUTH::"
+      ORGANISATIONS_TO_SYNC = "arn:aws:secretsmanager:us-east-1:123456789012:secret:portkey-dev-client-org-AbCdEf:ORGANISATIONS_TO_SYNC::"
+    }
+    error_message = "a bare ClientOrgSecretNameArn must read the variable's own JSON key, not the whole secret"
+  }
+}
+
+run "service_connect_does_not_time_out_http_requests" {
+  command = plan
+  assert {
+    condition     = module.gateway.service_connect_per_request_timeout_seconds == 0
+    error_message = "the gateway's Service Connect per-request timeout must be off (0), not the 15 s default"
+  }
+  assert {
+    condition     = module.redis[0].service_connect_per_request_timeout_seconds == null
+    error_message = "redis is TCP: no per-request timeout"
+  }
+}
+
+run "images_without_registry_credentials" {
+  command = plan
+  variables {
+    docker_cred_secret_arn = ""
+  }
+  assert {
+    condition     = !contains(keys(module.gateway.container_definition), "repositoryCredentials")
+    error_message = "docker_cred_secret_arn = \"\" (ECR or public images) must leave repositoryCredentials out"
+  }
+  assert {
+    condition     = !contains(one(data.aws_iam_policy_document.execution_secrets.statement).resources, "")
+    error_message = "the execution role must not be granted an empty secret ARN"
+  }
+}
+
+run "instances_join_the_cluster_resource" {
+  command = plan
+  assert {
+    condition     = strcontains(base64decode(aws_launch_template.ecs[0].user_data), "ECS_CLUSTER=${aws_ecs_cluster.this[0].name}\n")
+    error_message = "the instances' user data must name the cluster resource"
+  }
+}
+
+run "cluster_too_small_for_a_deployment_is_refused" {
+  command = plan
+  variables {
+    max_asg_size                   = 2
+    desired_asg_size               = 2
+    gateway_enable_autoscaling     = true
+    gateway_target_cpu_utilization = 60
+    gateway_max_capacity           = 4
+  }
+  # 2 instances x (3 ENIs - 1) = 4 task slots < 2 x (4 gateway + 1 redis) = 10 during a deployment.
+  expect_failures = [aws_autoscaling_group.ecs]
+}
+
+run "control_plane_with_a_new_rds_database" {
+  command = plan
+  variables {
+    control_plane_enabled                   = true
+    control_plane_image                     = { image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/portico-control-plane", tag = "1.0.0" }
+    control_plane_admin_api_key_secret_arn  = "arn:aws:secretsmanager:us-east-1:123456789012:secret:portico-admin-key-AbCdEf"
+    control_plane_encryption_key_secret_arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:portico-encryption-key-AbCdEf"
+  }
+  assert {
+    condition     = length(module.control_plane) == 1 && module.control_plane[0].container_definition.portMappings[0].containerPort == 8788
+    error_message = "control_plane_enabled must run the control plane on 8788"
+  }
+  assert {
+    condition     = contains([for e in module.gateway.container_definition.environment : "${e.name}=${e.value}"], "CONTROL_PLANE_URL=http://control-plane:8788")
+    error_message = "the gateways must reach the control plane at http://control-plane:8788 (Service Connect)"
+  }
+  assert {
+    condition     = aws_db_instance.control_plane[0].engine == "postgres" && aws_db_instance.control_plane[0].manage_master_user_password == true && aws_db_instance.control_plane[0].storage_encrypted == true && aws_db_instance.control_plane[0].publicly_accessible == false
+    error_message = "the new database is a private, encrypted RDS PostgreSQL whose password RDS keeps in Secrets Manager"
+  }
+  assert {
+    condition     = toset([for s in module.control_plane[0].container_definition.secrets : s.name]) == toset(["ADMIN_API_KEY", "ENCRYPTION_KEY", "ORGANISATION_ID", "PGPASSWORD", "PGUSER", "PORTKEY_CLIENT_AUTH"])
+    error_message = "the control plane's secrets: admin key, master key, the gateways' organisation and client auth, and the database user and password"
+  }
+  assert {
+    condition     = { for s in module.control_plane[0].container_definition.secrets : s.name => s.valueFrom if contains(["ORGANISATION_ID", "PORTKEY_CLIENT_AUTH"], s.name) } == { ORGANISATION_ID = "arn:aws:secretsmanager:us-east-1:123456789012:secret:portkey-gateway-dev-client-org-AbCdEf:ORGANISATIONS_TO_SYNC::", PORTKEY_CLIENT_AUTH = "arn:aws:secretsmanager:us-east-1:123456789012:secret:portkey-gateway-dev-client-org-AbCdEf:PORTKEY_CLIENT_AUTH::" }
+    error_message = "the control plane's organisation and client-auth key are the ones the gateways sync with"
+  }
+  assert {
+    condition     = toset([for e in module.control_plane[0].container_definition.environment : e.name]) == toset(["CONTROL_PLANE_PORT", "DATABASE_URL", "HOST"])
+    error_message = "the control plane listens on 0.0.0.0:8788 and gets a DATABASE_URL without the password"
+  }
+  assert {
+    condition     = aws_vpc_security_group_ingress_rule.control_plane_db[0].from_port == 5432 && aws_vpc_security_group_ingress_rule.control_plane_db[0].to_port == 5432 && length(aws_vpc_security_group_ingress_rule.control_plane_db) == 1
+    error_message = "the database accepts one ingress rule, on 5432 (from the tasks' security group)"
+  }
+  assert {
+    condition     = contains(keys(aws_vpc_security_group_ingress_rule.tasks_service_connect), "8788")
+    error_message = "the gateways reach the control plane on 8788"
+  }
+}
+
+run "control_plane_with_an_existing_database_url_secret" {
+  command = plan
+  variables {
+    control_plane_enabled                   = true
+    control_plane_image                     = { image = "portico-control-plane", tag = "1.0.0" }
+    control_plane_admin_api_key_secret_arn  = "arn:aws:secretsmanager:us-east-1:123456789012:secret:portico-admin-key-AbCdEf"
+    control_plane_encryption_key_secret_arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:portico-encryption-key-AbCdEf"
+    control_plane_database_url_secret_arn   = "arn:aws:secretsmanager:us-east-1:123456789012:secret:portico-database-url-AbCdEf"
+  }
+  assert {
+    condition     = length(aws_db_instance.control_plane) == 0 && length(aws_security_group.control_plane_db) == 0
+    error_message = "an existing DATABASE_URL secret means no RDS instance"
+  }
+  assert {
+    condition     = { for s in module.control_plane[0].container_definition.secrets : s.name => s.valueFrom if startswith(s.name, "DATABASE") || startswith(s.name, "PG") } == { DATABASE_URL = "arn:aws:secretsmanager:us-east-1:123456789012:secret:portico-database-url-AbCdEf" }
+    error_message = "DATABASE_URL must come from the given secret"
+  }
+  assert {
+    condition     = contains(one(data.aws_iam_policy_document.execution_secrets.statement).resources, "arn:aws:secretsmanager:us-east-1:123456789012:secret:portico-database-url-AbCdEf")
+    error_message = "the execution role must be able to read the DATABASE_URL secret"
   }
 }

@@ -7,6 +7,16 @@ mock_provider "aws" {
       names = ["us-east-1a", "us-east-1b", "us-east-1c"]
     }
   }
+  mock_data "aws_ec2_instance_type" {
+    defaults = {
+      maximum_network_interfaces = 3
+    }
+  }
+  mock_data "aws_vpc" {
+    defaults = {
+      cidr_block = "10.1.0.0/16"
+    }
+  }
 }
 
 variables {
@@ -15,7 +25,9 @@ variables {
   secrets_file_path               = "environments/dev/secrets.json"
   create_new_vpc                  = true
   vpc_cidr                        = "10.0.0.0/16"
-  docker_cred_secret_arn          = "arn:aws:secretsmanager:us-east-1:123456789012:secret:portkey-dev-docker-AbCdEf"
+  # Room for a deployment of the autoscaled gateway (its default maximum of 3 tasks, twice, plus redis).
+  max_asg_size           = 4
+  docker_cred_secret_arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:portkey-dev-docker-AbCdEf"
   object_storage = {
     log_store_bucket = "my-logs"
     bucket_region    = "us-east-1"
@@ -127,7 +139,7 @@ run "asg_max_must_cover_min_and_desired" {
   variables {
     max_asg_size = 1
   }
-  expect_failures = [var.max_asg_size, var.desired_asg_size]
+  expect_failures = [var.desired_asg_size]
 }
 
 run "gateway_min_capacity_must_not_exceed_max" {
@@ -144,7 +156,6 @@ run "gateway_min_capacity_must_not_exceed_max" {
 run "dataservice_autoscaling_needs_a_target" {
   command = plan
   variables {
-    enable_dataservice             = true
     dataservice_enable_autoscaling = true
   }
   expect_failures = [var.dataservice_target_cpu_utilization]
@@ -153,7 +164,6 @@ run "dataservice_autoscaling_needs_a_target" {
 run "dataservice_min_capacity_must_not_exceed_max" {
   command = plan
   variables {
-    enable_dataservice                 = true
     dataservice_enable_autoscaling     = true
     dataservice_target_cpu_utilization = 60
     dataservice_min_capacity           = 5
@@ -251,4 +261,40 @@ run "bucket_names_must_be_s3_names" {
     }
   }
   expect_failures = [var.object_storage]
+}
+
+run "data_service_is_refused_until_portico_ships_it" {
+  command = plan
+  variables {
+    enable_dataservice = true
+  }
+  expect_failures = [var.enable_dataservice]
+}
+
+run "kms_key_must_be_a_kms_key_arn" {
+  command = plan
+  variables {
+    object_storage = {
+      log_store_bucket = "my-logs"
+      bucket_region    = "us-east-1"
+      kms_key_arn      = "alias/my-key"
+    }
+  }
+  expect_failures = [var.object_storage]
+}
+
+run "control_plane_needs_its_image_and_keys" {
+  command = plan
+  variables {
+    control_plane_enabled = true
+  }
+  expect_failures = [var.control_plane_image, var.control_plane_admin_api_key_secret_arn, var.control_plane_encryption_key_secret_arn]
+}
+
+run "control_plane_database_url_must_be_a_secret_arn" {
+  command = plan
+  variables {
+    control_plane_database_url_secret_arn = "postgres://user:password@db:5432/portico"
+  }
+  expect_failures = [var.control_plane_database_url_secret_arn]
 }

@@ -20,6 +20,14 @@ function hclValue(v) {
   return String(v);
 }
 
+/** A multi-line type constraint on one line, attributes separated by commas as HCL would accept them. */
+export function typeText(type) {
+  const lines = type.split('\n').map((l) => l.trim().replace(/\s+=\s+/, ' = ')).filter(Boolean);
+  let out = lines[0] ?? '';
+  for (const l of lines.slice(1)) out += /[({[]$/.test(out) || /^[)}\]]/.test(l) ? ` ${l}` : `, ${l}`;
+  return out;
+}
+
 const cell = (s) => s.replace(/\|/g, '\\|').replace(/\s+/g, ' ').trim();
 
 export async function variableTable() {
@@ -34,7 +42,7 @@ export async function variableTable() {
       continue;
     }
     const v = doc.variable[m[2]][0];
-    const type = String(v.type).replace(/^\$\{|\}$/g, '');
+    const type = typeText(String(v.type).replace(/^\$\{|\}$/g, ''));
     const required = !('default' in v) ? '**Yes**' : /\((required|must be provided) if /i.test(v.description) ? 'Conditional*' : 'No';
     const def = 'default' in v ? `\`${hclValue(v.default)}\`` : '-';
     rows.push(`| \`${m[2]}\` | \`${cell(type)}\` | ${def} | ${required} | ${cell(v.description)} |`);

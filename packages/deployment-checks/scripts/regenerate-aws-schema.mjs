@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Regenerates aws-provider-schema.json: the argument, block and attribute names of every AWS resource and
 // data source type that terraform/ uses, read from the prebuilt @cdktn/provider-aws bindings (MPL-2.0,
-// generated from hashicorp/aws). The package is ~1 GB unpacked, so it is installed into a temp dir
+// generated from hashicorp/aws), with each type's typed schema (scripts/binding-schema.mjs). The package is ~1 GB unpacked, so it is installed into a temp dir
 // outside the repo and only the compact snapshot is committed.
 //
 // Usage: node scripts/regenerate-aws-schema.mjs [path/to/node_modules/@cdktn/provider-aws]
@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from '@cdktf/hcl2json';
+import { bindingSchema } from './binding-schema.mjs';
 
 export const PACKAGE = '@cdktn/provider-aws';
 export const PACKAGE_VERSION = '25.7.0';
@@ -97,6 +98,9 @@ async function main() {
   const dir = providerDir();
   const types = await usedTypes();
   const out = { _meta: {}, resource: {}, data: {} };
+  // The typed schema (`terraform providers schema -json` layout) the stand-in provider serves to terraform.
+  const providerFile = path.join(dir, 'lib', 'provider', 'index.js');
+  const typed = { provider: { version: 0, block: bindingSchema(readFileSync(providerFile, 'utf8'), providerFile) }, resource_schemas: {}, data_source_schemas: {} };
   let providerVersion;
   for (const [kind, list] of Object.entries(types)) {
     for (const t of list) {
@@ -105,14 +109,16 @@ async function main() {
       const { version, node } = extract(d);
       providerVersion = version ?? providerVersion;
       out[kind][t] = node;
+      typed[kind === 'data' ? 'data_source_schemas' : 'resource_schemas'][t] = { version: 0, block: bindingSchema(readFileSync(d, 'utf8'), d) };
     }
   }
   out._meta = {
     provider: 'registry.terraform.io/hashicorp/aws',
     provider_version: providerVersion,
     source: `${PACKAGE}@${PACKAGE_VERSION} (MPL-2.0, generated from the hashicorp/aws provider schema)`,
-    note: 'Names only (arguments, nested blocks, attributes, required arguments) of the types terraform/ uses. Regenerate with packages/deployment-checks/scripts/regenerate-aws-schema.mjs.',
+    note: 'The types terraform/ uses: their names (args, blocks, attrs, required) for the offline checks, and under terraform_schema their typed schema for the stand-in provider (provider/). Regenerate with packages/deployment-checks/scripts/regenerate-aws-schema.mjs.',
   };
+  out.terraform_schema = typed;
   const target = path.join(pkgRoot, 'aws-provider-schema.json');
   writeFileSync(target, JSON.stringify(out, null, 1) + '\n');
   console.error(`wrote ${target}: ${types.resource.length} resource types, ${types.data.length} data sources, provider ${providerVersion}`);

@@ -19,7 +19,8 @@ const tags: Tags = ['Ref', 'Sub', 'GetAtt'].map((t) => ({
   resolve: (v: string) => ({ [t === 'Ref' ? 'Ref' : `Fn::${t}`]: v }),
 }));
 type Template = {
-  Parameters: Record<string, { Type: string; NoEcho?: boolean }>;
+  Parameters: Record<string, { Type: string; NoEcho?: boolean; AllowedPattern?: string }>;
+  Metadata: { 'AWS::CloudFormation::Interface': { ParameterLabels: Record<string, { default: string }> } };
   Resources: Record<string, { Type: string }>;
   Outputs: Record<string, { Value: Record<string, string> }>;
 };
@@ -63,5 +64,33 @@ describe('cloudformation/secrets.yaml', () => {
     const secrets = readFileSync(path.join(repoRoot, 'terraform/environments/dev/secrets.json'), 'utf8');
     expect(secrets).toMatch(/:PORTKEY_CLIENT_AUTH::"/);
     expect(secrets).toMatch(/:ORGANISATIONS_TO_SYNC::"/);
+  });
+
+  it('refuses a double quote or a backslash in the values that !Sub puts inside the JSON secrets', () => {
+    const t = template();
+    const subbed = ['DockerUsername', 'DockerPassword', 'ClientAuth', 'Organisations'];
+    for (const p of subbed) {
+      const pattern = t.Parameters[p].AllowedPattern;
+      expect(pattern, `${p} needs an AllowedPattern`).toBeDefined();
+      const re = new RegExp(pattern!);
+      for (const bad of ['pa"ss', 'back\\slash', '"', '\\']) expect(re.test(bad), `${p} must refuse ${bad}`).toBe(false);
+      for (const good of ['portkey-user', 'p@ss w0rd!{}$:/', 'org-1,org-2']) {
+        expect(re.test(good), `${p} must accept ${good}`).toBe(true);
+        // What !Sub builds from an accepted value is valid JSON that holds the value as typed.
+        expect(JSON.parse(`{"k":"${good}"}`).k).toBe(good);
+      }
+    }
+  });
+
+  it('labels the parameters with the guide\'s wording', () => {
+    const labels = template().Metadata['AWS::CloudFormation::Interface'].ParameterLabels;
+    expect(Object.fromEntries(Object.entries(labels).map(([k, v]) => [k, v.default]))).toEqual({
+      ProjectName: 'Project Name',
+      Environment: 'Environment',
+      DockerUsername: 'Docker Username',
+      DockerPassword: 'Docker Password',
+      ClientAuth: 'Portkey Client Auth',
+      Organisations: 'Organizations',
+    });
   });
 });

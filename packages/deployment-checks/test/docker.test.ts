@@ -39,7 +39,9 @@ export function imageProblems(src: string, port: number, workspace: string): str
   if (!final.some((i) => i.op === 'EXPOSE' && i.args.split(/\s+/).includes(String(port)))) out.push(`EXPOSE ${port} missing`);
   if (!final.some((i) => i.op === 'ENV' && /HOST=0\.0\.0\.0/.test(i.args))) out.push('ENV HOST=0.0.0.0 missing (the gateway binds 127.0.0.1 by default)');
   if (!ins.some((i) => i.op === 'RUN' && i.args.includes('npm ci') && i.args.includes('--omit=dev'))) out.push('production dependencies must be installed with npm ci --omit=dev');
-  if (!ins.some((i) => i.op === 'RUN' && i.args.includes(`npm run build -w ${workspace}`))) out.push(`the build stage must run npm run build -w ${workspace}`);
+  // One build command may name several workspaces (the shared contract first): -w a -w b.
+  const builds = (args: string) => [...args.matchAll(/npm run build((?:\s+-w\s+\S+)+)/g)].flatMap((m) => m[1].trim().split(/\s+/).filter((w) => w !== '-w'));
+  if (!ins.some((i) => i.op === 'RUN' && builds(i.args).includes(workspace))) out.push(`the build stage must run npm run build -w ${workspace}`);
   if (final.some((i) => i.op === 'COPY' && /^\S*\s*\.\s+\./.test(i.args))) out.push('the runtime stage must not copy the whole context');
   return out;
 }
@@ -60,6 +62,8 @@ describe('container images', () => {
   it('the checks can fail: a single-stage root image with curl', () => {
     const bad = 'FROM node:20\nRUN npm ci\nUSER root\nHEALTHCHECK CMD curl -f http://localhost/v1/health\nCMD ["node","x"]\n';
     expect(imageProblems(bad, 8787, '@portico/gateway').length).toBeGreaterThanOrEqual(5);
+    const otherWorkspace = 'FROM node:22 AS build\nRUN npm run build -w @portico/contract -w @portico/gateway-extra\n';
+    expect(imageProblems(otherWorkspace, 8787, '@portico/gateway')).toContain('the build stage must run npm run build -w @portico/gateway');
   });
 
   it('.dockerignore keeps node_modules, build output, git and state out of the context', () => {

@@ -14,6 +14,7 @@ const FROM_VARIABLES: Record<string, string[]> = {
   LOG_EXPORTS_BUCKET: ['my-portkey-prod-log-exports'],
   FINETUNES_BUCKET: ['my-portkey-prod-finetunes'],
   DATASERVICE_BASEPATH: ['http://data-service:8081'],
+  CONTROL_PLANE_URL: ['http://control-plane:8788'],
 };
 
 /** Every value one key of a base-environment local can take. */
@@ -65,7 +66,7 @@ describe('the environment terraform sets is exactly what the gateway reads', () 
     const m = await loadModule(rootDir);
     const gw = m.locals.gateway_base_environment as Record<string, string>;
     expect(Object.keys(gw).sort()).toEqual(
-      ['CACHE_STORE', 'REDIS_URL', 'REDIS_TLS_ENABLED', 'REDIS_MODE', 'LOG_STORE', 'LOG_STORE_REGION', 'LOG_STORE_GENERATIONS_BUCKET', 'LOG_EXPORTS_BUCKET', 'FINETUNES_BUCKET', 'DATASERVICE_BASEPATH', 'PORT', 'HOST'].sort(),
+      ['CACHE_STORE', 'REDIS_URL', 'REDIS_TLS_ENABLED', 'REDIS_MODE', 'LOG_STORE', 'LOG_STORE_REGION', 'LOG_STORE_GENERATIONS_BUCKET', 'LOG_EXPORTS_BUCKET', 'FINETUNES_BUCKET', 'DATASERVICE_BASEPATH', 'CONTROL_PLANE_URL', 'PORT', 'HOST'].sort(),
     );
     expect(gw.HOST).toBe('0.0.0.0');
     expect(candidates(m, 'PORT', gw.PORT)).toEqual(['8787']);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BEGIN, END, TARGETS, variableTable } from '../scripts/gen-variable-table.mjs';
+import { BEGIN, END, TARGETS, typeText, variableTable } from '../scripts/gen-variable-table.mjs';
 import { loadModule, type Obj, repoRoot, rootDir, unwrap } from './hcl.js';
 
 // The variable table of the deployment guide (shared/spec/ecs-deployment-guide.md), typed out:
@@ -69,9 +69,19 @@ const GUIDE: [string, unknown, Req][] = [
 ];
 
 describe("variables.tf matches the deployment guide's table", () => {
-  it('declares exactly the guide variables', async () => {
+  it('declares exactly the guide variables, plus the optional control plane\'s, prefixed and off by default', async () => {
     const m = await loadModule(rootDir);
-    expect(Object.keys(m.variables).sort()).toEqual(GUIDE.map(([n]) => n).sort());
+    const extra = Object.keys(m.variables).filter((n) => !GUIDE.some(([g]) => g === n));
+    expect(Object.keys(m.variables).filter((n) => !extra.includes(n)).sort()).toEqual(GUIDE.map(([n]) => n).sort());
+    expect(GUIDE).toHaveLength(58);
+    for (const n of extra) {
+      expect(n, 'a variable beyond the guide must be prefixed control_plane_').toMatch(/^control_plane_/);
+      expect('default' in m.variables[n], `${n} must have a default`).toBe(true);
+    }
+    expect(m.variables.control_plane_enabled.default).toBe(false);
+    // They live in their own file, so the guide's table in variables.tf (and the docs) stays the guide's.
+    const inVariablesTf = Object.keys(((m.docs['variables.tf'].variable ?? {}) as Obj));
+    expect(inVariablesTf.filter((n) => n.startsWith('control_plane_'))).toEqual([]);
   });
 
   it.each(GUIDE)('%s: same default and requiredness, with a type and a description', async (name, def, req) => {
@@ -102,5 +112,12 @@ describe('the variable table in the docs is generated from variables.tf', () => 
     expect(a, `${f} lacks the generated-table markers`).toBeGreaterThanOrEqual(0);
     // On failure run: node packages/deployment-checks/scripts/gen-variable-table.mjs --write
     expect(text.slice(a + BEGIN.length, b).trim()).toBe((await variableTable()).trim());
+  });
+
+  it('prints object types on one line with commas between attributes, as HCL writes them', async () => {
+    expect(typeText('object({\n    image = string\n    tag   = string\n  })')).toBe('object({ image = string, tag = string })');
+    expect(typeText('list(string)')).toBe('list(string)');
+    const row = (await variableTable()).split('\n').find((l) => l.startsWith('| `object_storage` '));
+    expect(row).toContain('`object({ log_store_bucket = string, log_exports_bucket = optional(string, ""), finetune_bucket = optional(string, ""), bucket_region = string, kms_key_arn = optional(string, "") })`');
   });
 });

@@ -13,6 +13,10 @@ const schema = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../aws
   _meta: { provider_version: string; source: string };
   resource: Record<string, Node>;
   data: Record<string, Node>;
+  terraform_schema: {
+    resource_schemas: Record<string, { block: { attributes: Record<string, { type: unknown }>; block_types?: Record<string, unknown> } }>;
+    data_source_schemas: Record<string, unknown>;
+  };
 };
 
 const META = new Set(['count', 'for_each', 'depends_on', 'lifecycle', 'provider', 'provisioner', 'connection', 'dynamic']);
@@ -71,6 +75,15 @@ describe('every resource and data source matches the AWS provider schema', () =>
       expect(out).toEqual([]);
     });
   }
+
+  it('the typed schema the stand-in provider serves covers the same types, with every attribute named in the snapshot', () => {
+    expect(Object.keys(schema.terraform_schema.resource_schemas).sort()).toEqual(Object.keys(schema.resource).sort());
+    expect(Object.keys(schema.terraform_schema.data_source_schemas).sort()).toEqual(Object.keys(schema.data).sort());
+    for (const [type, s] of Object.entries(schema.terraform_schema.resource_schemas)) {
+      const names = [...Object.keys(s.block.attributes), ...Object.keys(s.block.block_types ?? {})];
+      for (const a of schema.resource[type].attrs ?? []) expect(names, `${type}.${a}`).toContain(a);
+    }
+  });
 
   it('rejects an argument the provider lacks (the check can fail)', () => {
     const body = { name: 'x', deployment_configuration: [{ strategy: 'BLUE_GREEN', no_such_thing: 1 }], launch_typo: 'EC2' } as Obj;

@@ -88,7 +88,7 @@ describe('every reference resolves', () => {
   it('detects an undeclared variable (the check can fail)', async () => {
     const m = await loadModule(rootDir);
     const broken: Module = { ...m, locals: { ...m.locals, extra: '${var.never_declared}' } };
-    expect(await problems(broken, new Set())).toEqual([expect.stringContaining('variable never_declared is not declared')]);
+    expect(await problems(broken, iterators(broken))).toEqual([expect.stringContaining('variable never_declared is not declared')]);
   });
 
   it('module calls pass exactly the inputs the module declares, and every required one', async () => {

@@ -49,7 +49,7 @@ describe('architecture', () => {
     expect(dot).toMatch(/^digraph /m);
     expect(svg).toContain('<svg');
     // The rendering shows what the source says (re-render with dot -Tsvg after editing).
-    for (const label of ['gateway:8787', 'data-service:8081', 'redis:6379', '/v1/health']) {
+    for (const label of ['gateway:8787', 'data-service:8081', 'redis:6379', 'control-plane:8788', '/v1/health']) {
       expect(dot).toContain(label);
       expect(svg).toContain(label);
     }

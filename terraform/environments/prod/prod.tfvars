@@ -11,7 +11,8 @@ vpc_cidr           = "10.20.0.0/16"
 num_az             = 3
 single_nat_gateway = false
 
-# Cluster and Capacity Provider
+# Cluster and Capacity Provider: m7g.large runs 2 awsvpc tasks (3 ENIs - 1); 6 instances hold 12, what a
+# deployment of 6 gateway tasks needs (every service runs twice while it deploys).
 create_cluster   = true
 instance_type    = "m7g.large"
 min_asg_size     = 2
@@ -28,14 +29,14 @@ gateway_cpu                       = 1024
 gateway_memory                    = 2048
 gateway_enable_autoscaling        = true
 gateway_min_capacity              = 2
-gateway_max_capacity              = 10
+gateway_max_capacity              = 6
 gateway_target_cpu_utilization    = 60
 gateway_target_memory_utilization = 75
 gateway_scale_in_cooldown         = 120
 gateway_scale_out_cooldown        = 60
 
-# Data Service Configuration
-enable_dataservice       = true
+# Data Service Configuration: refused until Portico's data service image exists (see docs/deployment.md)
+enable_dataservice       = false
 dataservice_desired_task = 1
 dataservice_cpu          = 512
 dataservice_memory       = 1024

@@ -110,6 +110,15 @@ resource "aws_ecs_service" "this" {
         dns_name = var.service_connect_dns_name
         port     = var.container_port
       }
+
+      # Service Connect's default 15 s per-request timeout would cut long LLM calls and streams made
+      # through the proxy; 0 turns it off (HTTP services only: TCP services have no per-request timeout).
+      dynamic "timeout" {
+        for_each = var.app_protocol == null ? [] : [1]
+        content {
+          per_request_timeout_seconds = 0
+        }
+      }
     }
   }
 

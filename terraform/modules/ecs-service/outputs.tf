@@ -1,3 +1,8 @@
+output "service_connect_per_request_timeout_seconds" {
+  description = "Service Connect per-request timeout of the service (null: the proxy's default, TCP services)"
+  value       = one([for s in aws_ecs_service.this.service_connect_configuration[0].service : one([for t in s.timeout : t.per_request_timeout_seconds])])
+}
+
 output "service_name" {
   description = "Name of the ECS service"
   value       = aws_ecs_service.this.name
