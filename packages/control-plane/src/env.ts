@@ -31,16 +31,18 @@ export const ENV_DOCS: Array<[string, string, string]> = [
   ['CHANGE_LOG_RETENTION_DAYS', '7', 'How long sync changes are kept for gateways catching up'],
 ];
 
+/** Reads the environment; an empty value counts as unset (deployments pass "" for optional settings). */
 export function readEnv(env: NodeJS.ProcessEnv = process.env): ControlPlaneEnv {
-  const port = Number(env.CONTROL_PLANE_PORT ?? 8788);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`CONTROL_PLANE_PORT must be a port number, not "${env.CONTROL_PLANE_PORT}"`);
-  const retention = Number(env.CHANGE_LOG_RETENTION_DAYS ?? 7);
-  if (!(retention > 0)) throw new Error('CHANGE_LOG_RETENTION_DAYS must be a positive number of days');
   const blank = (v: string | undefined) => (v && v.trim() ? v.trim() : undefined);
+  const portText = blank(env.CONTROL_PLANE_PORT) ?? '8788';
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535) throw new Error(`CONTROL_PLANE_PORT must be a port number, not "${env.CONTROL_PLANE_PORT}"`);
+  const retention = Number(blank(env.CHANGE_LOG_RETENTION_DAYS) ?? 7);
+  if (!(retention > 0)) throw new Error('CHANGE_LOG_RETENTION_DAYS must be a positive number of days');
   return {
-    host: env.HOST ?? '127.0.0.1',
+    host: blank(env.HOST) ?? '127.0.0.1',
     port,
-    dataDir: env.DATA_DIR ?? './data',
+    dataDir: blank(env.DATA_DIR) ?? './data',
     databaseUrl: blank(env.DATABASE_URL),
     adminApiKey: blank(env.ADMIN_API_KEY),
     organisationId: blank(env.ORGANISATION_ID),
@@ -48,7 +50,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): ControlPlaneEnv {
     encryptionKey: blank(env.ENCRYPTION_KEY),
     encryptionKeyPrevious: blank(env.ENCRYPTION_KEY_PREVIOUS),
     consoleDir: blank(env.CONSOLE_DIR),
-    logLevel: env.LOG_LEVEL ?? 'info',
+    logLevel: blank(env.LOG_LEVEL) ?? 'info',
     changeLogRetentionDays: retention,
     shutdownGraceMs: 10_000,
   };

@@ -110,7 +110,7 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
     deps.admin = new AdminForwarder({ baseUrl: settings.CONTROL_PLANE_URL, dispatcher: clients.trusted, maxBodyBytes: asInt(settings.MAX_BODY_BYTES) });
   }
   const state: ServerState = { draining: false, startedAt: Date.now() };
-  const server = createGatewayServer(deps, state, { cors: corsPolicy(asList(settings.CORS_ALLOWED_ORIGINS)) });
+  const server = createGatewayServer(deps, state, { cors: corsPolicy(asList(settings.CORS_ALLOWED_ORIGINS)), dataServiceBasepath: settings.DATASERVICE_BASEPATH });
 
   return {
     server,
