@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import type { Ajv, ValidateFunction } from 'ajv';
 import { tryParseJson } from '../providers/upstream-error.js';
-import { compileUserRegex } from '../routing/user-regex.js';
+import { compileUserRegex, type UserRegex } from '../routing/user-regex.js';
 import { parseHttpUrl } from '../upstream/egress-policy.js';
 
 export interface CheckInput {
@@ -102,7 +102,7 @@ function byOperator(found: string[], all: string[], op: 'any' | 'all' | 'none'):
 
 const words = (text: string) => text.split(/\s+/).filter(Boolean);
 
-function compileRule(rule: string): RegExp {
+function compileRule(rule: string): UserRegex {
   try {
     return compileUserRegex(rule);
   } catch (e) {
@@ -116,8 +116,9 @@ const COMPILERS: Record<string, (p: Params) => CompiledCheck> = {
     const re = compileRule(rule);
     const not = bool(p, 'not');
     return ({ text }) => {
-      const m = re.exec(text);
-      return invert({ verdict: m !== null, data: { rule, matched: m !== null } }, not);
+      // A text past the pattern's bound throws: the check fails with that error, whatever `not` says.
+      const matched = re.test(text);
+      return invert({ verdict: matched, data: { rule, matched } }, not);
     };
   },
   'default.contains': (p) => {
@@ -312,6 +313,12 @@ function firstJson(text: string): { value: unknown } | undefined {
 }
 
 const MAX_SCHEMA_BYTES = 64 * 1024;
+
+/** ajv's RegExp engine hook: a schema's patterns compiled by compileUserRegex; a text too long does not match. */
+const re2Engine = Object.assign((pattern: string) => {
+  const re = compileUserRegex(pattern);
+  return { test: (s: string) => s.length <= re.maxInputChars && re.test(s) };
+}, { code: 'compileUserRegex' });
 let ajv: Ajv | undefined;
 
 function compileSchema(schema: unknown): ValidateFunction {
@@ -322,7 +329,8 @@ function compileSchema(schema: unknown): ValidateFunction {
     const require = createRequire(import.meta.url);
     const { Ajv: AjvClass } = require('ajv') as typeof import('ajv');
     const addFormats = require('ajv-formats') as (a: Ajv) => Ajv;
-    ajv = new AjvClass({ strict: false, allErrors: false });
+    // Schema patterns (pattern, patternProperties) run on RE2 too, like every regex a config brings.
+    ajv = new AjvClass({ strict: false, allErrors: false, code: { regExp: re2Engine } });
     addFormats(ajv);
   }
   try {

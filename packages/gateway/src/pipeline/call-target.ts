@@ -1,22 +1,26 @@
-import type { EntityScope } from '../entities/types.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import { GatewayError, badRequest } from '../errors.js';
 import type { InboundApi } from '../inbound/types.js';
+import type { GatewayKey } from '../entities/types.js';
 import type { ChatCompletion, Operation, Provider, ProviderTarget, UpstreamRequest, Usage } from '../providers/types.js';
 import { tryParseJson } from '../providers/upstream-error.js';
 import type { EffectiveTarget } from '../routing/execute.js';
 import { createFramer } from '../streaming/framers/index.js';
 import { ChunkAssembler } from '../streaming/chunk-assembler.js';
 import { readUpstreamBody, sendUpstream, upstreamChunks, type UpstreamResponse } from '../upstream/send.js';
+import { ResponseBufferFullError } from '../upstream/exchange.js';
+import { responseBufferFull, type BufferLease } from './response-buffers.js';
 import type { GatewayDeps } from './deps.js';
 import { nativeObserverFor } from './native-observers.js';
 import { relayObservedStream, relayOpenAIChatStream, translateStream, type StreamObservation } from './streams.js';
-import { resolveProviderTarget } from './resolve-target.js';
+import { resolveProviderTarget, type RequestOrigin } from './resolve-target.js';
 import { Abort, type AbortLike } from '../upstream/abort.js';
 import { fanOut } from './fan-out.js';
 import { pushingBack, type StreamedUpload } from './upload.js';
 import { refuseUnknownResponseId, type ResponsesPlan } from './responses-stage.js';
 import { withHistory } from '../inbound/responses/history.js';
+import { addTargetSecrets, maskSecrets } from '../logs/known-secrets.js';
+import { isCredentialName } from '../logs/redact.js';
 
 /** One inbound request, as the call stage needs it. */
 export interface CallInput {
@@ -31,8 +35,10 @@ export interface CallInput {
   responses?: ResponsesPlan;
   body?: Record<string, unknown>;
   clientHeaders: IncomingHttpHeaders;
-  /** Whose saved providers the request may use (the gateway key's organisation and workspace). */
-  scope?: EntityScope;
+  /** The caller's gateway key, when keys are configured: whose virtual keys it may use. */
+  principal?: GatewayKey;
+  /** The request's context: where targets resolved from a virtual key are recorded, and where the config came from. */
+  sink: RequestOrigin;
   stream: boolean;
   /** The client asked for the usage chunk (stream_options.include_usage). */
   clientWantsUsage: boolean;
@@ -42,6 +48,10 @@ export interface CallInput {
   signal: AbortLike;
   /** Each attempt's time to upstream headers, for the metrics, observed once the response is sent. */
   upstreamTimes: UpstreamTime[];
+  /** The request's tenant when gateway keys exist: it holds at most its share of each upstream's pool. */
+  tenant?: string;
+  /** The request's share of the buffer budget for non-streamed answers, released when the response closes. */
+  buffers: BufferLease;
 }
 
 export interface UpstreamTime {
@@ -91,12 +101,14 @@ const MAX_RESPONSE_BODY = 64 * 1024 * 1024;
 
 /** Calls one resolved target: build the upstream request, send it, and map the response. */
 export async function callTarget(deps: GatewayDeps, input: CallInput, t: EffectiveTarget): Promise<CallResult> {
-  const resolving = resolveProviderTarget(deps, t, input.clientHeaders, input.scope);
+  const resolving = resolveProviderTarget(deps, t, input.clientHeaders, input.principal, input.sink);
   const { provider, target } = resolving instanceof Promise ? await resolving : resolving;
+  if (t.virtualKey) (input.sink.savedCredentials ??= []).push(target);
   const op = input.api.op;
   const native = (provider.nativeOperations?.includes(op) ?? false) || (op === 'passthrough' && !!provider.passthrough);
   if (op === 'passthrough') refuseUnknownResponseId(provider, input.method, input.path);
-  const timeoutMs = t.requestTimeout ?? deps.defaultTimeoutMs;
+  // The client may ask for less time than the operator's ceiling, never more.
+  const timeoutMs = Math.min(t.requestTimeout ?? deps.defaultTimeoutMs, deps.maxTimeoutMs);
 
   // One controller per attempt, aborted by the timeout or by the client going away.
   const abort = new Abort();
@@ -110,13 +122,14 @@ export async function callTarget(deps: GatewayDeps, input: CallInput, t: Effecti
   else input.signal.once('abort', onClientGone);
   const signal = abort;
   const dispatcher = target.customHost ? deps.clients.custom : deps.clients.trusted;
+  const share = input.tenant === undefined ? undefined : { shares: deps.tenantShares, tenant: input.tenant };
   const started = performance.now();
   let res: UpstreamResponse | undefined;
 
   try {
     const fanned = !native ? fannedOutRequests(provider, target, input, t) : undefined;
     if (fanned) {
-      const out = await fanOut(provider, fanned.mapping, fanned.requests, fanned.req, target, { dispatcher, signal, timedOut: () => timedOut });
+      const out = await fanOut(provider, fanned.mapping, fanned.requests, fanned.req, target, { dispatcher, signal, timedOut: () => timedOut, share, take: input.buffers.take });
       const body = Buffer.from(JSON.stringify(out));
       return { kind: 'json', status: 200, provider: provider.id, model: input.api.modelOf(input.body), target: t, upstreamHeaders: {}, contentType: 'application/json', body, usage: usageOf(out) };
     }
@@ -129,9 +142,9 @@ export async function callTarget(deps: GatewayDeps, input: CallInput, t: Effecti
       upstreamReq = provider.chat!.toRequest(chat as never, target, { stream: input.stream, traceId: input.traceId });
     } else upstreamReq = buildMappedRequest(provider, target, input, t);
     if (target.forwardHeaders) upstreamReq.headers = { ...upstreamReq.headers, ...target.forwardHeaders };
-    if (provider.authorize) upstreamReq = await provider.authorize(upstreamReq, target);
+    if (provider.authorize) upstreamReq = await provider.authorize(upstreamReq, target, deps.authorize);
 
-    res = await sendUpstream(dispatcher, upstreamReq, { signal, provider: provider.id, timedOut: () => timedOut, upload: input.upload && pushingBack(input.upload.chunks(), timer) });
+    res = await sendUpstream(dispatcher, upstreamReq, { signal, provider: provider.id, timedOut: () => timedOut, upload: input.upload && pushingBack(input.upload.chunks(), timer), share });
     input.upstreamTimes.push({ provider: provider.id, status: res.status, seconds: (performance.now() - started) / 1000 });
     if (res.status >= 400) {
       const text = (await readUpstreamBody(res.body, MAX_ERROR_BODY, provider.id).catch(() => EMPTY)).toString('utf8');
@@ -142,7 +155,7 @@ export async function callTarget(deps: GatewayDeps, input: CallInput, t: Effecti
     const relayRaw = native && op === 'passthrough' && res.status !== 204 && res.headers['content-length'] !== '0';
     if (!input.stream && !relayRaw) {
       // Small responses have usually arrived with their headers.
-      const body = res.body.completeBody(MAX_RESPONSE_BODY) ?? await readUpstreamBody(res.body, MAX_RESPONSE_BODY, provider.id);
+      const body = readWithin(input.buffers, res.body.completeBody(MAX_RESPONSE_BODY)) ?? await readUpstreamBody(res.body, MAX_RESPONSE_BODY, provider.id, input.buffers.take);
       return toJsonResult(provider, input, target, body, res, translated, native, base);
     }
     const upstreamBody = res.body;
@@ -157,6 +170,12 @@ export async function callTarget(deps: GatewayDeps, input: CallInput, t: Effecti
   } catch (e) {
     // A response left unread would hold its pooled connection until the upstream gave up.
     res?.body.destroy();
+    // An upstream that echoes the credential in its error must not relay it to the client or the log.
+    if (e instanceof GatewayError) maskTargetSecrets(e, target);
+    if (e instanceof ResponseBufferFullError) {
+      deps.metrics.responseBufferFull();
+      throw responseBufferFull(provider.id, deps.responseBuffers.max);
+    }
     // Our timer fired: whatever the abort surfaced as, the answer is this 408.
     if (timedOut) {
       const what = input.upload ? `made no progress for ${timeoutMs} ms (an upload's timeout counts from its last chunk)` : `timed out after ${timeoutMs} ms`;
@@ -168,6 +187,19 @@ export async function callTarget(deps: GatewayDeps, input: CallInput, t: Effecti
     clearTimeout(timer);
     input.signal.off('abort', onClientGone);
   }
+}
+
+/** Masks the target's credentials in an error's message, in place. */
+export function maskTargetSecrets(err: GatewayError, target: ProviderTarget): void {
+  const secrets: string[] = [];
+  addTargetSecrets(secrets, target, isCredentialName);
+  if (secrets.length) err.message = maskSecrets(err.message, secrets);
+}
+
+/** A body that arrived with its headers, counted against the buffer budget; throws when there is no room. */
+function readWithin(buffers: BufferLease, body: Buffer | undefined): Buffer | undefined {
+  if (body && !buffers.take(body.length)) throw new ResponseBufferFullError();
+  return body;
 }
 
 function withOverrides(body: Record<string, unknown>, t: EffectiveTarget): Record<string, unknown> {

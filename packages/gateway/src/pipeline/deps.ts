@@ -8,15 +8,20 @@ import type { LogStore } from '../logs/types.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { LogStage } from './log-stage.js';
 import type { ProviderRegistry } from '../providers/registry.js';
+import type { AuthorizeContext } from '../providers/types.js';
 import type { RoutingConfigCache } from '../routing/config-schema.js';
 import type { EgressPolicy } from '../upstream/egress-policy.js';
 import type { UpstreamClients } from '../upstream/http-client.js';
+import type { TenantShares } from '../upstream/tenant-shares.js';
+import type { ResponseBufferBudget } from './response-buffers.js';
 
 /** Everything the request pipeline uses, built once at start (see app.ts). */
 export interface GatewayDeps {
   registry: ProviderRegistry;
   clients: UpstreamClients;
   egress: EgressPolicy;
+  /** What providers' authorize() use to reach token endpoints through the egress policy. */
+  authorize: AuthorizeContext;
   entities: EntityStore;
   cache: CacheStore;
   limiter: Limiter;
@@ -27,7 +32,15 @@ export interface GatewayDeps {
   configs: RoutingConfigCache;
   logger: Logger;
   defaultTimeoutMs: number;
+  /** Ceiling on request_timeout and x-portkey-request-timeout (MAX_REQUEST_TIMEOUT_MS). */
+  maxTimeoutMs: number;
+  /** Each tenant's share of each upstream pool (UPSTREAM_TENANT_SHARE_PERCENT). */
+  tenantShares: TenantShares;
+  /** Bytes of non-streamed answers held at once (RESPONSE_BUFFER_MAX_BYTES). */
+  responseBuffers: ResponseBufferBudget;
   maxBodyBytes: number;
+  /** Deepest nesting of objects and arrays a JSON body may have (MAX_BODY_DEPTH). */
+  maxBodyDepth: number;
   /** Responses of translated providers kept for previous_response_id. */
   responses: ResponsesStore;
   /** Largest passthrough upload (a non-JSON body on other /v1 paths), streamed when over maxBodyBytes. */

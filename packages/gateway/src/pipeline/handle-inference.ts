@@ -8,15 +8,14 @@ import { executeConfig } from '../routing/execute.js';
 import { toGatewayError } from '../server/respond.js';
 import { authenticate } from './authenticate.js';
 import { parseJsonBody, readBody } from './body.js';
-import { chatEntry, lookupCache, planCache, rawEntry, storeInCache, type CacheHit, type CachePlan } from './cache-stage.js';
+import { chatEntry, forwardedNames, lookupCache, planCache, rawEntry, storeInCache, type CacheHit, type CachePlan } from './cache-stage.js';
 import { callTarget, observeJsonResult, type CallResult, type UpstreamTime } from './call-target.js';
-import { newRequestContext, type RequestContext } from './context.js';
+import { newRequestContext, tenantOf, type RequestContext } from './context.js';
 import type { GatewayDeps } from './deps.js';
 import { GUARDRAILS_DENIED, guardRequest, guardResult, guardStreamEnd } from './guardrail-stage.js';
 import { parsePortkeyHeaders } from './headers.js';
 import { resolveModelSlug } from './provider-slug.js';
-import { scopeOf } from '../entities/types.js';
-import { reserveLimits, reserveTargetKey, type TargetKeyReservation } from './limit-stage.js';
+import { reserveExtraAttempt, reserveLimits, reserveTargetKey, type TargetKeyReservation } from './limit-stage.js';
 import { baseTargetFromHeaders, resolveRoutingConfig } from './resolve-config.js';
 import { sendCacheHit, sendError, sendOwnAnswer, sendResult } from './respond-stage.js';
 import { answerKeptResponse, planResponses, rememberResponse } from './responses-stage.js';
@@ -39,7 +38,10 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
   const ctx = newRequestContext(req, res, api, prepared?.clientPath ?? path, randomUUID());
   deps.logStage.begin(ctx);
   const clientGone = new Abort();
+  const buffers = deps.responseBuffers.lease();
+  // Closed once the answer is sent (all of it handed to the kernel) or the connection is gone.
   res.once('close', () => {
+    buffers.release();
     if (!res.writableFinished) clientGone.abort();
   });
   deps.metrics.enter();
@@ -63,7 +65,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
       const body = await readBody(req, deps.maxBodyBytes, mayStreamUpload(api, req) ? deps.maxUploadBytes : undefined);
       if (Buffer.isBuffer(body)) ctx.rawBody = body;
       else ctx.upload = body;
-      ctx.body = parseBodyFor(api, ctx);
+      ctx.body = parseBodyFor(deps, api, ctx);
     }
     const slugged = ctx.body && resolveModelSlug(ctx.body, headers);
     if (slugged) {
@@ -80,9 +82,11 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
     }
 
     const resolved = resolveRoutingConfig(deps, headers, ctx.key);
-    const { config, used, id: configId } = resolved instanceof Promise ? await resolved : resolved;
+    const { config, used, operator, id: configId } = resolved instanceof Promise ? await resolved : resolved;
     ctx.configUsed = used;
     ctx.configId = configId;
+    ctx.operatorConfig = operator;
+    ctx.routingConfig = config;
 
     const reserving = reserveLimits(deps, ctx);
     if (reserving) settle = await reserving;
@@ -92,7 +96,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
     if (guardrails) await guardRequest(ctx, guardrails, deps.guardrails);
 
     // The root config's cache is looked up once, before routing; a target's own cache, per attempt.
-    const plan = planCache(deps, ctx, config.cache);
+    const plan = config.cache && planCache(deps, ctx, config.cache, '', forwardedNames(config, headers.forwardHeaders));
     if (plan) {
       ctx.cacheStatus = plan.status;
       const hit = await lookupCache(deps, ctx, plan);
@@ -105,6 +109,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
 
     const clientWantsUsage = (ctx.body?.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
     ctx.upstreamStartedAt = performance.now();
+    let upstreamAttempts = 0;
     const { value: result, report } = await executeConfig<CallResult | CacheHit>(
       config,
       baseTargetFromHeaders(headers),
@@ -112,17 +117,20 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
       async (target) => {
         const started = performance.now();
         let targetKey: TargetKeyReservation | undefined;
-        const targetPlan = plan ? undefined : planCache(deps, ctx, target.cache, target.path);
+        const targetPlan = plan ? undefined : planCache(deps, ctx, target.cache, target.path, target.forwardHeaders);
         if (!plan) ctx.cacheStatus = targetPlan?.status ?? 'DISABLED';
         if (targetPlan) {
           const hit = await lookupCache(deps, ctx, targetPlan);
           if (hit) return hit;
         }
+        // The first attempt was reserved with the request; each further one counts as one more request.
+        if (upstreamAttempts++ > 0) await reserveExtraAttempt(deps, ctx);
         try {
           if (target.virtualKey && target.virtualKey !== headers.virtualKey) targetKey = await reserveTargetKey(deps, ctx, target.virtualKey);
           const called = await callTarget(deps, {
-            api, path, method: req.method ?? 'POST', rawBody: ctx.rawBody, upload: ctx.upload, responses: ctx.responses, body: ctx.body, clientHeaders: req.headers, scope: scopeOf(ctx.key),
+            api, path, method: req.method ?? 'POST', rawBody: ctx.rawBody, upload: ctx.upload, responses: ctx.responses, body: ctx.body, clientHeaders: req.headers, principal: ctx.key, sink: ctx,
             stream: ctx.stream, clientWantsUsage, assemble: !!(plan ?? targetPlan) || !!guardrails?.after.length, traceId: ctx.traceId, signal: clientGone, upstreamTimes,
+            tenant: ctx.key ? tenantOf(ctx) : undefined, buffers,
           }, target);
           // Per attempt: an output guardrail's 446 is a failure like any other, so a fallback can move on.
           const r = guardrails ? await guardResult(ctx, guardrails, called, deps.guardrails) : called;
@@ -212,7 +220,7 @@ function mayStreamUpload(api: InboundApi, req: IncomingMessage): boolean {
   return api.op === 'passthrough' && !req.headers['content-type']?.includes('json');
 }
 
-function parseBodyFor(api: InboundApi, ctx: RequestContext): Record<string, unknown> | undefined {
+function parseBodyFor(deps: GatewayDeps, api: InboundApi, ctx: RequestContext): Record<string, unknown> | undefined {
   const method = ctx.req.method ?? 'POST';
   if (method === 'GET' || method === 'HEAD' || method === 'DELETE' || ctx.upload) return undefined;
   const contentType = ctx.req.headers['content-type'];
@@ -220,7 +228,7 @@ function parseBodyFor(api: InboundApi, ctx: RequestContext): Record<string, unkn
     // Other endpoints (files, audio) may send multipart or binary bodies: parse only JSON ones.
     if (!contentType?.includes('json') || ctx.rawBody!.length === 0) return undefined;
   }
-  return parseJsonBody(ctx.rawBody!, contentType);
+  return parseJsonBody(ctx.rawBody!, contentType, deps.maxBodyDepth);
 }
 
 function cacheResult(deps: GatewayDeps, plan: CachePlan, result: CallResult): void {

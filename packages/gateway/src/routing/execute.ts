@@ -72,6 +72,17 @@ export interface ExecuteHooks {
   canRepeat?: () => boolean;
 }
 
+const FINAL = new WeakSet<GatewayError>();
+
+/**
+ * Marks an error that ends a request's walk through its config at once, with no retry or fallback:
+ * another target cannot help (the request's own limits are spent, the gateway is out of buffer room).
+ */
+export function endingTheWalk(e: GatewayError): GatewayError {
+  FINAL.add(e);
+  return e;
+}
+
 /**
  * Runs `runLeaf` on the config's targets as its strategy says. Resolves with the first success; rejects
  * with the last failure (a GatewayError) once every permitted target and retry is spent.
@@ -140,7 +151,7 @@ export async function executeConfig<T>(
             lastError = e;
             if (!(e instanceof GatewayError) || hooks.signal?.aborted) throw e;
             const triggers = codes ? codes.includes(e.status) : e.status >= 400;
-            if (!triggers || i === targets.length - 1 || hooks.canRepeat?.() === false) throw e;
+            if (!triggers || i === targets.length - 1 || hooks.canRepeat?.() === false || FINAL.has(e)) throw e;
             hooks.onFallback?.(report.target ?? effective, e);
           }
         }
