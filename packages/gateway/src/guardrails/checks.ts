@@ -8,12 +8,15 @@ import type { Ajv, ValidateFunction } from 'ajv';
 import { tryParseJson } from '../providers/upstream-error.js';
 import { compileUserRegex, type UserRegex } from '../routing/user-regex.js';
 import { parseHttpUrl } from '../upstream/egress-policy.js';
+import { compileLog, CONTEXT_CHECKS, ContextCheckParameterError } from './context-checks.js';
 
 export interface CheckInput {
   /** The text the check reads: the last message of a request, or the first choice of a response. */
   text: string;
-  /** The request's model (default.modelWhitelist). */
+  /** The request's model (default.modelWhitelist, default.modelRules). */
   model?: string;
+  /** The request's type in Portkey's words: chatComplete, complete, embed, messages, ... (default.allowedRequestTypes). */
+  requestType?: string;
   /** Which side is checked, in Portkey's words (default.webhook sends it). */
   event?: 'beforeRequestHook' | 'afterRequestHook';
   /** The request body, and the response body for output checks (default.webhook sends them). */
@@ -224,6 +227,8 @@ const COMPILERS: Record<string, (p: Params) => CompiledCheck> = {
       return { verdict: reply.verdict, data: { webhook: reply.data ?? null } };
     };
   },
+  'default.log': (p) => compileLog(p, (q, key) => webhookUrl(q, key), webhookHeaders, WEBHOOK_TIMEOUT_MS),
+  ...CONTEXT_CHECKS,
   'default.modelWhitelist': (p) => {
     const models = strings(p, 'models');
     const not = bool(p, 'not');
@@ -236,10 +241,10 @@ const WEBHOOK_TIMEOUT_MS = 3000;
 const WEBHOOK_TIMEOUT_MAX_MS = 30_000;
 
 /** Its shape is checked once, here; the addresses it may reach, at each call (guardrails/webhook.ts). */
-function webhookUrl(p: Params): string {
-  const raw = str(p, 'webhookURL');
+function webhookUrl(p: Params, key = 'webhookURL'): string {
+  const raw = str(p, key);
   const url = parseHttpUrl(raw);
-  if (typeof url === 'string') throw new CheckParameterError('webhookURL', url);
+  if (typeof url === 'string') throw new CheckParameterError(key, url);
   return raw;
 }
 
@@ -263,7 +268,7 @@ const CODE_FORMATS: Record<string, string[]> = {
 };
 
 /** Checks that need a network call or a model; named in the 400 so the config can be fixed. */
-const NOT_BUILT_IN = new Set(['default.validUrls', 'default.log', 'default.regexReplace', 'default.redact_pii']);
+const NOT_BUILT_IN = new Set(['default.validUrls', 'default.jwt', 'default.addPrefix', 'default.regexReplace', 'default.redact_pii']);
 
 /**
  * Checks that compile part of their parameters to code (a JSON Schema becomes a validator function):
@@ -286,7 +291,12 @@ export function compileCheck(id: string, parameters: unknown, trusted = false): 
   if (parameters !== undefined && (typeof parameters !== 'object' || parameters === null || Array.isArray(parameters))) {
     throw new CheckParameterError('parameters', 'must be an object');
   }
-  return compile((parameters ?? {}) as Params);
+  try {
+    return compile((parameters ?? {}) as Params);
+  } catch (e) {
+    if (e instanceof ContextCheckParameterError) throw new CheckParameterError(e.where, e.message);
+    throw e;
+  }
 }
 
 /** The first JSON object in the text: the whole text, or a fenced or embedded {...} block. */

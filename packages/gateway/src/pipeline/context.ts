@@ -31,7 +31,10 @@ export interface RequestContext {
   upload?: StreamedUpload;
   body?: Record<string, unknown>;
   stream: boolean;
+  /** The model the current (finally the serving) attempt sent upstream. */
   model?: string;
+  /** The model the provider says it served, when it names one. */
+  servedModel?: string;
   provider?: string;
   configPath?: string;
   configUsed: boolean;
@@ -49,7 +52,7 @@ export interface RequestContext {
   /** When the response was done (performance.now() and wall clock): the log document's times. */
   endedAt?: number;
   endedWall?: number;
-  attempts: Array<{ target: string; provider: string; status: number; ms: number; error?: string }>;
+  attempts: Array<{ target: string; provider: string; model?: string; status: number; ms: number; error?: string }>;
   /** The response body for the log (buffered responses only). */
   responseForLog?: Buffer;
   /** The same body already parsed, when it was. */

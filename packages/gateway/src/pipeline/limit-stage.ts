@@ -1,6 +1,6 @@
 import { scopeOf } from '../entities/types.js';
 import { estimateTokens, limitSubjectsFor } from '../limits/subjects.js';
-import { estimateCostSafe } from '../logs/cost.js';
+import { costOfUsage, estimateCostSafe } from '../logs/cost.js';
 import type { LimitEstimate, LimitSubject, Reservation } from '../limits/types.js';
 import { GatewayError } from '../errors.js';
 import { endingTheWalk } from '../routing/execute.js';
@@ -50,7 +50,7 @@ function settleWithUsage(ctx: RequestContext, reservation: Reservation, estimate
   observeResponse(ctx);
   const u = ctx.usage;
   const actualTokens = u?.total_tokens ?? (ctx.status >= 400 ? 0 : estimatedTokens);
-  const costUsd = u && ctx.provider ? estimateCostSafe(ctx.provider, ctx.model ?? '', u).usd : 0;
+  const costUsd = u && ctx.provider ? costOfUsage(ctx.provider, ctx.model, ctx.servedModel, u).usd : 0;
   reservation.settle({ tokens: actualTokens, costUsd });
 }
 

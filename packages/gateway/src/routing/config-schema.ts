@@ -9,7 +9,17 @@ import { compileGuardrails, GuardrailConfigError, hasGuardrails, type Guardrails
 export type { RawTarget, RoutingConfig };
 
 /** What the shared schema cannot check alone: conditional queries, and guardrails only at the root. */
+/** Portkey config keys this gateway does not implement yet: refused by name, never accepted and ignored. */
+const NOT_YET: Record<string, string> = {
+  cb_config: 'circuit breaking is not supported by this gateway yet; remove cb_config (retry and a fallback strategy cover failing targets meanwhile)',
+  input_mutators: 'mutator guardrails are not supported by this gateway yet; remove input_mutators (input_guardrails and before_request_hooks run checks)',
+  output_mutators: 'mutator guardrails are not supported by this gateway yet; remove output_mutators (output_guardrails and after_request_hooks run checks)',
+};
+
 const gatewayNodeCheck: ConfigNodeCheck = (node, path, isRoot) => {
+  for (const key in NOT_YET) if (node[key] !== undefined) return [`${path}.${key}`, NOT_YET[key]!];
+  const strict = node.strict_open_ai_compliance;
+  if (strict !== undefined && typeof strict !== 'boolean') return [`${path}.strict_open_ai_compliance`, 'must be true or false'];
   if (!isRoot && hasGuardrails(node)) return [path, 'guardrails (before_request_hooks, after_request_hooks, input_guardrails, output_guardrails) apply to the whole request; move them to the config root'];
   if (node.strategy?.mode === 'conditional') {
     const conditions = node.strategy.conditions ?? [];

@@ -38,6 +38,8 @@ export function inheritTarget(parent: EffectiveTarget, node: RawTarget, path: st
   const settings: Record<string, string> = sameProvider ? { ...parent.settings } : {};
   for (const [k, v] of Object.entries(node)) {
     if (!STRUCTURAL_KEYS.has(k) && (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')) settings[k] = String(v);
+    // Portkey's schema gives the service account key as an object; settings hold it as its JSON text.
+    else if (k === 'vertex_service_account_json' && typeof v === 'object' && v !== null) settings[k] = JSON.stringify(v);
   }
   return {
     path,

@@ -15,6 +15,7 @@ import { sendJson, toGatewayError } from './respond.js';
 import { authenticate } from '../pipeline/authenticate.js';
 import { applyCors, type CorsPolicy } from './cors.js';
 import { watchConnections, type WatchdogOptions } from './connection-watchdog.js';
+import { handleUpgrade } from '../realtime/proxy.js';
 import { createDataServiceRoute, isDataServiceRequest, proxyToDataService, type DataServiceRoute } from './data-service-routes.js';
 
 const INFERENCE_ROUTES: Record<string, InboundApi> = {
@@ -58,6 +59,8 @@ export function createGatewayServer(
       else res.destroy();
     });
   });
+  // WebSocket upgrades: /v1/realtime is proxied to the provider's Realtime API, any other gets a 4xx.
+  server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => handleUpgrade(deps, () => state.draining, req, socket, head));
   // A malformed request line or header never reaches a handler: answer 400 in OpenAI's shape.
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return socket.destroy();
