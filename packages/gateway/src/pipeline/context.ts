@@ -65,6 +65,10 @@ export interface RequestContext {
   responses?: ResponsesPlan;
   /** "async": true guardrail hooks still running; the document waits for them. */
   backgroundHooks?: Promise<unknown>[];
+  /** The saved prompt the request rendered (/v1/prompts/{id}/completions). */
+  promptId?: string;
+  /** The saved config the request used, by the id or slug it was named with. */
+  configId?: string;
   /** The document was handed to the log stage. */
   logged?: boolean;
   /** Targets resolved from a virtual key: their saved secrets are masked in errors and the log. */

@@ -46,6 +46,10 @@ export interface GatewayDeps {
   /** Largest passthrough upload (a non-JSON body on other /v1 paths), streamed when over maxBodyBytes. */
   maxUploadBytes: number;
   cacheDefaultMaxAgeS: number;
+  /** Ships analytics rows to the control plane, when the gateway has one (its health is in /v1/health). */
+  analytics?: { health(): { status: 'ok' | 'degraded'; detail?: string } };
+  /** Forwards Portkey Admin API paths to the control plane, when the gateway has one. */
+  admin?: { forward(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, url: string): Promise<void> };
   /** What guardrail hooks need at run time: the webhook client, and the bound on background runs. */
   guardrails: GuardrailRuntime;
 }

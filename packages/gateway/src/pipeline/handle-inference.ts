@@ -14,6 +14,7 @@ import { newRequestContext, tenantOf, type RequestContext } from './context.js';
 import type { GatewayDeps } from './deps.js';
 import { GUARDRAILS_DENIED, guardRequest, guardResult, guardStreamEnd } from './guardrail-stage.js';
 import { parsePortkeyHeaders } from './headers.js';
+import { resolveModelSlug } from './provider-slug.js';
 import { defaultGuardrails, withDefaults } from './default-guardrails.js';
 import { strictCompliance } from './strict-compliance.js';
 import { reserveExtraAttempt, reserveLimits, reserveTargetKey, type TargetKeyReservation } from './limit-stage.js';
@@ -25,8 +26,18 @@ import { answerKeptResponse, planResponses, rememberResponse } from './responses
  * The inference pipeline: parse → authenticate → resolve config → limit → guardrails → cache → route/call →
  * respond → log. Each stage is a small function; this one only sequences them.
  */
-export async function handleInference(deps: GatewayDeps, req: IncomingMessage, res: ServerResponse, api: InboundApi, path: string): Promise<void> {
-  const ctx = newRequestContext(req, res, api, path, randomUUID());
+/** A body the gateway built itself (a rendered prompt), used instead of reading the request's. */
+export interface PreparedBody {
+  body: Record<string, unknown>;
+  promptId?: string;
+  /** The prompt's saved provider, used unless the request names a provider, virtual key or config. */
+  virtualKey?: string;
+  /** The path the client called, for the log document (the call itself goes to `path`). */
+  clientPath?: string;
+}
+
+export async function handleInference(deps: GatewayDeps, req: IncomingMessage, res: ServerResponse, api: InboundApi, path: string, prepared?: PreparedBody): Promise<void> {
+  const ctx = newRequestContext(req, res, api, prepared?.clientPath ?? path, randomUUID());
   deps.logStage.begin(ctx);
   const clientGone = new Abort();
   const buffers = deps.responseBuffers.lease();
@@ -47,10 +58,22 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
     if (deps.entities.authRequired()) ctx.key = await authenticate(deps.entities, headers.gatewayKey, 'completions');
     if (ctx.key?.defaults?.metadata) headers.metadata = { ...ctx.key.defaults.metadata, ...headers.metadata };
 
-    const body = await readBody(req, deps.maxBodyBytes, mayStreamUpload(api, req) ? deps.maxUploadBytes : undefined);
-    if (Buffer.isBuffer(body)) ctx.rawBody = body;
-    else ctx.upload = body;
-    ctx.body = parseBodyFor(deps, api, ctx);
+    if (prepared) {
+      ctx.body = prepared.body;
+      ctx.rawBody = Buffer.from(JSON.stringify(prepared.body));
+      ctx.promptId = prepared.promptId;
+      if (prepared.virtualKey && !headers.virtualKey && !headers.provider && !headers.config) headers.virtualKey = prepared.virtualKey;
+    } else {
+      const body = await readBody(req, deps.maxBodyBytes, mayStreamUpload(api, req) ? deps.maxUploadBytes : undefined);
+      if (Buffer.isBuffer(body)) ctx.rawBody = body;
+      else ctx.upload = body;
+      ctx.body = parseBodyFor(deps, api, ctx);
+    }
+    const slugged = ctx.body && resolveModelSlug(ctx.body, headers);
+    if (slugged) {
+      ctx.body = slugged;
+      ctx.rawBody = Buffer.from(JSON.stringify(slugged));
+    }
     if (ctx.body) api.validate?.(ctx.body);
     ctx.stream = api.isStream(ctx.body);
     ctx.model = api.modelOf(ctx.body);
@@ -61,8 +84,9 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
     }
 
     const resolved = resolveRoutingConfig(deps, headers, ctx.key);
-    const { config, used, operator } = resolved instanceof Promise ? await resolved : resolved;
+    const { config, used, operator, id: configId } = resolved instanceof Promise ? await resolved : resolved;
     ctx.configUsed = used;
+    ctx.configId = configId;
     ctx.operatorConfig = operator;
     ctx.routingConfig = config;
 
