@@ -13,6 +13,9 @@ import { makeRedactor } from './logs/redact.js';
 import type { LogStore } from './logs/types.js';
 import { createLogger } from './observability/logger.js';
 import { GatewayMetrics } from './observability/metrics.js';
+import { CircuitBreakers } from './resilience/breaker.js';
+import { registerBreakerMetrics } from './resilience/breaker-metrics.js';
+import { MemoryBreakerStore, RedisBreakerStore } from './resilience/breaker-store.js';
 import type { GatewayDeps } from './pipeline/deps.js';
 import { LogStage } from './pipeline/log-stage.js';
 import { BUILTIN_PROVIDERS, ProviderRegistry } from './providers/registry.js';
@@ -65,6 +68,9 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
   }
   const logStore = await createLogStore(settings, metrics, logger);
 
+  const breakers = new CircuitBreakers(redis ? new RedisBreakerStore(redis) : new MemoryBreakerStore(), { minCooldownMs: asInt(settings.CIRCUIT_BREAKER_MIN_COOLDOWN_MS) });
+  breakers.onOpened = registerBreakerMetrics(metrics.registry, breakers);
+
   const clients = createUpstreamClients({ connections: asInt(settings.UPSTREAM_CONNECTIONS), policy: egress });
   const deps: GatewayDeps = {
     registry: new ProviderRegistry(BUILTIN_PROVIDERS),
@@ -84,6 +90,7 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
     maxUploadBytes: asInt(settings.MAX_UPLOAD_BYTES),
     responses: { store: responsesStore, ttlS: asInt(settings.RESPONSES_STORE_TTL_S) },
     cacheDefaultMaxAgeS: asInt(settings.CACHE_DEFAULT_MAX_AGE_S),
+    breakers,
   };
   const state: ServerState = { draining: false, startedAt: Date.now() };
   const server = createGatewayServer(deps, state, { cors: corsPolicy(asList(settings.CORS_ALLOWED_ORIGINS)) });

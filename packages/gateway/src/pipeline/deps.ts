@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { CircuitBreakers } from '../resilience/breaker.js';
 import type { CacheStore } from '../cache/types.js';
 import type { ResponsesStore } from './responses-stage.js';
 import type { GuardrailRuntime } from './guardrail-stage.js';
@@ -35,4 +36,6 @@ export interface GatewayDeps {
   cacheDefaultMaxAgeS: number;
   /** What guardrail hooks need at run time: the webhook client, and the bound on background runs. */
   guardrails: GuardrailRuntime;
+  /** Circuit breakers of strategies with cb_config (in Redis when CACHE_STORE shares state). */
+  breakers: CircuitBreakers;
 }

@@ -122,6 +122,14 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
         onFallback: (t) => deps.metrics.fallback(t.provider ?? ''),
         signal: clientGone,
         canRepeat: ctx.upload && (() => !ctx.upload!.started),
+        breakers: deps.breakers,
+        onBreakerSkip: (target, retryAt) => ctx.attempts.push({ target, provider: '', status: 503, ms: 0, error: `circuit breaker open until ${new Date(retryAt).toISOString()}`, breaker: 'open' }),
+        onBreakerOutcome: (target, admittedAs, opened) => {
+          const last = ctx.attempts[ctx.attempts.length - 1];
+          if (last?.target !== target) return;
+          last.breaker = admittedAs;
+          if (opened) last.breaker_opened = true;
+        },
       },
     );
     ctx.retries = report.retries;

@@ -3,6 +3,8 @@ import type { AbortLike } from '../upstream/abort.js';
 import type { RawTarget, RoutingConfig } from './config-schema.js';
 import { evaluateQuery, type QueryContext } from './conditional.js';
 import { withRetries, type RetryPolicy } from './retry.js';
+import { allTargetsOpen, isAllOpen, type BreakerRef, type CircuitBreakers } from '../resilience/breaker.js';
+import type { CbConfig } from '@portico/contract';
 
 /**
  * Walks a routing config: single, fallback, weighted loadbalance and conditional strategies, with
@@ -70,6 +72,18 @@ export interface ExecuteHooks {
   signal?: AbortLike;
   /** False once the request cannot be sent again (its streamed body is spent): no retry, no fallback. */
   canRepeat?: () => boolean;
+  /** Circuit breakers, for strategies with cb_config; without them cb_config is not enforced. */
+  breakers?: CircuitBreakers;
+  /** A target skipped because its breaker is open. */
+  onBreakerSkip?(path: string, retryAt: number): void;
+  /** A breaker's verdict on an attempt: the state it was admitted in, and whether its outcome opened it. */
+  onBreakerOutcome?(path: string, admittedAs: 'closed' | 'half_open', opened: boolean): void;
+}
+
+/** The breaker a leaf runs under, and whether it is the half-open probe. */
+interface Gate {
+  ref: BreakerRef;
+  probe: boolean;
 }
 
 /**
@@ -94,13 +108,50 @@ export async function executeConfig<T>(
     }
   }
 
-  async function run(node: RawTarget, inherited: EffectiveTarget, path: string): Promise<T> {
+  const breakers = hooks.breakers;
+
+  /** Admits a leaf child under its breaker; undefined admission means no breaker applies. */
+  async function gateFor(node: RawTarget, path: string, cb: CbConfig | undefined): Promise<{ gate?: Gate; openUntil?: number }> {
+    if (!breakers || !cb || node.targets) return {};
+    const ref = breakers.ref(config, path, cb);
+    const a = await breakers.admit(ref);
+    if (a.state === 'open') {
+      hooks.onBreakerSkip?.(path, a.retryAt);
+      return { openUntil: a.retryAt };
+    }
+    return { gate: { ref, probe: a.state === 'half_open' } };
+  }
+
+  async function runLeafGated(effective: EffectiveTarget, gate: Gate | undefined): Promise<T> {
+    if (!gate || !breakers) return runLeaf(effective);
+    try {
+      const value = await runLeaf(effective);
+      const opened = await breakers.record(gate.ref, 200, gate.probe);
+      hooks.onBreakerOutcome?.(effective.path, gate.probe ? 'half_open' : 'closed', opened);
+      return value;
+    } catch (e) {
+      if (e instanceof GatewayError) {
+        const opened = await breakers.record(gate.ref, e.status, gate.probe);
+        hooks.onBreakerOutcome?.(effective.path, gate.probe ? 'half_open' : 'closed', opened);
+      }
+      throw e;
+    }
+  }
+
+  async function run(node: RawTarget, inherited: EffectiveTarget, path: string, cbInherited?: CbConfig, gate?: Gate): Promise<T> {
     const effective = inheritTarget(inherited, node, path);
     const targets = node.targets;
     if (!targets) {
       report.target = effective;
       try {
-        const { value, retries } = await withRetries(effective.retry, () => runLeaf(effective), {
+        // A probe is one request: it is not retried, so the breaker hears about the target at once.
+        const retry = gate?.probe ? undefined : effective.retry;
+        let leafGate = gate;
+        const { value, retries } = await withRetries(retry, () => {
+          const g = leafGate;
+          leafGate = g && { ref: g.ref, probe: false };
+          return runLeafGated(effective, g);
+        }, {
           onRetry: (err) => hooks.onRetry?.(effective, err),
           signal: hooks.signal,
           canRepeat: hooks.canRepeat,
@@ -113,13 +164,48 @@ export async function executeConfig<T>(
       }
     }
     const mode = node.strategy?.mode ?? 'single';
+    // Strategies inherit cb_config from their parent; conditional strategies are not gated (as Portkey).
+    const cb = node.strategy?.cb_config ?? cbInherited;
     const child = (i: number) => `${path}.targets[${i}]`;
     switch (mode) {
-      case 'single':
-        return run(targets[0], effective, child(0));
+      case 'single': {
+        const { gate: g, openUntil } = await gateFor(targets[0], child(0), cb);
+        if (openUntil !== undefined) throw allTargetsOpen(path, openUntil);
+        return run(targets[0], effective, child(0), cb, g);
+      }
       case 'loadbalance': {
-        const i = pickWeighted(targets, random);
-        return run(targets[i], effective, child(i));
+        if (!breakers || !cb) {
+          const i = pickWeighted(targets, random);
+          return run(targets[i], effective, child(i), cb);
+        }
+        // Targets whose breaker is open weigh nothing; a lost race for a half-open probe drops that one too.
+        const weights = targets.map((t) => t.weight ?? 1);
+        const peeks = await Promise.all(targets.map((t, i) => (t.targets ? undefined : breakers.peek(breakers.ref(config, child(i), cb)))));
+        let earliest = Infinity;
+        peeks.forEach((a, i) => {
+          if (a?.state === 'open') {
+            weights[i] = 0;
+            earliest = Math.min(earliest, a.retryAt);
+            hooks.onBreakerSkip?.(child(i), a.retryAt);
+          }
+        });
+        for (;;) {
+          if (weights.every((w) => w === 0)) throw allTargetsOpen(path, earliest === Infinity ? Date.now() + 1000 : earliest);
+          const i = pickFromWeights(weights, random);
+          const { gate: g, openUntil } = await gateFor(targets[i], child(i), cb);
+          if (openUntil !== undefined) {
+            weights[i] = 0;
+            earliest = Math.min(earliest, openUntil);
+            continue;
+          }
+          try {
+            return await run(targets[i], effective, child(i), cb, g);
+          } catch (e) {
+            // A nested strategy whose targets are all open: try the others.
+            if (!isAllOpen(e)) throw e;
+            weights[i] = 0;
+          }
+        }
       }
       case 'conditional': {
         const name = pickConditional(node, query);
@@ -127,16 +213,28 @@ export async function executeConfig<T>(
         if (i === -1) {
           throw new GatewayError({ status: 400, code: 'no_matching_condition', param: 'x-portkey-config', message: `No condition in ${path}.strategy matched this request and there is no default target; add "default" to the strategy` });
         }
-        return run(targets[i], effective, child(i));
+        return run(targets[i], effective, child(i), cb);
       }
       case 'fallback': {
         const codes = node.strategy?.on_status_codes;
         let lastError: unknown;
+        let tried = 0;
+        let earliestOpen = Infinity;
         for (let i = 0; i < targets.length; i++) {
-          if (i > 0) report.fallbacks++;
+          const { gate: g, openUntil } = await gateFor(targets[i], child(i), cb);
+          if (openUntil !== undefined) {
+            earliestOpen = Math.min(earliestOpen, openUntil);
+            continue;
+          }
+          if (tried > 0) report.fallbacks++;
+          tried++;
           try {
-            return await run(targets[i], effective, child(i));
+            return await run(targets[i], effective, child(i), cb, g);
           } catch (e) {
+            if (isAllOpen(e)) {
+              tried--;
+              continue;
+            }
             lastError = e;
             if (!(e instanceof GatewayError) || hooks.signal?.aborted) throw e;
             const triggers = codes ? codes.includes(e.status) : e.status >= 400;
@@ -144,6 +242,7 @@ export async function executeConfig<T>(
             hooks.onFallback?.(report.target ?? effective, e);
           }
         }
+        if (lastError === undefined) throw allTargetsOpen(path, earliestOpen === Infinity ? Date.now() + 1000 : earliestOpen);
         throw lastError;
       }
     }
@@ -154,15 +253,19 @@ export async function executeConfig<T>(
 }
 
 export function pickWeighted(targets: RawTarget[], random: () => number): number {
+  return pickFromWeights(targets.map((t) => t.weight ?? 1), random);
+}
+
+export function pickFromWeights(weights: number[], random: () => number): number {
   let total = 0;
-  for (const t of targets) total += t.weight ?? 1;
+  for (const w of weights) total += w;
   let r = random() * total;
-  for (let i = 0; i < targets.length; i++) {
-    r -= targets[i].weight ?? 1;
+  for (let i = 0; i < weights.length; i++) {
+    r -= weights[i];
     if (r < 0) return i;
   }
   // Floating-point edge: fall back to the last target with weight.
-  for (let i = targets.length - 1; i >= 0; i--) if ((targets[i].weight ?? 1) > 0) return i;
+  for (let i = weights.length - 1; i >= 0; i--) if (weights[i] > 0) return i;
   return 0;
 }
 

@@ -26,6 +26,8 @@ export function handleHealth(deps: GatewayDeps, state: ServerState, res: ServerR
       log_store: { kind: deps.logStore.kind, ...dependencies.log_store },
       entities: { kind: deps.entities.kind, ...dependencies.entities },
     },
+    // Open breakers are the upstreams' trouble, not the gateway's: reported, without degrading it.
+    circuit_breakers: deps.breakers.health(),
   });
 }
 
