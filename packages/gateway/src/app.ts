@@ -93,7 +93,7 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
     breakers,
   };
   const state: ServerState = { draining: false, startedAt: Date.now() };
-  const server = createGatewayServer(deps, state, { cors: corsPolicy(asList(settings.CORS_ALLOWED_ORIGINS)) });
+  const server = createGatewayServer(deps, state, { cors: corsPolicy(asList(settings.CORS_ALLOWED_ORIGINS)), dataServiceBasepath: settings.DATASERVICE_BASEPATH });
 
   return {
     server,
