@@ -33,6 +33,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
   deps.metrics.enter();
   let settle: (() => void) | undefined;
   let servedBy: TargetKeyReservation | undefined;
+  let settleBreaker: ((status: number) => void) | undefined;
   // Observed once the response is under way: metrics never stand between the upstream and the client.
   const upstreamTimes: UpstreamTime[] = [];
   try {
@@ -123,6 +124,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
         signal: clientGone,
         canRepeat: ctx.upload && (() => !ctx.upload!.started),
         breakers: deps.breakers,
+        settlesLater: (r) => (r as CallResult | CacheHit).kind === 'stream',
         onBreakerSkip: (target, retryAt) => ctx.attempts.push({ target, provider: '', status: 503, ms: 0, error: `circuit breaker open until ${new Date(retryAt).toISOString()}`, breaker: 'open' }),
         onBreakerOutcome: (target, admittedAs, opened) => {
           const last = ctx.attempts[ctx.attempts.length - 1];
@@ -132,6 +134,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
         },
       },
     );
+    settleBreaker = report.settleBreaker;
     ctx.retries = report.retries;
     ctx.fallbacks = report.fallbacks;
     ctx.configPath = report.target?.path;
@@ -156,6 +159,8 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
     closeIfBodyStillArriving(ctx);
     sendError(ctx, err);
   } finally {
+    // A stream that broke after its first byte counts against its target's breaker.
+    settleBreaker?.(ctx.errorStage === 'mid_stream' && ctx.error ? ctx.error.status : ctx.streamOutcome === 'client_aborted' ? 499 : 200);
     observeUpstreamTimes(deps, upstreamTimes);
     deps.metrics.leave();
     settle?.();

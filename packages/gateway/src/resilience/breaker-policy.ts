@@ -47,10 +47,13 @@ export function effectiveCb(cb: CbConfig, minCooldownMs: number): EffectiveCb {
   };
 }
 
-/** A status counts against the target: failure_status_codes when given, else any 5xx. 499 (the client left) never does. */
+/**
+ * A status counts against the target: failure_status_codes when given, else any 5xx and 408 (the
+ * gateway's request_timeout: a target that does not answer is failing). 499 (the client left) never does.
+ */
 export function isBreakerFailure(cb: EffectiveCb, status: number): boolean {
   if (status === 499) return false;
-  return cb.failureStatusCodes ? cb.failureStatusCodes.includes(status) : status >= 500;
+  return cb.failureStatusCodes ? cb.failureStatusCodes.includes(status) : status >= 500 || status === 408;
 }
 
 /** How long failures count before the counts restart. */

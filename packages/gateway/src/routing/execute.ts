@@ -63,6 +63,11 @@ export interface ExecutionReport {
   fallbacks: number;
   /** The last target tried. */
   target?: EffectiveTarget;
+  /**
+   * Set when the value's outcome is known only later (a stream): call it once with the final status
+   * (200, or the mid-stream error's) so the target's breaker counts a stream that broke as a failure.
+   */
+  settleBreaker?: (status: number) => void;
 }
 
 export interface ExecuteHooks {
@@ -78,6 +83,8 @@ export interface ExecuteHooks {
   onBreakerSkip?(path: string, retryAt: number): void;
   /** A breaker's verdict on an attempt: the state it was admitted in, and whether its outcome opened it. */
   onBreakerOutcome?(path: string, admittedAs: 'closed' | 'half_open', opened: boolean): void;
+  /** True when a successful value's outcome is still open (a stream): its breaker waits for report.settleBreaker. */
+  settlesLater?(value: unknown): boolean;
 }
 
 /** The breaker a leaf runs under, and whether it is the half-open probe. */
@@ -126,8 +133,18 @@ export async function executeConfig<T>(
     if (!gate || !breakers) return runLeaf(effective);
     try {
       const value = await runLeaf(effective);
-      const opened = await breakers.record(gate.ref, 200, gate.probe);
-      hooks.onBreakerOutcome?.(effective.path, gate.probe ? 'half_open' : 'closed', opened);
+      const settle = async (status: number) => {
+        const opened = await breakers.record(gate.ref, status, gate.probe);
+        hooks.onBreakerOutcome?.(effective.path, gate.probe ? 'half_open' : 'closed', opened);
+      };
+      if (hooks.settlesLater?.(value)) {
+        let settled = false;
+        report.settleBreaker = (status) => {
+          if (settled) return;
+          settled = true;
+          void settle(status);
+        };
+      } else await settle(200);
       return value;
     } catch (e) {
       if (e instanceof GatewayError) {
