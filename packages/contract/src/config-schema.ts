@@ -45,6 +45,8 @@ export const strategySchema = z.object({
   conditions: z.array(conditionSchema).optional(),
   default: z.string().optional(),
   cb_config: cbConfigSchema.optional(),
+  /** Portico's own: loadbalance by conversation prefix (or x-portkey-sticky-key) so prompt caches hit. */
+  sticky: z.union([z.boolean(), z.strictObject({ prefix_messages: z.number().int().min(1).max(64).optional() })]).optional(),
 }).loose();
 
 export interface RawTarget {
@@ -132,6 +134,7 @@ function checkStructure(node: RawTarget, path: string, source: string, isRoot: b
   if (node.targets) {
     if (!node.strategy) fail(`${path}.strategy`, 'a config with targets needs a strategy, e.g. {"mode":"fallback"}');
     if (mode === 'single' && node.targets.length !== 1) fail(`${path}.targets`, 'strategy mode single takes exactly one target');
+    if (node.strategy?.sticky && mode !== 'loadbalance') fail(`${path}.strategy.sticky`, 'sticky applies to loadbalance only; remove it or use mode loadbalance');
     if (mode === 'loadbalance' && node.targets.every((t) => (t.weight ?? 1) === 0)) fail(`${path}.targets`, 'loadbalance needs at least one target with a weight above 0');
     if (mode === 'conditional') {
       const names = new Set(node.targets.map((t) => t.name).filter(Boolean));

@@ -14,6 +14,7 @@ import type { LogStore } from './logs/types.js';
 import { createLogger } from './observability/logger.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { CircuitBreakers } from './resilience/breaker.js';
+import { TargetHealth } from './resilience/target-health.js';
 import { registerBreakerMetrics } from './resilience/breaker-metrics.js';
 import { MemoryBreakerStore, RedisBreakerStore } from './resilience/breaker-store.js';
 import type { GatewayDeps } from './pipeline/deps.js';
@@ -91,6 +92,10 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
     responses: { store: responsesStore, ttlS: asInt(settings.RESPONSES_STORE_TTL_S) },
     cacheDefaultMaxAgeS: asInt(settings.CACHE_DEFAULT_MAX_AGE_S),
     breakers,
+    targetHealth: new TargetHealth(),
+  };
+  deps.logStage.observe = (doc) => {
+    if (doc.usage?.prompt_tokens) metrics.promptTokens(doc.provider ?? '', doc.usage.prompt_tokens, doc.usage.cached_tokens ?? 0);
   };
   const state: ServerState = { draining: false, startedAt: Date.now() };
   const server = createGatewayServer(deps, state, { cors: corsPolicy(asList(settings.CORS_ALLOWED_ORIGINS)), dataServiceBasepath: settings.DATASERVICE_BASEPATH });

@@ -21,6 +21,8 @@ export class GatewayMetrics {
   private inFlight = 0;
   private readonly streamErrors: Counter<'provider' | 'stage'>;
   private readonly models = new Set<string>();
+  private readonly promptTokensTotal: Counter<'provider'>;
+  private readonly cachedPromptTokensTotal: Counter<'provider'>;
 
   constructor(registry = new Registry()) {
     this.registry = registry;
@@ -36,6 +38,8 @@ export class GatewayMetrics {
     this.cacheResults = new Counter({ name: 'portico_cache_results_total', help: 'Response cache results: HIT, MISS, REFRESH, DISABLED.', labelNames: ['result'], registers: [registry] });
     const inFlight = () => this.inFlight;
     new Gauge({ name: 'portico_requests_in_flight', help: 'Requests being served now.', registers: [registry], collect() { this.set(inFlight()); } });
+    this.promptTokensTotal = new Counter({ name: 'portico_prompt_tokens_total', help: 'Prompt (input) tokens of answered requests.', labelNames: ['provider'], registers: [registry] });
+    this.cachedPromptTokensTotal = new Counter({ name: 'portico_cached_prompt_tokens_total', help: 'Prompt tokens the provider served from its prompt cache; divided by portico_prompt_tokens_total, the cached-token share.', labelNames: ['provider'], registers: [registry] });
     this.streamErrors = new Counter({ name: 'portico_stream_errors_total', help: 'Streams that failed after bytes were sent.', labelNames: ['provider', 'stage'], registers: [registry] });
   }
 
@@ -62,6 +66,11 @@ export class GatewayMetrics {
 
   fallback(provider: string): void {
     this.fallbacks.inc({ provider });
+  }
+
+  promptTokens(provider: string, prompt: number, cached: number): void {
+    this.promptTokensTotal.inc({ provider }, prompt);
+    if (cached > 0) this.cachedPromptTokensTotal.inc({ provider }, cached);
   }
 
   cache(result: string): void {

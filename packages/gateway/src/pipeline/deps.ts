@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { CircuitBreakers } from '../resilience/breaker.js';
+import type { TargetHealth } from '../resilience/target-health.js';
 import type { CacheStore } from '../cache/types.js';
 import type { ResponsesStore } from './responses-stage.js';
 import type { GuardrailRuntime } from './guardrail-stage.js';
@@ -38,4 +39,6 @@ export interface GatewayDeps {
   guardrails: GuardrailRuntime;
   /** Circuit breakers of strategies with cb_config (in Redis when CACHE_STORE shares state). */
   breakers: CircuitBreakers;
+  /** Recent error rate and latency of loadbalance targets (this replica's view). */
+  targetHealth: TargetHealth;
 }

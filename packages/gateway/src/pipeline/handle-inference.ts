@@ -5,6 +5,7 @@ import { Abort } from '../upstream/abort.js';
 import type { InboundApi } from '../inbound/types.js';
 import { guardrailsOf } from '../routing/config-schema.js';
 import { executeConfig } from '../routing/execute.js';
+import { stickyKeyOf } from '../resilience/sticky.js';
 import { toGatewayError } from '../server/respond.js';
 import { authenticate } from './authenticate.js';
 import { parseJsonBody, readBody } from './body.js';
@@ -124,6 +125,8 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
         signal: clientGone,
         canRepeat: ctx.upload && (() => !ctx.upload!.started),
         breakers: deps.breakers,
+        health: deps.targetHealth,
+        stickyKey: (prefixMessages) => stickyKeyOf(ctx.body, headers.stickyKey, prefixMessages),
         settlesLater: (r) => (r as CallResult | CacheHit).kind === 'stream',
         onBreakerSkip: (target, retryAt) => ctx.attempts.push({ target, provider: '', status: 503, ms: 0, error: `circuit breaker open until ${new Date(retryAt).toISOString()}`, breaker: 'open' }),
         onBreakerOutcome: (target, admittedAs, opened) => {

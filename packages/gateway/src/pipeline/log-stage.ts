@@ -23,6 +23,8 @@ export class LogStage {
   private onSettled?: () => void;
   private timer?: NodeJS.Timeout;
   private immediate?: NodeJS.Immediate;
+  /** Sees each document once built (usage parsed by then): the token metrics. */
+  observe?: (doc: LogDocument) => void;
 
   constructor(
     private readonly store: LogStore,
@@ -80,6 +82,7 @@ export class LogStage {
         observeResponse(ctx);
         const doc = buildLogDocument(ctx, newLogId(ctx.endedWall), this.bodyMaxBytes);
         this.store.write(doc, logDocumentLine(doc, this.redact, this.verbatimBodies(ctx, doc)));
+        this.observe?.(doc);
       } catch (e) {
         this.logger.error({ err: e, trace_id: ctx.traceId }, 'could not build a log document');
       }

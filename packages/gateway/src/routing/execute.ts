@@ -3,7 +3,9 @@ import type { AbortLike } from '../upstream/abort.js';
 import type { RawTarget, RoutingConfig } from './config-schema.js';
 import { evaluateQuery, type QueryContext } from './conditional.js';
 import { withRetries, type RetryPolicy } from './retry.js';
-import { allTargetsOpen, isAllOpen, type BreakerRef, type CircuitBreakers } from '../resilience/breaker.js';
+import { allTargetsOpen, configId, isAllOpen, type BreakerRef, type CircuitBreakers } from '../resilience/breaker.js';
+import { DEFAULT_PREFIX_MESSAGES, rendezvousPick } from '../resilience/sticky.js';
+import type { TargetHealth } from '../resilience/target-health.js';
 import type { CbConfig } from '@portico/contract';
 
 /**
@@ -83,6 +85,10 @@ export interface ExecuteHooks {
   onBreakerSkip?(path: string, retryAt: number): void;
   /** A breaker's verdict on an attempt: the state it was admitted in, and whether its outcome opened it. */
   onBreakerOutcome?(path: string, admittedAs: 'closed' | 'half_open', opened: boolean): void;
+  /** Recent error rate and latency per loadbalance target; scales their weights when given. */
+  health?: TargetHealth;
+  /** The request's sticky key (x-portkey-sticky-key, else its conversation prefix), for strategy.sticky. */
+  stickyKey?(prefixMessages: number): string | undefined;
   /** True when a successful value's outcome is still open (a stream): its breaker waits for report.settleBreaker. */
   settlesLater?(value: unknown): boolean;
 }
@@ -129,7 +135,24 @@ export async function executeConfig<T>(
     return { gate: { ref, probe: a.state === 'half_open' } };
   }
 
-  async function runLeafGated(effective: EffectiveTarget, gate: Gate | undefined): Promise<T> {
+  /** Runs a leaf; under a loadbalance (healthKey given) its outcome and time feed the target's health. */
+  async function runLeafGated(effective: EffectiveTarget, gate: Gate | undefined, healthKey?: string): Promise<T> {
+    if (healthKey && hooks.health) {
+      const health = hooks.health;
+      const started = performance.now();
+      try {
+        const value = await runLeafBreaker(effective, gate);
+        health.record(healthKey, false, performance.now() - started);
+        return value;
+      } catch (e) {
+        if (e instanceof GatewayError && e.status !== 499) health.record(healthKey, e.status >= 500 || e.status === 408, performance.now() - started);
+        throw e;
+      }
+    }
+    return runLeafBreaker(effective, gate);
+  }
+
+  async function runLeafBreaker(effective: EffectiveTarget, gate: Gate | undefined): Promise<T> {
     if (!gate || !breakers) return runLeaf(effective);
     try {
       const value = await runLeaf(effective);
@@ -155,7 +178,7 @@ export async function executeConfig<T>(
     }
   }
 
-  async function run(node: RawTarget, inherited: EffectiveTarget, path: string, cbInherited?: CbConfig, gate?: Gate): Promise<T> {
+  async function run(node: RawTarget, inherited: EffectiveTarget, path: string, cbInherited?: CbConfig, gate?: Gate, healthKey?: string): Promise<T> {
     const effective = inheritTarget(inherited, node, path);
     const targets = node.targets;
     if (!targets) {
@@ -167,7 +190,7 @@ export async function executeConfig<T>(
         const { value, retries } = await withRetries(retry, () => {
           const g = leafGate;
           leafGate = g && { ref: g.ref, probe: false };
-          return runLeafGated(effective, g);
+          return runLeafGated(effective, g, healthKey);
         }, {
           onRetry: (err) => hooks.onRetry?.(effective, err),
           signal: hooks.signal,
@@ -191,32 +214,46 @@ export async function executeConfig<T>(
         return run(targets[0], effective, child(0), cb, g);
       }
       case 'loadbalance': {
-        if (!breakers || !cb) {
+        const sticky = node.strategy?.sticky;
+        const health = hooks.health;
+        if ((!breakers || !cb) && !health && !sticky) {
           const i = pickWeighted(targets, random);
           return run(targets[i], effective, child(i), cb);
         }
-        // Targets whose breaker is open weigh nothing; a lost race for a half-open probe drops that one too.
+        const ids = targets.map((_, i) => child(i));
         const weights = targets.map((t) => t.weight ?? 1);
-        const peeks = await Promise.all(targets.map((t, i) => (t.targets ? undefined : breakers.peek(breakers.ref(config, child(i), cb)))));
+        const healthKeys = health ? ids.map((id) => `${configId(config)}:${id}`) : undefined;
+        const stickyKey = sticky ? hooks.stickyKey?.(typeof sticky === 'object' ? sticky.prefix_messages ?? DEFAULT_PREFIX_MESSAGES : DEFAULT_PREFIX_MESSAGES) : undefined;
+        if (health && healthKeys) {
+          if (stickyKey) {
+            // Sticky: a target keeps its keys while healthy (latency aside); a failing one, unless all are, gives them up.
+            const healthy = health.healthy(healthKeys);
+            if (healthy.some((h, i) => h && weights[i] > 0)) healthy.forEach((h, i) => { if (!h) weights[i] = 0; });
+          } else health.factors(healthKeys).forEach((f, i) => { weights[i] *= f; });
+        }
         let earliest = Infinity;
-        peeks.forEach((a, i) => {
-          if (a?.state === 'open') {
-            weights[i] = 0;
-            earliest = Math.min(earliest, a.retryAt);
-            hooks.onBreakerSkip?.(child(i), a.retryAt);
-          }
-        });
+        if (breakers && cb) {
+          // Targets whose breaker is open weigh nothing; a lost race for a half-open probe drops that one too.
+          const peeks = await Promise.all(targets.map((t, i) => (t.targets ? undefined : breakers.peek(breakers.ref(config, ids[i], cb)))));
+          peeks.forEach((a, i) => {
+            if (a?.state === 'open') {
+              weights[i] = 0;
+              earliest = Math.min(earliest, a.retryAt);
+              hooks.onBreakerSkip?.(ids[i], a.retryAt);
+            }
+          });
+        }
         for (;;) {
           if (weights.every((w) => w === 0)) throw allTargetsOpen(path, earliest === Infinity ? Date.now() + 1000 : earliest);
-          const i = pickFromWeights(weights, random);
-          const { gate: g, openUntil } = await gateFor(targets[i], child(i), cb);
+          const i = stickyKey ? rendezvousPick(stickyKey, ids, weights) : pickFromWeights(weights, random);
+          const { gate: g, openUntil } = await gateFor(targets[i], ids[i], cb);
           if (openUntil !== undefined) {
             weights[i] = 0;
             earliest = Math.min(earliest, openUntil);
             continue;
           }
           try {
-            return await run(targets[i], effective, child(i), cb, g);
+            return await run(targets[i], effective, ids[i], cb, g, healthKeys?.[i]);
           } catch (e) {
             // A nested strategy whose targets are all open: try the others.
             if (!isAllOpen(e)) throw e;

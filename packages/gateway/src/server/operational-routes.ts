@@ -28,6 +28,7 @@ export function handleHealth(deps: GatewayDeps, state: ServerState, res: ServerR
     },
     // Open breakers are the upstreams' trouble, not the gateway's: reported, without degrading it.
     circuit_breakers: deps.breakers.health(),
+    loadbalance_targets: deps.targetHealth.view(),
   });
 }
 

@@ -62,7 +62,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe('circuit breaker, in process', () => {
   it('opens after failure_threshold failures, skips the open target, reports it, and closes after a good probe', async () => {
     const gw = await gateway();
-    const cfg = config('fallback', { failure_threshold: 2, cooldown_interval: 1500 });
+    const cfg = config('fallback', { failure_threshold: 2, cooldown_interval: 3000 });
     a.setDefault({ status: 500 });
     for (let i = 0; i < 2; i++) {
       const { res } = await chat(gw, cfg);
@@ -89,7 +89,7 @@ describe('circuit breaker, in process', () => {
     expect(health.circuit_breakers.breakers[0]).toMatchObject({ target: 'config.targets[0]', state: 'open' });
 
     // After the cooldown a healthy a gets the probe and the breaker closes.
-    await sleep(1600);
+    await sleep(3100);
     a.setDefault({});
     const probe = await chat(gw, cfg);
     expect(probe.res.status).toBe(200);
