@@ -72,6 +72,10 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
   const breakers = new CircuitBreakers(redis ? new RedisBreakerStore(redis) : new MemoryBreakerStore(), { minCooldownMs: asInt(settings.CIRCUIT_BREAKER_MIN_COOLDOWN_MS) });
   breakers.onOpened = registerBreakerMetrics(metrics.registry, breakers);
 
+  // The OpenTelemetry SDK loads only when an endpoint is set: off, tracing costs nothing.
+  const otlpTraces = settings.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || (settings.OTEL_EXPORTER_OTLP_ENDPOINT ? `${settings.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces` : '');
+  const tracing = otlpTraces ? (await import('./observability/tracing.js')).createTracing(otlpTraces, { serviceName: settings.OTEL_SERVICE_NAME }) : undefined;
+
   const clients = createUpstreamClients({ connections: asInt(settings.UPSTREAM_CONNECTIONS), policy: egress });
   const deps: GatewayDeps = {
     registry: new ProviderRegistry(BUILTIN_PROVIDERS),
@@ -93,6 +97,7 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
     cacheDefaultMaxAgeS: asInt(settings.CACHE_DEFAULT_MAX_AGE_S),
     breakers,
     targetHealth: new TargetHealth(),
+    tracing,
   };
   deps.logStage.observe = (doc) => {
     if (doc.usage?.prompt_tokens) metrics.promptTokens(doc.provider ?? '', doc.usage.prompt_tokens, doc.usage.cached_tokens ?? 0);
@@ -136,7 +141,7 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
       await deps.logStage.settle(Math.max(0, (deadline - Date.now()) / 2));
       deps.logStage.flush();
       await logStore.close(Math.max(0, deadline - Date.now()));
-      await Promise.allSettled([deps.clients.close(), cache.close(), responsesStore.close(), limiter.close(), entities.close()]);
+      await Promise.allSettled([deps.clients.close(), cache.close(), responsesStore.close(), limiter.close(), entities.close(), tracing?.shutdown()]);
       await redis?.close();
     },
   };

@@ -75,6 +75,9 @@ export const SETTINGS = [
   { name: 'FINETUNES_BUCKET', kind: 'string', default: '', group: 'data-service', description: 'Bucket for fine-tuning datasets (data service).' },
   { name: 'DATASERVICE_BASEPATH', kind: 'string', default: '', group: 'data-service', description: 'URL of the data service, e.g. http://data-service:8081.' },
   // observability
+  { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', kind: 'string', default: '', group: 'observability', description: 'OpenTelemetry: base URL of an OTLP/HTTP receiver (traces go to <url>/v1/traces). Empty (and no traces endpoint): tracing is off and costs nothing.' },
+  { name: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', kind: 'string', default: '', group: 'observability', description: 'OpenTelemetry: full OTLP/HTTP traces URL; wins over OTEL_EXPORTER_OTLP_ENDPOINT.' },
+  { name: 'OTEL_SERVICE_NAME', kind: 'string', default: 'portico-gateway', group: 'observability', description: 'service.name of the spans.' },
   { name: 'LOG_LEVEL', kind: 'enum', default: 'info', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], group: 'observability', description: 'Level of the structured JSON process log.' },
 ] as const satisfies readonly SettingSpec[];
 

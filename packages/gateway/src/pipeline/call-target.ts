@@ -36,6 +36,8 @@ export interface CallInput {
   /** Assemble streamed output for the response cache. */
   assemble: boolean;
   traceId: string;
+  /** W3C traceparent of this attempt's span (OpenTelemetry on): sent to the provider. */
+  traceparent?: string;
   signal: AbortLike;
   /** Each attempt's time to upstream headers, for the metrics, observed once the response is sent. */
   upstreamTimes: UpstreamTime[];
@@ -126,6 +128,7 @@ export async function callTarget(deps: GatewayDeps, input: CallInput, t: Effecti
       upstreamReq = provider.chat!.toRequest(chat as never, target, { stream: input.stream, traceId: input.traceId });
     } else upstreamReq = buildMappedRequest(provider, target, input, t);
     if (target.forwardHeaders) upstreamReq.headers = { ...upstreamReq.headers, ...target.forwardHeaders };
+    if (input.traceparent) upstreamReq.headers = { ...upstreamReq.headers, traceparent: input.traceparent };
     if (provider.authorize) upstreamReq = await provider.authorize(upstreamReq, target);
 
     res = await sendUpstream(dispatcher, upstreamReq, { signal, provider: provider.id, timedOut: () => timedOut, upload: input.upload && pushingBack(input.upload.chunks(), timer) });

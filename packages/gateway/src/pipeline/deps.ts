@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { CircuitBreakers } from '../resilience/breaker.js';
 import type { TargetHealth } from '../resilience/target-health.js';
+import type { Tracing } from '../observability/tracing.js';
 import type { CacheStore } from '../cache/types.js';
 import type { ResponsesStore } from './responses-stage.js';
 import type { GuardrailRuntime } from './guardrail-stage.js';
@@ -41,4 +42,6 @@ export interface GatewayDeps {
   breakers: CircuitBreakers;
   /** Recent error rate and latency of loadbalance targets (this replica's view). */
   targetHealth: TargetHealth;
+  /** OpenTelemetry traces; undefined (and never loaded) unless an OTLP endpoint is configured. */
+  tracing?: Tracing;
 }

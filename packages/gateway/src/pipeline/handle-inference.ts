@@ -17,7 +17,8 @@ import { GUARDRAILS_DENIED, guardRequest, guardResult, guardStreamEnd } from './
 import { parsePortkeyHeaders } from './headers.js';
 import { reserveLimits, reserveTargetKey, type TargetKeyReservation } from './limit-stage.js';
 import { baseTargetFromHeaders, resolveRoutingConfig } from './resolve-config.js';
-import { sendCacheHit, sendError, sendOwnAnswer, sendResult } from './respond-stage.js';
+import { observeResponse, sendCacheHit, sendError, sendOwnAnswer, sendResult } from './respond-stage.js';
+import type { AttemptSpan, RequestSpan, Tracing } from '../observability/tracing.js';
 import { answerKeptResponse, planResponses, rememberResponse } from './responses-stage.js';
 
 /**
@@ -35,6 +36,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
   let settle: (() => void) | undefined;
   let servedBy: TargetKeyReservation | undefined;
   let settleBreaker: ((status: number) => void) | undefined;
+  let span: RequestSpan | undefined;
   // Observed once the response is under way: metrics never stand between the upstream and the client.
   const upstreamTimes: UpstreamTime[] = [];
   try {
@@ -51,6 +53,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
     if (ctx.body) api.validate?.(ctx.body);
     ctx.stream = api.isStream(ctx.body);
     ctx.model = api.modelOf(ctx.body);
+    if (deps.tracing) span = startSpan(deps.tracing, ctx, req);
     if (api.op === 'responses' && ctx.body) ctx.responses = await planResponses(deps, ctx);
     if (api.op === 'passthrough') {
       const kept = await answerKeptResponse(deps, ctx);
@@ -89,6 +92,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
       async (target) => {
         const started = performance.now();
         let targetKey: TargetKeyReservation | undefined;
+        let attemptSpan: AttemptSpan | undefined;
         const targetPlan = plan ? undefined : planCache(deps, ctx, target.cache, target.path);
         if (!plan) ctx.cacheStatus = targetPlan?.status ?? 'DISABLED';
         if (targetPlan) {
@@ -96,14 +100,16 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
           if (hit) return hit;
         }
         try {
+          attemptSpan = span?.attempt({ target: target.path, provider: target.provider, model: ctx.model, host: target.customHost });
           if (target.virtualKey && target.virtualKey !== headers.virtualKey) targetKey = await reserveTargetKey(deps, ctx, target.virtualKey);
           const called = await callTarget(deps, {
             api, path, method: req.method ?? 'POST', rawBody: ctx.rawBody, upload: ctx.upload, responses: ctx.responses, body: ctx.body, clientHeaders: req.headers,
-            stream: ctx.stream, clientWantsUsage, assemble: !!(plan ?? targetPlan) || !!guardrails?.after.length, traceId: ctx.traceId, signal: clientGone, upstreamTimes,
+            stream: ctx.stream, clientWantsUsage, assemble: !!(plan ?? targetPlan) || !!guardrails?.after.length, traceId: ctx.traceId, traceparent: attemptSpan?.traceparent, signal: clientGone, upstreamTimes,
           }, target);
           // Per attempt: an output guardrail's 446 is a failure like any other, so a fallback can move on.
           const r = guardrails ? await guardResult(ctx, guardrails, called, deps.guardrails) : called;
           ctx.attempts.push({ target: target.path, provider: r.provider, status: r.status, ms: Math.round(performance.now() - started) });
+          attemptSpan?.end(r.status);
           servedBy = targetKey;
           // A target that turns the cache off keeps its answers out of the root config's cache too.
           servedPlan = target.cache?.mode === 'disabled' ? undefined : plan ?? targetPlan;
@@ -114,6 +120,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
           if (err.code === GUARDRAILS_DENIED) targetKey?.served();
           else targetKey?.failed();
           ctx.attempts.push({ target: target.path, provider: err.provider ?? target.provider ?? '', status: err.status, ms: Math.round(performance.now() - started), error: err.message });
+          attemptSpan?.end(err.status, { type: err.code ?? err.type, message: err.message });
           throw err;
         } finally {
           ctx.upstreamMs += performance.now() - started;
@@ -169,6 +176,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
     settle?.();
     servedBy?.served();
     deps.metrics.requestDone(api.op, ctx.provider, ctx.model, ctx.status, (performance.now() - ctx.startedAt) / 1000);
+    if (span) endSpan(span, ctx);
     if (ctx.cacheStatus !== 'DISABLED') deps.metrics.cache(ctx.cacheStatus);
     // "async": true guardrail hooks never hold the response; the document waits for their verdicts.
     if (ctx.backgroundHooks) {
@@ -178,6 +186,21 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
       void Promise.all(ctx.backgroundHooks).then(() => deps.logStage.write(ctx));
     } else deps.logStage.write(ctx);
   }
+}
+
+function startSpan(tracing: Tracing, ctx: RequestContext, req: IncomingMessage): RequestSpan {
+  const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+  return tracing.startRequest({ operation: ctx.api.op, model: ctx.model, path: ctx.path, method: req.method ?? 'POST', traceparent: one(req.headers.traceparent), tracestate: one(req.headers.tracestate), portkeyTraceId: ctx.traceId });
+}
+
+/** Tracing on only: the usage of a response sent unparsed is parsed now rather than at the log flush. */
+function endSpan(span: RequestSpan, ctx: RequestContext): void {
+  observeResponse(ctx);
+  const u = ctx.usage;
+  span.end({
+    status: ctx.status, provider: ctx.provider, model: ctx.model, inputTokens: u?.prompt_tokens, outputTokens: u?.completion_tokens,
+    cachedTokens: u?.prompt_tokens_details?.cached_tokens, errorType: ctx.error ? ctx.error.code ?? ctx.error.type : undefined, retries: ctx.retries, cacheStatus: ctx.cacheStatus,
+  });
 }
 
 function observeUpstreamTimes(deps: GatewayDeps, times: UpstreamTime[]): void {
