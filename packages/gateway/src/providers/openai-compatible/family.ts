@@ -12,7 +12,7 @@ export interface OpenAICompatibleSpec {
   completions?: boolean;
   /** Whether it serves OpenAI's Responses API natively. */
   responses?: boolean;
-  /** Key optional (local servers). */
+  /** A local model server: key optional, and its default base URL is checked by the egress policy. */
   keyOptional?: boolean;
   extraHeaders?: (target: ProviderTarget) => Record<string, string>;
 }
@@ -42,6 +42,7 @@ export function createOpenAICompatibleProvider(spec: OpenAICompatibleSpec): Prov
   return {
     id: spec.id,
     name: spec.name,
+    localBaseUrl: spec.keyOptional ? spec.baseUrl : undefined,
     capabilities: {
       endpoints: [...nativeOperations, 'messages', ...(spec.responses ? [] : (['responses'] as const))],
       streaming: true,
