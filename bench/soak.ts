@@ -31,7 +31,10 @@ function openFds(pid: number): number {
   }
 }
 
-/** Documents in the bucket: the count is part of each batch object's name (see logs/s3/README.md). */
+/**
+ * Documents in the bucket: the count is part of each batch object's name (see logs/s3/README.md).
+ * Includes the warm-up's and the throughput probe's documents, so it must be at least the soak's own.
+ */
 function documentsInS3(dir: string): number {
   let total = 0;
   const walk = (d: string) => {
@@ -39,8 +42,9 @@ function documentsInS3(dir: string): number {
       const p = join(d, name);
       if (statSync(p).isDirectory()) walk(p);
       else {
-        const m = /\d{13}-\d{13}-(\d+)-[^/]*\.ndjson\.gz$/.exec(p);
-        if (m && !p.includes('_S3rver_metadata')) total += Number(m[1]);
+        // s3rver keeps an object's bytes in <key>._S3rver_object.
+        const m = /\d{13}-\d{13}-(\d+)-[^/]*\.ndjson\.gz(\._S3rver_object)?$/.exec(p);
+        if (m) total += Number(m[1]);
       }
     }
   };
@@ -132,7 +136,7 @@ user_limits:
     }
     await sleep(Math.max(0, 60_000 - (Date.now() - minuteStart)));
     const metrics = await (await fetch(`${gw.url}/metrics`)).text();
-    const loopP99 = Number(/portico_process_nodejs_eventloop_lag_p99_seconds (\S+)/.exec(metrics)?.[1]) * 1000;
+    const loopP99 = Number(/^portico_process_nodejs_eventloop_lag_p99_seconds (\S+)$/m.exec(metrics)?.[1]) * 1000;
     const breakerOpened = /portico_circuit_breaker_opened_total\{[^}]*\} (\d+)/.exec(metrics)?.[1] ?? '0';
     const p99 = percentile(latencies, 0.99);
     const rss = rssMb(pid);
