@@ -62,7 +62,10 @@ export interface LogDocument {
     body_truncated?: boolean;
   };
   provider?: string;
+  /** The model sent upstream by the attempt that served the request (a target's override_params.model wins). */
   model?: string;
+  /** The model the provider says it served, when it differs from `model`. */
+  served_model?: string;
   /** Config path taken, e.g. "config.targets[1]". */
   config_path?: string;
   retries: number;
@@ -71,7 +74,7 @@ export interface LogDocument {
    * (closed, half_open for the probe, open for a target skipped without a call: status 503, ms 0);
    * breaker_opened: this attempt's failure opened the breaker.
    */
-  attempts?: Array<{ target: string; provider: string; status: number; ms: number; error?: string; breaker?: 'closed' | 'half_open' | 'open'; breaker_opened?: boolean }>;
+  attempts?: Array<{ target: string; provider: string; model?: string; status: number; ms: number; error?: string; breaker?: 'closed' | 'half_open' | 'open'; breaker_opened?: boolean }>;
   cache_status: 'DISABLED' | 'MISS' | 'HIT' | 'REFRESH';
   /** Guardrail verdicts, in Portkey's hook_results form. */
   hook_results?: HookResults;

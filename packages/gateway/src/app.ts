@@ -20,13 +20,15 @@ import { MemoryBreakerStore, RedisBreakerStore } from './resilience/breaker-stor
 import type { GatewayDeps } from './pipeline/deps.js';
 import { LogStage } from './pipeline/log-stage.js';
 import { BUILTIN_PROVIDERS, ProviderRegistry } from './providers/registry.js';
-import { RoutingConfigCache } from './routing/config-schema.js';
+import { RoutingConfigCache, routingBounds } from './routing/config-schema.js';
 import { createGatewayServer, type ServerState } from './server/http-server.js';
 import { corsPolicy } from './server/cors.js';
 import { createWebhookPoster } from './guardrails/webhook.js';
 import type { RedisConnection } from './state/redis.js';
 import { createEgressPolicy, validateCustomHost } from './upstream/egress-policy.js';
 import { createUpstreamClients } from './upstream/http-client.js';
+import { TenantShares } from './upstream/tenant-shares.js';
+import { ResponseBufferBudget } from './pipeline/response-buffers.js';
 
 export interface Gateway {
   server: Server;
@@ -69,6 +71,9 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
   }
   const logStore = await createLogStore(settings, metrics, logger);
 
+  const responseBuffers = new ResponseBufferBudget(asInt(settings.RESPONSE_BUFFER_MAX_BYTES));
+  metrics.bufferedBytes = () => responseBuffers.used;
+
   const breakers = new CircuitBreakers(redis ? new RedisBreakerStore(redis) : new MemoryBreakerStore(), { minCooldownMs: asInt(settings.CIRCUIT_BREAKER_MIN_COOLDOWN_MS) });
   breakers.onOpened = registerBreakerMetrics(metrics.registry, breakers);
 
@@ -89,9 +94,12 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
     logStore,
     logStage: new LogStage(logStore, makeRedactor(asList(settings.LOG_REDACT_FIELDS)), asInt(settings.LOG_BODY_MAX_BYTES), logger),
     metrics,
-    configs: new RoutingConfigCache(),
+    configs: new RoutingConfigCache(500, routingBounds(settings)),
     logger,
     defaultTimeoutMs: asInt(settings.DEFAULT_REQUEST_TIMEOUT_MS),
+    maxTimeoutMs: asInt(settings.MAX_REQUEST_TIMEOUT_MS),
+    tenantShares: new TenantShares(Math.max(1, Math.floor((asInt(settings.UPSTREAM_CONNECTIONS) * asInt(settings.UPSTREAM_TENANT_SHARE_PERCENT)) / 100))),
+    responseBuffers,
     maxBodyBytes: asInt(settings.MAX_BODY_BYTES),
     maxBodyDepth: asInt(settings.MAX_BODY_DEPTH),
     maxUploadBytes: asInt(settings.MAX_UPLOAD_BYTES),
@@ -105,7 +113,16 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
     if (doc.usage?.prompt_tokens) metrics.promptTokens(doc.provider ?? '', doc.usage.prompt_tokens, doc.usage.cached_tokens ?? 0);
   };
   const state: ServerState = { draining: false, startedAt: Date.now() };
-  const server = createGatewayServer(deps, state, { cors: corsPolicy(asList(settings.CORS_ALLOWED_ORIGINS)), dataServiceBasepath: settings.DATASERVICE_BASEPATH });
+  const server = createGatewayServer(deps, state, {
+    cors: corsPolicy(asList(settings.CORS_ALLOWED_ORIGINS)),
+    dataServiceBasepath: settings.DATASERVICE_BASEPATH,
+    clients: {
+      headersTimeoutMs: asInt(settings.REQUEST_HEADERS_TIMEOUT_MS),
+      writeIdleMs: asInt(settings.CLIENT_WRITE_IDLE_TIMEOUT_MS),
+      bodyMinBytesPerS: asInt(settings.REQUEST_BODY_MIN_BYTES_PER_S),
+      bodyGraceMs: asInt(settings.REQUEST_BODY_GRACE_MS),
+    },
+  });
 
   return {
     server,

@@ -23,6 +23,10 @@ export class GatewayMetrics {
   private readonly models = new Set<string>();
   private readonly promptTokensTotal: Counter<'provider'>;
   private readonly cachedPromptTokensTotal: Counter<'provider'>;
+  private readonly cuts: Counter<'reason'>;
+  private readonly bufferRefusals: Counter;
+  /** Bytes of non-streamed answers held now (set by app.ts to read the budget). */
+  bufferedBytes: () => number = () => 0;
 
   constructor(registry = new Registry()) {
     this.registry = registry;
@@ -41,6 +45,18 @@ export class GatewayMetrics {
     this.promptTokensTotal = new Counter({ name: 'portico_prompt_tokens_total', help: 'Prompt (input) tokens of answered requests.', labelNames: ['provider'], registers: [registry] });
     this.cachedPromptTokensTotal = new Counter({ name: 'portico_cached_prompt_tokens_total', help: 'Prompt tokens the provider served from its prompt cache; divided by portico_prompt_tokens_total, the cached-token share.', labelNames: ['provider'], registers: [registry] });
     this.streamErrors = new Counter({ name: 'portico_stream_errors_total', help: 'Streams that failed after bytes were sent.', labelNames: ['provider', 'stage'], registers: [registry] });
+    this.cuts = new Counter({ name: 'portico_client_connections_cut_total', help: 'Client connections closed for sending or reading too slowly: headers, slow_body, write_idle.', labelNames: ['reason'], registers: [registry] });
+    this.bufferRefusals = new Counter({ name: 'portico_response_buffer_refusals_total', help: 'Answers refused with 503 because RESPONSE_BUFFER_MAX_BYTES of answers were already held.', registers: [registry] });
+    const buffered = () => this.bufferedBytes();
+    new Gauge({ name: 'portico_response_buffer_bytes', help: 'Bytes of non-streamed answers held now, until their clients take them.', registers: [registry], collect() { this.set(buffered()); } });
+  }
+
+  clientCut(reason: 'headers' | 'slow_body' | 'write_idle'): void {
+    this.cuts.inc({ reason });
+  }
+
+  responseBufferFull(): void {
+    this.bufferRefusals.inc();
   }
 
   private model(m: string | undefined): string {

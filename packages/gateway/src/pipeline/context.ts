@@ -11,6 +11,7 @@ import type { PortkeyHeaders } from './headers.js';
 import type { StreamedUpload } from './upload.js';
 import type { ResponsesPlan } from './responses-stage.js';
 import type { JsonResult } from './call-target.js';
+import type { LimitSubject } from '../limits/types.js';
 
 export type CacheStatus = 'DISABLED' | 'MISS' | 'HIT' | 'REFRESH';
 
@@ -31,7 +32,10 @@ export interface RequestContext {
   upload?: StreamedUpload;
   body?: Record<string, unknown>;
   stream: boolean;
+  /** The model the current (finally the serving) attempt sent upstream. */
   model?: string;
+  /** The model the provider says it served, when it names one. */
+  servedModel?: string;
   provider?: string;
   configPath?: string;
   configUsed: boolean;
@@ -72,6 +76,8 @@ export interface RequestContext {
   routingConfig?: RoutingConfig;
   /** tenantOf() of a request without a gateway key, computed once. */
   anonymousTenant?: string;
+  /** Who the request's limits apply to (reserveLimits): each further upstream attempt counts against them too. */
+  limitSubjects?: LimitSubject[];
 }
 
 /**

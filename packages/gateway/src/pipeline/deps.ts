@@ -15,6 +15,8 @@ import type { AuthorizeContext } from '../providers/types.js';
 import type { RoutingConfigCache } from '../routing/config-schema.js';
 import type { EgressPolicy } from '../upstream/egress-policy.js';
 import type { UpstreamClients } from '../upstream/http-client.js';
+import type { TenantShares } from '../upstream/tenant-shares.js';
+import type { ResponseBufferBudget } from './response-buffers.js';
 
 /** Everything the request pipeline uses, built once at start (see app.ts). */
 export interface GatewayDeps {
@@ -33,6 +35,12 @@ export interface GatewayDeps {
   configs: RoutingConfigCache;
   logger: Logger;
   defaultTimeoutMs: number;
+  /** Ceiling on request_timeout and x-portkey-request-timeout (MAX_REQUEST_TIMEOUT_MS). */
+  maxTimeoutMs: number;
+  /** Each tenant's share of each upstream pool (UPSTREAM_TENANT_SHARE_PERCENT). */
+  tenantShares: TenantShares;
+  /** Bytes of non-streamed answers held at once (RESPONSE_BUFFER_MAX_BYTES). */
+  responseBuffers: ResponseBufferBudget;
   maxBodyBytes: number;
   /** Deepest nesting of objects and arrays a JSON body may have (MAX_BODY_DEPTH). */
   maxBodyDepth: number;

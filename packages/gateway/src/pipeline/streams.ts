@@ -9,6 +9,8 @@ import { tryParseJson } from '../providers/upstream-error.js';
 /** What the gateway learns from a stream while relaying it: for the log, the cache and limits. */
 export interface StreamObservation {
   usage?: Usage;
+  /** The model the stream's chunks name: the one the provider served. */
+  model?: string;
   /** The assembled completion, when the caller asked for it (cache writes). */
   assembler?: ChunkAssembler;
   /** A natively relayed stream's response so far, in its API's own shape (output guardrails). */
@@ -41,6 +43,7 @@ export async function* translateStream(
   };
   const encodeChunk = (chunk: ChatChunk): string => {
     if (chunk.usage) seen.usage = chunk.usage;
+    if (chunk.model) seen.model = chunk.model;
     seen.assembler?.push(chunk);
     return encoder.encode(chunk);
   };
@@ -77,12 +80,13 @@ export async function* relayOpenAIChatStream(
     // A frame that cannot be a JSON object (cut, or garbage) ends the stream with an error event rather
     // than reach the client as a chunk it cannot parse; checking the ends is cheap, a full parse is not.
     if (!looksLikeJsonObject(data)) {
-      throw new GatewayError({ status: 502, type: 'upstream_error', code: 'malformed_stream_chunk', message: `Upstream stream sent a chunk that is not a JSON object (${data.length} bytes starting ${JSON.stringify(data.slice(0, 40))}); the response is incomplete.` });
+      throw new GatewayError({ status: 502, type: 'upstream_error', code: 'invalid_stream_event', message: `Upstream stream sent a chunk that is not a JSON object (${data.length} bytes starting ${JSON.stringify(data.slice(0, 40))}); the response is incomplete.` });
     }
     const hasUsage = data.includes('"usage":{') || data.includes('"usage": {');
     if (hasUsage || seen.assembler) {
       const chunk = tryParseJson(data) as ChatChunk | undefined;
       if (chunk?.usage) seen.usage = chunk.usage;
+      if (chunk?.model) seen.model = chunk.model;
       if (chunk) seen.assembler?.push(chunk);
       if (hasUsage && !clientWantsUsage && chunk && Array.isArray(chunk.choices) && chunk.choices.length === 0) return '';
     }

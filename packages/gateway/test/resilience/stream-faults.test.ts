@@ -164,7 +164,7 @@ describe('before the first byte: failover within request_timeout', () => {
 describe('after the first byte: an error event, never a clean end', () => {
   const cases: Array<[Fault, string, RegExp]> = [
     ['stall_mid_stream', 'goes silent after one chunk', /stream_stalled|timeout/],
-    ['malformed_chunk', 'sends a chunk that is not JSON', /malformed_stream_chunk/],
+    ['malformed_chunk', 'sends a chunk that is not JSON', /invalid_stream_event/],
     ['no_done', 'ends without data: [DONE]', /stream_truncated/],
     ['reset_mid_body', 'resets the connection after one chunk', /stream_truncated|upstream_error/],
   ];

@@ -49,6 +49,7 @@ export const azureOpenAIProvider: Provider = {
     auth: ['api-key', 'entra bearer'],
   },
   nativeOperations: ['chat', 'completions', 'embeddings', 'responses', 'passthrough'],
+  protocolHeaders: ['openai-beta'],
   chat: {
     toRequest: (req, target) => ({ method: 'POST', url: toAzureUrl(target, 'chat/completions'), headers: toAzureAuthHeaders(target), body: JSON.stringify(req) }),
     fromResponse: (body) => body as never,

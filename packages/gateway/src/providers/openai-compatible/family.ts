@@ -15,6 +15,8 @@ export interface OpenAICompatibleSpec {
   /** A local model server: key optional, and its default base URL is checked by the egress policy. */
   keyOptional?: boolean;
   extraHeaders?: (target: ProviderTarget) => Record<string, string>;
+  /** Protocol headers clients send for this provider (see Provider.protocolHeaders). */
+  protocolHeaders?: readonly string[];
 }
 
 function authHeaders(spec: OpenAICompatibleSpec, target: ProviderTarget): Record<string, string> {
@@ -55,6 +57,7 @@ export function createOpenAICompatibleProvider(spec: OpenAICompatibleSpec): Prov
     completions: spec.completions ? { ...json('/v1/completions'), stream: openAIChatStream } : undefined,
     embeddings: spec.embeddings ? json('/v1/embeddings') : undefined,
     nativeOperations,
+    protocolHeaders: spec.protocolHeaders,
     passthrough: (path, target) => ({ url: joinUpstreamUrl(base(target), path), headers: authHeaders(spec, target) }),
     mapError: mapOpenAIError(spec.id),
   };
