@@ -45,8 +45,12 @@ export const SETTINGS = [
   { name: 'RESPONSE_BUFFER_MAX_BYTES', kind: 'int', default: String(256 * 1024 * 1024), min: 1024, group: 'bounds', description: 'Bytes of non-streamed answers the gateway holds at once, across every request, until their clients have read them; an answer that would pass it gets 503 with Retry-After. Streams are not counted: they hold at most a chunk each.' },
   { name: 'LIMITS_MEMORY_TENANT_MAX_COUNTERS', kind: 'int', default: '20000', min: 1, group: 'bounds', description: 'In-process limit counters for metadata._user values one tenant may hold (CACHE_STORE=memory); past it, that tenant\'s least recently created user counters are dropped. Gateway-key and virtual-key counters are never dropped.' },
   { name: 'ENTITIES_FILE', kind: 'string', default: '', group: 'auth', description: 'Path of the YAML file with gateway keys, virtual keys, configs and limits. Reloaded when it changes. Empty: no keys, no auth.' },
+  { name: 'DATA_DIR', kind: 'string', default: './data', group: 'server', description: 'Directory of the gateway\'s local state: the persisted sync snapshot (encrypted) and analytics rows waiting for the control plane.' },
   { name: 'PORTKEY_CLIENT_AUTH', kind: 'secret', default: '', group: 'control-plane', description: 'Licence / client auth key used to reach the control plane.' },
-  { name: 'ORGANISATIONS_TO_SYNC', kind: 'string', default: '', group: 'control-plane', description: 'Organisation ids whose entities the gateway syncs from the control plane.' },
+  { name: 'ORGANISATIONS_TO_SYNC', kind: 'string', default: '', group: 'control-plane', description: 'Comma-separated organisation ids whose entities the gateway syncs from the control plane.' },
+  { name: 'CONTROL_PLANE_ADMIN_FORWARD', kind: 'bool', default: 'true', group: 'control-plane', description: 'Forward Portkey Admin API paths (/v1/api-keys, /v1/configs, /v1/admin/..., ...) sent to the gateway to the control plane, so one base URL serves inference and admin calls.' },
+  { name: 'ANALYTICS_QUEUE_MAX_ROWS', kind: 'int', default: '50000', min: 1, group: 'control-plane', description: 'Bound of the in-memory queue of analytics rows for the control plane; past it, rows go to the spill directory.' },
+  { name: 'ANALYTICS_SPILL_MAX_BYTES', kind: 'int', default: String(256 * 1024 * 1024), min: 0, group: 'control-plane', description: 'Bound of DATA_DIR/analytics-spill, where rows wait while the control plane is unreachable; replayed with backoff and at start.' },
   { name: 'CONTROL_PLANE_URL', kind: 'string', default: '', group: 'control-plane', description: 'Base URL of the control plane. Empty: entities come from ENTITIES_FILE only.' },
   // egress
   { name: 'CUSTOM_HOST_ALLOWED_CIDRS', kind: 'list', default: '', group: 'egress', description: 'Comma-separated private CIDRs that custom_host, webhook URLs and allowed token endpoints may reach (10.0.0.0/8, ...). Loopback is governed by CUSTOM_HOST_ALLOW_LOOPBACK; cloud metadata (169.254.0.0/16, fd00:ec2::254) is never reachable.' },
@@ -67,6 +71,7 @@ export const SETTINGS = [
   { name: 'LIMITS_MEMORY_MAX_COUNTERS', kind: 'int', default: '200000', min: 1, group: 'limits', description: 'Limit counters kept in process when CACHE_STORE=memory (one per key, virtual key or user, rule and window; about 200 bytes each). Full, new ones are handled as LIMITS_FAIL_MODE says and /health reports degraded.' },
   { name: 'LIMITS_LEASE_REQUESTS', kind: 'int', default: '128', min: 0, group: 'limits', description: 'Redis limits: a reservation may lease up to this many requests\' worth of each counter (never more than 1/16 of the headroom left) for the replica to spend without a round trip. Never overshoots; a replica may hold back unused units from the others for up to LIMITS_LEASE_TTL_MS. 0 reserves every request in Redis.' },
   { name: 'LIMITS_LEASE_TTL_MS', kind: 'int', default: '1000', min: 10, group: 'limits', description: 'How long a replica keeps unused leased limit units before giving them back to Redis.' },
+  { name: 'CIRCUIT_BREAKER_MIN_COOLDOWN_MS', kind: 'int', default: '30000', min: 100, group: 'cache', description: 'Floor of strategy.cb_config.cooldown_interval: shorter cooldowns are raised to it (Portkey\'s floor is 30 s). Breakers live in Redis when CACHE_STORE shares state, else in process.' },
   // logs
   { name: 'LOG_STORE', kind: 'enum', default: 'file', values: ['file', 's3', 's3_assume', 's3_custom', 'none'], group: 'logs', description: 'Where log documents go: local files, S3 with keys, S3 with the task role or an assumed role, or any S3-compatible endpoint.' },
   { name: 'LOG_STORE_FILE_DIR', kind: 'string', default: './data/logs', group: 'logs', description: 'Directory of the file log store.' },
@@ -88,6 +93,9 @@ export const SETTINGS = [
   { name: 'FINETUNES_BUCKET', kind: 'string', default: '', group: 'data-service', description: 'Bucket for fine-tuning datasets (data service).' },
   { name: 'DATASERVICE_BASEPATH', kind: 'string', default: '', group: 'data-service', description: 'URL of the data service, e.g. http://data-service:8081.' },
   // observability
+  { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', kind: 'string', default: '', group: 'observability', description: 'OpenTelemetry: base URL of an OTLP/HTTP receiver (traces go to <url>/v1/traces). Empty (and no traces endpoint): tracing is off and costs nothing.' },
+  { name: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', kind: 'string', default: '', group: 'observability', description: 'OpenTelemetry: full OTLP/HTTP traces URL; wins over OTEL_EXPORTER_OTLP_ENDPOINT.' },
+  { name: 'OTEL_SERVICE_NAME', kind: 'string', default: 'portico-gateway', group: 'observability', description: 'service.name of the spans.' },
   { name: 'LOG_LEVEL', kind: 'enum', default: 'info', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], group: 'observability', description: 'Level of the structured JSON process log.' },
 ] as const satisfies readonly SettingSpec[];
 
@@ -130,6 +138,11 @@ export function loadSettings(env: Record<string, string | undefined>): Settings 
   }
   if (out.LOG_STORE === 's3_custom' && !out.LOG_STORE_BASEPATH) {
     problems.push('LOG_STORE_BASEPATH (the S3-compatible endpoint URL) is required when LOG_STORE=s3_custom');
+  }
+  if (out.CONTROL_PLANE_URL) {
+    if (!/^https?:\/\//.test(out.CONTROL_PLANE_URL)) problems.push('CONTROL_PLANE_URL must start with http:// or https://');
+    if (!out.PORTKEY_CLIENT_AUTH) problems.push('PORTKEY_CLIENT_AUTH (the control plane\'s client auth key) is required when CONTROL_PLANE_URL is set');
+    if (asList(out.ORGANISATIONS_TO_SYNC).length === 0) problems.push('ORGANISATIONS_TO_SYNC (the organisation ids to sync, comma-separated) is required when CONTROL_PLANE_URL is set');
   }
   if (Number(out.DEFAULT_REQUEST_TIMEOUT_MS) > Number(out.MAX_REQUEST_TIMEOUT_MS)) {
     problems.push(`DEFAULT_REQUEST_TIMEOUT_MS (${out.DEFAULT_REQUEST_TIMEOUT_MS}) must not exceed MAX_REQUEST_TIMEOUT_MS (${out.MAX_REQUEST_TIMEOUT_MS})`);

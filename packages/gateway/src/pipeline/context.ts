@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { LogDocument } from '@portico/contract';
 import type { GatewayError } from '../errors.js';
 import type { GatewayKey } from '../entities/types.js';
 import type { HookResults } from '../guardrails/hooks.js';
@@ -52,7 +53,7 @@ export interface RequestContext {
   /** When the response was done (performance.now() and wall clock): the log document's times. */
   endedAt?: number;
   endedWall?: number;
-  attempts: Array<{ target: string; provider: string; model?: string; status: number; ms: number; error?: string }>;
+  attempts: NonNullable<LogDocument['attempts']>;
   /** The response body for the log (buffered responses only). */
   responseForLog?: Buffer;
   /** The same body already parsed, when it was. */
@@ -65,6 +66,10 @@ export interface RequestContext {
   responses?: ResponsesPlan;
   /** "async": true guardrail hooks still running; the document waits for them. */
   backgroundHooks?: Promise<unknown>[];
+  /** The saved prompt the request rendered (/v1/prompts/{id}/completions). */
+  promptId?: string;
+  /** The saved config the request used, by the id or slug it was named with. */
+  configId?: string;
   /** The document was handed to the log stage. */
   logged?: boolean;
   /** Targets resolved from a virtual key: their saved secrets are masked in errors and the log. */

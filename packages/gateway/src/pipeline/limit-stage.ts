@@ -1,3 +1,4 @@
+import { scopeOf } from '../entities/types.js';
 import { estimateTokens, limitSubjectsFor } from '../limits/subjects.js';
 import { costOfUsage, estimateCostSafe } from '../logs/cost.js';
 import type { LimitEstimate, LimitSubject, Reservation } from '../limits/types.js';
@@ -25,7 +26,7 @@ type Settle = () => void;
 async function reserve(deps: GatewayDeps, ctx: RequestContext, user: string | undefined): Promise<Settle | undefined> {
   const h = ctx.headers!;
   const [virtualKey, userRules] = await Promise.all([
-    h.virtualKey ? deps.entities.getVirtualKey(h.virtualKey) : undefined,
+    h.virtualKey ? deps.entities.getVirtualKey(h.virtualKey, scopeOf(ctx.key)) : undefined,
     user ? deps.entities.userLimits(user) : undefined,
   ]);
   const subjects = limitSubjectsFor({ key: ctx.key, virtualKey, user, userRules, tenant: tenantOf(ctx) });
@@ -67,7 +68,7 @@ export interface TargetKeyReservation {
  * limit, the attempt fails with a 429, and a fallback config moves on to its next target.
  */
 export async function reserveTargetKey(deps: GatewayDeps, ctx: RequestContext, slug: string): Promise<TargetKeyReservation | undefined> {
-  const virtualKey = await deps.entities.getVirtualKey(slug);
+  const virtualKey = await deps.entities.getVirtualKey(slug, scopeOf(ctx.key));
   const subjects = limitSubjectsFor({ virtualKey });
   if (subjects.length === 0) return undefined;
   const estimate = estimateFor(ctx, virtualKey!.provider);

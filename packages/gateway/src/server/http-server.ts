@@ -9,6 +9,8 @@ import type { GatewayDeps } from '../pipeline/deps.js';
 import { handleInference } from '../pipeline/handle-inference.js';
 import { handleHealth, handleMetrics } from './operational-routes.js';
 import { handleLogsRoute } from './logs-routes.js';
+import { handlePromptRoute, matchPromptRoute } from './prompt-routes.js';
+import { isAdminPath } from './admin-forward.js';
 import { sendJson, toGatewayError } from './respond.js';
 import { authenticate } from '../pipeline/authenticate.js';
 import { applyCors, type CorsPolicy } from './cors.js';
@@ -86,6 +88,9 @@ async function route(deps: GatewayDeps, state: ServerState, req: IncomingMessage
     if (method !== 'POST') return methodNotAllowed(res, path, 'POST');
     return handleInference(deps, req, res, api, path);
   }
+  const prompt = path.startsWith('/v1/prompts/') ? matchPromptRoute(path) : undefined;
+  if (prompt) return handlePromptRoute(deps, req, res, path, prompt);
+  if (deps.admin && isAdminPath(path)) return deps.admin.forward(req, res, url);
   if (path === '/health' || path === '/v1/health') return handleHealth(deps, state, res);
   if (path === '/metrics' && method === 'GET') return handleMetrics(deps, res);
   if (dataService && isDataServiceRequest(path, req)) return proxyToDataService(dataService, req, res, url, deps.logger);

@@ -14,6 +14,7 @@ export function handleHealth(deps: GatewayDeps, state: ServerState, res: ServerR
     limits: deps.limiter.health(),
     log_store: deps.logStore.health(),
     entities: deps.entities.health(),
+    ...(deps.analytics ? { analytics: deps.analytics.health() } : {}),
   };
   const degraded = Object.values(dependencies).some((d) => d.status !== 'ok');
   const status = state.draining ? 'draining' : degraded ? 'degraded' : 'ok';
@@ -25,7 +26,11 @@ export function handleHealth(deps: GatewayDeps, state: ServerState, res: ServerR
       limits: { kind: deps.limiter.kind, ...dependencies.limits },
       log_store: { kind: deps.logStore.kind, ...dependencies.log_store },
       entities: { kind: deps.entities.kind, ...dependencies.entities },
+      ...(dependencies.analytics ? { analytics: { kind: 'control-plane', ...dependencies.analytics } } : {}),
     },
+    // Open breakers are the upstreams' trouble, not the gateway's: reported, without degrading it.
+    circuit_breakers: deps.breakers.health(),
+    loadbalance_targets: deps.targetHealth.view(),
   });
 }
 
