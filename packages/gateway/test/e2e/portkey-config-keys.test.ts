@@ -15,7 +15,7 @@ let gw: TestGateway;
 
 beforeAll(async () => {
   [openai, anthropic, gemini] = await Promise.all([startFakeOpenAI(), startFakeAnthropic(), startFakeGemini()]);
-  gw = await startTestGateway();
+  gw = await startTestGateway({ VERTEX_TOKEN_URIS: gemini.tokenUri });
 });
 afterAll(async () => {
   await gw?.close();
