@@ -2,7 +2,7 @@ import { badRequest } from '../errors.js';
 import type { Provider } from './types.js';
 import { openaiProvider } from './openai/index.js';
 import { azureOpenAIProvider } from './azure-openai/index.js';
-import { openAICompatibleProviders } from './openai-compatible/family.js';
+import { openAICompatibleProviders } from './openai-compatible/specs.js';
 import { anthropicProvider } from './anthropic/index.js';
 import { bedrockProvider } from './bedrock/index.js';
 import { googleProvider } from './google/index.js';

@@ -3,7 +3,11 @@
  * response is an OpenAI response or a stream of OpenAI chunks; each provider maps to and from it.
  *
  * Every function on a Provider except `authorize` is pure and network-free, so it can be unit-tested
- * against recorded payloads in the provider's own published format.
+ * against recorded payloads in the provider's own published format. Mappings are named by direction
+ * (`toXRequest` builds what goes upstream, `fromXResponse` reads what comes back) and live in the
+ * provider's own folder. Anything a mapping needs that does not depend on the request (URL templates,
+ * header names, lookup tables) is computed when the provider object is built at start, so a provider
+ * costs the hot path nothing beyond its own mapping.
  */
 import type { GatewayError } from '../errors.js';
 
@@ -216,6 +220,8 @@ export interface ProviderCapabilities {
   vision: boolean;
   embeddings: boolean;
   auth: string[];
+  /** Where requests go, for docs/providers.md: a URL, with {setting} placeholders filled from x-portkey-* headers. */
+  upstream?: string;
 }
 
 export interface Provider {
