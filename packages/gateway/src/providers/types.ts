@@ -125,6 +125,30 @@ export interface EmbeddingResponse {
   usage: { prompt_tokens: number; total_tokens: number };
 }
 
+/** Portkey's POST /v1/rerank request (its CreateRerankRequest), checked by inbound/rerank.ts. */
+export interface RerankRequest {
+  model: string;
+  query: string;
+  documents: Array<string | ({ text?: string } & JsonObject)>;
+  top_n?: number;
+  return_documents?: boolean;
+  max_tokens_per_doc?: number;
+  priority?: number;
+  rank_fields?: string[];
+  truncation?: boolean;
+  parameters?: JsonObject;
+}
+
+/** Portkey's rerank response (CreateRerankResponse): results sorted by relevance, best first. */
+export interface RerankResponse {
+  id?: string;
+  object: 'list';
+  results: Array<{ index: number; relevance_score: number; document?: { text?: string } & JsonObject }>;
+  model: string;
+  usage?: { search_units?: number; total_tokens?: number };
+  provider: string;
+}
+
 export interface CompletionRequest {
   model: string;
   prompt: string | string[];
@@ -211,7 +235,7 @@ export interface OperationMapping<Req, Res> {
   fromResponses?(bodies: unknown[], req: Req, target: ProviderTarget, headers: Array<Record<string, string>>): Res;
 }
 
-export type Operation = 'chat' | 'completions' | 'embeddings' | 'messages' | 'responses' | 'passthrough';
+export type Operation = 'chat' | 'completions' | 'embeddings' | 'rerank' | 'messages' | 'responses' | 'passthrough';
 
 export interface ProviderCapabilities {
   endpoints: Operation[];
@@ -231,6 +255,7 @@ export interface Provider {
   chat?: OperationMapping<ChatRequest, ChatCompletion>;
   completions?: OperationMapping<CompletionRequest, JsonObject>;
   embeddings?: OperationMapping<EmbeddingRequest, EmbeddingResponse>;
+  rerank?: OperationMapping<RerankRequest, RerankResponse>;
   /**
    * Raw forwarding for bodies already in the provider's own format (Anthropic /v1/messages to
    * Anthropic, /v1/responses to OpenAI, any other /v1/* path). Returns the upstream URL and auth

@@ -5,6 +5,7 @@ import {
   anthropicMessagesApi, openAIChatApi, openAICompletionsApi, openAIEmbeddingsApi, passthroughApi, responsesApi,
 } from '../inbound/apis.js';
 import type { InboundApi } from '../inbound/types.js';
+import { rerankApi } from '../inbound/rerank.js';
 import type { GatewayDeps } from '../pipeline/deps.js';
 import { handleInference } from '../pipeline/handle-inference.js';
 import { handleHealth, handleMetrics } from './operational-routes.js';
@@ -19,6 +20,7 @@ const INFERENCE_ROUTES: Record<string, InboundApi> = {
   '/v1/embeddings': openAIEmbeddingsApi,
   '/v1/messages': anthropicMessagesApi,
   '/v1/responses': responsesApi,
+  '/v1/rerank': rerankApi,
 };
 
 export interface ServerState {

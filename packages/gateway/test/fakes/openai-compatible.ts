@@ -21,8 +21,8 @@ export interface CompatRequest {
 export interface FakeCompat {
   origin: string;
   requests: CompatRequest[];
-  /** Extra handlers by path suffix (e.g. '/rerank'), for provider-specific endpoints. */
-  route(suffix: string, reply: (req: CompatRequest) => { status: number; body: unknown }): void;
+  /** Extra handlers by path suffix (e.g. '/rerank'); a handler returning undefined lets the next one answer. */
+  route(suffix: string, reply: (req: CompatRequest) => { status: number; body: unknown } | undefined): void;
   close(): Promise<void>;
 }
 
@@ -34,7 +34,7 @@ const error = (message: string, type = 'invalid_request_error') => ({ error: { m
 
 export async function startFakeCompat(): Promise<FakeCompat> {
   const requests: CompatRequest[] = [];
-  const routes = new Map<string, (req: CompatRequest) => { status: number; body: unknown }>();
+  const routes = new Map<string, (req: CompatRequest) => { status: number; body: unknown } | undefined>();
   let seq = 0;
   const server: Server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
@@ -55,7 +55,7 @@ export async function startFakeCompat(): Promise<FakeCompat> {
     for (const [suffix, reply] of routes) {
       if (path.endsWith(suffix)) {
         const r = reply(recorded);
-        return send(res, r.status, r.body);
+        if (r) return send(res, r.status, r.body);
       }
     }
     const id = ++seq;

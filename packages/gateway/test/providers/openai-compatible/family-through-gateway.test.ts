@@ -89,6 +89,12 @@ beforeAll(async () => {
   gw = await startTestGateway();
   redirect = redirectingDispatcher(fake.origin);
   gw.gateway.deps.clients.trusted = redirect.dispatcher;
+  // Voyage documents {object, data:[{object, embedding, index}], model, usage:{total_tokens}} and no OpenAI `dimensions`.
+  fake.route('/embeddings', (req) => {
+    if (!req.url.startsWith('https://api.voyageai.com/')) return undefined;
+    if ('dimensions' in req.body || 'user' in req.body) return { status: 400, body: { detail: 'unexpected field' } };
+    return { status: 200, body: { object: 'list', data: req.body.input.map((_: string, index: number) => ({ object: 'embedding', embedding: [index, 0.5], index })), model: req.body.model, usage: { total_tokens: 9 } } };
+  });
   fake.route('/images/generations', (req) => ({ status: 200, body: { created: 1_700_000_000, data: [{ url: `https://img.example/${req.body.prompt.length}.png` }] } }));
 }, 30_000);
 afterAll(async () => {
@@ -208,5 +214,32 @@ describe('URL templates and base-URL settings', () => {
     expect(req.url).toBe('https://external.api.recraft.ai/v1/images/generations');
     expect(req.headers.authorization).toBe('Bearer key-recraft-ai');
     expect(req.body).toEqual({ model: 'recraftv3', prompt: 'a red fox' });
+  });
+});
+
+describe('embeddings-only providers', () => {
+  it('voyage: OpenAI embeddings translated (dimensions → output_dimension, usage filled)', async () => {
+    let res: OpenAI.CreateEmbeddingResponse | undefined;
+    const req = await lastRequestOf(async () => (res = await client('voyage').embeddings.create({ model: 'voyage-3', input: ['a', 'b'], dimensions: 256, encoding_format: 'float', user: 'u1' })));
+    expect(req.url).toBe('https://api.voyageai.com/v1/embeddings');
+    expect(req.headers.authorization).toBe('Bearer key-voyage');
+    expect(req.body).toEqual({ model: 'voyage-3', input: ['a', 'b'], output_dimension: 256 });
+    assertOpenAI('CreateEmbeddingResponse', res);
+    expect(res!.usage).toEqual({ prompt_tokens: 9, total_tokens: 9 });
+    expect(res!.data[1].embedding).toEqual([1, 0.5]);
+  });
+
+  it('jina: OpenAI-shaped embeddings at its documented URL', async () => {
+    const req = await lastRequestOf(() => client('jina').embeddings.create({ model: 'jina-embeddings-v3', input: 'hello' }));
+    expect(req.url).toBe('https://api.jina.ai/v1/embeddings');
+    expect(req.headers.authorization).toBe('Bearer key-jina');
+    expect(req.body).toEqual({ model: 'jina-embeddings-v3', input: 'hello', encoding_format: 'base64' });
+  });
+
+  it.each(['voyage', 'jina'])('%s has no chat: a 400, nothing sent', async (id) => {
+    const before = fake.requests.length;
+    const err = await client(id).chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }] }).catch((e) => e);
+    expect(err.status).toBe(400);
+    expect(fake.requests.length).toBe(before);
   });
 });
