@@ -1,0 +1,135 @@
+import type { AnalyticsBatch, AnalyticsRow } from '@portico/contract';
+import { invalid } from '../http/errors.js';
+import type { Database, SqlValue } from '../db/types.js';
+
+/**
+ * Analytics rows from gateways, stored idempotently: the primary key is (organisation, row id) and
+ * every insert is a multi-row INSERT … ON CONFLICT DO NOTHING, so a batch delivered twice stores each
+ * row once and the answer says how many were new.
+ */
+/**
+ * Rows are checked by hand rather than with zod: a batch holds thousands of rows, and this loop is
+ * several times cheaper per row, which is most of what ingestion costs besides the INSERT itself.
+ */
+type Check = (v: unknown) => string | undefined;
+const text = (max: number, nullable = false): Check => (v) =>
+  v === null && nullable ? undefined : typeof v !== 'string' ? `must be a string${nullable ? ' or null' : ''}` : v.length > max ? `must be at most ${max} characters` : undefined;
+const number = (min: number, max: number, integer: boolean, nullable = false): Check => (v) =>
+  v === null && nullable ? undefined : typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v)) ? `must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}${nullable ? ' or null' : ''}` : undefined;
+const bool: Check = (v) => (typeof v === 'boolean' ? undefined : 'must be true or false');
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+const COUNT = number(0, 1e12, true);
+
+const ROW_FIELDS: Record<keyof AnalyticsRow, Check> = {
+  id: (v) => text(128)(v) ?? ((v as string).length === 0 ? 'must not be empty' : undefined),
+  organisation: (v) => text(128)(v) ?? ((v as string).length === 0 ? 'must not be empty' : undefined),
+  workspace: text(128, true), key_id: text(128, true), trace_id: text(256),
+  created_at: (v) => (typeof v === 'string' && ISO.test(v) && !Number.isNaN(Date.parse(v)) ? undefined : 'must be an ISO-8601 time such as 2026-01-31T12:00:00.000Z'),
+  endpoint: text(256), provider: text(128, true), model: text(256, true), virtual_key: text(256, true), config_id: text(256, true), prompt_id: text(256, true),
+  status: number(0, 999, true), latency_ms: number(0, 1e9, false), first_byte_ms: number(0, 1e9, false, true),
+  prompt_tokens: COUNT, completion_tokens: COUNT, total_tokens: COUNT, cached_tokens: COUNT, cost_usd: number(0, 1e9, false),
+  cache_status: (v) => (v === 'DISABLED' || v === 'MISS' || v === 'HIT' || v === 'REFRESH' ? undefined : 'must be one of DISABLED, MISS, HIT, REFRESH'),
+  retries: number(0, 1000, true), rescued: bool, stream: bool, error_code: text(256, true), user: text(256, true),
+  metadata: (v) => {
+    if (!v || typeof v !== 'object' || Array.isArray(v)) return 'must be an object of strings';
+    const entries = Object.entries(v);
+    if (entries.length > 64) return 'must have at most 64 keys';
+    for (const [k, x] of entries) if (k.length > 128 || typeof x !== 'string' || x.length > 1024) return `.${k} must be a string of at most 1024 characters (keys at most 128)`;
+    return undefined;
+  },
+};
+const FIELD_NAMES = Object.keys(ROW_FIELDS) as Array<keyof AnalyticsRow>;
+export const MAX_BATCH_ROWS = 10_000;
+
+/** Checks a batch; throws a 400 naming the first bad row and field. Unknown fields (such as a body) are refused. */
+export function parseAnalyticsBatch(body: unknown): AnalyticsBatch {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw invalid('The body must be an analytics batch: {"gateway": "...", "rows": [...]}', null);
+  const b = body as Record<string, unknown>;
+  for (const k of Object.keys(b)) if (k !== 'gateway' && k !== 'rows') throw invalid(`Unknown field "${k}" in the batch; send only gateway and rows`, k, 'unknown_field');
+  if (typeof b.gateway !== 'string' || b.gateway.length > 256) throw invalid('gateway must be the sending gateway\'s id (a string of at most 256 characters)', 'gateway');
+  if (!Array.isArray(b.rows)) throw invalid('rows must be an array of analytics rows', 'rows');
+  if (b.rows.length > MAX_BATCH_ROWS) throw invalid(`rows: at most ${MAX_BATCH_ROWS} rows per batch`, 'rows');
+  for (let i = 0; i < b.rows.length; i++) {
+    const row = b.rows[i] as Record<string, unknown>;
+    if (!row || typeof row !== 'object' || Array.isArray(row)) throw invalid(`rows.${i} must be an object`, `rows.${i}`);
+    let known = 0;
+    for (const f of FIELD_NAMES) {
+      if (!(f in row)) throw invalid(`rows.${i}.${f} is missing`, `rows.${i}.${f}`);
+      known++;
+      const problem = ROW_FIELDS[f](row[f]);
+      if (problem) throw invalid(`rows.${i}.${f} ${problem}`, `rows.${i}.${f}`);
+    }
+    if (Object.keys(row).length !== known) {
+      const extra = Object.keys(row).find((k) => !(k in ROW_FIELDS))!;
+      throw invalid(`Unknown field "rows.${i}.${extra}": an analytics row holds no request or response content; remove it`, `rows.${i}.${extra}`, 'unknown_field');
+    }
+  }
+  return b as unknown as AnalyticsBatch;
+}
+
+const COLUMNS = [
+  'id', 'organisation_id', 'workspace_id', 'key_id', 'trace_id', 'created_at', 'endpoint', 'provider', 'model', 'virtual_key', 'config_id', 'prompt_id',
+  'status', 'latency_ms', 'first_byte_ms', 'prompt_tokens', 'completion_tokens', 'total_tokens', 'cached_tokens', 'cost_usd', 'cache_status',
+  'retries', 'rescued', 'stream', 'error_code', 'user_id', 'metadata', 'received_at',
+];
+
+function values(r: AnalyticsRow, receivedAt: string): SqlValue[] {
+  return [
+    r.id, r.organisation, r.workspace, r.key_id, r.trace_id, new Date(r.created_at).toISOString(), r.endpoint, r.provider, r.model, r.virtual_key,
+    r.config_id, r.prompt_id, r.status, r.latency_ms, r.first_byte_ms, r.prompt_tokens, r.completion_tokens, r.total_tokens, r.cached_tokens,
+    r.cost_usd, r.cache_status, r.retries, r.rescued ? 1 : 0, r.stream ? 1 : 0, r.error_code, r.user, JSON.stringify(r.metadata), receivedAt,
+  ];
+}
+
+/** The contract's row fields with their PostgreSQL types, as json_to_recordset reads them. */
+const PG_RECORD = [
+  'id text', 'organisation text', 'workspace text', 'key_id text', 'trace_id text', 'created_at text', 'endpoint text', 'provider text', 'model text',
+  'virtual_key text', 'config_id text', 'prompt_id text', 'status integer', 'latency_ms double precision', 'first_byte_ms double precision',
+  'prompt_tokens bigint', 'completion_tokens bigint', 'total_tokens bigint', 'cached_tokens bigint', 'cost_usd double precision', 'cache_status text',
+  'retries integer', 'rescued boolean', 'stream boolean', 'error_code text', '"user" text', 'metadata json',
+].join(', ');
+const PG_SELECT = [
+  'r.id', 'r.organisation', 'r.workspace', 'r.key_id', 'r.trace_id', 'r.created_at', 'r.endpoint', 'r.provider', 'r.model', 'r.virtual_key', 'r.config_id',
+  'r.prompt_id', 'r.status', 'r.latency_ms', 'r.first_byte_ms', 'r.prompt_tokens', 'r.completion_tokens', 'r.total_tokens', 'r.cached_tokens', 'r.cost_usd',
+  'r.cache_status', 'r.retries', 'r.rescued::int', 'r.stream::int', 'r.error_code', 'r."user"', 'r.metadata::text', '?',
+].join(', ');
+const CANONICAL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/**
+ * On PostgreSQL a batch is one statement with two parameters: the rows as JSON, expanded by
+ * json_to_recordset on the server. When the gateway sent its times in canonical form (it does:
+ * toISOString), the request's own JSON text is passed through, so nothing is serialised again.
+ */
+async function insertPostgres(db: Database, rows: AnalyticsRow[], receivedAt: string, batchJson: string | undefined): Promise<number> {
+  const canonical = rows.every((r) => CANONICAL_TIME.test(r.created_at));
+  const json = canonical && batchJson !== undefined ? batchJson : JSON.stringify({ rows: canonical ? rows : rows.map((r) => ({ ...r, created_at: new Date(r.created_at).toISOString() })) });
+  return db.run(
+    `INSERT INTO analytics_rows (${COLUMNS.join(',')}) SELECT ${PG_SELECT} FROM json_to_recordset((?::json) -> 'rows') AS r(${PG_RECORD}) ON CONFLICT (organisation_id, id) DO NOTHING`,
+    [receivedAt, json],
+  );
+}
+
+/**
+ * Stores rows; resolves to how many were new (the rest were already stored). batchJson, when given,
+ * is the JSON text of a checked batch holding exactly these rows ({"gateway", "rows"}).
+ */
+export async function insertAnalytics(db: Database, rows: AnalyticsRow[], batchJson?: string): Promise<number> {
+  if (rows.length === 0) return 0;
+  const receivedAt = new Date().toISOString();
+  if (db.dialect === 'postgres') return insertPostgres(db, rows, receivedAt, batchJson);
+  const perStatement = Math.max(1, Math.min(2_000, Math.floor(db.maxParams / COLUMNS.length)));
+  const one = `(${COLUMNS.map(() => '?').join(',')})`;
+  let inserted = 0;
+  await db.transaction(async (tx) => {
+    for (let i = 0; i < rows.length; i += perStatement) {
+      const chunk = rows.slice(i, i + perStatement);
+      const params: SqlValue[] = [];
+      for (const r of chunk) params.push(...values(r, receivedAt));
+      inserted += await tx.run(
+        `INSERT INTO analytics_rows (${COLUMNS.join(',')}) VALUES ${chunk.map(() => one).join(',')} ON CONFLICT (organisation_id, id) DO NOTHING`,
+        params,
+      );
+    }
+  });
+  return inserted;
+}

@@ -1,0 +1,96 @@
+import type { Database } from './types.js';
+
+/**
+ * Versioned migrations, one list for both SQLite and PostgreSQL: portable DDL only. A migration is
+ * applied once, in a transaction with its row in schema_migrations; on PostgreSQL an advisory lock
+ * keeps two control planes starting at once from racing. Append new versions; never edit old ones.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  statements: string[];
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'organisations, workspaces, users, keys, resources, change log, audit log, analytics',
+    statements: [
+      `CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)`,
+      `CREATE TABLE organisations (
+        id TEXT PRIMARY KEY, name TEXT NOT NULL, sync_version BIGINT NOT NULL DEFAULT 0, created_at TEXT NOT NULL)`,
+      `CREATE TABLE workspaces (
+        id TEXT PRIMARY KEY, organisation_id TEXT NOT NULL REFERENCES organisations(id), slug TEXT NOT NULL,
+        name TEXT NOT NULL, description TEXT, is_default INTEGER NOT NULL DEFAULT 0, defaults TEXT NOT NULL,
+        usage_limits TEXT NOT NULL, rate_limits TEXT NOT NULL, created_at TEXT NOT NULL, last_updated_at TEXT NOT NULL,
+        UNIQUE (organisation_id, slug))`,
+      `CREATE TABLE users (
+        id TEXT PRIMARY KEY, organisation_id TEXT NOT NULL REFERENCES organisations(id), email TEXT NOT NULL,
+        first_name TEXT, last_name TEXT, role TEXT NOT NULL, created_at TEXT NOT NULL, last_updated_at TEXT NOT NULL,
+        UNIQUE (organisation_id, email))`,
+      `CREATE TABLE workspace_members (
+        workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE, user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        role TEXT NOT NULL, created_at TEXT NOT NULL, last_updated_at TEXT NOT NULL, PRIMARY KEY (workspace_id, user_id))`,
+      `CREATE TABLE invites (
+        id TEXT PRIMARY KEY, organisation_id TEXT NOT NULL REFERENCES organisations(id), email TEXT NOT NULL, role TEXT NOT NULL,
+        workspaces TEXT NOT NULL, status TEXT NOT NULL, invited_by TEXT, created_at TEXT NOT NULL, expires_at TEXT NOT NULL)`,
+      `CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY, organisation_id TEXT NOT NULL REFERENCES organisations(id), workspace_id TEXT REFERENCES workspaces(id) ON DELETE CASCADE,
+        user_id TEXT, type TEXT NOT NULL, name TEXT NOT NULL, description TEXT, key_hash TEXT NOT NULL UNIQUE,
+        key_mask TEXT NOT NULL, scopes TEXT NOT NULL, rate_limits TEXT NOT NULL, usage_limits TEXT, defaults TEXT NOT NULL,
+        alert_emails TEXT NOT NULL, expires_at TEXT, status TEXT NOT NULL, creation_mode TEXT NOT NULL,
+        created_at TEXT NOT NULL, last_updated_at TEXT NOT NULL)`,
+      `CREATE INDEX api_keys_org ON api_keys (organisation_id, workspace_id)`,
+      `CREATE TABLE client_auth_keys (
+        id TEXT PRIMARY KEY, organisation_id TEXT NOT NULL REFERENCES organisations(id), name TEXT NOT NULL,
+        key_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL)`,
+      // Catalog entities (integrations, providers, virtual keys, configs, prompts, partials, collections,
+      // labels, guardrails): typed columns for what is looked up, the rest as the entity's JSON.
+      `CREATE TABLE resources (
+        id TEXT PRIMARY KEY, organisation_id TEXT NOT NULL REFERENCES organisations(id), workspace_id TEXT REFERENCES workspaces(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL, namespace TEXT NOT NULL, slug TEXT NOT NULL, name TEXT NOT NULL, status TEXT NOT NULL,
+        parent_id TEXT, data TEXT NOT NULL, secret TEXT, version INTEGER NOT NULL, default_version INTEGER NOT NULL,
+        created_at TEXT NOT NULL, last_updated_at TEXT NOT NULL, UNIQUE (organisation_id, namespace, slug))`,
+      `CREATE INDEX resources_kind ON resources (organisation_id, kind, workspace_id)`,
+      `CREATE TABLE resource_versions (
+        id TEXT PRIMARY KEY, resource_id TEXT NOT NULL REFERENCES resources(id) ON DELETE CASCADE, version INTEGER NOT NULL,
+        data TEXT NOT NULL, description TEXT, label_id TEXT, created_at TEXT NOT NULL, UNIQUE (resource_id, version))`,
+      `CREATE TABLE change_log (
+        organisation_id TEXT NOT NULL, version BIGINT NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL, ref TEXT NOT NULL,
+        created_at TEXT NOT NULL, PRIMARY KEY (organisation_id, version, seq))`,
+      `CREATE TABLE audit_log (
+        id TEXT PRIMARY KEY, organisation_id TEXT NOT NULL, workspace_id TEXT, actor_type TEXT NOT NULL, actor_id TEXT,
+        action TEXT NOT NULL, resource_type TEXT NOT NULL, resource_id TEXT, method TEXT NOT NULL, path TEXT NOT NULL,
+        request_id TEXT NOT NULL, created_at TEXT NOT NULL)`,
+      `CREATE INDEX audit_log_time ON audit_log (organisation_id, created_at)`,
+      `CREATE TABLE feedback (
+        id TEXT PRIMARY KEY, organisation_id TEXT NOT NULL, workspace_id TEXT, trace_id TEXT NOT NULL, value INTEGER NOT NULL,
+        weight DOUBLE PRECISION NOT NULL, metadata TEXT NOT NULL, created_at TEXT NOT NULL, last_updated_at TEXT NOT NULL)`,
+      `CREATE INDEX feedback_trace ON feedback (organisation_id, trace_id)`,
+      `CREATE TABLE analytics_rows (
+        id TEXT NOT NULL, organisation_id TEXT NOT NULL, workspace_id TEXT, key_id TEXT, trace_id TEXT NOT NULL,
+        created_at TEXT NOT NULL, endpoint TEXT NOT NULL, provider TEXT, model TEXT, virtual_key TEXT, config_id TEXT,
+        prompt_id TEXT, status INTEGER NOT NULL, latency_ms DOUBLE PRECISION NOT NULL, first_byte_ms DOUBLE PRECISION,
+        prompt_tokens BIGINT NOT NULL, completion_tokens BIGINT NOT NULL, total_tokens BIGINT NOT NULL, cached_tokens BIGINT NOT NULL,
+        cost_usd DOUBLE PRECISION NOT NULL, cache_status TEXT NOT NULL, retries INTEGER NOT NULL, rescued INTEGER NOT NULL,
+        stream INTEGER NOT NULL, error_code TEXT, user_id TEXT, metadata TEXT NOT NULL, received_at TEXT NOT NULL,
+        PRIMARY KEY (organisation_id, id))`,
+      `CREATE INDEX analytics_time ON analytics_rows (organisation_id, created_at)`,
+    ],
+  },
+];
+
+export async function migrate(db: Database, migrations: Migration[] = MIGRATIONS): Promise<number[]> {
+  await db.run(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
+  const applied: number[] = [];
+  for (const m of migrations) {
+    await db.transaction(async (tx) => {
+      if (db.dialect === 'postgres') await tx.get(`SELECT pg_advisory_xact_lock(725301)`);
+      if (await tx.get(`SELECT version FROM schema_migrations WHERE version = ?`, [m.version])) return;
+      for (const s of m.statements) await tx.run(s);
+      await tx.run(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`, [m.version, m.name, new Date().toISOString()]);
+      applied.push(m.version);
+    });
+  }
+  return applied;
+}

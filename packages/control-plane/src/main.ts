@@ -1,0 +1,44 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import { startControlPlane, type StartOptions } from './app.js';
+import { readEnv } from './env.js';
+
+const log = pino({ level: process.env.LOG_LEVEL ?? 'info', base: { service: 'control-plane' } });
+
+/** The console's server-side module (src/console/index.ts), when it has been added: it registers its routes and session resolver. */
+async function consoleExtensions(): Promise<NonNullable<StartOptions['extensions']>> {
+  const file = join(dirname(fileURLToPath(import.meta.url)), 'console', 'index.js');
+  if (!existsSync(file)) return [];
+  const mod = (await import(file)) as { register?: NonNullable<StartOptions['extensions']>[number] };
+  return mod.register ? [mod.register] : [];
+}
+
+async function main() {
+  const env = readEnv();
+  const cp = await startControlPlane({ env, log, extensions: await consoleExtensions() });
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'draining');
+    cp.close().then(
+      () => {
+        log.info('stopped');
+        process.exit(0);
+      },
+      (err) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err) => {
+  log.fatal({ err: { message: (err as Error).message } }, 'control plane failed to start');
+  process.exit(1);
+});

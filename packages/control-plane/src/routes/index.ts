@@ -1,0 +1,17 @@
+import type { Route } from '../http/router.js';
+import { adminRoutes } from './admin.js';
+import { analyticsRoutes } from './analytics.js';
+import { auditRoutes } from './audit.js';
+import { apiKeyRoutes } from './api-keys.js';
+import { catalogRoutes } from './catalog.js';
+import { configRoutes } from './configs.js';
+import { credentialRoutes } from './credentials.js';
+import { healthRoutes } from './health.js';
+import { promptRoutes } from './prompts.js';
+// from './health.js';
+import { syncRoutes } from './sync.js';
+
+/** Every route the control plane serves; docs/control-plane.md's API table is generated from this list. */
+export function allRoutes(isDraining: () => boolean = () => false): Route[] {
+  return [...healthRoutes(isDraining), ...syncRoutes, ...adminRoutes, ...apiKeyRoutes, ...credentialRoutes, ...configRoutes, ...promptRoutes, ...catalogRoutes, ...analyticsRoutes, ...auditRoutes];
+}
