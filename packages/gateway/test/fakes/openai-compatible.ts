@@ -16,6 +16,8 @@ export interface CompatRequest {
   url: string;
   headers: IncomingMessage['headers'];
   body: any;
+  /** The body as received, for signature checks. */
+  raw: string;
 }
 
 export interface FakeCompat {
@@ -47,17 +49,17 @@ export async function startFakeCompat(): Promise<FakeCompat> {
       return send(res, 400, error('Request body is not JSON.'));
     }
     const origin = String(req.headers[ORIGINAL_ORIGIN_HEADER] ?? `http://${req.headers.host}`);
-    const recorded: CompatRequest = { method: req.method ?? 'GET', url: origin + (req.url ?? '/'), headers: req.headers, body };
+    const recorded: CompatRequest = { method: req.method ?? 'GET', url: origin + (req.url ?? '/'), headers: req.headers, body, raw };
     requests.push(recorded);
     const path = (req.url ?? '/').split('?')[0];
-    const hasKey = /^Bearer \S+$/.test(String(req.headers.authorization ?? '')) || !!req.headers['api-key'];
-    if (!hasKey) return send(res, 401, error('Missing API key: send Authorization: Bearer <key>.', 'authentication_error'));
     for (const [suffix, reply] of routes) {
       if (path.endsWith(suffix)) {
         const r = reply(recorded);
         if (r) return send(res, r.status, r.body);
       }
     }
+    const hasKey = /^Bearer \S+$/.test(String(req.headers.authorization ?? '')) || !!req.headers['api-key'];
+    if (!hasKey) return send(res, 401, error('Missing API key: send Authorization: Bearer <key>.', 'authentication_error'));
     const id = ++seq;
     if (req.method === 'POST' && path.endsWith('/chat/completions')) {
       const problems = validateOpenAI('CreateChatCompletionRequest', body);

@@ -11,7 +11,8 @@ export const ORIGINAL_ORIGIN_HEADER = 'x-test-original-origin';
 export function redirectingDispatcher(toOrigin: string): { dispatcher: Dispatcher; close(): Promise<void> } {
   const agent = new Agent();
   const dispatcher = agent.compose((dispatch) => (opts, handler) => {
-    const headers = { ...(opts.headers as Record<string, string>), [ORIGINAL_ORIGIN_HEADER]: String(opts.origin) };
+    // Host stays the one meant, as a signed request (SigV4) covers it.
+    const headers = { ...(opts.headers as Record<string, string>), [ORIGINAL_ORIGIN_HEADER]: String(opts.origin), host: new URL(String(opts.origin)).host };
     return dispatch({ ...opts, origin: toOrigin, headers }, handler);
   });
   return { dispatcher, close: () => agent.close() };

@@ -13,6 +13,7 @@ import { BEDROCK_PROVIDER_ID, bedrockChatApi, bedrockModelUrl } from './endpoint
 import { mapBedrockError } from './errors.js';
 import { fromBedrockAnthropicResponse, toBedrockAnthropicBody } from './invoke-anthropic.js';
 import { bedrockChatStream } from './stream.js';
+import { fromBedrockRerankResponse, toBedrockRerankRequest } from './rerank.js';
 
 const EVENTSTREAM = 'application/vnd.amazon.eventstream';
 
@@ -58,7 +59,7 @@ export const bedrockProvider: Provider = {
   id: BEDROCK_PROVIDER_ID,
   name: 'Amazon Bedrock',
   capabilities: {
-    endpoints: ['chat', 'embeddings'],
+    endpoints: ['chat', 'embeddings', 'rerank'],
     streaming: true,
     tools: true,
     vision: true,
@@ -67,11 +68,13 @@ export const bedrockProvider: Provider = {
   },
   chat,
   embeddings,
+  rerank: { toRequest: (req, target) => toBedrockRerankRequest(req, target), fromResponse: (body, req) => fromBedrockRerankResponse(body, req) },
   authorize: authorizeBedrock,
   mapError: mapBedrockError,
 };
 
 export { authorizeBedrock } from './auth.js';
+export { toBedrockRerankRequest, fromBedrockRerankResponse, bedrockRerankModelArn } from './rerank.js';
 export { bedrockCredentialCacheKeys, clearBedrockCredentialCache, resolveBedrockCredentials } from './credentials.js';
 export type { AwsCredentials, AwsCredentialSource, ResolvedAwsCredentials } from './credentials.js';
 export { toBedrockConverseRequest } from './converse-request.js';

@@ -3,6 +3,8 @@ import { startFakeCompat, type CompatRequest, type FakeCompat } from '../../fake
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.js';
 import { assertPortkey, portkeySpecAvailable } from '../../helpers/portkey-schema.js';
 import { redirectingDispatcher } from '../../helpers/redirect-dispatcher.js';
+import { FAKE_AWS_CREDENTIALS } from '../../fakes/bedrock.js';
+import { verifySigV4 } from '../bedrock/sigv4-verify.js';
 
 /**
  * POST /v1/rerank in Portkey's shape through the gateway, translated for Cohere, Voyage and Jina. The
@@ -32,6 +34,18 @@ beforeAll(async () => {
   gw = await startTestGateway();
   redirect = redirectingDispatcher(fake.origin);
   gw.gateway.deps.clients.trusted = redirect.dispatcher;
+  // Bedrock agent runtime Rerank: SigV4 (service "bedrock") checked by an independent implementation.
+  fake.route('/rerank', (req: CompatRequest) => {
+    if (!req.url.startsWith('https://bedrock-agent-runtime.')) return undefined;
+    const path = req.url.slice(req.url.indexOf('/', 8));
+    const sig = verifySigV4({ method: req.method, rawPath: path, headers: req.headers, body: Buffer.from(req.raw) }, { service: 'bedrock', region: 'us-west-2', credentials: [FAKE_AWS_CREDENTIALS] });
+    if (!sig.ok) return { status: sig.status, body: { message: sig.message } };
+    const b = req.body;
+    const cfg = b.rerankingConfiguration?.bedrockRerankingConfiguration;
+    if (b.rerankingConfiguration?.type !== 'BEDROCK_RERANKING_MODEL' || !cfg?.modelConfiguration?.modelArn || b.queries?.[0]?.type !== 'TEXT') return { status: 400, body: { message: 'ValidationException' } };
+    const texts: string[] = b.sources.map((src: any) => src.inlineDocumentSource.textDocument.text);
+    return { status: 200, body: { results: ranked(b.queries[0].textQuery.text, texts, cfg.numberOfResults).map((r) => ({ index: r.index, relevanceScore: r.relevance_score })) } };
+  });
   fake.route('/v2/rerank', (req: CompatRequest) => {
     // Cohere v2: documents are strings; the response carries no documents.
     const b = req.body;
@@ -88,6 +102,43 @@ describe.each(CASES)('rerank via $provider', ({ provider, url, model, sent }) =>
     expect(res.body.results.map((r: { index: number }) => r.index)).toEqual([2, 1]);
     expect(res.body.results[0].relevance_score).toBeGreaterThanOrEqual(res.body.results[1].relevance_score);
     if (provider !== 'cohere') expect(res.body.results[0].document).toEqual({ text: DOCS[2] });
+  });
+});
+
+describe('rerank via bedrock', () => {
+  it('signs with SigV4 and sends the Rerank body with the model as its ARN', async () => {
+    const res = await fetch(`${gw.url}/v1/rerank`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json', 'x-portkey-provider': 'bedrock', 'x-portkey-aws-region': 'us-west-2',
+        'x-portkey-aws-access-key-id': FAKE_AWS_CREDENTIALS.accessKeyId, 'x-portkey-aws-secret-access-key': FAKE_AWS_CREDENTIALS.secretAccessKey,
+      },
+      body: JSON.stringify({ model: 'cohere.rerank-v3-5:0', query: 'capital of France', documents: DOCS, top_n: 2, return_documents: true }),
+    });
+    const body = (await res.json()) as any;
+    expect(res.status, JSON.stringify(body)).toBe(200);
+    const up = fake.requests.at(-1)!;
+    expect(up.url).toBe('https://bedrock-agent-runtime.us-west-2.amazonaws.com/rerank');
+    expect(up.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIAFAKEBEDROCK00001\/\d{8}\/us-west-2\/bedrock\/aws4_request/);
+    expect(up.body).toEqual({
+      queries: [{ type: 'TEXT', textQuery: { text: 'capital of France' } }],
+      sources: DOCS.map((text) => ({ type: 'INLINE', inlineDocumentSource: { type: 'TEXT', textDocument: { text } } })),
+      rerankingConfiguration: { type: 'BEDROCK_RERANKING_MODEL', bedrockRerankingConfiguration: { numberOfResults: 2, modelConfiguration: { modelArn: 'arn:aws:bedrock:us-west-2::foundation-model/cohere.rerank-v3-5:0' } } },
+    });
+    if (specHere) assertPortkey('CreateRerankResponse', body);
+    expect(body.results).toEqual([{ index: 2, relevance_score: 0.75, document: { text: DOCS[2] } }, { index: 1, relevance_score: 0.5, document: { text: DOCS[1] } }]);
+  });
+
+  it('a wrong secret fails the signature check upstream, and the gateway says so', async () => {
+    const res = await fetch(`${gw.url}/v1/rerank`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json', 'x-portkey-provider': 'bedrock', 'x-portkey-aws-region': 'us-west-2',
+        'x-portkey-aws-access-key-id': FAKE_AWS_CREDENTIALS.accessKeyId, 'x-portkey-aws-secret-access-key': 'not-the-secret',
+      },
+      body: JSON.stringify({ model: 'cohere.rerank-v3-5:0', query: 'q', documents: ['a'] }),
+    });
+    expect(res.status).toBe(403);
   });
 });
 
