@@ -64,7 +64,7 @@ export const bedrockProvider: Provider = {
     tools: true,
     vision: true,
     embeddings: true,
-    auth: ['aws-sigv4 with request keys (x-portkey-aws-*)', 'aws-sigv4 with an assumed role (x-portkey-aws-role-arn)', 'aws-sigv4 with the default chain (ECS task role)'],
+    auth: ['aws-sigv4 with request keys (x-portkey-aws-*)', 'aws-sigv4 with an assumed role (x-portkey-aws-role-arn)', 'aws-sigv4 with the default chain (ECS task role)', 'bedrock api key (x-portkey-aws-auth-type: apiKey, Authorization: Bearer)'],
   },
   chat,
   embeddings,
