@@ -1,6 +1,7 @@
 import { badRequest } from '../../errors.js';
 import type { Provider, ProviderTarget } from '../types.js';
 import { mapOpenAIError, openAIChatStream } from '../openai-compatible/mapping.js';
+import { authorizeWithEntra } from './entra.js';
 
 /**
  * Azure OpenAI: https://{resource_name}.openai.azure.com/openai/deployments/{deployment_id}/{op}?api-version=...
@@ -46,7 +47,7 @@ export const azureOpenAIProvider: Provider = {
     tools: true,
     vision: true,
     embeddings: true,
-    auth: ['api-key', 'entra bearer'],
+    auth: ['api-key', 'entra bearer', 'entra client credentials (x-portkey-azure-entra-*)'],
   },
   nativeOperations: ['chat', 'completions', 'embeddings', 'responses', 'passthrough'],
   chat: {
@@ -64,5 +65,6 @@ export const azureOpenAIProvider: Provider = {
     fromResponse: (body) => body as never,
   },
   passthrough: (path, target) => ({ url: toAzureUrl(target, opFor(path)), headers: toAzureAuthHeaders(target) }),
+  authorize: authorizeWithEntra('azure-openai'),
   mapError: mapOpenAIError('azure-openai'),
 };

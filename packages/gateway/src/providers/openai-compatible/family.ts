@@ -27,6 +27,10 @@ export interface OpenAICompatibleSpec {
   /** The auth header when it is not `Authorization: Bearer <key>`: e.g. { header: 'api-key' } sends the key as is. */
   authHeader?: { header: string; prefix?: string };
   extraHeaders?: (target: ProviderTarget) => Record<string, string>;
+  /** Impure credential step run before sending (Entra token exchange); see Provider.authorize. */
+  authorize?: Provider['authorize'];
+  /** Extra auth modes to list in the docs. */
+  authModes?: string[];
 }
 
 /** Builds a Provider for an endpoint that speaks OpenAI's wire format, differing only by base URL and auth. */
@@ -82,7 +86,7 @@ export function createOpenAICompatibleProvider(spec: OpenAICompatibleSpec): Prov
       tools: hasChat,
       vision: hasChat,
       embeddings: !!spec.embeddings,
-      auth: [`${spec.authHeader ? spec.authHeader.header : 'bearer'}${spec.keyOptional ? ' (optional)' : ''}`],
+      auth: [`${spec.authHeader ? spec.authHeader.header : 'bearer'}${spec.keyOptional ? ' (optional)' : ''}`, ...(spec.authModes ?? [])],
       upstream: describeUpstream(spec, template.settings),
     },
     chat: hasChat ? { ...json('/v1/chat/completions'), stream: openAIChatStream } : undefined,
@@ -90,6 +94,7 @@ export function createOpenAICompatibleProvider(spec: OpenAICompatibleSpec): Prov
     embeddings: spec.embeddings ? json('/v1/embeddings') : undefined,
     nativeOperations,
     passthrough: (path, target) => ({ url: url(target, path), headers: headers(target) }),
+    ...(spec.authorize ? { authorize: spec.authorize } : {}),
     mapError: mapOpenAIError(spec.id),
   };
 }

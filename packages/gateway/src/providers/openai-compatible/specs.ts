@@ -1,3 +1,4 @@
+import { authorizeWithEntra } from '../azure-openai/entra.js';
 import { createOpenAICompatibleProvider, type OpenAICompatibleSpec } from './family.js';
 
 /**
@@ -65,6 +66,8 @@ export const OPENAI_COMPATIBLE_SPECS: OpenAICompatibleSpec[] = [
     baseUrlSetting: { setting: 'azure_foundry_url', hostSuffixes: ['.services.ai.azure.com', '.inference.ai.azure.com', '.models.ai.azure.com', '.cognitiveservices.azure.com'] },
     query: { 'api-version': { setting: 'api_version', default: '2024-05-01-preview' } },
     authHeader: { header: 'api-key' },
+    authorize: authorizeWithEntra('azure-ai'),
+    authModes: ['entra client credentials (x-portkey-azure-entra-*)'],
     embeddings: true,
   },
 ];
