@@ -4,3 +4,4 @@ export * from './entities.js';
 export * from './log-document.js';
 export * from './analytics.js';
 export * from './sync.js';
+export * from './log-store-layout.js';

@@ -9,8 +9,10 @@ const log = pino({ level: process.env.LOG_LEVEL ?? 'info', base: { service: 'con
 
 /** The console's server-side module (src/console/index.ts), when it has been added: it registers its routes and session resolver. */
 async function consoleExtensions(): Promise<NonNullable<StartOptions['extensions']>> {
-  const file = join(dirname(fileURLToPath(import.meta.url)), 'console', 'index.js');
-  if (!existsSync(file)) return [];
+  // index.js when built, index.ts when run from source with tsx (npm run dev, the console's browser tests).
+  const here = dirname(fileURLToPath(import.meta.url));
+  const file = ['index.js', 'index.ts'].map((f) => join(here, 'console', f)).find((f) => existsSync(f));
+  if (!file) return [];
   const mod = (await import(file)) as { register?: NonNullable<StartOptions['extensions']>[number] };
   return mod.register ? [mod.register] : [];
 }

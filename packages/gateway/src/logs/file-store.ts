@@ -2,6 +2,7 @@ import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { dirname, join } from 'node:path';
+import { fileLogRelativePathOfIso } from '@portico/contract';
 import { logIdTimeMs as logIdTime } from './ids.js';
 import type { LogDocument, LogQuery, LogStore } from './types.js';
 
@@ -22,7 +23,8 @@ interface FileQueue {
 }
 
 /**
- * The embedded log store: NDJSON files, one per hour (`<dir>/YYYY-MM-DD/HH.ndjson`). Writes are queued
+ * The embedded log store: NDJSON files, one per hour (`<dir>/YYYY-MM-DD/HH.ndjson`, the layout in
+ * @portico/contract's log-store-layout.ts, which the data service reads). Writes are queued
  * in memory (bounded) and appended in batches by a background flush, never on the request path.
  */
 export class FileLogStore implements LogStore {
@@ -172,7 +174,7 @@ export class FileLogStore implements LogStore {
     const hour = iso.slice(0, 13);
     if (hour !== this.lastHour) {
       this.lastHour = hour;
-      this.lastFile = join(this.dir, iso.slice(0, 10), `${iso.slice(11, 13)}.ndjson`);
+      this.lastFile = join(this.dir, fileLogRelativePathOfIso(iso));
     }
     return this.lastFile;
   }

@@ -13,6 +13,7 @@ import { handleLogsRoute } from './logs-routes.js';
 import { sendJson, toGatewayError } from './respond.js';
 import { authenticate } from '../pipeline/authenticate.js';
 import { applyCors, type CorsPolicy } from './cors.js';
+import { createDataServiceRoute, isDataServiceRequest, proxyToDataService, type DataServiceRoute } from './data-service-routes.js';
 
 const INFERENCE_ROUTES: Record<string, InboundApi> = {
   '/v1/chat/completions': openAIChatApi,
@@ -29,11 +30,12 @@ export interface ServerState {
 }
 
 /** The HTTP listener: a small routing table in front of thin handlers. */
-export function createGatewayServer(deps: GatewayDeps, state: ServerState, opts: { cors?: CorsPolicy } = {}): Server {
+export function createGatewayServer(deps: GatewayDeps, state: ServerState, opts: { cors?: CorsPolicy; dataServiceBasepath?: string } = {}): Server {
   const cors = opts.cors;
+  const dataService = createDataServiceRoute(opts.dataServiceBasepath ?? '');
   const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 }, (req, res) => {
     if (cors && applyCors(cors, req, res)) return;
-    route(deps, state, req, res).catch((e: unknown) => {
+    route(deps, state, req, res, dataService).catch((e: unknown) => {
       const traceId = randomUUID();
       deps.logger.error({ err: e, trace_id: traceId }, 'unhandled error in request handler');
       const err = toGatewayError(e, traceId);
@@ -50,7 +52,7 @@ export function createGatewayServer(deps: GatewayDeps, state: ServerState, opts:
   return server;
 }
 
-async function route(deps: GatewayDeps, state: ServerState, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function route(deps: GatewayDeps, state: ServerState, req: IncomingMessage, res: ServerResponse, dataService?: DataServiceRoute): Promise<void> {
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   const path = q === -1 ? url : url.slice(0, q);
@@ -64,6 +66,7 @@ async function route(deps: GatewayDeps, state: ServerState, req: IncomingMessage
   }
   if (path === '/health' || path === '/v1/health') return handleHealth(deps, state, res);
   if (path === '/metrics' && method === 'GET') return handleMetrics(deps, res);
+  if (dataService && isDataServiceRequest(path, req)) return proxyToDataService(dataService, req, res, url, deps.logger);
   if (path === '/v1/logs' || path.startsWith('/v1/logs/')) return handleLogsRoute(deps, req, res, path, url);
   if (path === '/v1/models' && method === 'GET' && !hasRoutingHeaders(req)) return handleModelCatalog(deps, req, res);
   if (path.startsWith('/v1/')) return handleInference(deps, req, res, passthroughApi, url);

@@ -1,0 +1,50 @@
+import { setFlagsFromString } from 'node:v8';
+import { ConfigError, loadConfig } from './config.js';
+import { createDataService } from './app.js';
+
+/** Entry point: read the environment, listen, drain on SIGTERM / SIGINT (jobs checkpoint and release their leases). */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  if (config.HEAP_GROWING_PERCENT > 0) setFlagsFromString(`--heap-growing-percent=${config.HEAP_GROWING_PERCENT}`);
+  const svc = await createDataService(config);
+  const log = svc.deps.logger;
+  await svc.listen();
+  log.info({ url: svc.url(), log_store: svc.deps.logSource.kind, exports: svc.deps.exportsBlobs.where, data: svc.deps.dataBlobs.where, leases: svc.deps.leases.kind, auth: config.CONTROL_PLANE_URL ? 'control-plane' : 'open' }, 'portico data service listening');
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal, deadline_ms: config.SHUTDOWN_TIMEOUT_MS }, 'draining: jobs checkpoint and release their leases');
+    svc.shutdown(config.SHUTDOWN_TIMEOUT_MS).then(
+      () => {
+        log.info('shutdown complete');
+        process.exit(0);
+      },
+      (e: unknown) => {
+        log.error({ err: e }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('unhandledRejection', (e) => log.error({ err: e }, 'unhandled promise rejection'));
+  process.on('uncaughtException', (e) => {
+    log.fatal({ err: e }, 'uncaught exception; exiting');
+    process.exit(1);
+  });
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`portico data service failed to start: ${(e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+});
