@@ -227,7 +227,7 @@ function stripAnthropicOnlyFields(chat: Record<string, unknown>): void {
 
 function buildMappedRequest(provider: Provider, target: ProviderTarget, input: CallInput, t: EffectiveTarget): UpstreamRequest {
   const op: Operation = input.api.op;
-  const mapping = op === 'embeddings' ? provider.embeddings : op === 'completions' ? provider.completions : op === 'rerank' ? provider.rerank : undefined;
+  const mapping = op === 'embeddings' ? provider.embeddings : op === 'completions' ? provider.completions : op === 'rerank' ? provider.rerank : op === 'images' ? provider.images : undefined;
   if (!mapping || !input.body) throw unsupported(provider, op);
   return mapping.toRequest(withOverrides(input.body, t) as never, target, { stream: input.stream, traceId: input.traceId });
 }
@@ -267,7 +267,7 @@ function toJsonResult(
     return jsonResult(base, 'application/json', Buffer.from(JSON.stringify(out)), completion.usage, completion);
   }
   const op = input.api.op;
-  const mapping = op === 'embeddings' ? provider.embeddings! : op === 'rerank' ? provider.rerank! : provider.completions!;
+  const mapping = op === 'embeddings' ? provider.embeddings! : op === 'rerank' ? provider.rerank! : op === 'images' ? provider.images! : provider.completions!;
   const out = mapping.fromResponse(parsed, input.body as never, target, res.headers) as { usage?: Usage };
   return jsonResult(base, 'application/json', Buffer.from(JSON.stringify(out)), usageOf(out));
 }

@@ -149,6 +149,26 @@ export interface RerankResponse {
   provider: string;
 }
 
+/** OpenAI's POST /v1/images/generations request (CreateImageRequest). */
+export interface ImageGenerationRequest {
+  prompt: string;
+  model?: string;
+  n?: number;
+  size?: string;
+  quality?: string;
+  response_format?: 'url' | 'b64_json';
+  style?: string;
+  user?: string;
+  [k: string]: unknown;
+}
+
+/** OpenAI's images response (ImagesResponse): b64_json, or url where the provider gives one. */
+export interface ImageGenerationResponse {
+  created: number;
+  data: Array<{ b64_json?: string; url?: string; revised_prompt?: string }>;
+  [k: string]: unknown;
+}
+
 export interface CompletionRequest {
   model: string;
   prompt: string | string[];
@@ -235,7 +255,7 @@ export interface OperationMapping<Req, Res> {
   fromResponses?(bodies: unknown[], req: Req, target: ProviderTarget, headers: Array<Record<string, string>>): Res;
 }
 
-export type Operation = 'chat' | 'completions' | 'embeddings' | 'rerank' | 'messages' | 'responses' | 'passthrough';
+export type Operation = 'chat' | 'completions' | 'embeddings' | 'rerank' | 'images' | 'messages' | 'responses' | 'passthrough';
 
 export interface ProviderCapabilities {
   endpoints: Operation[];
@@ -256,6 +276,7 @@ export interface Provider {
   completions?: OperationMapping<CompletionRequest, JsonObject>;
   embeddings?: OperationMapping<EmbeddingRequest, EmbeddingResponse>;
   rerank?: OperationMapping<RerankRequest, RerankResponse>;
+  images?: OperationMapping<ImageGenerationRequest, ImageGenerationResponse>;
   /**
    * Raw forwarding for bodies already in the provider's own format (Anthropic /v1/messages to
    * Anthropic, /v1/responses to OpenAI, any other /v1/* path). Returns the upstream URL and auth

@@ -42,14 +42,14 @@ export const azureOpenAIProvider: Provider = {
   id: 'azure-openai',
   name: 'Azure OpenAI',
   capabilities: {
-    endpoints: ['chat', 'completions', 'embeddings', 'responses', 'messages', 'passthrough'],
+    endpoints: ['chat', 'completions', 'embeddings', 'responses', 'messages', 'passthrough', 'images'],
     streaming: true,
     tools: true,
     vision: true,
     embeddings: true,
     auth: ['api-key', 'entra bearer', 'entra client credentials (x-portkey-azure-entra-*)'],
   },
-  nativeOperations: ['chat', 'completions', 'embeddings', 'responses', 'passthrough'],
+  nativeOperations: ['chat', 'completions', 'embeddings', 'responses', 'passthrough', 'images'],
   chat: {
     toRequest: (req, target) => ({ method: 'POST', url: toAzureUrl(target, 'chat/completions'), headers: toAzureAuthHeaders(target), body: JSON.stringify(req) }),
     fromResponse: (body) => body as never,

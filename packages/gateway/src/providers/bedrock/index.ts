@@ -14,6 +14,7 @@ import { mapBedrockError } from './errors.js';
 import { fromBedrockAnthropicResponse, toBedrockAnthropicBody } from './invoke-anthropic.js';
 import { bedrockChatStream } from './stream.js';
 import { fromBedrockRerankResponse, toBedrockRerankRequest } from './rerank.js';
+import { fromBedrockImageResponse, toBedrockImageRequest } from './images.js';
 
 const EVENTSTREAM = 'application/vnd.amazon.eventstream';
 
@@ -59,7 +60,7 @@ export const bedrockProvider: Provider = {
   id: BEDROCK_PROVIDER_ID,
   name: 'Amazon Bedrock',
   capabilities: {
-    endpoints: ['chat', 'embeddings', 'rerank'],
+    endpoints: ['chat', 'embeddings', 'rerank', 'images'],
     streaming: true,
     tools: true,
     vision: true,
@@ -69,11 +70,13 @@ export const bedrockProvider: Provider = {
   chat,
   embeddings,
   rerank: { toRequest: (req, target) => toBedrockRerankRequest(req, target), fromResponse: (body, req) => fromBedrockRerankResponse(body, req) },
+  images: { toRequest: (req, target) => toBedrockImageRequest(req, target), fromResponse: (body, req) => fromBedrockImageResponse(body, req) },
   authorize: authorizeBedrock,
   mapError: mapBedrockError,
 };
 
 export { authorizeBedrock } from './auth.js';
+export { toBedrockImageRequest, fromBedrockImageResponse } from './images.js';
 export { toBedrockRerankRequest, fromBedrockRerankResponse, bedrockRerankModelArn } from './rerank.js';
 export { bedrockCredentialCacheKeys, clearBedrockCredentialCache, resolveBedrockCredentials } from './credentials.js';
 export type { AwsCredentials, AwsCredentialSource, ResolvedAwsCredentials } from './credentials.js';

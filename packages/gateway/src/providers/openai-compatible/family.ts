@@ -72,7 +72,8 @@ export function createOpenAICompatibleProvider(spec: OpenAICompatibleSpec): Prov
     fromResponse: (body: unknown) => body as never,
   });
 
-  const nativeOperations: Operation[] = hasChat ? ['chat', 'passthrough'] : ['passthrough'];
+  // /v1/images/generations is forwarded as is to every OpenAI-compatible base, as before it had its own route.
+  const nativeOperations: Operation[] = hasChat ? ['chat', 'passthrough', 'images'] : ['passthrough', 'images'];
   if (spec.completions) nativeOperations.push('completions');
   if (spec.embeddings) nativeOperations.push('embeddings');
   if (spec.responses) nativeOperations.push('responses');
