@@ -20,6 +20,8 @@ export interface OpenAICompatibleSpec {
   embeddings?: boolean;
   /** Whether the provider has the legacy /completions endpoint. */
   completions?: boolean;
+  /** Whether it serves OpenAI's POST /images/generations (forwarded as is). */
+  images?: boolean;
   /** Whether it serves OpenAI's Responses API natively. */
   responses?: boolean;
   /** Key optional (local servers). */
@@ -72,8 +74,8 @@ export function createOpenAICompatibleProvider(spec: OpenAICompatibleSpec): Prov
     fromResponse: (body: unknown) => body as never,
   });
 
-  // /v1/images/generations is forwarded as is to every OpenAI-compatible base, as before it had its own route.
-  const nativeOperations: Operation[] = hasChat ? ['chat', 'passthrough', 'images'] : ['passthrough', 'images'];
+  const nativeOperations: Operation[] = hasChat ? ['chat', 'passthrough'] : ['passthrough'];
+  if (spec.images) nativeOperations.push('images');
   if (spec.completions) nativeOperations.push('completions');
   if (spec.embeddings) nativeOperations.push('embeddings');
   if (spec.responses) nativeOperations.push('responses');

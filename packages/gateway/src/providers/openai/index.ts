@@ -8,6 +8,7 @@ export const openaiProvider = createOpenAICompatibleProvider({
   embeddings: true,
   completions: true,
   responses: true,
+  images: true,
   extraHeaders: (t) => ({
     ...(t.settings.openai_organization ? { 'openai-organization': t.settings.openai_organization } : {}),
     ...(t.settings.openai_project ? { 'openai-project': t.settings.openai_project } : {}),
