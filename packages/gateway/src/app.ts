@@ -21,7 +21,7 @@ import { createGatewayServer, type ServerState } from './server/http-server.js';
 import { corsPolicy } from './server/cors.js';
 import { createWebhookPoster } from './guardrails/webhook.js';
 import type { RedisConnection } from './state/redis.js';
-import { createEgressPolicy } from './upstream/egress-policy.js';
+import { createEgressPolicy, validateCustomHost } from './upstream/egress-policy.js';
 import { createUpstreamClients } from './upstream/http-client.js';
 
 export interface Gateway {
@@ -71,6 +71,7 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
     clients,
     guardrails: { postWebhook: createWebhookPoster(clients.custom, egress), backgroundMax: asInt(settings.GUARDRAIL_BACKGROUND_MAX), backgroundRuns: 0 },
     egress,
+    authorize: { dispatcher: clients.custom, checkEgress: (url, param) => validateCustomHost(url, egress, param), tokenUris: asList(settings.VERTEX_TOKEN_URIS) },
     entities,
     cache,
     limiter,
@@ -81,6 +82,7 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
     logger,
     defaultTimeoutMs: asInt(settings.DEFAULT_REQUEST_TIMEOUT_MS),
     maxBodyBytes: asInt(settings.MAX_BODY_BYTES),
+    maxBodyDepth: asInt(settings.MAX_BODY_DEPTH),
     maxUploadBytes: asInt(settings.MAX_UPLOAD_BYTES),
     responses: { store: responsesStore, ttlS: asInt(settings.RESPONSES_STORE_TTL_S) },
     cacheDefaultMaxAgeS: asInt(settings.CACHE_DEFAULT_MAX_AGE_S),

@@ -24,6 +24,7 @@ export const SETTINGS = [
   { name: 'HOST', kind: 'string', default: '127.0.0.1', group: 'server', description: 'Address to bind. Use 0.0.0.0 in containers.' },
   { name: 'NODE_ENV', kind: 'string', default: 'production', group: 'server', description: 'Node environment name; informational.' },
   { name: 'MAX_BODY_BYTES', kind: 'int', default: String(10 * 1024 * 1024), min: 1024, group: 'server', description: 'Largest request body accepted, in bytes; larger bodies get 413.' },
+  { name: 'MAX_BODY_DEPTH', kind: 'int', default: '400', min: 8, max: 10000, group: 'server', description: 'Deepest nesting of objects and arrays a JSON request body may have; deeper bodies get 400 before they are parsed.' },
   { name: 'MAX_UPLOAD_BYTES', kind: 'int', default: String(512 * 1024 * 1024), min: 1024, group: 'server', description: 'Largest upload on other /v1 paths (a multipart or binary body, such as files and audio); one over MAX_BODY_BYTES is streamed to the provider, not held in memory, and is sent once (no retry or fallback). Larger get 413.' },
   { name: 'HEAP_GROWING_PERCENT', kind: 'int', default: '50', min: 0, group: 'server', description: 'How far V8 lets the heap grow past the live data before a full collection, percent. 50 keeps RSS flat under steady load at a small GC cost; 0 leaves V8\'s own, growing heuristic.' },
   { name: 'SHUTDOWN_TIMEOUT_MS', kind: 'int', default: '25000', min: 0, group: 'server', description: 'On SIGTERM, how long in-flight requests and streams may finish before the process flushes logs and exits. Keep it below the ECS stopTimeout (30 s by default).' },
@@ -36,8 +37,9 @@ export const SETTINGS = [
   { name: 'ORGANISATIONS_TO_SYNC', kind: 'string', default: '', group: 'control-plane', description: 'Organisation ids whose entities the gateway syncs from the control plane.' },
   { name: 'CONTROL_PLANE_URL', kind: 'string', default: '', group: 'control-plane', description: 'Base URL of the control plane. Empty: entities come from ENTITIES_FILE only.' },
   // egress
-  { name: 'CUSTOM_HOST_ALLOWED_CIDRS', kind: 'list', default: '', group: 'egress', description: 'Comma-separated private CIDRs that custom_host may reach (10.0.0.0/8, ...). Loopback is always allowed; cloud metadata (169.254.0.0/16, fd00:ec2::254) never is.' },
-  { name: 'CUSTOM_HOST_ALLOW_LOOPBACK', kind: 'bool', default: 'true', group: 'egress', description: 'Whether custom_host may point at loopback (local model servers such as Ollama).' },
+  { name: 'CUSTOM_HOST_ALLOWED_CIDRS', kind: 'list', default: '', group: 'egress', description: 'Comma-separated private CIDRs that custom_host, webhook URLs and allowed token endpoints may reach (10.0.0.0/8, ...). Loopback is governed by CUSTOM_HOST_ALLOW_LOOPBACK; cloud metadata (169.254.0.0/16, fd00:ec2::254) is never reachable.' },
+  { name: 'CUSTOM_HOST_ALLOW_LOOPBACK', kind: 'bool', default: 'true', group: 'egress', description: 'Whether custom_host, webhook URLs and the local-model defaults (vllm, lm-studio, ollama) may reach loopback.' },
+  { name: 'VERTEX_TOKEN_URIS', kind: 'list', default: '', group: 'egress', description: 'OAuth token endpoints a Vertex service account key may name in token_uri besides Google\'s own (https://oauth2.googleapis.com/token), comma-separated full URLs. They pass the egress policy too.' },
   // cache and shared state
   { name: 'CACHE_STORE', kind: 'enum', default: 'memory', values: ['memory', 'redis', 'aws-elastic-cache', 'aws-elasti-cache'], group: 'cache', description: 'Where the response cache, entity cache and limits live. memory is per process; redis / aws-elastic-cache share them across replicas.' },
   { name: 'REDIS_URL', kind: 'string', default: '', group: 'cache', description: 'redis:// or rediss:// URL, with credentials if any. Required when CACHE_STORE is redis or aws-elastic-cache.' },

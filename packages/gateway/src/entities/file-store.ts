@@ -36,9 +36,10 @@ const fileSchema = z.object({
     provider: z.string().min(1),
     api_key: envRef.optional(),
     settings: z.record(z.string(), z.union([z.string(), envRef])).default({}),
+    workspace: z.string().optional(),
     limits: z.array(limitRule).optional(),
   })).default([]),
-  configs: z.array(z.object({ id: z.string().min(1), config: z.record(z.string(), z.unknown()) })).default([]),
+  configs: z.array(z.object({ id: z.string().min(1), workspace: z.string().optional(), config: z.record(z.string(), z.unknown()) })).default([]),
   prompts: z.array(z.object({ id: z.string().min(1), template: z.unknown() })).default([]),
   user_limits: z.record(z.string(), z.array(limitRule)).default({}),
 });
@@ -88,10 +89,11 @@ export function parseEntitiesFile(text: string, env: NodeJS.ProcessEnv = process
       provider: vk.provider,
       apiKey: vk.api_key ? resolveEnvRef(vk.api_key, env, `virtual_keys.${vk.slug}.api_key`) : undefined,
       settings,
+      workspace: vk.workspace,
       limits: vk.limits,
     });
   }
-  for (const c of f.configs) snap.configs.set(c.id, { id: c.id, json: JSON.stringify(c.config) });
+  for (const c of f.configs) snap.configs.set(c.id, { id: c.id, workspace: c.workspace, json: JSON.stringify(c.config) });
   for (const p of f.prompts) snap.prompts.set(p.id, { id: p.id, template: p.template });
   for (const [user, rules] of Object.entries(f.user_limits)) snap.userLimits.set(user, rules);
   return snap;

@@ -20,11 +20,12 @@ export function createWebhookPoster(dispatcher: Dispatcher, policy: EgressPolicy
         headers: withJsonType(headers), body: JSON.stringify(body),
       });
       const text = await readBounded(res.body);
-      if (res.statusCode < 200 || res.statusCode > 299) throw new Error(`the webhook answered HTTP ${res.statusCode}: ${text.slice(0, 200)}`);
+      // The status only: the caller chose the URL, and the text of whatever answers there is not theirs to read.
+      if (res.statusCode < 200 || res.statusCode > 299) throw new Error(`the webhook answered HTTP ${res.statusCode}`);
       try {
         return JSON.parse(text) as unknown;
       } catch {
-        throw new Error(`the webhook's answer is not JSON: ${text.slice(0, 200)}`);
+        throw new Error(`the webhook's answer (HTTP ${res.statusCode}, ${text.length} characters) is not JSON`);
       }
     } catch (e) {
       if (signal.aborted || e instanceof errors.HeadersTimeoutError || e instanceof errors.BodyTimeoutError) throw new WebhookTimeoutError(`the webhook did not answer within ${timeoutMs} ms`);

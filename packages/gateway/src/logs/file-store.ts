@@ -107,6 +107,9 @@ export class FileLogStore implements LogStore {
   private drain(): Promise<void> {
     this.flushing ??= this.appendAll().finally(() => {
       this.flushing = undefined;
+      // A tick that fired during this append found it running and did nothing: what it was for is
+      // still queued, with no timer left to write it.
+      if (this.queuedDocs > 0 && !this.timer) void this.drain();
     });
     return this.flushing;
   }
@@ -187,7 +190,7 @@ export class FileLogStore implements LogStore {
     const until = Date.now() + Math.max(0, deadlineMs);
     const drainAll = async () => {
       do await this.drain();
-      while (this.queuedDocs > 0 && Date.now() < until);
+      while ((this.queuedDocs > 0 || this.flushing) && Date.now() < until);
     };
     await Promise.race([drainAll(), new Promise((r) => setTimeout(r, Math.max(0, deadlineMs)).unref())]);
   }

@@ -9,12 +9,22 @@ export const LIST_MAX_LIMIT = 100_000;
 const ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 const ISO_RE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
 
-/** A log document by id; 400 for a malformed id, 404 when no document has it. */
-export async function getLogById(store: LogStore, id: string): Promise<LogDocument> {
+/**
+ * Whose documents a reader sees: a workspace key only its workspace's, an organisation-level key (or
+ * a gateway without keys) every one. Undefined means every document.
+ */
+export type ReaderScope = string | undefined;
+
+const visibleTo = (doc: LogDocument, workspace: ReaderScope): boolean => workspace === undefined || doc.principal?.workspace === workspace;
+
+/** A log document by id; 400 for a malformed id, 404 when no document has it or the reader may not see it. */
+export async function getLogById(store: LogStore, id: string, workspace?: ReaderScope): Promise<LogDocument> {
   if (!ID_RE.test(id)) {
     throw badRequest('The log id in /v1/logs/{id} must be 1-128 characters of letters, digits, ".", "_", ":" or "-"; use the id field of a log document.', 'id', 'invalid_log_id');
   }
-  const doc = await store.get(id);
+  const found = await store.get(id);
+  // Another workspace's document is answered as missing: its existence is not the reader's to learn.
+  const doc = found && visibleTo(found, workspace) ? found : undefined;
   if (!doc) {
     throw new GatewayError({
       status: 404,
@@ -64,7 +74,17 @@ export function parseListQuery(params: URLSearchParams, now: number = Date.now()
   return { from, to, limit };
 }
 
-/** The documents of a validated query as NDJSON lines (each ends in "\n"), streamed from the store. */
-export async function* listLogs(store: LogStore, query: LogQuery): AsyncGenerator<string> {
-  for await (const doc of store.list(query)) yield JSON.stringify(doc) + '\n';
+/** The reader's documents of a validated query as NDJSON lines (each ends in "\n"), streamed from the store. */
+export async function* listLogs(store: LogStore, query: LogQuery, workspace?: ReaderScope): AsyncGenerator<string> {
+  if (workspace === undefined) {
+    for await (const doc of store.list(query)) yield JSON.stringify(doc) + '\n';
+    return;
+  }
+  // The limit counts the reader's documents, so the store is asked for all in the range and filtered here.
+  let left = query.limit ?? Infinity;
+  for await (const doc of store.list({ from: query.from, to: query.to })) {
+    if (!visibleTo(doc, workspace)) continue;
+    yield JSON.stringify(doc) + '\n';
+    if (--left <= 0) return;
+  }
 }

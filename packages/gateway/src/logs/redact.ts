@@ -56,12 +56,28 @@ const VALUE_RE = new RegExp(
   'g',
 );
 const VALUE_HINT_RE = /sk-|AKIA|ASIA|AIza|gsk_|xai-|hf_|gh[pousr]_|xox|_live_|_test_|eyJ|Bearer|PRIVATE KEY/;
-// "name": "value" inside JSON text; the value may be cut short by truncation.
-const JSON_PAIR_RE = /"([A-Za-z0-9_.-]{1,80})"\s*:\s*"((?:[^"\\]|\\.)*)("?)/g;
+// "name": "value" inside JSON text; the value may be cut short by truncation. The name may spell
+// characters as \u escapes (api\u005fkey): decodeName reads it as JSON would.
+const JSON_PAIR_RE = /"((?:[A-Za-z0-9_.-]|\\u[0-9A-Fa-f]{4}){1,80})"\s*:\s*"((?:[^"\\]|\\.)*)("?)/g;
+const decodeName = (name: string): string => (name.includes('\\u') ? name.replace(/\\u([0-9A-Fa-f]{4})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))) : name);
+// user:password@ in a URL (a custom_host, a webhook URL): the userinfo is masked, the host kept.
+const USERINFO_RE = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"\\]*:[^\s/?#@"\\]*@/gi;
+const USERINFO_TEST = new RegExp(USERINFO_RE.source, 'i');
+const hasUserinfo = (s: string): boolean => s.includes('://') && s.includes('@') && USERINFO_TEST.test(s);
+// name=value in a query string (a passthrough path's ?api_key=...).
+const QUERY_PAIR_RE = /([?&])([^=&#\s"?]{1,80})=([^&#\s"]*)/g;
+/** Query parameter names that carry credentials besides the credential-like names (Google's ?key=, signed URLs). */
+const QUERY_SECRET_NAMES = new Set(['key', 'sig', 'signature', 'auth', 'code', 'token', 'x-amz-signature', 'x-amz-credential', 'x-amz-security-token']);
 // Every credential name (EXACT_NAMES, NAME_RE) contains one of these: text without any holds no
 // credential pair, so the pair scan, which visits every pair of a body, is skipped.
 const NAME_HINTS = ['secret', 'passw', 'api-key', 'api_key', 'apikey', 'access-key', 'access_key', 'accesskey', 'private-key', 'private_key', 'privatekey', 'token"', 'authorization', 'cookie', 'x-portkey-aws-', 'service_account_json', 'x-portkey-vertex-service-account-json'];
 const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Whether a field of this name holds a credential (without the operator's LOG_REDACT_FIELDS). */
+export const isCredentialName = (name: string): boolean => {
+  const n = name.toLowerCase();
+  return EXACT_NAMES.has(n) || NAME_RE.test(n);
+};
 
 export interface Redactor {
   (doc: LogDocument): LogDocument;
@@ -103,6 +119,12 @@ export function makeRedactor(extraFields: readonly string[] = []): LogRedactor {
     }
     return secret;
   };
+  const isSecretQueryName = (name: string): boolean => isSecretName(name) || QUERY_SECRET_NAMES.has(name.toLowerCase());
+  const hasSecretQuery = (s: string): boolean => {
+    if (!s.includes('=') || (!s.includes('?') && !s.includes('&'))) return false;
+    for (const m of s.matchAll(QUERY_PAIR_RE)) if (m[3] && isSecretQueryName(m[2])) return true;
+    return false;
+  };
   const maskString = (s: string): string => {
     // Shorter strings hold no key format and no "name":"value" pair with a credential name.
     if (s.length < 8) return s;
@@ -110,8 +132,12 @@ export function makeRedactor(extraFields: readonly string[] = []): LogRedactor {
     if (VALUE_HINT_RE.test(out)) out = out.replace(VALUE_RE, REDACTED);
     if (out.includes('":')) {
       out = out.replace(JSON_PAIR_RE, (whole, name: string, _v: string, close: string) =>
-        isSecretName(name) ? `"${name}":"${REDACTED}${close}` : whole,
+        isSecretName(decodeName(name)) ? `"${name}":"${REDACTED}${close}` : whole,
       );
+    }
+    if (out.includes('://') && out.includes('@')) out = out.replace(USERINFO_RE, `$1${REDACTED}@`);
+    if (out.includes('=') && (out.includes('?') || out.includes('&'))) {
+      out = out.replace(QUERY_PAIR_RE, (whole, sep: string, name: string, value: string) => (value && isSecretQueryName(name) ? `${sep}${name}=${REDACTED}` : whole));
     }
     return out;
   };
@@ -127,13 +153,13 @@ export function makeRedactor(extraFields: readonly string[] = []): LogRedactor {
     return out;
   };
   const hasSecretPair = (s: string): boolean => {
-    if (!nameHint.test(s)) return false;
-    for (const m of s.matchAll(JSON_PAIR_RE)) if (isSecretName(m[1])) return true;
+    if (!nameHint.test(s) && !s.includes('\\u')) return false;
+    for (const m of s.matchAll(JSON_PAIR_RE)) if (isSecretName(decodeName(m[1]))) return true;
     return false;
   };
   // Most documents hold nothing to redact: check first, without allocating, and copy only when needed.
   const needsWalk = (v: unknown, depth: number): boolean => {
-    if (typeof v === 'string') return v.length >= 8 && (VALUE_HINT_RE.test(v) || (v.includes('":') && hasSecretPair(v)));
+    if (typeof v === 'string') return v.length >= 8 && (VALUE_HINT_RE.test(v) || (v.includes('":') && hasSecretPair(v)) || hasUserinfo(v) || hasSecretQuery(v));
     if (v === null || typeof v !== 'object') return false;
     if (depth > 64) return true; // let walk() deal with pathological nesting
     if (Array.isArray(v)) {
@@ -149,7 +175,7 @@ export function makeRedactor(extraFields: readonly string[] = []): LogRedactor {
   const redactValue = (v: unknown): unknown => (needsWalk(v, 0) ? walk(v) : v);
   const redactor = ((doc: LogDocument) => redactValue(doc) as LogDocument) as LogRedactor;
   redactor.needsRedaction = (value) => needsWalk(value, 0);
-  redactor.provablyClean = (text) => !text.includes('\\u') && !text.includes('\\"') && !VALUE_HINT_RE.test(text) && !nameHint.test(text);
+  redactor.provablyClean = (text) => !text.includes('\\u') && !text.includes('\\"') && !VALUE_HINT_RE.test(text) && !nameHint.test(text) && !hasUserinfo(text) && !hasSecretQuery(text);
   redactor.maskString = maskString;
   redactor.isSecretName = isSecretName;
   redactor.redactValue = redactValue;

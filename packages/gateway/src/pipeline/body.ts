@@ -72,13 +72,41 @@ function tooLarge(limit: number): GatewayError {
   return new GatewayError({ status: 413, code: 'request_too_large', message: `Request body is larger than the gateway's limit of ${limit} bytes; send a smaller body or raise MAX_BODY_BYTES.` });
 }
 
-/** Parses a JSON body of an inference endpoint: must be application/json and a JSON object. */
-export function parseJsonBody(raw: Buffer, contentType: string | undefined): Record<string, unknown> {
+/** MAX_BODY_DEPTH's default: far past any real request, far short of what recursion downstream survives. */
+export const DEFAULT_MAX_BODY_DEPTH = 400;
+
+/**
+ * Whether JSON text nests objects and arrays deeper than `max`. One pass over the bytes, before parsing,
+ * so a body 5,000 levels deep is refused before anything walks it recursively.
+ */
+export function jsonNestsDeeperThan(raw: Buffer, max: number): boolean {
+  // Fewer brackets than the bound cannot exceed it.
+  if (raw.length <= max) return false;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw[i];
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped byte
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+}
+
+/** Parses a JSON body of an inference endpoint: must be application/json, a JSON object, and at most `maxDepth` deep. */
+export function parseJsonBody(raw: Buffer, contentType: string | undefined, maxDepth = DEFAULT_MAX_BODY_DEPTH): Record<string, unknown> {
   const type = contentType === 'application/json' ? contentType : (contentType ?? '').split(';')[0].trim().toLowerCase();
   if (type !== 'application/json' && !type.endsWith('+json')) {
     throw new GatewayError({ status: 415, code: 'unsupported_media_type', message: `Content-Type must be application/json (got ${type ? `"${type}"` : 'none'}).` });
   }
   if (raw.length === 0) throw new GatewayError({ status: 400, code: 'empty_body', message: 'Request body is empty; send a JSON object.' });
+  if (jsonNestsDeeperThan(raw, maxDepth)) {
+    throw new GatewayError({ status: 400, code: 'body_too_deep', message: `Request body nests objects and arrays more than ${maxDepth} levels deep; flatten it (the bound is MAX_BODY_DEPTH).` });
+  }
   let value: unknown;
   try {
     value = JSON.parse(raw.toString('utf8'));

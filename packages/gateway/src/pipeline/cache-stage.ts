@@ -1,4 +1,5 @@
 import { simpleCacheKey } from '../cache/keys.js';
+import type { RawTarget, RoutingConfig } from '../routing/config-schema.js';
 import type { ChatCompletion } from '../providers/types.js';
 import { completionToChunks } from '../streaming/chunk-assembler.js';
 import { tenantOf, type CacheStatus, type RequestContext } from './context.js';
@@ -30,20 +31,61 @@ export interface CacheSetting {
  * Decides whether the cache applies to this request and computes its tenant-scoped key. `scope` is
  * empty for the root config's cache (one entry whichever target answers), or the path of the target
  * whose own cache setting applies (that target's answers only). "semantic" is served by exact matching,
- * a strict subset of it: an identical request is certainly a similar one.
+ * a strict subset of it: an identical request is certainly a similar one. `forwarded` names the client
+ * headers the config forwards upstream: their values change the answer too.
  */
-export function planCache(deps: GatewayDeps, ctx: RequestContext, cache: CacheSetting | undefined, scope = ''): CachePlan | undefined {
+export function planCache(deps: GatewayDeps, ctx: RequestContext, cache: CacheSetting | undefined, scope = '', forwarded?: readonly string[]): CachePlan | undefined {
   const h = ctx.headers!;
   // x-portkey-debug: false: the bodies are not to be kept anywhere, the cache included (as in Portkey).
   if (!cache || (cache.mode !== 'simple' && cache.mode !== 'semantic') || !ctx.body || !CACHEABLE_OPS.has(ctx.api.op) || !h.keepBodies) return undefined;
-  // Portkey's rule: a namespace replaces the routing headers as the partition (tenants stay apart regardless).
-  const route = h.cacheNamespace !== undefined ? `ns:${h.cacheNamespace}|${scope}` : `${h.provider ?? ''}|${h.virtualKey ?? ''}|${h.config ?? ''}|${h.customHost ?? ''}|${scope}`;
   return {
-    key: simpleCacheKey({ tenant: tenantOf(ctx), op: ctx.api.op, route, body: ctx.body }),
+    key: simpleCacheKey({ tenant: tenantOf(ctx), op: ctx.api.op, route: routeOf(ctx, scope, forwarded), credential: h.apiKey, body: ctx.body, rawBody: ctx.rawBody }),
     maxAgeS: cache.max_age ?? deps.cacheDefaultMaxAgeS,
     status: h.cacheForceRefresh ? 'REFRESH' : 'MISS',
   };
 }
+
+/** Client headers a native Anthropic request passes on (see buildNativeRequest): they change the answer. */
+const MESSAGES_HEADERS = ['anthropic-version', 'anthropic-beta'];
+
+/**
+ * Everything besides the body and the credential that changes the answer. Portkey's rule: a namespace
+ * replaces the routing headers as the partition (tenants and credentials stay apart regardless).
+ */
+function routeOf(ctx: RequestContext, scope: string, forwarded: readonly string[] | undefined): string[] {
+  const h = ctx.headers!;
+  if (h.cacheNamespace !== undefined) return ['ns', h.cacheNamespace, scope];
+  const route = ['route', h.provider ?? '', h.virtualKey ?? '', h.config ?? '', h.customHost ?? '', scope];
+  // Provider settings (x-portkey-azure-deployment-id, x-portkey-aws-region, ...), in a fixed order.
+  const names = Object.keys(h.settings);
+  if (names.length) {
+    names.sort();
+    for (const n of names) route.push(`${n}=${h.settings[n]}`);
+  }
+  const headers = ctx.req.headers;
+  const passed = ctx.api.op === 'messages' ? (forwarded ? [...forwarded, ...MESSAGES_HEADERS] : MESSAGES_HEADERS) : forwarded;
+  if (passed) for (const name of passed) route.push(`>${name.toLowerCase()}=${String(headers[name.toLowerCase()] ?? '')}`);
+  return route;
+}
+
+/** Every forward_headers name anywhere in a config and the request's own header: what the root cache must key on. */
+export function forwardedNames(config: RoutingConfig, fromHeader: readonly string[] | undefined): readonly string[] | undefined {
+  let names = namesByConfig.get(config);
+  if (names === undefined) {
+    const found = new Set<string>();
+    const stack: RawTarget[] = [config];
+    while (stack.length) {
+      const node = stack.pop()!;
+      for (const n of node.forward_headers ?? []) found.add(n.toLowerCase());
+      if (node.targets) stack.push(...node.targets);
+    }
+    names = [...found].sort();
+    namesByConfig.set(config, names);
+  }
+  if (!fromHeader?.length) return names.length ? names : undefined;
+  return names.length ? [...fromHeader, ...names] : fromHeader;
+}
+const namesByConfig = new WeakMap<RoutingConfig, string[]>();
 
 export interface CacheHit {
   kind: 'cached';

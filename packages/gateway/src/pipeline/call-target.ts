@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { GatewayError, badRequest } from '../errors.js';
 import type { InboundApi } from '../inbound/types.js';
+import type { GatewayKey } from '../entities/types.js';
 import type { ChatCompletion, Operation, Provider, ProviderTarget, UpstreamRequest, Usage } from '../providers/types.js';
 import { tryParseJson } from '../providers/upstream-error.js';
 import type { EffectiveTarget } from '../routing/execute.js';
@@ -10,12 +11,14 @@ import { readUpstreamBody, sendUpstream, upstreamChunks, type UpstreamResponse }
 import type { GatewayDeps } from './deps.js';
 import { nativeObserverFor } from './native-observers.js';
 import { relayObservedStream, relayOpenAIChatStream, translateStream, type StreamObservation } from './streams.js';
-import { resolveProviderTarget } from './resolve-target.js';
+import { resolveProviderTarget, type RequestOrigin } from './resolve-target.js';
 import { Abort, type AbortLike } from '../upstream/abort.js';
 import { fanOut } from './fan-out.js';
 import { pushingBack, type StreamedUpload } from './upload.js';
 import { refuseUnknownResponseId, type ResponsesPlan } from './responses-stage.js';
 import { withHistory } from '../inbound/responses/history.js';
+import { addTargetSecrets, maskSecrets } from '../logs/known-secrets.js';
+import { isCredentialName } from '../logs/redact.js';
 
 /** One inbound request, as the call stage needs it. */
 export interface CallInput {
@@ -30,6 +33,10 @@ export interface CallInput {
   responses?: ResponsesPlan;
   body?: Record<string, unknown>;
   clientHeaders: IncomingHttpHeaders;
+  /** The caller's gateway key, when keys are configured: whose virtual keys it may use. */
+  principal?: GatewayKey;
+  /** The request's context: where targets resolved from a virtual key are recorded, and where the config came from. */
+  sink: RequestOrigin;
   stream: boolean;
   /** The client asked for the usage chunk (stream_options.include_usage). */
   clientWantsUsage: boolean;
@@ -88,8 +95,9 @@ const MAX_RESPONSE_BODY = 64 * 1024 * 1024;
 
 /** Calls one resolved target: build the upstream request, send it, and map the response. */
 export async function callTarget(deps: GatewayDeps, input: CallInput, t: EffectiveTarget): Promise<CallResult> {
-  const resolving = resolveProviderTarget(deps, t, input.clientHeaders);
+  const resolving = resolveProviderTarget(deps, t, input.clientHeaders, input.principal, input.sink);
   const { provider, target } = resolving instanceof Promise ? await resolving : resolving;
+  if (t.virtualKey) (input.sink.savedCredentials ??= []).push(target);
   const op = input.api.op;
   const native = (provider.nativeOperations?.includes(op) ?? false) || (op === 'passthrough' && !!provider.passthrough);
   if (op === 'passthrough') refuseUnknownResponseId(provider, input.method, input.path);
@@ -126,7 +134,7 @@ export async function callTarget(deps: GatewayDeps, input: CallInput, t: Effecti
       upstreamReq = provider.chat!.toRequest(chat as never, target, { stream: input.stream, traceId: input.traceId });
     } else upstreamReq = buildMappedRequest(provider, target, input, t);
     if (target.forwardHeaders) upstreamReq.headers = { ...upstreamReq.headers, ...target.forwardHeaders };
-    if (provider.authorize) upstreamReq = await provider.authorize(upstreamReq, target);
+    if (provider.authorize) upstreamReq = await provider.authorize(upstreamReq, target, deps.authorize);
 
     res = await sendUpstream(dispatcher, upstreamReq, { signal, provider: provider.id, timedOut: () => timedOut, upload: input.upload && pushingBack(input.upload.chunks(), timer) });
     input.upstreamTimes.push({ provider: provider.id, status: res.status, seconds: (performance.now() - started) / 1000 });
@@ -154,6 +162,8 @@ export async function callTarget(deps: GatewayDeps, input: CallInput, t: Effecti
   } catch (e) {
     // A response left unread would hold its pooled connection until the upstream gave up.
     res?.body.destroy();
+    // An upstream that echoes the credential in its error must not relay it to the client or the log.
+    if (e instanceof GatewayError) maskTargetSecrets(e, target);
     // Our timer fired: whatever the abort surfaced as, the answer is this 408.
     if (timedOut) {
       const what = input.upload ? `made no progress for ${timeoutMs} ms (an upload's timeout counts from its last chunk)` : `timed out after ${timeoutMs} ms`;
@@ -165,6 +175,13 @@ export async function callTarget(deps: GatewayDeps, input: CallInput, t: Effecti
     clearTimeout(timer);
     input.signal.off('abort', onClientGone);
   }
+}
+
+/** Masks the target's credentials in an error's message, in place. */
+export function maskTargetSecrets(err: GatewayError, target: ProviderTarget): void {
+  const secrets: string[] = [];
+  addTargetSecrets(secrets, target, isCredentialName);
+  if (secrets.length) err.message = maskSecrets(err.message, secrets);
 }
 
 function withOverrides(body: Record<string, unknown>, t: EffectiveTarget): Record<string, unknown> {

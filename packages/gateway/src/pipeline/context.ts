@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GatewayError } from '../errors.js';
 import type { GatewayKey } from '../entities/types.js';
 import type { HookResults } from '../guardrails/hooks.js';
 import type { InboundApi } from '../inbound/types.js';
-import type { Usage } from '../providers/types.js';
+import type { ProviderTarget, Usage } from '../providers/types.js';
+import type { RoutingConfig } from '../routing/config-schema.js';
 import type { PortkeyHeaders } from './headers.js';
 import type { StreamedUpload } from './upload.js';
 import type { ResponsesPlan } from './responses-stage.js';
@@ -61,11 +63,26 @@ export interface RequestContext {
   backgroundHooks?: Promise<unknown>[];
   /** The document was handed to the log stage. */
   logged?: boolean;
+  /** Targets resolved from a virtual key: their saved secrets are masked in errors and the log. */
+  savedCredentials?: ProviderTarget[];
+  /** The routing config is the operator's (saved, or the key's default): hosts it names are not the caller's choice. */
+  operatorConfig?: boolean;
+  /** The routing config the request used: its credentials are masked in the log. */
+  routingConfig?: RoutingConfig;
+  /** tenantOf() of a request without a gateway key, computed once. */
+  anonymousTenant?: string;
 }
 
-/** Whose data a request touches (cache entries, stored responses): the key's workspace, or everyone's. */
+/**
+ * Whose data a request touches (cache entries, stored responses). Each kind has its own prefix, so no key
+ * id can pass for a workspace name: a workspace key's workspace (`ws:`), an organisation-level key
+ * itself (`key:`), or, on a gateway without keys, the provider credential the caller holds (`anon:`,
+ * a hash of it), so callers with different credentials share nothing.
+ */
 export function tenantOf(ctx: RequestContext): string {
-  return ctx.key ? `key:${ctx.key.workspace ?? ctx.key.id}` : 'anonymous';
+  const key = ctx.key;
+  if (key) return key.workspace !== undefined ? `ws:${key.workspace}` : `key:${key.id}`;
+  return ctx.anonymousTenant ??= `anon:${ctx.headers?.apiKey ? createHash('sha256').update(ctx.headers.apiKey).digest('hex') : ''}`;
 }
 
 export function newRequestContext(req: IncomingMessage, res: ServerResponse, api: InboundApi, path: string, traceId: string): RequestContext {
@@ -85,5 +102,6 @@ export function newRequestContext(req: IncomingMessage, res: ServerResponse, api
     status: 0,
     upstreamMs: 0,
     attempts: [],
+    anonymousTenant: undefined,
   };
 }

@@ -8,6 +8,7 @@ import type { LogStore } from '../logs/types.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { LogStage } from './log-stage.js';
 import type { ProviderRegistry } from '../providers/registry.js';
+import type { AuthorizeContext } from '../providers/types.js';
 import type { RoutingConfigCache } from '../routing/config-schema.js';
 import type { EgressPolicy } from '../upstream/egress-policy.js';
 import type { UpstreamClients } from '../upstream/http-client.js';
@@ -17,6 +18,8 @@ export interface GatewayDeps {
   registry: ProviderRegistry;
   clients: UpstreamClients;
   egress: EgressPolicy;
+  /** What providers' authorize() use to reach token endpoints through the egress policy. */
+  authorize: AuthorizeContext;
   entities: EntityStore;
   cache: CacheStore;
   limiter: Limiter;
@@ -28,6 +31,8 @@ export interface GatewayDeps {
   logger: Logger;
   defaultTimeoutMs: number;
   maxBodyBytes: number;
+  /** Deepest nesting of objects and arrays a JSON body may have (MAX_BODY_DEPTH). */
+  maxBodyDepth: number;
   /** Responses of translated providers kept for previous_response_id. */
   responses: ResponsesStore;
   /** Largest passthrough upload (a non-JSON body on other /v1 paths), streamed when over maxBodyBytes. */

@@ -8,7 +8,7 @@ import { executeConfig } from '../routing/execute.js';
 import { toGatewayError } from '../server/respond.js';
 import { authenticate } from './authenticate.js';
 import { parseJsonBody, readBody } from './body.js';
-import { chatEntry, lookupCache, planCache, rawEntry, storeInCache, type CacheHit, type CachePlan } from './cache-stage.js';
+import { chatEntry, forwardedNames, lookupCache, planCache, rawEntry, storeInCache, type CacheHit, type CachePlan } from './cache-stage.js';
 import { callTarget, observeJsonResult, type CallResult, type UpstreamTime } from './call-target.js';
 import { newRequestContext, type RequestContext } from './context.js';
 import type { GatewayDeps } from './deps.js';
@@ -45,7 +45,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
     const body = await readBody(req, deps.maxBodyBytes, mayStreamUpload(api, req) ? deps.maxUploadBytes : undefined);
     if (Buffer.isBuffer(body)) ctx.rawBody = body;
     else ctx.upload = body;
-    ctx.body = parseBodyFor(api, ctx);
+    ctx.body = parseBodyFor(deps, api, ctx);
     if (ctx.body) api.validate?.(ctx.body);
     ctx.stream = api.isStream(ctx.body);
     ctx.model = api.modelOf(ctx.body);
@@ -56,8 +56,10 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
     }
 
     const resolved = resolveRoutingConfig(deps, headers, ctx.key);
-    const { config, used } = resolved instanceof Promise ? await resolved : resolved;
+    const { config, used, operator } = resolved instanceof Promise ? await resolved : resolved;
     ctx.configUsed = used;
+    ctx.operatorConfig = operator;
+    ctx.routingConfig = config;
 
     const reserving = reserveLimits(deps, ctx);
     if (reserving) settle = await reserving;
@@ -67,7 +69,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
     if (guardrails) await guardRequest(ctx, guardrails, deps.guardrails);
 
     // The root config's cache is looked up once, before routing; a target's own cache, per attempt.
-    const plan = planCache(deps, ctx, config.cache);
+    const plan = config.cache && planCache(deps, ctx, config.cache, '', forwardedNames(config, headers.forwardHeaders));
     if (plan) {
       ctx.cacheStatus = plan.status;
       const hit = await lookupCache(deps, ctx, plan);
@@ -87,7 +89,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
       async (target) => {
         const started = performance.now();
         let targetKey: TargetKeyReservation | undefined;
-        const targetPlan = plan ? undefined : planCache(deps, ctx, target.cache, target.path);
+        const targetPlan = plan ? undefined : planCache(deps, ctx, target.cache, target.path, target.forwardHeaders);
         if (!plan) ctx.cacheStatus = targetPlan?.status ?? 'DISABLED';
         if (targetPlan) {
           const hit = await lookupCache(deps, ctx, targetPlan);
@@ -96,7 +98,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
         try {
           if (target.virtualKey && target.virtualKey !== headers.virtualKey) targetKey = await reserveTargetKey(deps, ctx, target.virtualKey);
           const called = await callTarget(deps, {
-            api, path, method: req.method ?? 'POST', rawBody: ctx.rawBody, upload: ctx.upload, responses: ctx.responses, body: ctx.body, clientHeaders: req.headers,
+            api, path, method: req.method ?? 'POST', rawBody: ctx.rawBody, upload: ctx.upload, responses: ctx.responses, body: ctx.body, clientHeaders: req.headers, principal: ctx.key, sink: ctx,
             stream: ctx.stream, clientWantsUsage, assemble: !!(plan ?? targetPlan) || !!guardrails?.after.length, traceId: ctx.traceId, signal: clientGone, upstreamTimes,
           }, target);
           // Per attempt: an output guardrail's 446 is a failure like any other, so a fallback can move on.
@@ -187,7 +189,7 @@ function mayStreamUpload(api: InboundApi, req: IncomingMessage): boolean {
   return api.op === 'passthrough' && !req.headers['content-type']?.includes('json');
 }
 
-function parseBodyFor(api: InboundApi, ctx: RequestContext): Record<string, unknown> | undefined {
+function parseBodyFor(deps: GatewayDeps, api: InboundApi, ctx: RequestContext): Record<string, unknown> | undefined {
   const method = ctx.req.method ?? 'POST';
   if (method === 'GET' || method === 'HEAD' || method === 'DELETE' || ctx.upload) return undefined;
   const contentType = ctx.req.headers['content-type'];
@@ -195,7 +197,7 @@ function parseBodyFor(api: InboundApi, ctx: RequestContext): Record<string, unkn
     // Other endpoints (files, audio) may send multipart or binary bodies: parse only JSON ones.
     if (!contentType?.includes('json') || ctx.rawBody!.length === 0) return undefined;
   }
-  return parseJsonBody(ctx.rawBody!, contentType);
+  return parseJsonBody(ctx.rawBody!, contentType, deps.maxBodyDepth);
 }
 
 function cacheResult(deps: GatewayDeps, plan: CachePlan, result: CallResult): void {

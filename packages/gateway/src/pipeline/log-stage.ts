@@ -6,6 +6,16 @@ import type { LogRedactor } from '../logs/redact.js';
 import type { LogDocument, LogStore } from '../logs/types.js';
 import type { RequestContext } from './context.js';
 import { observeResponse } from './respond-stage.js';
+import { addConfigSecrets, addHeaderSecrets, addTargetSecrets, maskSecretsInLine, type IsSecretName } from '../logs/known-secrets.js';
+
+/** Every secret the request carried: its credential headers, its config's, its virtual keys'. */
+export function knownSecretsOf(ctx: RequestContext, isSecretName: IsSecretName): string[] {
+  const secrets: string[] = [];
+  addHeaderSecrets(secrets, ctx.req.headers, isSecretName);
+  if (ctx.routingConfig) addConfigSecrets(secrets, ctx.routingConfig, isSecretName);
+  for (const t of ctx.savedCredentials ?? []) addTargetSecrets(secrets, t, isSecretName);
+  return secrets;
+}
 
 /** How long finished requests wait to be logged together, and how many force a batch at once. */
 const BATCH_DELAY_MS = 20;
@@ -79,7 +89,8 @@ export class LogStage {
         // Ids carry the time the request ended, so S3 batches cover tight, barely overlapping ranges.
         observeResponse(ctx);
         const doc = buildLogDocument(ctx, newLogId(ctx.endedWall), this.bodyMaxBytes);
-        this.store.write(doc, logDocumentLine(doc, this.redact, this.verbatimBodies(ctx, doc)));
+        const line = logDocumentLine(doc, this.redact, this.verbatimBodies(ctx, doc));
+        this.store.write(doc, maskSecretsInLine(line, knownSecretsOf(ctx, this.redact.isSecretName)));
       } catch (e) {
         this.logger.error({ err: e, trace_id: ctx.traceId }, 'could not build a log document');
       }

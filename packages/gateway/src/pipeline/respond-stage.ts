@@ -1,10 +1,10 @@
 import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { GatewayError } from '../errors.js';
-import { toGatewayError } from '../server/respond.js';
+import { drainOrClose, toGatewayError } from '../server/respond.js';
 import { encodeSseEvent } from '../streaming/framers/sse.js';
 import type { CacheHit } from './cache-stage.js';
-import { observeJsonResult, type CallResult, type StreamResult } from './call-target.js';
+import { maskTargetSecrets, observeJsonResult, type CallResult, type StreamResult } from './call-target.js';
 import type { RequestContext } from './context.js';
 import type { GatewayDeps } from './deps.js';
 
@@ -90,6 +90,7 @@ async function pumpStream(deps: GatewayDeps, ctx: RequestContext, result: Stream
       ctx.streamOutcome = 'client_aborted';
     } else {
       const err = stalled ? stalledError(result) : toGatewayError(e, ctx.traceId);
+      maskSavedSecrets(ctx, err);
       ctx.error = err;
       ctx.errorStage = 'mid_stream';
       ctx.streamOutcome = 'upstream_error';
@@ -113,7 +114,12 @@ function stalledError(result: StreamResult): GatewayError {
 }
 
 function waitForDrain(res: ServerResponse): Promise<unknown> {
-  return Promise.race([once(res, 'drain'), once(res, 'close')]);
+  return drainOrClose(res);
+}
+
+/** A virtual key's saved secret never reaches its user, whatever error text an upstream echoed it in. */
+function maskSavedSecrets(ctx: RequestContext, err: GatewayError): void {
+  for (const t of ctx.savedCredentials ?? []) maskTargetSecrets(err, t);
 }
 
 /** The error event in the client's stream format; never followed by the format's clean terminator. */
@@ -147,6 +153,7 @@ export function sendOwnAnswer(ctx: RequestContext, status: number, body: unknown
 }
 
 export function sendError(ctx: RequestContext, err: GatewayError): void {
+  maskSavedSecrets(ctx, err);
   ctx.error = err;
   ctx.errorStage = 'before_first_byte';
   ctx.status = err.status;

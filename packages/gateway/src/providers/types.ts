@@ -268,6 +268,19 @@ export interface ProviderCapabilities {
   upstream?: string;
 }
 
+/**
+ * What authorize() may use to reach a token endpoint: the egress policy's dispatcher and check, and
+ * the token endpoints the operator allows besides the provider's own.
+ */
+export interface AuthorizeContext {
+  /** Checks a URL against the egress policy; rejects with a 400 naming `param` when it may not be reached. */
+  checkEgress(url: string, param: string): Promise<unknown>;
+  /** The dispatcher whose connections re-check every resolved address against the policy. */
+  dispatcher: import('undici').Dispatcher;
+  /** Extra OAuth token endpoints allowed for service-account auth (VERTEX_TOKEN_URIS). */
+  tokenUris: readonly string[];
+}
+
 export interface Provider {
   id: string;
   name: string;
@@ -286,10 +299,15 @@ export interface Provider {
   /** Operations whose inbound wire format is this provider's own, so bodies pass through unparsed. */
   nativeOperations?: Operation[];
   /**
+   * Where the provider goes without a custom_host when that is a local model server (vllm, lm-studio,
+   * ollama): the egress policy checks it like a custom_host, so CUSTOM_HOST_ALLOW_LOOPBACK=false holds for it too.
+   */
+  localBaseUrl?: string;
+  /**
    * Impure hook run just before sending: request signing (SigV4), token exchange (Vertex), credential
    * lookup. Lives in the provider's auth.ts, never in the pure mapping files.
    */
-  authorize?(req: UpstreamRequest, target: ProviderTarget): Promise<UpstreamRequest>;
+  authorize?(req: UpstreamRequest, target: ProviderTarget, ctx?: AuthorizeContext): Promise<UpstreamRequest>;
   /** Maps a non-2xx upstream response to a GatewayError, keeping the provider's status and message. Pure. */
   mapError(status: number, body: string, headers: Record<string, string>): GatewayError;
 }

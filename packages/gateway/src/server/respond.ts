@@ -23,3 +23,19 @@ export function toGatewayError(e: unknown, traceId: string): GatewayError {
     cause: e,
   });
 }
+
+/**
+ * Resolves once `res` can take more (drain) or is gone (close), removing both listeners either way: a
+ * slowly read stream waits here once per full buffer, and each wait must leave nothing behind.
+ */
+export function drainOrClose(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}

@@ -65,7 +65,7 @@ beforeAll(async () => {
     startFakeOpenAI(), startFakeAnthropic(), startFakeBedrock(), startFakeGemini(), startFakeCohere(), startFakeMistral(), startFakeOllama(),
   ]);
   fakes = { openai, anthropic, bedrock, gemini, cohere, mistral, ollama };
-  gw = await startTestGateway();
+  gw = await startTestGateway({ VERTEX_TOKEN_URIS: gemini.tokenUri });
 }, 60_000);
 afterAll(async () => {
   await Promise.all([...slicers.values()].map(async (s) => (await s).close()));

@@ -14,11 +14,13 @@ beforeAll(async () => {
   - slug: limited-vk
     provider: openai
     api_key: \${PORTICO_TEST_LIMITED_VK}
+    settings: { custom_host: "${fake.baseUrl}" }
     limits:
       - { kind: requests, limit: 2, window: hour }
   - slug: spare-vk
     provider: openai
     api_key: \${PORTICO_TEST_LIMITED_VK}
+    settings: { custom_host: "${fake.baseUrl}" }
 ` });
 });
 afterAll(async () => {

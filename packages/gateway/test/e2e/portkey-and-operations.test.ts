@@ -26,6 +26,7 @@ virtual_keys:
   - slug: openai-main
     provider: openai
     api_key: \${PORTICO_TEST_VK_SECRET}
+    settings: { custom_host: "${fake.baseUrl}" }
 configs:
   - id: pc-fallback
     config:

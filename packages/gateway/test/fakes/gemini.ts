@@ -28,6 +28,9 @@ export type GeminiFault =
   | { kind: 'reply'; body: Json }
   | { kind: 'frames'; frames: Json[] };
 
+import { getGlobalDispatcher } from 'undici';
+import type { AuthorizeContext } from '../../src/providers/types.js';
+
 export interface RecordedRequest { method: string; path: string; query: Record<string, string>; headers: http.IncomingHttpHeaders; body: unknown }
 
 export interface FakeGemini {
@@ -38,6 +41,10 @@ export interface FakeGemini {
   apiKey: string;
   /** A service account key file whose token_uri points at this fake. */
   serviceAccountJson: string;
+  /** This fake's token endpoint: allow it with VERTEX_TOKEN_URIS (a gateway) or in an AuthorizeContext. */
+  tokenUri: string;
+  /** An AuthorizeContext that allows this fake's token endpoint, for calling authorize() directly. */
+  authorizeContext: AuthorizeContext;
   /** A bearer token the Vertex paths accept without an exchange. */
   staticBearer: string;
   readonly tokenExchanges: number;
@@ -225,6 +232,8 @@ export async function startFakeGemini(opts: FakeGeminiOptions = {}): Promise<Fak
       private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }), client_email: clientEmail, client_id: '1',
       auth_uri: 'https://accounts.google.com/o/oauth2/auth', token_uri: `${url}/token`,
     }),
+    tokenUri: `${url}/token`,
+    authorizeContext: { dispatcher: getGlobalDispatcher(), checkEgress: async () => undefined, tokenUris: [`${url}/token`] },
     get tokenExchanges() { return exchanges; },
     requests,
     enqueue: (...f) => void faults.push(...f),

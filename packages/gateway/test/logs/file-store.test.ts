@@ -39,6 +39,27 @@ describe('file log store', () => {
     expect(new Set(ids).size).toBe(300);
   });
 
+  it('a document whose tick fires while an append is in flight is still written, without waiting for another', async () => {
+    const store = new FileLogStore(dir, { maxQueue: 10_000, batchMaxAgeMs: 10 });
+    // A slow disk: the first append takes 200 ms.
+    const slow = store as unknown as { append(file: string, b: Buffer[]): Promise<void> };
+    const append = slow.append.bind(store);
+    let first = true;
+    slow.append = async (file, b) => {
+      if (first) {
+        first = false;
+        await sleep(200);
+      }
+      return append(file, b);
+    };
+    store.write(makeDoc('first'));
+    await sleep(50); // the first append is in flight
+    store.write(makeDoc('second')); // its 10 ms tick fires during that append
+    await sleep(600);
+    expect(store.written).toBe(2);
+    await store.close(5000);
+  });
+
   it('close() writes documents that arrive while an append is in flight', async () => {
     const store = new FileLogStore(dir, { maxQueue: 10_000, batchMaxAgeMs: 10 });
     const start = Date.now();

@@ -68,6 +68,7 @@ virtual_keys:
   - slug: openai-limited
     provider: openai
     api_key: \${TWO_GW_OPENAI_KEY}
+    settings: { custom_host: "\${TWO_GW_OPENAI_HOST}" }
     limits:
       - { kind: requests, limit: 4, window: minute }
 user_limits:
@@ -101,6 +102,7 @@ describe('two gateway processes sharing one Redis', () => {
       ENTITIES_FILE: path.join(dir, 'entities.yaml'),
       TWO_GW_KEY: GATEWAY_KEY,
       TWO_GW_OPENAI_KEY: 'sk-fake-openai',
+      TWO_GW_OPENAI_HOST: fake.baseUrl,
       LOG_STORE_FILE_DIR: path.join(dir, name, 'logs'),
       LOG_STORE_SPILL_DIR: path.join(dir, name, 'spill'),
     });

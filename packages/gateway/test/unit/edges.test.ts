@@ -88,7 +88,7 @@ describe('memory cache store', () => {
   });
   it('keys ignore key order and stream flags, and separate tenants', () => {
     expect(canonicalJson({ b: 1, a: [{ d: 1, c: 2 }] })).toBe('{"a":[{"c":2,"d":1}],"b":1}');
-    const k = (tenant: string, body: object) => simpleCacheKey({ tenant, op: 'chat', route: 'openai', body: body as Record<string, unknown> });
+    const k = (tenant: string, body: object) => simpleCacheKey({ tenant, op: 'chat', route: ['openai'], body: body as Record<string, unknown> });
     expect(k('t1', { model: 'm', stream: true })).toBe(k('t1', { model: 'm' }));
     expect(k('t1', { model: 'm' })).not.toBe(k('t2', { model: 'm' }));
   });

@@ -1,6 +1,6 @@
 import type { ChatRequest, EmbeddingRequest, Provider, ProviderTarget, RequestContext, UpstreamRequest } from '../types.js';
 import { mapOllamaError } from './errors.js';
-import { ollamaBaseUrl, ollamaHeaders, toOllamaChatRequest, toOllamaEmbedRequest } from './request.js';
+import { OLLAMA_DEFAULT_BASE_URL, ollamaBaseUrl, ollamaHeaders, toOllamaChatRequest, toOllamaEmbedRequest } from './request.js';
 import { fromOllamaChatResponse, fromOllamaEmbedResponse } from './response.js';
 import { ollamaChatStream } from './stream.js';
 
@@ -14,6 +14,7 @@ export { mapOllamaError } from './errors.js';
 /** Ollama's native API (/api/chat, /api/embed), default http://127.0.0.1:11434. */
 export const ollamaProvider: Provider = {
   id: 'ollama',
+  localBaseUrl: OLLAMA_DEFAULT_BASE_URL,
   name: 'Ollama',
   capabilities: {
     endpoints: ['chat', 'embeddings', 'passthrough'],

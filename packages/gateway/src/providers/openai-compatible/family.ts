@@ -24,7 +24,7 @@ export interface OpenAICompatibleSpec {
   images?: boolean;
   /** Whether it serves OpenAI's Responses API natively. */
   responses?: boolean;
-  /** Key optional (local servers). */
+  /** A local model server: key optional, and its default base URL is checked by the egress policy. */
   keyOptional?: boolean;
   /** The auth header when it is not `Authorization: Bearer <key>`: e.g. { header: 'api-key' } sends the key as is. */
   authHeader?: { header: string; prefix?: string };
@@ -83,6 +83,7 @@ export function createOpenAICompatibleProvider(spec: OpenAICompatibleSpec): Prov
   return {
     id: spec.id,
     name: spec.name,
+    localBaseUrl: spec.keyOptional ? spec.baseUrl : undefined,
     capabilities: {
       endpoints: [...nativeOperations, ...translated],
       streaming: hasChat,

@@ -11,7 +11,7 @@ let gw: TestGateway;
 let fake: FakeGemini;
 beforeAll(async () => {
   fake = await startFakeGemini();
-  gw = await startTestGateway();
+  gw = await startTestGateway({ VERTEX_TOKEN_URIS: fake.tokenUri });
   clearVertexTokenCache();
 });
 afterAll(async () => {

@@ -15,8 +15,8 @@ const target = (): ProviderTarget => ({ provider: 'vertex-ai', settings: { verte
 describe('vertex-ai service account token exchange', () => {
   it('one token exchange serves many calls, concurrent ones included', async () => {
     const before = fake.tokenExchanges;
-    const signed = await Promise.all(Array.from({ length: 10 }, () => authorizeVertex(up, target())));
-    for (let i = 0; i < 5; i++) signed.push(await authorizeVertex(up, target()));
+    const signed = await Promise.all(Array.from({ length: 10 }, () => authorizeVertex(up, target(), fake.authorizeContext)));
+    for (let i = 0; i < 5; i++) signed.push(await authorizeVertex(up, target(), fake.authorizeContext));
     expect(fake.tokenExchanges - before).toBe(1);
     const tokens = new Set(signed.map((s) => s.headers.authorization));
     expect(tokens.size).toBe(1);
@@ -29,14 +29,14 @@ describe('vertex-ai service account token exchange', () => {
     const short = await startFakeGemini({ tokenExpiresIn: 4 });
     try {
       const sa = parseServiceAccountJson(short.serviceAccountJson);
-      const a = await getVertexAccessToken(sa);
-      expect(await getVertexAccessToken(sa)).toBe(a);
+      const a = await getVertexAccessToken(sa, short.authorizeContext);
+      expect(await getVertexAccessToken(sa, short.authorizeContext)).toBe(a);
       expect(short.tokenExchanges).toBe(1);
       await new Promise((r) => setTimeout(r, 2100));
-      const b = await getVertexAccessToken(sa);
+      const b = await getVertexAccessToken(sa, short.authorizeContext);
       expect(b).not.toBe(a);
       expect(short.tokenExchanges).toBe(2);
-      expect(await getVertexAccessToken(sa)).toBe(b);
+      expect(await getVertexAccessToken(sa, short.authorizeContext)).toBe(b);
     } finally {
       await short.close();
     }
@@ -45,9 +45,11 @@ describe('vertex-ai service account token exchange', () => {
   it('a key the token endpoint does not know is refused with a 401 that names the account, not the key', async () => {
     const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
     const sa = { ...JSON.parse(fake.serviceAccountJson), private_key: other };
-    const err = await authorizeVertex(up, { ...target(), settings: { vertex_project_id: 'p', vertex_service_account_json: JSON.stringify(sa) } }).catch((e: unknown) => e);
+    const err = await authorizeVertex(up, { ...target(), settings: { vertex_project_id: 'p', vertex_service_account_json: JSON.stringify(sa) } }, fake.authorizeContext).catch((e: unknown) => e);
     expect(err).toMatchObject({ status: 401, provider: 'vertex-ai' });
-    expect((err as Error).message).toMatch(/invalid_grant: Invalid JWT Signature/);
+    // The standard OAuth error code, not the endpoint's own description.
+    expect((err as Error).message).toMatch(/\(invalid_grant\)/);
+    expect((err as Error).message).not.toContain('Invalid JWT Signature');
     expect((err as Error).message).toContain('portico-test@fake-project');
     expect((err as Error).message).not.toContain('PRIVATE KEY');
   });
@@ -59,9 +61,14 @@ describe('vertex-ai service account token exchange', () => {
     expect(JSON.parse(Buffer.from(c, 'base64url').toString())).toMatchObject({ iss: sa.client_email, aud: `${fake.url}/token`, scope: 'https://www.googleapis.com/auth/cloud-platform', iat: 1_700_000_000, exp: 1_700_003_600 });
   });
 
-  it('token_uri must be https (plain http only to loopback)', async () => {
-    const sa = { ...JSON.parse(fake.serviceAccountJson), token_uri: 'http://169.254.169.254/token' };
-    await expect(getVertexAccessToken(parseServiceAccountJson(JSON.stringify(sa)))).rejects.toThrow(/must use https/);
+  it('token_uri must be https (plain http only to loopback), even when the operator allows it', async () => {
+    const uri = 'http://192.0.2.1/token';
+    const sa = { ...JSON.parse(fake.serviceAccountJson), token_uri: uri };
+    await expect(getVertexAccessToken(parseServiceAccountJson(JSON.stringify(sa)), { ...fake.authorizeContext, tokenUris: [uri] })).rejects.toThrow(/must use https/);
+  });
+
+  it('a token_uri other than Google\'s is refused unless the operator allows it', async () => {
+    await expect(getVertexAccessToken(parseServiceAccountJson(fake.serviceAccountJson))).rejects.toThrow(/not allowed: only https:\/\/oauth2.googleapis.com\/token is/);
   });
 
   it('a plain bearer token in apiKey is used when no service account is set; neither is a 401', async () => {

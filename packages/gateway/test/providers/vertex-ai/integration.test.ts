@@ -3,12 +3,13 @@ import { clearVertexTokenCache, vertexProvider } from '../../../src/providers/ve
 import type { ChatRequest, ProviderTarget } from '../../../src/providers/types.js';
 import { startFakeGemini, type FakeGemini } from '../../fakes/gemini.js';
 import { validateOpenAI } from '../../helpers/openai-schema.js';
-import { chat, chatStream, send } from '../google/upstream.js';
+import { chat, chatStream, send, testAuthorizeContext } from '../google/upstream.js';
 
 let fake: FakeGemini;
 let target: ProviderTarget;
 beforeAll(async () => {
   fake = await startFakeGemini();
+  testAuthorizeContext.tokenUris.push(fake.tokenUri);
   target = { provider: 'vertex-ai', customHost: fake.vertexBase, settings: { vertex_project_id: 'fake-project', vertex_region: 'us-east5', vertex_service_account_json: fake.serviceAccountJson } };
 });
 afterAll(() => fake.close());
