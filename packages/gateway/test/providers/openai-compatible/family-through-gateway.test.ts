@@ -16,7 +16,7 @@ interface Row {
   /** The chat completions URL the provider documents. */
   chatUrl: string;
   headers?: Record<string, string>;
-  /** The auth header name and value the provider expects for the key `key-<id>`. */
+  /** The auth header name and value the provider expects for the key `sk-test-<id>`. */
   auth?: [string, string];
   /** Headers the provider needs besides auth. */
   expectHeaders?: Record<string, string>;
@@ -75,7 +75,7 @@ const ROWS: Row[] = [
   { id: 'cometapi', chatUrl: 'https://api.cometapi.com/v1/chat/completions' },
   {
     id: 'azure-ai', chatUrl: 'https://my-foundry.services.ai.azure.com/models/chat/completions?api-version=2024-05-01-preview',
-    headers: { 'x-portkey-azure-resource-name': 'my-foundry' }, auth: ['api-key', 'key-azure-ai'],
+    headers: { 'x-portkey-azure-resource-name': 'my-foundry' }, auth: ['api-key', 'sk-test-azure-ai'],
     embeddingsUrl: 'https://my-foundry.services.ai.azure.com/models/embeddings?api-version=2024-05-01-preview',
   },
 ];
@@ -89,6 +89,8 @@ beforeAll(async () => {
   gw = await startTestGateway();
   redirect = redirectingDispatcher(fake.origin);
   gw.gateway.deps.clients.trusted = redirect.dispatcher;
+  // Local-server defaults (vllm, lm-studio) go out like a custom_host, through the guarded client.
+  gw.gateway.deps.clients.custom = redirect.dispatcher;
   // Voyage documents {object, data:[{object, embedding, index}], model, usage:{total_tokens}} and no OpenAI `dimensions`.
   fake.route('/embeddings', (req) => {
     if (!req.url.startsWith('https://api.voyageai.com/')) return undefined;
@@ -104,7 +106,7 @@ afterAll(async () => {
 });
 
 const client = (id: string, headers: Record<string, string> = {}) =>
-  new OpenAI({ apiKey: `key-${id}`, baseURL: `${gw.url}/v1`, maxRetries: 0, defaultHeaders: { 'x-portkey-provider': id, ...headers } });
+  new OpenAI({ apiKey: `sk-test-${id}`, baseURL: `${gw.url}/v1`, maxRetries: 0, defaultHeaders: { 'x-portkey-provider': id, ...headers } });
 
 async function lastRequestOf(call: () => Promise<unknown>) {
   const before = fake.requests.length;
@@ -114,7 +116,7 @@ async function lastRequestOf(call: () => Promise<unknown>) {
 }
 
 function expectAuth(row: Row, headers: Record<string, unknown>) {
-  const [name, value] = row.auth ?? ['authorization', `Bearer key-${row.id}`];
+  const [name, value] = row.auth ?? ['authorization', `Bearer sk-test-${row.id}`];
   expect(headers[name]).toBe(value);
   if (name !== 'authorization') expect(headers.authorization, 'the key goes in one header only').toBeUndefined();
   for (const [k, v] of Object.entries(row.expectHeaders ?? {})) expect(headers[k]).toBe(v);
@@ -198,7 +200,7 @@ describe('URL templates and base-URL settings', () => {
     const req = await lastRequestOf(() => client('azure-ai', { 'x-portkey-azure-foundry-url': 'https://proj.services.ai.azure.com/models', 'x-portkey-azure-api-version': '2024-08-01-preview' })
       .chat.completions.create({ model: 'Phi-4', messages: [{ role: 'user', content: 'x' }] }));
     expect(req.url).toBe('https://proj.services.ai.azure.com/models/chat/completions?api-version=2024-08-01-preview');
-    expect(req.headers['api-key']).toBe('key-azure-ai');
+    expect(req.headers['api-key']).toBe('sk-test-azure-ai');
   });
 
   it('recraft-ai has no chat: a 400 saying so, and nothing sent', async () => {
@@ -212,7 +214,7 @@ describe('URL templates and base-URL settings', () => {
   it('recraft-ai images pass through to its documented URL', async () => {
     const req = await lastRequestOf(() => client('recraft-ai').images.generate({ model: 'recraftv3', prompt: 'a red fox' }));
     expect(req.url).toBe('https://external.api.recraft.ai/v1/images/generations');
-    expect(req.headers.authorization).toBe('Bearer key-recraft-ai');
+    expect(req.headers.authorization).toBe('Bearer sk-test-recraft-ai');
     expect(req.body).toEqual({ model: 'recraftv3', prompt: 'a red fox' });
   });
 });
@@ -222,7 +224,7 @@ describe('embeddings-only providers', () => {
     let res: OpenAI.CreateEmbeddingResponse | undefined;
     const req = await lastRequestOf(async () => (res = await client('voyage').embeddings.create({ model: 'voyage-3', input: ['a', 'b'], dimensions: 256, encoding_format: 'float', user: 'u1' })));
     expect(req.url).toBe('https://api.voyageai.com/v1/embeddings');
-    expect(req.headers.authorization).toBe('Bearer key-voyage');
+    expect(req.headers.authorization).toBe('Bearer sk-test-voyage');
     expect(req.body).toEqual({ model: 'voyage-3', input: ['a', 'b'], output_dimension: 256 });
     assertOpenAI('CreateEmbeddingResponse', res);
     expect(res!.usage).toEqual({ prompt_tokens: 9, total_tokens: 9 });
@@ -232,7 +234,7 @@ describe('embeddings-only providers', () => {
   it('jina: OpenAI-shaped embeddings at its documented URL', async () => {
     const req = await lastRequestOf(() => client('jina').embeddings.create({ model: 'jina-embeddings-v3', input: 'hello' }));
     expect(req.url).toBe('https://api.jina.ai/v1/embeddings');
-    expect(req.headers.authorization).toBe('Bearer key-jina');
+    expect(req.headers.authorization).toBe('Bearer sk-test-jina');
     expect(req.body).toEqual({ model: 'jina-embeddings-v3', input: 'hello', encoding_format: 'base64' });
   });
 
