@@ -14,7 +14,12 @@ declare module 'autocannon' {
     headers?: Record<string, string>;
     body?: string;
   }
+  /** The instance of a run started with a callback: reports each response as it completes. */
+  interface Instance {
+    on(event: 'response', listener: (client: unknown, statusCode: number, resBytes: number, responseTime: number) => void): void;
+  }
   function autocannon(opts: Options): Promise<Result>;
+  function autocannon(opts: Options, done: (err: Error | null, result: Result) => void): Instance;
   export default autocannon;
 }
 declare module 's3rver' {

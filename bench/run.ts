@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- core|state|logs|console ...]: every suite by default. All processes share this machine's
+ * npm run bench [-- core|state|logs|sync|console ...]: every suite by default. All processes share this machine's
  * cores (the core suite repeats its c=1 table with the load driver on a CPU of its own), so read the
  * ratios measured within one run, not the absolute numbers.
  * Env: BENCH_SECONDS (5), BENCH_ROUNDS (2), BENCH_SEQUENTIAL (2000), BENCH_WARMUP_SECONDS (6),
@@ -8,9 +8,10 @@
 import { runCore } from './core.js';
 import { runLogs } from './logs.js';
 import { runState } from './state.js';
+import { runSync } from './sync.js';
 import { runConsole } from './console.js';
 
-const suites: Record<string, () => Promise<void>> = { core: runCore, state: runState, logs: runLogs, console: runConsole };
+const suites: Record<string, () => Promise<void>> = { core: runCore, state: runState, logs: runLogs, sync: runSync, console: runConsole };
 const chosen = process.argv.slice(2).filter((a) => a in suites);
 
 async function main(): Promise<void> {

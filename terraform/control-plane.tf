@@ -16,6 +16,8 @@ locals {
     {
       HOST               = "0.0.0.0"
       CONTROL_PLANE_PORT = tostring(local.control_plane_port)
+      # Its console reads logs and runs the playground through the gateway (Service Connect).
+      GATEWAY_URL = "http://${local.gateway_dns}:${local.gateway_port}"
     },
     # The password comes from RDS's own secret as PGUSER/PGPASSWORD, which the pg driver reads when the
     # URL has none. TLS without CA verification: the traffic stays in the VPC (see docs/deployment.md).
@@ -124,7 +126,7 @@ module "control_plane" {
   aws_region                    = var.aws_region
   container_name                = "control-plane"
   image                         = "${var.control_plane_image.image}:${var.control_plane_image.tag}"
-  repository_credentials_arn    = local.repository_credentials_arn
+  repository_credentials_arn    = local.in_ecr.control_plane ? null : local.repository_credentials_arn
   cpu                           = var.control_plane_cpu
   memory                        = var.control_plane_memory
   desired_count                 = var.control_plane_desired_task

@@ -158,10 +158,25 @@ resource "aws_iam_role_policy" "gateway_task" {
   policy = data.aws_iam_policy_document.gateway_access.json
 }
 
+# No Bedrock and no iam:PassRole, even with dataservice_bedrock_finetune_role_arn set: the data service
+# calls Bedrock's CreateModelCustomizationJob with the caller's own AWS credentials (portkey_options), so
+# Bedrock checks iam:PassRole on the fine-tuning role against the caller, never against this task role.
 resource "aws_iam_role" "dataservice_task" {
   count              = var.enable_dataservice ? 1 : 0
   name_prefix        = "${substr(local.name, 0, 24)}-ds-"
   assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
+
+  lifecycle {
+    # Checked here, before the service exists: either would make the data service fail or misbehave later.
+    precondition {
+      condition     = !var.control_plane_enabled || alltrue([for k in ["PORTKEY_CLIENT_AUTH", "ORGANISATIONS_TO_SYNC"] : contains(concat(keys(local.dataservice_secrets), keys(local.dataservice_environment)), k)])
+      error_message = "With control_plane_enabled the data service checks callers' keys with the control plane and needs PORTKEY_CLIENT_AUTH and ORGANISATIONS_TO_SYNC: put them in secrets.json under \"gateway\" (it shares them) or \"data-service\"."
+    }
+    precondition {
+      condition     = local.dataservice_redis_url != "" || (var.dataservice_enable_autoscaling ? var.dataservice_max_capacity : var.dataservice_desired_task) <= 1
+      error_message = "With redis_mode = cluster the data service gets no REDIS_URL (its client is single-node) and keeps its job leases on each task's disk, so it must run one task: set dataservice_desired_task = 1 (and dataservice_max_capacity = 1 with autoscaling), or use a non-cluster Redis."
+    }
+  }
 }
 
 resource "aws_iam_role_policy" "dataservice_task" {

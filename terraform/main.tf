@@ -59,25 +59,36 @@ locals {
     CONTROL_PLANE_URL            = var.control_plane_enabled ? local.control_plane_url : ""
   }
 
-  # The data service shares the settings schema (cache, log buckets); it listens on 8081.
+  # The environment the data service reads (packages/data-service/src/config.ts); packages/deployment-checks
+  # tests every key against its config schema. It listens on 8081 (PORT), runs batch lines through the
+  # gateway over Service Connect, and checks callers' keys with the control plane when there is one.
+  # Its Redis client is a single-node one: with an ElastiCache cluster it keeps its job leases on local
+  # disk instead, which holds for one task only (see the precondition on its task role).
   dataservice_base_environment = {
     PORT                         = tostring(local.dataservice_port)
     HOST                         = "0.0.0.0"
-    CACHE_STORE                  = local.use_elasticache ? "aws-elastic-cache" : "redis"
-    REDIS_URL                    = local.redis_url
-    REDIS_TLS_ENABLED            = local.redis_tls ? "true" : "false"
-    REDIS_MODE                   = local.use_elasticache ? var.redis_mode : "standalone"
+    GATEWAY_URL                  = "http://${local.gateway_dns}:${local.gateway_port}"
+    REDIS_URL                    = local.dataservice_redis_url
     LOG_STORE                    = local.log_store_enabled ? "s3_assume" : "none"
     LOG_STORE_REGION             = var.object_storage.bucket_region
     LOG_STORE_GENERATIONS_BUCKET = var.object_storage.log_store_bucket
     LOG_EXPORTS_BUCKET           = var.object_storage.log_exports_bucket
     FINETUNES_BUCKET             = var.object_storage.finetune_bucket
+    CONTROL_PLANE_URL            = var.control_plane_enabled ? local.control_plane_url : ""
+    BEDROCK_FINETUNE_ROLE_ARN    = var.dataservice_bedrock_finetune_role_arn
   }
+  dataservice_redis_url = local.use_elasticache && var.redis_mode == "cluster" ? "" : local.redis_url
 
   # A bare secret ARN (7 fields, as the ClientOrgSecretNameArn output is) would hand the whole JSON secret to
   # each variable; it gets ":<NAME>::" so each variable reads its own key of the JSON secret.
-  gateway_secrets     = { for k, v in try(local.secrets["gateway"], {}) : k => length(split(":", v)) == 7 ? "${v}:${k}::" : v }
-  dataservice_secrets = { for k, v in try(local.secrets["data-service"], {}) : k => length(split(":", v)) == 7 ? "${v}:${k}::" : v }
+  gateway_secrets = { for k, v in try(local.secrets["gateway"], {}) : k => length(split(":", v)) == 7 ? "${v}:${k}::" : v }
+  # The data service authenticates callers with the control plane as the gateways' organisation, and
+  # PORTKEY_CLIENT_AUTH is also its default signing key (the same on every task): it gets the gateways'
+  # two secrets unless secrets.json "data-service" names its own.
+  dataservice_secrets = merge(
+    { for k in ["PORTKEY_CLIENT_AUTH", "ORGANISATIONS_TO_SYNC"] : k => local.gateway_secrets[k] if contains(keys(local.gateway_secrets), k) },
+    { for k, v in try(local.secrets["data-service"], {}) : k => length(split(":", v)) == 7 ? "${v}:${k}::" : v },
+  )
 
   # Empty values are left out so the service falls back to its own default; a name set as a secret
   # is never also a plain variable (ECS rejects duplicates).

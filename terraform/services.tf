@@ -41,6 +41,13 @@ resource "aws_vpc_security_group_egress_rule" "tasks_all" {
 locals {
   # Private registry credentials only when a secret is given: images in ECR need none.
   repository_credentials_arn = var.docker_cred_secret_arn != "" ? var.docker_cred_secret_arn : null
+  # ECR images are pulled with the execution role, never with the Docker credentials, so a Portico image
+  # in ECR (data service, control plane) sits beside Portkey's gateway image from its registry.
+  in_ecr = {
+    gateway       = can(regex("^[0-9]{12}\\.dkr\\.ecr\\.", var.gateway_image.image))
+    data_service  = can(regex("^[0-9]{12}\\.dkr\\.ecr\\.", var.data_service_image.image))
+    control_plane = can(regex("^[0-9]{12}\\.dkr\\.ecr\\.", var.control_plane_image.image))
+  }
   # Docker Hub style image references; the Docker credentials are used for the gateway and data service.
   node_health_check = "fetch('http://127.0.0.1:' + process.env.PORT + '/v1/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
 }
@@ -54,7 +61,7 @@ module "gateway" {
   aws_region                    = var.aws_region
   container_name                = "gateway"
   image                         = "${var.gateway_image.image}:${var.gateway_image.tag}"
-  repository_credentials_arn    = local.repository_credentials_arn
+  repository_credentials_arn    = local.in_ecr.gateway ? null : local.repository_credentials_arn
   cpu                           = var.gateway_cpu
   memory                        = var.gateway_memory
   desired_count                 = var.gateway_desired_task
@@ -102,7 +109,7 @@ module "dataservice" {
   aws_region                    = var.aws_region
   container_name                = "data-service"
   image                         = "${var.data_service_image.image}:${var.data_service_image.tag}"
-  repository_credentials_arn    = local.repository_credentials_arn
+  repository_credentials_arn    = local.in_ecr.data_service ? null : local.repository_credentials_arn
   cpu                           = var.dataservice_cpu
   memory                        = var.dataservice_memory
   desired_count                 = var.dataservice_desired_task

@@ -226,6 +226,13 @@ variable "data_service_image" {
     image = "portkeyai/data-service"
     tag   = "latest"
   }
+
+  # The default is the guide's, but terraform gives the container Portico's data-service environment
+  # (packages/data-service/src/config.ts), which Portkey's image does not read.
+  validation {
+    condition     = !var.enable_dataservice || var.data_service_image.image != "portkeyai/data-service"
+    error_message = "enable_dataservice = true needs data_service_image set to Portico's data service image (built from docker/data-service.Dockerfile and pushed, e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/portico-data-service): terraform configures it with Portico's environment, which portkeyai/data-service does not read."
+  }
 }
 
 variable "docker_cred_secret_arn" {
@@ -339,14 +346,6 @@ variable "enable_dataservice" {
   description = "Set to true to deploy Data Service"
   type        = bool
   default     = false
-
-  # Portico's data service image does not exist yet (docker/data-service.Dockerfile does not build), and the
-  # default data_service_image is Portkey's, which would run with Portkey's credentials. Until Portico's
-  # data service lands, enabling it is refused rather than deploying something that cannot work.
-  validation {
-    condition     = !var.enable_dataservice
-    error_message = "enable_dataservice = true is not available yet: Portico's data service image is not published (docker/data-service.Dockerfile does not build yet). Set enable_dataservice = false; the gateway runs without it."
-  }
 }
 
 variable "dataservice_desired_task" {

@@ -417,8 +417,8 @@ run "control_plane_with_a_new_rds_database" {
     error_message = "the control plane's organisation and client-auth key are the ones the gateways sync with"
   }
   assert {
-    condition     = toset([for e in module.control_plane[0].container_definition.environment : e.name]) == toset(["CONTROL_PLANE_PORT", "DATABASE_URL", "HOST"])
-    error_message = "the control plane listens on 0.0.0.0:8788 and gets a DATABASE_URL without the password"
+    condition     = toset([for e in module.control_plane[0].container_definition.environment : e.name]) == toset(["CONTROL_PLANE_PORT", "DATABASE_URL", "GATEWAY_URL", "HOST"]) && contains([for e in module.control_plane[0].container_definition.environment : "${e.name}=${e.value}"], "GATEWAY_URL=http://gateway:8787")
+    error_message = "the control plane listens on 0.0.0.0:8788, gets a DATABASE_URL without the password, and its console reaches the gateway at http://gateway:8787"
   }
   assert {
     condition     = aws_vpc_security_group_ingress_rule.control_plane_db[0].from_port == 5432 && aws_vpc_security_group_ingress_rule.control_plane_db[0].to_port == 5432 && length(aws_vpc_security_group_ingress_rule.control_plane_db) == 1
@@ -451,4 +451,131 @@ run "control_plane_with_an_existing_database_url_secret" {
     condition     = contains(one(data.aws_iam_policy_document.execution_secrets.statement).resources, "arn:aws:secretsmanager:us-east-1:123456789012:secret:portico-database-url-AbCdEf")
     error_message = "the execution role must be able to read the DATABASE_URL secret"
   }
+}
+
+run "data_service_runs_portico_image_beside_the_gateway" {
+  command = plan
+  variables {
+    enable_dataservice    = true
+    data_service_image    = { image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/portico-data-service", tag = "1.0.0" }
+    enable_bedrock_access = true
+  }
+  assert {
+    condition     = length(module.dataservice) == 1 && module.dataservice[0].container_definition.image == "123456789012.dkr.ecr.us-east-1.amazonaws.com/portico-data-service:1.0.0" && module.dataservice[0].container_definition.portMappings[0].containerPort == 8081
+    error_message = "enable_dataservice must run Portico's data service image on 8081"
+  }
+  assert {
+    condition     = contains([for e in module.gateway.container_definition.environment : "${e.name}=${e.value}"], "DATASERVICE_BASEPATH=http://data-service:8081")
+    error_message = "the gateway must reach the data service at http://data-service:8081 (DATASERVICE_BASEPATH)"
+  }
+  assert {
+    condition = { for e in module.dataservice[0].container_definition.environment : e.name => e.value } == {
+      PORT                         = "8081"
+      HOST                         = "0.0.0.0"
+      GATEWAY_URL                  = "http://gateway:8787"
+      REDIS_URL                    = "redis://redis:6379"
+      LOG_STORE                    = "s3_assume"
+      LOG_STORE_REGION             = "us-east-1"
+      LOG_STORE_GENERATIONS_BUCKET = "my-logs"
+      LOG_LEVEL                    = "debug"
+    }
+    error_message = "the data service's environment: its port, the gateway, redis and the log store (no control plane, no Bedrock role unless set)"
+  }
+  assert {
+    condition     = toset([for s in module.dataservice[0].container_definition.secrets : s.name]) == toset(["PORTKEY_CLIENT_AUTH", "ORGANISATIONS_TO_SYNC"])
+    error_message = "the data service gets the client-auth key and organisation as secrets"
+  }
+  assert {
+    condition     = !contains(keys(module.dataservice[0].container_definition), "repositoryCredentials") && module.gateway.container_definition.repositoryCredentials.credentialsParameter == var.docker_cred_secret_arn
+    error_message = "an image in ECR is pulled by the execution role, without the Docker credentials the gateway's registry needs"
+  }
+  assert {
+    condition     = toset([for st in data.aws_iam_policy_document.dataservice_access.statement : st.sid]) == toset(["ListConfiguredBuckets", "ReadWriteConfiguredBucketObjects"])
+    error_message = "the data service's task role reaches its buckets and nothing else (no Bedrock, even with enable_bedrock_access)"
+  }
+  assert {
+    condition     = module.dataservice[0].service_connect_per_request_timeout_seconds == 0
+    error_message = "exports and batches through Service Connect must not be cut at 15 s"
+  }
+}
+
+run "data_service_with_the_control_plane_and_a_bedrock_finetune_role" {
+  command = plan
+  variables {
+    max_asg_size                            = 4
+    enable_dataservice                      = true
+    data_service_image                      = { image = "ghcr.io/example/portico-data-service", tag = "1.0.0" }
+    enable_bedrock_access                   = true
+    dataservice_bedrock_finetune_role_arn   = "arn:aws:iam::123456789012:role/bedrock-finetune"
+    control_plane_enabled                   = true
+    control_plane_image                     = { image = "ghcr.io/example/portico-control-plane", tag = "1.0.0" }
+    control_plane_admin_api_key_secret_arn  = "arn:aws:secretsmanager:us-east-1:123456789012:secret:portico-admin-key-AbCdEf"
+    control_plane_encryption_key_secret_arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:portico-encryption-key-AbCdEf"
+    secrets_file_path                       = "tests/fixtures/secrets-bare-arn.json"
+  }
+  assert {
+    condition     = contains([for e in module.dataservice[0].container_definition.environment : "${e.name}=${e.value}"], "CONTROL_PLANE_URL=http://control-plane:8788")
+    error_message = "the data service checks callers' keys with the control plane at http://control-plane:8788"
+  }
+  assert {
+    condition     = contains([for e in module.dataservice[0].container_definition.environment : "${e.name}=${e.value}"], "BEDROCK_FINETUNE_ROLE_ARN=arn:aws:iam::123456789012:role/bedrock-finetune")
+    error_message = "dataservice_bedrock_finetune_role_arn must reach the data service as BEDROCK_FINETUNE_ROLE_ARN"
+  }
+  assert {
+    # secrets-bare-arn.json has no "data-service" entry: the data service shares the gateways' two secrets.
+    condition = { for s in module.dataservice[0].container_definition.secrets : s.name => s.valueFrom } == {
+      PORTKEY_CLIENT_AUTH   = "arn:aws:secretsmanager:us-east-1:123456789012:secret:portkey-dev-client-org-AbCdEf:PORTKEY_CLIENT_AUTH::"
+      ORGANISATIONS_TO_SYNC = "arn:aws:secretsmanager:us-east-1:123456789012:secret:portkey-dev-client-org-AbCdEf:ORGANISATIONS_TO_SYNC::"
+    }
+    error_message = "the data service authenticates with the gateways' client-auth key and organisation"
+  }
+  assert {
+    condition     = length([for st in data.aws_iam_policy_document.dataservice_access.statement : st if anytrue([for a in st.actions : startswith(a, "iam:") || startswith(a, "bedrock:")])]) == 0
+    error_message = "no iam:PassRole and no Bedrock on the data service's task role: it calls Bedrock with the caller's credentials"
+  }
+}
+
+run "data_service_on_an_elasticache_cluster_keeps_leases_locally" {
+  command = plan
+  variables {
+    enable_dataservice = true
+    data_service_image = { image = "portico-data-service", tag = "1.0.0" }
+    redis_type         = "aws-elastic-cache"
+    redis_endpoint     = "clustercfg.x.abc123.use1.cache.amazonaws.com"
+    redis_tls_enabled  = true
+    redis_mode         = "cluster"
+  }
+  assert {
+    condition     = !contains([for e in module.dataservice[0].container_definition.environment : e.name], "REDIS_URL") && contains([for e in module.gateway.container_definition.environment : "${e.name}=${e.value}"], "REDIS_URL=rediss://clustercfg.x.abc123.use1.cache.amazonaws.com:6379")
+    error_message = "the data service's single-node Redis client gets no cluster endpoint; the gateway keeps it"
+  }
+}
+
+run "data_service_on_an_elasticache_cluster_with_two_tasks_is_refused" {
+  command = plan
+  variables {
+    enable_dataservice       = true
+    data_service_image       = { image = "portico-data-service", tag = "1.0.0" }
+    dataservice_desired_task = 2
+    redis_type               = "aws-elastic-cache"
+    redis_endpoint           = "clustercfg.x.abc123.use1.cache.amazonaws.com"
+    redis_mode               = "cluster"
+    max_asg_size             = 4
+  }
+  expect_failures = [aws_iam_role.dataservice_task]
+}
+
+run "data_service_with_the_control_plane_needs_its_client_auth" {
+  command = plan
+  variables {
+    max_asg_size                            = 4
+    enable_dataservice                      = true
+    data_service_image                      = { image = "portico-data-service", tag = "1.0.0" }
+    control_plane_enabled                   = true
+    control_plane_image                     = { image = "portico-control-plane", tag = "1.0.0" }
+    control_plane_admin_api_key_secret_arn  = "arn:aws:secretsmanager:us-east-1:123456789012:secret:portico-admin-key-AbCdEf"
+    control_plane_encryption_key_secret_arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:portico-encryption-key-AbCdEf"
+    secrets_file_path                       = "tests/fixtures/secrets-none.json"
+  }
+  expect_failures = [aws_iam_role.dataservice_task]
 }

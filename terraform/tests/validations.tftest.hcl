@@ -263,12 +263,20 @@ run "bucket_names_must_be_s3_names" {
   expect_failures = [var.object_storage]
 }
 
-run "data_service_is_refused_until_portico_ships_it" {
+run "data_service_needs_portico_image_not_portkeys" {
   command = plan
   variables {
     enable_dataservice = true
   }
-  expect_failures = [var.enable_dataservice]
+  expect_failures = [var.data_service_image]
+}
+
+run "data_service_bedrock_finetune_role_must_be_a_role_arn" {
+  command = plan
+  variables {
+    dataservice_bedrock_finetune_role_arn = "my-bedrock-role"
+  }
+  expect_failures = [var.dataservice_bedrock_finetune_role_arn]
 }
 
 run "kms_key_must_be_a_kms_key_arn" {

@@ -91,11 +91,53 @@ export function parseConfigJson(json: string, source = 'x-portkey-config'): unkn
 }
 
 /**
- * Validates a parsed config: shape (zod), then structure (strategies and their targets), then the
- * caller's nodeCheck on every node. Throws a 400 GatewayError naming the first bad path.
+ * How big a config may be. Inline configs come from any key holder, and each target is an upstream call
+ * a fallback may make, so the size of the tree is bounded before anything walks it recursively.
+ * `names` are the settings that raise a bound, for the error message.
  */
-export function validateRoutingConfig(value: unknown, source = 'x-portkey-config', nodeCheck?: ConfigNodeCheck): RoutingConfig {
+export interface ConfigBounds {
+  /** Targets in the whole config, at every depth. */
+  maxTargets: number;
+  /** Levels of nested targets below the root (a root with targets is depth 1). */
+  maxDepth: number;
+  names?: { maxTargets?: string; maxDepth?: string };
+}
+
+export const DEFAULT_CONFIG_BOUNDS: ConfigBounds = { maxTargets: 50, maxDepth: 5 };
+
+/**
+ * Counts targets and nesting without recursion (a config nested thousands deep must not overflow the
+ * stack), stopping at the first bound crossed. Returns the 400's message, or undefined.
+ */
+export function checkConfigBounds(value: unknown, bounds: ConfigBounds = DEFAULT_CONFIG_BOUNDS): string | undefined {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  let targets = 0;
+  while (stack.length) {
+    const [node, depth] = stack.pop()!;
+    const children = (node as { targets?: unknown } | null)?.targets;
+    if (!Array.isArray(children)) continue;
+    if (depth + 1 > bounds.maxDepth) {
+      return `targets are nested more than ${bounds.maxDepth} levels deep; the limit is ${bounds.maxDepth}${named(bounds.names?.maxDepth)}`;
+    }
+    targets += children.length;
+    if (targets > bounds.maxTargets) {
+      return `the config has more than ${bounds.maxTargets} targets; the limit is ${bounds.maxTargets} per config${named(bounds.names?.maxTargets)}`;
+    }
+    for (const child of children) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return undefined;
+}
+
+const named = (setting: string | undefined) => (setting ? ` (${setting})` : '');
+
+/**
+ * Validates a parsed config: its size (bounds), shape (zod), then structure (strategies and their
+ * targets), then the caller's nodeCheck on every node. Throws a 400 GatewayError naming the first bad path.
+ */
+export function validateRoutingConfig(value: unknown, source = 'x-portkey-config', nodeCheck?: ConfigNodeCheck, bounds: ConfigBounds = DEFAULT_CONFIG_BOUNDS): RoutingConfig {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(source, `${source} must be a JSON object`);
+  const tooBig = checkConfigBounds(value, bounds);
+  if (tooBig) throw invalid(source, `${source}: ${tooBig}`);
   const result = targetSchema.safeParse(value);
   if (!result.success) {
     const issue = result.error.issues[0];

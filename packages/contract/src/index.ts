@@ -1,4 +1,5 @@
 export * from './errors.js';
+export * from './error-catalogue.js';
 export * from './config-schema.js';
 export * from './entities.js';
 export * from './log-document.js';

@@ -62,11 +62,14 @@ export interface LogDocument {
     body_truncated?: boolean;
   };
   provider?: string;
+  /** The model sent upstream by the attempt that served the request (a target's override_params.model wins). */
   model?: string;
+  /** The model the provider says it served, when it differs from `model`. */
+  served_model?: string;
   /** Config path taken, e.g. "config.targets[1]". */
   config_path?: string;
   retries: number;
-  attempts?: Array<{ target: string; provider: string; status: number; ms: number; error?: string }>;
+  attempts?: Array<{ target: string; provider: string; model?: string; status: number; ms: number; error?: string }>;
   cache_status: 'DISABLED' | 'MISS' | 'HIT' | 'REFRESH';
   /** Guardrail verdicts, in Portkey's hook_results form. */
   hook_results?: HookResults;

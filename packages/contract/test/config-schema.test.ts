@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GatewayError, parseConfigJson, validateRoutingConfig } from '../src/index.js';
+import { checkConfigBounds, GatewayError, parseConfigJson, validateRoutingConfig } from '../src/index.js';
 
 const check = (value: unknown) => {
   try {
@@ -37,5 +37,23 @@ describe('the shared routing-config schema', () => {
 
   it('refuses text that is not JSON, naming the source', () => {
     expect(() => parseConfigJson('{', 'x-portkey-config')).toThrow(/x-portkey-config is not valid JSON/);
+  });
+});
+
+describe('config size bounds (shared with the control plane)', () => {
+  const leaf = { provider: 'openai' };
+  it('refuses more targets than the bound, counted at every depth, naming the setting when given', () => {
+    const nested = { strategy: { mode: 'fallback' }, targets: [leaf, { strategy: { mode: 'fallback' }, targets: [leaf, leaf] }] };
+    expect(checkConfigBounds(nested, { maxTargets: 4, maxDepth: 5 })).toBeUndefined();
+    expect(checkConfigBounds(nested, { maxTargets: 3, maxDepth: 5, names: { maxTargets: 'CONFIG_MAX_TARGETS' } })).toMatch(/more than 3 targets; the limit is 3 per config \(CONFIG_MAX_TARGETS\)/);
+    expect(() => validateRoutingConfig({ strategy: { mode: 'fallback' }, targets: Array.from({ length: 51 }, () => leaf) })).toThrow(/the limit is 50 per config/);
+  });
+  it('refuses nesting past the bound without recursing, however deep', () => {
+    let deep: object = leaf;
+    for (let i = 0; i < 20_000; i++) deep = { strategy: { mode: 'single' }, targets: [deep] };
+    expect(() => validateRoutingConfig(deep, 'c')).toThrow(/^c: targets are nested more than 5 levels deep; the limit is 5$/);
+    let five: object = leaf;
+    for (let i = 0; i < 5; i++) five = { strategy: { mode: 'single' }, targets: [five] };
+    expect(() => validateRoutingConfig(five)).not.toThrow();
   });
 });

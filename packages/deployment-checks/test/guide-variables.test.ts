@@ -69,19 +69,20 @@ const GUIDE: [string, unknown, Req][] = [
 ];
 
 describe("variables.tf matches the deployment guide's table", () => {
-  it('declares exactly the guide variables, plus the optional control plane\'s, prefixed and off by default', async () => {
+  it('declares exactly the guide variables, plus the control plane\'s and the data service\'s extras, prefixed and off by default', async () => {
     const m = await loadModule(rootDir);
     const extra = Object.keys(m.variables).filter((n) => !GUIDE.some(([g]) => g === n));
     expect(Object.keys(m.variables).filter((n) => !extra.includes(n)).sort()).toEqual(GUIDE.map(([n]) => n).sort());
     expect(GUIDE).toHaveLength(58);
     for (const n of extra) {
-      expect(n, 'a variable beyond the guide must be prefixed control_plane_').toMatch(/^control_plane_/);
+      expect(n, 'a variable beyond the guide must be prefixed control_plane_ or dataservice_').toMatch(/^(control_plane_|dataservice_)/);
       expect('default' in m.variables[n], `${n} must have a default`).toBe(true);
     }
     expect(m.variables.control_plane_enabled.default).toBe(false);
     // They live in their own file, so the guide's table in variables.tf (and the docs) stays the guide's.
     const inVariablesTf = Object.keys(((m.docs['variables.tf'].variable ?? {}) as Obj));
-    expect(inVariablesTf.filter((n) => n.startsWith('control_plane_'))).toEqual([]);
+    expect(inVariablesTf.filter((n) => extra.includes(n))).toEqual([]);
+    expect(m.variables.dataservice_bedrock_finetune_role_arn.default).toBe('');
   });
 
   it.each(GUIDE)('%s: same default and requiredness, with a type and a description', async (name, def, req) => {

@@ -100,10 +100,10 @@ describe('known defects of the reference implementation do not occur', () => {
     expect(expr(m.resources.aws_iam_role_policy.gateway_task.policy)).toBe('data.aws_iam_policy_document.gateway_access.json');
   });
 
-  it('registry credentials only when docker_cred_secret_arn is set', async () => {
+  it('registry credentials only when docker_cred_secret_arn is set, and never for an image in ECR', async () => {
     const m = await root();
     const repoCreds = expressions(m.modules as unknown as Obj).filter((e) => e.at.endsWith('repository_credentials_arn')).map((e) => expr(e.expr));
-    expect(repoCreds).toEqual(['local.repository_credentials_arn', 'local.repository_credentials_arn', 'local.repository_credentials_arn']);
+    expect(repoCreds.sort()).toEqual(['control_plane', 'data_service', 'gateway'].map((s) => `local.in_ecr.${s} ? null : local.repository_credentials_arn`));
     expect(expr(m.locals.repository_credentials_arn)).toBe('var.docker_cred_secret_arn != "" ? var.docker_cred_secret_arn : null');
   });
 

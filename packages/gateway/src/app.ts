@@ -10,19 +10,23 @@ import type { Limiter } from './limits/types.js';
 import { FileLogStore } from './logs/file-store.js';
 import { NullLogStore } from './logs/null-store.js';
 import { makeRedactor } from './logs/redact.js';
-import type { LogStore } from './logs/types.js';
+import type { LogDocument, LogStore } from './logs/types.js';
+import type { AnalyticsShipper } from './analytics/shipper.js';
+import type { RequestContext } from './pipeline/context.js';
 import { createLogger } from './observability/logger.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import type { GatewayDeps } from './pipeline/deps.js';
 import { LogStage } from './pipeline/log-stage.js';
 import { BUILTIN_PROVIDERS, ProviderRegistry } from './providers/registry.js';
-import { RoutingConfigCache } from './routing/config-schema.js';
+import { RoutingConfigCache, routingBounds } from './routing/config-schema.js';
 import { createGatewayServer, type ServerState } from './server/http-server.js';
 import { corsPolicy } from './server/cors.js';
 import { createWebhookPoster } from './guardrails/webhook.js';
 import type { RedisConnection } from './state/redis.js';
 import { createEgressPolicy, validateCustomHost } from './upstream/egress-policy.js';
 import { createUpstreamClients } from './upstream/http-client.js';
+import { TenantShares } from './upstream/tenant-shares.js';
+import { ResponseBufferBudget } from './pipeline/response-buffers.js';
 
 export interface Gateway {
   server: Server;
@@ -42,7 +46,9 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
   const egress = createEgressPolicy(asBool(settings.CUSTOM_HOST_ALLOW_LOOPBACK), asList(settings.CUSTOM_HOST_ALLOWED_CIDRS));
 
   const stateLogger = { info: (o: object, m: string) => logger.info(o, m), warn: (o: object, m: string) => logger.warn(o, m), error: (o: object, m: string) => logger.error(o, m) };
-  let entities: EntityStore = settings.ENTITIES_FILE
+  const synced = settings.CONTROL_PLANE_URL !== '';
+  // Synced from a control plane, the entities file is not read (one source of keys, not two).
+  let entities: EntityStore = synced ? FileEntityStore.empty() : settings.ENTITIES_FILE
     ? await FileEntityStore.open(settings.ENTITIES_FILE, (level, msg) => logger[level](msg))
     : FileEntityStore.empty();
   let cache: CacheStore = new MemoryCacheStore(asInt(settings.CACHE_MEMORY_MAX_BYTES));
@@ -56,15 +62,32 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
       import('./state/redis.js'), import('./cache/redis-store.js'), import('./entities/redis-cache.js'), import('./limits/create.js'),
     ]);
     redis = createRedis(settings, { logger: stateLogger, connectionName: 'portico-gateway' });
-    const cached = new RedisEntityCache(entities, redis, { logger: stateLogger });
-    await cached.start(1000);
-    entities = cached;
+    // A synced store already serves from memory, and a cache in front would delay revocations.
+    if (!synced) {
+      const cached = new RedisEntityCache(entities, redis, { logger: stateLogger });
+      await cached.start(1000);
+      entities = cached;
+    }
     cache = new RedisCacheStore(redis);
     responsesStore = cache;
     limiter = createLimiter(settings, redis);
   }
+  let analytics: AnalyticsShipper | undefined;
+  let onDocument: ((doc: LogDocument, ctx: RequestContext) => void) | undefined;
+  if (synced) {
+    const [{ openControlPlaneStore }, { createAnalyticsShipper, defaultOrganisation }, { analyticsRow }] = await Promise.all([
+      import('./entities/create-control-plane.js'), import('./analytics/create.js'), import('./analytics/row.js'),
+    ]);
+    const store = await openControlPlaneStore(settings, { redis, registry: metrics.registry, logger: stateLogger });
+    entities = store;
+    const shipper = (analytics = await createAnalyticsShipper(settings, store.client, { registry: metrics.registry, logger: stateLogger }));
+    const organisation = defaultOrganisation(settings);
+    onDocument = (doc, ctx) => shipper.push(analyticsRow(doc, { organisation: ctx.key?.organisation ?? organisation, config_id: ctx.configId ?? null, prompt_id: ctx.promptId ?? null }));
+  }
   const logStore = await createLogStore(settings, metrics, logger);
 
+  const responseBuffers = new ResponseBufferBudget(asInt(settings.RESPONSE_BUFFER_MAX_BYTES));
+  metrics.bufferedBytes = () => responseBuffers.used;
   const clients = createUpstreamClients({ connections: asInt(settings.UPSTREAM_CONNECTIONS), policy: egress });
   const deps: GatewayDeps = {
     registry: new ProviderRegistry(BUILTIN_PROVIDERS),
@@ -76,19 +99,36 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
     cache,
     limiter,
     logStore,
-    logStage: new LogStage(logStore, makeRedactor(asList(settings.LOG_REDACT_FIELDS)), asInt(settings.LOG_BODY_MAX_BYTES), logger),
+    analytics,
+    logStage: new LogStage(logStore, makeRedactor(asList(settings.LOG_REDACT_FIELDS)), asInt(settings.LOG_BODY_MAX_BYTES), logger, onDocument),
     metrics,
-    configs: new RoutingConfigCache(),
+    configs: new RoutingConfigCache(500, routingBounds(settings)),
     logger,
     defaultTimeoutMs: asInt(settings.DEFAULT_REQUEST_TIMEOUT_MS),
+    maxTimeoutMs: asInt(settings.MAX_REQUEST_TIMEOUT_MS),
+    tenantShares: new TenantShares(Math.max(1, Math.floor((asInt(settings.UPSTREAM_CONNECTIONS) * asInt(settings.UPSTREAM_TENANT_SHARE_PERCENT)) / 100))),
+    responseBuffers,
     maxBodyBytes: asInt(settings.MAX_BODY_BYTES),
     maxBodyDepth: asInt(settings.MAX_BODY_DEPTH),
     maxUploadBytes: asInt(settings.MAX_UPLOAD_BYTES),
     responses: { store: responsesStore, ttlS: asInt(settings.RESPONSES_STORE_TTL_S) },
     cacheDefaultMaxAgeS: asInt(settings.CACHE_DEFAULT_MAX_AGE_S),
   };
+  if (synced && asBool(settings.CONTROL_PLANE_ADMIN_FORWARD)) {
+    const { AdminForwarder } = await import('./server/admin-forward.js');
+    deps.admin = new AdminForwarder({ baseUrl: settings.CONTROL_PLANE_URL, dispatcher: clients.trusted, maxBodyBytes: asInt(settings.MAX_BODY_BYTES) });
+  }
   const state: ServerState = { draining: false, startedAt: Date.now() };
-  const server = createGatewayServer(deps, state, { cors: corsPolicy(asList(settings.CORS_ALLOWED_ORIGINS)), dataServiceBasepath: settings.DATASERVICE_BASEPATH });
+  const server = createGatewayServer(deps, state, {
+    cors: corsPolicy(asList(settings.CORS_ALLOWED_ORIGINS)),
+    dataServiceBasepath: settings.DATASERVICE_BASEPATH,
+    clients: {
+      headersTimeoutMs: asInt(settings.REQUEST_HEADERS_TIMEOUT_MS),
+      writeIdleMs: asInt(settings.CLIENT_WRITE_IDLE_TIMEOUT_MS),
+      bodyMinBytesPerS: asInt(settings.REQUEST_BODY_MIN_BYTES_PER_S),
+      bodyGraceMs: asInt(settings.REQUEST_BODY_GRACE_MS),
+    },
+  });
 
   return {
     server,
@@ -125,7 +165,7 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
       // Documents still owed (a guardrail webhook after a response): wait for them within half of what is left.
       await deps.logStage.settle(Math.max(0, (deadline - Date.now()) / 2));
       deps.logStage.flush();
-      await logStore.close(Math.max(0, deadline - Date.now()));
+      await Promise.all([logStore.close(Math.max(0, deadline - Date.now())), analytics?.close(Math.max(0, deadline - Date.now()))]);
       await Promise.allSettled([deps.clients.close(), cache.close(), responsesStore.close(), limiter.close(), entities.close()]);
       await redis?.close();
     },

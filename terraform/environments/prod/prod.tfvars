@@ -11,12 +11,12 @@ vpc_cidr           = "10.20.0.0/16"
 num_az             = 3
 single_nat_gateway = false
 
-# Cluster and Capacity Provider: m7g.large runs 2 awsvpc tasks (3 ENIs - 1); 6 instances hold 12, what a
-# deployment of 6 gateway tasks needs (every service runs twice while it deploys).
+# Cluster and Capacity Provider: m7g.large runs 2 awsvpc tasks (3 ENIs - 1); a deployment runs every
+# service twice, 2 x (6 gateway + 1 data service) = 14 tasks, so 7 instances (ElastiCache: no redis task).
 create_cluster   = true
 instance_type    = "m7g.large"
 min_asg_size     = 2
-max_asg_size     = 6
+max_asg_size     = 7
 desired_asg_size = 3
 target_capacity  = 70
 
@@ -35,8 +35,13 @@ gateway_target_memory_utilization = 75
 gateway_scale_in_cooldown         = 120
 gateway_scale_out_cooldown        = 60
 
-# Data Service Configuration: refused until Portico's data service image exists (see docs/deployment.md)
-enable_dataservice       = false
+# Data Service Configuration: Portico's image (docker/data-service.Dockerfile), one task: with an
+# ElastiCache cluster its job leases are per task (see docs/deployment.md)
+enable_dataservice = true
+data_service_image = {
+  image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/portico-data-service"
+  tag   = "1.0.0"
+}
 dataservice_desired_task = 1
 dataservice_cpu          = 512
 dataservice_memory       = 1024

@@ -43,6 +43,11 @@ run "plan" {
     error_message = "the gateway container listens on 8787"
   }
   assert {
+    # HCL evaluates both sides of ||: the index is guarded by the conditional.
+    condition     = var.enable_dataservice ? (module.dataservice[0].container_definition.portMappings[0].containerPort == 8081 && contains([for e in module.gateway.container_definition.environment : "${e.name}=${e.value}"], "DATASERVICE_BASEPATH=http://data-service:8081")) : length(module.dataservice) == 0
+    error_message = "an enabled data service listens on 8081 and the gateway reaches it there"
+  }
+  assert {
     condition     = !var.create_nlb || length(aws_vpc_security_group_ingress_rule.nlb) > 0
     error_message = "the NLB must accept clients on its listener"
   }

@@ -13,7 +13,15 @@ export interface Filter {
   to: Date;
   /** 'hour' buckets up to two days, else 'day'. */
   bucket: 'hour' | 'day';
+  /**
+   * The conditions other than organisation and time, when each is on a column the hourly rollup
+   * keeps (workspace, status, provider and model); undefined when the filter needs the raw rows.
+   */
+  dims?: { where: string; params: SqlValue[] };
 }
+
+/** Filters the hourly rollup can answer: they name only columns it is keyed by. */
+const ROLLUP_FILTERS = new Set(['workspace_slug', 'workspace_id', 'time_of_generation_min', 'time_of_generation_max', 'status_code', 'ai_org_model', 'current_page', 'page_size']);
 
 const KNOWN = new Set([
   'workspace_slug', 'workspace_id', 'time_of_generation_min', 'time_of_generation_max', 'total_units_min', 'total_units_max', 'cost_min', 'cost_max',
@@ -114,7 +122,10 @@ export function buildFilter(db: Database, q: URLSearchParams, organisation: stri
     for (const [k, v] of Object.entries(parsed).slice(0, 20)) add(`${metadataExpr(db)} = ?`, metadataParam(db, k), String(v));
   }
   const bucket = to.getTime() - from.getTime() <= 2 * 86_400_000 ? 'hour' : 'day';
-  return { where: where.join(' AND '), params, from, to, bucket };
+  // The rollup stores a missing provider or model as '': a filter asking for '' must read the rows.
+  const rollupable = [...q.keys()].every((k) => ROLLUP_FILTERS.has(k)) && !(models ?? '').split(',').some((m) => m.trim() && m.trim().endsWith('__'));
+  const dims = rollupable ? { where: where.slice(3).join(' AND ') || '1 = 1', params: params.slice(3) } : undefined;
+  return { where: where.join(' AND '), params, from, to, bucket, dims };
 }
 
 /** SQL for a row's bucket label (ISO prefix) and the buckets the range covers, oldest first. */

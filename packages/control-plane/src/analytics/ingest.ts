@@ -1,6 +1,6 @@
 import type { AnalyticsBatch, AnalyticsRow } from '@portico/contract';
 import { invalid } from '../http/errors.js';
-import type { Database, SqlValue } from '../db/types.js';
+import type { Database, Sql, SqlValue } from '../db/types.js';
 
 /**
  * Analytics rows from gateways, stored idempotently: the primary key is (organisation, row id) and
@@ -103,10 +103,49 @@ const CANONICAL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 async function insertPostgres(db: Database, rows: AnalyticsRow[], receivedAt: string, batchJson: string | undefined): Promise<number> {
   const canonical = rows.every((r) => CANONICAL_TIME.test(r.created_at));
   const json = canonical && batchJson !== undefined ? batchJson : JSON.stringify({ rows: canonical ? rows : rows.map((r) => ({ ...r, created_at: new Date(r.created_at).toISOString() })) });
-  return db.run(
-    `INSERT INTO analytics_rows (${COLUMNS.join(',')}) SELECT ${PG_SELECT} FROM json_to_recordset((?::json) -> 'rows') AS r(${PG_RECORD}) ON CONFLICT (organisation_id, id) DO NOTHING`,
+  // The new rows (not the duplicates) are added to the hourly rollup in the same statement, so the
+  // rollup always holds exactly the stored rows.
+  const stored = await db.get<{ n: number }>(
+    `WITH ins AS (INSERT INTO analytics_rows (${COLUMNS.join(',')}) SELECT ${PG_SELECT} FROM json_to_recordset((?::json) -> 'rows') AS r(${PG_RECORD})
+       ON CONFLICT (organisation_id, id) DO NOTHING RETURNING ${ROLLUP_SOURCE}),
+     up AS (${ROLLUP_UPSERT_FROM('ins')})
+     SELECT COUNT(*) AS n FROM ins`,
     [receivedAt, json],
   );
+  return Number(stored?.n ?? 0);
+}
+
+/** What the hourly rollup needs of each new row. */
+const ROLLUP_SOURCE = 'organisation_id, workspace_id, created_at, provider, model, status, cache_status, cost_usd, total_tokens, latency_ms, rescued';
+const ROLLUP_KEY = 'organisation_id, hour, workspace_id, provider, model, status, cache_status';
+const ROLLUP_COLUMNS = 'organisation_id, workspace_id, hour, provider, model, status, cache_status, requests, cost_usd, total_tokens, latency_ms, rescued';
+const ROLLUP_ADD = `ON CONFLICT (${ROLLUP_KEY}) DO UPDATE SET requests = analytics_hourly.requests + excluded.requests, cost_usd = analytics_hourly.cost_usd + excluded.cost_usd,
+  total_tokens = analytics_hourly.total_tokens + excluded.total_tokens, latency_ms = analytics_hourly.latency_ms + excluded.latency_ms, rescued = analytics_hourly.rescued + excluded.rescued`;
+// Sorted by the key, so concurrent batches lock rollup rows in the same order and cannot deadlock.
+const ROLLUP_UPSERT_FROM = (source: string) =>
+  `INSERT INTO analytics_hourly (${ROLLUP_COLUMNS}) SELECT organisation_id, COALESCE(workspace_id, ''), substr(created_at, 1, 13), COALESCE(provider, ''), COALESCE(model, ''), status, cache_status,
+     COUNT(*), SUM(cost_usd), SUM(total_tokens), SUM(latency_ms), SUM(rescued) FROM ${source} GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 3, 2, 4, 5, 6, 7 ${ROLLUP_ADD}`;
+
+interface NewRow { organisation_id: string; workspace_id: string | null; created_at: string; provider: string | null; model: string | null; status: number; cache_status: string; cost_usd: number; total_tokens: number; latency_ms: number; rescued: number }
+
+/** SQLite: the new rows, summed per rollup key here, then added to the rollup in the same transaction. */
+async function addToRollup(tx: Sql, rows: NewRow[]): Promise<void> {
+  const sums = new Map<string, SqlValue[]>();
+  for (const r of rows) {
+    const key: SqlValue[] = [r.organisation_id, r.workspace_id ?? '', r.created_at.slice(0, 13), r.provider ?? '', r.model ?? '', r.status, r.cache_status];
+    const k = JSON.stringify(key);
+    const s = sums.get(k) ?? sums.set(k, [...key, 0, 0, 0, 0, 0]).get(k)!;
+    (s[7] as number)++;
+    (s[8] as number) += r.cost_usd;
+    (s[9] as number) += r.total_tokens;
+    (s[10] as number) += r.latency_ms;
+    (s[11] as number) += r.rescued;
+  }
+  const all = [...sums.values()];
+  for (let i = 0; i < all.length; i += 1_000) {
+    const chunk = all.slice(i, i + 1_000);
+    await tx.run(`INSERT INTO analytics_hourly (${ROLLUP_COLUMNS}) VALUES ${chunk.map(() => '(?,?,?,?,?,?,?,?,?,?,?,?)').join(',')} ${ROLLUP_ADD}`, chunk.flat());
+  }
 }
 
 /**
@@ -121,15 +160,18 @@ export async function insertAnalytics(db: Database, rows: AnalyticsRow[], batchJ
   const one = `(${COLUMNS.map(() => '?').join(',')})`;
   let inserted = 0;
   await db.transaction(async (tx) => {
+    const fresh: NewRow[] = [];
     for (let i = 0; i < rows.length; i += perStatement) {
       const chunk = rows.slice(i, i + perStatement);
       const params: SqlValue[] = [];
       for (const r of chunk) params.push(...values(r, receivedAt));
-      inserted += await tx.run(
-        `INSERT INTO analytics_rows (${COLUMNS.join(',')}) VALUES ${chunk.map(() => one).join(',')} ON CONFLICT (organisation_id, id) DO NOTHING`,
+      fresh.push(...await tx.all<NewRow>(
+        `INSERT INTO analytics_rows (${COLUMNS.join(',')}) VALUES ${chunk.map(() => one).join(',')} ON CONFLICT (organisation_id, id) DO NOTHING RETURNING ${ROLLUP_SOURCE}`,
         params,
-      );
+      ));
     }
+    inserted = fresh.length;
+    await addToRollup(tx, fresh);
   });
   return inserted;
 }

@@ -1,4 +1,5 @@
-import type { Database } from '../db/types.js';
+import type { Database, SqlValue } from '../db/types.js';
+import { readKey, sharedRead } from './shared-reads.js';
 import { bucketLabels, bucketSql, bucketTimestamp, metadataExpr, metadataParam, type Filter } from './filters.js';
 
 /**
@@ -46,31 +47,110 @@ const toAgg = (r: AggRow | undefined): Aggregate => ({
   hitCost: Number(r?.hit_cost ?? 0),
 });
 
-export async function aggregate(db: Database, f: Filter): Promise<{ summary: Aggregate; points: Array<{ timestamp: string; agg: Aggregate }> }> {
-  const summary = toAgg(await db.get<AggRow>(`SELECT ${AGGREGATES} FROM analytics_rows WHERE ${f.where}`, f.params));
-  const rows = await db.all<AggRow>(`SELECT ${bucketSql(f)} AS b, ${AGGREGATES} FROM analytics_rows WHERE ${f.where} GROUP BY ${bucketSql(f)}`, f.params);
+/** A read that concurrent identical requests share (see shared-reads.ts). */
+function all<T>(db: Database, sql: string, params: readonly SqlValue[]): Promise<T[]> {
+  return sharedRead(db, readKey(sql, params), () => db.all<T>(sql, params));
+}
+
+type Aggregated = { summary: Aggregate; points: Array<{ timestamp: string; agg: Aggregate }> };
+
+/**
+ * Counts, sums and averages over the filter's rows, in total and per bucket. When the filter allows
+ * (see Filter.dims) and distinct users are not asked for, whole hours are read from the hourly rollup
+ * and only the partial hours at the range's edges from the rows themselves: the same numbers, from
+ * a few thousand rollup rows instead of every request.
+ */
+export async function aggregate(db: Database, f: Filter, opts: { users?: boolean } = {}): Promise<Aggregated> {
+  if (!opts.users && f.dims) {
+    const fromRollup = await aggregateWithRollup(db, f, f.dims);
+    if (fromRollup) return fromRollup;
+  }
+  return aggregateRows(db, f);
+}
+
+const HOUR = 3_600_000;
+const hourLabel = (t: number) => new Date(t).toISOString().slice(0, 13);
+const MEASURES = `SUM(requests) AS requests, SUM(cost) AS cost, SUM(tokens) AS tokens, SUM(latency) AS latency, SUM(errors) AS errors, SUM(hits) AS hits,
+  SUM(hit_latency) AS hit_latency, SUM(hit_cost) AS hit_cost, SUM(rescued) AS rescued`;
+interface SumRow { b: string; requests: number; cost: number; tokens: number; latency: number; errors: number; hits: number; hit_latency: number; hit_cost: number; rescued: number }
+
+async function aggregateWithRollup(db: Database, f: Filter, dims: NonNullable<Filter['dims']>): Promise<Aggregated | undefined> {
+  const wholeFrom = Math.ceil(f.from.getTime() / HOUR) * HOUR;
+  const wholeTo = Math.floor(f.to.getTime() / HOUR) * HOUR;
+  if (wholeFrom >= wholeTo) return undefined;
+  const len = f.bucket === 'hour' ? 13 : 10;
+  const hit = (v: string) => `CASE WHEN cache_status = 'HIT' THEN ${v} ELSE 0 END`;
+  const sql = `SELECT b, ${MEASURES} FROM (
+      SELECT substr(hour, 1, ${len}) AS b, requests, cost_usd AS cost, total_tokens AS tokens, latency_ms AS latency, CASE WHEN status >= 400 THEN requests ELSE 0 END AS errors,
+        ${hit('requests')} AS hits, ${hit('latency_ms')} AS hit_latency, ${hit('cost_usd')} AS hit_cost, rescued
+      FROM analytics_hourly WHERE organisation_id = ? AND hour >= ? AND hour < ? AND ${dims.where}
+      UNION ALL
+      SELECT substr(created_at, 1, ${len}), 1, cost_usd, total_tokens, latency_ms, CASE WHEN status >= 400 THEN 1 ELSE 0 END, ${hit('1')}, ${hit('latency_ms')}, ${hit('cost_usd')}, rescued
+      FROM analytics_rows WHERE organisation_id = ? AND ((created_at >= ? AND created_at < ?) OR (created_at >= ? AND created_at <= ?)) AND ${dims.where}
+    ) s GROUP BY b`;
+  const org = f.params[0];
+  const iso = (t: number) => new Date(t).toISOString();
+  const rows = await all<SumRow>(db, sql, [
+    org, hourLabel(wholeFrom), hourLabel(wholeTo), ...dims.params,
+    org, f.from.toISOString(), iso(wholeFrom), iso(wholeTo), f.to.toISOString(), ...dims.params,
+  ]);
+  const fromSums = (r: Omit<SumRow, 'b'>): Aggregate => {
+    const n = Number(r.requests), hits = Number(r.hits), latency = Number(r.latency), hitLatency = Number(r.hit_latency);
+    return {
+      requests: n, cost: Number(r.cost), tokens: Number(r.tokens), avgLatency: n ? latency / n : 0, errors: Number(r.errors), hits,
+      hitLatency: hits ? hitLatency / hits : 0, missLatency: n - hits ? (latency - hitLatency) / (n - hits) : 0, users: 0, rescued: Number(r.rescued), hitCost: Number(r.hit_cost),
+    };
+  };
+  const total = { requests: 0, cost: 0, tokens: 0, latency: 0, errors: 0, hits: 0, hit_latency: 0, hit_cost: 0, rescued: 0 };
+  for (const r of rows) for (const k of Object.keys(total) as Array<keyof typeof total>) total[k] += Number(r[k]);
+  const byBucket = new Map(rows.map((r) => [r.b, fromSums(r)]));
+  return { summary: fromSums(total), points: bucketLabels(f).map((b) => ({ timestamp: bucketTimestamp(b), agg: byBucket.get(b) ?? toAgg(undefined) })) };
+}
+
+async function aggregateRows(db: Database, f: Filter): Promise<Aggregated> {
+  // The total and the buckets are independent reads: on PostgreSQL they run on two connections at once.
+  const [[total], rows] = await Promise.all([
+    all<AggRow>(db, `SELECT ${AGGREGATES} FROM analytics_rows WHERE ${f.where}`, f.params),
+    all<AggRow>(db, `SELECT ${bucketSql(f)} AS b, ${AGGREGATES} FROM analytics_rows WHERE ${f.where} GROUP BY ${bucketSql(f)}`, f.params),
+  ]);
+  const summary = toAgg(total);
   const byBucket = new Map(rows.map((r) => [r.b!, toAgg(r)]));
   return { summary, points: bucketLabels(f).map((b) => ({ timestamp: bucketTimestamp(b), agg: byBucket.get(b) ?? toAgg(undefined) })) };
 }
 
-const quantile = (sorted: number[], q: number) => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]);
-const MAX_LATENCY_SAMPLES = 200_000;
 
-/** Latency percentiles overall and per bucket: percentile_cont on PostgreSQL, a bounded sample sorted here on SQLite. */
+/** The percentiles the latency graph reports: p50, p90, p95, p99. */
+export const LATENCY_QUANTILES = [0.5, 0.9, 0.95, 0.99];
+
+/**
+ * Latency percentiles overall and per bucket: percentile_cont on PostgreSQL (one sort per group for
+ * all four quantiles, the total and the buckets read at once), the nearest rank by window functions on SQLite.
+ */
 export async function latencyPercentiles(db: Database, f: Filter): Promise<{ summary: number[]; byBucket: Map<string, number[]> }> {
   if (db.dialect === 'postgres') {
-    const pct = `percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms) AS p50, percentile_cont(0.9) WITHIN GROUP (ORDER BY latency_ms) AS p90, percentile_cont(0.99) WITHIN GROUP (ORDER BY latency_ms) AS p99`;
-    const all = await db.get<{ p50: number; p90: number; p99: number }>(`SELECT ${pct} FROM analytics_rows WHERE ${f.where}`, f.params);
-    const rows = await db.all<{ b: string; p50: number; p90: number; p99: number }>(`SELECT ${bucketSql(f)} AS b, ${pct} FROM analytics_rows WHERE ${f.where} GROUP BY ${bucketSql(f)}`, f.params);
-    return { summary: [all?.p50 ?? 0, all?.p90 ?? 0, all?.p99 ?? 0].map(Number), byBucket: new Map(rows.map((r) => [r.b, [r.p50, r.p90, r.p99].map(Number)])) };
+    const pct = `percentile_cont(ARRAY[${LATENCY_QUANTILES.join(',')}]::float8[]) WITHIN GROUP (ORDER BY latency_ms) AS ps`;
+    const [[total], rows] = await Promise.all([
+      all<{ ps: number[] | null }>(db, `SELECT ${pct} FROM analytics_rows WHERE ${f.where}`, f.params),
+      all<{ b: string; ps: number[] }>(db, `SELECT ${bucketSql(f)} AS b, ${pct} FROM analytics_rows WHERE ${f.where} GROUP BY ${bucketSql(f)}`, f.params),
+    ]);
+    const nums = (ps: number[] | null | undefined) => LATENCY_QUANTILES.map((_, i) => Number(ps?.[i] ?? 0));
+    return { summary: nums(total?.ps), byBucket: new Map(rows.map((r) => [r.b, nums(r.ps)])) };
   }
-  const rows = await db.all<{ b: string; l: number }>(`SELECT ${bucketSql(f)} AS b, latency_ms AS l FROM analytics_rows WHERE ${f.where} ORDER BY latency_ms LIMIT ${MAX_LATENCY_SAMPLES}`, f.params);
-  const all = rows.map((r) => r.l);
-  const groups = new Map<string, number[]>();
-  for (const r of rows) (groups.get(r.b) ?? groups.set(r.b, []).get(r.b)!).push(r.l);
-  const byBucket = new Map([...groups].map(([b, ls]) => [b, [0.5, 0.9, 0.99].map((q) => quantile(ls, q))]));
-  return { summary: [0.5, 0.9, 0.99].map((q) => quantile(all, q)), byBucket };
+  // SQLite has no percentile aggregate: rank the latencies with window functions and keep only the
+  // nearest-rank rows (sorted[floor(q·n)]), so a handful of rows come back rather than every latency.
+  const ranked = (partition: string) => `SELECT b, l, rn, n FROM (SELECT b, latency_ms AS l, ROW_NUMBER() OVER (${partition} ORDER BY latency_ms) AS rn, COUNT(*) OVER (${partition}) AS n
+      FROM (SELECT ${bucketSql(f)} AS b, latency_ms FROM analytics_rows WHERE ${f.where}))
+    WHERE ${LATENCY_QUANTILES.map((q) => `rn = MIN(n, CAST(${q} * n AS INTEGER) + 1)`).join(' OR ')}`;
+  const [totalRows, bucketRows] = await Promise.all([all<RankRow>(db, ranked(''), f.params), all<RankRow>(db, ranked('PARTITION BY b'), f.params)]);
+  const pick = (rs: RankRow[]) => LATENCY_QUANTILES.map((q) => {
+    const n = Number(rs[0]?.n ?? 0);
+    return n === 0 ? 0 : Number(rs.find((r) => Number(r.rn) === Math.min(n, Math.floor(q * n) + 1))?.l ?? 0);
+  });
+  const groups = new Map<string, RankRow[]>();
+  for (const r of bucketRows) (groups.get(r.b) ?? groups.set(r.b, []).get(r.b)!).push(r);
+  return { summary: pick(totalRows), byBucket: new Map([...groups].map(([b, rs]) => [b, pick(rs)])) };
 }
+interface RankRow { b: string; l: number; rn: number; n: number }
 
 export async function statusCodes(db: Database, f: Filter): Promise<Array<{ status_code: number; count: number }>> {
   const rows = await db.all<{ status: number; n: number }>(`SELECT status, COUNT(*) AS n FROM analytics_rows WHERE ${f.where} AND status >= 400 GROUP BY status ORDER BY n DESC`, f.params);

@@ -78,6 +78,24 @@ export const MIGRATIONS: Migration[] = [
       `CREATE INDEX analytics_time ON analytics_rows (organisation_id, created_at)`,
     ],
   },
+  {
+    version: 2,
+    name: 'analytics: hourly rollup maintained at ingest, for dashboards over long ranges',
+    statements: [
+      // One row per organisation, workspace, hour, provider, model, status and cache status, with
+      // sums: the dashboard reads whole hours here and only the partial hours at a range's edges from
+      // analytics_rows. NULL dimensions are stored as '' so they can be part of the key.
+      `CREATE TABLE analytics_hourly (
+        organisation_id TEXT NOT NULL, workspace_id TEXT NOT NULL, hour TEXT NOT NULL, provider TEXT NOT NULL, model TEXT NOT NULL,
+        status INTEGER NOT NULL, cache_status TEXT NOT NULL, requests BIGINT NOT NULL, cost_usd DOUBLE PRECISION NOT NULL,
+        total_tokens BIGINT NOT NULL, latency_ms DOUBLE PRECISION NOT NULL, rescued BIGINT NOT NULL,
+        PRIMARY KEY (organisation_id, hour, workspace_id, provider, model, status, cache_status))`,
+      `INSERT INTO analytics_hourly (organisation_id, workspace_id, hour, provider, model, status, cache_status, requests, cost_usd, total_tokens, latency_ms, rescued)
+        SELECT organisation_id, COALESCE(workspace_id, ''), substr(created_at, 1, 13), COALESCE(provider, ''), COALESCE(model, ''), status, cache_status,
+          COUNT(*), SUM(cost_usd), SUM(total_tokens), SUM(latency_ms), SUM(rescued)
+        FROM analytics_rows GROUP BY organisation_id, COALESCE(workspace_id, ''), substr(created_at, 1, 13), COALESCE(provider, ''), COALESCE(model, ''), status, cache_status`,
+    ],
+  },
 ];
 
 export async function migrate(db: Database, migrations: Migration[] = MIGRATIONS): Promise<number[]> {

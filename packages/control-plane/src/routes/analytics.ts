@@ -15,9 +15,9 @@ const pct = (part: number, whole: number) => (whole > 0 ? r((part / whole) * 100
 
 const filterOf = (ctx: Ctx) => buildFilter(ctx.services.db, ctx.query, ctx.principal.organisationId, orgWideFilter(ctx.principal, ctx.ws));
 
-function graph(pick: (a: Aggregate) => Record<string, number>, summary?: (a: Aggregate) => Record<string, number>) {
+function graph(pick: (a: Aggregate) => Record<string, number>, summary?: (a: Aggregate) => Record<string, number>, opts: { users?: boolean } = {}) {
   return async (ctx: Ctx) => {
-    const { summary: s, points } = await aggregate(ctx.services.db, filterOf(ctx));
+    const { summary: s, points } = await aggregate(ctx.services.db, filterOf(ctx), opts);
     return { summary: (summary ?? pick)(s), data_points: points.map((p) => ({ timestamp: p.timestamp, ...pick(p.agg) })), object: 'analytics-graph' };
   };
 }
@@ -26,8 +26,8 @@ const graphs: Array<[string[], string, Route['handler']]> = [
   [['requests'], 'Requests over time', graph((a) => ({ total: a.requests }))],
   [['cost'], 'Cost over time, in cents (total and per request)', graph((a) => ({ total: cents(a.cost), avg: a.requests ? cents(a.cost / a.requests) : 0 }))],
   [['tokens'], 'Tokens over time (total and per request)', graph((a) => ({ total: a.tokens, avg: a.requests ? r(a.tokens / a.requests) : 0 }))],
-  [['users'], 'Distinct users (metadata._user) over time', graph((a) => ({ total: a.users }))],
-  [['users/requests', 'users-requests'], 'Requests per user over time', graph((a) => ({ avg: a.users ? r(a.requests / a.users) : 0 }), (a) => ({ total: a.requests, unique: a.users, avg: a.users ? r(a.requests / a.users) : 0 }))],
+  [['users'], 'Distinct users (metadata._user) over time', graph((a) => ({ total: a.users }), undefined, { users: true })],
+  [['users/requests', 'users-requests'], 'Requests per user over time', graph((a) => ({ avg: a.users ? r(a.requests / a.users) : 0 }), (a) => ({ total: a.requests, unique: a.users, avg: a.users ? r(a.requests / a.users) : 0 }), { users: true })],
   [['errors'], 'Errors (status ≥ 400) over time', graph((a) => ({ total: a.errors }))],
   [['errors/rate', 'errors-rate'], 'Error rate over time, in percent', graph((a) => ({ rate: pct(a.errors, a.requests) }))],
   [['requests/rescued', 'requests-rescued'], 'Requests a retry or fallback turned into a success (rows do not say which)', async (ctx) => {
@@ -47,11 +47,10 @@ const graphs: Array<[string[], string, Route['handler']]> = [
     };
   }],
   [['cache/latency', 'cache-latency'], 'Latency of cache hits over time, in ms', graph((a) => ({ avg: r(a.hitLatency) }), (a) => ({ avg: r(a.hitLatency), miss_avg: r(a.missLatency) }))],
-  [['latency'], 'Latency over time: average and p50/p90/p99, in ms', async (ctx) => {
+  [['latency'], 'Latency over time: average and p50/p90/p95/p99, in ms', async (ctx) => {
     const f = filterOf(ctx);
-    const { summary, points } = await aggregate(ctx.services.db, f);
-    const p = await latencyPercentiles(ctx.services.db, f);
-    const of = (ps: number[] | undefined) => ({ p50: r(ps?.[0] ?? 0), p90: r(ps?.[1] ?? 0), p99: r(ps?.[2] ?? 0) });
+    const [{ summary, points }, p] = await Promise.all([aggregate(ctx.services.db, f), latencyPercentiles(ctx.services.db, f)]);
+    const of = (ps: number[] | undefined) => ({ p50: r(ps?.[0] ?? 0), p90: r(ps?.[1] ?? 0), p95: r(ps?.[2] ?? 0), p99: r(ps?.[3] ?? 0) });
     return {
       summary: { avg: r(summary.avgLatency), ...of(p.summary) },
       data_points: points.map((x) => ({ timestamp: x.timestamp, avg: r(x.agg.avgLatency), ...of(p.byBucket.get(x.timestamp.slice(0, f.bucket === 'hour' ? 13 : 10))) })),

@@ -12,7 +12,7 @@ export interface SettingSpec {
   default?: string;
   values?: readonly string[];
   description: string;
-  group: 'server' | 'auth' | 'cache' | 'logs' | 'limits' | 'egress' | 'control-plane' | 'data-service' | 'observability';
+  group: 'server' | 'bounds' | 'auth' | 'cache' | 'logs' | 'limits' | 'egress' | 'control-plane' | 'data-service' | 'observability';
   /** Min/max for ints. */
   min?: number;
   max?: number;
@@ -32,9 +32,25 @@ export const SETTINGS = [
   { name: 'CORS_ALLOWED_ORIGINS', kind: 'list', default: '', group: 'server', description: 'Comma-separated origins (https://app.example.com) whose web pages may call the gateway from a browser; * allows any. Empty: no CORS, browsers refuse cross-origin calls.' },
   { name: 'GUARDRAIL_BACKGROUND_MAX', kind: 'int', default: '1000', min: 0, group: 'server', description: 'Most "async": true guardrail hook runs (webhooks) in flight at once; past it, new ones are skipped and their log document says so, so a slow webhook cannot pile requests up in memory.' },
   { name: 'UPSTREAM_CONNECTIONS', kind: 'int', default: '256', min: 1, group: 'server', description: 'Keep-alive connections per upstream origin.' },
+  // bounds: what one client, key or tenant may make the gateway hold or do (docs/security.md, Bounds)
+  { name: 'CONFIG_MAX_TARGETS', kind: 'int', default: '50', min: 1, group: 'bounds', description: 'Most targets in one routing config, counted at every depth; a larger config gets 400.' },
+  { name: 'CONFIG_MAX_DEPTH', kind: 'int', default: '5', min: 1, group: 'bounds', description: 'Most levels of nested targets in a routing config; a deeper config gets 400.' },
+  { name: 'MAX_ATTEMPTS_PER_REQUEST', kind: 'int', default: '20', min: 1, group: 'bounds', description: 'Most upstream attempts one request may make: a config whose fallbacks and retries could make more gets 400. Every attempt after the first also counts as a request against the key\'s, virtual key\'s and user\'s request limits.' },
+  { name: 'MAX_REQUEST_TIMEOUT_MS', kind: 'int', default: '600000', min: 1, group: 'bounds', description: 'Ceiling on request_timeout and x-portkey-request-timeout: a larger value asked for is cut to this. At least DEFAULT_REQUEST_TIMEOUT_MS.' },
+  { name: 'UPSTREAM_TENANT_SHARE_PERCENT', kind: 'int', default: '50', min: 1, max: 100, group: 'bounds', description: 'Most of one upstream origin\'s connections (UPSTREAM_CONNECTIONS) one tenant (a workspace, or a key without one) may hold at once; its further requests wait in the gateway, so other tenants always find a connection. Without gateway keys every client is one tenant and this does not apply.' },
+  { name: 'CLIENT_WRITE_IDLE_TIMEOUT_MS', kind: 'int', default: '30000', min: 100, group: 'bounds', description: 'A client connection with answer bytes waiting that accepts none of them for this long is closed, releasing its upstream connection and buffers.' },
+  { name: 'REQUEST_HEADERS_TIMEOUT_MS', kind: 'int', default: '10000', min: 100, group: 'bounds', description: 'A request\'s headers must arrive complete within this; else 408 and the connection is closed. Checked every second.' },
+  { name: 'REQUEST_BODY_MIN_BYTES_PER_S', kind: 'int', default: '1024', min: 0, group: 'bounds', description: 'Slowest average rate a request body may arrive at, once REQUEST_BODY_GRACE_MS has passed; a slower client is cut (408). Time the gateway itself holds the body back (a slow upstream upload) does not count. 0: no bound.' },
+  { name: 'REQUEST_BODY_GRACE_MS', kind: 'int', default: '10000', min: 100, group: 'bounds', description: 'How long a request body may take before REQUEST_BODY_MIN_BYTES_PER_S applies.' },
+  { name: 'RESPONSE_BUFFER_MAX_BYTES', kind: 'int', default: String(256 * 1024 * 1024), min: 1024, group: 'bounds', description: 'Bytes of non-streamed answers the gateway holds at once, across every request, until their clients have read them; an answer that would pass it gets 503 with Retry-After. Streams are not counted: they hold at most a chunk each.' },
+  { name: 'LIMITS_MEMORY_TENANT_MAX_COUNTERS', kind: 'int', default: '20000', min: 1, group: 'bounds', description: 'In-process limit counters for metadata._user values one tenant may hold (CACHE_STORE=memory); past it, that tenant\'s least recently created user counters are dropped. Gateway-key and virtual-key counters are never dropped.' },
   { name: 'ENTITIES_FILE', kind: 'string', default: '', group: 'auth', description: 'Path of the YAML file with gateway keys, virtual keys, configs and limits. Reloaded when it changes. Empty: no keys, no auth.' },
+  { name: 'DATA_DIR', kind: 'string', default: './data', group: 'server', description: 'Directory of the gateway\'s local state: the persisted sync snapshot (encrypted) and analytics rows waiting for the control plane.' },
   { name: 'PORTKEY_CLIENT_AUTH', kind: 'secret', default: '', group: 'control-plane', description: 'Licence / client auth key used to reach the control plane.' },
-  { name: 'ORGANISATIONS_TO_SYNC', kind: 'string', default: '', group: 'control-plane', description: 'Organisation ids whose entities the gateway syncs from the control plane.' },
+  { name: 'ORGANISATIONS_TO_SYNC', kind: 'string', default: '', group: 'control-plane', description: 'Comma-separated organisation ids whose entities the gateway syncs from the control plane.' },
+  { name: 'CONTROL_PLANE_ADMIN_FORWARD', kind: 'bool', default: 'true', group: 'control-plane', description: 'Forward Portkey Admin API paths (/v1/api-keys, /v1/configs, /v1/admin/..., ...) sent to the gateway to the control plane, so one base URL serves inference and admin calls.' },
+  { name: 'ANALYTICS_QUEUE_MAX_ROWS', kind: 'int', default: '50000', min: 1, group: 'control-plane', description: 'Bound of the in-memory queue of analytics rows for the control plane; past it, rows go to the spill directory.' },
+  { name: 'ANALYTICS_SPILL_MAX_BYTES', kind: 'int', default: String(256 * 1024 * 1024), min: 0, group: 'control-plane', description: 'Bound of DATA_DIR/analytics-spill, where rows wait while the control plane is unreachable; replayed with backoff and at start.' },
   { name: 'CONTROL_PLANE_URL', kind: 'string', default: '', group: 'control-plane', description: 'Base URL of the control plane. Empty: entities come from ENTITIES_FILE only.' },
   // egress
   { name: 'CUSTOM_HOST_ALLOWED_CIDRS', kind: 'list', default: '', group: 'egress', description: 'Comma-separated private CIDRs that custom_host, webhook URLs and allowed token endpoints may reach (10.0.0.0/8, ...). Loopback is governed by CUSTOM_HOST_ALLOW_LOOPBACK; cloud metadata (169.254.0.0/16, fd00:ec2::254) is never reachable.' },
@@ -118,6 +134,14 @@ export function loadSettings(env: Record<string, string | undefined>): Settings 
   }
   if (out.LOG_STORE === 's3_custom' && !out.LOG_STORE_BASEPATH) {
     problems.push('LOG_STORE_BASEPATH (the S3-compatible endpoint URL) is required when LOG_STORE=s3_custom');
+  }
+  if (out.CONTROL_PLANE_URL) {
+    if (!/^https?:\/\//.test(out.CONTROL_PLANE_URL)) problems.push('CONTROL_PLANE_URL must start with http:// or https://');
+    if (!out.PORTKEY_CLIENT_AUTH) problems.push('PORTKEY_CLIENT_AUTH (the control plane\'s client auth key) is required when CONTROL_PLANE_URL is set');
+    if (asList(out.ORGANISATIONS_TO_SYNC).length === 0) problems.push('ORGANISATIONS_TO_SYNC (the organisation ids to sync, comma-separated) is required when CONTROL_PLANE_URL is set');
+  }
+  if (Number(out.DEFAULT_REQUEST_TIMEOUT_MS) > Number(out.MAX_REQUEST_TIMEOUT_MS)) {
+    problems.push(`DEFAULT_REQUEST_TIMEOUT_MS (${out.DEFAULT_REQUEST_TIMEOUT_MS}) must not exceed MAX_REQUEST_TIMEOUT_MS (${out.MAX_REQUEST_TIMEOUT_MS})`);
   }
   if (problems.length) throw new SettingsError(problems);
   return out as Settings;

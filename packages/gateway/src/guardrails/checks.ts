@@ -6,14 +6,17 @@
 import { createRequire } from 'node:module';
 import type { Ajv, ValidateFunction } from 'ajv';
 import { tryParseJson } from '../providers/upstream-error.js';
-import { compileUserRegex } from '../routing/user-regex.js';
+import { compileUserRegex, type UserRegex } from '../routing/user-regex.js';
 import { parseHttpUrl } from '../upstream/egress-policy.js';
+import { compileLog, CONTEXT_CHECKS, ContextCheckParameterError } from './context-checks.js';
 
 export interface CheckInput {
   /** The text the check reads: the last message of a request, or the first choice of a response. */
   text: string;
-  /** The request's model (default.modelWhitelist). */
+  /** The request's model (default.modelWhitelist, default.modelRules). */
   model?: string;
+  /** The request's type in Portkey's words: chatComplete, complete, embed, messages, ... (default.allowedRequestTypes). */
+  requestType?: string;
   /** Which side is checked, in Portkey's words (default.webhook sends it). */
   event?: 'beforeRequestHook' | 'afterRequestHook';
   /** The request body, and the response body for output checks (default.webhook sends them). */
@@ -102,7 +105,7 @@ function byOperator(found: string[], all: string[], op: 'any' | 'all' | 'none'):
 
 const words = (text: string) => text.split(/\s+/).filter(Boolean);
 
-function compileRule(rule: string): RegExp {
+function compileRule(rule: string): UserRegex {
   try {
     return compileUserRegex(rule);
   } catch (e) {
@@ -116,8 +119,9 @@ const COMPILERS: Record<string, (p: Params) => CompiledCheck> = {
     const re = compileRule(rule);
     const not = bool(p, 'not');
     return ({ text }) => {
-      const m = re.exec(text);
-      return invert({ verdict: m !== null, data: { rule, matched: m !== null } }, not);
+      // A text past the pattern's bound throws: the check fails with that error, whatever `not` says.
+      const matched = re.test(text);
+      return invert({ verdict: matched, data: { rule, matched } }, not);
     };
   },
   'default.contains': (p) => {
@@ -223,6 +227,8 @@ const COMPILERS: Record<string, (p: Params) => CompiledCheck> = {
       return { verdict: reply.verdict, data: { webhook: reply.data ?? null } };
     };
   },
+  'default.log': (p) => compileLog(p, (q, key) => webhookUrl(q, key), webhookHeaders, WEBHOOK_TIMEOUT_MS),
+  ...CONTEXT_CHECKS,
   'default.modelWhitelist': (p) => {
     const models = strings(p, 'models');
     const not = bool(p, 'not');
@@ -235,10 +241,10 @@ const WEBHOOK_TIMEOUT_MS = 3000;
 const WEBHOOK_TIMEOUT_MAX_MS = 30_000;
 
 /** Its shape is checked once, here; the addresses it may reach, at each call (guardrails/webhook.ts). */
-function webhookUrl(p: Params): string {
-  const raw = str(p, 'webhookURL');
+function webhookUrl(p: Params, key = 'webhookURL'): string {
+  const raw = str(p, key);
   const url = parseHttpUrl(raw);
-  if (typeof url === 'string') throw new CheckParameterError('webhookURL', url);
+  if (typeof url === 'string') throw new CheckParameterError(key, url);
   return raw;
 }
 
@@ -262,7 +268,7 @@ const CODE_FORMATS: Record<string, string[]> = {
 };
 
 /** Checks that need a network call or a model; named in the 400 so the config can be fixed. */
-const NOT_BUILT_IN = new Set(['default.validUrls', 'default.log', 'default.regexReplace', 'default.redact_pii']);
+const NOT_BUILT_IN = new Set(['default.validUrls', 'default.jwt', 'default.addPrefix', 'default.regexReplace', 'default.redact_pii']);
 
 /**
  * Checks that compile part of their parameters to code (a JSON Schema becomes a validator function):
@@ -285,7 +291,12 @@ export function compileCheck(id: string, parameters: unknown, trusted = false): 
   if (parameters !== undefined && (typeof parameters !== 'object' || parameters === null || Array.isArray(parameters))) {
     throw new CheckParameterError('parameters', 'must be an object');
   }
-  return compile((parameters ?? {}) as Params);
+  try {
+    return compile((parameters ?? {}) as Params);
+  } catch (e) {
+    if (e instanceof ContextCheckParameterError) throw new CheckParameterError(e.where, e.message);
+    throw e;
+  }
 }
 
 /** The first JSON object in the text: the whole text, or a fenced or embedded {...} block. */
@@ -312,6 +323,12 @@ function firstJson(text: string): { value: unknown } | undefined {
 }
 
 const MAX_SCHEMA_BYTES = 64 * 1024;
+
+/** ajv's RegExp engine hook: a schema's patterns compiled by compileUserRegex; a text too long does not match. */
+const re2Engine = Object.assign((pattern: string) => {
+  const re = compileUserRegex(pattern);
+  return { test: (s: string) => s.length <= re.maxInputChars && re.test(s) };
+}, { code: 'compileUserRegex' });
 let ajv: Ajv | undefined;
 
 function compileSchema(schema: unknown): ValidateFunction {
@@ -322,7 +339,8 @@ function compileSchema(schema: unknown): ValidateFunction {
     const require = createRequire(import.meta.url);
     const { Ajv: AjvClass } = require('ajv') as typeof import('ajv');
     const addFormats = require('ajv-formats') as (a: Ajv) => Ajv;
-    ajv = new AjvClass({ strict: false, allErrors: false });
+    // Schema patterns (pattern, patternProperties) run on RE2 too, like every regex a config brings.
+    ajv = new AjvClass({ strict: false, allErrors: false, code: { regExp: re2Engine } });
     addFormats(ajv);
   }
   try {

@@ -12,7 +12,7 @@ const KNOWN = new Set([
 
 export function validateImageRequest(body: Record<string, unknown>): void {
   for (const key in body) {
-    if (!KNOWN.has(key)) throw badRequest(`Unknown field "${key}" in an image generation request; allowed: ${[...KNOWN].join(', ')}`, key, 'unknown_field');
+    if (!KNOWN.has(key)) throw badRequest(`Unknown field "${key}" in an image generation request; allowed: ${[...KNOWN].join(', ')}`, key, 'unsupported_parameter');
   }
   if (typeof body.prompt !== 'string' || body.prompt.length === 0) throw badRequest('prompt is required: a non-empty string describing the image', 'prompt');
   if (body.n !== undefined && (!Number.isInteger(body.n) || (body.n as number) < 1 || (body.n as number) > 10)) throw badRequest('n must be a whole number from 1 to 10', 'n');

@@ -27,12 +27,12 @@ const FIELDS: Record<string, (v: unknown) => string | undefined> = {
 export function validateRerankRequest(body: Record<string, unknown>): void {
   for (const key in body) {
     const check = FIELDS[key];
-    if (!check) throw badRequest(`Unknown field "${key}" in a rerank request; allowed: ${Object.keys(FIELDS).join(', ')}`, key, 'unknown_field');
+    if (!check) throw badRequest(`Unknown field "${key}" in a rerank request; allowed: ${Object.keys(FIELDS).join(', ')}`, key, 'unsupported_parameter');
     const problem = body[key] === undefined ? undefined : check(body[key]);
     if (problem) throw badRequest(`${key} ${problem}`, key);
   }
   for (const required of ['model', 'query', 'documents']) {
-    if (body[required] === undefined) throw badRequest(`${required} is required in a rerank request`, required, 'missing_required_parameter');
+    if (body[required] === undefined) throw badRequest(`${required} is required in a rerank request`, required, 'missing_parameter');
   }
 }
 

@@ -57,8 +57,9 @@ function limitFor(rule: LimitRule): number {
   return rule.kind === 'cost' ? Math.round(rule.limit * 1_000_000) : Math.floor(rule.limit);
 }
 
-/** Ids may hold any character; encoding keeps "{" and "}" out of the hash tag. */
-export const slotOf = (s: Pick<LimitSubject, 'scope' | 'id'>): string => `${s.scope}:${encodeURIComponent(s.id)}`;
+/** Ids may hold any character; encoding keeps "{" and "}" out of the hash tag. A user's tenant comes first. */
+export const slotOf = (s: Pick<LimitSubject, 'scope' | 'id' | 'tenant'>): string =>
+  s.tenant === undefined ? `${s.scope}:${encodeURIComponent(s.id)}` : `${s.scope}:${encodeURIComponent(s.tenant)}/${encodeURIComponent(s.id)}`;
 
 /**
  * One counter per (subject, kind, window). Repeated subjects and repeated rules collapse into one

@@ -9,6 +9,8 @@ export interface LimitSubjectsInput {
   user?: string;
   /** EntityStore.userLimits(user): the user's own rules, or the '*' rules. */
   userRules?: LimitRule[];
+  /** The requesting tenant, which a user's counters belong to. */
+  tenant?: string;
 }
 
 /** Subjects with at least one rule, in a stable order: gateway key, virtual key, user. */
@@ -16,7 +18,7 @@ export function limitSubjectsFor(input: LimitSubjectsInput): LimitSubject[] {
   const out: LimitSubject[] = [];
   if (input.key?.limits?.length) out.push({ scope: 'key', id: input.key.id, rules: input.key.limits });
   if (input.virtualKey?.limits?.length) out.push({ scope: 'vk', id: input.virtualKey.slug, rules: input.virtualKey.limits });
-  if (input.user && input.userRules?.length) out.push({ scope: 'user', id: input.user, rules: input.userRules });
+  if (input.user && input.userRules?.length) out.push({ scope: 'user', id: input.user, rules: input.userRules, tenant: input.tenant });
   return out;
 }
 

@@ -8,6 +8,11 @@ export interface LimitSubject {
   scope: 'key' | 'vk' | 'user';
   id: string;
   rules: LimitRule[];
+  /**
+   * User subjects: the tenant whose request names the user. Users are the tenant's own namespace (any
+   * key holder sets metadata._user), so one tenant's "alice" never spends another tenant's.
+   */
+  tenant?: string;
 }
 
 export interface LimitEstimate {

@@ -35,6 +35,7 @@ export function logDocumentLine(d: LogDocument, r: LogRedactor, verbatim: Verbat
   o += '}';
   if (d.provider !== undefined) o += `,"provider":${str(r, d.provider)}`;
   if (d.model !== undefined) o += `,"model":${str(r, d.model)}`;
+  if (d.served_model !== undefined) o += `,"served_model":${str(r, d.served_model)}`;
   if (d.config_path !== undefined) o += `,"config_path":${str(r, d.config_path)}`;
   o += `,"retries":${num(r, d.retries)}`;
   if (d.attempts !== undefined) o += `,"attempts":${any(r, d.attempts)}`;
@@ -67,7 +68,7 @@ function bodyFields(r: LogRedactor, verbatim: string | undefined, body: unknown,
 
 /** The document's top-level fields, each written above; a field added to LogDocument must join them. */
 const FIELDS = [
-  'id', 'trace_id', 'created_at', 'timings', 'request', 'response', 'provider', 'model', 'config_path', 'retries', 'attempts',
+  'id', 'trace_id', 'created_at', 'timings', 'request', 'response', 'provider', 'model', 'served_model', 'config_path', 'retries', 'attempts',
   'cache_status', 'hook_results', 'usage', 'cost', 'metadata', 'span', 'principal', 'error', 'stream_outcome',
 ] as const;
 type Unwritten = Exclude<keyof LogDocument, (typeof FIELDS)[number]>;

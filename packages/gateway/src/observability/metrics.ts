@@ -21,6 +21,10 @@ export class GatewayMetrics {
   private inFlight = 0;
   private readonly streamErrors: Counter<'provider' | 'stage'>;
   private readonly models = new Set<string>();
+  private readonly cuts: Counter<'reason'>;
+  private readonly bufferRefusals: Counter;
+  /** Bytes of non-streamed answers held now (set by app.ts to read the budget). */
+  bufferedBytes: () => number = () => 0;
 
   constructor(registry = new Registry()) {
     this.registry = registry;
@@ -37,6 +41,18 @@ export class GatewayMetrics {
     const inFlight = () => this.inFlight;
     new Gauge({ name: 'portico_requests_in_flight', help: 'Requests being served now.', registers: [registry], collect() { this.set(inFlight()); } });
     this.streamErrors = new Counter({ name: 'portico_stream_errors_total', help: 'Streams that failed after bytes were sent.', labelNames: ['provider', 'stage'], registers: [registry] });
+    this.cuts = new Counter({ name: 'portico_client_connections_cut_total', help: 'Client connections closed for sending or reading too slowly: headers, slow_body, write_idle.', labelNames: ['reason'], registers: [registry] });
+    this.bufferRefusals = new Counter({ name: 'portico_response_buffer_refusals_total', help: 'Answers refused with 503 because RESPONSE_BUFFER_MAX_BYTES of answers were already held.', registers: [registry] });
+    const buffered = () => this.bufferedBytes();
+    new Gauge({ name: 'portico_response_buffer_bytes', help: 'Bytes of non-streamed answers held now, until their clients take them.', registers: [registry], collect() { this.set(buffered()); } });
+  }
+
+  clientCut(reason: 'headers' | 'slow_body' | 'write_idle'): void {
+    this.cuts.inc({ reason });
+  }
+
+  responseBufferFull(): void {
+    this.bufferRefusals.inc();
   }
 
   private model(m: string | undefined): string {

@@ -1,13 +1,16 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { GatewayError, badRequest } from '../errors.js';
-import type { InboundApi } from '../inbound/types.js';
+import type { InboundApi, StreamEncoder } from '../inbound/types.js';
 import type { GatewayKey } from '../entities/types.js';
-import type { ChatCompletion, Operation, Provider, ProviderTarget, UpstreamRequest, Usage } from '../providers/types.js';
+import type { ChatChunk, ChatCompletion, Operation, Provider, ProviderTarget, UpstreamRequest, Usage } from '../providers/types.js';
 import { tryParseJson } from '../providers/upstream-error.js';
+import { usageFromOpenAIBody } from '../providers/usage.js';
 import type { EffectiveTarget } from '../routing/execute.js';
 import { createFramer } from '../streaming/framers/index.js';
 import { ChunkAssembler } from '../streaming/chunk-assembler.js';
 import { readUpstreamBody, sendUpstream, upstreamChunks, type UpstreamResponse } from '../upstream/send.js';
+import { ResponseBufferFullError } from '../upstream/exchange.js';
+import { responseBufferFull, type BufferLease } from './response-buffers.js';
 import type { GatewayDeps } from './deps.js';
 import { nativeObserverFor } from './native-observers.js';
 import { relayObservedStream, relayOpenAIChatStream, translateStream, type StreamObservation } from './streams.js';
@@ -19,6 +22,7 @@ import { refuseUnknownResponseId, type ResponsesPlan } from './responses-stage.j
 import { withHistory } from '../inbound/responses/history.js';
 import { addTargetSecrets, maskSecrets } from '../logs/known-secrets.js';
 import { isCredentialName } from '../logs/redact.js';
+import { strictChat } from './strict-compliance.js';
 
 /** One inbound request, as the call stage needs it. */
 export interface CallInput {
@@ -42,10 +46,16 @@ export interface CallInput {
   clientWantsUsage: boolean;
   /** Assemble streamed output for the response cache. */
   assemble: boolean;
+  /** strict_open_ai_compliance: translated chat answers carry only OpenAI's fields. */
+  strictOpenAI?: boolean;
   traceId: string;
   signal: AbortLike;
   /** Each attempt's time to upstream headers, for the metrics, observed once the response is sent. */
   upstreamTimes: UpstreamTime[];
+  /** The request's tenant when gateway keys exist: it holds at most its share of each upstream's pool. */
+  tenant?: string;
+  /** The request's share of the buffer budget for non-streamed answers, released when the response closes. */
+  buffers: BufferLease;
 }
 
 export interface UpstreamTime {
@@ -57,6 +67,7 @@ export interface UpstreamTime {
 interface ResultBase {
   status: number;
   provider: string;
+  /** The model this attempt sent upstream: the client's, or the target's override_params.model. */
   model?: string;
   target: EffectiveTarget;
   upstreamHeaders: Record<string, string>;
@@ -71,8 +82,10 @@ export interface JsonResult extends ResultBase {
   completion?: ChatCompletion;
   /** The body parsed as JSON, when it was parsed anyway (the log reuses it). */
   parsed?: unknown;
+  /** The model the provider says it served, when its response names one. */
+  servedModel?: string;
   /** A native body not parsed yet: observeJsonResult() reads its usage once something needs it (see observeResponse). */
-  parseLater?: { chat: boolean };
+  parseLater?: { chat: boolean; usage: (parsed: unknown) => Usage | undefined };
 }
 
 export interface StreamResult extends ResultBase {
@@ -101,7 +114,8 @@ export async function callTarget(deps: GatewayDeps, input: CallInput, t: Effecti
   const op = input.api.op;
   const native = (provider.nativeOperations?.includes(op) ?? false) || (op === 'passthrough' && !!provider.passthrough);
   if (op === 'passthrough') refuseUnknownResponseId(provider, input.method, input.path);
-  const timeoutMs = t.requestTimeout ?? deps.defaultTimeoutMs;
+  // The client may ask for less time than the operator's ceiling, never more.
+  const timeoutMs = Math.min(t.requestTimeout ?? deps.defaultTimeoutMs, deps.maxTimeoutMs);
 
   // One controller per attempt, aborted by the timeout or by the client going away.
   const abort = new Abort();
@@ -115,15 +129,16 @@ export async function callTarget(deps: GatewayDeps, input: CallInput, t: Effecti
   else input.signal.once('abort', onClientGone);
   const signal = abort;
   const dispatcher = target.customHost ? deps.clients.custom : deps.clients.trusted;
+  const share = input.tenant === undefined ? undefined : { shares: deps.tenantShares, tenant: input.tenant };
   const started = performance.now();
   let res: UpstreamResponse | undefined;
 
   try {
     const fanned = !native ? fannedOutRequests(provider, target, input, t) : undefined;
     if (fanned) {
-      const out = await fanOut(provider, fanned.mapping, fanned.requests, fanned.req, target, { dispatcher, signal, timedOut: () => timedOut });
+      const out = await fanOut(provider, fanned.mapping, fanned.requests, fanned.req, target, { dispatcher, signal, timedOut: () => timedOut, share, take: input.buffers.take });
       const body = Buffer.from(JSON.stringify(out));
-      return { kind: 'json', status: 200, provider: provider.id, model: input.api.modelOf(input.body), target: t, upstreamHeaders: {}, contentType: 'application/json', body, usage: usageOf(out) };
+      return { kind: 'json', status: 200, provider: provider.id, model: sentModel(input, t), target: t, upstreamHeaders: {}, contentType: 'application/json', body, usage: usageOf(out), servedModel: modelIn(out) };
     }
     let upstreamReq: UpstreamRequest;
     let translated: { chat: Record<string, unknown> } | undefined;
@@ -133,21 +148,22 @@ export async function callTarget(deps: GatewayDeps, input: CallInput, t: Effecti
       translated = { chat };
       upstreamReq = provider.chat!.toRequest(chat as never, target, { stream: input.stream, traceId: input.traceId });
     } else upstreamReq = buildMappedRequest(provider, target, input, t);
+    upstreamReq.headers = withProtocolHeaders(provider, input.clientHeaders, upstreamReq.headers);
     if (target.forwardHeaders) upstreamReq.headers = { ...upstreamReq.headers, ...target.forwardHeaders };
     if (provider.authorize) upstreamReq = await provider.authorize(upstreamReq, target, deps.authorize);
 
-    res = await sendUpstream(dispatcher, upstreamReq, { signal, provider: provider.id, timedOut: () => timedOut, upload: input.upload && pushingBack(input.upload.chunks(), timer) });
+    res = await sendUpstream(dispatcher, upstreamReq, { signal, provider: provider.id, timedOut: () => timedOut, upload: input.upload && pushingBack(input.upload.chunks(), timer), share });
     input.upstreamTimes.push({ provider: provider.id, status: res.status, seconds: (performance.now() - started) / 1000 });
     if (res.status >= 400) {
       const text = (await readUpstreamBody(res.body, MAX_ERROR_BODY, provider.id).catch(() => EMPTY)).toString('utf8');
       throw provider.mapError(res.status, text, res.headers);
     }
-    const base = { status: res.status, provider: provider.id, model: input.api.modelOf(input.body), target: t, upstreamHeaders: res.headers };
+    const base = { status: res.status, provider: provider.id, model: sentModel(input, t), target: t, upstreamHeaders: res.headers };
     // Other /v1 paths (files, audio, batches) relay their response as it arrives, whatever its type.
     const relayRaw = native && op === 'passthrough' && res.status !== 204 && res.headers['content-length'] !== '0';
     if (!input.stream && !relayRaw) {
       // Small responses have usually arrived with their headers.
-      const body = res.body.completeBody(MAX_RESPONSE_BODY) ?? await readUpstreamBody(res.body, MAX_RESPONSE_BODY, provider.id);
+      const body = readWithin(input.buffers, res.body.completeBody(MAX_RESPONSE_BODY)) ?? await readUpstreamBody(res.body, MAX_RESPONSE_BODY, provider.id, input.buffers.take);
       return toJsonResult(provider, input, target, body, res, translated, native, base);
     }
     const upstreamBody = res.body;
@@ -164,6 +180,10 @@ export async function callTarget(deps: GatewayDeps, input: CallInput, t: Effecti
     res?.body.destroy();
     // An upstream that echoes the credential in its error must not relay it to the client or the log.
     if (e instanceof GatewayError) maskTargetSecrets(e, target);
+    if (e instanceof ResponseBufferFullError) {
+      deps.metrics.responseBufferFull();
+      throw responseBufferFull(provider.id, deps.responseBuffers.max);
+    }
     // Our timer fired: whatever the abort surfaced as, the answer is this 408.
     if (timedOut) {
       const what = input.upload ? `made no progress for ${timeoutMs} ms (an upload's timeout counts from its last chunk)` : `timed out after ${timeoutMs} ms`;
@@ -184,6 +204,42 @@ export function maskTargetSecrets(err: GatewayError, target: ProviderTarget): vo
   if (secrets.length) err.message = maskSecrets(err.message, secrets);
 }
 
+/** A body that arrived with its headers, counted against the buffer budget; throws when there is no room. */
+function readWithin(buffers: BufferLease, body: Buffer | undefined): Buffer | undefined {
+  if (body && !buffers.take(body.length)) throw new ResponseBufferFullError();
+  return body;
+}
+
+/**
+ * The client's headers of the provider's own protocol (OpenAI-Beta, anthropic-beta), added to the
+ * upstream request. Both are comma-separated lists: one the mapping set too is joined, not replaced.
+ */
+export function withProtocolHeaders(provider: Provider, client: IncomingHttpHeaders, headers: Record<string, string>): Record<string, string> {
+  if (!provider.protocolHeaders) return headers;
+  let out = headers;
+  for (const name of provider.protocolHeaders) {
+    const raw = client[name];
+    const v = Array.isArray(raw) ? raw.join(',') : raw;
+    if (!v) continue;
+    if (out === headers) out = { ...headers };
+    const existing = Object.keys(out).find((k) => k.toLowerCase() === name);
+    if (existing && out[existing] !== v) out[existing] = `${out[existing]},${v}`;
+    else if (!existing) out[name] = v;
+  }
+  return out;
+}
+
+/** The model an attempt sends: the target's override_params.model wins over the client's. */
+export function sentModel(input: Pick<CallInput, 'api' | 'body'>, t: Pick<EffectiveTarget, 'overrideParams'>): string | undefined {
+  const override = t.overrideParams?.model;
+  return typeof override === 'string' && override !== '' ? override : input.api.modelOf(input.body);
+}
+
+const modelIn = (body: unknown): string | undefined => {
+  const m = (body as { model?: unknown } | undefined)?.model;
+  return typeof m === 'string' && m !== '' ? m : undefined;
+};
+
 function withOverrides(body: Record<string, unknown>, t: EffectiveTarget): Record<string, unknown> {
   return t.overrideParams ? { ...body, ...t.overrideParams } : body;
 }
@@ -200,7 +256,7 @@ function buildNativeRequest(provider: Provider, target: ProviderTarget, input: C
   }
   const injectUsage = input.api.op === 'chat' && input.stream && !input.clientWantsUsage;
   // A previous_response_id the gateway kept means nothing to the provider: it gets the conversation instead.
-  if (input.body && (t.overrideParams || injectUsage || input.responses?.history)) {
+  if (input.body && (t.overrideParams || injectUsage || input.responses?.history || input.responses?.references)) {
     const next = withOverrides(bodyWithHistory(input, input.body), t);
     if (injectUsage) next.stream_options = { ...(next.stream_options as object | undefined), include_usage: true };
     body = JSON.stringify(next);
@@ -208,10 +264,8 @@ function buildNativeRequest(provider: Provider, target: ProviderTarget, input: C
   const contentType = input.clientHeaders['content-type'];
   if (contentType && input.api.op === 'passthrough') outHeaders['content-type'] = String(contentType);
   if (input.api.op === 'messages') {
-    for (const h of ['anthropic-version', 'anthropic-beta'] as const) {
-      const v = input.clientHeaders[h];
-      if (typeof v === 'string') outHeaders[h] = v;
-    }
+    const v = input.clientHeaders['anthropic-version'];
+    if (typeof v === 'string') outHeaders['anthropic-version'] = v;
   }
   return { method: input.method as UpstreamRequest['method'], url, headers: outHeaders, body };
 }
@@ -230,8 +284,8 @@ function buildChatRequest(provider: Provider, input: CallInput, t: EffectiveTarg
 
 /** The client's body, with the conversation of the previous_response_id the gateway kept in front of its input. */
 function bodyWithHistory(input: CallInput, body: Record<string, unknown>): Record<string, unknown> {
-  const history = input.responses?.history;
-  return history ? withHistory(body, history) : body;
+  const plan = input.responses;
+  return plan?.history || plan?.references ? withHistory(body, plan.history, plan.references) : body;
 }
 
 /** Fields a translated Anthropic request carries that OpenAI-format upstreams would reject. */
@@ -274,26 +328,33 @@ function toJsonResult(
   const contentType = res.headers['content-type'] ?? 'application/json';
   if (native) {
     // Bytes go back untouched. JSON bodies are parsed for their usage only after they are sent.
-    return jsonResult(base, contentType, body, undefined, undefined, contentType.includes('json') ? { chat: input.api.op === 'chat' } : undefined);
+    const op = input.api.op;
+    const usage = (parsed: unknown) => provider.nativeUsage ? provider.nativeUsage(op, parsed) : usageFromOpenAIBody(op, parsed);
+    return jsonResult(base, contentType, body, undefined, undefined, contentType.includes('json') ? { chat: op === 'chat', usage } : undefined);
   }
   const parsed = tryParseJson(body.toString('utf8'));
   if (parsed === undefined) throw new GatewayError({ status: 502, type: 'upstream_error', code: 'invalid_upstream_response', provider: provider.id, message: `${provider.id} returned a body that is not JSON.` });
   if (translated) {
-    const completion = provider.chat!.fromResponse(parsed, translated.chat as never, target);
+    const mapped = provider.chat!.fromResponse(parsed, translated.chat as never, target);
+    const completion = input.strictOpenAI && input.api.op === 'chat' ? strictChat(mapped) : mapped;
     const out = input.api.fromChat!(completion, input.responses?.echo ?? input.body!);
-    return jsonResult(base, 'application/json', Buffer.from(JSON.stringify(out)), completion.usage, completion);
+    const result = jsonResult(base, 'application/json', Buffer.from(JSON.stringify(out)), completion.usage, completion);
+    result.servedModel = modelIn(completion);
+    return result;
   }
   const op = input.api.op;
   const mapping = op === 'embeddings' ? provider.embeddings! : op === 'rerank' ? provider.rerank! : op === 'images' ? provider.images! : provider.completions!;
   const out = mapping.fromResponse(parsed, input.body as never, target, res.headers) as { usage?: Usage };
-  return jsonResult(base, 'application/json', Buffer.from(JSON.stringify(out)), usageOf(out));
+  const result = jsonResult(base, 'application/json', Buffer.from(JSON.stringify(out)), usageOf(out));
+  result.servedModel = modelIn(out);
+  return result;
 }
 
 /** Every JSON result built with one object shape: spreading a base into per-branch literals made several. */
-function jsonResult(base: ResultBase, contentType: string, body: Buffer, usage?: Usage, completion?: ChatCompletion, parseLater?: { chat: boolean }): JsonResult {
+function jsonResult(base: ResultBase, contentType: string, body: Buffer, usage?: Usage, completion?: ChatCompletion, parseLater?: JsonResult['parseLater']): JsonResult {
   return {
     kind: 'json', status: base.status, provider: base.provider, model: base.model, target: base.target, upstreamHeaders: base.upstreamHeaders,
-    contentType, body, usage, completion, parsed: undefined, parseLater,
+    contentType, body, usage, completion, parsed: undefined, servedModel: undefined, parseLater,
   };
 }
 
@@ -304,19 +365,15 @@ export function observeJsonResult(result: JsonResult): void {
   result.parseLater = undefined;
   const parsed = tryParseJson(result.body.toString('utf8'));
   result.parsed = parsed;
-  result.usage = usageOf(parsed);
+  result.usage = later.usage(parsed);
+  result.servedModel = modelIn(parsed);
   if (later.chat && parsed && typeof parsed === 'object') result.completion = parsed as ChatCompletion;
 }
 
-/** Reads OpenAI-style or Anthropic-style usage from a response body. */
-export function usageOf(parsed: unknown): Usage | undefined {
-  const u = (parsed as { usage?: Record<string, number> } | undefined)?.usage;
-  if (!u || typeof u !== 'object') return undefined;
-  if (typeof u.prompt_tokens === 'number') return u as unknown as Usage;
-  const input = (u.input_tokens ?? 0) + (u.cache_read_input_tokens ?? 0) + (u.cache_creation_input_tokens ?? 0);
-  const output = u.output_tokens ?? 0;
-  if (typeof u.input_tokens !== 'number' && typeof u.output_tokens !== 'number') return undefined;
-  return { prompt_tokens: input, completion_tokens: output, total_tokens: u.total_tokens ?? input + output };
+/** The usage of a body the gateway built itself, in OpenAI's shape (mapped and fanned-out responses). */
+function usageOf(out: unknown): Usage | undefined {
+  const u = (out as { usage?: Usage } | undefined)?.usage;
+  return u && typeof u === 'object' && typeof u.prompt_tokens === 'number' ? u : undefined;
 }
 
 function startStream(
@@ -342,9 +399,12 @@ function startStream(
   if (!mapping || !input.api.createStreamEncoder) throw unsupported(provider, op);
   const model = input.api.modelOf(input.body) ?? '';
   const state = mapping.createState({ model, includeUsage: true });
-  const encoder = input.api.createStreamEncoder({
+  const created = input.api.createStreamEncoder({
     model, includeUsage: input.clientWantsUsage, body: input.responses?.echo ?? input.body ?? {}, finished: (response) => (seen.clientBody = response),
   });
+  const encoder: StreamEncoder = input.strictOpenAI && op === 'chat'
+    ? { encode: (chunk: ChatChunk) => created.encode(strictChat(chunk)), end: () => created.end(), error: (e) => created.error(e) }
+    : created;
   return { contentType: 'text/event-stream', rest: translateStream(source, createFramer(mapping.framer), mapping, state, encoder, seen), seen };
 }
 

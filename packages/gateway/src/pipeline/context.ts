@@ -10,6 +10,7 @@ import type { PortkeyHeaders } from './headers.js';
 import type { StreamedUpload } from './upload.js';
 import type { ResponsesPlan } from './responses-stage.js';
 import type { JsonResult } from './call-target.js';
+import type { LimitSubject } from '../limits/types.js';
 
 export type CacheStatus = 'DISABLED' | 'MISS' | 'HIT' | 'REFRESH';
 
@@ -30,7 +31,10 @@ export interface RequestContext {
   upload?: StreamedUpload;
   body?: Record<string, unknown>;
   stream: boolean;
+  /** The model the current (finally the serving) attempt sent upstream. */
   model?: string;
+  /** The model the provider says it served, when it names one. */
+  servedModel?: string;
   provider?: string;
   configPath?: string;
   configUsed: boolean;
@@ -48,7 +52,7 @@ export interface RequestContext {
   /** When the response was done (performance.now() and wall clock): the log document's times. */
   endedAt?: number;
   endedWall?: number;
-  attempts: Array<{ target: string; provider: string; status: number; ms: number; error?: string }>;
+  attempts: Array<{ target: string; provider: string; model?: string; status: number; ms: number; error?: string }>;
   /** The response body for the log (buffered responses only). */
   responseForLog?: Buffer;
   /** The same body already parsed, when it was. */
@@ -61,6 +65,10 @@ export interface RequestContext {
   responses?: ResponsesPlan;
   /** "async": true guardrail hooks still running; the document waits for them. */
   backgroundHooks?: Promise<unknown>[];
+  /** The saved prompt the request rendered (/v1/prompts/{id}/completions). */
+  promptId?: string;
+  /** The saved config the request used, by the id or slug it was named with. */
+  configId?: string;
   /** The document was handed to the log stage. */
   logged?: boolean;
   /** Targets resolved from a virtual key: their saved secrets are masked in errors and the log. */
@@ -71,6 +79,8 @@ export interface RequestContext {
   routingConfig?: RoutingConfig;
   /** tenantOf() of a request without a gateway key, computed once. */
   anonymousTenant?: string;
+  /** Who the request's limits apply to (reserveLimits): each further upstream attempt counts against them too. */
+  limitSubjects?: LimitSubject[];
 }
 
 /**

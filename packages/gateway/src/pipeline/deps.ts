@@ -12,6 +12,8 @@ import type { AuthorizeContext } from '../providers/types.js';
 import type { RoutingConfigCache } from '../routing/config-schema.js';
 import type { EgressPolicy } from '../upstream/egress-policy.js';
 import type { UpstreamClients } from '../upstream/http-client.js';
+import type { TenantShares } from '../upstream/tenant-shares.js';
+import type { ResponseBufferBudget } from './response-buffers.js';
 
 /** Everything the request pipeline uses, built once at start (see app.ts). */
 export interface GatewayDeps {
@@ -30,6 +32,12 @@ export interface GatewayDeps {
   configs: RoutingConfigCache;
   logger: Logger;
   defaultTimeoutMs: number;
+  /** Ceiling on request_timeout and x-portkey-request-timeout (MAX_REQUEST_TIMEOUT_MS). */
+  maxTimeoutMs: number;
+  /** Each tenant's share of each upstream pool (UPSTREAM_TENANT_SHARE_PERCENT). */
+  tenantShares: TenantShares;
+  /** Bytes of non-streamed answers held at once (RESPONSE_BUFFER_MAX_BYTES). */
+  responseBuffers: ResponseBufferBudget;
   maxBodyBytes: number;
   /** Deepest nesting of objects and arrays a JSON body may have (MAX_BODY_DEPTH). */
   maxBodyDepth: number;
@@ -38,6 +46,10 @@ export interface GatewayDeps {
   /** Largest passthrough upload (a non-JSON body on other /v1 paths), streamed when over maxBodyBytes. */
   maxUploadBytes: number;
   cacheDefaultMaxAgeS: number;
+  /** Ships analytics rows to the control plane, when the gateway has one (its health is in /v1/health). */
+  analytics?: { health(): { status: 'ok' | 'degraded'; detail?: string } };
+  /** Forwards Portkey Admin API paths to the control plane, when the gateway has one. */
+  admin?: { forward(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, url: string): Promise<void> };
   /** What guardrail hooks need at run time: the webhook client, and the bound on background runs. */
   guardrails: GuardrailRuntime;
 }

@@ -9,6 +9,7 @@ import { runHooks, verdictOf, type CompiledHook, type Guardrails, type HookResul
 import { observeJsonResult, type CallResult, type StreamResult } from './call-target.js';
 import type { RequestContext } from './context.js';
 import type { CheckInput, WebhookPoster } from '../guardrails/checks.js';
+import { REQUEST_TYPES } from '../guardrails/context-checks.js';
 
 const GUARDED_OPS = new Set(['chat', 'completions', 'messages', 'responses']);
 
@@ -108,7 +109,7 @@ export function guardStreamEnd(ctx: RequestContext, g: Guardrails, result: Strea
 }
 
 function checkInput(ctx: RequestContext, event: CheckInput['event'], text: string, response: unknown, rt: GuardrailRuntime): CheckInput {
-  return { text, model: ctx.model, event, request: ctx.body, response, metadata: ctx.headers?.metadata, postWebhook: rt.postWebhook };
+  return { text, model: ctx.model, requestType: REQUEST_TYPES[ctx.api.op], event, request: ctx.body, response, metadata: ctx.headers?.metadata, postWebhook: rt.postWebhook };
 }
 
 /** The status a stream starts with: 246 when an input guardrail flagged the request. */

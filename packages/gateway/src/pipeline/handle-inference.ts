@@ -9,12 +9,15 @@ import { toGatewayError } from '../server/respond.js';
 import { authenticate } from './authenticate.js';
 import { parseJsonBody, readBody } from './body.js';
 import { chatEntry, forwardedNames, lookupCache, planCache, rawEntry, storeInCache, type CacheHit, type CachePlan } from './cache-stage.js';
-import { callTarget, observeJsonResult, type CallResult, type UpstreamTime } from './call-target.js';
-import { newRequestContext, type RequestContext } from './context.js';
+import { callTarget, observeJsonResult, sentModel, type CallResult, type UpstreamTime } from './call-target.js';
+import { newRequestContext, tenantOf, type RequestContext } from './context.js';
 import type { GatewayDeps } from './deps.js';
 import { GUARDRAILS_DENIED, guardRequest, guardResult, guardStreamEnd } from './guardrail-stage.js';
 import { parsePortkeyHeaders } from './headers.js';
-import { reserveLimits, reserveTargetKey, type TargetKeyReservation } from './limit-stage.js';
+import { resolveModelSlug } from './provider-slug.js';
+import { defaultGuardrails, withDefaults } from './default-guardrails.js';
+import { strictCompliance } from './strict-compliance.js';
+import { reserveExtraAttempt, reserveLimits, reserveTargetKey, type TargetKeyReservation } from './limit-stage.js';
 import { baseTargetFromHeaders, resolveRoutingConfig } from './resolve-config.js';
 import { sendCacheHit, sendError, sendOwnAnswer, sendResult } from './respond-stage.js';
 import { answerKeptResponse, planResponses, rememberResponse } from './responses-stage.js';
@@ -23,11 +26,24 @@ import { answerKeptResponse, planResponses, rememberResponse } from './responses
  * The inference pipeline: parse → authenticate → resolve config → limit → guardrails → cache → route/call →
  * respond → log. Each stage is a small function; this one only sequences them.
  */
-export async function handleInference(deps: GatewayDeps, req: IncomingMessage, res: ServerResponse, api: InboundApi, path: string): Promise<void> {
-  const ctx = newRequestContext(req, res, api, path, randomUUID());
+/** A body the gateway built itself (a rendered prompt), used instead of reading the request's. */
+export interface PreparedBody {
+  body: Record<string, unknown>;
+  promptId?: string;
+  /** The prompt's saved provider, used unless the request names a provider, virtual key or config. */
+  virtualKey?: string;
+  /** The path the client called, for the log document (the call itself goes to `path`). */
+  clientPath?: string;
+}
+
+export async function handleInference(deps: GatewayDeps, req: IncomingMessage, res: ServerResponse, api: InboundApi, path: string, prepared?: PreparedBody): Promise<void> {
+  const ctx = newRequestContext(req, res, api, prepared?.clientPath ?? path, randomUUID());
   deps.logStage.begin(ctx);
   const clientGone = new Abort();
+  const buffers = deps.responseBuffers.lease();
+  // Closed once the answer is sent (all of it handed to the kernel) or the connection is gone.
   res.once('close', () => {
+    buffers.release();
     if (!res.writableFinished) clientGone.abort();
   });
   deps.metrics.enter();
@@ -42,10 +58,22 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
     if (deps.entities.authRequired()) ctx.key = await authenticate(deps.entities, headers.gatewayKey, 'completions');
     if (ctx.key?.defaults?.metadata) headers.metadata = { ...ctx.key.defaults.metadata, ...headers.metadata };
 
-    const body = await readBody(req, deps.maxBodyBytes, mayStreamUpload(api, req) ? deps.maxUploadBytes : undefined);
-    if (Buffer.isBuffer(body)) ctx.rawBody = body;
-    else ctx.upload = body;
-    ctx.body = parseBodyFor(deps, api, ctx);
+    if (prepared) {
+      ctx.body = prepared.body;
+      ctx.rawBody = Buffer.from(JSON.stringify(prepared.body));
+      ctx.promptId = prepared.promptId;
+      if (prepared.virtualKey && !headers.virtualKey && !headers.provider && !headers.config) headers.virtualKey = prepared.virtualKey;
+    } else {
+      const body = await readBody(req, deps.maxBodyBytes, mayStreamUpload(api, req) ? deps.maxUploadBytes : undefined);
+      if (Buffer.isBuffer(body)) ctx.rawBody = body;
+      else ctx.upload = body;
+      ctx.body = parseBodyFor(deps, api, ctx);
+    }
+    const slugged = ctx.body && resolveModelSlug(ctx.body, headers);
+    if (slugged) {
+      ctx.body = slugged;
+      ctx.rawBody = Buffer.from(JSON.stringify(slugged));
+    }
     if (ctx.body) api.validate?.(ctx.body);
     ctx.stream = api.isStream(ctx.body);
     ctx.model = api.modelOf(ctx.body);
@@ -56,8 +84,9 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
     }
 
     const resolved = resolveRoutingConfig(deps, headers, ctx.key);
-    const { config, used, operator } = resolved instanceof Promise ? await resolved : resolved;
+    const { config, used, operator, id: configId } = resolved instanceof Promise ? await resolved : resolved;
     ctx.configUsed = used;
+    ctx.configId = configId;
     ctx.operatorConfig = operator;
     ctx.routingConfig = config;
 
@@ -65,7 +94,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
     if (reserving) settle = await reserving;
 
     // After the limits, so a denied request still counts as one (with no tokens and no cost).
-    const guardrails = guardrailsOf(config);
+    const guardrails = withDefaults(defaultGuardrails(req.headers), guardrailsOf(config));
     if (guardrails) await guardRequest(ctx, guardrails, deps.guardrails);
 
     // The root config's cache is looked up once, before routing; a target's own cache, per attempt.
@@ -80,14 +109,19 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
     }
     let servedPlan = plan;
 
+    const strictOpenAI = strictCompliance(req.headers, config);
     const clientWantsUsage = (ctx.body?.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
     ctx.upstreamStartedAt = performance.now();
+    let upstreamAttempts = 0;
     const { value: result, report } = await executeConfig<CallResult | CacheHit>(
       config,
       baseTargetFromHeaders(headers),
       { metadata: headers.metadata, params: ctx.body ?? {} },
       async (target) => {
         const started = performance.now();
+        // What this attempt sends is what is logged, priced, counted and limited, even if it fails.
+        const model = sentModel({ api, body: ctx.body }, target);
+        ctx.model = model;
         let targetKey: TargetKeyReservation | undefined;
         const targetPlan = plan ? undefined : planCache(deps, ctx, target.cache, target.path, target.forwardHeaders);
         if (!plan) ctx.cacheStatus = targetPlan?.status ?? 'DISABLED';
@@ -95,15 +129,18 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
           const hit = await lookupCache(deps, ctx, targetPlan);
           if (hit) return hit;
         }
+        // The first attempt was reserved with the request; each further one counts as one more request.
+        if (upstreamAttempts++ > 0) await reserveExtraAttempt(deps, ctx);
         try {
           if (target.virtualKey && target.virtualKey !== headers.virtualKey) targetKey = await reserveTargetKey(deps, ctx, target.virtualKey);
           const called = await callTarget(deps, {
             api, path, method: req.method ?? 'POST', rawBody: ctx.rawBody, upload: ctx.upload, responses: ctx.responses, body: ctx.body, clientHeaders: req.headers, principal: ctx.key, sink: ctx,
-            stream: ctx.stream, clientWantsUsage, assemble: !!(plan ?? targetPlan) || !!guardrails?.after.length, traceId: ctx.traceId, signal: clientGone, upstreamTimes,
+            stream: ctx.stream, clientWantsUsage, strictOpenAI, assemble: !!(plan ?? targetPlan) || !!guardrails?.after.length, traceId: ctx.traceId, signal: clientGone, upstreamTimes,
+            tenant: ctx.key ? tenantOf(ctx) : undefined, buffers,
           }, target);
           // Per attempt: an output guardrail's 446 is a failure like any other, so a fallback can move on.
           const r = guardrails ? await guardResult(ctx, guardrails, called, deps.guardrails) : called;
-          ctx.attempts.push({ target: target.path, provider: r.provider, status: r.status, ms: Math.round(performance.now() - started) });
+          ctx.attempts.push({ target: target.path, provider: r.provider, model, status: r.status, ms: Math.round(performance.now() - started) });
           servedBy = targetKey;
           // A target that turns the cache off keeps its answers out of the root config's cache too.
           servedPlan = target.cache?.mode === 'disabled' ? undefined : plan ?? targetPlan;
@@ -113,7 +150,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
           // A response the guardrails denied was still produced, and paid for.
           if (err.code === GUARDRAILS_DENIED) targetKey?.served();
           else targetKey?.failed();
-          ctx.attempts.push({ target: target.path, provider: err.provider ?? target.provider ?? '', status: err.status, ms: Math.round(performance.now() - started), error: err.message });
+          ctx.attempts.push({ target: target.path, provider: err.provider ?? target.provider ?? '', model, status: err.status, ms: Math.round(performance.now() - started), error: err.message });
           throw err;
         } finally {
           ctx.upstreamMs += performance.now() - started;
@@ -134,10 +171,12 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
       return;
     }
     ctx.provider = result.provider;
+    ctx.model = result.model ?? ctx.model;
     closeIfBodyStillArriving(ctx);
     const streaming = sendResult(deps, ctx, result);
     observeUpstreamTimes(deps, upstreamTimes);
     if (streaming) await streaming;
+    if (result.kind === 'stream') ctx.servedModel = result.seen.model;
     if (guardrails && result.kind === 'stream') guardStreamEnd(ctx, guardrails, result, deps.guardrails);
     if (servedPlan && ctx.status < 300 && !ctx.error) cacheResult(deps, servedPlan, result);
     if (ctx.responses) rememberResponse(deps, ctx, result);

@@ -80,6 +80,14 @@ export function parsePortkeyHeaders(headers: IncomingHttpHeaders, traceId?: stri
     keepBodies: !isFalse(one(headers, 'x-portkey-debug')),
     settings: {},
   };
+  // x-portkey-provider: @slug names a saved provider (Portkey's model catalog), not a provider id.
+  const rawProvider = one(headers, 'x-portkey-provider')?.trim();
+  if (rawProvider?.startsWith('@')) {
+    if (rawProvider.length === 1) throw badRequest('x-portkey-provider "@" names no saved provider; send "@provider-slug"', 'x-portkey-provider');
+    if (out.virtualKey && out.virtualKey !== rawProvider.slice(1)) throw badRequest('x-portkey-provider names a saved provider and x-portkey-virtual-key another; send one of them', 'x-portkey-provider');
+    out.virtualKey = rawProvider.slice(1);
+    out.provider = undefined;
+  }
   const span = { id: spanId(headers, 'x-portkey-span-id'), name: one(headers, 'x-portkey-span-name') || undefined, parentId: spanId(headers, 'x-portkey-parent-span-id') ?? parent?.[2] };
   if (span.name !== undefined && span.name.length > SPAN_NAME_MAX) throw badRequest(`x-portkey-span-name may be at most ${SPAN_NAME_MAX} characters`, 'x-portkey-span-name');
   if (span.id || span.name || span.parentId) out.span = span;

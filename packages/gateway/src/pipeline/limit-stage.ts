@@ -1,7 +1,10 @@
+import { scopeOf } from '../entities/types.js';
 import { estimateTokens, limitSubjectsFor } from '../limits/subjects.js';
-import { estimateCostSafe } from '../logs/cost.js';
-import type { LimitEstimate, Reservation } from '../limits/types.js';
-import type { RequestContext } from './context.js';
+import { costOfUsage, estimateCostSafe } from '../logs/cost.js';
+import type { LimitEstimate, LimitSubject, Reservation } from '../limits/types.js';
+import { GatewayError } from '../errors.js';
+import { endingTheWalk } from '../routing/execute.js';
+import { tenantOf, type RequestContext } from './context.js';
 import type { GatewayDeps } from './deps.js';
 import { observeResponse } from './respond-stage.js';
 
@@ -23,11 +26,12 @@ type Settle = () => void;
 async function reserve(deps: GatewayDeps, ctx: RequestContext, user: string | undefined): Promise<Settle | undefined> {
   const h = ctx.headers!;
   const [virtualKey, userRules] = await Promise.all([
-    h.virtualKey ? deps.entities.getVirtualKey(h.virtualKey) : undefined,
+    h.virtualKey ? deps.entities.getVirtualKey(h.virtualKey, scopeOf(ctx.key)) : undefined,
     user ? deps.entities.userLimits(user) : undefined,
   ]);
-  const subjects = limitSubjectsFor({ key: ctx.key, virtualKey, user, userRules });
+  const subjects = limitSubjectsFor({ key: ctx.key, virtualKey, user, userRules, tenant: tenantOf(ctx) });
   if (subjects.length === 0) return undefined;
+  ctx.limitSubjects = subjects;
   const estimate = estimateFor(ctx, h.provider ?? virtualKey?.provider ?? '');
   const reservation = await deps.limiter.reserve(subjects, estimate);
   return () => settleWithUsage(ctx, reservation, estimate.tokens);
@@ -46,7 +50,7 @@ function settleWithUsage(ctx: RequestContext, reservation: Reservation, estimate
   observeResponse(ctx);
   const u = ctx.usage;
   const actualTokens = u?.total_tokens ?? (ctx.status >= 400 ? 0 : estimatedTokens);
-  const costUsd = u && ctx.provider ? estimateCostSafe(ctx.provider, ctx.model ?? '', u).usd : 0;
+  const costUsd = u && ctx.provider ? costOfUsage(ctx.provider, ctx.model, ctx.servedModel, u).usd : 0;
   reservation.settle({ tokens: actualTokens, costUsd });
 }
 
@@ -64,7 +68,7 @@ export interface TargetKeyReservation {
  * limit, the attempt fails with a 429, and a fallback config moves on to its next target.
  */
 export async function reserveTargetKey(deps: GatewayDeps, ctx: RequestContext, slug: string): Promise<TargetKeyReservation | undefined> {
-  const virtualKey = await deps.entities.getVirtualKey(slug);
+  const virtualKey = await deps.entities.getVirtualKey(slug, scopeOf(ctx.key));
   const subjects = limitSubjectsFor({ virtualKey });
   if (subjects.length === 0) return undefined;
   const estimate = estimateFor(ctx, virtualKey!.provider);
@@ -73,4 +77,31 @@ export async function reserveTargetKey(deps: GatewayDeps, ctx: RequestContext, s
     failed: () => reservation.settle({ tokens: 0, costUsd: 0 }),
     served: () => settleWithUsage(ctx, reservation, estimate.tokens),
   };
+}
+
+const NOTHING: LimitEstimate = { tokens: 0, costUsd: 0 };
+
+/**
+ * Each upstream attempt after the first (a retry or a fallback) is one more request against the request
+ * limits of the key, the virtual key and the user, so a config cannot multiply one request's calls past
+ * them. Tokens and cost are counted once, by what the request used. Over a limit, the walk ends with the 429.
+ */
+export async function reserveExtraAttempt(deps: GatewayDeps, ctx: RequestContext): Promise<void> {
+  const subjects = ctx.limitSubjects && requestRulesOf(ctx.limitSubjects);
+  if (!subjects?.length) return;
+  try {
+    (await deps.limiter.reserve(subjects, NOTHING)).settle(NOTHING);
+  } catch (e) {
+    if (!(e instanceof GatewayError)) throw e;
+    throw endingTheWalk(new GatewayError({ status: e.status, type: e.type, code: e.code, param: e.param, headers: e.headers, message: e.message, retryable: false }));
+  }
+}
+
+function requestRulesOf(subjects: LimitSubject[]): LimitSubject[] {
+  const out: LimitSubject[] = [];
+  for (const s of subjects) {
+    const rules = s.rules.filter((r) => r.kind === 'requests');
+    if (rules.length) out.push({ ...s, rules });
+  }
+  return out;
 }

@@ -39,16 +39,23 @@ export class LogStage {
     private readonly redact: LogRedactor,
     private readonly bodyMaxBytes: number,
     private readonly logger: Pick<Logger, 'error'>,
+    /** Also called with every document built (the analytics row is made from it), after the store has it. */
+    private readonly onDocument?: (doc: LogDocument, ctx: RequestContext) => void,
   ) {}
+
+  /** Documents are built when a store keeps them or something else reads them. */
+  private get building(): boolean {
+    return this.store.kind !== 'none' || this.onDocument !== undefined;
+  }
 
   /** A request has begun: it owes a document, which shutdown waits for (settle). */
   begin(ctx: RequestContext): void {
-    if (this.store.kind !== 'none') this.open.add(ctx);
+    if (this.building) this.open.add(ctx);
   }
 
   /** Records when the request ended (the document's times) and queues it; once per request. */
   write(ctx: RequestContext): void {
-    if (this.store.kind === 'none' || ctx.logged) return;
+    if (!this.building || ctx.logged) return;
     ctx.logged = true;
     if (this.open.delete(ctx) && this.open.size === 0) this.onSettled?.();
     // Set already when the document waited on background guardrail hooks past the request's end.
@@ -89,8 +96,11 @@ export class LogStage {
         // Ids carry the time the request ended, so S3 batches cover tight, barely overlapping ranges.
         observeResponse(ctx);
         const doc = buildLogDocument(ctx, newLogId(ctx.endedWall), this.bodyMaxBytes);
-        const line = logDocumentLine(doc, this.redact, this.verbatimBodies(ctx, doc));
-        this.store.write(doc, maskSecretsInLine(line, knownSecretsOf(ctx, this.redact.isSecretName)));
+        if (this.store.kind !== 'none') {
+          const line = logDocumentLine(doc, this.redact, this.verbatimBodies(ctx, doc));
+          this.store.write(doc, maskSecretsInLine(line, knownSecretsOf(ctx, this.redact.isSecretName)));
+        }
+        this.onDocument?.(doc, ctx);
       } catch (e) {
         this.logger.error({ err: e, trace_id: ctx.traceId }, 'could not build a log document');
       }

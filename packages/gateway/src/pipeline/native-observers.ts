@@ -1,6 +1,7 @@
 import { GatewayError } from '../errors.js';
 import type { FramedEvent, Operation, Usage } from '../providers/types.js';
 import { tryParseJson } from '../providers/upstream-error.js';
+import { usageFromResponsesApi } from '../providers/usage.js';
 import type { NativeStreamObserver } from './streams.js';
 
 /** Observers for streams relayed byte for byte, by inbound operation and provider. */
@@ -28,11 +29,10 @@ export function createResponsesObserver(collectOutput = false): NativeStreamObse
       const type = ev.event;
       if (type === 'response.completed' || type === 'response.incomplete' || type === 'response.failed') {
         done = true;
-        const body = tryParseJson(ev.data) as { response?: { usage?: { input_tokens?: number; output_tokens?: number; total_tokens?: number } } } | undefined;
+        const body = tryParseJson(ev.data) as { response?: { usage?: unknown } } | undefined;
         // The final event carries the whole response, output items included.
         if (collectOutput) final = body?.response;
-        const u = body?.response?.usage;
-        if (u) usage = { prompt_tokens: u.input_tokens ?? 0, completion_tokens: u.output_tokens ?? 0, total_tokens: u.total_tokens ?? 0 };
+        usage = usageFromResponsesApi(body?.response?.usage) ?? usage;
       } else if (type === 'error') {
         const body = tryParseJson(ev.data) as { message?: string; code?: string } | undefined;
         error = new GatewayError({ status: 502, type: 'upstream_error', code: body?.code ?? null, message: `Upstream stream failed: ${body?.message ?? 'error event'}` });

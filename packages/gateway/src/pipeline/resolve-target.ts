@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { GatewayError, badRequest } from '../errors.js';
-import type { GatewayKey, VirtualKey } from '../entities/types.js';
+import { scopeOf, type GatewayKey, type VirtualKey } from '../entities/types.js';
 import type { Provider, ProviderTarget } from '../providers/types.js';
 import type { EffectiveTarget } from '../routing/execute.js';
 import { checkResolvedAddress, customHostPassed, validateCustomHost, type EgressPolicy } from '../upstream/egress-policy.js';
@@ -57,7 +57,7 @@ async function resolveWithLookups(deps: GatewayDeps, t: EffectiveTarget, clientH
   let settings = t.settings;
   let customHost = t.customHost;
   if (t.virtualKey) {
-    const vk = await deps.entities.getVirtualKey(t.virtualKey);
+    const vk = await deps.entities.getVirtualKey(t.virtualKey, scopeOf(principal));
     if (!vk) {
       throw new GatewayError({ status: 400, param: 'virtual_key', code: 'unknown_virtual_key', message: `Virtual key "${t.virtualKey}" does not exist; check its slug in the entities file.` });
     }

@@ -37,6 +37,7 @@ export function sendResult(deps: GatewayDeps, ctx: RequestContext, result: CallR
     ctx.firstByteAt = performance.now();
     res.end(result.body);
     ctx.usage = result.usage;
+    ctx.servedModel = result.servedModel;
     ctx.responseForLog = result.body;
     ctx.responseParsedForLog = result.parsed;
     // A native body sent as it came is parsed for its usage when something first needs it: limits at
@@ -181,5 +182,6 @@ export function observeResponse(ctx: RequestContext): void {
   ctx.unobservedResponse = undefined;
   observeJsonResult(result);
   ctx.usage = result.usage;
+  ctx.servedModel = result.servedModel;
   ctx.responseParsedForLog = result.parsed;
 }

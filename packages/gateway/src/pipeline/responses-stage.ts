@@ -5,7 +5,7 @@
  * every replica), for RESPONSES_STORE_TTL_S.
  */
 import type { CacheStore } from '../cache/types.js';
-import { historyAfter, type ResponseHistory } from '../inbound/responses/history.js';
+import { historyAfter, outputItemAsInput, referencedItemIds, type ResponseHistory } from '../inbound/responses/history.js';
 import { deletedResponse, inputItemList, keptResponseRequest, responseNotFound } from '../inbound/responses/kept.js';
 import type { JsonObject, Provider } from '../providers/types.js';
 import { tryParseJson } from '../providers/upstream-error.js';
@@ -27,9 +27,15 @@ export interface ResponsesPlan {
   history?: ResponseHistory;
   /** The body the Response object echoes: the client's, with `store` as it will be. */
   echo: Record<string, unknown>;
+  /** Items that the input's item_reference entries name, from responses the gateway kept, by id. */
+  references?: Map<string, unknown>;
 }
 
 const keyOf = (ctx: RequestContext, id: string) => `responses:${tenantOf(ctx)}:${id}`;
+/** Output items of kept responses, by item id, for item_reference inputs (@ai-sdk/openai sends them). */
+const itemKeyOf = (ctx: RequestContext, id: string) => `response-items:${tenantOf(ctx)}:${id}`;
+/** Bounds the store reads one request can cause. */
+const MAX_REFERENCES = 256;
 
 /** Before routing: loads the history previous_response_id names, if the gateway kept it. */
 export async function planResponses(deps: GatewayDeps, ctx: RequestContext): Promise<ResponsesPlan> {
@@ -40,7 +46,24 @@ export async function planResponses(deps: GatewayDeps, ctx: RequestContext): Pro
   // Not found here, it may be a native provider's own id: the request goes on unchanged.
   const raw = on && typeof previous === 'string' && previous !== '' ? await deps.responses.store.get(keyOf(ctx, previous)) : undefined;
   const history = raw ? (tryParseJson(raw.toString('utf8')) as ResponseHistory | undefined) : undefined;
-  return { store, history: Array.isArray(history?.items) ? history : undefined, echo: { ...body, store } };
+  const references = on ? await resolveItemReferences(deps, ctx, referencedItemIds(body.input)) : undefined;
+  return { store, history: Array.isArray(history?.items) ? history : undefined, echo: { ...body, store }, references };
+}
+
+/**
+ * The items the gateway kept that item_reference inputs name. Ids it does not have are left as they
+ * are: a native provider may know them (its own store); translation refuses them with a 404.
+ */
+async function resolveItemReferences(deps: GatewayDeps, ctx: RequestContext, ids: string[]): Promise<Map<string, unknown> | undefined> {
+  if (ids.length === 0) return undefined;
+  const unique = [...new Set(ids)].slice(0, MAX_REFERENCES);
+  const found = await Promise.all(unique.map((id) => deps.responses.store.get(itemKeyOf(ctx, id))));
+  const out = new Map<string, unknown>();
+  unique.forEach((id, i) => {
+    const item = found[i] ? tryParseJson(found[i]!.toString('utf8')) : undefined;
+    if (item && typeof item === 'object') out.set(id, item);
+  });
+  return out.size > 0 ? out : undefined;
 }
 
 /** After a translated response was sent: keeps its conversation under its id. Native providers keep their own. */
@@ -52,6 +75,11 @@ export function rememberResponse(deps: GatewayDeps, ctx: RequestContext, result:
   const history: ResponseHistory = { ...historyAfter(plan.history, ctx.body!, response), response };
   // Best effort, like every cache write: a store that is down or full means a later 404, never a failed request.
   void deps.responses.store.set(keyOf(ctx, response.id), Buffer.from(JSON.stringify(history)), deps.responses.ttlS);
+  for (const item of Array.isArray(response.output) ? response.output : []) {
+    const id = (item as { id?: unknown }).id;
+    const asInput = outputItemAsInput(item);
+    if (typeof id === 'string' && asInput) void deps.responses.store.set(itemKeyOf(ctx, id), Buffer.from(JSON.stringify(asInput)), deps.responses.ttlS);
+  }
 }
 
 /**
@@ -69,6 +97,9 @@ export async function answerKeptResponse(deps: GatewayDeps, ctx: RequestContext)
   const kept = tryParseJson(raw.toString('utf8')) as ResponseHistory | undefined;
   if (request.kind === 'delete') {
     await deps.responses.store.delete(key);
+    // Its output items go with it: an item_reference to them is a 404 from now on.
+    const output = Array.isArray(kept?.response?.output) ? kept.response.output : [];
+    await Promise.all(output.map((item) => (typeof (item as { id?: unknown }).id === 'string' ? deps.responses.store.delete(itemKeyOf(ctx, (item as { id: string }).id)) : undefined)));
     return { status: 200, body: deletedResponse(request.id) };
   }
   // Kept by an earlier version, for previous_response_id only: there is no Response object to give back.

@@ -9,6 +9,8 @@ import { tryParseJson } from '../providers/upstream-error.js';
 /** What the gateway learns from a stream while relaying it: for the log, the cache and limits. */
 export interface StreamObservation {
   usage?: Usage;
+  /** The model the stream's chunks name: the one the provider served. */
+  model?: string;
   /** The assembled completion, when the caller asked for it (cache writes). */
   assembler?: ChunkAssembler;
   /** A natively relayed stream's response so far, in its API's own shape (output guardrails). */
@@ -41,6 +43,7 @@ export async function* translateStream(
   };
   const encodeChunk = (chunk: ChatChunk): string => {
     if (chunk.usage) seen.usage = chunk.usage;
+    if (chunk.model) seen.model = chunk.model;
     seen.assembler?.push(chunk);
     return encoder.encode(chunk);
   };
@@ -78,6 +81,7 @@ export async function* relayOpenAIChatStream(
     if (hasUsage || seen.assembler) {
       const chunk = tryParseJson(data) as ChatChunk | undefined;
       if (chunk?.usage) seen.usage = chunk.usage;
+      if (chunk?.model) seen.model = chunk.model;
       if (chunk) seen.assembler?.push(chunk);
       if (hasUsage && !clientWantsUsage && chunk && Array.isArray(chunk.choices) && chunk.choices.length === 0) return '';
     }

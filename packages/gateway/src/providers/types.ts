@@ -308,6 +308,17 @@ export interface Provider {
    * lookup. Lives in the provider's auth.ts, never in the pure mapping files.
    */
   authorize?(req: UpstreamRequest, target: ProviderTarget, ctx?: AuthorizeContext): Promise<UpstreamRequest>;
+  /**
+   * The usage in a response body of this provider's own API (a native operation), as OpenAI usage: the
+   * one mapping used for every path that relays the provider's body. Without it, OpenAI's shapes. Pure.
+   */
+  nativeUsage?(op: Operation, body: unknown): Usage | undefined;
+  /**
+   * Request headers of this provider's own protocol that a client sends for it (OpenAI-Beta,
+   * anthropic-beta): forwarded as they came, on every route to this provider. Never auth or
+   * hop-by-hop headers (a test holds every provider to that).
+   */
+  protocolHeaders?: readonly string[];
   /** Maps a non-2xx upstream response to a GatewayError, keeping the provider's status and message. Pure. */
   mapError(status: number, body: string, headers: Record<string, string>): GatewayError;
 }

@@ -3,7 +3,7 @@
  * `params.model`, compared with $eq $ne $gt $gte $lt $lte $in $nin $regex, combined with $and / $or.
  * A bare value means $eq.
  */
-import { compileUserRegex } from './user-regex.js';
+import { compileUserRegex, type UserRegex } from './user-regex.js';
 
 export interface QueryContext {
   metadata: Record<string, unknown>;
@@ -11,7 +11,7 @@ export interface QueryContext {
 }
 
 const OPERATORS = new Set(['$eq', '$ne', '$gt', '$gte', '$lt', '$lte', '$in', '$nin', '$regex']);
-const regexCache = new Map<string, RegExp | null>();
+const regexCache = new Map<string, UserRegex | null>();
 
 function resolvePath(ctx: QueryContext, path: string): unknown {
   const parts = path.split('.');
@@ -45,7 +45,8 @@ function compare(actual: unknown, op: string, expected: unknown): boolean {
         if (regexCache.size > 500) regexCache.clear();
         regexCache.set(expected, re);
       }
-      return re !== null && re.test(actual);
+      // A value longer than the pattern may read (user-regex.ts) does not match, as a non-string does not.
+      return re !== null && actual.length <= re.maxInputChars && re.test(actual);
     }
     default: return false;
   }

@@ -1,4 +1,7 @@
-import { parseConfigJson, validateRoutingConfig, type ConfigNodeCheck, type RawTarget, type RoutingConfig } from '@portico/contract';
+import {
+  DEFAULT_CONFIG_BOUNDS, parseConfigJson, validateRoutingConfig, type ConfigBounds, type ConfigNodeCheck, type RawTarget, type RoutingConfig,
+} from '@portico/contract';
+import { asInt, type Settings } from '../config/settings.js';
 import { GatewayError } from '../errors.js';
 import { findQueryProblem } from './conditional.js';
 import { compileGuardrails, GuardrailConfigError, hasGuardrails, type Guardrails } from '../guardrails/hooks.js';
@@ -6,7 +9,17 @@ import { compileGuardrails, GuardrailConfigError, hasGuardrails, type Guardrails
 export type { RawTarget, RoutingConfig };
 
 /** What the shared schema cannot check alone: conditional queries, and guardrails only at the root. */
+/** Portkey config keys this gateway does not implement yet: refused by name, never accepted and ignored. */
+const NOT_YET: Record<string, string> = {
+  cb_config: 'circuit breaking is not supported by this gateway yet; remove cb_config (retry and a fallback strategy cover failing targets meanwhile)',
+  input_mutators: 'mutator guardrails are not supported by this gateway yet; remove input_mutators (input_guardrails and before_request_hooks run checks)',
+  output_mutators: 'mutator guardrails are not supported by this gateway yet; remove output_mutators (output_guardrails and after_request_hooks run checks)',
+};
+
 const gatewayNodeCheck: ConfigNodeCheck = (node, path, isRoot) => {
+  for (const key in NOT_YET) if (node[key] !== undefined) return [`${path}.${key}`, NOT_YET[key]!];
+  const strict = node.strict_open_ai_compliance;
+  if (strict !== undefined && typeof strict !== 'boolean') return [`${path}.strict_open_ai_compliance`, 'must be true or false'];
   if (!isRoot && hasGuardrails(node)) return [path, 'guardrails (before_request_hooks, after_request_hooks, input_guardrails, output_guardrails) apply to the whole request; move them to the config root'];
   if (node.strategy?.mode === 'conditional') {
     const conditions = node.strategy.conditions ?? [];
@@ -18,13 +31,53 @@ const gatewayNodeCheck: ConfigNodeCheck = (node, path, isRoot) => {
   return undefined;
 };
 
+/** The shared schema's size bounds, plus the most upstream attempts one request may make. */
+export interface RoutingBounds extends ConfigBounds {
+  maxAttempts: number;
+}
+
+export const DEFAULT_ROUTING_BOUNDS: RoutingBounds = {
+  ...DEFAULT_CONFIG_BOUNDS,
+  maxAttempts: 20,
+  names: { maxTargets: 'CONFIG_MAX_TARGETS', maxDepth: 'CONFIG_MAX_DEPTH' },
+};
+
+/** The bounds as the settings set them. */
+export function routingBounds(settings: Pick<Settings, 'CONFIG_MAX_TARGETS' | 'CONFIG_MAX_DEPTH' | 'MAX_ATTEMPTS_PER_REQUEST'>): RoutingBounds {
+  return {
+    ...DEFAULT_ROUTING_BOUNDS,
+    maxTargets: asInt(settings.CONFIG_MAX_TARGETS),
+    maxDepth: asInt(settings.CONFIG_MAX_DEPTH),
+    maxAttempts: asInt(settings.MAX_ATTEMPTS_PER_REQUEST),
+  };
+}
+
+/**
+ * The most upstream calls the config can make for one request: a leaf makes 1 + its retries, a fallback
+ * may try every child in turn, the other strategies pick one child.
+ */
+export function worstCaseAttempts(node: RawTarget, inheritedRetries = 0): number {
+  const retries = node.retry?.attempts ?? inheritedRetries;
+  const targets = node.targets;
+  if (!targets) return 1 + retries;
+  const each = targets.map((t) => worstCaseAttempts(t, retries));
+  return node.strategy?.mode === 'fallback' ? each.reduce((a, b) => a + b, 0) : Math.max(...each);
+}
+
 /**
  * Parses and validates a config (the shared schema plus the gateway's checks); throws a 400
  * GatewayError naming the first bad path. `trusted`: a saved config, which operators write (inline
  * configs come from any client).
  */
-export function parseRoutingConfig(json: string, source = 'x-portkey-config', trusted = false): RoutingConfig {
-  const config = validateRoutingConfig(parseConfigJson(json, source), source, gatewayNodeCheck);
+export function parseRoutingConfig(json: string, source = 'x-portkey-config', trusted = false, bounds: RoutingBounds = DEFAULT_ROUTING_BOUNDS): RoutingConfig {
+  const config = validateRoutingConfig(parseConfigJson(json, source), source, gatewayNodeCheck, bounds);
+  const attempts = worstCaseAttempts(config);
+  if (attempts > bounds.maxAttempts) {
+    throw new GatewayError({
+      status: 400, param: source, code: 'invalid_config',
+      message: `${source}: config can make up to ${attempts} upstream attempts for one request (each fallback target once, plus its retry.attempts); the limit is ${bounds.maxAttempts} (MAX_ATTEMPTS_PER_REQUEST): use fewer targets or retries`,
+    });
+  }
   try {
     const guardrails = compileGuardrails(config, trusted);
     if (guardrails) compiledGuardrails.set(config, guardrails);
@@ -46,14 +99,14 @@ export function guardrailsOf(config: RoutingConfig): Guardrails | undefined {
 /** Validated configs by their exact string, so a config is validated once, not on every request. */
 export class RoutingConfigCache {
   private readonly entries = new Map<string, RoutingConfig>();
-  constructor(private readonly max = 500) {}
+  constructor(private readonly max = 500, private readonly bounds: RoutingBounds = DEFAULT_ROUTING_BOUNDS) {}
 
   get(json: string, source?: string, trusted = false): RoutingConfig {
     // A saved config may use what an inline one may not: the same text is a different entry.
     const key = trusted ? `saved\0${json}` : json;
     const hit = this.entries.get(key);
     if (hit) return hit;
-    const parsed = parseRoutingConfig(json, source, trusted);
+    const parsed = parseRoutingConfig(json, source, trusted, this.bounds);
     if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!);
     this.entries.set(key, parsed);
     return parsed;

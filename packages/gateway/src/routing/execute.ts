@@ -38,6 +38,8 @@ export function inheritTarget(parent: EffectiveTarget, node: RawTarget, path: st
   const settings: Record<string, string> = sameProvider ? { ...parent.settings } : {};
   for (const [k, v] of Object.entries(node)) {
     if (!STRUCTURAL_KEYS.has(k) && (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')) settings[k] = String(v);
+    // Portkey's schema gives the service account key as an object; settings hold it as its JSON text.
+    else if (k === 'vertex_service_account_json' && typeof v === 'object' && v !== null) settings[k] = JSON.stringify(v);
   }
   return {
     path,
@@ -70,6 +72,17 @@ export interface ExecuteHooks {
   signal?: AbortLike;
   /** False once the request cannot be sent again (its streamed body is spent): no retry, no fallback. */
   canRepeat?: () => boolean;
+}
+
+const FINAL = new WeakSet<GatewayError>();
+
+/**
+ * Marks an error that ends a request's walk through its config at once, with no retry or fallback:
+ * another target cannot help (the request's own limits are spent, the gateway is out of buffer room).
+ */
+export function endingTheWalk(e: GatewayError): GatewayError {
+  FINAL.add(e);
+  return e;
 }
 
 /**
@@ -140,7 +153,7 @@ export async function executeConfig<T>(
             lastError = e;
             if (!(e instanceof GatewayError) || hooks.signal?.aborted) throw e;
             const triggers = codes ? codes.includes(e.status) : e.status >= 400;
-            if (!triggers || i === targets.length - 1 || hooks.canRepeat?.() === false) throw e;
+            if (!triggers || i === targets.length - 1 || hooks.canRepeat?.() === false || FINAL.has(e)) throw e;
             hooks.onFallback?.(report.target ?? effective, e);
           }
         }

@@ -11,9 +11,13 @@ import type { GatewayDeps } from '../pipeline/deps.js';
 import { handleInference } from '../pipeline/handle-inference.js';
 import { handleHealth, handleMetrics } from './operational-routes.js';
 import { handleLogsRoute } from './logs-routes.js';
+import { handlePromptRoute, matchPromptRoute } from './prompt-routes.js';
+import { isAdminPath } from './admin-forward.js';
 import { sendJson, toGatewayError } from './respond.js';
 import { authenticate } from '../pipeline/authenticate.js';
 import { applyCors, type CorsPolicy } from './cors.js';
+import { watchConnections, type WatchdogOptions } from './connection-watchdog.js';
+import { handleUpgrade } from '../realtime/proxy.js';
 import { createDataServiceRoute, isDataServiceRequest, proxyToDataService, type DataServiceRoute } from './data-service-routes.js';
 
 const INFERENCE_ROUTES: Record<string, InboundApi> = {
@@ -31,11 +35,25 @@ export interface ServerState {
   startedAt: number;
 }
 
+/** How slowly a client may send or read (settings REQUEST_HEADERS_TIMEOUT_MS and the watchdog's). */
+export interface ClientBounds extends WatchdogOptions {
+  headersTimeoutMs: number;
+}
+
+export const DEFAULT_CLIENT_BOUNDS: ClientBounds = { headersTimeoutMs: 10_000, writeIdleMs: 30_000, bodyMinBytesPerS: 1024, bodyGraceMs: 10_000 };
+
 /** The HTTP listener: a small routing table in front of thin handlers. */
-export function createGatewayServer(deps: GatewayDeps, state: ServerState, opts: { cors?: CorsPolicy; dataServiceBasepath?: string } = {}): Server {
+export function createGatewayServer(
+  deps: GatewayDeps, state: ServerState, opts: { cors?: CorsPolicy; clients?: ClientBounds; dataServiceBasepath?: string } = {},
+): Server {
   const cors = opts.cors;
+  const bounds = opts.clients ?? DEFAULT_CLIENT_BOUNDS;
   const dataService = createDataServiceRoute(opts.dataServiceBasepath ?? '');
-  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 }, (req, res) => {
+  // Node checks headersTimeout every connectionsCheckingInterval (30 s by default): once a second here,
+  // so a client dripping its headers is cut soon after the bound. Bodies: see connection-watchdog.ts.
+  const server = createServer({
+    keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: bounds.headersTimeoutMs, connectionsCheckingInterval: 1000,
+  }, (req, res) => {
     if (cors && applyCors(cors, req, res)) return;
     route(deps, state, req, res, dataService).catch((e: unknown) => {
       const traceId = randomUUID();
@@ -45,12 +63,20 @@ export function createGatewayServer(deps: GatewayDeps, state: ServerState, opts:
       else res.destroy();
     });
   });
+  // WebSocket upgrades: /v1/realtime is proxied to the provider's Realtime API, any other gets a 4xx.
+  server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => handleUpgrade(deps, () => state.draining, req, socket, head));
   // A malformed request line or header never reaches a handler: answer 400 in OpenAI's shape.
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return socket.destroy();
+    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+      deps.metrics.clientCut('headers');
+      const slow = JSON.stringify(new GatewayError({ status: 408, type: 'timeout_error', code: 'request_headers_too_slow', message: `The request headers did not arrive within ${bounds.headersTimeoutMs} ms (REQUEST_HEADERS_TIMEOUT_MS); the connection is closed.` }).toBody());
+      return void socket.end(`HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(slow)}\r\nconnection: close\r\n\r\n${slow}`, () => socket.destroy());
+    }
     const body = JSON.stringify(new GatewayError({ status: 400, code: 'bad_http_request', message: `Malformed HTTP request (${err.code ?? 'parse error'}); check the request line and headers.` }).toBody());
     socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
   });
+  watchConnections(server, { ...bounds, onCut: (reason) => deps.metrics.clientCut(reason) });
   return server;
 }
 
@@ -66,6 +92,9 @@ async function route(deps: GatewayDeps, state: ServerState, req: IncomingMessage
     if (method !== 'POST') return methodNotAllowed(res, path, 'POST');
     return handleInference(deps, req, res, api, path);
   }
+  const prompt = path.startsWith('/v1/prompts/') ? matchPromptRoute(path) : undefined;
+  if (prompt) return handlePromptRoute(deps, req, res, path, prompt);
+  if (deps.admin && isAdminPath(path)) return deps.admin.forward(req, res, url);
   if (path === '/health' || path === '/v1/health') return handleHealth(deps, state, res);
   if (path === '/metrics' && method === 'GET') return handleMetrics(deps, res);
   if (dataService && isDataServiceRequest(path, req)) return proxyToDataService(dataService, req, res, url, deps.logger);

@@ -14,6 +14,7 @@ export function handleHealth(deps: GatewayDeps, state: ServerState, res: ServerR
     limits: deps.limiter.health(),
     log_store: deps.logStore.health(),
     entities: deps.entities.health(),
+    ...(deps.analytics ? { analytics: deps.analytics.health() } : {}),
   };
   const degraded = Object.values(dependencies).some((d) => d.status !== 'ok');
   const status = state.draining ? 'draining' : degraded ? 'degraded' : 'ok';
@@ -25,6 +26,7 @@ export function handleHealth(deps: GatewayDeps, state: ServerState, res: ServerR
       limits: { kind: deps.limiter.kind, ...dependencies.limits },
       log_store: { kind: deps.logStore.kind, ...dependencies.log_store },
       entities: { kind: deps.entities.kind, ...dependencies.entities },
+      ...(dependencies.analytics ? { analytics: { kind: 'control-plane', ...dependencies.analytics } } : {}),
     },
   });
 }

@@ -27,6 +27,8 @@ export class UpstreamBody implements AsyncIterable<Buffer> {
   private resumeSocket: (() => void) | undefined;
   private waiter: { resolve(): void; reject(e: Error): void } | undefined;
   private limit = Infinity;
+  /** readAll's budget: takes each chunk's bytes, false when there is no room for them. */
+  private take: ((n: number) => boolean) | undefined;
 
   constructor(private readonly abortRequest: (err: Error) => void) {}
 
@@ -43,6 +45,10 @@ export class UpstreamBody implements AsyncIterable<Buffer> {
     this.total += chunk.length;
     if (this.total > this.limit) {
       this.destroy(new ResponseTooLargeError(this.limit));
+      return false;
+    }
+    if (this.take && !this.take(chunk.length)) {
+      this.destroy(new ResponseBufferFullError());
       return false;
     }
     this.wake();
@@ -84,10 +90,15 @@ export class UpstreamBody implements AsyncIterable<Buffer> {
     return this.takeQueued();
   }
 
-  /** The whole body; more than `limit` bytes destroys the transfer and throws ResponseTooLargeError. */
-  async readAll(limit: number): Promise<Buffer> {
+  /**
+   * The whole body; more than `limit` bytes destroys the transfer and throws ResponseTooLargeError, and
+   * bytes `take` has no room for throw ResponseBufferFullError.
+   */
+  async readAll(limit: number, take?: (n: number) => boolean): Promise<Buffer> {
     this.limit = limit;
     if (this.total > limit) this.destroy(new ResponseTooLargeError(limit));
+    else if (take && !take(this.queued)) this.destroy(new ResponseBufferFullError());
+    this.take = take;
     this.releaseSocket();
     while (!this.ended) {
       if (this.failure) throw this.failure;
@@ -147,6 +158,10 @@ export class UpstreamBody implements AsyncIterable<Buffer> {
 
 const EMPTY = Buffer.alloc(0);
 
+export class ResponseBufferFullError extends Error {
+  readonly code = 'PORTICO_RESPONSE_BUFFER_FULL';
+}
+
 export class ResponseTooLargeError extends Error {
   readonly code = 'PORTICO_RESPONSE_TOO_LARGE';
   constructor(readonly limit: number) {
@@ -170,8 +185,9 @@ function headerRecord(raw: Buffer[]): Record<string, string> {
 /**
  * Sends one request through undici's dispatch API and resolves once the response head arrives.
  * `signal` aborts it at any point: before the head the promise rejects, after it the body throws.
+ * `done` is called once the exchange is over and its connection free (completed, failed or aborted).
  */
-export function exchange(dispatcher: Dispatcher, opts: Dispatcher.DispatchOptions, signal: AbortLike): Promise<UpstreamHead> {
+export function exchange(dispatcher: Dispatcher, opts: Dispatcher.DispatchOptions, signal: AbortLike, done?: () => void): Promise<UpstreamHead> {
   return new Promise((resolve, reject) => {
     let abortRequest: ((err: Error) => void) | undefined;
     let pendingAbort: Error | undefined;
@@ -189,8 +205,12 @@ export function exchange(dispatcher: Dispatcher, opts: Dispatcher.DispatchOption
       if (settled) return;
       settled = true;
       signal.off('abort', onSignal);
+      done?.();
     };
-    if (signal.aborted) return reject(new errors.RequestAbortedError());
+    if (signal.aborted) {
+      done?.();
+      return reject(new errors.RequestAbortedError());
+    }
     signal.once('abort', onSignal);
 
     const handler: Dispatcher.DispatchHandler = {

@@ -2,7 +2,8 @@ import type { Dispatcher } from 'undici';
 import { GatewayError } from '../errors.js';
 import type { AbortLike } from './abort.js';
 import type { UpstreamRequest } from '../providers/types.js';
-import { exchange, ResponseTooLargeError, type UpstreamBody, type UpstreamHead } from './exchange.js';
+import { exchange, ResponseBufferFullError, ResponseTooLargeError, type UpstreamBody, type UpstreamHead } from './exchange.js';
+import type { Release, TenantShares } from './tenant-shares.js';
 
 export type UpstreamResponse = UpstreamHead;
 
@@ -15,7 +16,11 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te
 export async function sendUpstream(
   dispatcher: Dispatcher,
   req: UpstreamRequest,
-  opts: { signal: AbortLike; provider: string; timedOut: () => boolean; upload?: AsyncIterable<Uint8Array> },
+  opts: {
+    signal: AbortLike; provider: string; timedOut: () => boolean; upload?: AsyncIterable<Uint8Array>;
+    /** The tenant's share of the origin's pool: the request waits for a place before it is dispatched. */
+    share?: { shares: TenantShares; tenant: string };
+  },
 ): Promise<UpstreamResponse> {
   const headers: Record<string, string> = {};
   for (const k in req.headers) if (!HOP_BY_HOP.has(k.toLowerCase())) headers[k] = req.headers[k];
@@ -25,7 +30,12 @@ export async function sendUpstream(
   // undici sends async iterables as they yield, though its DispatchOptions type does not list them.
   const body = (opts.upload ?? req.body) as Dispatcher.DispatchOptions['body'];
   try {
-    return await exchange(dispatcher, { origin, path, method: req.method as Dispatcher.HttpMethod, headers, body }, opts.signal);
+    let release: Release | undefined;
+    if (opts.share) {
+      const place = opts.share.shares.acquire(origin, opts.share.tenant, opts.signal);
+      release = place instanceof Promise ? await place : place;
+    }
+    return await exchange(dispatcher, { origin, path, method: req.method as Dispatcher.HttpMethod, headers, body }, opts.signal, release);
   } catch (e) {
     throw networkError(e, opts.provider, opts.timedOut());
   }
@@ -57,11 +67,12 @@ export function networkError(e: unknown, provider: string, timedOut: boolean): G
   return new GatewayError({ status: 502, type: 'upstream_error', code: 'upstream_unreachable', provider, message: `Could not reach ${provider}: ${reason}.` });
 }
 
-/** Reads an upstream body fully, up to a bound. */
-export async function readUpstreamBody(body: UpstreamBody, limit: number, provider: string): Promise<Buffer> {
+/** Reads an upstream body fully, up to a bound; `take` (a budget) may refuse its bytes: ResponseBufferFullError. */
+export async function readUpstreamBody(body: UpstreamBody, limit: number, provider: string, take?: (n: number) => boolean): Promise<Buffer> {
   try {
-    return await body.readAll(limit);
+    return await body.readAll(limit, take);
   } catch (e) {
+    if (e instanceof ResponseBufferFullError) throw e;
     if (e instanceof ResponseTooLargeError) {
       throw new GatewayError({ status: 502, type: 'upstream_error', code: 'upstream_response_too_large', provider, message: `${provider} returned a response larger than ${limit} bytes.` });
     }

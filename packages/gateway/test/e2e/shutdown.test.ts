@@ -1,12 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
+import { spawnGateway, spawnNodeScript, GATEWAY_PKG } from '../helpers/spawn.js';
 
 /** The real gateway process: SIGTERM drains in-flight streams, flushes the log store and exits 0. */
-const PKG = resolve(import.meta.dirname, '../..');
 let fake: FakeOpenAI;
 
 beforeAll(async () => {
@@ -16,33 +15,11 @@ afterAll(async () => {
   await fake?.close();
 });
 
-export async function spawnGateway(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: PKG,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const url = await new Promise<string>((resolveUrl, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${out}`)), 20_000);
-    child.stdout!.on('data', () => {
-      const m = /"url":"(http:\/\/[^"]+)"/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolveUrl(m[1]);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`gateway exited with ${code}:\n${out}`)));
-  });
-  return { child, url, output: () => out };
-}
-
 describe('SIGTERM', () => {
   it('finishes in-flight streams, refuses new work, flushes logs and exits 0', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'portico-drain-'));
-    const { child, url, output } = await spawnGateway({ LOG_STORE_FILE_DIR: join(dataDir, 'logs'), SHUTDOWN_TIMEOUT_MS: '10000' });
+    const gw = await spawnGateway({ LOG_STORE_FILE_DIR: join(dataDir, 'logs'), SHUTDOWN_TIMEOUT_MS: '10000' });
+    const { proc: child, url, output } = gw;
     fake.enqueue({ eventDelayMs: 150 });
     const res = await fetch(`${url}/v1/chat/completions`, {
       method: 'POST',
@@ -87,7 +64,7 @@ describe('SIGTERM', () => {
     await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
     const hookUrl = `http://127.0.0.1:${(hook.address() as { port: number }).port}/`;
     const dataDir = mkdtempSync(join(tmpdir(), 'portico-drain-hook-'));
-    const { child, url } = await spawnGateway({ LOG_STORE_FILE_DIR: join(dataDir, 'logs'), SHUTDOWN_TIMEOUT_MS: '10000' });
+    const { proc: child, url } = await spawnGateway({ LOG_STORE_FILE_DIR: join(dataDir, 'logs'), SHUTDOWN_TIMEOUT_MS: '10000' });
     try {
       const config = { provider: 'openai', custom_host: fake.baseUrl, before_request_hooks: [{ id: 'audit', async: true, checks: [{ id: 'default.webhook', parameters: { webhookURL: hookUrl } }] }] };
       const res = await fetch(`${url}/v1/chat/completions`, {
@@ -105,18 +82,15 @@ describe('SIGTERM', () => {
       const doc = JSON.parse(all.split('\n').find((l) => l.includes('drain-hook-1'))!);
       expect(doc.hook_results.before_request_hooks[0]).toMatchObject({ id: 'audit', checks: [{ data: { webhook: { seen: 'late' } } }] });
     } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
       hook.closeAllConnections();
       hook.close();
     }
   }, 30_000);
 
   it('refuses to start with a bad environment, naming the variable', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: PKG, env: { ...process.env, PORT: 'eighty', CACHE_STORE: 'memcached' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let err = '';
-    child.stderr!.on('data', (d) => (err += d));
-    const code = await new Promise((r) => child.once('exit', r));
-    expect(code).toBe(2);
+    const child = spawnNodeScript('src/main.ts', [], { cwd: GATEWAY_PKG, env: { ...process.env, PORT: 'eighty', CACHE_STORE: 'memcached' } });
+    expect((await child.exited).code).toBe(2);
+    const err = child.output();
     expect(err).toContain('PORT must be an integer');
     expect(err).toContain('CACHE_STORE must be one of');
   }, 20_000);

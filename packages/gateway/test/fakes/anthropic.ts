@@ -26,7 +26,11 @@
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { validateAnthropic } from '../helpers/anthropic-schema.js';
+import { validateAnthropic as validateAnthropicSpec } from '../helpers/anthropic-schema.js';
+import { checkedIfPresent } from '../helpers/specs.js';
+import { answerFailure, createFakeServer } from '../helpers/fake-server.js';
+
+const validateAnthropic = checkedIfPresent('anthropic/anthropic-messages-2023-06-01.sdk0.137.0.schema.json', validateAnthropicSpec, []);
 
 export interface FakeAnthropicBehaviour {
   /** Answer with this status and an Anthropic error body instead of a message. */
@@ -255,6 +259,8 @@ function buildReply(b: Obj, beh: FakeAnthropicBehaviour): Reply {
   let stop_reason = tool ? 'tool_use' : 'end_turn';
   let stop_sequence: string | null = null;
   if (tool) {
+    // A scripted text goes before the call, as models write a sentence beside a tool call.
+    if (beh.text !== undefined && beh.toolUse) content.push({ type: 'text', text: beh.text });
     content.push({ type: 'tool_use', id: (tool.id as string | undefined) ?? id('toolu'), name: tool.name, input: tool.input, caller: { type: 'direct' } });
   } else {
     let text = beh.text ?? (hasToolResult ? `Tool result received: ${lastText}` : `Hello from fake Anthropic. You said: ${lastText.slice(0, 200)}`);
@@ -404,11 +410,12 @@ export async function startFakeAnthropic(opts: FakeAnthropicOptions = {}): Promi
     res.end();
   }
 
-  const server = http.createServer((req, res) => {
+  const server = createFakeServer((req, res) => {
     const parts: Buffer[] = [];
     req.on('data', (c: Buffer) => parts.push(c));
     req.on('end', () => {
       handle(req, res, Buffer.concat(parts).toString('utf8')).catch((e: unknown) => {
+        if (res.headersSent) return answerFailure(res, e);
         const err = e instanceof ApiError ? e : new ApiError(500, `fake Anthropic internal error: ${(e as Error).message}`);
         sendError(res, err, (e as { extra?: Record<string, string> }).extra);
       });

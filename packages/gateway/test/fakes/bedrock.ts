@@ -10,13 +10,19 @@
  * malformed ones get 400 ValidationException, as AWS answers them.
  */
 import http from 'node:http';
+import { answerFailure, createFakeServer } from '../helpers/fake-server.js';
 import type { AddressInfo } from 'node:net';
-import { validateAnthropic } from '../helpers/anthropic-schema.js';
-import { modelIdPatterns } from '../providers/bedrock/bedrock-schema.js';
+import { validateAnthropic as validateAnthropicSpec } from '../helpers/anthropic-schema.js';
+import { checkedIfPresent } from '../helpers/specs.js';
+import { modelIdPatterns as modelIdPatternsSpec } from '../providers/bedrock/bedrock-schema.js';
 import { encodeAwsEventStreamMessage, encodeEvent, encodeException } from '../providers/bedrock/eventstream-encoder.js';
 import { verifySigV4, type FakeAwsCredential } from '../providers/bedrock/sigv4-verify.js';
 import { anthropicInvokeBodyErrors, converseBodyErrors, embeddingBodyErrors, type JsonObj } from '../providers/bedrock/fake-validate.js';
 import { anthropicMessage, anthropicStreamEvents, converseResponse, converseStreamEvents, embeddingResponse, type FakeReply } from '../providers/bedrock/fake-replies.js';
+
+const validateAnthropic = checkedIfPresent('anthropic/anthropic-messages-2023-06-01.sdk0.137.0.schema.json', validateAnthropicSpec, []);
+/** Without the Smithy model, any model id of Bedrock's general shape passes. */
+const modelIdPatterns = checkedIfPresent('bedrock/bedrock-runtime.smithy-rs.json', modelIdPatternsSpec, { converse: /^\S{1,2048}$/, invoke: /^\S{1,2048}$/ });
 
 export { encodeAwsEventStreamMessage, encodeEvent, encodeException } from '../providers/bedrock/eventstream-encoder.js';
 export type { EventStreamHeaderValue } from '../providers/bedrock/eventstream-encoder.js';
@@ -97,10 +103,10 @@ export async function startFakeBedrock(opts: FakeBedrockOptions = {}): Promise<F
   let coalesce = false;
   const patterns = modelIdPatterns();
 
-  const server = http.createServer((req, res) => {
+  const server = createFakeServer((req, res) => {
     void handle(req, res).catch((e: unknown) => {
       if (!res.headersSent) sendError(res, 500, 'InternalServerException', `fake bedrock failed: ${(e as Error).message}`);
-      else res.destroy();
+      else answerFailure(res, e);
     });
   });
 

@@ -6,6 +6,7 @@
  * Faults are scripted per request: an HTTP status, a stream cut after N events, or a stream ending in ERROR.
  */
 import http from 'node:http';
+import { answerFailure, createFakeServer } from '../helpers/fake-server.js';
 import type { AddressInfo } from 'node:net';
 import { validateCohere } from '../providers/cohere/cohere-schema.js';
 
@@ -17,7 +18,7 @@ export async function startHttpFake(
   onBadJson: (res: http.ServerResponse) => void,
 ): Promise<{ url: string; requests: FakeRequest[]; close(): Promise<void> }> {
   const requests: FakeRequest[] = [];
-  const server = http.createServer((req, res) => {
+  const server = createFakeServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -33,10 +34,9 @@ export async function startHttpFake(
       }
       const r: FakeRequest = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body };
       requests.push(r);
-      Promise.resolve(handle(r, res)).catch((e: unknown) => {
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ message: `fake server bug: ${e instanceof Error ? e.message : String(e)}` }));
-      });
+      Promise.resolve()
+        .then(() => handle(r, res))
+        .catch((e: unknown) => answerFailure(res, e));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

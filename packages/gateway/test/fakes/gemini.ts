@@ -13,9 +13,14 @@
  */
 import { createVerify, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import http from 'node:http';
+import { answerFailure, createFakeServer } from '../helpers/fake-server.js';
 import type { AddressInfo } from 'node:net';
-import { validateGemini } from '../providers/google/gemini-spec.js';
-import { validateAnthropic } from '../helpers/anthropic-schema.js';
+import { validateGemini as validateGeminiSpec } from '../providers/google/gemini-spec.js';
+import { checkedIfPresent } from '../helpers/specs.js';
+import { validateAnthropic as validateAnthropicSpec } from '../helpers/anthropic-schema.js';
+
+const validateGemini = checkedIfPresent('gemini/gemini-v1beta.schema.json', validateGeminiSpec, []);
+const validateAnthropic = checkedIfPresent('anthropic/anthropic-messages-2023-06-01.sdk0.137.0.schema.json', validateAnthropicSpec, []);
 
 type Json = Record<string, unknown>;
 
@@ -66,13 +71,14 @@ export async function startFakeGemini(opts: FakeGeminiOptions = {}): Promise<Fak
   let exchanges = 0;
   let url = '';
 
-  const server = http.createServer((req, res) => {
+  const server = createFakeServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       try {
         handle(req, res, Buffer.concat(chunks).toString('utf8'));
       } catch (e) {
+        if (res.headersSent) return answerFailure(res, e);
         sendRpc(res, 500, 'INTERNAL', `fake-gemini crashed: ${(e as Error).stack ?? String(e)}`);
       }
     });

@@ -6,8 +6,12 @@
  * tool call id that is not 9 alphanumerics. Every response and chunk it sends is validated too.
  */
 import type http from 'node:http';
-import { assertMistral, validateMistral } from '../providers/mistral-ai/spec.js';
+import { assertMistral as assertMistralSpec, validateMistral as validateMistralSpec } from '../providers/mistral-ai/spec.js';
+import { checkedIfPresent } from '../helpers/specs.js';
 import { sendJson, startHttpFake, type FakeRequest } from './cohere.js';
+
+const validateMistral = checkedIfPresent('mistral/openapi-public-doc.yaml', validateMistralSpec, []);
+const assertMistral = checkedIfPresent('mistral/openapi-public-doc.yaml', assertMistralSpec, undefined);
 
 export type MistralFault = { kind: 'status'; status: number; body?: unknown; headers?: Record<string, string> } | { kind: 'cut-stream'; afterChunks: number };
 export interface MistralReply { text?: string; thinking?: string; toolCalls?: Array<{ name: string; arguments: string }> }

@@ -7,8 +7,12 @@
  * with status 200, or a stream cut before its done line.
  */
 import type http from 'node:http';
-import { assertOllama, validateOllama } from '../providers/ollama/spec.js';
+import { assertOllama as assertOllamaSpec, validateOllama as validateOllamaSpec } from '../providers/ollama/spec.js';
+import { checkedIfPresent } from '../helpers/specs.js';
 import { sendJson, startHttpFake, type FakeRequest } from './cohere.js';
+
+const validateOllama = checkedIfPresent('ollama/openapi.yaml', validateOllamaSpec, []);
+const assertOllama = checkedIfPresent('ollama/openapi.yaml', assertOllamaSpec, undefined);
 
 export type OllamaFault =
   | { kind: 'status'; status: number; error?: string }

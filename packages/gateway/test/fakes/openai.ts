@@ -7,10 +7,14 @@
  * Scripting: `fake.enqueue(b)` queues a behaviour for the next request (FIFO); otherwise it answers
  * normally. A behaviour can fail with a status, delay, reset the socket, or cut / break a stream.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createFakeServer } from '../helpers/fake-server.js';
 import type { AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
-import { validateOpenAI } from '../helpers/openai-schema.js';
+import { validateOpenAI as validateOpenAISpec } from '../helpers/openai-schema.js';
+import { checkedIfPresent } from '../helpers/specs.js';
+
+const validateOpenAI = checkedIfPresent('openai/openapi.yaml', validateOpenAISpec, []);
 
 export interface FakeBehaviour {
   status?: number;
@@ -29,6 +33,8 @@ export interface FakeBehaviour {
   eventDelayMs?: number;
   /** Reply text instead of the echo. */
   text?: string;
+  /** The model the reply names (a dated snapshot, say) instead of the one asked for. */
+  servedModel?: string;
 }
 
 export interface RecordedRequest {
@@ -78,7 +84,7 @@ export async function startFakeOpenAI(opts: { validate?: boolean } = {}): Promis
   let seq = 0;
   let received = 0;
 
-  const server: Server = createServer(async (req, res) => {
+  const server: Server = createFakeServer(async (req, res) => {
     const chunks: Buffer[] = [];
     received = 0;
     try {
@@ -135,6 +141,7 @@ export async function startFakeOpenAI(opts: { validate?: boolean } = {}): Promis
     if (path === '/v1/files') return createFile(res, body, id);
     if (path === '/v1/responses') return createResponse(res, body, id, opts.validate !== false);
     if (path === '/v1/audio/transcriptions') return transcribe(res, body);
+    if (path === '/v1/assistants') return createAssistant(req, res, body, id);
     return sendError(res, 404, `Invalid URL (POST ${path})`, 'invalid_request_error');
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -166,7 +173,7 @@ async function chat(req: IncomingMessage, res: ServerResponse, body: any, b: Fak
     if (errors.length) return sendError(res, 400, `Invalid request: ${errors[0]}`, 'invalid_request_error', 'invalid_value');
   }
   const created = Math.floor(Date.now() / 1000);
-  const model = body.model;
+  const model = b.servedModel ?? body.model;
   const tools = Array.isArray(body.tools) && body.tools.length > 0 && body.tool_choice !== 'none' && body.messages.at(-1)?.role === 'user';
   const text = b.text ?? `Echo: ${lastUserText(body.messages)}`;
   const usage = { prompt_tokens: 9, completion_tokens: 12, total_tokens: 21 };
@@ -319,5 +326,18 @@ function createResponse(res: ServerResponse, body: any, id: number, validate: bo
     store: body.store !== false, temperature: 1, text: { format: { type: 'text' } }, tool_choice: 'auto', tools: [], top_p: 1, truncation: 'disabled',
     usage: { input_tokens: 10, input_tokens_details: { cached_tokens: 0, cache_write_tokens: 0 }, output_tokens: 5, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 15 },
     metadata: {},
+  }));
+}
+
+/** POST /v1/assistants: the Assistants API answers only requests that opt in with OpenAI-Beta: assistants=v2. */
+function createAssistant(req: IncomingMessage, res: ServerResponse, body: any, id: number) {
+  if (!/\bassistants=v2\b/.test(String(req.headers['openai-beta'] ?? ''))) {
+    return sendError(res, 400, "You must provide the 'OpenAI-Beta' header to access the Assistants API. Please try again by setting the header 'OpenAI-Beta: assistants=v2'.", 'invalid_request_error', 'invalid_beta');
+  }
+  if (typeof body?.model !== 'string') return sendError(res, 400, "Missing required parameter: 'model'.", 'invalid_request_error', 'missing_required_parameter');
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({
+    id: `asst_${id}`, object: 'assistant', created_at: Math.floor(Date.now() / 1000), name: body.name ?? null, description: body.description ?? null,
+    model: body.model, instructions: body.instructions ?? null, tools: body.tools ?? [], metadata: body.metadata ?? {}, top_p: 1, temperature: 1, response_format: 'auto',
   }));
 }

@@ -10,18 +10,19 @@
  * bodies omit, so a required property whose schema admits null is made optional. Nothing else changes.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { createSpecOracle } from './spec-oracle.js';
-import { findRepoRoot } from './repo-root.js';
+import { requireSpec, specPath } from './specs.js';
 
 type JsonObj = { [k: string]: unknown };
 const DOC_ID = 'https://portico.test/anthropic-messages.json';
 const isObj = (v: unknown): v is JsonObj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 
+const ANTHROPIC_SPEC = 'anthropic/anthropic-messages-2023-06-01.sdk0.137.0.schema.json';
+
 export function anthropicSpecPath(): string {
-  return path.resolve(findRepoRoot(), '../shared/specs/anthropic/anthropic-messages-2023-06-01.sdk0.137.0.schema.json');
+  return specPath(ANTHROPIC_SPEC);
 }
 
 function admitsNull(s: unknown): boolean {
@@ -48,10 +49,7 @@ let state: { ajv: Ajv2020; defs: JsonObj } | undefined;
 
 function load() {
   if (state) return state;
-  const file = anthropicSpecPath();
-  if (!fs.existsSync(file)) {
-    throw new Error(`anthropic-schema: the Anthropic spec is missing at ${file}. Tests read ../shared/specs beside the repository; check out shared/ next to it.`);
-  }
+  const file = requireSpec(ANTHROPIC_SPEC);
   const raw = JSON.parse(fs.readFileSync(file, 'utf8')) as JsonObj;
   if (!isObj(raw.definitions)) throw new Error(`anthropic-schema: ${file} has no "definitions"; is it the generated Anthropic schema?`);
   const doc = { $id: DOC_ID, definitions: relax(raw.definitions) } as JsonObj;

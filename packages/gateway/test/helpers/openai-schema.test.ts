@@ -1,5 +1,5 @@
-import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { requireSpec } from './specs.js';
 import { assertOpenAI, openAISpecPath, responseStreamEventSchemaFor, validateOpenAI } from './openai-schema.js';
 
 const completion = {
@@ -14,7 +14,7 @@ const completion = {
 describe('openai-schema helper', () => {
   it('finds the spec beside the repository', () => {
     expect(openAISpecPath()).toMatch(/shared\/specs\/openai\/openapi\.yaml$/);
-    expect(fs.existsSync(openAISpecPath())).toBe(true);
+    expect(requireSpec('openai/openapi.yaml')).toBe(openAISpecPath());
   });
 
   it('accepts a valid chat completion, with nullable fields set to null', () => {

@@ -23,6 +23,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { parse as parseYaml } from 'yaml';
 import { findRepoRoot } from './repo-root.js';
+import { requireSpec, specPath } from './specs.js';
 export { findRepoRoot };
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -34,7 +35,7 @@ const REWRITE_VERSION = 4;
 
 
 export function openAISpecPath(): string {
-  return path.resolve(findRepoRoot(), '../shared/specs/openai/openapi.yaml');
+  return specPath('openai/openapi.yaml');
 }
 
 // ---------- rewrite for Ajv 2020 ----------
@@ -142,14 +143,7 @@ let state: State | null = null;
 
 function load(): State {
   if (state) return state;
-  const specPath = openAISpecPath();
-  if (!fs.existsSync(specPath)) {
-    throw new Error(
-      `openai-schema: OpenAI spec not found at ${specPath}. The tests expect the shared specs beside the repository ` +
-        `(<repo>/../shared/specs/openai/openapi.yaml); check out or copy the shared/ folder there.`,
-    );
-  }
-  const doc = buildDocument(specPath);
+  const doc = buildDocument(requireSpec('openai/openapi.yaml'));
   // inlineRefs: false compiles each shared definition once instead of inlining it at every use (faster).
   const ajv = new Ajv2020({ strict: false, allErrors: true, validateSchema: false, inlineRefs: false });
   // ajv-formats is CJS with a default export; under NodeNext its default may sit one level down.

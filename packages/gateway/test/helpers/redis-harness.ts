@@ -1,20 +1,17 @@
 /**
  * Starts real redis-server processes for tests: standalone, TLS (CA made at test time) and a 6-node
  * cluster. Every process is a child of the test worker (never daemonized) in its own temp dir, on a
- * free port, and is killed by stop() and, as a last resort, when the worker exits.
+ * free port, and is killed by stop(), and otherwise when the test file ends (helpers/spawn.ts).
  */
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { spawnChild } from './spawn.js';
 
 const run = promisify(execFile);
-const live = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const p of live) p.kill('SIGKILL');
-});
 
 export interface RedisNode {
   host: '127.0.0.1';
@@ -107,10 +104,8 @@ function spawnRedis(o: SpawnOpts): ChildProcess {
     ...(o.password ? ['--requirepass', o.password] : []),
     ...o.extra,
   ];
-  const proc = spawn('redis-server', args, { stdio: 'ignore' });
-  live.add(proc);
-  proc.once('exit', () => live.delete(proc));
-  return proc;
+  // Tracked by spawn.ts: stopped when the test file ends, killed when the worker exits.
+  return spawnChild('redis-server', args, { output: 'ignore' }).proc;
 }
 
 function exited(proc: ChildProcess): Promise<void> {

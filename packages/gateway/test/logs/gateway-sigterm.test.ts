@@ -1,18 +1,16 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { request } from 'undici';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
 import { startS3, S3RVER_KEY, type S3Harness } from '../helpers/s3-harness.js';
 import { countTraceIds, leakedSecrets, PLANTED_SECRETS } from './doc-fixture.js';
-import { tempDir, waitFor } from './store-helpers.js';
+import { spawnGateway } from '../helpers/spawn.js';
+import { tempDir } from './store-helpers.js';
 
 /**
  * The real gateway process with LOG_STORE=s3_custom gets SIGTERM in the middle of a load: every request
  * that got its answer has its log document in S3 exactly once, and no credential is in any object.
  */
-const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const PROVIDER_KEY = PLANTED_SECRETS[0];
 
 let h: S3Harness;
@@ -27,45 +25,22 @@ afterAll(async () => {
   await dirs?.cleanup();
 });
 
-function startGateway(): { child: ChildProcess; url: Promise<string>; exit: Promise<number | null>; output: () => string } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: packageRoot,
-    env: {
-      ...process.env,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      LOG_STORE: 's3_custom',
-      LOG_STORE_BASEPATH: h.endpoint,
-      LOG_STORE_GENERATIONS_BUCKET: h.bucket,
-      LOG_STORE_ACCESS_KEY: S3RVER_KEY,
-      LOG_STORE_SECRET_KEY: S3RVER_KEY,
-      LOG_STORE_SPILL_DIR: path.join(dirs.dir, 'spill'),
-      LOG_STORE_FILE_DIR: path.join(dirs.dir, 'logs'),
-      // Documents stay in memory until shutdown flushes them.
-      LOG_STORE_BATCH_MAX_AGE_MS: '60000',
-      LOG_STORE_BATCH_MAX_DOCS: '100000',
-      SHUTDOWN_TIMEOUT_MS: '6000',
-      ENTITIES_FILE: '',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const url = (async () => {
-    await waitFor(`the gateway to listen (output: ${out.slice(-800)})`, () => /"url":"http[^"]+"/.test(out) || child.exitCode !== null, 20_000);
-    const m = /"url":"(http[^"]+)"/.exec(out);
-    if (!m) throw new Error(`gateway did not start: ${out.slice(-2000)}`);
-    return m[1];
-  })();
-  const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  return { child, url, exit, output: () => out };
-}
-
 it('SIGTERM mid-load: every answered request is logged to S3 exactly once, redacted', async () => {
-  const gw = startGateway();
-  const base = await gw.url;
+  const gw = await spawnGateway({
+    LOG_STORE: 's3_custom',
+    LOG_STORE_BASEPATH: h.endpoint,
+    LOG_STORE_GENERATIONS_BUCKET: h.bucket,
+    LOG_STORE_ACCESS_KEY: S3RVER_KEY,
+    LOG_STORE_SECRET_KEY: S3RVER_KEY,
+    LOG_STORE_SPILL_DIR: path.join(dirs.dir, 'spill'),
+    LOG_STORE_FILE_DIR: path.join(dirs.dir, 'logs'),
+    // Documents stay in memory until shutdown flushes them.
+    LOG_STORE_BATCH_MAX_AGE_MS: '60000',
+    LOG_STORE_BATCH_MAX_DOCS: '100000',
+    SHUTDOWN_TIMEOUT_MS: '6000',
+    ENTITIES_FILE: '',
+  });
+  const base = gw.url;
   const answered: string[] = [];
   const send = async (i: number): Promise<void> => {
     const traceId = `trace-sigterm-${i}`;
@@ -93,10 +68,10 @@ it('SIGTERM mid-load: every answered request is logged to S3 exactly once, redac
   const load: Promise<void>[] = [];
   for (let i = 40; i < 80; i++) load.push(send(i));
   await new Promise((r) => setTimeout(r, 100)); // the second wave is in flight at the fake upstream
-  gw.child.kill('SIGTERM');
+  gw.proc.kill('SIGTERM');
   for (let i = 80; i < 100; i++) load.push(send(i));
   await Promise.all(load);
-  expect(await gw.exit, gw.output().slice(-2000)).toBe(0);
+  expect((await gw.exited).code, gw.output().slice(-2000)).toBe(0);
   // How much of the second wave the drain lets finish is the server's business. What the log store
   // owes: every answered request is stored, once.
   expect(answered.length).toBeGreaterThanOrEqual(40);

@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { startS3, type S3Harness } from '../helpers/s3-harness.js';
+import { spawnNodeScript } from '../helpers/spawn.js';
 import { countTraceIds, expectExactlyOnce, leakedSecrets } from './doc-fixture.js';
 import { tempDir, testStore, waitFor } from './store-helpers.js';
 
@@ -24,21 +24,14 @@ afterEach(async () => {
 it('kill -9 after a spill: the next instance replays every spilled document exactly once', async () => {
   await h.stop(); // S3 down for the whole life of the child
   const count = 600;
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'spill-child.ts')], {
+  const child = spawnNodeScript(path.join(here, 'spill-child.ts'), [], {
     cwd: packageRoot,
     env: { ...process.env, CHILD_ENDPOINT: h.endpoint, CHILD_BUCKET: h.bucket, CHILD_SPILL_DIR: spill.dir, CHILD_DOCS: String(count) },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
-  await waitFor(`the child to spill ${count} documents (stderr: ${err.slice(-500)})`, () => out.includes(`SPILLED ${count}`) || child.exitCode !== null, 25_000);
-  expect(out, err).toContain(`SPILLED ${count}`);
+  await child.waitForOutput(new RegExp(`SPILLED ${count}`), 25_000);
   await new Promise((r) => setTimeout(r, 100)); // the child is mid-stream of new writes
-  child.kill('SIGKILL');
-  expect(await exited).toEqual({ code: null, signal: 'SIGKILL' });
+  child.proc.kill('SIGKILL');
+  expect(await child.exited).toEqual({ code: null, signal: 'SIGKILL' });
   expect((await readdir(spill.dir)).length).toBeGreaterThan(0);
 
   await h.start();

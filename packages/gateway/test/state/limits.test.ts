@@ -191,49 +191,90 @@ describe('MemoryLimiter', () => {
 
 describe('MemoryLimiter bound (LIMITS_MEMORY_MAX_COUNTERS)', () => {
   const perMinute: LimitRule = { kind: 'requests', limit: 2, window: 'minute' };
-  const fill = async (l: MemoryLimiter) => {
-    for (const id of ['u1', 'u2', 'u3']) await l.reserve([user(id, perMinute)], est(1));
+  const tenantUser = (tenant: string, id: string): LimitSubject => ({ scope: 'user', id, tenant, rules: [perMinute] });
+  const fillWithKeys = async (l: MemoryLimiter) => {
+    for (const id of ['k1', 'k2', 'k3']) await l.reserve([key(id, perMinute)], est(1));
   };
 
-  it('full and open: keeps counting the subjects it has, serves new ones uncounted, and says so in health', async () => {
+  it('full of key counters and open: keeps counting the subjects it has, serves new ones uncounted, and says so in health', async () => {
     const clock = { now: T0 };
     const l = new MemoryLimiter({ now: () => clock.now, maxCounters: 3, failMode: 'open' });
-    await fill(l);
+    await fillWithKeys(l);
     expect(l.health().status).toBe('ok');
-    // A new user past the bound is served every time: nothing counts it.
-    for (let i = 0; i < 5; i++) await l.reserve([user('u4', perMinute)], est(1));
+    // A new subject past the bound is served every time: nothing counts it.
+    for (let i = 0; i < 5; i++) await l.reserve([key('k4', perMinute)], est(1));
     expect(l.health()).toMatchObject({ status: 'degraded', detail: expect.stringMatching(/limit counters full \(3\).*served without counting.*LIMITS_MEMORY_MAX_COUNTERS/) });
     // One already counted still hits its limit.
-    await l.reserve([user('u1', perMinute)], est(1));
-    expect((await rejection(l.reserve([user('u1', perMinute)], est(1)))).status).toBe(429);
-    // Once the window is over, the expired counters make room and the new user is counted again.
+    await l.reserve([key('k1', perMinute)], est(1));
+    expect((await rejection(l.reserve([key('k1', perMinute)], est(1)))).status).toBe(429);
+    // Once the window is over, the expired counters make room and the new subject is counted again.
     clock.now += 60_000;
-    await l.reserve([user('u4', perMinute)], est(1));
-    await l.reserve([user('u4', perMinute)], est(1));
-    expect((await rejection(l.reserve([user('u4', perMinute)], est(1)))).status).toBe(429);
+    await l.reserve([key('k4', perMinute)], est(1));
+    await l.reserve([key('k4', perMinute)], est(1));
+    expect((await rejection(l.reserve([key('k4', perMinute)], est(1)))).status).toBe(429);
     expect(l.health().status).toBe('ok');
     await l.close();
   });
 
-  it('full and closed: refuses a request with new subjects with 503 that says what to change', async () => {
+  it('full of key counters and closed: refuses a request with new subjects with 503 that says what to change', async () => {
     const clock = { now: T0 };
     const l = new MemoryLimiter({ now: () => clock.now, maxCounters: 3, failMode: 'closed' });
-    await fill(l);
-    const err = await rejection(l.reserve([user('u4', perMinute)], est(1)));
+    await fillWithKeys(l);
+    const err = await rejection(l.reserve([key('k4', perMinute)], est(1)));
     expect(err.status).toBe(503);
     expect(err.code).toBe('limits_unavailable');
     expect(err.message).toMatch(/in-process limit counters are full \(3\).*raise LIMITS_MEMORY_MAX_COUNTERS/);
     expect(l.health()).toMatchObject({ status: 'degraded', detail: expect.stringMatching(/refused/) });
     // Subjects it already counts are served as before.
-    await l.reserve([user('u2', perMinute)], est(1));
+    await l.reserve([key('k2', perMinute)], est(1));
     await l.close();
   });
 
-  it('takes its bound and fail mode from the settings', async () => {
-    const l = createLimiter(loadSettings({ LIMITS_MEMORY_MAX_COUNTERS: '1', LIMITS_FAIL_MODE: 'closed' })) as MemoryLimiter;
-    await l.reserve([user('a', perMinute)], est(1));
-    expect((await rejection(l.reserve([user('b', perMinute)], est(1)))).status).toBe(503);
+  it('a tenant past its share of user counters loses its own oldest, never another tenant\'s', async () => {
+    const clock = { now: T0 };
+    const l = new MemoryLimiter({ now: () => clock.now, maxCounters: 100, maxCountersPerTenant: 3, failMode: 'closed' });
+    await l.reserve([tenantUser('B', 'bob')], est(1));
+    await l.reserve([tenantUser('B', 'bob')], est(1));
+    for (let i = 0; i < 50; i++) await l.reserve([tenantUser('A', `invented-${i}`)], est(1));
+    // B's user is still counted: its third request in the minute is refused.
+    expect((await rejection(l.reserve([tenantUser('B', 'bob')], est(1)))).status).toBe(429);
+    // A's newest users are counted, its oldest were dropped.
+    await l.reserve([tenantUser('A', 'invented-49')], est(1));
+    expect((await rejection(l.reserve([tenantUser('A', 'invented-49')], est(1)))).status).toBe(429);
+    await l.reserve([tenantUser('A', 'invented-0')], est(1));
+    await l.reserve([tenantUser('A', 'invented-0')], est(1));
+    // Dropping within a tenant's own share is not a problem of the gateway's.
+    expect(l.health().status).toBe('ok');
     await l.close();
+  });
+
+  it('a full table drops the oldest user counters of the tenant holding the most, never a key counter', async () => {
+    const clock = { now: T0 };
+    const l = new MemoryLimiter({ now: () => clock.now, maxCounters: 4, maxCountersPerTenant: 100, failMode: 'closed' });
+    await l.reserve([key('kB', perMinute)], est(1));
+    await l.reserve([key('kB', perMinute)], est(1));
+    await l.reserve([tenantUser('B', 'bob')], est(1));
+    for (let i = 0; i < 20; i++) await l.reserve([tenantUser('A', `invented-${i}`)], est(1));
+    expect((await rejection(l.reserve([key('kB', perMinute)], est(1)))).status).toBe(429);
+    // B's one user counter outlived A's twenty: A held the most each time room was needed.
+    await l.reserve([tenantUser('B', 'bob')], est(1));
+    expect((await rejection(l.reserve([tenantUser('B', 'bob')], est(1)))).status).toBe(429);
+    expect(l.health()).toMatchObject({ status: 'degraded', detail: expect.stringMatching(/metadata\._user counter\(s\) of the tenant\(s\) holding the most were dropped/) });
+    await l.close();
+  });
+
+  it('takes its bounds and fail mode from the settings', async () => {
+    const l = createLimiter(loadSettings({ LIMITS_MEMORY_MAX_COUNTERS: '1', LIMITS_FAIL_MODE: 'closed' })) as MemoryLimiter;
+    await l.reserve([key('a', perMinute)], est(1));
+    expect((await rejection(l.reserve([key('b', perMinute)], est(1)))).status).toBe(503);
+    await l.close();
+    const shared = createLimiter(loadSettings({ LIMITS_MEMORY_TENANT_MAX_COUNTERS: '1' })) as MemoryLimiter;
+    await shared.reserve([tenantUser('A', 'a1')], est(1));
+    await shared.reserve([tenantUser('A', 'a1')], est(1));
+    await shared.reserve([tenantUser('A', 'a2')], est(1));
+    // a1 was dropped for a2: counted afresh.
+    await shared.reserve([tenantUser('A', 'a1')], est(1));
+    await shared.close();
   });
 });
 

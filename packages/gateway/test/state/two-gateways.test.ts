@@ -3,7 +3,6 @@
  * one replica caches the other serves, and limits and budgets hold across both, even under a burst
  * of 50 concurrent requests split between them.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,53 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
 import { startRedis, type RedisServer } from '../helpers/redis-harness.js';
 import { awayFromWindowEnd } from '../helpers/limit-windows.js';
+import { spawnGateway, type GatewayChild as GatewayProcess } from '../helpers/spawn.js';
 
-const PKG = path.resolve(import.meta.dirname, '../..');
 const GATEWAY_KEY = 'pk-two-gateways-test-key';
-
-interface GatewayProcess {
-  child: ChildProcess;
-  url: string;
-  output(): string;
-}
-
-async function spawnGateway(env: Record<string, string>): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: PKG,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not start within 30 s:\n${out}`)), 30_000);
-    child.stdout!.on('data', () => {
-      const m = /"url":"(http:\/\/[^"]+)"/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`gateway exited with ${code}:\n${out}`));
-    });
-  });
-  return { child, url, output: () => out };
-}
-
-function stopGateway(g: GatewayProcess | undefined): Promise<void> {
-  if (!g || g.child.exitCode !== null || g.child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => g.child.kill('SIGKILL'), 5000);
-    g.child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    g.child.kill('SIGTERM');
-  });
-}
 
 const ENTITIES = `
 keys:
@@ -111,7 +66,7 @@ describe('two gateway processes sharing one Redis', () => {
   }, 60_000);
 
   afterAll(async () => {
-    await Promise.all([stopGateway(a), stopGateway(b), stopGateway(c), stopGateway(d)]);
+    await Promise.all([a, b, c, d].map((g) => g?.stop()));
     await fake?.close();
     await redis?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });

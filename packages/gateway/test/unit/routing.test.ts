@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/errors.js';
-import { parseRoutingConfig, RoutingConfigCache } from '../../src/routing/config-schema.js';
+import { parseRoutingConfig, RoutingConfigCache, routingBounds, worstCaseAttempts } from '../../src/routing/config-schema.js';
+import { loadSettings } from '../../src/config/settings.js';
 import { evaluateQuery } from '../../src/routing/conditional.js';
 import { executeConfig, inheritTarget, pickWeighted, type EffectiveTarget } from '../../src/routing/execute.js';
 import { backoffDelayMs, retryAfterMs, withRetries } from '../../src/routing/retry.js';
@@ -22,7 +23,7 @@ describe('routing config schema', () => {
     expect(() => parseRoutingConfig('{"request_timeout":"soon"}')).toThrow(/config\.request_timeout/);
     expect(() => parseRoutingConfig(JSON.stringify({ strategy: { mode: 'conditional', conditions: [{ query: { 'metadata.a': { $like: 'x' } }, then: 't' }] }, targets: [{ name: 't', provider: 'openai' }] }))).toThrow(/conditions\[0\]\.query: unknown operator \$like/);
     const withRegex = (rule: string) => JSON.stringify({ strategy: { mode: 'conditional', conditions: [{ query: { $or: [{ 'params.model': { $regex: rule } }] }, then: 't' }] }, targets: [{ name: 't', provider: 'openai' }] });
-    expect(() => parseRoutingConfig(withRegex('(\\w+\\s?)*$'))).toThrow(/conditions\[0\]\.query: params\.model\.\$regex nests quantifiers/);
+    expect(() => parseRoutingConfig(withRegex('(?=gpt)\\w+'))).toThrow(/conditions\[0\]\.query: params\.model\.\$regex is not a valid regular expression .*lookaround/);
     expect(() => parseRoutingConfig(withRegex('('))).toThrow(/params\.model\.\$regex is not a valid regular expression/);
     expect(() => parseRoutingConfig(withRegex('^gpt-4o'))).not.toThrow();
   });
@@ -152,5 +153,22 @@ describe('retries', () => {
     expect(retryAfterMs({ 'retry-after': new Date(10_000).toUTCString() }, 7000)).toBe(3000);
     expect(retryAfterMs({ 'retry-after': '99999' })).toBe(60_000);
     expect(retryAfterMs({})).toBeUndefined();
+  });
+});
+
+describe('request bounds from the settings', () => {
+  it('work out the worst case of attempts: fallbacks add up, other strategies take their largest child, retries are inherited', () => {
+    const leaf = { provider: 'openai' };
+    expect(worstCaseAttempts({ provider: 'openai' })).toBe(1);
+    expect(worstCaseAttempts({ retry: { attempts: 3 }, provider: 'openai' })).toBe(4);
+    expect(worstCaseAttempts({ strategy: { mode: 'fallback' }, retry: { attempts: 2 }, targets: [leaf, { ...leaf, retry: { attempts: 0 } }, leaf] })).toBe(7);
+    expect(worstCaseAttempts({ strategy: { mode: 'loadbalance' }, targets: [leaf, { strategy: { mode: 'fallback' }, targets: [leaf, leaf] }] })).toBe(2);
+  });
+  it('are read from the settings, and the request_timeout ceiling must allow the default', () => {
+    const cache = new RoutingConfigCache(10, routingBounds(loadSettings({ CONFIG_MAX_TARGETS: '2', CONFIG_MAX_DEPTH: '1', MAX_ATTEMPTS_PER_REQUEST: '3' })));
+    expect(() => cache.get(JSON.stringify({ strategy: { mode: 'fallback' }, targets: [{}, {}, {}] }))).toThrow(/limit is 2 per config \(CONFIG_MAX_TARGETS\)/);
+    expect(() => cache.get(JSON.stringify({ strategy: { mode: 'single' }, targets: [{ strategy: { mode: 'single' }, targets: [{}] }] }))).toThrow(/limit is 1 \(CONFIG_MAX_DEPTH\)/);
+    expect(() => cache.get(JSON.stringify({ strategy: { mode: 'fallback' }, retry: { attempts: 1 }, targets: [{}, {}] }))).toThrow(/up to 4 upstream attempts .* limit is 3/);
+    expect(() => loadSettings({ DEFAULT_REQUEST_TIMEOUT_MS: '700000' })).toThrow(/DEFAULT_REQUEST_TIMEOUT_MS \(700000\) must not exceed MAX_REQUEST_TIMEOUT_MS \(600000\)/);
   });
 });

@@ -26,9 +26,11 @@ export function inputItemsOf(input: unknown): unknown[] {
 }
 
 /** The request as the provider must see it: the history before its input, and no previous_response_id. */
-export function withHistory(body: Record<string, unknown>, history: ResponseHistory): Record<string, unknown> {
+export function withHistory(body: Record<string, unknown>, history: ResponseHistory | undefined, references?: ReadonlyMap<string, unknown>): Record<string, unknown> {
+  const input = references ? resolveReferences(body.input, references) : body.input;
+  if (!history) return { ...body, input };
   const { previous_response_id: _resolved, ...rest } = body;
-  return { ...rest, input: [...history.items, ...inputItemsOf(body.input)] };
+  return { ...rest, input: [...history.items, ...inputItemsOf(input)] };
 }
 
 /**
@@ -41,14 +43,37 @@ export function withHistory(body: Record<string, unknown>, history: ResponseHist
 export function historyAfter(previous: ResponseHistory | undefined, body: Record<string, unknown>, response: Record<string, unknown>): ResponseHistory {
   const output: unknown[] = [];
   for (const item of Array.isArray(response.output) ? response.output : []) {
-    if (!isObj(item)) continue;
-    if (item.type === 'message') {
-      const parts = Array.isArray(item.content) ? item.content.filter(isObj) : [];
-      const text = parts.map((p) => (typeof p.text === 'string' ? p.text : typeof p.refusal === 'string' ? p.refusal : '')).join('');
-      output.push({ type: 'message', role: 'assistant', content: text });
-    } else if (item.type === 'function_call') {
-      output.push({ type: 'function_call', call_id: item.call_id, name: item.name, arguments: item.arguments });
-    }
+    const asInput = outputItemAsInput(item);
+    if (asInput && asInput.type !== 'reasoning') output.push(asInput);
   }
   return { items: [...(previous?.items ?? []), ...inputItemsOf(body.input), ...output], output: output.length };
+}
+
+/**
+ * One output item of a Response as an input item any Responses provider accepts: a message as an
+ * assistant message with its text, a function call by call_id, name and arguments, a reasoning item as
+ * a bare reasoning item (translation drops it). Undefined for items with no input form.
+ */
+export function outputItemAsInput(item: unknown): JsonObject | undefined {
+  if (!isObj(item)) return undefined;
+  if (item.type === 'message') {
+    const parts = Array.isArray(item.content) ? item.content.filter(isObj) : [];
+    const text = parts.map((p) => (typeof p.text === 'string' ? p.text : typeof p.refusal === 'string' ? p.refusal : '')).join('');
+    return { type: 'message', role: 'assistant', content: text };
+  }
+  if (item.type === 'function_call') return { type: 'function_call', call_id: item.call_id, name: item.name, arguments: item.arguments } as JsonObject;
+  if (item.type === 'reasoning') return { type: 'reasoning', summary: [] };
+  return undefined;
+}
+
+/** The ids of the item_reference items in a request's input. */
+export function referencedItemIds(input: unknown): string[] {
+  if (!Array.isArray(input)) return [];
+  return input.filter((i): i is JsonObject => isObj(i) && i.type === 'item_reference' && typeof i.id === 'string' && i.id !== '').map((i) => i.id as string);
+}
+
+/** The input with each item_reference the gateway resolved replaced by the item it names. */
+export function resolveReferences(input: unknown, items: ReadonlyMap<string, unknown>): unknown {
+  if (!Array.isArray(input) || items.size === 0) return input;
+  return input.map((i) => (isObj(i) && i.type === 'item_reference' && typeof i.id === 'string' && items.has(i.id) ? items.get(i.id) : i));
 }

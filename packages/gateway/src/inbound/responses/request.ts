@@ -147,7 +147,11 @@ function inputMessages(input: unknown): ChatMessage[] {
         // Reasoning items belong to the model that produced them; chat has no place to replay them.
         return;
       case 'item_reference':
-        throw badRequest(`${where}: item_reference needs stored items, but ${STATELESS}`, where, 'stateless_gateway');
+        // The pipeline replaced every reference to an item the gateway kept; this one names none.
+        throw new GatewayError({
+          status: 404, type: 'invalid_request_error', param: `${where}.id`, code: 'item_not_found',
+          message: `${where}: item_reference ${JSON.stringify(item.id)} names no item of a response this gateway kept for your workspace; it may have expired (RESPONSES_STORE_TTL_S), been deleted, or come from a response created with store: false. Send the item itself instead.`,
+        });
       default:
         throw badRequest(
           `${where}.type ${JSON.stringify(type)} is not supported when translating to chat (supported: message, function_call, function_call_output, reasoning); the provider must support it natively`,

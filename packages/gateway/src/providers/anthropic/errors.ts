@@ -63,7 +63,7 @@ export function badStreamEvent(event: string | undefined, why: string): GatewayE
   return new GatewayError({
     status: 502,
     type: 'upstream_error',
-    code: 'bad_stream_event',
+    code: 'invalid_stream_event',
     provider: 'anthropic',
     message: `anthropic error: could not read stream event ${event ?? '(unnamed)'}: ${why}`,
   });

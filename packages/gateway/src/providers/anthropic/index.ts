@@ -3,7 +3,7 @@ import type { ChatCompletion, ChatRequest, OperationMapping, Provider } from '..
 import { mapAnthropicError } from './errors.js';
 import { anthropicHeaders, anthropicUrl } from './http.js';
 import { toAnthropicRequest } from './request.js';
-import { fromAnthropicResponse } from './response.js';
+import { fromAnthropicResponse, usageFromAnthropicMessage } from './response.js';
 import { anthropicChatStream } from './stream.js';
 
 const chat: OperationMapping<ChatRequest, ChatCompletion> = {
@@ -29,6 +29,10 @@ export const anthropicProvider: Provider = {
   chat,
   passthrough: (path, target) => ({ url: anthropicUrl(target, path), headers: anthropicHeaders(target) }),
   nativeOperations: ['messages'],
+  // Beta features (prompt caching variants, long outputs, files) are opted into per request.
+  protocolHeaders: ['anthropic-beta'],
+  // Cache reads and writes count in the prompt, and are kept apart so each is priced at its own rate.
+  nativeUsage: (_op, body) => usageFromAnthropicMessage(body),
   mapError: mapAnthropicError,
 };
 

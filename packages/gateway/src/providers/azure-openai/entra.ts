@@ -82,8 +82,10 @@ function authorityBase(): string {
   return u.origin;
 }
 
-const authError = (provider: string, status: number, message: string) =>
-  new GatewayError({ status, type: status === 401 ? 'authentication_error' : 'upstream_error', code: 'entra_token_failed', provider, message: `${provider}: ${message}` });
+const refused = (provider: string, message: string) =>
+  new GatewayError({ status: 401, type: 'authentication_error', code: 'entra_token_refused', provider, message: `${provider}: ${message}` });
+const unreachable = (provider: string, message: string) =>
+  new GatewayError({ status: 502, type: 'upstream_error', code: 'entra_token_unavailable', provider, message: `${provider}: ${message}` });
 
 async function exchange(provider: string, c: ClientCredentials, now: () => number): Promise<CachedToken> {
   const url = `${authorityBase()}/${encodeURIComponent(c.tenant)}/oauth2/v2.0/token`;
@@ -105,7 +107,7 @@ async function exchange(provider: string, c: ClientCredentials, now: () => numbe
     }
     text = Buffer.concat(chunks).toString('utf8');
   } catch (e) {
-    throw authError(provider, 502, `could not reach the Entra token endpoint ${new URL(url).origin} (${(e as Error).message}); check network egress to it.`);
+    throw unreachable(provider, `could not reach the Entra token endpoint ${new URL(url).origin} (${(e as Error).message}); check network egress to it.`);
   }
   let body: { access_token?: unknown; expires_in?: unknown; error?: unknown; error_description?: unknown } = {};
   try {
@@ -116,7 +118,8 @@ async function exchange(provider: string, c: ClientCredentials, now: () => numbe
   if (status !== 200 || typeof body.access_token !== 'string') {
     // Entra's error_description names the problem (AADSTS codes) without echoing the secret.
     const why = typeof body.error_description === 'string' ? body.error_description.split('\r\n')[0] : typeof body.error === 'string' ? body.error : `HTTP ${status}`;
-    throw authError(provider, status === 400 || status === 401 ? 401 : 502, `Entra refused the client credentials: ${why}`);
+    if (status === 400 || status === 401) throw refused(provider, `Entra refused the client credentials: ${why}`);
+    throw unreachable(provider, `the Entra token endpoint failed: ${why}`);
   }
   const expiresIn = Number(body.expires_in) > 0 ? Number(body.expires_in) : 3600;
   return { token: body.access_token, refreshAt: now() + Math.max(0, expiresIn - REFRESH_MARGIN_S) * 1000 };

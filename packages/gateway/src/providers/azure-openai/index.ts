@@ -50,6 +50,7 @@ export const azureOpenAIProvider: Provider = {
     auth: ['api-key', 'entra bearer', 'entra client credentials (x-portkey-azure-entra-*)'],
   },
   nativeOperations: ['chat', 'completions', 'embeddings', 'responses', 'passthrough', 'images'],
+  protocolHeaders: ['openai-beta'],
   chat: {
     toRequest: (req, target) => ({ method: 'POST', url: toAzureUrl(target, 'chat/completions'), headers: toAzureAuthHeaders(target), body: JSON.stringify(req) }),
     fromResponse: (body) => body as never,

@@ -41,9 +41,9 @@ export function toBedrockImageRequest(req: ImageGenerationRequest, target: Provi
 
 export function fromBedrockImageResponse(body: unknown, _req: ImageGenerationRequest, now: () => number = Date.now): ImageGenerationResponse {
   const b = body as { images?: unknown; error?: unknown; finish_reasons?: unknown };
-  if (typeof b?.error === 'string' && b.error) throw new GatewayError({ status: 400, type: 'invalid_request_error', code: 'content_filter', provider: 'bedrock', message: `bedrock: ${b.error}` });
+  if (typeof b?.error === 'string' && b.error) throw new GatewayError({ status: 400, type: 'invalid_request_error', code: 'image_filtered', provider: 'bedrock', message: `bedrock: ${b.error}` });
   const reasons = Array.isArray(b?.finish_reasons) ? b.finish_reasons.filter((r) => r) : [];
-  if (reasons.length) throw new GatewayError({ status: 400, type: 'invalid_request_error', code: 'content_filter', provider: 'bedrock', message: `bedrock: the image was not returned (${reasons.join(', ')})` });
+  if (reasons.length) throw new GatewayError({ status: 400, type: 'invalid_request_error', code: 'image_filtered', provider: 'bedrock', message: `bedrock: the image was not returned (${reasons.join(', ')})` });
   if (!Array.isArray(b?.images) || !b.images.every((i) => typeof i === 'string')) {
     throw new GatewayError({ status: 502, type: 'upstream_error', code: 'invalid_upstream_response', provider: 'bedrock', message: 'bedrock returned an image response without images.' });
   }

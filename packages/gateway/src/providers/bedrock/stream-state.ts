@@ -69,7 +69,7 @@ export function truncated(what: string, s: BedrockStreamState): GatewayError {
   return new GatewayError({
     status: 502,
     type: 'upstream_error',
-    code: 'upstream_stream_truncated',
+    code: 'stream_truncated',
     provider: 'bedrock',
     message: `bedrock error: the stream ended before ${what}${s.lastEvent ? ` (last event: ${s.lastEvent})` : ''}; the answer is incomplete, retry the request`,
   });
@@ -79,7 +79,7 @@ export function badEvent(event: string, why: string): GatewayError {
   return new GatewayError({
     status: 502,
     type: 'upstream_error',
-    code: 'upstream_bad_event',
+    code: 'invalid_stream_event',
     provider: 'bedrock',
     message: `bedrock error: stream event "${event}" ${why}; the upstream does not speak the Bedrock stream format`,
   });

@@ -33,6 +33,8 @@ export interface OpenAICompatibleSpec {
   authorize?: Provider['authorize'];
   /** Extra auth modes to list in the docs. */
   authModes?: string[];
+  /** Protocol headers clients send for this provider (see Provider.protocolHeaders). */
+  protocolHeaders?: readonly string[];
 }
 
 /** Builds a Provider for an endpoint that speaks OpenAI's wire format, differing only by base URL and auth. */
@@ -97,6 +99,7 @@ export function createOpenAICompatibleProvider(spec: OpenAICompatibleSpec): Prov
     completions: spec.completions ? { ...json('/v1/completions'), stream: openAIChatStream } : undefined,
     embeddings: spec.embeddings ? json('/v1/embeddings') : undefined,
     nativeOperations,
+    protocolHeaders: spec.protocolHeaders,
     passthrough: (path, target) => ({ url: url(target, path), headers: headers(target) }),
     ...(spec.authorize ? { authorize: spec.authorize } : {}),
     mapError: mapOpenAIError(spec.id),

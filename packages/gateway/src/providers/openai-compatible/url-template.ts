@@ -46,9 +46,9 @@ export function compileUrlTemplate(provider: string, template: string): Compiled
       let out = literals[0];
       for (let i = 0; i < settings.length; i++) {
         const v = values[settings[i]];
-        if (!v) throw badRequest(`${provider} needs ${headerForSetting(settings[i])} (or "${settings[i]}" in the config target or virtual key) to build its URL`, headerForSetting(settings[i]), 'missing_provider_setting');
+        if (!v) throw badRequest(`${provider} needs ${headerForSetting(settings[i])} (or "${settings[i]}" in the config target or virtual key) to build its URL`, headerForSetting(settings[i]), 'missing_parameter');
         if (!SAFE_VALUE.test(v) || v.includes('..')) {
-          throw badRequest(`${headerForSetting(settings[i])} must be an identifier (letters, digits, ".", "_", "-"; at most 128), not a URL or path`, headerForSetting(settings[i]), 'invalid_provider_setting');
+          throw badRequest(`${headerForSetting(settings[i])} must be an identifier (letters, digits, ".", "_", "-"; at most 128), not a URL or path`, headerForSetting(settings[i]), 'invalid_value');
         }
         out += v + literals[i + 1];
       }
@@ -67,14 +67,14 @@ export function checkedBaseUrl(provider: string, setting: string, raw: string, h
   try {
     url = new URL(raw);
   } catch {
-    throw badRequest(`${headerForSetting(setting)} is not a URL`, headerForSetting(setting), 'invalid_provider_setting');
+    throw badRequest(`${headerForSetting(setting)} is not a URL`, headerForSetting(setting), 'invalid_value');
   }
   const host = url.hostname.toLowerCase();
   const allowed = hostSuffixes.some((s) => (s.startsWith('.') ? host.endsWith(s) && host.length > s.length : host === s));
   if (url.protocol !== 'https:' || url.username || url.password || url.search || url.hash || !allowed) {
     throw badRequest(
       `${headerForSetting(setting)} must be an https URL on ${hostSuffixes.map((s) => (s.startsWith('.') ? `*${s}` : s)).join(' or ')} without credentials or query; for another host use x-portkey-custom-host`,
-      headerForSetting(setting), 'invalid_provider_setting',
+      headerForSetting(setting), 'invalid_value',
     );
   }
   return url.origin + url.pathname.replace(/\/+$/, '');

@@ -9,6 +9,8 @@ export const openaiProvider = createOpenAICompatibleProvider({
   completions: true,
   responses: true,
   images: true,
+  // The Assistants, Realtime and other beta APIs need it (assistants=v2).
+  protocolHeaders: ['openai-beta'],
   extraHeaders: (t) => ({
     ...(t.settings.openai_organization ? { 'openai-organization': t.settings.openai_organization } : {}),
     ...(t.settings.openai_project ? { 'openai-project': t.settings.openai_project } : {}),

@@ -25,7 +25,7 @@ export function toVertexImagenRequest(req: ImageGenerationRequest): Record<strin
 export function fromVertexImagenResponse(body: unknown, _req: ImageGenerationRequest, now: () => number = Date.now): ImageGenerationResponse {
   const predictions = (body as { predictions?: unknown })?.predictions;
   // Imagen leaves out images its safety filter blocked; none at all means every one was.
-  if (predictions === undefined) throw new GatewayError({ status: 400, type: 'invalid_request_error', code: 'content_filter', provider: 'vertex-ai', message: 'vertex-ai: Imagen returned no image (all were filtered); rephrase the prompt.' });
+  if (predictions === undefined) throw new GatewayError({ status: 400, type: 'invalid_request_error', code: 'image_filtered', provider: 'vertex-ai', message: 'vertex-ai: Imagen returned no image (all were filtered); rephrase the prompt.' });
   if (!Array.isArray(predictions) || !predictions.every((p) => typeof p?.bytesBase64Encoded === 'string')) {
     throw new GatewayError({ status: 502, type: 'upstream_error', code: 'invalid_upstream_response', provider: 'vertex-ai', message: 'vertex-ai returned an Imagen response without image bytes.' });
   }

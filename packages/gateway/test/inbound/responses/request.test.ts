@@ -184,7 +184,13 @@ describe('fromResponsesRequest', () => {
       expect(err.message).toMatch(/keeps no such state/);
       expect(err.message).toMatch(/openai, azure-openai/);
     }
-    expect(rejects({ model: 'm', input: [{ type: 'item_reference', id: 'msg_1' }] }).message).toMatch(/keeps no such state/);
+  });
+
+  it('answers an item_reference still in the input (the pipeline kept no such item) with a 404 naming it', () => {
+    const err = rejects({ model: 'm', input: [{ type: 'item_reference', id: 'msg_1' }] }, 404);
+    expect([err.param, err.code]).toEqual(['input[0].id', 'item_not_found']);
+    expect(err.message).toContain('"msg_1"');
+    expect(err.message).not.toMatch(/keeps no such state/);
   });
 
   it('answers a previous_response_id still in the body (the pipeline found no history for it) with 404', () => {

@@ -1,6 +1,6 @@
 /** The Anthropic schema oracle itself: it must find the spec, relax only nullable-required fields, and reject bad bodies. */
-import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { requireSpec } from '../../helpers/specs.js';
 import { anthropicSpecPath, assertAnthropic, parseAnthropicSse, validateAnthropic, validateAnthropicStreamEvent } from '../../helpers/anthropic-schema.js';
 
 const message = { id: 'msg_1', type: 'message', role: 'assistant', model: 'claude-haiku-4-5', content: [{ type: 'text', text: 'hi' }], stop_reason: 'end_turn', stop_sequence: null, usage: { input_tokens: 1, output_tokens: 1 } };
@@ -8,7 +8,7 @@ const message = { id: 'msg_1', type: 'message', role: 'assistant', model: 'claud
 describe('anthropic-schema helper', () => {
   it('finds the spec beside the repository', () => {
     expect(anthropicSpecPath()).toMatch(/shared\/specs\/anthropic\/anthropic-messages-2023-06-01\.sdk0\.137\.0\.schema\.json$/);
-    expect(fs.existsSync(anthropicSpecPath())).toBe(true);
+    expect(requireSpec('anthropic/anthropic-messages-2023-06-01.sdk0.137.0.schema.json')).toBe(anthropicSpecPath());
   });
 
   it('accepts a real Message that omits nullable fields, but not one missing required ones', () => {

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { createSpecOracle } from '../../helpers/spec-oracle.js';
-import { findRepoRoot } from '../../helpers/repo-root.js';
+import { requireSpec, specPath } from '../../helpers/specs.js';
 
 type JsonObj = { [k: string]: unknown };
 const DOC_ID = 'https://portico.test/bedrock-runtime.json';
@@ -19,13 +19,8 @@ const isObj = (v: unknown): v is JsonObj => typeof v === 'object' && v !== null 
 
 
 export function bedrockSpecDir(): string {
-  const dir = path.resolve(findRepoRoot(), '../shared/specs/bedrock');
-  for (const f of ['bedrock-runtime.schema.json', 'bedrock-runtime.smithy-rs.json', 'amazon-eventstream.rst']) {
-    if (!fs.existsSync(path.join(dir, f))) {
-      throw new Error(`bedrock-schema: the Bedrock spec file ${f} is missing in ${dir}. Tests read ../shared/specs beside the repository; check out shared/ next to it.`);
-    }
-  }
-  return dir;
+  for (const f of ['bedrock-runtime.schema.json', 'bedrock-runtime.smithy-rs.json', 'amazon-eventstream.rst']) requireSpec(`bedrock/${f}`);
+  return specPath('bedrock');
 }
 
 let state: { ajv: Ajv2020; defs: JsonObj } | undefined;

@@ -4,7 +4,10 @@
  * (alternating roles, no blank text, toolConfig with tool blocks, Anthropic body rules, embedding keys).
  * Each returns AWS-style messages; empty means valid.
  */
-import { validateBedrock } from './bedrock-schema.js';
+import { validateBedrock as validateBedrockSpec } from './bedrock-schema.js';
+import { checkedIfPresent } from '../../helpers/specs.js';
+
+const validateBedrock = checkedIfPresent('bedrock/bedrock-runtime.schema.json', validateBedrockSpec, []);
 
 export type JsonObj = { [k: string]: unknown };
 const isObj = (v: unknown): v is JsonObj => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -11,6 +11,7 @@ import { createAwsEventStreamFramer } from '../../../src/streaming/framers/aws-e
 import { FAKE_AWS_CREDENTIALS, startFakeBedrock, type FakeBedrock } from '../../fakes/bedrock.js';
 import { validateAnthropic } from '../../helpers/anthropic-schema.js';
 import { assertBedrock, validateConverseStreamEvent } from './bedrock-schema.js';
+import { requireSpec } from '../../helpers/specs.js';
 
 let fake: FakeBedrock;
 beforeAll(async () => {
@@ -87,6 +88,9 @@ describe('fake Bedrock: rejects malformed requests as AWS does (400 ValidationEx
     ['an Anthropic invoke body without max_tokens', '/invoke-with-response-stream', { anthropic_version: 'bedrock-2023-05-31', messages: [{ role: 'user', content: 'a' }] }, /max_tokens/],
     ['not JSON', '/converse', '{"messages":', /Malformed input request/],
   ])('%s', async (_what, op, body, message) => {
+    // What the fake checks comes from the Smithy model and Anthropic's schema.
+    requireSpec('bedrock/bedrock-runtime.schema.json');
+    requireSpec('anthropic/anthropic-messages-2023-06-01.sdk0.137.0.schema.json');
     const r = await post(`${PROFILE_PATH}${op}`, body);
     expect([r.status, r.errorType]).toEqual([400, 'ValidationException']);
     expect(String(r.json().message)).toMatch(message);

@@ -3,6 +3,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeGemini, type FakeGemini } from '../../fakes/gemini.js';
 import { validateGemini } from './gemini-spec.js';
+import { requireSpec } from '../../helpers/specs.js';
 
 let fake: FakeGemini;
 beforeAll(async () => { fake = await startFakeGemini(); });
@@ -38,6 +39,7 @@ describe('fake Gemini', () => {
   });
 
   it('accepts the key as ?key= too; rejects malformed JSON and unknown fields with INVALID_ARGUMENT', async () => {
+    requireSpec('gemini/gemini-v1beta.schema.json');
     expect((await post(`/v1beta/models/gemini-2.0-flash:generateContent?key=${fake.apiKey}`, body, {})).status).toBe(200);
     const bad = await post('/v1beta/models/gemini-2.0-flash:generateContent', '{"contents": [');
     expect(bad.status).toBe(400);
@@ -52,6 +54,7 @@ describe('fake Gemini', () => {
   });
 
   it('a scripted reply that breaks the response schema is refused loudly', async () => {
+    requireSpec('gemini/gemini-v1beta.schema.json');
     fake.enqueue({ kind: 'reply', body: { candidates: [{ content: { parts: [{ text: 'x' }] }, finishReason: 'DONE' }] } });
     const r = await post('/v1beta/models/gemini-2.0-flash:generateContent', body);
     expect(r.status).toBe(500);

@@ -17,6 +17,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { findRepoRoot } from '../../helpers/repo-root.js';
+import { requireSpec, specPath } from '../../helpers/specs.js';
 export { findRepoRoot };
 
 const P = 'google.ai.generativelanguage.v1beta.';
@@ -24,8 +25,10 @@ type Mode = 'request' | 'response';
 type Json = Record<string, unknown>;
 
 
+const GEMINI_SPEC = 'gemini/gemini-v1beta.schema.json';
+
 export function geminiSpecPath(): string {
-  return path.resolve(findRepoRoot(), '../shared/specs/gemini/gemini-v1beta.schema.json');
+  return specPath(GEMINI_SPEC);
 }
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
@@ -34,10 +37,7 @@ const instances = new Map<Mode, { ajv: Ajv2020; cache: Map<string, ValidateFunct
 function load(mode: Mode) {
   const hit = instances.get(mode);
   if (hit) return hit;
-  const file = geminiSpecPath();
-  if (!fs.existsSync(file)) {
-    throw new Error(`gemini-spec: the Gemini schema is missing at ${file}. Tests read ../shared/specs beside the repository; check out shared/ next to it.`);
-  }
+  const file = requireSpec(GEMINI_SPEC);
   const doc = JSON.parse(fs.readFileSync(file, 'utf8')) as Json & { $defs: Record<string, Json> };
   const decl = doc.$defs[`${P}FunctionDeclaration`];
   decl['x-required-on-input'] = (decl['x-required-on-input'] as string[]).filter((k) => k !== 'description');

@@ -4,6 +4,7 @@ import type { ChatRequest, ProviderTarget } from '../../../src/providers/types.j
 import { startFakeGemini, type FakeGemini } from '../../fakes/gemini.js';
 import { validateOpenAI } from '../../helpers/openai-schema.js';
 import { chat, chatStream, send } from './upstream.js';
+import { requireSpec } from '../../helpers/specs.js';
 
 let fake: FakeGemini;
 let target: ProviderTarget;
@@ -49,6 +50,7 @@ describe('google provider against the fake Gemini API (undici)', () => {
   });
 
   it('the fake rejects an unsanitised schema as the real API does (the oracle can fail)', async () => {
+    requireSpec('gemini/gemini-v1beta.schema.json');
     const up = googleProvider.chat!.toRequest(base, target, { stream: false });
     const body = JSON.parse(up.body as string);
     body.tools = [{ functionDeclarations: [{ name: 'f', parameters: { type: 'object', additionalProperties: false, properties: { a: { type: 'string' } } } }] }];

@@ -5,6 +5,7 @@ import { GatewayError } from '../../../src/errors.js';
 import { assertOpenAI, validateOpenAI } from '../../helpers/openai-schema.js';
 import { startFakeMistral, type FakeMistral } from '../../fakes/mistral.js';
 import { callOnce, callStream, collect, send } from '../ollama/upstream-harness.js';
+import { requireSpec } from '../../helpers/specs.js';
 
 let fake: FakeMistral;
 let target: ProviderTarget;
@@ -102,6 +103,7 @@ describe('mistral-ai against the fake API', () => {
   });
 
   it('the fake answers like Mistral: 401 without a valid key, 422 for unknown fields, 400 for a bad tool id or model', async () => {
+    requireSpec('mistral/openapi-public-doc.yaml'); // the fake's checks come from the spec
     const denied = await callOnce(chat, mapError, hello, { ...target, apiKey: 'bad-key' }).catch((e: unknown) => e);
     expect((denied as GatewayError).status).toBe(401);
     const up = chat.toRequest(hello, target, { stream: false });

@@ -12,7 +12,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { parse as parseYaml } from 'yaml';
-import { findRepoRoot } from '../../helpers/openai-schema.js';
+import { requireSpec, specPath } from '../../helpers/specs.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -67,7 +67,7 @@ export function loadOpenApiDefs(specPath: string, label: string): Record<string,
 }
 
 export function mistralSpecPath(): string {
-  return path.resolve(findRepoRoot(), '../shared/specs/mistral/openapi-public-doc.yaml');
+  return specPath('mistral/openapi-public-doc.yaml');
 }
 
 const DOC_ID = 'https://portico.test/mistral-openapi.json';
@@ -75,10 +75,7 @@ let cache: { ajv: Ajv2020; defs: Obj; validators: Map<string, ValidateFunction> 
 
 function load() {
   if (cache) return cache;
-  const p = mistralSpecPath();
-  if (!fs.existsSync(p)) {
-    throw new Error(`mistral spec not found at ${p}. The tests expect the shared specs beside the repository (<repo>/../shared/specs/mistral/); check out the shared/ folder there.`);
-  }
+  const p = requireSpec('mistral/openapi-public-doc.yaml');
   const defs = loadOpenApiDefs(p, 'mistral');
   // Spec bug 1: ChatCompletionResponse lists `data` (not a property of a chat response) as required.
   const ccr = defs.ChatCompletionResponse as { allOf: Array<{ required?: string[] }> };

@@ -5,6 +5,7 @@ import { GatewayError } from '../../../src/errors.js';
 import { assertOpenAI } from '../../helpers/openai-schema.js';
 import { startFakeOllama, type FakeOllama } from '../../fakes/ollama.js';
 import { callOnce, callStream, collect } from './upstream-harness.js';
+import { requireSpec } from '../../helpers/specs.js';
 
 const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';
 let fake: FakeOllama;
@@ -107,6 +108,7 @@ describe('ollama against the fake /api/chat', () => {
   });
 
   it('the fake rejects a malformed body the way Ollama does (400 with {"error"})', async () => {
+    requireSpec('ollama/openapi.yaml'); // the fake's checks come from the spec
     const up = chat.toRequest(hello, target, { stream: false });
     const res = await fetch(up.url, { method: 'POST', headers: up.headers, body: JSON.stringify({ model: 'llama3.2', messages: [{ role: 'robot', content: 'x' }] }) });
     expect(res.status).toBe(400);

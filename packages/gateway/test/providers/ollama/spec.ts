@@ -2,11 +2,9 @@
  * Test oracle: Ollama's published OpenAPI document (../shared/specs/ollama/openapi.yaml), with
  * components.schemas moved to $defs for Ajv 2020.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import type { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ValidateFunction } from 'ajv';
-import { findRepoRoot } from '../../helpers/openai-schema.js';
+import { requireSpec, specPath } from '../../helpers/specs.js';
 import { loadOpenApiDefs, newAjv } from '../mistral-ai/spec.js';
 
 type Obj = Record<string, unknown>;
@@ -14,15 +12,12 @@ const DOC_ID = 'https://portico.test/ollama-openapi.json';
 let cache: { ajv: Ajv2020; defs: Obj; validators: Map<string, ValidateFunction> } | null = null;
 
 export function ollamaSpecPath(): string {
-  return path.resolve(findRepoRoot(), '../shared/specs/ollama/openapi.yaml');
+  return specPath('ollama/openapi.yaml');
 }
 
 function load() {
   if (cache) return cache;
-  const p = ollamaSpecPath();
-  if (!fs.existsSync(p)) {
-    throw new Error(`ollama spec not found at ${p}. The tests expect the shared specs beside the repository (<repo>/../shared/specs/ollama/); check out the shared/ folder there.`);
-  }
+  const p = requireSpec('ollama/openapi.yaml');
   const defs = loadOpenApiDefs(p, 'ollama');
   if (!defs.ChatRequest || !defs.ChatStreamEvent) throw new Error(`ollama spec at ${p} lacks ChatRequest/ChatStreamEvent; is it Ollama's OpenAPI document?`);
   const ajv = newAjv();

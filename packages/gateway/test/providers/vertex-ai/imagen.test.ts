@@ -59,6 +59,6 @@ describe('vertex-ai Imagen', () => {
   it('all images filtered is a 400 content_filter, not an empty success', async () => {
     const err = await client().images.generate({ model: 'imagen-3.0-generate-002', prompt: 'blocked' }).catch((e) => e);
     expect(err.status).toBe(400);
-    expect(err.error.code).toBe('content_filter');
+    expect(err.error.code).toBe('image_filtered');
   });
 });

@@ -1,0 +1,125 @@
+/**
+ * The one way tests start child processes. Every child is tracked; test/setup.ts stops them all when a
+ * test file ends, pass or fail, and the worker's exit kills any left. A Node child also exits by itself
+ * when its parent dies (exit-with-parent.ts, over an IPC channel), so a crashed or timed-out worker
+ * leaves no gateway listening.
+ */
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+/** The gateway package: where `src/main.ts` is. */
+export const GATEWAY_PKG = path.resolve(HERE, '../..');
+
+export interface Child {
+  proc: ChildProcess;
+  /** stdout and stderr so far, interleaved. */
+  output(): string;
+  /** Settles when the process has exited. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves with the first match of `re` in the output; rejects on exit or after `timeoutMs`. */
+  waitForOutput(re: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves once it has exited. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+const live = new Set<Child>();
+process.once('exit', () => {
+  for (const c of live) c.proc.kill('SIGKILL');
+});
+
+export interface SpawnOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** 'pipe' (default) captures output(); 'ignore' discards it. */
+  output?: 'pipe' | 'ignore';
+  ipc?: boolean;
+}
+
+export function spawnChild(command: string, args: string[], opts: SpawnOptions = {}): Child {
+  const out = opts.output ?? 'pipe';
+  const stdio: StdioOptions = ['ignore', out, out, ...(opts.ipc ? ['ipc' as const] : [])];
+  const proc = spawn(command, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio });
+  let text = '';
+  const waiters = new Set<() => void>();
+  const onData = (d: Buffer) => {
+    text += d.toString();
+    for (const w of waiters) w();
+  };
+  proc.stdout?.on('data', onData);
+  proc.stderr?.on('data', onData);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    proc.once('exit', (code, signal) => {
+      live.delete(child);
+      for (const w of waiters) w();
+      resolve({ code, signal });
+    });
+    proc.once('error', () => {
+      live.delete(child);
+      resolve({ code: null, signal: null });
+    });
+  });
+  const hasExited = () => proc.exitCode !== null || proc.signalCode !== null;
+  const child: Child = {
+    proc,
+    output: () => text,
+    exited,
+    waitForOutput(re, timeoutMs = 20_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const m = re.exec(text);
+          if (m) done(() => resolve(m));
+          else if (hasExited()) done(() => reject(new Error(`${command} exited (${proc.exitCode ?? proc.signalCode}) before printing ${re}:\n${text.slice(-3000)}`)));
+        };
+        const timer = setTimeout(() => done(() => reject(new Error(`${command} did not print ${re} within ${timeoutMs} ms:\n${text.slice(-3000)}`))), timeoutMs);
+        const done = (settle: () => void) => {
+          clearTimeout(timer);
+          waiters.delete(check);
+          settle();
+        };
+        waiters.add(check);
+        check();
+      });
+    },
+    async stop(graceMs = 5000) {
+      if (hasExited()) return;
+      proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+  live.add(child);
+  return child;
+}
+
+/** A TypeScript entry point run by Node through tsx; it exits when this worker does. */
+export function spawnNodeScript(script: string, args: string[] = [], opts: Omit<SpawnOptions, 'ipc'> = {}): Child {
+  const preload = path.join(HERE, 'exit-with-parent.ts');
+  return spawnChild(process.execPath, ['--import', 'tsx', '--import', preload, script, ...args], { ...opts, ipc: true });
+}
+
+export interface GatewayChild extends Child {
+  url: string;
+}
+
+/** The real gateway process (src/main.ts) on a free port, with `env` on top of this process's. */
+export async function spawnGateway(env: Record<string, string>, opts: { timeoutMs?: number } = {}): Promise<GatewayChild> {
+  const child = spawnNodeScript('src/main.ts', [], {
+    cwd: GATEWAY_PKG,
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+  });
+  try {
+    const m = await child.waitForOutput(/"url":"(http:\/\/[^"]+)"/, opts.timeoutMs ?? 30_000);
+    return Object.assign(child, { url: m[1] });
+  } catch (e) {
+    await child.stop(1000);
+    throw e;
+  }
+}
+
+/** Stops every child still running (test/setup.ts calls it after each file). */
+export async function stopAllChildren(graceMs = 3000): Promise<void> {
+  await Promise.all([...live].map((c) => c.stop(graceMs)));
+}
