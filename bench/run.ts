@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- core|state|logs|sync|console ...]: every suite by default. All processes share this machine's
+ * npm run bench [-- core|state|logs|sync|console|resilience|soak ...]: every suite but soak by default. All processes share this machine's
  * cores (the core suite repeats its c=1 table with the load driver on a CPU of its own), so read the
  * ratios measured within one run, not the absolute numbers.
  * Env: BENCH_SECONDS (5), BENCH_ROUNDS (2), BENCH_SEQUENTIAL (2000), BENCH_WARMUP_SECONDS (6),
@@ -10,13 +10,16 @@ import { runLogs } from './logs.js';
 import { runState } from './state.js';
 import { runSync } from './sync.js';
 import { runConsole } from './console.js';
+import { runResilience } from './resilience.js';
+import { runSoak } from './soak.js';
 
-const suites: Record<string, () => Promise<void>> = { core: runCore, state: runState, logs: runLogs, sync: runSync, console: runConsole };
+const suites: Record<string, () => Promise<void>> = { core: runCore, state: runState, logs: runLogs, sync: runSync, console: runConsole, resilience: runResilience, soak: runSoak };
 const chosen = process.argv.slice(2).filter((a) => a in suites);
 
 async function main(): Promise<void> {
   console.log('# Portico benchmark');
-  for (const name of chosen.length ? chosen : Object.keys(suites)) await suites[name]();
+  // The soak runs for half an hour: only when asked for by name.
+  for (const name of chosen.length ? chosen : Object.keys(suites).filter((s) => s !== 'soak')) await suites[name]();
 }
 
 main().catch((e) => {

@@ -21,6 +21,22 @@ export const cacheSchema = z.object({
   max_age: z.number().int().positive().optional(),
 }).loose();
 
+/**
+ * Portkey's circuit breaker (strategy.cb_config). Strict: a misspelt field would silently leave a
+ * breaker that never opens, so unknown fields are refused by name.
+ */
+export const cbConfigSchema = z.strictObject({
+  failure_threshold: z.number().int().min(1).optional(),
+  failure_threshold_percentage: z.number().gt(0).max(100).optional(),
+  cooldown_interval: z.number().int().positive(),
+  failure_status_codes: statusCodes.min(1).optional(),
+  minimum_requests: z.number().int().min(1).optional(),
+}).refine((c) => c.failure_threshold !== undefined || c.failure_threshold_percentage !== undefined, {
+  message: 'cb_config needs failure_threshold or failure_threshold_percentage (or both)',
+});
+
+export type CbConfig = z.infer<typeof cbConfigSchema>;
+
 const conditionSchema = z.object({ query: z.record(z.string(), z.unknown()), then: z.string().min(1) }).loose();
 
 export const strategySchema = z.object({
@@ -28,6 +44,9 @@ export const strategySchema = z.object({
   on_status_codes: statusCodes.optional(),
   conditions: z.array(conditionSchema).optional(),
   default: z.string().optional(),
+  cb_config: cbConfigSchema.optional(),
+  /** Portico's own: loadbalance by conversation prefix (or x-portkey-sticky-key) so prompt caches hit. */
+  sticky: z.union([z.boolean(), z.strictObject({ prefix_messages: z.number().int().min(1).max(64).optional() })]).optional(),
 }).loose();
 
 export interface RawTarget {
@@ -157,6 +176,7 @@ function checkStructure(node: RawTarget, path: string, source: string, isRoot: b
   if (node.targets) {
     if (!node.strategy) fail(`${path}.strategy`, 'a config with targets needs a strategy, e.g. {"mode":"fallback"}');
     if (mode === 'single' && node.targets.length !== 1) fail(`${path}.targets`, 'strategy mode single takes exactly one target');
+    if (node.strategy?.sticky && mode !== 'loadbalance') fail(`${path}.strategy.sticky`, 'sticky applies to loadbalance only; remove it or use mode loadbalance');
     if (mode === 'loadbalance' && node.targets.every((t) => (t.weight ?? 1) === 0)) fail(`${path}.targets`, 'loadbalance needs at least one target with a weight above 0');
     if (mode === 'conditional') {
       const names = new Set(node.targets.map((t) => t.name).filter(Boolean));

@@ -104,6 +104,7 @@ export const ERROR_CATALOGUE = {
   stream_stalled: entry(504, 'timeout_error', 'The provider\'s stream sent nothing for longer than the idle timeout.', 'Retry, or raise request_timeout if the model pauses this long.'),
   data_service_unavailable: entry(502, 'api_error', 'The data service that serves log exports could not be reached.', 'Retry shortly; check DATASERVICE_BASEPATH and that the data service is running.'),
   // ---- the gateway itself
+  circuit_open: entry(503, 'api_error', 'Every target of a strategy has an open circuit breaker (strategy.cb_config) after repeated failures.', 'Retry after the Retry-After header\'s seconds, when one target is probed again.'),
   response_buffer_full: entry(503, 'api_error', 'The gateway holds as many unread answer bytes as it may (RESPONSE_BUFFER_MAX_BYTES).', 'Retry shortly, or send "stream": true.'),
   internal_error: entry(500, 'server_error', 'The gateway failed in a way it did not expect.', 'Report it with the x-portkey-trace-id; the log has the details.'),
   framer_missing: entry(500, 'server_error', 'The provider streams in a format the gateway has no reader for.', 'Report it: this is a gateway bug.'),

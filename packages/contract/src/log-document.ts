@@ -69,7 +69,12 @@ export interface LogDocument {
   /** Config path taken, e.g. "config.targets[1]". */
   config_path?: string;
   retries: number;
-  attempts?: Array<{ target: string; provider: string; model?: string; status: number; ms: number; error?: string }>;
+  /**
+   * Upstream attempts in order. breaker: the target's circuit-breaker state when it was reached
+   * (closed, half_open for the probe, open for a target skipped without a call: status 503, ms 0);
+   * breaker_opened: this attempt's failure opened the breaker.
+   */
+  attempts?: Array<{ target: string; provider: string; model?: string; status: number; ms: number; error?: string; breaker?: 'closed' | 'half_open' | 'open'; breaker_opened?: boolean }>;
   cache_status: 'DISABLED' | 'MISS' | 'HIT' | 'REFRESH';
   /** Guardrail verdicts, in Portkey's hook_results form. */
   hook_results?: HookResults;

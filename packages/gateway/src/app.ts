@@ -15,6 +15,10 @@ import type { AnalyticsShipper } from './analytics/shipper.js';
 import type { RequestContext } from './pipeline/context.js';
 import { createLogger } from './observability/logger.js';
 import { GatewayMetrics } from './observability/metrics.js';
+import { CircuitBreakers } from './resilience/breaker.js';
+import { TargetHealth } from './resilience/target-health.js';
+import { registerBreakerMetrics } from './resilience/breaker-metrics.js';
+import { MemoryBreakerStore, RedisBreakerStore } from './resilience/breaker-store.js';
 import type { GatewayDeps } from './pipeline/deps.js';
 import { LogStage } from './pipeline/log-stage.js';
 import { BUILTIN_PROVIDERS, ProviderRegistry } from './providers/registry.js';
@@ -88,6 +92,14 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
 
   const responseBuffers = new ResponseBufferBudget(asInt(settings.RESPONSE_BUFFER_MAX_BYTES));
   metrics.bufferedBytes = () => responseBuffers.used;
+
+  const breakers = new CircuitBreakers(redis ? new RedisBreakerStore(redis) : new MemoryBreakerStore(), { minCooldownMs: asInt(settings.CIRCUIT_BREAKER_MIN_COOLDOWN_MS) });
+  breakers.onOpened = registerBreakerMetrics(metrics.registry, breakers);
+
+  // The OpenTelemetry SDK loads only when an endpoint is set: off, tracing costs nothing.
+  const otlpTraces = settings.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || (settings.OTEL_EXPORTER_OTLP_ENDPOINT ? `${settings.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces` : '');
+  const tracing = otlpTraces ? (await import('./observability/tracing.js')).createTracing(otlpTraces, { serviceName: settings.OTEL_SERVICE_NAME }) : undefined;
+
   const clients = createUpstreamClients({ connections: asInt(settings.UPSTREAM_CONNECTIONS), policy: egress });
   const deps: GatewayDeps = {
     registry: new ProviderRegistry(BUILTIN_PROVIDERS),
@@ -113,6 +125,12 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
     maxUploadBytes: asInt(settings.MAX_UPLOAD_BYTES),
     responses: { store: responsesStore, ttlS: asInt(settings.RESPONSES_STORE_TTL_S) },
     cacheDefaultMaxAgeS: asInt(settings.CACHE_DEFAULT_MAX_AGE_S),
+    breakers,
+    targetHealth: new TargetHealth(),
+    tracing,
+  };
+  deps.logStage.observe = (doc) => {
+    if (doc.usage?.prompt_tokens) metrics.promptTokens(doc.provider ?? '', doc.usage.prompt_tokens, doc.usage.cached_tokens ?? 0);
   };
   if (synced && asBool(settings.CONTROL_PLANE_ADMIN_FORWARD)) {
     const { AdminForwarder } = await import('./server/admin-forward.js');
@@ -166,7 +184,7 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
       await deps.logStage.settle(Math.max(0, (deadline - Date.now()) / 2));
       deps.logStage.flush();
       await Promise.all([logStore.close(Math.max(0, deadline - Date.now())), analytics?.close(Math.max(0, deadline - Date.now()))]);
-      await Promise.allSettled([deps.clients.close(), cache.close(), responsesStore.close(), limiter.close(), entities.close()]);
+      await Promise.allSettled([deps.clients.close(), cache.close(), responsesStore.close(), limiter.close(), entities.close(), tracing?.shutdown()]);
       await redis?.close();
     },
   };

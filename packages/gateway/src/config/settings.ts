@@ -71,6 +71,7 @@ export const SETTINGS = [
   { name: 'LIMITS_MEMORY_MAX_COUNTERS', kind: 'int', default: '200000', min: 1, group: 'limits', description: 'Limit counters kept in process when CACHE_STORE=memory (one per key, virtual key or user, rule and window; about 200 bytes each). Full, new ones are handled as LIMITS_FAIL_MODE says and /health reports degraded.' },
   { name: 'LIMITS_LEASE_REQUESTS', kind: 'int', default: '128', min: 0, group: 'limits', description: 'Redis limits: a reservation may lease up to this many requests\' worth of each counter (never more than 1/16 of the headroom left) for the replica to spend without a round trip. Never overshoots; a replica may hold back unused units from the others for up to LIMITS_LEASE_TTL_MS. 0 reserves every request in Redis.' },
   { name: 'LIMITS_LEASE_TTL_MS', kind: 'int', default: '1000', min: 10, group: 'limits', description: 'How long a replica keeps unused leased limit units before giving them back to Redis.' },
+  { name: 'CIRCUIT_BREAKER_MIN_COOLDOWN_MS', kind: 'int', default: '30000', min: 100, group: 'cache', description: 'Floor of strategy.cb_config.cooldown_interval: shorter cooldowns are raised to it (Portkey\'s floor is 30 s). Breakers live in Redis when CACHE_STORE shares state, else in process.' },
   // logs
   { name: 'LOG_STORE', kind: 'enum', default: 'file', values: ['file', 's3', 's3_assume', 's3_custom', 'none'], group: 'logs', description: 'Where log documents go: local files, S3 with keys, S3 with the task role or an assumed role, or any S3-compatible endpoint.' },
   { name: 'LOG_STORE_FILE_DIR', kind: 'string', default: './data/logs', group: 'logs', description: 'Directory of the file log store.' },
@@ -92,6 +93,9 @@ export const SETTINGS = [
   { name: 'FINETUNES_BUCKET', kind: 'string', default: '', group: 'data-service', description: 'Bucket for fine-tuning datasets (data service).' },
   { name: 'DATASERVICE_BASEPATH', kind: 'string', default: '', group: 'data-service', description: 'URL of the data service, e.g. http://data-service:8081.' },
   // observability
+  { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', kind: 'string', default: '', group: 'observability', description: 'OpenTelemetry: base URL of an OTLP/HTTP receiver (traces go to <url>/v1/traces). Empty (and no traces endpoint): tracing is off and costs nothing.' },
+  { name: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', kind: 'string', default: '', group: 'observability', description: 'OpenTelemetry: full OTLP/HTTP traces URL; wins over OTEL_EXPORTER_OTLP_ENDPOINT.' },
+  { name: 'OTEL_SERVICE_NAME', kind: 'string', default: 'portico-gateway', group: 'observability', description: 'service.name of the spans.' },
   { name: 'LOG_LEVEL', kind: 'enum', default: 'info', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], group: 'observability', description: 'Level of the structured JSON process log.' },
 ] as const satisfies readonly SettingSpec[];
 

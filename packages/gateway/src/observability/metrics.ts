@@ -21,6 +21,8 @@ export class GatewayMetrics {
   private inFlight = 0;
   private readonly streamErrors: Counter<'provider' | 'stage'>;
   private readonly models = new Set<string>();
+  private readonly promptTokensTotal: Counter<'provider'>;
+  private readonly cachedPromptTokensTotal: Counter<'provider'>;
   private readonly cuts: Counter<'reason'>;
   private readonly bufferRefusals: Counter;
   /** Bytes of non-streamed answers held now (set by app.ts to read the budget). */
@@ -40,6 +42,8 @@ export class GatewayMetrics {
     this.cacheResults = new Counter({ name: 'portico_cache_results_total', help: 'Response cache results: HIT, MISS, REFRESH, DISABLED.', labelNames: ['result'], registers: [registry] });
     const inFlight = () => this.inFlight;
     new Gauge({ name: 'portico_requests_in_flight', help: 'Requests being served now.', registers: [registry], collect() { this.set(inFlight()); } });
+    this.promptTokensTotal = new Counter({ name: 'portico_prompt_tokens_total', help: 'Prompt (input) tokens of answered requests.', labelNames: ['provider'], registers: [registry] });
+    this.cachedPromptTokensTotal = new Counter({ name: 'portico_cached_prompt_tokens_total', help: 'Prompt tokens the provider served from its prompt cache; divided by portico_prompt_tokens_total, the cached-token share.', labelNames: ['provider'], registers: [registry] });
     this.streamErrors = new Counter({ name: 'portico_stream_errors_total', help: 'Streams that failed after bytes were sent.', labelNames: ['provider', 'stage'], registers: [registry] });
     this.cuts = new Counter({ name: 'portico_client_connections_cut_total', help: 'Client connections closed for sending or reading too slowly: headers, slow_body, write_idle.', labelNames: ['reason'], registers: [registry] });
     this.bufferRefusals = new Counter({ name: 'portico_response_buffer_refusals_total', help: 'Answers refused with 503 because RESPONSE_BUFFER_MAX_BYTES of answers were already held.', registers: [registry] });
@@ -78,6 +82,11 @@ export class GatewayMetrics {
 
   fallback(provider: string): void {
     this.fallbacks.inc({ provider });
+  }
+
+  promptTokens(provider: string, prompt: number, cached: number): void {
+    this.promptTokensTotal.inc({ provider }, prompt);
+    if (cached > 0) this.cachedPromptTokensTotal.inc({ provider }, cached);
   }
 
   cache(result: string): void {

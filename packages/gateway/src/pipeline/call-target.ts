@@ -49,6 +49,8 @@ export interface CallInput {
   /** strict_open_ai_compliance: translated chat answers carry only OpenAI's fields. */
   strictOpenAI?: boolean;
   traceId: string;
+  /** W3C traceparent of this attempt's span (OpenTelemetry on): sent to the provider. */
+  traceparent?: string;
   signal: AbortLike;
   /** Each attempt's time to upstream headers, for the metrics, observed once the response is sent. */
   upstreamTimes: UpstreamTime[];
@@ -150,6 +152,7 @@ export async function callTarget(deps: GatewayDeps, input: CallInput, t: Effecti
     } else upstreamReq = buildMappedRequest(provider, target, input, t);
     upstreamReq.headers = withProtocolHeaders(provider, input.clientHeaders, upstreamReq.headers);
     if (target.forwardHeaders) upstreamReq.headers = { ...upstreamReq.headers, ...target.forwardHeaders };
+    if (input.traceparent) upstreamReq.headers = { ...upstreamReq.headers, traceparent: input.traceparent };
     if (provider.authorize) upstreamReq = await provider.authorize(upstreamReq, target, deps.authorize);
 
     res = await sendUpstream(dispatcher, upstreamReq, { signal, provider: provider.id, timedOut: () => timedOut, upload: input.upload && pushingBack(input.upload.chunks(), timer), share });

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { LogDocument } from '@portico/contract';
 import type { GatewayError } from '../errors.js';
 import type { GatewayKey } from '../entities/types.js';
 import type { HookResults } from '../guardrails/hooks.js';
@@ -52,7 +53,7 @@ export interface RequestContext {
   /** When the response was done (performance.now() and wall clock): the log document's times. */
   endedAt?: number;
   endedWall?: number;
-  attempts: Array<{ target: string; provider: string; model?: string; status: number; ms: number; error?: string }>;
+  attempts: NonNullable<LogDocument['attempts']>;
   /** The response body for the log (buffered responses only). */
   responseForLog?: Buffer;
   /** The same body already parsed, when it was. */

@@ -1,4 +1,7 @@
 import type { Logger } from 'pino';
+import type { CircuitBreakers } from '../resilience/breaker.js';
+import type { TargetHealth } from '../resilience/target-health.js';
+import type { Tracing } from '../observability/tracing.js';
 import type { CacheStore } from '../cache/types.js';
 import type { ResponsesStore } from './responses-stage.js';
 import type { GuardrailRuntime } from './guardrail-stage.js';
@@ -52,4 +55,10 @@ export interface GatewayDeps {
   admin?: { forward(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, url: string): Promise<void> };
   /** What guardrail hooks need at run time: the webhook client, and the bound on background runs. */
   guardrails: GuardrailRuntime;
+  /** Circuit breakers of strategies with cb_config (in Redis when CACHE_STORE shares state). */
+  breakers: CircuitBreakers;
+  /** Recent error rate and latency of loadbalance targets (this replica's view). */
+  targetHealth: TargetHealth;
+  /** OpenTelemetry traces; undefined (and never loaded) unless an OTLP endpoint is configured. */
+  tracing?: Tracing;
 }

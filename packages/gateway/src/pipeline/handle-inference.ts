@@ -5,6 +5,7 @@ import { Abort } from '../upstream/abort.js';
 import type { InboundApi } from '../inbound/types.js';
 import { guardrailsOf } from '../routing/config-schema.js';
 import { executeConfig } from '../routing/execute.js';
+import { stickyKeyOf } from '../resilience/sticky.js';
 import { toGatewayError } from '../server/respond.js';
 import { authenticate } from './authenticate.js';
 import { parseJsonBody, readBody } from './body.js';
@@ -19,7 +20,8 @@ import { defaultGuardrails, withDefaults } from './default-guardrails.js';
 import { strictCompliance } from './strict-compliance.js';
 import { reserveExtraAttempt, reserveLimits, reserveTargetKey, type TargetKeyReservation } from './limit-stage.js';
 import { baseTargetFromHeaders, resolveRoutingConfig } from './resolve-config.js';
-import { sendCacheHit, sendError, sendOwnAnswer, sendResult } from './respond-stage.js';
+import { observeResponse, sendCacheHit, sendError, sendOwnAnswer, sendResult } from './respond-stage.js';
+import type { AttemptSpan, RequestSpan, Tracing } from '../observability/tracing.js';
 import { answerKeptResponse, planResponses, rememberResponse } from './responses-stage.js';
 
 /**
@@ -49,6 +51,8 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
   deps.metrics.enter();
   let settle: (() => void) | undefined;
   let servedBy: TargetKeyReservation | undefined;
+  let settleBreaker: ((status: number) => void) | undefined;
+  let span: RequestSpan | undefined;
   // Observed once the response is under way: metrics never stand between the upstream and the client.
   const upstreamTimes: UpstreamTime[] = [];
   try {
@@ -77,6 +81,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
     if (ctx.body) api.validate?.(ctx.body);
     ctx.stream = api.isStream(ctx.body);
     ctx.model = api.modelOf(ctx.body);
+    if (deps.tracing) span = startSpan(deps.tracing, ctx, req);
     if (api.op === 'responses' && ctx.body) ctx.responses = await planResponses(deps, ctx);
     if (api.op === 'passthrough') {
       const kept = await answerKeptResponse(deps, ctx);
@@ -123,6 +128,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
         const model = sentModel({ api, body: ctx.body }, target);
         ctx.model = model;
         let targetKey: TargetKeyReservation | undefined;
+        let attemptSpan: AttemptSpan | undefined;
         const targetPlan = plan ? undefined : planCache(deps, ctx, target.cache, target.path, target.forwardHeaders);
         if (!plan) ctx.cacheStatus = targetPlan?.status ?? 'DISABLED';
         if (targetPlan) {
@@ -132,15 +138,17 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
         // The first attempt was reserved with the request; each further one counts as one more request.
         if (upstreamAttempts++ > 0) await reserveExtraAttempt(deps, ctx);
         try {
+          attemptSpan = span?.attempt({ target: target.path, provider: target.provider, model: ctx.model, host: target.customHost });
           if (target.virtualKey && target.virtualKey !== headers.virtualKey) targetKey = await reserveTargetKey(deps, ctx, target.virtualKey);
           const called = await callTarget(deps, {
             api, path, method: req.method ?? 'POST', rawBody: ctx.rawBody, upload: ctx.upload, responses: ctx.responses, body: ctx.body, clientHeaders: req.headers, principal: ctx.key, sink: ctx,
-            stream: ctx.stream, clientWantsUsage, strictOpenAI, assemble: !!(plan ?? targetPlan) || !!guardrails?.after.length, traceId: ctx.traceId, signal: clientGone, upstreamTimes,
+            stream: ctx.stream, clientWantsUsage, strictOpenAI, assemble: !!(plan ?? targetPlan) || !!guardrails?.after.length, traceId: ctx.traceId, traceparent: attemptSpan?.traceparent, signal: clientGone, upstreamTimes,
             tenant: ctx.key ? tenantOf(ctx) : undefined, buffers,
           }, target);
           // Per attempt: an output guardrail's 446 is a failure like any other, so a fallback can move on.
           const r = guardrails ? await guardResult(ctx, guardrails, called, deps.guardrails) : called;
           ctx.attempts.push({ target: target.path, provider: r.provider, model, status: r.status, ms: Math.round(performance.now() - started) });
+          attemptSpan?.end(r.status);
           servedBy = targetKey;
           // A target that turns the cache off keeps its answers out of the root config's cache too.
           servedPlan = target.cache?.mode === 'disabled' ? undefined : plan ?? targetPlan;
@@ -151,6 +159,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
           if (err.code === GUARDRAILS_DENIED) targetKey?.served();
           else targetKey?.failed();
           ctx.attempts.push({ target: target.path, provider: err.provider ?? target.provider ?? '', model, status: err.status, ms: Math.round(performance.now() - started), error: err.message });
+          attemptSpan?.end(err.status, { type: err.code ?? err.type, message: err.message });
           throw err;
         } finally {
           ctx.upstreamMs += performance.now() - started;
@@ -161,8 +170,20 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
         onFallback: (t) => deps.metrics.fallback(t.provider ?? ''),
         signal: clientGone,
         canRepeat: ctx.upload && (() => !ctx.upload!.started),
+        breakers: deps.breakers,
+        health: deps.targetHealth,
+        stickyKey: (prefixMessages) => stickyKeyOf(ctx.body, headers.stickyKey, prefixMessages),
+        settlesLater: (r) => (r as CallResult | CacheHit).kind === 'stream',
+        onBreakerSkip: (target, retryAt) => ctx.attempts.push({ target, provider: '', status: 503, ms: 0, error: `circuit breaker open until ${new Date(retryAt).toISOString()}`, breaker: 'open' }),
+        onBreakerOutcome: (target, admittedAs, opened) => {
+          const last = ctx.attempts[ctx.attempts.length - 1];
+          if (last?.target !== target) return;
+          last.breaker = admittedAs;
+          if (opened) last.breaker_opened = true;
+        },
       },
     );
+    settleBreaker = report.settleBreaker;
     ctx.retries = report.retries;
     ctx.fallbacks = report.fallbacks;
     ctx.configPath = report.target?.path;
@@ -189,11 +210,14 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
     closeIfBodyStillArriving(ctx);
     sendError(ctx, err);
   } finally {
+    // A stream that broke after its first byte counts against its target's breaker.
+    settleBreaker?.(ctx.errorStage === 'mid_stream' && ctx.error ? ctx.error.status : ctx.streamOutcome === 'client_aborted' ? 499 : 200);
     observeUpstreamTimes(deps, upstreamTimes);
     deps.metrics.leave();
     settle?.();
     servedBy?.served();
     deps.metrics.requestDone(api.op, ctx.provider, ctx.model, ctx.status, (performance.now() - ctx.startedAt) / 1000);
+    if (span) endSpan(span, ctx);
     if (ctx.cacheStatus !== 'DISABLED') deps.metrics.cache(ctx.cacheStatus);
     // "async": true guardrail hooks never hold the response; the document waits for their verdicts.
     if (ctx.backgroundHooks) {
@@ -203,6 +227,21 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
       void Promise.all(ctx.backgroundHooks).then(() => deps.logStage.write(ctx));
     } else deps.logStage.write(ctx);
   }
+}
+
+function startSpan(tracing: Tracing, ctx: RequestContext, req: IncomingMessage): RequestSpan {
+  const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+  return tracing.startRequest({ operation: ctx.api.op, model: ctx.model, path: ctx.path, method: req.method ?? 'POST', traceparent: one(req.headers.traceparent), tracestate: one(req.headers.tracestate), portkeyTraceId: ctx.traceId });
+}
+
+/** Tracing on only: the usage of a response sent unparsed is parsed now rather than at the log flush. */
+function endSpan(span: RequestSpan, ctx: RequestContext): void {
+  observeResponse(ctx);
+  const u = ctx.usage;
+  span.end({
+    status: ctx.status, provider: ctx.provider, model: ctx.model, inputTokens: u?.prompt_tokens, outputTokens: u?.completion_tokens,
+    cachedTokens: u?.prompt_tokens_details?.cached_tokens, errorType: ctx.error ? ctx.error.code ?? ctx.error.type : undefined, retries: ctx.retries, cacheStatus: ctx.cacheStatus,
+  });
 }
 
 function observeUpstreamTimes(deps: GatewayDeps, times: UpstreamTime[]): void {

@@ -21,6 +21,8 @@ export interface PortkeyHeaders {
   span?: { id?: string; name?: string; parentId?: string };
   /** x-portkey-cache-namespace: when given, the cache is partitioned by it alone, not by the routing headers. */
   cacheNamespace?: string;
+  /** x-portkey-sticky-key: groups requests onto one loadbalance target under strategy.sticky. */
+  stickyKey?: string;
   /** Other x-portkey-* headers as provider settings: x-portkey-aws-region → aws_region. */
   settings: Record<string, string>;
 }
@@ -32,8 +34,9 @@ const KNOWN = new Set([
   'x-portkey-trace-id', 'x-portkey-provider', 'x-portkey-api-key', 'x-portkey-config', 'x-portkey-virtual-key',
   'x-portkey-custom-host', 'x-portkey-forward-headers', 'x-portkey-request-timeout', 'x-portkey-metadata',
   'x-portkey-cache-force-refresh', 'x-portkey-cache-namespace', 'x-portkey-debug',
-  'x-portkey-span-id', 'x-portkey-span-name', 'x-portkey-parent-span-id',
+  'x-portkey-span-id', 'x-portkey-span-name', 'x-portkey-parent-span-id', 'x-portkey-sticky-key',
 ]);
+const STICKY_KEY_MAX = 256;
 const SPAN_NAME_MAX = 256;
 /** W3C Trace Context: version-trace_id-parent_id-flags, lower-case hex. */
 const TRACEPARENT_RE = /^[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
@@ -59,6 +62,12 @@ function spanId(headers: IncomingHttpHeaders, name: string): string | undefined 
   return v;
 }
 
+function stickyKeyHeader(v: string | undefined): string | undefined {
+  if (!v) return undefined;
+  if (v.length > STICKY_KEY_MAX) throw badRequest(`x-portkey-sticky-key may be at most ${STICKY_KEY_MAX} characters`, 'x-portkey-sticky-key');
+  return v;
+}
+
 /** `traceId` is used when the client sent no x-portkey-trace-id. */
 export function parsePortkeyHeaders(headers: IncomingHttpHeaders, traceId?: string): PortkeyHeaders {
   const rawTrace = one(headers, 'x-portkey-trace-id');
@@ -77,6 +86,7 @@ export function parsePortkeyHeaders(headers: IncomingHttpHeaders, traceId?: stri
     metadata: {},
     cacheForceRefresh: isTrue(one(headers, 'x-portkey-cache-force-refresh')),
     cacheNamespace: one(headers, 'x-portkey-cache-namespace') || undefined,
+    stickyKey: stickyKeyHeader(one(headers, 'x-portkey-sticky-key')),
     keepBodies: !isFalse(one(headers, 'x-portkey-debug')),
     settings: {},
   };

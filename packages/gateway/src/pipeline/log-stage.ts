@@ -33,6 +33,8 @@ export class LogStage {
   private onSettled?: () => void;
   private timer?: NodeJS.Timeout;
   private immediate?: NodeJS.Immediate;
+  /** Sees each document once built (usage parsed by then): the token metrics. */
+  observe?: (doc: LogDocument) => void;
 
   constructor(
     private readonly store: LogStore,
@@ -100,6 +102,7 @@ export class LogStage {
           const line = logDocumentLine(doc, this.redact, this.verbatimBodies(ctx, doc));
           this.store.write(doc, maskSecretsInLine(line, knownSecretsOf(ctx, this.redact.isSecretName)));
         }
+        this.observe?.(doc);
         this.onDocument?.(doc, ctx);
       } catch (e) {
         this.logger.error({ err: e, trace_id: ctx.traceId }, 'could not build a log document');

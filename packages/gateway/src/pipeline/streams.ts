@@ -77,6 +77,11 @@ export async function* relayOpenAIChatStream(
       const body = tryParseJson(data) as { error?: { message?: string; type?: string; code?: string } } | undefined;
       throw new GatewayError({ status: 502, type: body?.error?.type ?? 'upstream_error', code: body?.error?.code ?? null, message: `Upstream stream failed: ${body?.error?.message ?? 'error event'}` });
     }
+    // A frame that cannot be a JSON object (cut, or garbage) ends the stream with an error event rather
+    // than reach the client as a chunk it cannot parse; checking the ends is cheap, a full parse is not.
+    if (!looksLikeJsonObject(data)) {
+      throw new GatewayError({ status: 502, type: 'upstream_error', code: 'invalid_stream_event', message: `Upstream stream sent a chunk that is not a JSON object (${data.length} bytes starting ${JSON.stringify(data.slice(0, 40))}); the response is incomplete.` });
+    }
     const hasUsage = data.includes('"usage":{') || data.includes('"usage": {');
     if (hasUsage || seen.assembler) {
       const chunk = tryParseJson(data) as ChatChunk | undefined;
@@ -99,6 +104,14 @@ export async function* relayOpenAIChatStream(
     throw new GatewayError({ status: 502, type: 'upstream_error', code: 'stream_truncated', message: 'Upstream stream ended before [DONE]; the response is incomplete.' });
   }
   if (tail) yield tail;
+}
+
+function looksLikeJsonObject(data: string): boolean {
+  let i = 0;
+  let j = data.length - 1;
+  while (i <= j && data.charCodeAt(i) <= 32) i++;
+  while (j >= i && data.charCodeAt(j) <= 32) j--;
+  return i < j && data.charCodeAt(i) === 123 && data.charCodeAt(j) === 125;
 }
 
 /** Watches a natively relayed stream (bytes forwarded untouched) for usage, completion and errors. */

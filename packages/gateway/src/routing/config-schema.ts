@@ -9,9 +9,10 @@ import { compileGuardrails, GuardrailConfigError, hasGuardrails, type Guardrails
 export type { RawTarget, RoutingConfig };
 
 /** What the shared schema cannot check alone: conditional queries, and guardrails only at the root. */
-/** Portkey config keys this gateway does not implement yet: refused by name, never accepted and ignored. */
+/** Portkey config keys refused by name where they would otherwise be accepted and ignored. */
 const NOT_YET: Record<string, string> = {
-  cb_config: 'circuit breaking is not supported by this gateway yet; remove cb_config (retry and a fallback strategy cover failing targets meanwhile)',
+  // Circuit breakers are implemented (src/resilience/): Portkey's place for them is the strategy.
+  cb_config: 'cb_config belongs in the strategy: move it to strategy.cb_config (circuit breaking applies to a strategy\'s targets)',
   input_mutators: 'mutator guardrails are not supported by this gateway yet; remove input_mutators (input_guardrails and before_request_hooks run checks)',
   output_mutators: 'mutator guardrails are not supported by this gateway yet; remove output_mutators (output_guardrails and after_request_hooks run checks)',
 };

@@ -28,6 +28,9 @@ export function handleHealth(deps: GatewayDeps, state: ServerState, res: ServerR
       entities: { kind: deps.entities.kind, ...dependencies.entities },
       ...(dependencies.analytics ? { analytics: { kind: 'control-plane', ...dependencies.analytics } } : {}),
     },
+    // Open breakers are the upstreams' trouble, not the gateway's: reported, without degrading it.
+    circuit_breakers: deps.breakers.health(),
+    loadbalance_targets: deps.targetHealth.view(),
   });
 }
 

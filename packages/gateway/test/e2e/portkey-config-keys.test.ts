@@ -15,7 +15,7 @@ let gw: TestGateway;
 
 beforeAll(async () => {
   [openai, anthropic, gemini] = await Promise.all([startFakeOpenAI(), startFakeAnthropic(), startFakeGemini()]);
-  gw = await startTestGateway();
+  gw = await startTestGateway({ VERTEX_TOKEN_URIS: gemini.tokenUri });
 });
 afterAll(async () => {
   await gw?.close();
@@ -28,8 +28,17 @@ const withConfig = (config: object, headers: Record<string, string> = {}) => pos
 const openaiTarget = () => ({ provider: 'openai', api_key: 'sk-test', custom_host: openai.baseUrl });
 
 describe('config keys not implemented yet', () => {
-  it.each(['cb_config', 'input_mutators', 'output_mutators'])('%s gets a 400 naming it', async (key) => {
-    const value = key === 'cb_config' ? { failure_threshold: 3, cooldown_interval: 60000 } : ['pg-mutator-1'];
+  it('cb_config outside a strategy gets a 400 pointing at strategy.cb_config; inside one it works', async () => {
+    const cb = { failure_threshold: 3, cooldown_interval: 60000 };
+    const misplaced = await withConfig({ ...openaiTarget(), cb_config: cb });
+    expect(misplaced.status).toBe(400);
+    expect(((await misplaced.json()) as any).error.message).toMatch(/config\.cb_config: .*strategy\.cb_config/);
+    const placed = await withConfig({ strategy: { mode: 'fallback', cb_config: cb }, targets: [openaiTarget()] });
+    expect(placed.status).toBe(200);
+  });
+
+  it.each(['input_mutators', 'output_mutators'])('%s gets a 400 naming it', async (key) => {
+    const value = ['pg-mutator-1'];
     const res = await withConfig({ ...openaiTarget(), [key]: value });
     expect(res.status).toBe(400);
     const body = await res.json();

@@ -51,15 +51,15 @@ describe('attack: tenant A opens 24 long streams to one upstream (a pool of 8) a
     expect((await res.json()).choices[0].message.content).toBe('Echo: hello');
     expect(ms).toBeLessThan(5000);
     // A holds its share (half the pool); its other requests wait in the gateway, not in undici's queue.
-    expect(gw.gateway.deps.tenantShares.load(new URL(fake.url).origin, 'key:wsA')).toEqual({ active: 4, waiting: 20 });
+    expect(gw.gateway.deps.tenantShares.load(new URL(fake.url).origin, 'ws:wsA')).toEqual({ active: 4, waiting: 20 });
   }, 30_000);
 
   it('A\'s waiting requests still run, in turn, as its own streams end', async () => {
     for (const c of clients.splice(0, 4)) c.socket.destroy();
     const origin = new URL(fake.url).origin;
-    await eventually(() => expect(gw.gateway.deps.tenantShares.load(origin, 'key:wsA')).toEqual({ active: 4, waiting: 16 }), 5000);
+    await eventually(() => expect(gw.gateway.deps.tenantShares.load(origin, 'ws:wsA')).toEqual({ active: 4, waiting: 16 }), 5000);
     for (const c of clients.splice(0)) c.socket.destroy();
-    await eventually(() => expect(gw.gateway.deps.tenantShares.load(origin, 'key:wsA')).toEqual({ active: 0, waiting: 0 }), 10_000);
+    await eventually(() => expect(gw.gateway.deps.tenantShares.load(origin, 'ws:wsA')).toEqual({ active: 0, waiting: 0 }), 10_000);
   });
 });
 
