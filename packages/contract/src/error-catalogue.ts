@@ -37,6 +37,7 @@ export const ERROR_CATALOGUE = {
   unsupported_operation: entry(400, BAD, 'The selected provider does not offer this operation.', 'Route the request to a provider that does (docs/providers.md).'),
   stateless_gateway: entry(400, BAD, 'The request refers to state that the gateway does not keep for this provider.', 'Send the full history instead of a reference to it.'),
   body_too_deep: entry(400, BAD, 'The JSON body nests objects and arrays deeper than the gateway parses.', 'Flatten the body, or raise MAX_BODY_DEPTH.'),
+  image_filtered: entry(400, BAD, "The provider's safety filter withheld every image the request asked for.", 'Rephrase the prompt.'),
   invalid_header_value: entry(400, BAD, 'A value bound for an upstream header holds a CR or LF.', 'Remove the line break from the field named in `param`.'),
   invalid_forward_header: entry(400, BAD, 'The forward_headers list names a hop-by-hop or otherwise unforwardable header.', 'Remove the header named in `param` from forward_headers.'),
   request_headers_too_slow: entry(408, 'timeout_error', 'The request headers did not arrive in time; the connection was closed.', 'Send the headers at once, or raise REQUEST_HEADERS_TIMEOUT_MS.'),
@@ -62,6 +63,8 @@ export const ERROR_CATALOGUE = {
   custom_host_forbidden: entry(400, BAD, 'The custom_host points somewhere the gateway\'s egress policy does not allow.', 'Use a public host, or allow its network in CUSTOM_HOST_ALLOWED_CIDRS.'),
   guardrails_unsupported: entry(400, BAD, 'Guardrails were asked for on a route that cannot run them.', 'Remove the hooks from the config for this route.'),
   // ---- keys and access
+  entra_token_refused: entry(401, 'authentication_error', 'Entra ID refused the client credentials (tenant, client id, secret) given for an Azure provider.', 'Check x-portkey-azure-entra-tenant-id, -client-id and -client-secret; the message carries Entra\'s AADSTS reason.'),
+  entra_token_unavailable: entry(502, UP, 'The Entra ID token endpoint could not be reached or failed.', 'Check network egress to login.microsoftonline.com (or AZURE_AUTHORITY_HOST) and retry.'),
   missing_api_key: entry(401, 'authentication_error', 'The gateway has keys configured and the request sent none.', 'Send a gateway key in x-portkey-api-key.'),
   invalid_api_key: entry(401, 'authentication_error', 'The gateway key sent is not valid.', 'Check the key against the keys configured for this gateway.'),
   insufficient_scope: entry(403, 'permission_error', 'The gateway key lacks the scope this route needs.', 'Add the scope named in the message to the key.'),

@@ -28,29 +28,26 @@ const round = Math.round;
 const cents = (usd: number) => round(usd * 100);
 const pct = (part: number, whole: number) => (whole > 0 ? round((part / whole) * 100) : 0);
 
-/** percentile_cont, as PostgreSQL computes it. */
-function cont(sorted: number[], q: number): number {
-  if (sorted.length === 0) return 0;
-  const pos = q * (sorted.length - 1);
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
-}
-/** The nearest rank below, as the SQLite path computes it. */
+/** The exact nearest rank: the value at 0-based rank min(n-1, floor(q·n)) of the sorted latencies. */
 const nearest = (sorted: number[], q: number) => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]);
+/** The documented rule: within 1% of the exact value, before rounding to whole ms (so plus 0.5). */
+const within1pct = (got: number, exact: number) => Math.abs(got - exact) <= 0.01 * exact + 0.5;
+function expectPercentiles(got: Record<string, number>, exact: number[]) {
+  const names = ['p50', 'p90', 'p95', 'p99'];
+  names.forEach((name, i) => expect(within1pct(got[name], exact[i]), `${name}: ${got[name]} is not within 1% of ${exact[i]}`).toBe(true));
+}
 
-function expected(all: AnalyticsRow[], from: Date, to: Date, backend: string) {
+function expected(all: AnalyticsRow[], from: Date, to: Date) {
   const inRange = all.filter((r) => r.created_at >= from.toISOString() && r.created_at <= to.toISOString());
   const labels: string[] = [];
   for (let t = Math.floor(from.getTime() / DAY) * DAY; t <= to.getTime(); t += DAY) labels.push(new Date(t).toISOString().slice(0, 10));
   const stats = (rs: AnalyticsRow[]) => {
     const lat = rs.map((r) => r.latency_ms).sort((a, b) => a - b);
     const hits = rs.filter((r) => r.cache_status === 'HIT');
-    const q = backend === 'postgres' ? cont : nearest;
     return {
       requests: rs.length, cost: rs.reduce((n, r) => n + r.cost_usd, 0), tokens: rs.reduce((n, r) => n + r.total_tokens, 0), errors: rs.filter((r) => r.status >= 400).length,
       hits: hits.length, hitCost: hits.reduce((n, r) => n + r.cost_usd, 0), rescued: rs.filter((r) => r.rescued).length, users: new Set(rs.map((r) => r.user).filter(Boolean)).size,
-      avgLatency: rs.length ? lat.reduce((a, b) => a + b, 0) / rs.length : 0, ps: [0.5, 0.9, 0.95, 0.99].map((x) => round(q(lat, x))),
+      avgLatency: rs.length ? lat.reduce((a, b) => a + b, 0) / rs.length : 0, ps: [0.5, 0.9, 0.95, 0.99].map((x) => nearest(lat, x)),
     };
   };
   const total = stats(inRange);
@@ -95,7 +92,7 @@ for (const backend of backends) {
     afterAll(async () => t?.close());
 
     it('the seven dashboard graphs, sent at once, answer what counting the rows gives', async () => {
-      const e = expected(stored, from, to, backend);
+      const e = expected(stored, from, to);
       const [requests, cost, tokens, latency, errorRate, hitRate, rescued] = await Promise.all(
         ['requests', 'cost', 'tokens', 'latency', 'errors/rate', 'cache/hit-rate', 'requests/rescued'].map(graph),
       );
@@ -105,11 +102,10 @@ for (const backend of backends) {
       expect(cost.data_points).toEqual(e.points.map((p) => ({ timestamp: p.timestamp, total: cents(p.s.cost), avg: p.s.requests ? cents(p.s.cost / p.s.requests) : 0 })));
       expect(tokens.summary).toEqual({ total: e.total.tokens, avg: round(e.total.tokens / e.total.requests) });
       expect(tokens.data_points.map((p: any) => p.total)).toEqual(e.points.map((p) => p.s.tokens));
-      const [p50, p90, p95, p99] = e.total.ps;
-      expect(latency.summary).toEqual({ avg: round(e.total.avgLatency), p50, p90, p95, p99 });
-      expect(latency.data_points).toEqual(e.points.map((p) => ({
-        timestamp: p.timestamp, avg: round(p.s.avgLatency), ...(p.s.requests ? { p50: p.s.ps[0], p90: p.s.ps[1], p95: p.s.ps[2], p99: p.s.ps[3] } : { p50: 0, p90: 0, p95: 0, p99: 0 }),
-      })));
+      expect(latency.summary.avg).toBe(round(e.total.avgLatency));
+      expectPercentiles(latency.summary, e.total.ps);
+      expect(latency.data_points.map((p: any) => [p.timestamp, p.avg])).toEqual(e.points.map((p) => [p.timestamp, round(p.s.avgLatency)]));
+      latency.data_points.forEach((p: any, i: number) => expectPercentiles(p, e.points[i].s.ps));
       expect(errorRate.summary.rate).toBe(pct(e.total.errors, e.total.requests));
       expect(errorRate.data_points.map((p: any) => p.rate)).toEqual(e.points.map((p) => pct(p.s.errors, p.s.requests)));
       expect(hitRate.summary).toEqual({ total: e.total.hits, rate: pct(e.total.hits, e.total.requests) });
@@ -122,7 +118,7 @@ for (const backend of backends) {
     });
 
     it('users and filtered graphs also match, and a read after new rows sees them (nothing cached)', async () => {
-      const e = expected(stored, from, to, backend);
+      const e = expected(stored, from, to);
       expect((await graph('users')).summary.total).toBe(e.total.users);
       const only = stored.filter((r) => r.provider === 'openai' && r.status === 200);
       const filtered = await call(t.url, 'GET', `/v1/analytics/graphs/requests?${q}&ai_org_model=openai__gpt-4o&status_code=200`, t.adminKey);
@@ -139,6 +135,12 @@ for (const backend of backends) {
       expect(shortRequests.body.data_points.map((p: any) => p.total).reduce((a: number, b: number) => a + b, 0)).toBe(shortRows.length);
       expect(shortRequests.body.data_points).toHaveLength(6);
       expect(shortRows.length).toBeGreaterThan(0);
+      // Latency percentiles on the short range (partial hours from rows) and with a filter only the rows answer.
+      const sorted = (rs: AnalyticsRow[]) => rs.map((r) => r.latency_ms).sort((a, b) => a - b);
+      const shortLatency = await call(t.url, 'GET', `/v1/analytics/graphs/latency?time_of_generation_min=${shortFrom.toISOString()}&time_of_generation_max=${to.toISOString()}`, t.adminKey);
+      expectPercentiles(shortLatency.body.summary, [0.5, 0.9, 0.95, 0.99].map((x) => nearest(sorted(shortRows), x)));
+      const metaLatency = await call(t.url, 'GET', `/v1/analytics/graphs/latency?${q}&metadata=${encodeURIComponent('{"team":"t1"}')}`, t.adminKey);
+      expectPercentiles(metaLatency.body.summary, [0.5, 0.9, 0.95, 0.99].map((x) => nearest(sorted(stored.filter((r) => r.metadata.team === 't1')), x)));
       // The same batch again stores nothing new and changes no number (the rollup counts stored rows only).
       const before = (await graph('requests')).summary.total;
       const again = await call(t.url, 'POST', '/v1/sync/analytics', undefined, { gateway: 'g', rows: stored.slice(0, 100) }, { authorization: `Bearer ${t.clientAuth}` });
@@ -160,6 +162,16 @@ for (const backend of backends) {
       expect(await Promise.all(['requests', 'cost', 'cache/hit-rate'].map(graph))).toEqual(before);
       const rollup = await t.cp.services.db.get<{ n: number }>(`SELECT SUM(requests) AS n FROM analytics_hourly WHERE organisation_id = ?`, [t.organisationId]);
       expect(Number(rollup?.n)).toBe(N + 55);
+    });
+
+    it('migration 3 fills the latency histogram from rows stored before it existed', async () => {
+      const before = await graph('latency');
+      await t.cp.services.db.run(`DROP TABLE analytics_hourly_latency`);
+      await t.cp.services.db.run(`DELETE FROM schema_migrations WHERE version = 3`);
+      await t.restart();
+      expect(await graph('latency')).toEqual(before);
+      const histogram = await t.cp.services.db.get<{ n: number }>(`SELECT SUM(count) AS n FROM analytics_hourly_latency WHERE organisation_id = ?`, [t.organisationId]);
+      expect(Number(histogram?.n)).toBe(N + 55);
     });
   });
 }

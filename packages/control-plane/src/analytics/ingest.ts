@@ -1,6 +1,7 @@
 import type { AnalyticsBatch, AnalyticsRow } from '@portico/contract';
 import { invalid } from '../http/errors.js';
 import type { Database, Sql, SqlValue } from '../db/types.js';
+import { latencyBucket, latencyBucketSql } from './latency-histogram.js';
 
 /**
  * Analytics rows from gateways, stored idempotently: the primary key is (organisation, row id) and
@@ -108,7 +109,8 @@ async function insertPostgres(db: Database, rows: AnalyticsRow[], receivedAt: st
   const stored = await db.get<{ n: number }>(
     `WITH ins AS (INSERT INTO analytics_rows (${COLUMNS.join(',')}) SELECT ${PG_SELECT} FROM json_to_recordset((?::json) -> 'rows') AS r(${PG_RECORD})
        ON CONFLICT (organisation_id, id) DO NOTHING RETURNING ${ROLLUP_SOURCE}),
-     up AS (${ROLLUP_UPSERT_FROM('ins')})
+     up AS (${ROLLUP_UPSERT_FROM('ins')}),
+     hist AS (${HISTOGRAM_UPSERT_FROM('ins')})
      SELECT COUNT(*) AS n FROM ins`,
     [receivedAt, json],
   );
@@ -125,6 +127,13 @@ const ROLLUP_ADD = `ON CONFLICT (${ROLLUP_KEY}) DO UPDATE SET requests = analyti
 const ROLLUP_UPSERT_FROM = (source: string) =>
   `INSERT INTO analytics_hourly (${ROLLUP_COLUMNS}) SELECT organisation_id, COALESCE(workspace_id, ''), substr(created_at, 1, 13), COALESCE(provider, ''), COALESCE(model, ''), status, cache_status,
      COUNT(*), SUM(cost_usd), SUM(total_tokens), SUM(latency_ms), SUM(rescued) FROM ${source} GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 3, 2, 4, 5, 6, 7 ${ROLLUP_ADD}`;
+
+// The latency histogram per rollup key (less the cache status, which no filter names) and log bucket.
+const HISTOGRAM_COLUMNS = 'organisation_id, hour, workspace_id, provider, model, status, bucket, count';
+const HISTOGRAM_ADD = `ON CONFLICT (organisation_id, hour, workspace_id, provider, model, status, bucket) DO UPDATE SET count = analytics_hourly_latency.count + excluded.count`;
+export const HISTOGRAM_UPSERT_FROM = (source: string) =>
+  `INSERT INTO analytics_hourly_latency (${HISTOGRAM_COLUMNS}) SELECT organisation_id, substr(created_at, 1, 13), COALESCE(workspace_id, ''), COALESCE(provider, ''), COALESCE(model, ''), status,
+     ${latencyBucketSql('latency_ms')}, COUNT(*) FROM ${source} GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 2, 3, 4, 5, 6, 7 ${HISTOGRAM_ADD}`;
 
 interface NewRow { organisation_id: string; workspace_id: string | null; created_at: string; provider: string | null; model: string | null; status: number; cache_status: string; cost_usd: number; total_tokens: number; latency_ms: number; rescued: number }
 
@@ -145,6 +154,18 @@ async function addToRollup(tx: Sql, rows: NewRow[]): Promise<void> {
   for (let i = 0; i < all.length; i += 1_000) {
     const chunk = all.slice(i, i + 1_000);
     await tx.run(`INSERT INTO analytics_hourly (${ROLLUP_COLUMNS}) VALUES ${chunk.map(() => '(?,?,?,?,?,?,?,?,?,?,?,?)').join(',')} ${ROLLUP_ADD}`, chunk.flat());
+  }
+  const counts = new Map<string, SqlValue[]>();
+  for (const r of rows) {
+    const key: SqlValue[] = [r.organisation_id, r.created_at.slice(0, 13), r.workspace_id ?? '', r.provider ?? '', r.model ?? '', r.status, latencyBucket(r.latency_ms)];
+    const k = JSON.stringify(key);
+    const c = counts.get(k) ?? counts.set(k, [...key, 0]).get(k)!;
+    (c[7] as number)++;
+  }
+  const hist = [...counts.values()];
+  for (let i = 0; i < hist.length; i += 1_000) {
+    const chunk = hist.slice(i, i + 1_000);
+    await tx.run(`INSERT INTO analytics_hourly_latency (${HISTOGRAM_COLUMNS}) VALUES ${chunk.map(() => '(?,?,?,?,?,?,?,?)').join(',')} ${HISTOGRAM_ADD}`, chunk.flat());
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Database, SqlValue } from '../db/types.js';
 import { readKey, sharedRead } from './shared-reads.js';
+import { histogramPercentiles, latencyBucketSql } from './latency-histogram.js';
 import { bucketLabels, bucketSql, bucketTimestamp, metadataExpr, metadataParam, type Filter } from './filters.js';
 
 /**
@@ -123,34 +124,46 @@ async function aggregateRows(db: Database, f: Filter): Promise<Aggregated> {
 export const LATENCY_QUANTILES = [0.5, 0.9, 0.95, 0.99];
 
 /**
- * Latency percentiles overall and per bucket: percentile_cont on PostgreSQL (one sort per group for
- * all four quantiles, the total and the buckets read at once), the nearest rank by window functions on SQLite.
+ * Latency percentiles overall and per bucket, from log-scale histograms (latency-histogram.ts): within
+ * 1% of the exact nearest-rank value. Whole hours are read from analytics_hourly_latency when the
+ * filter allows (Filter.dims) and the partial hours at the edges, or every row when it does not, are
+ * bucketed the same way in SQL, so one method serves the whole range on both databases.
  */
 export async function latencyPercentiles(db: Database, f: Filter): Promise<{ summary: number[]; byBucket: Map<string, number[]> }> {
-  if (db.dialect === 'postgres') {
-    const pct = `percentile_cont(ARRAY[${LATENCY_QUANTILES.join(',')}]::float8[]) WITHIN GROUP (ORDER BY latency_ms) AS ps`;
-    const [[total], rows] = await Promise.all([
-      all<{ ps: number[] | null }>(db, `SELECT ${pct} FROM analytics_rows WHERE ${f.where}`, f.params),
-      all<{ b: string; ps: number[] }>(db, `SELECT ${bucketSql(f)} AS b, ${pct} FROM analytics_rows WHERE ${f.where} GROUP BY ${bucketSql(f)}`, f.params),
+  const len = f.bucket === 'hour' ? 13 : 10;
+  const bucketOf = latencyBucketSql('latency_ms');
+  const wholeFrom = Math.ceil(f.from.getTime() / HOUR) * HOUR;
+  const wholeTo = Math.floor(f.to.getTime() / HOUR) * HOUR;
+  let rows: HistogramRow[];
+  if (f.dims && wholeFrom < wholeTo) {
+    const org = f.params[0];
+    const iso = (t: number) => new Date(t).toISOString();
+    rows = await all<HistogramRow>(db, `SELECT b, bucket, SUM(n) AS n FROM (
+        SELECT substr(hour, 1, ${len}) AS b, bucket, count AS n FROM analytics_hourly_latency WHERE organisation_id = ? AND hour >= ? AND hour < ? AND ${f.dims.where}
+        UNION ALL
+        SELECT substr(created_at, 1, ${len}), ${bucketOf}, 1 FROM analytics_rows
+        WHERE organisation_id = ? AND ((created_at >= ? AND created_at < ?) OR (created_at >= ? AND created_at <= ?)) AND ${f.dims.where}
+      ) s GROUP BY b, bucket`, [
+      org, hourLabel(wholeFrom), hourLabel(wholeTo), ...f.dims.params,
+      org, f.from.toISOString(), iso(wholeFrom), iso(wholeTo), f.to.toISOString(), ...f.dims.params,
     ]);
-    const nums = (ps: number[] | null | undefined) => LATENCY_QUANTILES.map((_, i) => Number(ps?.[i] ?? 0));
-    return { summary: nums(total?.ps), byBucket: new Map(rows.map((r) => [r.b, nums(r.ps)])) };
+  } else {
+    rows = await all<HistogramRow>(db, `SELECT ${bucketSql(f)} AS b, ${bucketOf} AS bucket, COUNT(*) AS n FROM analytics_rows WHERE ${f.where} GROUP BY 1, 2`, f.params);
   }
-  // SQLite has no percentile aggregate: rank the latencies with window functions and keep only the
-  // nearest-rank rows (sorted[floor(q·n)]), so a handful of rows come back rather than every latency.
-  const ranked = (partition: string) => `SELECT b, l, rn, n FROM (SELECT b, latency_ms AS l, ROW_NUMBER() OVER (${partition} ORDER BY latency_ms) AS rn, COUNT(*) OVER (${partition}) AS n
-      FROM (SELECT ${bucketSql(f)} AS b, latency_ms FROM analytics_rows WHERE ${f.where}))
-    WHERE ${LATENCY_QUANTILES.map((q) => `rn = MIN(n, CAST(${q} * n AS INTEGER) + 1)`).join(' OR ')}`;
-  const [totalRows, bucketRows] = await Promise.all([all<RankRow>(db, ranked(''), f.params), all<RankRow>(db, ranked('PARTITION BY b'), f.params)]);
-  const pick = (rs: RankRow[]) => LATENCY_QUANTILES.map((q) => {
-    const n = Number(rs[0]?.n ?? 0);
-    return n === 0 ? 0 : Number(rs.find((r) => Number(r.rn) === Math.min(n, Math.floor(q * n) + 1))?.l ?? 0);
-  });
-  const groups = new Map<string, RankRow[]>();
-  for (const r of bucketRows) (groups.get(r.b) ?? groups.set(r.b, []).get(r.b)!).push(r);
-  return { summary: pick(totalRows), byBucket: new Map([...groups].map(([b, rs]) => [b, pick(rs)])) };
+  const total = new Map<number, number>();
+  const perBucket = new Map<string, Map<number, number>>();
+  for (const r of rows) {
+    const bucket = Number(r.bucket), n = Number(r.n);
+    total.set(bucket, (total.get(bucket) ?? 0) + n);
+    const h = perBucket.get(r.b) ?? perBucket.set(r.b, new Map()).get(r.b)!;
+    h.set(bucket, (h.get(bucket) ?? 0) + n);
+  }
+  return {
+    summary: histogramPercentiles(total, LATENCY_QUANTILES),
+    byBucket: new Map([...perBucket].map(([b, h]) => [b, histogramPercentiles(h, LATENCY_QUANTILES)])),
+  };
 }
-interface RankRow { b: string; l: number; rn: number; n: number }
+interface HistogramRow { b: string; bucket: number; n: number }
 
 export async function statusCodes(db: Database, f: Filter): Promise<Array<{ status_code: number; count: number }>> {
   const rows = await db.all<{ status: number; n: number }>(`SELECT status, COUNT(*) AS n FROM analytics_rows WHERE ${f.where} AND status >= 400 GROUP BY status ORDER BY n DESC`, f.params);

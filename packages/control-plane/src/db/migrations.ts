@@ -96,6 +96,23 @@ export const MIGRATIONS: Migration[] = [
         FROM analytics_rows GROUP BY organisation_id, COALESCE(workspace_id, ''), substr(created_at, 1, 13), COALESCE(provider, ''), COALESCE(model, ''), status, cache_status`,
     ],
   },
+  {
+    version: 3,
+    name: 'analytics: hourly latency histogram (log buckets growing by 1.02), for percentiles within 1%',
+    statements: [
+      // Per rollup key (less cache status) and log bucket, how many requests took that long: bucket 0
+      // is under 1 ms, bucket k is [1.02^(k-1), 1.02^k) ms (src/analytics/latency-histogram.ts).
+      `CREATE TABLE analytics_hourly_latency (
+        organisation_id TEXT NOT NULL, hour TEXT NOT NULL, workspace_id TEXT NOT NULL, provider TEXT NOT NULL, model TEXT NOT NULL,
+        status INTEGER NOT NULL, bucket INTEGER NOT NULL, count BIGINT NOT NULL,
+        PRIMARY KEY (organisation_id, hour, workspace_id, provider, model, status, bucket))`,
+      // The bucket expression is latencyBucketSql's, written out: old migrations never change with the code.
+      `INSERT INTO analytics_hourly_latency (organisation_id, hour, workspace_id, provider, model, status, bucket, count)
+        SELECT organisation_id, substr(created_at, 1, 13), COALESCE(workspace_id, ''), COALESCE(provider, ''), COALESCE(model, ''), status,
+          CASE WHEN latency_ms < 1 THEN 0 ELSE CAST(floor(ln(latency_ms) / ${Math.log(1.02)}) AS INTEGER) + 1 END, COUNT(*)
+        FROM analytics_rows GROUP BY 1, 2, 3, 4, 5, 6, 7`,
+    ],
+  },
 ];
 
 export async function migrate(db: Database, migrations: Migration[] = MIGRATIONS): Promise<number[]> {

@@ -301,7 +301,7 @@ function stripAnthropicOnlyFields(chat: Record<string, unknown>): void {
 
 function buildMappedRequest(provider: Provider, target: ProviderTarget, input: CallInput, t: EffectiveTarget): UpstreamRequest {
   const op: Operation = input.api.op;
-  const mapping = op === 'embeddings' ? provider.embeddings : op === 'completions' ? provider.completions : undefined;
+  const mapping = op === 'embeddings' ? provider.embeddings : op === 'completions' ? provider.completions : op === 'rerank' ? provider.rerank : op === 'images' ? provider.images : undefined;
   if (!mapping || !input.body) throw unsupported(provider, op);
   return mapping.toRequest(withOverrides(input.body, t) as never, target, { stream: input.stream, traceId: input.traceId });
 }
@@ -345,7 +345,8 @@ function toJsonResult(
     result.servedModel = modelIn(completion);
     return result;
   }
-  const mapping = input.api.op === 'embeddings' ? provider.embeddings! : provider.completions!;
+  const op = input.api.op;
+  const mapping = op === 'embeddings' ? provider.embeddings! : op === 'rerank' ? provider.rerank! : op === 'images' ? provider.images! : provider.completions!;
   const out = mapping.fromResponse(parsed, input.body as never, target, res.headers) as { usage?: Usage };
   const result = jsonResult(base, 'application/json', Buffer.from(JSON.stringify(out)), usageOf(out));
   result.servedModel = modelIn(out);

@@ -2,7 +2,7 @@ import { badRequest } from '../errors.js';
 import type { Provider } from './types.js';
 import { openaiProvider } from './openai/index.js';
 import { azureOpenAIProvider } from './azure-openai/index.js';
-import { openAICompatibleProviders } from './openai-compatible/family.js';
+import { openAICompatibleProviders } from './openai-compatible/specs.js';
 import { anthropicProvider } from './anthropic/index.js';
 import { bedrockProvider } from './bedrock/index.js';
 import { googleProvider } from './google/index.js';
@@ -10,6 +10,8 @@ import { vertexProvider } from './vertex-ai/index.js';
 import { cohereProvider } from './cohere/index.js';
 import { mistralProvider } from './mistral-ai/index.js';
 import { ollamaProvider } from './ollama/index.js';
+import { voyageProvider } from './voyage/index.js';
+import { jinaProvider } from './jina/index.js';
 
 /** Every provider the gateway can call, by Portkey's provider id. */
 export class ProviderRegistry {
@@ -46,5 +48,7 @@ export const BUILTIN_PROVIDERS: Provider[] = [
   cohereProvider,
   mistralProvider,
   ollamaProvider,
+  voyageProvider,
+  jinaProvider,
   ...openAICompatibleProviders,
 ];

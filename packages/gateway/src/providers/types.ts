@@ -3,7 +3,11 @@
  * response is an OpenAI response or a stream of OpenAI chunks; each provider maps to and from it.
  *
  * Every function on a Provider except `authorize` is pure and network-free, so it can be unit-tested
- * against recorded payloads in the provider's own published format.
+ * against recorded payloads in the provider's own published format. Mappings are named by direction
+ * (`toXRequest` builds what goes upstream, `fromXResponse` reads what comes back) and live in the
+ * provider's own folder. Anything a mapping needs that does not depend on the request (URL templates,
+ * header names, lookup tables) is computed when the provider object is built at start, so a provider
+ * costs the hot path nothing beyond its own mapping.
  */
 import type { GatewayError } from '../errors.js';
 
@@ -121,6 +125,50 @@ export interface EmbeddingResponse {
   usage: { prompt_tokens: number; total_tokens: number };
 }
 
+/** Portkey's POST /v1/rerank request (its CreateRerankRequest), checked by inbound/rerank.ts. */
+export interface RerankRequest {
+  model: string;
+  query: string;
+  documents: Array<string | ({ text?: string } & JsonObject)>;
+  top_n?: number;
+  return_documents?: boolean;
+  max_tokens_per_doc?: number;
+  priority?: number;
+  rank_fields?: string[];
+  truncation?: boolean;
+  parameters?: JsonObject;
+}
+
+/** Portkey's rerank response (CreateRerankResponse): results sorted by relevance, best first. */
+export interface RerankResponse {
+  id?: string;
+  object: 'list';
+  results: Array<{ index: number; relevance_score: number; document?: { text?: string } & JsonObject }>;
+  model: string;
+  usage?: { search_units?: number; total_tokens?: number };
+  provider: string;
+}
+
+/** OpenAI's POST /v1/images/generations request (CreateImageRequest). */
+export interface ImageGenerationRequest {
+  prompt: string;
+  model?: string;
+  n?: number;
+  size?: string;
+  quality?: string;
+  response_format?: 'url' | 'b64_json';
+  style?: string;
+  user?: string;
+  [k: string]: unknown;
+}
+
+/** OpenAI's images response (ImagesResponse): b64_json, or url where the provider gives one. */
+export interface ImageGenerationResponse {
+  created: number;
+  data: Array<{ b64_json?: string; url?: string; revised_prompt?: string }>;
+  [k: string]: unknown;
+}
+
 export interface CompletionRequest {
   model: string;
   prompt: string | string[];
@@ -207,7 +255,7 @@ export interface OperationMapping<Req, Res> {
   fromResponses?(bodies: unknown[], req: Req, target: ProviderTarget, headers: Array<Record<string, string>>): Res;
 }
 
-export type Operation = 'chat' | 'completions' | 'embeddings' | 'messages' | 'responses' | 'passthrough';
+export type Operation = 'chat' | 'completions' | 'embeddings' | 'rerank' | 'images' | 'messages' | 'responses' | 'passthrough';
 
 export interface ProviderCapabilities {
   endpoints: Operation[];
@@ -216,6 +264,8 @@ export interface ProviderCapabilities {
   vision: boolean;
   embeddings: boolean;
   auth: string[];
+  /** Where requests go, for docs/providers.md: a URL, with {setting} placeholders filled from x-portkey-* headers. */
+  upstream?: string;
 }
 
 /**
@@ -238,6 +288,8 @@ export interface Provider {
   chat?: OperationMapping<ChatRequest, ChatCompletion>;
   completions?: OperationMapping<CompletionRequest, JsonObject>;
   embeddings?: OperationMapping<EmbeddingRequest, EmbeddingResponse>;
+  rerank?: OperationMapping<RerankRequest, RerankResponse>;
+  images?: OperationMapping<ImageGenerationRequest, ImageGenerationResponse>;
   /**
    * Raw forwarding for bodies already in the provider's own format (Anthropic /v1/messages to
    * Anthropic, /v1/responses to OpenAI, any other /v1/* path). Returns the upstream URL and auth

@@ -5,6 +5,8 @@ import {
   anthropicMessagesApi, openAIChatApi, openAICompletionsApi, openAIEmbeddingsApi, passthroughApi, responsesApi,
 } from '../inbound/apis.js';
 import type { InboundApi } from '../inbound/types.js';
+import { rerankApi } from '../inbound/rerank.js';
+import { imagesApi } from '../inbound/images.js';
 import type { GatewayDeps } from '../pipeline/deps.js';
 import { handleInference } from '../pipeline/handle-inference.js';
 import { handleHealth, handleMetrics } from './operational-routes.js';
@@ -24,6 +26,8 @@ const INFERENCE_ROUTES: Record<string, InboundApi> = {
   '/v1/embeddings': openAIEmbeddingsApi,
   '/v1/messages': anthropicMessagesApi,
   '/v1/responses': responsesApi,
+  '/v1/rerank': rerankApi,
+  '/v1/images/generations': imagesApi,
 };
 
 export interface ServerState {

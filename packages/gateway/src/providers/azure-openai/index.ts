@@ -1,6 +1,7 @@
 import { badRequest } from '../../errors.js';
 import type { Provider, ProviderTarget } from '../types.js';
 import { mapOpenAIError, openAIChatStream } from '../openai-compatible/mapping.js';
+import { authorizeWithEntra } from './entra.js';
 
 /**
  * Azure OpenAI: https://{resource_name}.openai.azure.com/openai/deployments/{deployment_id}/{op}?api-version=...
@@ -41,14 +42,14 @@ export const azureOpenAIProvider: Provider = {
   id: 'azure-openai',
   name: 'Azure OpenAI',
   capabilities: {
-    endpoints: ['chat', 'completions', 'embeddings', 'responses', 'messages', 'passthrough'],
+    endpoints: ['chat', 'completions', 'embeddings', 'responses', 'messages', 'passthrough', 'images'],
     streaming: true,
     tools: true,
     vision: true,
     embeddings: true,
-    auth: ['api-key', 'entra bearer'],
+    auth: ['api-key', 'entra bearer', 'entra client credentials (x-portkey-azure-entra-*)'],
   },
-  nativeOperations: ['chat', 'completions', 'embeddings', 'responses', 'passthrough'],
+  nativeOperations: ['chat', 'completions', 'embeddings', 'responses', 'passthrough', 'images'],
   protocolHeaders: ['openai-beta'],
   chat: {
     toRequest: (req, target) => ({ method: 'POST', url: toAzureUrl(target, 'chat/completions'), headers: toAzureAuthHeaders(target), body: JSON.stringify(req) }),
@@ -65,5 +66,6 @@ export const azureOpenAIProvider: Provider = {
     fromResponse: (body) => body as never,
   },
   passthrough: (path, target) => ({ url: toAzureUrl(target, opFor(path)), headers: toAzureAuthHeaders(target) }),
+  authorize: authorizeWithEntra('azure-openai'),
   mapError: mapOpenAIError('azure-openai'),
 };

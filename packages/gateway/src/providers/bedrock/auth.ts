@@ -5,6 +5,7 @@
  */
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { badRequest } from '../../errors.js';
 import type { ProviderTarget, UpstreamRequest } from '../types.js';
 import { resolveBedrockCredentials } from './credentials.js';
 import { BEDROCK_SIGNING_SERVICE, bedrockRegion } from './endpoint.js';
@@ -43,6 +44,7 @@ export class NodeSha256 {
 const SIGNING_HEADERS = new Set(['authorization', 'x-amz-date', 'x-amz-security-token', 'x-amz-content-sha256', 'host']);
 
 export async function authorizeBedrock(req: UpstreamRequest, target: ProviderTarget): Promise<UpstreamRequest> {
+  if (bedrockUsesApiKey(target)) return withBedrockApiKey(req, target);
   const { credentials } = await resolveBedrockCredentials(target);
   const url = new URL(req.url);
   const headers: Record<string, string> = {};
@@ -69,4 +71,23 @@ export async function authorizeBedrock(req: UpstreamRequest, target: ProviderTar
   // The HTTP client sets Host from the URL; the signed value is the same.
   for (const [k, v] of Object.entries(signed.headers)) if (k !== 'host') out[k] = v;
   return { ...req, headers: out };
+}
+
+/**
+ * Bedrock API keys (x-portkey-aws-auth-type: apiKey): the key goes as `Authorization: Bearer`, and
+ * nothing is signed. Without a key that is a 400 saying where to put it.
+ */
+export function bedrockUsesApiKey(target: ProviderTarget): boolean {
+  const type = target.settings.aws_auth_type?.trim();
+  if (type === undefined || type === '' || type === 'accessKey' || type === 'assumedRole') return false;
+  if (type === 'apiKey') return true;
+  throw badRequest(`bedrock: x-portkey-aws-auth-type must be apiKey, accessKey or assumedRole, not "${type}"`, 'x-portkey-aws-auth-type');
+}
+
+function withBedrockApiKey(req: UpstreamRequest, target: ProviderTarget): UpstreamRequest {
+  if (!target.apiKey) throw badRequest('bedrock: x-portkey-aws-auth-type is apiKey but no key was given; send the Bedrock API key as Authorization: Bearer <key>', 'authorization');
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) if (!SIGNING_HEADERS.has(k.toLowerCase())) headers[k] = v;
+  headers.authorization = `Bearer ${target.apiKey}`;
+  return { ...req, headers };
 }

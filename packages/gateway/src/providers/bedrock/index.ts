@@ -13,6 +13,8 @@ import { BEDROCK_PROVIDER_ID, bedrockChatApi, bedrockModelUrl } from './endpoint
 import { mapBedrockError } from './errors.js';
 import { fromBedrockAnthropicResponse, toBedrockAnthropicBody } from './invoke-anthropic.js';
 import { bedrockChatStream } from './stream.js';
+import { fromBedrockRerankResponse, toBedrockRerankRequest } from './rerank.js';
+import { fromBedrockImageResponse, toBedrockImageRequest } from './images.js';
 
 const EVENTSTREAM = 'application/vnd.amazon.eventstream';
 
@@ -58,20 +60,24 @@ export const bedrockProvider: Provider = {
   id: BEDROCK_PROVIDER_ID,
   name: 'Amazon Bedrock',
   capabilities: {
-    endpoints: ['chat', 'embeddings'],
+    endpoints: ['chat', 'embeddings', 'rerank', 'images'],
     streaming: true,
     tools: true,
     vision: true,
     embeddings: true,
-    auth: ['aws-sigv4 with request keys (x-portkey-aws-*)', 'aws-sigv4 with an assumed role (x-portkey-aws-role-arn)', 'aws-sigv4 with the default chain (ECS task role)'],
+    auth: ['aws-sigv4 with request keys (x-portkey-aws-*)', 'aws-sigv4 with an assumed role (x-portkey-aws-role-arn)', 'aws-sigv4 with the default chain (ECS task role)', 'bedrock api key (x-portkey-aws-auth-type: apiKey, Authorization: Bearer)'],
   },
   chat,
   embeddings,
+  rerank: { toRequest: (req, target) => toBedrockRerankRequest(req, target), fromResponse: (body, req) => fromBedrockRerankResponse(body, req) },
+  images: { toRequest: (req, target) => toBedrockImageRequest(req, target), fromResponse: (body, req) => fromBedrockImageResponse(body, req) },
   authorize: authorizeBedrock,
   mapError: mapBedrockError,
 };
 
 export { authorizeBedrock } from './auth.js';
+export { toBedrockImageRequest, fromBedrockImageResponse } from './images.js';
+export { toBedrockRerankRequest, fromBedrockRerankResponse, bedrockRerankModelArn } from './rerank.js';
 export { bedrockCredentialCacheKeys, clearBedrockCredentialCache, resolveBedrockCredentials } from './credentials.js';
 export type { AwsCredentials, AwsCredentialSource, ResolvedAwsCredentials } from './credentials.js';
 export { toBedrockConverseRequest } from './converse-request.js';

@@ -49,8 +49,10 @@ export function fromOpenAIErrorBody(provider: string, status: number, parsed: un
     });
   }
   if (typeof err === 'string') return upstreamError(provider, status, err, { headers: retryAfterHeader(headers) });
-  const message = (parsed as { message?: unknown } | undefined)?.message;
-  return upstreamError(provider, status, typeof message === 'string' ? message : `HTTP ${status}`, { headers: retryAfterHeader(headers) });
+  // Some compatible providers answer {"message": "..."} or FastAPI's {"detail": "..."} (Voyage).
+  const p = parsed as { message?: unknown; detail?: unknown } | undefined;
+  const message = typeof p?.message === 'string' ? p.message : typeof p?.detail === 'string' ? p.detail : `HTTP ${status}`;
+  return upstreamError(provider, status, message, { headers: retryAfterHeader(headers) });
 }
 
 export function mapOpenAIError(provider: string) {

@@ -8,6 +8,7 @@ export const openaiProvider = createOpenAICompatibleProvider({
   embeddings: true,
   completions: true,
   responses: true,
+  images: true,
   // The Assistants, Realtime and other beta APIs need it (assistants=v2).
   protocolHeaders: ['openai-beta'],
   extraHeaders: (t) => ({

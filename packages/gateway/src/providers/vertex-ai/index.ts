@@ -4,6 +4,7 @@
  * Auth: authorize() adds an OAuth bearer token (see auth.ts). customHost replaces the base URL up to
  * and including /v1.
  */
+import { badRequest } from '../../errors.js';
 import type { GatewayError } from '../../errors.js';
 import {
   anthropicChatStream,
@@ -22,6 +23,7 @@ import { retryAfterHeader, tryParseJson, upstreamError } from '../upstream-error
 import { toVertexAnthropicRequest } from './anthropic.js';
 import { authorizeVertex } from './auth.js';
 import { fromVertexEmbedResponse, toVertexEmbedRequest } from './embeddings.js';
+import { fromVertexImagenResponse, toVertexImagenRequest } from './images.js';
 import { isVertexAnthropicModel, vertexModelUrl } from './target.js';
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
@@ -72,7 +74,7 @@ export const vertexProvider: Provider = {
   id: 'vertex-ai',
   name: 'Google Vertex AI',
   capabilities: {
-    endpoints: ['chat', 'embeddings'], streaming: true, tools: true, vision: true, embeddings: true,
+    endpoints: ['chat', 'embeddings', 'images'], streaming: true, tools: true, vision: true, embeddings: true,
     auth: ['service_account_json', 'oauth_bearer_token'],
   },
   chat: {
@@ -86,6 +88,13 @@ export const vertexProvider: Provider = {
       headers: { ...target.forwardHeaders, ...JSON_HEADERS }, body: JSON.stringify(toVertexEmbedRequest(req)),
     }),
     fromResponse: (body, req) => fromVertexEmbedResponse(body, req),
+  },
+  images: {
+    toRequest: (req, target) => {
+      if (!req.model) throw badRequest('vertex-ai: model is required for images (e.g. imagen-3.0-generate-002)', 'model');
+      return { method: 'POST', url: vertexModelUrl(target, req.model, 'predict'), headers: { ...target.forwardHeaders, ...JSON_HEADERS }, body: JSON.stringify(toVertexImagenRequest(req)) };
+    },
+    fromResponse: (body, req) => fromVertexImagenResponse(body, req),
   },
   authorize: authorizeVertex,
   mapError: mapVertexError,
