@@ -40,12 +40,17 @@ describe('attack: tenant A opens 24 long streams to one upstream (a pool of 8) a
   it('tenant B\'s request to the same upstream is answered within 5 s', async () => {
     // Each stream sends a word every 50 ms for about 100 s: the connection stays busy, whatever the client does.
     fake.setDefault({ text: 'word '.repeat(2000), eventDelayMs: 50 });
-    const streamBody = JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'talk' }] });
-    for (let i = 0; i < 24; i++) clients.push(await rawClient(gw.url, chatRequestText(fake.baseUrl, streamBody, { 'x-portkey-api-key': A }), { read: false }));
+    // Each client says its index, so the fake's log tells which of A's requests reached the upstream.
+    for (let i = 0; i < 24; i++) {
+      const streamBody = JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: `talk ${i}` }] });
+      clients.push(await rawClient(gw.url, chatRequestText(fake.baseUrl, streamBody, { 'x-portkey-api-key': A }), { read: false }));
+    }
     await eventually(() => expect(fake.requests.length).toBeGreaterThanOrEqual(4), 10_000);
     await new Promise((r) => setTimeout(r, 500));
 
-    fake.setDefault({});
+    // Only B's request gets a short answer: the default stays the long stream, so A's waiting requests,
+    // which reach the upstream only later, are long streams too (the next test counts on them holding).
+    fake.enqueue({});
     const { ms, value: res } = await timed(() => chat(gw.url, fake.baseUrl, { headers: { 'x-portkey-api-key': B }, signal: AbortSignal.timeout(5000) }));
     expect(res.status).toBe(200);
     expect((await res.json()).choices[0].message.content).toBe('Echo: hello');
@@ -55,11 +60,17 @@ describe('attack: tenant A opens 24 long streams to one upstream (a pool of 8) a
   }, 30_000);
 
   it('A\'s waiting requests still run, in turn, as its own streams end', async () => {
-    for (const c of clients.splice(0, 4)) c.socket.destroy();
     const origin = new URL(fake.url).origin;
+    const reachedUpstream = () => fake.requests.map((r) => Number(/^talk (\d+)$/.exec(r.body.messages[0].content)?.[1])).filter((i) => !Number.isNaN(i));
+    const running = reachedUpstream();
+    expect(running).toHaveLength(4);
+    // End A's four running streams: four of its waiting requests take their places and reach the upstream.
+    for (const i of running) clients[i].socket.destroy();
     await eventually(() => expect(gw.gateway.deps.tenantShares.load(origin, 'ws:wsA')).toEqual({ active: 4, waiting: 16 }), 5000);
+    await eventually(() => expect(reachedUpstream()).toHaveLength(8), 5000);
     for (const c of clients.splice(0)) c.socket.destroy();
     await eventually(() => expect(gw.gateway.deps.tenantShares.load(origin, 'ws:wsA')).toEqual({ active: 0, waiting: 0 }), 10_000);
+    fake.setDefault({});
   });
 });
 
