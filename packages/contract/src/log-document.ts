@@ -90,3 +90,21 @@ export interface LogDocument {
   stream_outcome?: 'complete' | 'client_aborted' | 'upstream_error';
 }
 
+/** One row of a logs list (the console's): a log document's fields, never its bodies. */
+export interface LogRow {
+  id: string;
+  trace_id: string;
+  created_at: string;
+  status: number;
+  model?: string;
+  provider?: string;
+  key_id?: string;
+  workspace?: string;
+  cost_usd?: number;
+  latency_ms: number;
+  total_tokens?: number;
+  retries: number;
+  cache_status?: string;
+  metadata?: Record<string, string>;
+  span_name?: string;
+}

@@ -1,3 +1,4 @@
+import type { LogRow } from '@portico/contract';
 /** Shapes the console reads from the control plane: Portkey's Admin API plus the console's own session routes. */
 
 export interface Session {
@@ -182,23 +183,7 @@ export interface GraphResponse<P> {
 }
 
 /** One row of the logs list: the fields of a log document the list shows, never its bodies. */
-export interface LogRow {
-  id: string;
-  trace_id: string;
-  created_at: string;
-  status: number;
-  model?: string;
-  provider?: string;
-  key_id?: string;
-  workspace?: string;
-  cost_usd?: number;
-  latency_ms: number;
-  total_tokens?: number;
-  retries: number;
-  cache_status?: string;
-  metadata?: Record<string, string>;
-  span_name?: string;
-}
+export type { LogRow };
 
 export interface LogPage {
   data: LogRow[];

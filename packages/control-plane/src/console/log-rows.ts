@@ -1,23 +1,7 @@
-import type { LogDocument } from '@portico/contract';
+import type { LogDocument, LogRow } from '@portico/contract';
 
-/** One row of the console's logs list: a log document's fields, never its bodies. */
-export interface LogRow {
-  id: string;
-  trace_id: string;
-  created_at: string;
-  status: number;
-  model?: string;
-  provider?: string;
-  key_id?: string;
-  workspace?: string;
-  cost_usd?: number;
-  latency_ms: number;
-  total_tokens?: number;
-  retries: number;
-  cache_status?: string;
-  metadata?: Record<string, string>;
-  span_name?: string;
-}
+export type { LogRow };
+
 
 export interface LogFilter {
   status?: string;
