@@ -10,21 +10,18 @@ import { createHash } from 'node:crypto';
 import { request } from 'undici';
 import { GatewayError, badRequest } from '../../errors.js';
 import type { ProviderTarget, UpstreamRequest } from '../types.js';
+import { TokenCache, type CachedToken } from '../token-cache.js';
 
 export const DEFAULT_ENTRA_SCOPE = 'https://cognitiveservices.azure.com/.default';
 /** Azure SDKs' variable for sovereign clouds (login.microsoftonline.us, login.chinacloudapi.cn). */
 const DEFAULT_AUTHORITY = 'https://login.microsoftonline.com';
-const CACHE_MAX = 256;
 const REFRESH_MARGIN_S = 300;
 const TOKEN_TIMEOUT_MS = 15_000;
 const MAX_TOKEN_BODY = 64 * 1024;
 const TENANT_RE = /^[A-Za-z0-9][A-Za-z0-9.-]{0,127}$/;
 
 interface ClientCredentials { tenant: string; clientId: string; secret: string; scope: string }
-interface CachedToken { token: string; refreshAt: number }
-
-const cache = new Map<string, CachedToken>();
-const inflight = new Map<string, Promise<CachedToken>>();
+const tokens = new TokenCache();
 
 /** The client credentials a target names, or undefined when it does not use them. Pure. */
 export function entraClientCredentials(provider: string, target: ProviderTarget): ClientCredentials | undefined {
@@ -54,24 +51,13 @@ export function authorizeWithEntra(provider: string) {
 }
 
 export function clearEntraTokenCache(): void {
-  cache.clear();
+  tokens.clear();
 }
 
 async function getEntraToken(provider: string, c: ClientCredentials, now: () => number = Date.now): Promise<string> {
   // A hash of the identity and secret: the secret itself is never a map key.
   const key = createHash('sha256').update(`${c.tenant}\n${c.clientId}\n${c.scope}\n${c.secret}`).digest('hex');
-  const hit = cache.get(key);
-  if (hit && hit.refreshAt > now()) return hit.token;
-  let p = inflight.get(key);
-  if (!p) {
-    p = exchange(provider, c, now).finally(() => inflight.delete(key));
-    inflight.set(key, p);
-  }
-  const fresh = await p;
-  cache.delete(key);
-  if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value as string);
-  cache.set(key, fresh);
-  return fresh.token;
+  return tokens.get(key, () => exchange(provider, c, now), now);
 }
 
 function authorityBase(): string {

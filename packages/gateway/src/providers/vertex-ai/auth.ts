@@ -12,9 +12,9 @@ import { getGlobalDispatcher, request } from 'undici';
 import { GatewayError } from '../../errors.js';
 import type { AuthorizeContext, ProviderTarget, UpstreamRequest } from '../types.js';
 import { DEFAULT_TOKEN_URI, parseServiceAccountJson, type ServiceAccountKey } from './target.js';
+import { TokenCache, type CachedToken } from '../token-cache.js';
 
 export const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
-const CACHE_MAX = 256;
 /** Refresh this long before expiry, so a token never expires in flight. */
 const REFRESH_MARGIN_S = 300;
 const TOKEN_TIMEOUT_MS = 15_000;
@@ -24,10 +24,7 @@ const OAUTH_ERROR_CODES = new Set(['invalid_request', 'invalid_client', 'invalid
 /** Outside the gateway (tools, tests): Google's own token endpoint only. */
 const GOOGLE_ONLY: AuthorizeContext = { dispatcher: getGlobalDispatcher(), checkEgress: async () => undefined, tokenUris: [] };
 
-interface CachedToken { token: string; refreshAt: number }
-
-const cache = new Map<string, CachedToken>();
-const inflight = new Map<string, Promise<CachedToken>>();
+const tokens = new TokenCache();
 
 /** Cache key: a hash of the identity and key material, never the key itself. */
 function cacheKey(sa: ServiceAccountKey): string {
@@ -36,23 +33,11 @@ function cacheKey(sa: ServiceAccountKey): string {
 
 /** Returns a cached or fresh access token; concurrent callers for one account share one exchange. */
 export async function getVertexAccessToken(sa: ServiceAccountKey, ctx: AuthorizeContext = GOOGLE_ONLY, now: () => number = Date.now): Promise<string> {
-  const key = cacheKey(sa);
-  const hit = cache.get(key);
-  if (hit && hit.refreshAt > now()) return hit.token;
-  let p = inflight.get(key);
-  if (!p) {
-    p = exchangeToken(sa, ctx, now).finally(() => inflight.delete(key));
-    inflight.set(key, p);
-  }
-  const fresh = await p;
-  cache.delete(key);
-  if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value as string);
-  cache.set(key, fresh);
-  return fresh.token;
+  return tokens.get(cacheKey(sa), () => exchangeToken(sa, ctx, now), now);
 }
 
 export function clearVertexTokenCache(): void {
-  cache.clear();
+  tokens.clear();
 }
 
 /** Builds the signed JWT assertion for the token endpoint. */
