@@ -23,6 +23,7 @@ import { withHistory } from '../inbound/responses/history.js';
 import { addTargetSecrets, maskSecrets } from '../logs/known-secrets.js';
 import { isCredentialName } from '../logs/redact.js';
 import { strictChat } from './strict-compliance.js';
+import { withProtocolHeaders } from './protocol-headers.js';
 
 /** One inbound request, as the call stage needs it. */
 export interface CallInput {
@@ -211,25 +212,6 @@ export function maskTargetSecrets(err: GatewayError, target: ProviderTarget): vo
 function readWithin(buffers: BufferLease, body: Buffer | undefined): Buffer | undefined {
   if (body && !buffers.take(body.length)) throw new ResponseBufferFullError();
   return body;
-}
-
-/**
- * The client's headers of the provider's own protocol (OpenAI-Beta, anthropic-beta), added to the
- * upstream request. Both are comma-separated lists: one the mapping set too is joined, not replaced.
- */
-export function withProtocolHeaders(provider: Provider, client: IncomingHttpHeaders, headers: Record<string, string>): Record<string, string> {
-  if (!provider.protocolHeaders) return headers;
-  let out = headers;
-  for (const name of provider.protocolHeaders) {
-    const raw = client[name];
-    const v = Array.isArray(raw) ? raw.join(',') : raw;
-    if (!v) continue;
-    if (out === headers) out = { ...headers };
-    const existing = Object.keys(out).find((k) => k.toLowerCase() === name);
-    if (existing && out[existing] !== v) out[existing] = `${out[existing]},${v}`;
-    else if (!existing) out[name] = v;
-  }
-  return out;
 }
 
 /** The model an attempt sends: the target's override_params.model wins over the client's. */

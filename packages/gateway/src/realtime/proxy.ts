@@ -13,7 +13,7 @@ import WebSocket, { WebSocketServer, type RawData } from 'ws';
 import { GatewayError } from '../errors.js';
 import { passthroughApi } from '../inbound/apis.js';
 import { authenticate } from '../pipeline/authenticate.js';
-import { withProtocolHeaders } from '../pipeline/call-target.js';
+import { withProtocolHeaders } from '../pipeline/protocol-headers.js';
 import { newRequestContext, type RequestContext } from '../pipeline/context.js';
 import type { GatewayDeps } from '../pipeline/deps.js';
 import { parsePortkeyHeaders } from '../pipeline/headers.js';
