@@ -2,6 +2,9 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { asBool, asInt, asList, type Settings } from './config/settings.js';
 import { MemoryCacheStore } from './cache/memory-store.js';
+import { SemanticCache } from './cache/semantic-cache.js';
+import { parseSemanticEmbedding } from './cache/semantic-settings.js';
+import { registerSemanticMetrics } from './observability/semantic-metrics.js';
 import type { CacheStore } from './cache/types.js';
 import { FileEntityStore } from './entities/file-store.js';
 import type { EntityStore } from './entities/types.js';
@@ -128,7 +131,9 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
     breakers,
     targetHealth: new TargetHealth(),
     tracing,
+    semantic: await createSemanticCache(settings, redis),
   };
+  registerSemanticMetrics(metrics.registry, deps.semantic!);
   deps.logStage.observe = (doc) => {
     if (doc.usage?.prompt_tokens) metrics.promptTokens(doc.provider ?? '', doc.usage.prompt_tokens, doc.usage.cached_tokens ?? 0);
   };
@@ -202,3 +207,16 @@ async function createLogStore(settings: Settings, metrics: GatewayMetrics, logge
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
+
+/** The semantic cache's index; shared through Redis when CACHE_STORE is Redis. Idle unless a config asks for mode "semantic". */
+async function createSemanticCache(settings: Settings, redis: RedisConnection | undefined): Promise<SemanticCache> {
+  const maxPerPartition = asInt(settings.SEMANTIC_CACHE_MAX_PER_PARTITION);
+  const share = redis ? new (await import('./cache/semantic-redis.js')).SemanticRedisShare(redis, maxPerPartition) : undefined;
+  return new SemanticCache({
+    maxEntries: asInt(settings.SEMANTIC_CACHE_MAX_ENTRIES),
+    maxPerPartition,
+    defaultEmbedding: settings.SEMANTIC_CACHE_EMBEDDING ? parseSemanticEmbedding(settings.SEMANTIC_CACHE_EMBEDDING) : undefined,
+    embeddingTimeoutMs: asInt(settings.SEMANTIC_CACHE_EMBEDDING_TIMEOUT_MS),
+    share,
+  });
+}

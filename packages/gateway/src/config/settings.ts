@@ -4,6 +4,8 @@
  * (`npm run docs:env`), so the docs cannot drift from the code.
  */
 
+import { parseSemanticEmbedding } from '../cache/semantic-settings.js';
+
 export type SettingKind = 'string' | 'int' | 'bool' | 'enum' | 'url' | 'list' | 'secret';
 
 export interface SettingSpec {
@@ -67,6 +69,10 @@ export const SETTINGS = [
   { name: 'RESPONSES_STORE_TTL_S', kind: 'int', default: String(30 * 24 * 3600), min: 0, group: 'cache', description: 'How long responses of translated providers are kept for previous_response_id (/v1/responses), seconds; 0 keeps none (stateless). In the cache store: per process with memory, shared with redis.' },
   { name: 'RESPONSES_STORE_MEMORY_MAX_BYTES', kind: 'int', default: String(32 * 1024 * 1024), min: 0, group: 'cache', description: 'Byte bound of the in-process store of responses (LRU) when CACHE_STORE=memory.' },
   { name: 'CACHE_DEFAULT_MAX_AGE_S', kind: 'int', default: '86400', min: 1, group: 'cache', description: 'Cache max_age when the config gives none, seconds.' },
+  { name: 'SEMANTIC_CACHE_EMBEDDING', kind: 'secret', default: '', group: 'cache', description: 'The embedding target of semantic caches (cache.mode "semantic") whose config names none, as JSON: {"virtual_key": "...", "model": "text-embedding-3-small"} or {"provider": "openai", "api_key": "...", "model": "..."} (the shape of cache.semantic.embedding, see docs/gateway.md). Empty: such configs get 400.' },
+  { name: 'SEMANTIC_CACHE_EMBEDDING_TIMEOUT_MS', kind: 'int', default: '3000', min: 1, max: 60000, group: 'cache', description: 'How long an embedding call may take when cache.semantic.embedding.request_timeout is not set; past it the request is served by exact matching.' },
+  { name: 'SEMANTIC_CACHE_MAX_ENTRIES', kind: 'int', default: '100000', min: 0, group: 'cache', description: 'Semantic-cache entries kept in each process\'s index, all partitions together (LRU); about 4 bytes per embedding dimension each (6 KiB at 1536).' },
+  { name: 'SEMANTIC_CACHE_MAX_PER_PARTITION', kind: 'int', default: '2000', min: 1, max: 100000, group: 'cache', description: 'Semantic-cache entries kept per partition (tenant, namespace or route, and the request apart from its last user message), in process and in Redis; a lookup compares against all of them.' },
   { name: 'LIMITS_FAIL_MODE', kind: 'enum', default: 'open', values: ['open', 'closed'], group: 'limits', description: 'With the limits backend unreachable, or the in-process counters full: open lets requests through, closed rejects them with 503.' },
   { name: 'LIMITS_MEMORY_MAX_COUNTERS', kind: 'int', default: '200000', min: 1, group: 'limits', description: 'Limit counters kept in process when CACHE_STORE=memory (one per key, virtual key or user, rule and window; about 200 bytes each). Full, new ones are handled as LIMITS_FAIL_MODE says and /health reports degraded.' },
   { name: 'LIMITS_LEASE_REQUESTS', kind: 'int', default: '128', min: 0, group: 'limits', description: 'Redis limits: a reservation may lease up to this many requests\' worth of each counter (never more than 1/16 of the headroom left) for the replica to spend without a round trip. Never overshoots; a replica may hold back unused units from the others for up to LIMITS_LEASE_TTL_MS. 0 reserves every request in Redis.' },
@@ -146,6 +152,13 @@ export function loadSettings(env: Record<string, string | undefined>): Settings 
   }
   if (Number(out.DEFAULT_REQUEST_TIMEOUT_MS) > Number(out.MAX_REQUEST_TIMEOUT_MS)) {
     problems.push(`DEFAULT_REQUEST_TIMEOUT_MS (${out.DEFAULT_REQUEST_TIMEOUT_MS}) must not exceed MAX_REQUEST_TIMEOUT_MS (${out.MAX_REQUEST_TIMEOUT_MS})`);
+  }
+  if (out.SEMANTIC_CACHE_EMBEDDING) {
+    try {
+      parseSemanticEmbedding(out.SEMANTIC_CACHE_EMBEDDING);
+    } catch (e) {
+      problems.push((e as Error).message);
+    }
   }
   if (problems.length) throw new SettingsError(problems);
   return out as Settings;
