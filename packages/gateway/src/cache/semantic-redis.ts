@@ -40,6 +40,11 @@ if from > cur then from = 0 end
 return {cur, redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. from, '+inf', 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[2]))}
 `;
 
+/** ioredis has evalBuffer (replies as Buffers, binary members intact); its typings leave it out. */
+interface BufferEval {
+  evalBuffer(script: string, numKeys: number, ...args: string[]): Promise<unknown>;
+}
+
 export interface SharedEntry {
   key: string;
   expiresAt: number;
@@ -82,7 +87,7 @@ export class SemanticRedisShare {
   /** Entries other replicas (or this one) added after sequence `seen`. Rejects when Redis is unavailable. */
   async since(partition: string, seen: number): Promise<SinceResult> {
     const [z, seq] = this.keys(partition);
-    const reply = await this.redis.bounded('semantic cache sync', (c) => c.callBuffer('eval', SINCE_LUA, 2, z, seq, String(seen), String(this.fetchMax)), Math.max(this.redis.timeoutMs, 250)) as [number, Buffer[]];
+    const reply = await this.redis.bounded('semantic cache sync', (c) => (c as unknown as BufferEval).evalBuffer(SINCE_LUA, 2, z, seq, String(seen), String(this.fetchMax)), Math.max(this.redis.timeoutMs, 250)) as [number, Buffer[]];
     const [cur, flat] = reply;
     const entries: SharedEntry[] = [];
     let last = seen > cur ? 0 : seen;
