@@ -101,7 +101,7 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
 
   // The OpenTelemetry SDK loads only when an endpoint is set: off, tracing costs nothing.
   const otlpTraces = settings.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || (settings.OTEL_EXPORTER_OTLP_ENDPOINT ? `${settings.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces` : '');
-  const tracing = otlpTraces ? (await import('./observability/tracing.js')).createTracing(otlpTraces, { serviceName: settings.OTEL_SERVICE_NAME }) : undefined;
+  const tracing = otlpTraces ? (await import('./observability/tracing.js')).createTracing(otlpTraces, tracingOptions(settings)) : undefined;
 
   const clients = createUpstreamClients({ connections: asInt(settings.UPSTREAM_CONNECTIONS), policy: egress });
   const deps: GatewayDeps = {
@@ -219,4 +219,17 @@ async function createSemanticCache(settings: Settings, redis: RedisConnection | 
     embeddingTimeoutMs: asInt(settings.SEMANTIC_CACHE_EMBEDDING_TIMEOUT_MS),
     share,
   });
+}
+
+/** The standard OTEL_* variables Portico reads, as createTracing takes them. */
+function tracingOptions(settings: Settings): import('./observability/tracing.js').TracingOptions {
+  return {
+    serviceName: settings.OTEL_SERVICE_NAME,
+    protocol: (settings.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL || settings.OTEL_EXPORTER_OTLP_PROTOCOL) as 'http/protobuf' | 'http/json',
+    sampler: settings.OTEL_TRACES_SAMPLER as import('./observability/tracing.js').TracingOptions['sampler'],
+    samplerArg: settings.OTEL_TRACES_SAMPLER_ARG === '' ? undefined : Number(settings.OTEL_TRACES_SAMPLER_ARG),
+    maxQueueSize: asInt(settings.OTEL_BSP_MAX_QUEUE_SIZE),
+    maxExportBatchSize: asInt(settings.OTEL_BSP_MAX_EXPORT_BATCH_SIZE),
+    scheduleDelayMs: asInt(settings.OTEL_BSP_SCHEDULE_DELAY),
+  };
 }

@@ -102,6 +102,13 @@ export const SETTINGS = [
   { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', kind: 'string', default: '', group: 'observability', description: 'OpenTelemetry: base URL of an OTLP/HTTP receiver (traces go to <url>/v1/traces). Empty (and no traces endpoint): tracing is off and costs nothing.' },
   { name: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', kind: 'string', default: '', group: 'observability', description: 'OpenTelemetry: full OTLP/HTTP traces URL; wins over OTEL_EXPORTER_OTLP_ENDPOINT.' },
   { name: 'OTEL_SERVICE_NAME', kind: 'string', default: 'portico-gateway', group: 'observability', description: 'service.name of the spans.' },
+  { name: 'OTEL_EXPORTER_OTLP_PROTOCOL', kind: 'enum', default: 'http/protobuf', values: ['http/protobuf', 'http/json'], group: 'observability', description: 'OpenTelemetry: how OTLP/HTTP bodies are encoded; http/protobuf (the OTLP default) is half the bytes of http/json.' },
+  { name: 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', kind: 'enum', default: '', values: ['http/protobuf', 'http/json'], group: 'observability', description: 'OpenTelemetry: the protocol for traces; wins over OTEL_EXPORTER_OTLP_PROTOCOL.' },
+  { name: 'OTEL_TRACES_SAMPLER', kind: 'enum', default: 'parentbased_always_on', values: ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'], group: 'observability', description: 'OpenTelemetry: which requests are traced. A request the sampler drops costs next to nothing (no span attributes, no export); parentbased_traceidratio with OTEL_TRACES_SAMPLER_ARG=0.1 traces a tenth of the new traces and follows the caller\'s decision otherwise.' },
+  { name: 'OTEL_TRACES_SAMPLER_ARG', kind: 'string', default: '', group: 'observability', description: 'OpenTelemetry: the ratio (0 to 1) of the traceidratio samplers; 1 when empty.' },
+  { name: 'OTEL_BSP_SCHEDULE_DELAY', kind: 'int', default: '1000', min: 1, group: 'observability', description: 'OpenTelemetry: milliseconds between exports of finished spans (sooner when a batch fills).' },
+  { name: 'OTEL_BSP_MAX_QUEUE_SIZE', kind: 'int', default: '2048', min: 1, group: 'observability', description: 'OpenTelemetry: finished spans waiting for export at most; past it new ones are dropped, never the request held.' },
+  { name: 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE', kind: 'int', default: '512', min: 1, group: 'observability', description: 'OpenTelemetry: spans per export at most (at most OTEL_BSP_MAX_QUEUE_SIZE).' },
   { name: 'LOG_LEVEL', kind: 'enum', default: 'info', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], group: 'observability', description: 'Level of the structured JSON process log.' },
 ] as const satisfies readonly SettingSpec[];
 
@@ -152,6 +159,12 @@ export function loadSettings(env: Record<string, string | undefined>): Settings 
   }
   if (Number(out.DEFAULT_REQUEST_TIMEOUT_MS) > Number(out.MAX_REQUEST_TIMEOUT_MS)) {
     problems.push(`DEFAULT_REQUEST_TIMEOUT_MS (${out.DEFAULT_REQUEST_TIMEOUT_MS}) must not exceed MAX_REQUEST_TIMEOUT_MS (${out.MAX_REQUEST_TIMEOUT_MS})`);
+  }
+  if (out.OTEL_TRACES_SAMPLER_ARG !== '' && !(Number(out.OTEL_TRACES_SAMPLER_ARG) >= 0 && Number(out.OTEL_TRACES_SAMPLER_ARG) <= 1)) {
+    problems.push(`OTEL_TRACES_SAMPLER_ARG must be a ratio from 0 to 1 (got "${out.OTEL_TRACES_SAMPLER_ARG}")`);
+  }
+  if (Number(out.OTEL_BSP_MAX_EXPORT_BATCH_SIZE) > Number(out.OTEL_BSP_MAX_QUEUE_SIZE)) {
+    problems.push(`OTEL_BSP_MAX_EXPORT_BATCH_SIZE (${out.OTEL_BSP_MAX_EXPORT_BATCH_SIZE}) must not exceed OTEL_BSP_MAX_QUEUE_SIZE (${out.OTEL_BSP_MAX_QUEUE_SIZE})`);
   }
   if (out.SEMANTIC_CACHE_EMBEDDING) {
     try {
