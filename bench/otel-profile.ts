@@ -8,7 +8,13 @@ import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gatewayTarget, load, startFakeUpstream, startGateway } from './lib.js';
+import { gatewayTarget, load, startFakeUpstream, startProcess } from './lib.js';
+
+/** utime + stime of a process, seconds (clock ticks of 10 ms). */
+function cpuSeconds(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').slice(readFileSync(`/proc/${pid}/stat`, 'utf8').lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
 
 interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount: number }
 
@@ -20,13 +26,24 @@ const sink = createServer((req, res) => {
 });
 await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
 const upstream = await startFakeUpstream();
-process.env.BENCH_GATEWAY_NODE_FLAGS = `--cpu-prof --cpu-prof-dir=${dir}`;
-const gw = await startGateway({ LOG_STORE: 'none', ...(mode === 'on' ? { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(sink.address() as AddressInfo).port}` } : {}) });
+const profiling = process.env.PROFILE !== '0';
+if (profiling) process.env.BENCH_GATEWAY_NODE_FLAGS = `--cpu-prof --cpu-prof-dir=${dir}`;
+// GATEWAY_MAIN: another build of the gateway to compare (the default is this checkout's dist).
+const main = process.env.GATEWAY_MAIN ?? 'packages/gateway/dist/main.js';
+const startGateway = async (env: Record<string, string>) => {
+  const proc = await startProcess([...(process.env.BENCH_GATEWAY_NODE_FLAGS ? process.env.BENCH_GATEWAY_NODE_FLAGS.split(' ') : []), main], { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env }, /"url":"(http:\/\/[^"]+)"/);
+  return { proc, url: proc.match[1] };
+};
+const gw = await startGateway({ LOG_STORE: process.env.LOG_STORE ?? 'none', ...(mode !== 'off' ? { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(sink.address() as AddressInfo).port}` } : {}), ...(mode === 'json' ? { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' } : {}), ...(mode === 'ratio' ? { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' } : {}) });
 const target = gatewayTarget(`otel ${mode}`, gw.url, upstream.url);
 await load(target, 50, false, 4);
-const r = await load(target, 50, false, Number(process.env.BENCH_SECONDS ?? 10));
-console.log(`otel ${mode}: ${r.rps.toFixed(0)} req/s`);
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const cpu0 = cpuSeconds(gw.proc.child.pid!);
+const r = await load(target, 50, false, seconds);
+const cpu = cpuSeconds(gw.proc.child.pid!) - cpu0;
+console.log(`otel ${mode}: ${r.rps.toFixed(0)} req/s, gateway CPU ${((cpu * 1e6) / (r.rps * seconds)).toFixed(0)} µs per request`);
 await gw.proc.stop();
+if (!profiling) process.exit(0);
 await upstream.proc.stop();
 await new Promise((res) => sink.close(res));
 
