@@ -213,7 +213,7 @@ async function createSemanticCache(settings: Settings, redis: RedisConnection | 
   const maxPerPartition = asInt(settings.SEMANTIC_CACHE_MAX_PER_PARTITION);
   const share = redis ? new (await import('./cache/semantic-redis.js')).SemanticRedisShare(redis, maxPerPartition) : undefined;
   return new SemanticCache({
-    maxEntries: asInt(settings.SEMANTIC_CACHE_MAX_ENTRIES),
+    maxBytes: asInt(settings.SEMANTIC_CACHE_MAX_BYTES),
     maxPerPartition,
     defaultEmbedding: settings.SEMANTIC_CACHE_EMBEDDING ? parseSemanticEmbedding(settings.SEMANTIC_CACHE_EMBEDDING) : undefined,
     embeddingTimeoutMs: asInt(settings.SEMANTIC_CACHE_EMBEDDING_TIMEOUT_MS),

@@ -12,7 +12,7 @@ import type { SemanticRedisShare } from './semantic-redis.js';
 export const DEFAULT_SEMANTIC_THRESHOLD = 0.95;
 
 export interface SemanticCacheOptions {
-  maxEntries: number;
+  maxBytes: number;
   maxPerPartition: number;
   /** The operator's embedding target (SEMANTIC_CACHE_EMBEDDING), for configs that name none. */
   defaultEmbedding?: SemanticEmbedding;
@@ -37,7 +37,7 @@ export class SemanticCache {
   readonly counts = { embedOk: 0, embedFailed: 0, syncFailed: 0 };
 
   constructor(options: SemanticCacheOptions) {
-    this.index = new VectorIndex({ maxEntries: options.maxEntries, maxPerPartition: options.maxPerPartition, now: options.now });
+    this.index = new VectorIndex({ maxBytes: options.maxBytes, maxPerPartition: options.maxPerPartition, now: options.now });
     this.defaultEmbedding = options.defaultEmbedding;
     this.embeddingTimeoutMs = options.embeddingTimeoutMs;
     this.share = options.share;

@@ -3,8 +3,8 @@
  * embedding model and the rest of the request), searched by brute-force cosine similarity. A partition
  * holds its vectors in one contiguous Float32Array, so a search is a tight dot-product loop: at the
  * sizes a partition is bounded to, that beats an approximate index (HNSW) that must be built and kept
- * per partition, and it is exact. Bounded twice: entries in all (LRU across partitions) and entries
- * per partition (its least recently used goes first).
+ * per partition, and it is exact. Bounded twice: bytes in all (LRU across partitions; an entry costs
+ * its vector plus ENTRY_OVERHEAD_BYTES) and entries per partition (its least recently used goes first).
  */
 
 export interface IndexedEntry {
@@ -32,8 +32,12 @@ class Partition {
   }
 }
 
+/** What an entry costs besides its vector: its slot, key string and LRU map entry, roughly. */
+export const ENTRY_OVERHEAD_BYTES = 256;
+
 export interface VectorIndexOptions {
-  maxEntries: number;
+  /** Bytes of entries kept in all (vectors at 4 bytes a dimension, plus ENTRY_OVERHEAD_BYTES each). */
+  maxBytes: number;
   maxPerPartition: number;
   now?: () => number;
 }
@@ -54,6 +58,7 @@ export class VectorIndex {
   /** Every slot by partition and key; Map order is least recently used first. */
   private readonly lru = new Map<string, Slot>();
   private readonly now: () => number;
+  private usedBytes = 0;
 
   constructor(private readonly options: VectorIndexOptions) {
     this.now = options.now ?? Date.now;
@@ -61,6 +66,10 @@ export class VectorIndex {
 
   get size(): number {
     return this.lru.size;
+  }
+
+  get bytes(): number {
+    return this.usedBytes;
   }
 
   get partitionCount(): number {
@@ -102,7 +111,8 @@ export class VectorIndex {
   /** Adds (or replaces) the entry for `key` in a partition. `vector` must be a unit vector. */
   add(partitionId: string, vector: Float32Array, entry: IndexedEntry): void {
     const now = this.now();
-    if (entry.expiresAt <= now || this.options.maxEntries <= 0 || this.options.maxPerPartition <= 0) return;
+    const cost = vector.length * 4 + ENTRY_OVERHEAD_BYTES;
+    if (entry.expiresAt <= now || cost > this.options.maxBytes || this.options.maxPerPartition <= 0) return;
     let p = this.partitions.get(partitionId);
     if (p && p.dims !== vector.length) {
       // Another embedding model's vectors under the same partition cannot be compared: start over.
@@ -126,7 +136,8 @@ export class VectorIndex {
     p.data.set(vector, slot.row * p.dims);
     p.rows.push(slot);
     this.lru.set(lruKey(partitionId, entry.key), slot);
-    while (this.lru.size > this.options.maxEntries) this.remove(this.lru.values().next().value!);
+    this.usedBytes += cost;
+    while (this.usedBytes > this.options.maxBytes) this.remove(this.lru.values().next().value!);
   }
 
   /** Forgets an entry (its answer is gone from the response cache). */
@@ -138,6 +149,7 @@ export class VectorIndex {
   clear(): void {
     this.partitions.clear();
     this.lru.clear();
+    this.usedBytes = 0;
   }
 
   private touch(slot: Slot, now: number): void {
@@ -152,6 +164,7 @@ export class VectorIndex {
     const p = slot.partition;
     if (this.lru.get(lruKey(p.id, slot.key)) !== slot) return;
     this.lru.delete(lruKey(p.id, slot.key));
+    this.usedBytes -= p.dims * 4 + ENTRY_OVERHEAD_BYTES;
     const last = p.rows.pop()!;
     if (last !== slot) {
       p.data.copyWithin(slot.row * p.dims, last.row * p.dims, (last.row + 1) * p.dims);

@@ -13,6 +13,12 @@ export function registerSemanticMetrics(registry: Registry, cache: SemanticCache
       this.set(cache.index.size);
     },
   });
+  new Gauge({
+    name: 'portico_semantic_cache_bytes', help: 'Bytes of entries in this process\'s semantic-cache index (bounded by SEMANTIC_CACHE_MAX_BYTES).', registers: [registry],
+    collect() {
+      this.set(cache.index.bytes);
+    },
+  });
   const reported = { ok: 0, failed: 0, sync: 0 };
   new Counter({
     name: 'portico_semantic_cache_embeddings_total', help: 'Embedding calls of semantic-cache lookups by outcome; a failed one is served by exact matching.', labelNames: ['outcome'], registers: [registry],

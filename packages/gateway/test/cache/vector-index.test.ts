@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normalise, VectorIndex } from '../../src/cache/vector-index.js';
+import { ENTRY_OVERHEAD_BYTES, normalise, VectorIndex } from '../../src/cache/vector-index.js';
 import { semanticTextOf, SEMANTIC_MAX_TEXT_CHARS } from '../../src/cache/semantic-text.js';
 
 const unit = (...v: number[]) => normalise(v)!;
@@ -7,7 +7,7 @@ const key = (n: number) => String(n).padStart(64, '0');
 
 describe('VectorIndex', () => {
   it('finds the most similar entry at or above the threshold, within its partition only', () => {
-    const index = new VectorIndex({ maxEntries: 100, maxPerPartition: 10 });
+    const index = new VectorIndex({ maxBytes: 1e6, maxPerPartition: 10 });
     const far = Date.now() + 60_000;
     index.add('p1', unit(1, 0, 0), { key: key(1), expiresAt: far });
     index.add('p1', unit(0.9, 0.1, 0), { key: key(2), expiresAt: far });
@@ -21,9 +21,10 @@ describe('VectorIndex', () => {
     expect(index.search('p1', unit(1, 0, 0, 0), 0.5)).toBeUndefined();
   });
 
-  it('drops expired entries, and bounds entries in all (LRU) and per partition (its least recently used)', () => {
+  it('drops expired entries, and bounds bytes in all (LRU) and entries per partition (its least recently used)', () => {
     let now = 1_000;
-    const index = new VectorIndex({ maxEntries: 3, maxPerPartition: 2, now: () => now });
+    // Room for three 2-dimension entries.
+    const index = new VectorIndex({ maxBytes: 3 * (2 * 4 + ENTRY_OVERHEAD_BYTES), maxPerPartition: 2, now: () => now });
     index.add('a', unit(1, 0), { key: key(1), expiresAt: 2_000 });
     index.add('a', unit(0, 1), { key: key(2), expiresAt: 5_000 });
     now = 1_500;
@@ -40,13 +41,14 @@ describe('VectorIndex', () => {
     index.add('c', unit(1, 0), { key: key(5), expiresAt: 9_000 });
     index.add('d', unit(1, 0), { key: key(6), expiresAt: 9_000 });
     expect(index.size).toBe(3);
+    expect(index.bytes).toBe(3 * (2 * 4 + ENTRY_OVERHEAD_BYTES));
     // The least recently used of all (partition a's last entry) went first.
     expect(index.search('a', unit(1, 1), 0.9)).toBeUndefined();
     expect(index.partitionCount).toBe(3);
   });
 
   it('replaces an entry added again under the same key, and keeps rows intact across swap-removes', () => {
-    const index = new VectorIndex({ maxEntries: 1000, maxPerPartition: 1000 });
+    const index = new VectorIndex({ maxBytes: 1e7, maxPerPartition: 1000 });
     const far = Date.now() + 60_000;
     for (let i = 0; i < 50; i++) index.add('p', unit(i, 1, 50 - i), { key: key(i), expiresAt: far });
     index.add('p', unit(7, 1, 43), { key: key(7), expiresAt: far });
