@@ -161,12 +161,11 @@ function decodeHit(ctx: RequestContext, buf: Buffer): CacheHit | undefined {
  */
 export function storeInCache(deps: GatewayDeps, plan: CachePlan, entry: CacheEntry): void {
   setImmediate(() => {
-    deps.cache.set(plan.key, Buffer.from(JSON.stringify(entry)), plan.maxAgeS).then(
-      () => plan.semantic && indexSemantic(deps, plan, plan.semantic),
-      (e: unknown) => {
-        deps.logger.warn({ err: (e as Error).message }, 'response cache write failed; continuing without caching');
-      },
-    );
+    const written = deps.cache.set(plan.key, Buffer.from(JSON.stringify(entry)), plan.maxAgeS);
+    // indexSemantic never rejects: the catch is the write's.
+    (plan.semantic ? written.then(() => indexSemantic(deps, plan, plan.semantic!)) : written).catch((e: unknown) => {
+      deps.logger.warn({ err: (e as Error).message }, 'response cache write failed; continuing without caching');
+    });
   });
 }
 

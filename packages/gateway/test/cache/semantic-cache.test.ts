@@ -204,6 +204,16 @@ describe('semantic cache through the openai SDK', () => {
     expect(metrics).toMatch(/portico_semantic_cache_entries [1-9]/);
   });
 
+  it('after x-portkey-cache-force-refresh, embeds once when storing, so the next paraphrase hits', async () => {
+    const s = subject();
+    const refreshed = await stored(() => ask(client({ headers: { 'x-portkey-cache-force-refresh': 'true' } }), `What is a ${s}?`));
+    expect(status(refreshed)).toBe('REFRESH');
+    expect(emb.calls).toHaveLength(1);
+    const hit = await ask(client(), `What are ${s}s?`);
+    expect(status(hit)).toBe('SEMANTIC HIT');
+    expect(upstream.requests).toHaveLength(1);
+  });
+
   it('leaves simple-mode configs alone: no embedding call', async () => {
     const cfg = { provider: 'openai', custom_host: upstream.baseUrl, cache: { mode: 'simple' } };
     const s = subject();
