@@ -14,6 +14,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { clearBedrockCredentialCache } from '../../src/providers/bedrock/index.js';
 import { startFakeCompat, type FakeCompat } from '../fakes/openai-compatible.js';
+import { isolateAwsCredentialChain } from '../helpers/aws-env.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { redirectingDispatcher } from '../helpers/redirect-dispatcher.js';
 
@@ -41,10 +42,7 @@ async function gateway(env: Record<string, string> = {}): Promise<TestGateway> {
 
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cloud-identity-'));
-  for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_ROLE_ARN', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI']) delete process.env[k];
-  process.env.AWS_SHARED_CREDENTIALS_FILE = path.join(tmp, 'none');
-  process.env.AWS_CONFIG_FILE = path.join(tmp, 'none');
-  process.env.AWS_EC2_METADATA_DISABLED = 'true';
+  isolateAwsCredentialChain(tmp);
   container = http.createServer((req, res) => {
     containerHits++;
     res.writeHead(200, { 'content-type': 'application/json' });
