@@ -42,7 +42,8 @@ beforeEach(() => {
 function semanticConfig(extra: Record<string, unknown> = {}, embedding: Record<string, unknown> = {}) {
   return {
     provider: 'openai', custom_host: upstream.baseUrl,
-    cache: { mode: 'semantic', semantic: { embedding: { provider: 'openai', custom_host: emb.baseUrl, api_key: EMBEDDING_KEY, model: 'text-embedding-3-small', ...embedding }, ...extra } },
+    // A generous timeout: on a loaded machine a slow embedding would turn a semantic miss into a plain MISS.
+    cache: { mode: 'semantic', semantic: { embedding: { provider: 'openai', custom_host: emb.baseUrl, api_key: EMBEDDING_KEY, model: 'text-embedding-3-small', request_timeout: 20_000, ...embedding }, ...extra } },
   };
 }
 
@@ -67,12 +68,12 @@ async function indexedEntries(url = gw.url): Promise<number> {
 async function stored<T>(request: () => Promise<T>, url = gw.url): Promise<T> {
   const before = await indexedEntries(url);
   const out = await request();
-  await eventually(async () => expect(await indexedEntries(url)).toBeGreaterThan(before));
+  await eventually(async () => expect(await indexedEntries(url)).toBeGreaterThan(before), 15_000);
   return out;
 }
 const settle = () => new Promise((r) => setTimeout(r, 100));
-/** Each test asks about its own subject, so entries of earlier tests cannot answer it. */
-const subject = () => `topic${Math.random().toString(36).slice(2, 8)}`;
+/** Each test asks about its own subject, so entries of earlier tests cannot answer it. It ends in "x", never "s": the fake strips a plural "s". */
+const subject = () => `topic${Math.random().toString(36).slice(2, 8)}x`;
 
 describe('semantic cache through the openai SDK', () => {
   it('answers a paraphrase from the cache (SEMANTIC HIT), an identical request by exact match (HIT), at one embedding call per miss', async () => {
@@ -258,7 +259,7 @@ describe('semantic cache configuration', () => {
   });
 
   it('uses the operator\'s SEMANTIC_CACHE_EMBEDDING for a Portkey config that names no embedding', async () => {
-    const other = await startTestGateway({ SEMANTIC_CACHE_EMBEDDING: JSON.stringify({ provider: 'openai', custom_host: emb.baseUrl, api_key: EMBEDDING_KEY, model: 'text-embedding-3-large' }) });
+    const other = await startTestGateway({ SEMANTIC_CACHE_EMBEDDING: JSON.stringify({ provider: 'openai', custom_host: emb.baseUrl, api_key: EMBEDDING_KEY, model: 'text-embedding-3-large', request_timeout: 20_000 }) });
     try {
       const c = new OpenAI({ apiKey: PROVIDER_KEY, baseURL: `${other.url}/v1`, maxRetries: 0, defaultHeaders: { 'x-portkey-config': JSON.stringify({ provider: 'openai', custom_host: upstream.baseUrl, cache: { mode: 'semantic' } }) } });
       const s = subject();
