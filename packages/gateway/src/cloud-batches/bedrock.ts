@@ -7,20 +7,22 @@
 import { randomUUID } from 'node:crypto';
 import { badRequest, GatewayError } from '../errors.js';
 import { bedrockUsesApiKey } from '../providers/bedrock/auth.js';
-import { fromBedrockBatchRecord, bedrockBatchFamily, toBedrockBatchRecord, type BedrockBatchFamily } from '../providers/bedrock/batch-records.js';
+import { fromBedrockBatchRecord, bedrockBatchFamily, toBedrockBatchRecord } from '../providers/bedrock/batch-records.js';
 import { bedrockControlBaseUrl, bedrockJobIdentifier, bedrockOutputUri, fromModelInvocationJob, openAIStatusOfBedrockJob, toCreateModelInvocationJob } from '../providers/bedrock/batch-jobs.js';
 import { resolveBedrockCredentials } from '../providers/bedrock/credentials.js';
 import { bedrockRegion } from '../providers/bedrock/endpoint.js';
 import type { JsonObject } from '../providers/types.js';
 import { signAws } from './aws-sign.js';
-import { respondJson, writeLine, type CloudContext, type CloudRoute } from './context.js';
+import { respondJson, type CloudContext, type CloudRoute } from './context.js';
+import { streamConverted, streamRaw } from './stream-out.js';
 import { cloudCall, cloudError, jsonOf, readBounded, SMALL_ANSWER_MAX } from './http.js';
-import { decodeId, parseOpenAIBatchLine } from './openai-batch.js';
+import { decodeId } from './openai-batch.js';
 import {
   abortMultipartUpload, checkBucket, completeMultipartUpload, createMultipartUpload, deleteObject, getObject, headObject, parseS3Uri, putObject, uploadPart,
   type S3Access, type S3Encryption, type S3Location,
 } from './s3.js';
-import { jsonlLines, PartSink, receiveFile, type PartWriter } from './upload.js';
+import type { PartWriter } from './upload.js';
+import { fileObject, uploadConverted } from './batch-upload.js';
 
 /** S3 parts: at least 5 MiB but the last; 8 MiB keeps memory low and part counts far under 10,000. */
 export const S3_PART_BYTES = 8 * 1024 * 1024;
@@ -88,31 +90,11 @@ async function uploadFile(c: CloudContext, a: S3Access): Promise<void> {
   if (!key.endsWith('.jsonl') || key.length > 1024) throw badRequest('x-portkey-aws-s3-object-key must end in .jsonl (Bedrock reads batch input from .jsonl objects) and be at most 1024 characters.', 'x-portkey-aws-s3-object-key');
   const loc = { bucket, key };
   const enc = { type: s.aws_server_side_encryption || undefined, kmsKeyId: s.aws_server_side_encryption_kms_key_id || undefined };
-  const headerModel = s.aws_bedrock_model || undefined;
-  const { result: bytes, fields, filename } = await receiveFile(c.req, c.maxUploadBytes, async (file) => {
-    const sink = new PartSink(s3Writer(a, loc, enc), S3_PART_BYTES);
-    try {
-      let model = headerModel;
-      let family: BedrockBatchFamily | undefined = model ? bedrockBatchFamily(model) : undefined;
-      let records = 0;
-      for await (const { text, lineNo } of jsonlLines(file, c.maxLineBytes)) {
-        const line = parseOpenAIBatchLine(text, lineNo);
-        if (!headerModel) {
-          // Without x-portkey-aws-bedrock-model, the lines name it, and all the same one: a job runs one model.
-          const m = line.body.model;
-          if (typeof m !== 'string' || !m) throw badRequest(`Line ${lineNo} of the batch file names no body.model; set x-portkey-aws-bedrock-model or put the Bedrock model id in every line.`, 'x-portkey-aws-bedrock-model', 'missing_parameter');
-          if (model === undefined) family = bedrockBatchFamily((model = m));
-          else if (m !== model) throw badRequest(`Line ${lineNo} of the batch file is for model ${m}, but line 1's is ${model}; a Bedrock batch job runs one model.`, 'file', 'invalid_batch_line');
-        }
-        await sink.write(JSON.stringify(toBedrockBatchRecord(line, model!, family!, lineNo)) + '\n');
-        records++;
-      }
-      if (records === 0) throw badRequest('The batch file has no lines; send one JSON request per line.', 'file', 'invalid_batch_line');
-      return await sink.finish();
-    } catch (e) {
-      await sink.abort();
-      throw e;
-    }
+  const { result: bytes, fields, filename } = await uploadConverted(c, s3Writer(a, loc, enc), S3_PART_BYTES, {
+    headerModel: s.aws_bedrock_model || undefined,
+    modelHeader: 'x-portkey-aws-bedrock-model',
+    checkModel: bedrockBatchFamily,
+    toRecord: (line, model, lineNo) => toBedrockBatchRecord(line, model, bedrockBatchFamily(model), lineNo),
   });
   const purpose = fields.purpose ?? 'batch';
   if (purpose !== 'batch') {
@@ -120,18 +102,16 @@ async function uploadFile(c: CloudContext, a: S3Access): Promise<void> {
     throw badRequest(`bedrock files take purpose "batch" (got "${purpose.slice(0, 40)}"); fine-tuning files go to the data service (POST /v1/fine_tuning/jobs without x-portkey-provider).`, 'purpose', 'invalid_value');
   }
   const uri = `s3://${bucket}/${key}`;
-  respondJson(c, 200, fileObject(uri, bytes, Math.floor(Date.now() / 1000), filename || key));
+  respondJson(c, 200, batchFileObject(uri, bytes, Math.floor(Date.now() / 1000), filename || key));
 }
 
-function fileObject(uri: string, bytes: number, createdAt: number, filename: string): JsonObject {
-  return { id: encodeURIComponent(uri), object: 'file', bytes, created_at: createdAt, filename, purpose: uri.endsWith('.out') ? 'batch_output' : 'batch', status: 'processed', status_details: null, expires_at: null };
-}
+const batchFileObject = (uri: string, bytes: number, createdAt: number, filename: string) => fileObject(uri, bytes, createdAt, filename, uri.endsWith('.out') ? 'batch_output' : 'batch');
 
 async function retrieveFile(c: CloudContext, a: S3Access, id: string): Promise<void> {
   const uri = decodeId(id, 'file_id');
   const loc = parseS3Uri(uri, 'file_id');
   const head = await headObject(a, loc);
-  respondJson(c, 200, fileObject(uri, head.bytes, head.lastModified ?? 0, loc.key.slice(loc.key.lastIndexOf('/') + 1)));
+  respondJson(c, 200, batchFileObject(uri, head.bytes, head.lastModified ?? 0, loc.key.slice(loc.key.lastIndexOf('/') + 1)));
 }
 
 async function removeFile(c: CloudContext, a: S3Access, id: string): Promise<void> {
@@ -144,36 +124,8 @@ async function removeFile(c: CloudContext, a: S3Access, id: string): Promise<voi
 async function fileContent(c: CloudContext, a: S3Access, id: string): Promise<void> {
   const loc = parseS3Uri(decodeId(id, 'file_id'), 'file_id');
   const obj = await getObject(a, loc);
-  if (loc.key.endsWith('.out')) return streamConverted(c, obj.body, '');
-  c.res.writeHead(200, { 'content-type': 'application/octet-stream', ...(obj.headers['content-length'] ? { 'content-length': obj.headers['content-length'] } : {}) });
-  try {
-    for await (const chunk of obj.body as AsyncIterable<Buffer>) if (!(await writeChunk(c, chunk))) return void obj.body.destroy();
-    c.res.end();
-  } catch {
-    c.res.destroy();
-  }
-}
-
-async function writeChunk(c: CloudContext, chunk: Buffer): Promise<boolean> {
-  if (c.res.destroyed) return false;
-  if (!c.res.write(chunk)) await new Promise<void>((r) => { c.res.once('drain', r); c.res.once('close', r); });
-  return !c.res.destroyed;
-}
-
-/** Bedrock's output records → OpenAI batch output lines, one by one, as the object streams in. */
-async function streamConverted(c: CloudContext, body: AsyncIterable<Buffer> & { destroy(): void }, model: string): Promise<void> {
-  c.res.writeHead(200, { 'content-type': 'application/octet-stream' });
-  let index = 0;
-  try {
-    for await (const { text } of jsonlLines(body, c.maxLineBytes)) {
-      const record = jsonOf(text) ?? text;
-      if (!(await writeLine(c, JSON.stringify(fromBedrockBatchRecord(record, model, index++)) + '\n'))) return void body.destroy();
-    }
-    c.res.end();
-  } catch (e) {
-    c.logger.warn({ err: (e as Error).message }, 'bedrock batch output: the stream from S3 broke');
-    c.res.destroy();
-  }
+  if (loc.key.endsWith('.out')) return streamConverted(c, obj, (record, i) => fromBedrockBatchRecord(record, '', i));
+  return streamRaw(c, obj);
 }
 
 // ---- batches
@@ -235,5 +187,6 @@ async function batchOutput(c: CloudContext, a: S3Access, region: string, id: str
     throw new GatewayError({ status: 409, code: 'batch_output_unavailable', param: 'batch_id', message: `The batch is ${status} (Bedrock: ${String(job.status)}); its output can be read once it is completed, cancelled or expired.` });
   }
   const obj = await getObject(a, parseS3Uri(uri, 'output_file_id'));
-  await streamConverted(c, obj.body, typeof job.modelId === 'string' ? job.modelId : '');
+  const model = typeof job.modelId === 'string' ? job.modelId : '';
+  await streamConverted(c, obj, (record, i) => fromBedrockBatchRecord(record, model, i));
 }

@@ -1,8 +1,8 @@
 /** What a cloud file or batch operation works with: the request, the resolved target, the bounds. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { ProviderTarget } from '../providers/types.js';
-import { drainOrClose, sendJson } from '../server/respond.js';
+import type { AuthorizeContext, ProviderTarget } from '../providers/types.js';
+import { sendJson } from '../server/respond.js';
 import type { CloudHttp } from './http.js';
 
 /** The operator's settings for the clouds' file and batch APIs (GatewayDeps.cloudBatches). */
@@ -22,6 +22,8 @@ export interface CloudContext {
   res: ServerResponse;
   target: ProviderTarget;
   http: CloudHttp;
+  /** For a caller's custom_host: the dispatcher that holds every address to the egress policy. */
+  customHttp: CloudHttp;
   settings: CloudBatchSettings;
   /** Largest upload (MAX_UPLOAD_BYTES) and largest JSONL line (MAX_BODY_BYTES). */
   maxUploadBytes: number;
@@ -29,6 +31,8 @@ export interface CloudContext {
   /** JSON bodies of batches.create: small. */
   readJson(): Promise<Record<string, unknown>>;
   logger: Logger;
+  /** What Vertex's authorize() needs to exchange a service account for a token (egress-checked). */
+  authorize: AuthorizeContext;
 }
 
 /** Where an operation is: `/v1/files`, `/v1/files/{id}`, `/v1/files/{id}/content`, `/v1/batches/{id}/cancel`, ... */
@@ -44,11 +48,4 @@ export interface CloudRoute {
 
 export function respondJson(c: CloudContext, status: number, body: unknown): void {
   sendJson(c.res, status, body);
-}
-
-/** Writes lines to the client with its backpressure; false once the client is gone. */
-export async function writeLine(c: CloudContext, line: string): Promise<boolean> {
-  if (c.res.destroyed) return false;
-  if (!c.res.write(line)) await drainOrClose(c.res);
-  return !c.res.destroyed;
 }

@@ -46,8 +46,9 @@ export async function handleCloudBatchRequest(deps: GatewayDeps, req: IncomingMe
     const route: CloudRoute = { kind: m[1] as 'files' | 'batches', id: m[2], action: m[3], method: req.method ?? 'GET', query: new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '') };
     const settings: CloudBatchSettings = deps.cloudBatches ?? { timeoutMs: 60_000 };
     const c: CloudContext = {
-      req, res, target: resolved.target, settings, logger: deps.logger,
+      req, res, target: resolved.target, settings, logger: deps.logger, authorize: deps.authorize,
       http: { dispatcher: deps.clients.trusted, timeoutMs: settings.timeoutMs },
+      customHttp: { dispatcher: deps.clients.custom, timeoutMs: settings.timeoutMs },
       maxUploadBytes: deps.maxUploadBytes, maxLineBytes: deps.maxBodyBytes,
       readJson: async () => {
         const body = parseJsonBody(await readBody(req, deps.maxBodyBytes), req.headers['content-type'], deps.maxBodyDepth);
