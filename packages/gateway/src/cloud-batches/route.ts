@@ -16,10 +16,11 @@ import { sendJson, toGatewayError } from '../server/respond.js';
 import { handleBedrock } from './bedrock.js';
 import type { CloudBatchSettings, CloudContext, CloudRoute } from './context.js';
 import { handleVertex } from './vertex.js';
+import { CLOUD_BATCH_SERVICES } from './providers.js';
 
 export type { CloudBatchSettings } from './context.js';
 
-const CLOUDS = new Set(['bedrock', 'vertex-ai']);
+const CLOUDS = new Set(Object.keys(CLOUD_BATCH_SERVICES));
 const ROUTE = /^\/v1\/(files|batches)(?:\/([^/]+)(?:\/([a-z_]+))?)?$/;
 
 /** Whether this path and these headers may be a cloud file or batch call: decided before any body is read. */

@@ -129,6 +129,8 @@ export function bedrockOutputUri(job: JsonObject): string | undefined {
   return `${base}${bedrockJobId(job.jobArn)}/${inUri.slice(inUri.lastIndexOf('/') + 1)}.out`;
 }
 
+/** OpenAI's batch error code for a job that failed as a whole (a batch object's errors, not a gateway error). */
+const JOB_FAILED = 'failed';
 const DONE: ReadonlySet<OpenAIBatchStatus> = new Set(['completed', 'failed', 'expired', 'cancelled']);
 
 /** GetModelInvocationJob's answer (or a list summary) → OpenAI's Batch object. */
@@ -147,7 +149,7 @@ export function fromModelInvocationJob(job: JsonObject): OpenAIBatch {
     id: encodeURIComponent(String(job.jobArn ?? '')),
     object: 'batch',
     endpoint: /(^|[./:])(amazon\.titan-embed|cohere\.embed)/.test(model) ? '/v1/embeddings' : '/v1/chat/completions',
-    errors: status === 'failed' && typeof job.message === 'string' ? { object: 'list', data: [{ code: 'failed', message: job.message, param: null, line: null }] } : null,
+    errors: status === 'failed' && typeof job.message === 'string' ? { object: 'list', data: [{ code: JOB_FAILED, message: job.message, param: null, line: null }] } : null,
     input_file_id: typeof input === 'string' ? encodeURIComponent(input) : '',
     completion_window: typeof job.timeoutDurationInHours === 'number' ? `${job.timeoutDurationInHours}h` : '24h',
     status,

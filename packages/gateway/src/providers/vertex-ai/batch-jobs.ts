@@ -84,6 +84,8 @@ export function vertexOutputUri(job: JsonObject): string | undefined {
   return dir ? `${dir.replace(/\/+$/, '')}/predictions.jsonl` : undefined;
 }
 
+/** OpenAI's batch error code for a job that failed as a whole (a batch object's errors, not a gateway error). */
+const JOB_FAILED = 'failed';
 const DONE: ReadonlySet<OpenAIBatchStatus> = new Set(['completed', 'failed', 'expired', 'cancelled']);
 const count = (v: unknown): number => (typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : 0);
 
@@ -101,7 +103,7 @@ export function fromBatchPredictionJob(job: JsonObject): OpenAIBatch {
     id: String(job.name ?? '').slice(String(job.name ?? '').lastIndexOf('/') + 1),
     object: 'batch',
     endpoint: '/v1/chat/completions',
-    errors: error && typeof error.message === 'string' ? { object: 'list', data: [{ code: String(error.code ?? 'failed'), message: error.message, param: null, line: null }] } : null,
+    errors: error && typeof error.message === 'string' ? { object: 'list', data: [{ code: String(error.code ?? JOB_FAILED), message: error.message, param: null, line: null }] } : null,
     input_file_id: Array.isArray(input) && typeof input[0] === 'string' ? encodeURIComponent(input[0]) : '',
     completion_window: '24h',
     status,
