@@ -107,7 +107,7 @@ describe('vertex batch lines and jobs', () => {
     expect(['JOB_STATE_PENDING', 'JOB_STATE_RUNNING', 'JOB_STATE_SUCCEEDED', 'JOB_STATE_PARTIALLY_SUCCEEDED', 'JOB_STATE_FAILED', 'JOB_STATE_CANCELLING', 'JOB_STATE_CANCELLED', 'JOB_STATE_EXPIRED'].map(openAIStatusOfVertexJob))
       .toEqual(['validating', 'in_progress', 'completed', 'completed', 'failed', 'cancelling', 'cancelled', 'expired']);
     expect(vertexJobId('projects/p/locations/l/batchPredictionJobs/42')).toBe('42');
-    expect(() => vertexJobId('../42')).toThrow(/not a Vertex AI batch id/);
+    expect(() => vertexJobId('42%2F..%2Fx')).toThrow(/not a Vertex AI batch id/);
     const b = fromBatchPredictionJob({ name: 'projects/p/locations/l/batchPredictionJobs/42', state: 'JOB_STATE_SUCCEEDED', createTime: '2026-01-01T00:00:00Z', endTime: '2026-01-01T00:10:00Z', inputConfig: { gcsSource: { uris: ['gs://bkt/in.jsonl'] } }, outputInfo: { gcsOutputDirectory: 'gs://bkt/out/prediction-model-x' }, completionStats: { successfulCount: '3', failedCount: '1' } });
     expect(b).toMatchObject({ id: '42', status: 'completed', request_counts: { total: 4, completed: 3, failed: 1 }, output_file_id: encodeURIComponent('gs://bkt/out/prediction-model-x/predictions.jsonl') });
   });
