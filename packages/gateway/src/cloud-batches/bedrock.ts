@@ -18,7 +18,7 @@ import { streamConverted, streamRaw } from './stream-out.js';
 import { cloudCall, cloudError, jsonOf, readBounded, SMALL_ANSWER_MAX } from './http.js';
 import { decodeId } from './openai-batch.js';
 import {
-  abortMultipartUpload, checkBucket, completeMultipartUpload, createMultipartUpload, deleteObject, getObject, headObject, parseS3Uri, putObject, uploadPart,
+  abortMultipartUpload, checkBucket, sseHeaders, completeMultipartUpload, createMultipartUpload, deleteObject, getObject, headObject, parseS3Uri, putObject, uploadPart,
   type S3Access, type S3Encryption, type S3Location,
 } from './s3.js';
 import type { PartWriter } from './upload.js';
@@ -90,6 +90,7 @@ async function uploadFile(c: CloudContext, a: S3Access): Promise<void> {
   if (!key.endsWith('.jsonl') || key.length > 1024) throw badRequest('x-portkey-aws-s3-object-key must end in .jsonl (Bedrock reads batch input from .jsonl objects) and be at most 1024 characters.', 'x-portkey-aws-s3-object-key');
   const loc = { bucket, key };
   const enc = { type: s.aws_server_side_encryption || undefined, kmsKeyId: s.aws_server_side_encryption_kms_key_id || undefined };
+  sseHeaders(enc);
   const { result: bytes, fields, filename } = await uploadConverted(c, s3Writer(a, loc, enc), S3_PART_BYTES, {
     headerModel: s.aws_bedrock_model || undefined,
     modelHeader: 'x-portkey-aws-bedrock-model',

@@ -60,7 +60,8 @@ async function s3Failure(res: CloudResponse, what: string): Promise<never> {
   throw cloudError('s3', res.status, code, message, hint);
 }
 
-function sseHeaders(e: S3Encryption): Record<string, string> {
+/** The encryption headers for new objects; a 400 for a type S3 does not know (checked before any upload). */
+export function sseHeaders(e: S3Encryption): Record<string, string> {
   const h: Record<string, string> = {};
   const type = e.type ?? (e.kmsKeyId ? 'aws:kms' : undefined);
   if (type) {

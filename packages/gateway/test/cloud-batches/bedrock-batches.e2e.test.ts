@@ -167,4 +167,17 @@ describe('openai SDK → gateway → S3 and Bedrock batch jobs', () => {
     expect(page.data[0]!.id).toBe(created.id);
     expect((page as unknown as { has_more: boolean }).has_more).toBe(true);
   });
+
+  it('is chosen by a virtual key of bedrock too, with the key\'s own credentials and bucket', async () => {
+    const entities = `virtual_keys:\n  - slug: aws-batch\n    provider: bedrock\n    settings:\n      aws_access_key_id: ${S3RVER_KEY}\n      aws_secret_access_key: ${S3RVER_KEY}\n      aws_region: us-east-1\n      aws_s3_bucket: ${BUCKET}\n`;
+    const vkGateway = await startTestGateway({ AWS_ENDPOINT_URL_S3: s3v4.url, AWS_ENDPOINT_URL_BEDROCK: fake.url }, { entities });
+    try {
+      const client = new OpenAI({ apiKey: 'unused', baseURL: `${vkGateway.url}/v1`, maxRetries: 0, defaultHeaders: { 'x-portkey-virtual-key': 'aws-batch', 'x-portkey-aws-s3-object-key': 'vk/in.jsonl', 'x-portkey-aws-bedrock-model': MODEL } });
+      const file = await client.files.create({ file: await toFile(Buffer.from(chatLine('vk-1', 'hi')), 'in.jsonl'), purpose: 'batch' });
+      expect(decodeURIComponent(file.id)).toBe(`s3://${BUCKET}/vk/in.jsonl`);
+      expect(JSON.parse((await objectText('vk/in.jsonl')).trim())).toMatchObject({ recordId: 'vk-1' });
+    } finally {
+      await vkGateway.close();
+    }
+  });
 });
