@@ -18,7 +18,7 @@ import { streamConverted, streamRaw } from './stream-out.js';
 import { cloudCall, cloudError, jsonOf, readBounded, SMALL_ANSWER_MAX } from './http.js';
 import { decodeId } from './openai-batch.js';
 import {
-  abortMultipartUpload, checkBucket, sseHeaders, completeMultipartUpload, createMultipartUpload, deleteObject, getObject, headObject, parseS3Uri, putObject, uploadPart,
+  abortMultipartUpload, checkBucket, checkOwnIdentityBucket, sseHeaders, completeMultipartUpload, createMultipartUpload, deleteObject, getObject, headObject, parseS3Uri, putObject, uploadPart,
   type S3Access, type S3Encryption, type S3Location,
 } from './s3.js';
 import type { PartWriter } from './upload.js';
@@ -32,8 +32,17 @@ async function awsAccess(c: CloudContext): Promise<{ access: S3Access; region: s
     throw badRequest('bedrock files and batches use S3 and the Bedrock control plane, which take AWS credentials, not a Bedrock API key: send x-portkey-aws-access-key-id and -secret-access-key, a role (x-portkey-aws-role-arn), or run the gateway with a task role.', 'x-portkey-aws-auth-type');
   }
   const region = bedrockRegion(c.target);
-  const { credentials } = await resolveBedrockCredentials(c.target);
-  return { region, access: { http: c.http, region, credentials, endpoint: c.settings.s3Endpoint } };
+  const { credentials, source } = await resolveBedrockCredentials(c.target);
+  const access: S3Access = { http: c.http, region, credentials, endpoint: c.settings.s3Endpoint };
+  if (source === 'default-chain') {
+    // The gateway's own identity (on ECS the task role) serves batches only where the operator said so.
+    const buckets = c.settings.ownIdentityBuckets ?? [];
+    if (buckets.length === 0) {
+      throw new GatewayError({ status: 403, type: 'permission_error', code: 'own_identity_not_allowed', param: 'x-portkey-aws-access-key-id', message: 'bedrock files and batches need AWS credentials in the request (x-portkey-aws-access-key-id and -secret-access-key, a role, or a virtual key): the gateway\'s own AWS identity serves them only for the buckets in BEDROCK_BATCH_S3_BUCKETS, and none are set.' });
+    }
+    access.allowedBuckets = new Set(buckets);
+  }
+  return { region, access };
 }
 
 export async function handleBedrock(c: CloudContext, r: CloudRoute): Promise<void> {
@@ -151,6 +160,9 @@ async function control(c: CloudContext, a: S3Access, region: string, method: 'GE
 async function createBatch(c: CloudContext, a: S3Access, region: string): Promise<void> {
   const s = c.target.settings;
   const body = toCreateModelInvocationJob(await c.readJson(), { model: s.aws_bedrock_model || undefined, kmsKeyId: s.aws_server_side_encryption_kms_key_id || undefined });
+  // The job reads and writes S3 as its role, not the gateway: with the gateway's identity, both must be listed buckets.
+  const uriOf = (cfg: unknown, key: string) => ((cfg as Record<string, Record<string, string>>)[key]!.s3Uri)!;
+  for (const uri of [uriOf(body.inputDataConfig, 's3InputDataConfig'), uriOf(body.outputDataConfig, 's3OutputDataConfig')]) checkOwnIdentityBucket(a, uri.slice(5).split('/')[0]!);
   const created = await control(c, a, region, 'POST', '/model-invocation-job', body);
   if (typeof created.jobArn !== 'string') throw cloudError('bedrock', 502, 'InvalidResponse', 'CreateModelInvocationJob returned no jobArn');
   // The job as Bedrock now sees it, so the answer is a whole Batch, as OpenAI's create returns one.

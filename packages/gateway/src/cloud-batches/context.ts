@@ -13,6 +13,8 @@ export interface CloudBatchSettings {
   bedrockEndpoint?: string;
   /** VERTEX_STORAGE_ENDPOINT: Cloud Storage's JSON API at another endpoint. */
   gcsEndpoint?: string;
+  /** BEDROCK_BATCH_S3_BUCKETS: the buckets the gateway's own AWS identity may use for batches (none: it may not). */
+  ownIdentityBuckets?: readonly string[];
   /** Header and body inactivity bound of each call to the clouds (CLOUD_BATCH_TIMEOUT_MS). */
   timeoutMs: number;
 }

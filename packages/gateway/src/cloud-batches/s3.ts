@@ -4,7 +4,7 @@
  * (streamed, never buffered) and DeleteObject. Virtual-hosted URLs on AWS; path style on an operator's
  * endpoint (AWS_ENDPOINT_URL_S3) or for bucket names with dots (TLS).
  */
-import { badRequest } from '../errors.js';
+import { badRequest, GatewayError } from '../errors.js';
 import type { AwsCredentials } from '../providers/bedrock/credentials.js';
 import { signAws } from './aws-sign.js';
 import { cloudCall, cloudError, readBounded, SMALL_ANSWER_MAX, type CloudHttp, type CloudRequest, type CloudResponse } from './http.js';
@@ -17,6 +17,11 @@ export interface S3Access {
   credentials: AwsCredentials;
   /** AWS_ENDPOINT_URL_S3: path-style requests to it. */
   endpoint?: string;
+  /**
+   * Set when the credentials are the gateway's own (the default chain: on ECS the task role, which can
+   * read the log buckets): only these buckets (BEDROCK_BATCH_S3_BUCKETS) may be touched with them.
+   */
+  allowedBuckets?: ReadonlySet<string>;
 }
 
 /** Server-side encryption for new objects (x-portkey-aws-server-side-encryption, -kms-key-id). */
@@ -47,7 +52,19 @@ export function s3ObjectUrl(a: S3Access, loc: S3Location, query = ''): string {
   return `https://${loc.bucket}.s3.${a.region}.amazonaws.com/${encodeKey(loc.key)}${q}`;
 }
 
+/** The gateway's own identity reaches only the operator's batch buckets: a caller cannot read the log buckets through it. */
+export function checkOwnIdentityBucket(a: S3Access, bucket: string): void {
+  if (a.allowedBuckets && !a.allowedBuckets.has(bucket)) {
+    throw new GatewayError({
+      status: 403, type: 'permission_error', code: 'own_identity_not_allowed', param: 'x-portkey-aws-s3-bucket',
+      message: `S3 bucket "${bucket}" is not one the gateway's own AWS identity may use for batches (BEDROCK_BATCH_S3_BUCKETS); send your own AWS credentials (x-portkey-aws-access-key-id …, a virtual key) or ask the operator to list the bucket.`,
+    });
+  }
+}
+
 async function send(a: S3Access, req: CloudRequest): Promise<CloudResponse> {
+  const u = new URL(req.url);
+  checkOwnIdentityBucket(a, a.endpoint || u.hostname.startsWith('s3.') ? decodeURIComponent(u.pathname.split('/')[1] ?? '') : u.hostname.slice(0, u.hostname.indexOf('.s3.')));
   return cloudCall(a.http, await signAws(req, 's3', a.region, a.credentials), 's3');
 }
 

@@ -11,6 +11,7 @@ import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { startS3, S3RVER_KEY, type S3Harness } from '../helpers/s3-harness.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { startFakeBedrockBatch, type FakeBedrockBatch } from '../fakes/bedrock-batch.js';
+import { clearBedrockCredentialCache } from '../../src/providers/bedrock/index.js';
 import { startSigV4S3Proxy, type SigV4S3Proxy } from '../helpers/sigv4-s3-proxy.js';
 
 const MODEL = 'anthropic.claude-3-5-sonnet-20240620-v1:0';
@@ -178,6 +179,37 @@ describe('openai SDK → gateway → S3 and Bedrock batch jobs', () => {
       expect(JSON.parse((await objectText('vk/in.jsonl')).trim())).toMatchObject({ recordId: 'vk-1' });
     } finally {
       await vkGateway.close();
+    }
+  });
+
+  it('uses the gateway\'s own AWS identity only for the operator\'s listed buckets', async () => {
+    const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+    process.env.AWS_ACCESS_KEY_ID = S3RVER_KEY;
+    process.env.AWS_SECRET_ACCESS_KEY = S3RVER_KEY;
+    clearBedrockCredentialCache();
+    const own = await startTestGateway({ AWS_ENDPOINT_URL_S3: s3v4.url, AWS_ENDPOINT_URL_BEDROCK: fake.url, BEDROCK_BATCH_S3_BUCKETS: BUCKET });
+    try {
+      const bare = { 'x-portkey-provider': 'bedrock', 'x-portkey-aws-region': 'us-east-1', 'x-portkey-aws-bedrock-model': MODEL };
+      const client = (gwUrl: string, extra: Record<string, string>) => new OpenAI({ apiKey: 'unused', baseURL: `${gwUrl}/v1`, maxRetries: 0, defaultHeaders: { ...bare, ...extra } });
+      const ok = await client(own.url, { 'x-portkey-aws-s3-bucket': BUCKET, 'x-portkey-aws-s3-object-key': 'own/in.jsonl' }).files.create({ file: await toFile(Buffer.from(chatLine('o', 'hi')), 'in.jsonl'), purpose: 'batch' });
+      expect(decodeURIComponent(ok.id)).toBe(`s3://${BUCKET}/own/in.jsonl`);
+      // Another bucket (say, the log store's) is refused before any S3 call, for writes and reads alike.
+      const other = await client(own.url, { 'x-portkey-aws-s3-bucket': 'portico-logs' }).files.create({ file: await toFile(Buffer.from(chatLine('o', 'hi')), 'in.jsonl'), purpose: 'batch' }).catch((e) => e);
+      expect([other.status, other.error.code]).toEqual([403, 'own_identity_not_allowed']);
+      const read = await client(own.url, {}).files.content(encodeURIComponent('s3://portico-logs/logs/dt=2026-12-07/x.ndjson.gz')).catch((e) => e);
+      expect([read.status, read.error.code]).toEqual([403, 'own_identity_not_allowed']);
+      const job = await client(own.url, {}).batches.create({ input_file_id: ok.id, endpoint: '/v1/chat/completions', completion_window: '24h', role_arn: ROLE, output_data_config: { s3OutputDataConfig: { s3Uri: 's3://portico-logs/out/' } } } as never).catch((e) => e);
+      expect(job.status).toBe(403);
+      // Without a list, the gateway's identity serves no batches at all.
+      const none = await client(gw.url, { 'x-portkey-aws-s3-bucket': BUCKET }).batches.list().catch((e) => e);
+      expect([none.status, none.error.code]).toEqual([403, 'own_identity_not_allowed']);
+    } finally {
+      await own.close();
+      if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID;
+      else process.env.AWS_ACCESS_KEY_ID = saved.id;
+      if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
+      else process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
+      clearBedrockCredentialCache();
     }
   });
 });
