@@ -38,6 +38,7 @@ export const ERROR_CATALOGUE = {
   invalid_batch_line: entry(400, BAD, 'A line of a batch input file is not an OpenAI batch request the provider\'s batch format can take.', 'Fix the line the message names: {"custom_id","method":"POST","url","body"}, one JSON object per line.'),
   unsupported_model: entry(400, BAD, 'The model is not one the gateway can write this provider\'s batch records for.', 'Use a model family the message lists, or run the batch on the data service (no x-portkey-provider).'),
   own_identity_not_allowed: entry(403, 'permission_error', 'The request brought no cloud credentials, and the gateway\'s own identity may not be used for this bucket.', 'Send your own credentials (keys, a role, a virtual key), or ask the operator to list the bucket in BEDROCK_BATCH_S3_BUCKETS.'),
+  cloud_uploads_busy: entry(503, 'server_error', 'The gateway is already converting as many batch files to a cloud\'s storage as it allows at once (CLOUD_BATCH_MAX_UPLOADS).', 'Retry after the Retry-After seconds.'),
   batch_output_unavailable: entry(409, BAD, 'The batch has no output to read yet (it has not finished, or it failed before writing any).', 'Wait until the batch is completed (or cancelled, expired) and read its output then.'),
   stateless_gateway: entry(400, BAD, 'The request refers to state that the gateway does not keep for this provider.', 'Send the full history instead of a reference to it.'),
   body_too_deep: entry(400, BAD, 'The JSON body nests objects and arrays deeper than the gateway parses.', 'Flatten the body, or raise MAX_BODY_DEPTH.'),

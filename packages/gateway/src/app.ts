@@ -110,7 +110,7 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
     cloudBatches: {
       s3Endpoint: settings.AWS_ENDPOINT_URL_S3 || undefined, bedrockEndpoint: settings.AWS_ENDPOINT_URL_BEDROCK || undefined,
       gcsEndpoint: settings.VERTEX_STORAGE_ENDPOINT || undefined, timeoutMs: asInt(settings.CLOUD_BATCH_TIMEOUT_MS),
-      ownIdentityBuckets: asList(settings.BEDROCK_BATCH_S3_BUCKETS),
+      ownIdentityBuckets: asList(settings.BEDROCK_BATCH_S3_BUCKETS), maxUploads: asInt(settings.CLOUD_BATCH_MAX_UPLOADS),
     },
     entities,
     cache,

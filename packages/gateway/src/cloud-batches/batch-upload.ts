@@ -2,7 +2,7 @@
  * An OpenAI batch file uploaded to a cloud's storage in that cloud's record format: each line is
  * checked, converted for the one model of the batch, and written in parts as it arrives.
  */
-import { badRequest } from '../errors.js';
+import { badRequest, GatewayError } from '../errors.js';
 import type { JsonObject } from '../providers/types.js';
 import type { CloudContext } from './context.js';
 import { parseOpenAIBatchLine, type OpenAIBatchLine } from './openai-batch.js';
@@ -18,8 +18,27 @@ export interface BatchConversion {
   modelHeader: string;
 }
 
-/** Returns the bytes written; `writer` is aborted when anything fails. */
-export function uploadConverted(c: CloudContext, writer: PartWriter, partSize: number, conv: BatchConversion): Promise<ReceivedFile<number>> {
+/** Uploads converting now, across the process: each holds up to two parts in memory. */
+let uploading = 0;
+
+/**
+ * Returns the bytes written; `writer` is aborted when anything fails. At most CLOUD_BATCH_MAX_UPLOADS
+ * run at once (each holds about two parts), so memory stays bounded however many clients upload.
+ */
+export async function uploadConverted(c: CloudContext, writer: PartWriter, partSize: number, conv: BatchConversion): Promise<ReceivedFile<number>> {
+  const max = c.settings.maxUploads ?? 8;
+  if (uploading >= max) {
+    throw new GatewayError({ status: 503, type: 'server_error', code: 'cloud_uploads_busy', headers: { 'retry-after': '5' }, message: `The gateway is already converting ${max} batch files (CLOUD_BATCH_MAX_UPLOADS); retry shortly.` });
+  }
+  uploading++;
+  try {
+    return await convertUpload(c, writer, partSize, conv);
+  } finally {
+    uploading--;
+  }
+}
+
+function convertUpload(c: CloudContext, writer: PartWriter, partSize: number, conv: BatchConversion): Promise<ReceivedFile<number>> {
   return receiveFile(c.req, c.maxUploadBytes, async (file) => {
     const sink = new PartSink(writer, partSize);
     try {

@@ -15,6 +15,8 @@ export interface CloudBatchSettings {
   gcsEndpoint?: string;
   /** BEDROCK_BATCH_S3_BUCKETS: the buckets the gateway's own AWS identity may use for batches (none: it may not). */
   ownIdentityBuckets?: readonly string[];
+  /** CLOUD_BATCH_MAX_UPLOADS: batch files converted at once (each holds about two 8 MiB parts). */
+  maxUploads?: number;
   /** Header and body inactivity bound of each call to the clouds (CLOUD_BATCH_TIMEOUT_MS). */
   timeoutMs: number;
 }

@@ -64,7 +64,7 @@ export async function handleCloudBatchRequest(deps: GatewayDeps, req: IncomingMe
     const err = toGatewayError(e, traceId);
     if (err.status >= 500 && !(e instanceof GatewayError)) deps.logger.error({ err: e, trace_id: traceId }, 'unexpected error in a cloud file or batch operation');
     // An upload refused part-way: answer and close rather than read the rest.
-    if (!res.headersSent) sendJson(res, err.status, err.toBody(), { 'x-portkey-trace-id': traceId, ...(req.complete ? {} : { connection: 'close' }) });
+    if (!res.headersSent) sendJson(res, err.status, err.toBody(), { ...err.headers, 'x-portkey-trace-id': traceId, ...(req.complete ? {} : { connection: 'close' }) });
     else res.destroy();
     if (!req.complete) req.resume();
   }

@@ -7,6 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import OpenAI, { toFile } from 'openai';
+import { request } from 'undici';
+import { Readable } from 'node:stream';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { startFakeVertexBatch, type FakeVertexBatch } from '../fakes/vertex-batch.js';
 import { clearVertexTokenCache } from '../../src/providers/vertex-ai/index.js';
@@ -102,5 +104,35 @@ describe('openai SDK → gateway → Cloud Storage and Vertex AI batch predictio
     const unknown = await client.batches.create({ input_file_id: 'x', endpoint: '/v1/chat/completions', completion_window: '24h', priority: 1 } as never).catch((e) => e);
     expect(unknown.status).toBe(400);
     expect(unknown.error.message).toContain('"priority"');
+  });
+
+  it('converts at most CLOUD_BATCH_MAX_UPLOADS files at once; the next gets 503 with Retry-After', async () => {
+    const one = await startTestGateway({ VERTEX_STORAGE_ENDPOINT: fake.url, VERTEX_TOKEN_URIS: fake.tokenUri, CLOUD_BATCH_MAX_UPLOADS: '1' });
+    let release: (() => void) | undefined;
+    try {
+      const boundary = 'portico-test-boundary';
+      const head = `--${boundary}\r\ncontent-disposition: form-data; name="purpose"\r\n\r\nbatch\r\n--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="slow.jsonl"\r\ncontent-type: application/jsonl\r\n\r\n`;
+      const held = new Promise<void>((r) => (release = r));
+      async function* slowBody() {
+        yield Buffer.from(head + chatLine('s-1', 'hi') + '\n');
+        await held;
+        yield Buffer.from(`\r\n--${boundary}--\r\n`);
+      }
+      const multipart = { ...headers({ 'x-portkey-provider-file-name': 'in/slow.jsonl' }), 'content-type': `multipart/form-data; boundary=${boundary}` };
+      const first = request(`${one.url}/v1/files`, { method: 'POST', headers: multipart, body: Readable.from(slowBody()) });
+      first.catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 300));
+      const second = await fetch(`${one.url}/v1/files`, { method: 'POST', headers: multipart, body: head + chatLine('s-2', 'hi') + `\r\n--${boundary}--\r\n` });
+      expect(second.status).toBe(503);
+      expect(second.headers.get('retry-after')).toBe('5');
+      expect(((await second.json()) as { error: { code: string } }).error.code).toBe('cloud_uploads_busy');
+      release!();
+      const done = await first;
+      expect(done.statusCode).toBe(200);
+      expect(decodeURIComponent(((await done.body.json()) as { id: string }).id)).toBe('gs://vertex-batches/in/slow.jsonl');
+    } finally {
+      release?.();
+      await one.close();
+    }
   });
 });
