@@ -187,7 +187,9 @@ describe('openai SDK → gateway → S3 and Bedrock batch jobs', () => {
     process.env.AWS_ACCESS_KEY_ID = S3RVER_KEY;
     process.env.AWS_SECRET_ACCESS_KEY = S3RVER_KEY;
     clearBedrockCredentialCache();
-    const own = await startTestGateway({ AWS_ENDPOINT_URL_S3: s3v4.url, AWS_ENDPOINT_URL_BEDROCK: fake.url, BEDROCK_BATCH_S3_BUCKETS: BUCKET });
+    // GATEWAY_CLOUD_IDENTITY decides who may use the gateway's identity; BEDROCK_BATCH_S3_BUCKETS, which buckets.
+    const own = await startTestGateway({ AWS_ENDPOINT_URL_S3: s3v4.url, AWS_ENDPOINT_URL_BEDROCK: fake.url, BEDROCK_BATCH_S3_BUCKETS: BUCKET, GATEWAY_CLOUD_IDENTITY: 'any' });
+    const unlisted = await startTestGateway({ AWS_ENDPOINT_URL_S3: s3v4.url, AWS_ENDPOINT_URL_BEDROCK: fake.url, GATEWAY_CLOUD_IDENTITY: 'any' });
     try {
       const bare = { 'x-portkey-provider': 'bedrock', 'x-portkey-aws-region': 'us-east-1', 'x-portkey-aws-bedrock-model': MODEL };
       const client = (gwUrl: string, extra: Record<string, string>) => new OpenAI({ apiKey: 'unused', baseURL: `${gwUrl}/v1`, maxRetries: 0, defaultHeaders: { ...bare, ...extra } });
@@ -201,10 +203,14 @@ describe('openai SDK → gateway → S3 and Bedrock batch jobs', () => {
       const job = await client(own.url, {}).batches.create({ input_file_id: ok.id, endpoint: '/v1/chat/completions', completion_window: '24h', role_arn: ROLE, output_data_config: { s3OutputDataConfig: { s3Uri: 's3://portico-logs/out/' } } } as never).catch((e) => e);
       expect(job.status).toBe(403);
       // Without a list, the gateway's identity serves no batches at all.
-      const none = await client(gw.url, { 'x-portkey-aws-s3-bucket': BUCKET }).batches.list().catch((e) => e);
+      const none = await client(unlisted.url, { 'x-portkey-aws-s3-bucket': BUCKET }).batches.list().catch((e) => e);
       expect([none.status, none.error.code]).toEqual([403, 'own_identity_not_allowed']);
+      // And by default (GATEWAY_CLOUD_IDENTITY=saved) a request without keys may not use it at all.
+      const refused = await client(gw.url, { 'x-portkey-aws-s3-bucket': BUCKET }).batches.list().catch((e) => e);
+      expect([refused.status, refused.error.code]).toEqual([403, 'gateway_identity_refused']);
     } finally {
       await own.close();
+      await unlisted.close();
       if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID;
       else process.env.AWS_ACCESS_KEY_ID = saved.id;
       if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
