@@ -39,8 +39,11 @@ function expectPercentiles(got: Record<string, number>, exact: number[]) {
 
 function expected(all: AnalyticsRow[], from: Date, to: Date) {
   const inRange = all.filter((r) => r.created_at >= from.toISOString() && r.created_at <= to.toISOString());
+  // Hour buckets up to two days, as the API does.
+  const hourly = to.getTime() - from.getTime() <= 2 * DAY;
+  const step = hourly ? 3_600_000 : DAY;
   const labels: string[] = [];
-  for (let t = Math.floor(from.getTime() / DAY) * DAY; t <= to.getTime(); t += DAY) labels.push(new Date(t).toISOString().slice(0, 10));
+  for (let t = Math.floor(from.getTime() / step) * step; t <= to.getTime(); t += step) labels.push(new Date(t).toISOString().slice(0, hourly ? 13 : 10));
   const stats = (rs: AnalyticsRow[]) => {
     const lat = rs.map((r) => r.latency_ms).sort((a, b) => a - b);
     const hits = rs.filter((r) => r.cache_status === 'HIT');
@@ -51,7 +54,7 @@ function expected(all: AnalyticsRow[], from: Date, to: Date) {
     };
   };
   const total = stats(inRange);
-  const points = labels.map((b) => ({ timestamp: `${b}T00:00:00.000Z`, s: stats(inRange.filter((r) => r.created_at.startsWith(b))) }));
+  const points = labels.map((b) => ({ timestamp: hourly ? `${b}:00:00.000Z` : `${b}T00:00:00.000Z`, s: stats(inRange.filter((r) => r.created_at.startsWith(b))) }));
   return { total, points };
 }
 
@@ -144,7 +147,13 @@ for (const backend of backends) {
       // Filters the histograms answer (status, provider__model), over 7 days (whole days from the daily
       // histogram) and over ranges whose ends fall exactly on a day or an hour, per bucket and in total.
       const alignedTo = Math.floor(now / 3_600_000) * 3_600_000;
-      const ranges: Array<[number, number]> = [[from.getTime(), to.getTime()], [Math.floor(now / DAY) * DAY - 4 * DAY, alignedTo], [from.getTime() + 1, Math.floor(now / DAY) * DAY]];
+      // Also ranges whose edges lie near a day's or an hour's start or end, so that edges are covered
+      // backwards too (the day or hour less what lies outside, histogram-plan.ts).
+      const midnight = Math.floor(now / DAY) * DAY;
+      const ranges: Array<[number, number]> = [
+        [from.getTime(), to.getTime()], [midnight - 4 * DAY, alignedTo], [from.getTime() + 1, midnight],
+        [midnight - 5 * DAY + 600_000, midnight - 2 * DAY - 600_000], [midnight - 6 * DAY + 9.5 * 3_600_000, midnight - 3 * DAY + 14.5 * 3_600_000], [midnight - 3 * DAY + 3_540_000, midnight - 3 * DAY + 6 * 3_600_000 - 60_000],
+      ];
       for (const [a, b] of ranges) {
         const range = `time_of_generation_min=${new Date(a).toISOString()}&time_of_generation_max=${new Date(b).toISOString()}`;
         const picked = stored.filter((r) => r.provider === 'openai' && r.status === 200);

@@ -1,6 +1,7 @@
 import type { Database, SqlValue } from '../db/types.js';
 import { readKey, sharedRead } from './shared-reads.js';
 import { histogramPercentiles, latencyBucketSql } from './latency-histogram.js';
+import { cover, histogramQuery } from './histogram-plan.js';
 import { bucketLabels, bucketSql, bucketTimestamp, metadataExpr, metadataParam, type Filter } from './filters.js';
 
 /**
@@ -125,20 +126,21 @@ export const LATENCY_QUANTILES = [0.5, 0.9, 0.95, 0.99];
 
 /**
  * Latency percentiles overall and per bucket, from log-scale histograms (latency-histogram.ts): within
- * 1% of the exact nearest-rank value. When the filter allows (Filter.dims), whole UTC days are read
- * from analytics_daily_latency (ranges bucketed by day only), the other whole hours from
- * analytics_hourly_latency, and the partial hours at the edges from the rows, bucketed the same way in
- * SQL; otherwise every row is read. One method serves the whole range on both databases.
+ * 1% of the exact nearest-rank value. When the filter allows (Filter.dims), the range is read from the
+ * daily histogram (ranges bucketed by day only), the hourly one and the rows at its edges, in one
+ * statement (histogram-plan.ts); otherwise every row is bucketed in SQL the same way. One method
+ * serves the whole range on both databases.
  */
-export async function latencyPercentiles(db: Database, f: Filter): Promise<{ summary: number[]; byBucket: Map<string, number[]> }> {
-  const bucketOf = latencyBucketSql('latency_ms');
-  const rows = f.dims && Math.ceil(f.from.getTime() / HOUR) < Math.floor(f.to.getTime() / HOUR)
-    ? await all<HistogramRow>(db, ...histogramSql(f, f.dims))
-    : await all<HistogramRow>(db, `SELECT ${bucketSql(f)} AS b, ${bucketOf} AS bucket, COUNT(*) AS n FROM analytics_rows WHERE ${f.where} GROUP BY 1, 2`, f.params);
+export async function latencyPercentiles(db: Database, f: Filter, now = Date.now()): Promise<{ summary: number[]; byBucket: Map<string, number[]> }> {
+  // The filter's end is inclusive; the plan's ranges end before their end (times are whole ms).
+  const rows = f.dims
+    ? await all<HistogramRow>(db, ...histogramQuery(cover(f.bucket, f.from.getTime(), f.to.getTime() + 1, now), String(f.params[0]), f.bucket === 'day' ? 10 : 13, f.dims))
+    : await all<HistogramRow>(db, `SELECT ${bucketSql(f)} AS b, ${latencyBucketSql('latency_ms')} AS bucket, COUNT(*) AS n FROM analytics_rows WHERE ${f.where} GROUP BY 1, 2`, f.params);
   const total = new Map<number, number>();
   const perBucket = new Map<string, Map<number, number>>();
   for (const r of rows) {
     const bucket = Number(r.bucket), n = Number(r.n);
+    if (n <= 0) continue; // a bucket the backward terms emptied
     total.set(bucket, (total.get(bucket) ?? 0) + n);
     const h = perBucket.get(r.b) ?? perBucket.set(r.b, new Map()).get(r.b)!;
     h.set(bucket, (h.get(bucket) ?? 0) + n);
@@ -148,40 +150,6 @@ export async function latencyPercentiles(db: Database, f: Filter): Promise<{ sum
     byBucket: new Map([...perBucket].map(([b, h]) => [b, histogramPercentiles(h, LATENCY_QUANTILES)])),
   };
 }
-
-/**
- * The histogram query for a range with at least one whole hour: [days | hours | rows] at each edge.
- * Day-bucketed ranges (over two days) always hold a whole day; a 7-day range then reads 6 days of
- * the daily table and 23 hours of the hourly one, about a fifth of the rows 7 × 24 hours would be.
- */
-export function histogramSql(f: Filter, dims: NonNullable<Filter['dims']>): [string, SqlValue[]] {
-  const len = f.bucket === 'hour' ? 13 : 10;
-  const iso = (t: number) => new Date(t).toISOString();
-  const org = f.params[0];
-  const wholeFrom = Math.ceil(f.from.getTime() / HOUR) * HOUR;
-  const wholeTo = Math.floor(f.to.getTime() / HOUR) * HOUR;
-  // Whole days only where buckets are days; otherwise an empty day span in the middle of the hours.
-  let dayFrom = Math.ceil(f.from.getTime() / DAY) * DAY;
-  let dayTo = Math.floor(f.to.getTime() / DAY) * DAY;
-  if (f.bucket !== 'day' || dayFrom >= dayTo) dayFrom = dayTo = wholeTo;
-  const parts = [
-    `SELECT substr(hour, 1, ${len}) AS b, bucket, count AS n FROM analytics_hourly_latency
-      WHERE organisation_id = ? AND ((hour >= ? AND hour < ?) OR (hour >= ? AND hour < ?)) AND ${dims.where}`,
-    `SELECT substr(created_at, 1, ${len}), ${latencyBucketSql('latency_ms')}, 1 FROM analytics_rows
-      WHERE organisation_id = ? AND ((created_at >= ? AND created_at < ?) OR (created_at >= ? AND created_at <= ?)) AND ${dims.where}`,
-  ];
-  const params: SqlValue[] = [
-    org, hourLabel(wholeFrom), hourLabel(dayFrom), hourLabel(dayTo), hourLabel(wholeTo), ...dims.params,
-    org, f.from.toISOString(), iso(wholeFrom), iso(wholeTo), f.to.toISOString(), ...dims.params,
-  ];
-  if (dayFrom < dayTo) {
-    parts.unshift(`SELECT day AS b, bucket, count AS n FROM analytics_daily_latency WHERE organisation_id = ? AND day >= ? AND day < ? AND ${dims.where}`);
-    params.unshift(org, dayLabel(dayFrom), dayLabel(dayTo), ...dims.params);
-  }
-  return [`SELECT b, bucket, SUM(n) AS n FROM (${parts.join('\n      UNION ALL\n      ')}) s GROUP BY b, bucket`, params];
-}
-const DAY = 86_400_000;
-const dayLabel = (t: number) => new Date(t).toISOString().slice(0, 10);
 interface HistogramRow { b: string; bucket: number; n: number }
 
 export async function statusCodes(db: Database, f: Filter): Promise<Array<{ status_code: number; count: number }>> {
