@@ -1,0 +1,69 @@
+/**
+ * default.jwt's JWKS client. The URL comes from a config, which any client may send inline, so it is
+ * fetched like a webhook: through the egress policy and the dispatcher that re-checks addresses at
+ * connect time, with a time and size bound. Sets are cached for the check's cacheMaxAge, in a bounded
+ * map, one fetch in flight per URL; a refresh (a token naming an unknown key) is allowed once per
+ * REFRESH_COOLDOWN_MS per URL, so tokens with made-up key ids cannot make the gateway fetch on every request.
+ */
+import { request, type Dispatcher } from 'undici';
+import { validateCustomHost, type EgressPolicy } from '../upstream/egress-policy.js';
+import type { JwksFetcher } from './check-types.js';
+
+export const JWKS_MAX_BYTES = 256 * 1024;
+export const JWKS_TIMEOUT_MS = 3000;
+export const JWKS_CACHE_MAX = 100;
+export const REFRESH_COOLDOWN_MS = 30_000;
+
+interface Entry {
+  keys: { keys: unknown[] };
+  fetchedAt: number;
+}
+
+export function createJwksFetcher(dispatcher: Dispatcher, policy: EgressPolicy, now: () => number = Date.now): JwksFetcher {
+  const cache = new Map<string, Entry>();
+  const inFlight = new Map<string, Promise<Entry>>();
+
+  async function fetchSet(url: string): Promise<Entry> {
+    await validateCustomHost(url, policy, 'jwksUri');
+    const signal = AbortSignal.timeout(JWKS_TIMEOUT_MS);
+    const res = await request(url, { method: 'GET', dispatcher, signal, headersTimeout: JWKS_TIMEOUT_MS, bodyTimeout: JWKS_TIMEOUT_MS, headers: { accept: 'application/json' } });
+    const parts: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > JWKS_MAX_BYTES) {
+        res.body.destroy();
+        throw new Error(`the JWKS at jwksUri is larger than ${JWKS_MAX_BYTES} bytes`);
+      }
+      parts.push(chunk);
+    }
+    if (res.statusCode < 200 || res.statusCode > 299) throw new Error(`jwksUri answered HTTP ${res.statusCode}`);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(Buffer.concat(parts).toString('utf8'));
+    } catch {
+      throw new Error('jwksUri did not answer JSON');
+    }
+    if (!Array.isArray((parsed as { keys?: unknown })?.keys)) throw new Error('jwksUri did not answer a JWKS ({"keys": [...]})');
+    const entry = { keys: parsed as { keys: unknown[] }, fetchedAt: now() };
+    if (!cache.has(url) && cache.size >= JWKS_CACHE_MAX) cache.delete(cache.keys().next().value!);
+    cache.set(url, entry);
+    return entry;
+  }
+
+  function once(url: string): Promise<Entry> {
+    let p = inFlight.get(url);
+    if (!p) {
+      p = fetchSet(url).finally(() => inFlight.delete(url));
+      inFlight.set(url, p);
+    }
+    return p;
+  }
+
+  return async (url, maxAgeSeconds, refresh) => {
+    const hit = cache.get(url);
+    const fresh = hit && now() - hit.fetchedAt < maxAgeSeconds * 1000;
+    if (hit && fresh && (!refresh || now() - hit.fetchedAt < REFRESH_COOLDOWN_MS)) return hit.keys;
+    return (await once(url)).keys;
+  };
+}
