@@ -132,6 +132,8 @@ export async function guardResult(ctx: RequestContext, g: Guardrails, result: Ca
   // The body in the client's format: a translated result's completion is the provider's side of it.
   let parsed = (result.parsed ?? tryParseJson(result.body.toString('utf8'))) as Json | undefined;
   const isObject = !!parsed && typeof parsed === 'object' && !Array.isArray(parsed);
+  // Each attempt's answer is judged afresh: an earlier attempt's output verdicts are not this one's.
+  results.after_request_hooks = [];
   if (g.after.length) {
     const base = stageInput(ctx, 'afterRequestHook', rt);
     const run = await runStage(inline(g.after), base, 'response', parsed);

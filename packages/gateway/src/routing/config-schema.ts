@@ -109,7 +109,8 @@ export function guardrailsOf(config: RoutingConfig): Guardrails | undefined {
 /**
  * The hooks of the target at `path` ("config.targets[1].targets[0]"), as Portkey inherits them: those
  * of every target on the way down from the root (the root's own excluded: they run around the whole
- * request), outer first. They run around each attempt on that target. Undefined when there are none.
+ * request), outer first. They run around each attempt on that target. Undefined when no target of the
+ * config has any.
  */
 export function targetGuardrailsOf(config: RoutingConfig, path: string): Guardrails | undefined {
   if (!withTargetHooks.has(config)) return undefined;
@@ -124,7 +125,8 @@ export function targetGuardrailsOf(config: RoutingConfig, path: string): Guardra
       after = [...after, ...own.after];
     }
   }
-  return before.length || after.length ? { before, after } : undefined;
+  // Empty rather than undefined: the attempt still resets what an earlier attempt's hooks left in hook_results.
+  return { before, after };
 }
 
 /** Validated configs by their exact string, so a config is validated once, not on every request. */
