@@ -27,7 +27,8 @@ export const MUTATING_CHECKS: Record<string, (p: Params) => CompiledCheck> = {
     const redactText = optionalString(p, 'redactText') ?? '[REDACTED]';
     const failOnDetection = flagOr(p, 'failOnDetection', false);
     return ({ texts = [] }) => {
-      if (!texts.some(Boolean)) throw new Error('there is no text to match');
+      // Nothing to rewrite (a reply that is only tool calls, say) is not a failure.
+      if (!texts.some(Boolean)) return { verdict: true, data: { regexPattern: rule, matches: 0, explanation: 'there is no text to match' } };
       let matches = 0;
       const replaced = texts.map((t) => {
         if (!t) return t;

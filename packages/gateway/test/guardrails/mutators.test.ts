@@ -4,23 +4,30 @@
  * output mutators what the client receives; sequential hooks stop at the first failure; on_fail /
  * on_success feedback reaches hook_results and the log.
  */
+import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
 import { eventually, readAllLogs, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
 let gw: TestGateway;
 let upstream: FakeOpenAI;
+let anthropic: FakeAnthropic;
 
 beforeAll(async () => {
-  upstream = await startFakeOpenAI();
+  [upstream, anthropic] = await Promise.all([startFakeOpenAI(), startFakeAnthropic()]);
   gw = await startTestGateway();
 });
 afterAll(async () => {
   await gw?.close();
   await upstream?.close();
+  await anthropic?.close();
 });
-beforeEach(() => upstream.reset());
+beforeEach(() => {
+  upstream.reset();
+  anthropic.reset();
+});
 
 function client(config: object): OpenAI {
   return new OpenAI({
@@ -140,6 +147,29 @@ describe('output mutators', () => {
       expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(400);
       expect((err as Error).message).toMatch(message);
     }
+  });
+});
+
+describe('mutators on Anthropic\'s shapes', () => {
+  const config = {
+    provider: 'anthropic', custom_host: 'ANTHROPIC',
+    input_mutators: [{ 'default.redact_pii': { patterns: ['email'] } }],
+    output_mutators: [{ 'default.regexReplace': { rule: 'fake Anthropic', redactText: 'the model' } }],
+  };
+  const withHost = () => JSON.stringify({ ...config, custom_host: anthropic.baseUrlV1 });
+
+  it('rewrite a native /v1/messages request and its text blocks (Anthropic SDK)', async () => {
+    const message = await new Anthropic({ apiKey: 'sk-ant-test-mutators-0123456789', baseURL: gw.url, maxRetries: 0, defaultHeaders: { 'x-portkey-config': withHost() } })
+      .messages.create({ model: 'claude-sonnet-4-5', max_tokens: 64, messages: [{ role: 'user', content: [{ type: 'text', text: 'I am bo@example.com' }] }] });
+    expect(anthropic.requests.at(-1)!.body.messages[0].content).toEqual([{ type: 'text', text: 'I am [EMAIL_ADDRESS]' }]);
+    expect(message.content[0]).toMatchObject({ type: 'text', text: 'Hello from the model. You said: I am [EMAIL_ADDRESS]' });
+  });
+
+  it('rewrite a chat request translated to Anthropic, and the translated answer (openai SDK)', async () => {
+    const completion = await new OpenAI({ apiKey: 'sk-test-mutators-key-0123456789', baseURL: `${gw.url}/v1`, maxRetries: 0, defaultHeaders: { 'x-portkey-config': withHost() } })
+      .chat.completions.create({ model: 'claude-sonnet-4-5', max_tokens: 64, messages: [{ role: 'user', content: 'mail cy@example.net' }] });
+    expect(JSON.stringify(anthropic.requests.at(-1)!.body.messages)).toContain('mail [EMAIL_ADDRESS]');
+    expect(completion.choices[0].message.content).toBe('Hello from the model. You said: mail [EMAIL_ADDRESS]');
   });
 });
 
