@@ -59,8 +59,9 @@ describe('built-in guardrail checks (Portkey plugin ids and parameters)', () => 
   });
 
   it('refuses what it cannot run, saying what to fix', () => {
-    expect(() => compileCheck('default.validUrls', { onlyDns: true })).toThrow(/onlyDns: is not a parameter of this check; it takes onlyDNS/);
-    expect(() => compileCheck('default.regexMatch', { rule: 'x', regex: 'y' })).toThrow(/regex: is not a parameter of this check; it takes rule, not/);
+    // compileCheck's error names the parameter in `where`; the config path joins them (see below).
+    expect(() => compileCheck('default.validUrls', { onlyDns: true })).toThrow(expect.objectContaining({ where: 'onlyDns', message: 'is not a parameter of this check; it takes onlyDNS' }));
+    expect(() => compileCheck('default.regexMatch', { rule: 'x', regex: 'y' })).toThrow(expect.objectContaining({ where: 'regex', message: 'is not a parameter of this check; it takes rule, not' }));
     expect(() => compileCheck('default.webhook', {})).toThrow(/is required: a non-empty string/);
     expect(() => compileCheck('default.webhook', { webhookURL: 'ftp://x/y' })).toThrow(/http or https/);
     expect(() => compileCheck('default.webhook', { webhookURL: 'https://u:p@x/y' })).toThrow(/credentials/);
