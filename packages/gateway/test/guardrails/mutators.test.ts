@@ -112,6 +112,15 @@ describe('input mutators', () => {
     expect(upstream.requests).toHaveLength(0);
   });
 
+  it('rewrites a streaming request too: input rewrites happen before anything is sent', async () => {
+    const stream = await client({ input_mutators: [{ 'default.redact_pii': { patterns: ['ssn'] } }] })
+      .chat.completions.create({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'ssn 123-45-6789' }] });
+    let said = '';
+    for await (const chunk of stream) said += chunk.choices[0]?.delta?.content ?? '';
+    expect(lastUserMessage()).toBe('ssn [SSN]');
+    expect(said).toBe('Echo: ssn [SSN]');
+  });
+
   it('applies to the Responses API input too', async () => {
     await client({ input_mutators: [{ 'default.regexReplace': { rule: 'token-[a-z]+' } }] })
       .responses.create({ model: 'gpt-4o-mini', input: [{ role: 'user', content: [{ type: 'input_text', text: 'use token-abc' }] }] });
