@@ -170,14 +170,14 @@ describe('mutators on Anthropic\'s shapes', () => {
   it('rewrite a native /v1/messages request and its text blocks (Anthropic SDK)', async () => {
     const message = await new Anthropic({ apiKey: 'sk-ant-test-mutators-0123456789', baseURL: gw.url, maxRetries: 0, defaultHeaders: { 'x-portkey-config': withHost() } })
       .messages.create({ model: 'claude-sonnet-4-5', max_tokens: 64, messages: [{ role: 'user', content: [{ type: 'text', text: 'I am bo@example.com' }] }] });
-    expect(anthropic.requests.at(-1)!.body.messages[0].content).toEqual([{ type: 'text', text: 'I am [EMAIL_ADDRESS]' }]);
+    expect((anthropic.requests.at(-1)!.body as { messages: Array<{ content: unknown }> }).messages[0].content).toEqual([{ type: 'text', text: 'I am [EMAIL_ADDRESS]' }]);
     expect(message.content[0]).toMatchObject({ type: 'text', text: 'Hello from the model. You said: I am [EMAIL_ADDRESS]' });
   });
 
   it('rewrite a chat request translated to Anthropic, and the translated answer (openai SDK)', async () => {
     const completion = await new OpenAI({ apiKey: 'sk-test-mutators-key-0123456789', baseURL: `${gw.url}/v1`, maxRetries: 0, defaultHeaders: { 'x-portkey-config': withHost() } })
       .chat.completions.create({ model: 'claude-sonnet-4-5', max_tokens: 64, messages: [{ role: 'user', content: 'mail cy@example.net' }] });
-    expect(JSON.stringify(anthropic.requests.at(-1)!.body.messages)).toContain('mail [EMAIL_ADDRESS]');
+    expect(JSON.stringify((anthropic.requests.at(-1)!.body as { messages: unknown }).messages)).toContain('mail [EMAIL_ADDRESS]');
     expect(completion.choices[0].message.content).toBe('Hello from the model. You said: mail [EMAIL_ADDRESS]');
   });
 });
