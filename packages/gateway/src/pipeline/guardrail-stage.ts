@@ -73,6 +73,11 @@ export async function guardRequest(ctx: RequestContext, g: Guardrails, rt: Guard
  * denies, which a fallback may move on from. Returns the body to send.
  */
 export async function guardAttempt(ctx: RequestContext, g: Guardrails, rt: GuardrailRuntime): Promise<{ body?: Json; rawBody?: Buffer }> {
+  if (g.before.length === 0 && g.after.length === 0) {
+    // A target without hooks of its own: what an earlier attempt's target hooks said is not about this one.
+    if (ctx.hookResults) ctx.hookResults = { before_request_hooks: [...(rootBefore.get(ctx) ?? [])], after_request_hooks: [] };
+    return { body: ctx.body, rawBody: ctx.rawBody };
+  }
   try {
     refuseUnguardable(ctx, g);
   } catch (e) {

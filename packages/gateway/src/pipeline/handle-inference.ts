@@ -143,7 +143,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
           // A target's own hooks (and those of the targets above it) run around each attempt on it.
           const own = targetGuardrailsOf(config, target.path);
           const sent = own ? await guardAttempt(ctx, own, deps.guardrails) : undefined;
-          const attemptGuardrails = withDefaults(guardrails, own);
+          const attemptGuardrails = withDefaults(guardrails, own && (own.before.length || own.after.length) ? own : undefined);
           const called = await callTarget(deps, {
             api, path, method: req.method ?? 'POST', rawBody: sent?.rawBody ?? ctx.rawBody, upload: ctx.upload, responses: ctx.responses, body: sent?.body ?? ctx.body, clientHeaders: req.headers, principal: ctx.key, sink: ctx,
             stream: ctx.stream, clientWantsUsage, strictOpenAI, assemble: !!(plan ?? targetPlan) || !!attemptGuardrails?.after.length, traceId: ctx.traceId, traceparent: attemptSpan?.traceparent, signal: clientGone, upstreamTimes,
@@ -202,7 +202,8 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
     observeUpstreamTimes(deps, upstreamTimes);
     if (streaming) await streaming;
     if (result.kind === 'stream') ctx.servedModel = result.seen.model;
-    const servedGuardrails = withDefaults(guardrails, report.target && targetGuardrailsOf(config, report.target.path));
+    const servedOwn = report.target && targetGuardrailsOf(config, report.target.path);
+    const servedGuardrails = withDefaults(guardrails, servedOwn?.after.length ? servedOwn : undefined);
     if (servedGuardrails && result.kind === 'stream') guardStreamEnd(ctx, servedGuardrails, result, deps.guardrails);
     if (servedPlan && ctx.status < 300 && !ctx.error) cacheResult(deps, servedPlan, result);
     if (ctx.responses) rememberResponse(deps, ctx, result);

@@ -48,8 +48,8 @@ describe('hooks on targets', () => {
     expect(response.headers.get('x-portkey-last-used-option-index')).toBe('config.targets[1]');
     expect(primary.requests).toHaveLength(0);
     expect(backup.requests).toHaveLength(1);
-    // The answer's hook_results are the attempt that answered: the denying target's hook is not among them.
-    expect(hooksOf(data).before_request_hooks).toEqual([]);
+    // The answer is the attempt that answered, which ran no hooks: the denying target's are not in it.
+    expect((data as unknown as { hook_results?: unknown }).hook_results).toBeUndefined();
 
     // A request the guardrail passes goes to the first target.
     const ok = await ask(client(config), 'a public question');
@@ -97,6 +97,20 @@ describe('hooks on targets', () => {
     expect(backup.requests).toHaveLength(1);
     expect(hooksOf(data).before_request_hooks.map((h) => h.id)).toEqual(['root-in']);
     expect(hooksOf(data).after_request_hooks).toEqual([]);
+  });
+
+  it('leaves requests to targets without hooks alone, even on routes guardrails do not cover', async () => {
+    const config = {
+      strategy: { mode: 'conditional', conditions: [{ query: { 'url.pathname': '/v1/embeddings' }, then: 'embed' }], default: 'chat' },
+      targets: [
+        { name: 'embed', provider: 'openai', custom_host: backup.baseUrl },
+        { name: 'chat', provider: 'openai', custom_host: primary.baseUrl, input_guardrails: [{ 'default.wordCount': { minWords: 1 } }] },
+      ],
+    };
+    const res = await client(config).embeddings.create({ model: 'text-embedding-3-small', input: 'hello' }).withResponse();
+    expect(res.response.status).toBe(200);
+    expect((res.data as unknown as { hook_results?: unknown }).hook_results).toBeUndefined();
+    expect(backup.requests.map((r) => r.path)).toEqual(['/v1/embeddings']);
   });
 
   it('refuses a target hook it cannot honour at once, without trying another target', async () => {
