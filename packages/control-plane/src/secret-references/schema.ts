@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import { invalid } from '../http/errors.js';
+
+/**
+ * Secret references as Portkey's document defines them: a saved pointer (manager, how to
+ * authenticate, path, optional key within a JSON secret) to a secret held in an external manager.
+ * AWS Secrets Manager is resolved (access-key auth, or the control plane's own role when the operator
+ * allows it); the other managers and auth types the document lists are refused by name rather than
+ * stored and never resolvable.
+ */
+export const MANAGER_TYPES = ['aws_sm', 'azure_kv', 'hashicorp_vault'] as const;
+export type ManagerType = (typeof MANAGER_TYPES)[number];
+
+const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+const region = () => z.string().regex(AWS_REGION, 'must be an AWS region such as us-east-1');
+
+export const awsAccessKey = z.strictObject({
+  aws_auth_type: z.literal('accessKey'), aws_access_key_id: z.string().min(16).max(128).regex(/^[A-Z0-9]+$/, 'must be an AWS access key id (upper-case letters and digits)'),
+  aws_secret_access_key: z.string().min(1).max(256), aws_region: region(),
+});
+export const awsServiceRole = z.strictObject({ aws_auth_type: z.literal('serviceRole'), aws_region: region() });
+export type AwsAuthConfig = z.infer<typeof awsAccessKey> | z.infer<typeof awsServiceRole>;
+
+/** Fields of an auth_config that are secret: encrypted at rest, masked in answers. */
+export const SECRET_AUTH_FIELDS = ['aws_secret_access_key', 'azure_entra_client_secret', 'vault_token', 'vault_secret_id'];
+
+const tags = z.record(z.string().max(128), z.string().max(1024)).refine((t) => Object.keys(t).length <= 50, 'at most 50 tags').nullable();
+
+export const createSecretReference = z.strictObject({
+  organisation_id: z.string().max(64).optional(),
+  name: z.string().trim().min(1, 'must not be empty').max(255, 'must be at most 255 characters'),
+  slug: z.string().max(255).regex(/^[a-zA-Z0-9_-]+$/, 'use letters, digits, "-" and "_" only').optional(),
+  description: z.string().max(1024).nullable().optional(),
+  manager_type: z.enum(MANAGER_TYPES),
+  auth_config: z.record(z.string(), z.unknown()),
+  secret_path: z.string().min(1, 'must not be empty').max(1024),
+  secret_key: z.string().max(255).nullable().optional(),
+  allow_all_workspaces: z.boolean().optional(),
+  allowed_workspaces: z.array(z.string().max(128)).min(1).max(500).optional(),
+  tags: tags.optional(),
+});
+
+export const updateSecretReference = z.strictObject({
+  name: z.string().trim().min(1, 'must not be empty').max(255, 'must be at most 255 characters').optional(),
+  description: z.string().max(1024).nullable().optional(),
+  auth_config: z.record(z.string(), z.unknown()).optional(),
+  secret_path: z.string().min(1, 'must not be empty').max(1024).optional(),
+  secret_key: z.string().max(255).nullable().optional(),
+  allow_all_workspaces: z.boolean().optional(),
+  allowed_workspaces: z.array(z.string().max(128)).min(1).max(500).optional(),
+  tags: tags.optional(),
+});
+
+/** Checks an auth_config for its manager; unsupported managers and auth types are refused by name. */
+export function parseAuthConfig(manager: ManagerType, raw: Record<string, unknown>, allowServiceRole: boolean): AwsAuthConfig {
+  if (manager !== 'aws_sm') {
+    throw invalid(`manager_type "${manager}" is not supported by Portico yet; use "aws_sm" (AWS Secrets Manager)`, 'manager_type', 'unsupported_secret_manager');
+  }
+  const type = raw.aws_auth_type;
+  if (type === 'serviceRole' && !allowServiceRole) {
+    throw invalid('aws_auth_type "serviceRole" would read secrets with the control plane\'s own AWS role; the operator has not allowed that (SECRET_REFERENCE_ALLOW_SERVICE_ROLE). Use "accessKey" with credentials of your own', 'auth_config.aws_auth_type', 'unsupported_secret_manager');
+  }
+  if (type !== 'accessKey' && type !== 'serviceRole') {
+    throw invalid(`auth_config.aws_auth_type must be "accessKey"${allowServiceRole ? ' or "serviceRole"' : ''}${type === 'assumedRole' ? ' ("assumedRole" is not supported by Portico yet)' : ''}`, 'auth_config.aws_auth_type', type === 'assumedRole' ? 'unsupported_secret_manager' : 'invalid_field');
+  }
+  const schema = type === 'accessKey' ? awsAccessKey : awsServiceRole;
+  const result = schema.safeParse(raw);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const path = ['auth_config', ...issue.path.map(String)].join('.');
+  if (issue.code === 'unrecognized_keys') {
+    const keys = (issue as { keys: string[] }).keys;
+    throw invalid(`Unknown field ${keys.map((k) => `"auth_config.${k}"`).join(', ')} in the body; remove it`, `auth_config.${keys[0]}`, 'unknown_field');
+  }
+  throw invalid(`${path}: ${issue.message}`, path, 'invalid_field');
+}
+
+/** Splits an auth_config into what may be shown and what is sealed. */
+export function splitAuthConfig(config: Record<string, unknown>): { open: Record<string, unknown>; secret: Record<string, unknown> } {
+  const open: Record<string, unknown> = {};
+  const secret: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(config)) (SECRET_AUTH_FIELDS.includes(k) ? secret : open)[k] = v;
+  return { open, secret };
+}
