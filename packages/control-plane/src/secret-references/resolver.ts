@@ -2,7 +2,7 @@ import { GatewayError } from '@portico/contract';
 import type { Logger } from 'pino';
 import type { Envelope } from '../crypto/envelope.js';
 import type { Database } from '../db/types.js';
-import type { Egress } from '../egress/connect.js';
+import { EgressRefused, type Egress } from '../egress/connect.js';
 import { parse, type ResourceRow } from '../store/resources.js';
 import { fetchAwsSecret, SecretFetchError } from './aws.js';
 import { parseAuthConfig, type ManagerType } from './schema.js';
@@ -87,8 +87,9 @@ export class SecretValues {
       const auth = parseAuthConfig(d.manager_type, { ...d.auth_config, ...sealed }, this.settings.allowServiceRole);
       value = await fetchAwsSecret(auth, d.secret_path, { egress: this.egress, endpoint: this.settings.awsEndpoint });
     } catch (e) {
-      const reason = e instanceof SecretFetchError ? e.message : e instanceof GatewayError ? e.message : 'the secret manager could not be reached';
-      if (!(e instanceof SecretFetchError) && !(e instanceof GatewayError)) this.log.warn({ reference: ref.slug, err: { name: (e as Error).name } }, 'secret reference fetch failed');
+      const known = e instanceof SecretFetchError || e instanceof GatewayError || e instanceof EgressRefused;
+      const reason = known ? (e as Error).message : 'the secret manager could not be reached';
+      if (!known) this.log.warn({ reference: ref.slug, err: { name: (e as Error).name } }, 'secret reference fetch failed');
       throw referenceError(ref, reason);
     }
     if (this.cache.size >= MAX_ENTRIES && !this.cache.has(ref.id)) this.cache.delete(this.cache.keys().next().value!);
