@@ -139,13 +139,21 @@ export async function syncCapabilities(ctx: Ctx, row: ResourceRow): Promise<Reso
   try {
     const { info, capabilities } = await probeMcpServer(d.url, await headersFor(ctx, row), ctx.services.egress, true);
     const metadata: Metadata = { server_name: info.name, server_version: info.version, protocol_version: info.protocolVersion, capability_flags: info.capabilities, sync_status: 'synced', last_synced_at: now, sync_error: null };
-    return await updateResource(ctx.services.db, row.id, { data: JSON.stringify({ ...d, capabilities: capabilities.map((c) => toCapability(c, now)), metadata }) });
+    return await mergeSynced(ctx, row.id, { capabilities: capabilities.map((c) => toCapability(c, now)), metadata });
   } catch (e) {
     if (!(e instanceof McpError)) throw e;
-    const metadata: Metadata = { ...(d.metadata ?? PENDING), sync_status: 'failed', sync_error: e.message };
-    await updateResource(ctx.services.db, row.id, { data: JSON.stringify({ ...d, metadata }) });
+    await mergeSynced(ctx, row.id, { metadata: { ...(d.metadata ?? PENDING), sync_status: 'failed', sync_error: e.message } });
     throw unreachable(row, e);
   }
+}
+
+/** Writes what a sync learnt onto the row as it is now, so an admin change made meanwhile is kept. */
+function mergeSynced(ctx: Ctx, id: string, fields: Partial<IntegrationData>): Promise<ResourceRow> {
+  return ctx.services.db.transaction(async (tx) => {
+    const current = await tx.get<ResourceRow>(`SELECT * FROM resources WHERE id = ?`, [id]);
+    if (!current) throw notFound('MCP integration', id, 'mcpIntegrationId');
+    return updateResource(tx, id, { data: JSON.stringify({ ...parse<IntegrationData>(current.data), ...fields }) });
+  });
 }
 
 export function unreachable(row: ResourceRow, e: McpError): GatewayError {

@@ -113,8 +113,10 @@ async function listWorkspaces(ctx: Ctx) {
 
 async function updateWorkspaces(ctx: Ctx) {
   const body = parseBody(bulkWorkspaces, ctx.body);
+  const found = await findIntegration(ctx, ctx.params.id);
   await write(ctx, 'mcp_integration', async (tx, w) => {
-    const row = await findIntegration(ctx, ctx.params.id);
+    // Read again inside the transaction (never through ctx.services.db there: SQLite serialises on one connection).
+    const row = (await tx.get<ResourceRow>(`SELECT * FROM resources WHERE id = ?`, [found.id]))!;
     if (row.workspace_id) throw invalid('This MCP integration belongs to one workspace; only organisation-wide integrations are shared with workspaces', 'mcpIntegrationId', 'invalid_field');
     const d = parse<IntegrationData>(row.data);
     const now = new Date().toISOString();
