@@ -103,6 +103,12 @@ export const ERROR_CATALOGUE = {
   upstream_stream_error: entry(502, UP, 'The provider sent an error in the middle of its stream.', 'Retry; the message carries the provider\'s words.'),
   stream_stalled: entry(504, 'timeout_error', 'The provider\'s stream sent nothing for longer than the idle timeout.', 'Retry, or raise request_timeout if the model pauses this long.'),
   data_service_unavailable: entry(502, 'api_error', 'The data service that serves log exports could not be reached.', 'Retry shortly; check DATASERVICE_BASEPATH and that the data service is running.'),
+  // ---- the control plane: secret references and MCP servers
+  secret_reference_unresolved: entry(502, UP, 'The control plane could not read a secret reference\'s value from its secret manager: access denied, no such secret, unreachable, or refused by the egress policy.', 'Check the reference\'s auth_config and secret_path (the message names the reference and says what the manager answered); for a private endpoint see EGRESS_ALLOWED_CIDRS and EGRESS_ALLOW_LOOPBACK.'),
+  secret_reference_in_use: entry(400, BAD, 'A secret reference still fills a field of an integration, virtual key or MCP integration.', 'Remove those secret_mappings first; the message names them.'),
+  unsupported_secret_manager: entry(400, BAD, 'The secret manager or auth type is one Portkey\'s document lists but Portico does not resolve.', 'Use manager_type "aws_sm" with aws_auth_type "accessKey" (or "serviceRole" where SECRET_REFERENCE_ALLOW_SERVICE_ROLE allows it).'),
+  unsupported_mcp_transport: entry(400, BAD, 'The MCP transport or auth type is one Portkey\'s document lists but Portico does not speak (the older SSE transport, OAuth flows).', 'Use transport "http" with auth_type "none" or "headers".'),
+  mcp_server_unreachable: entry(502, UP, 'The control plane could not list an MCP server\'s capabilities: it refused, failed, timed out, answered more than 2 MiB, or the egress policy refused it.', 'Check the integration\'s URL and headers with POST /v1/mcp-servers/{id}/test; the message says what failed.'),
   // ---- the gateway itself
   circuit_open: entry(503, 'api_error', 'Every target of a strategy has an open circuit breaker (strategy.cb_config) after repeated failures.', 'Retry after the Retry-After header\'s seconds, when one target is probed again.'),
   response_buffer_full: entry(503, 'api_error', 'The gateway holds as many unread answer bytes as it may (RESPONSE_BUFFER_MAX_BYTES).', 'Retry shortly, or send "stream": true.'),

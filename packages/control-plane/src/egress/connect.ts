@@ -1,7 +1,6 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 import { Agent } from 'undici';
-import { GatewayError } from '@portico/contract';
 import { checkChosenAddress, checkTrustedAddress, type EgressPolicy } from './policy.js';
 
 /**
@@ -56,9 +55,4 @@ export function createEgress(policy: EgressPolicy): Egress {
   const chosen: AddressCheck = (a) => checkChosenAddress(a, policy);
   const dispatcher = new Agent({ connect: { lookup: guardedLookup(chosen), timeout: 10_000 }, connections: 32, keepAliveTimeout: 10_000 });
   return { policy, chosen, trusted: checkTrustedAddress, dispatcher, close: () => dispatcher.close() };
-}
-
-/** The error an API caller sees when an outbound destination is refused: a 400 naming the field. */
-export function egressError(e: EgressRefused, param: string): GatewayError {
-  return new GatewayError({ status: 400, code: 'egress_forbidden', type: 'invalid_request_error', param, message: `${param} is not allowed: ${e.message}` });
 }

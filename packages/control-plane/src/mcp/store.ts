@@ -1,4 +1,4 @@
-import { GatewayError } from '@portico/contract';
+import { catalogued, GatewayError } from '@portico/contract';
 import { invalid, notFound } from '../http/errors.js';
 import type { Ctx } from '../http/router.js';
 import { extractValue, type ReferenceData } from '../secret-references/resolver.js';
@@ -157,7 +157,7 @@ function mergeSynced(ctx: Ctx, id: string, fields: Partial<IntegrationData>): Pr
 }
 
 export function unreachable(row: ResourceRow, e: McpError): GatewayError {
-  return new GatewayError({ status: 502, code: 'mcp_server_unreachable', type: 'api_error', message: `MCP integration "${row.slug}": ${e.message}` });
+  return catalogued('mcp_server_unreachable', `MCP integration "${row.slug}": ${e.message}`);
 }
 
 /** The stored capabilities, synced first when never synced or older than a minute; a failed refresh keeps the stored list. */

@@ -1,4 +1,4 @@
-import { GatewayError } from '@portico/contract';
+import { catalogued } from '@portico/contract';
 import { invalid, notFound } from '../http/errors.js';
 import type { Access, Ctx, Route } from '../http/router.js';
 import { paging, parseBody } from '../http/validate.js';
@@ -121,7 +121,7 @@ async function remove(ctx: Ctx) {
     const row = await mustFind(tx, ctx.principal.organisationId, 'secret-reference', ctx.params.id, null, 'secretReferenceId');
     const users = await usersOf(ctx, tx, row.id);
     if (users.length) {
-      throw new GatewayError({ status: 400, code: 'secret_reference_in_use', type: 'invalid_request_error', param: 'secretReferenceId', message: `Secret reference "${row.slug}" is in use by ${users.slice(0, 5).map((u) => `${u.kind} "${u.slug}"`).join(', ')}${users.length > 5 ? ` and ${users.length - 5} more` : ''}; remove those secret_mappings first` });
+      throw catalogued('secret_reference_in_use', `Secret reference "${row.slug}" is in use by ${users.slice(0, 5).map((u) => `${u.kind} "${u.slug}"`).join(', ')}${users.length > 5 ? ` and ${users.length - 5} more` : ''}; remove those secret_mappings first`, { param: 'secretReferenceId' });
     }
     await tx.run(`DELETE FROM resources WHERE id = ?`, [row.id]);
     ctx.services.secretValues.forget(row.id);

@@ -1,4 +1,4 @@
-import { GatewayError } from '@portico/contract';
+import { catalogued, GatewayError } from '@portico/contract';
 import type { Logger } from 'pino';
 import type { Envelope } from '../crypto/envelope.js';
 import type { Database } from '../db/types.js';
@@ -42,7 +42,7 @@ export interface ReferenceData {
 }
 
 export function referenceError(ref: Pick<ResourceRow, 'slug'>, reason: string): GatewayError {
-  return new GatewayError({ status: 502, code: 'secret_reference_unresolved', type: 'api_error', param: 'secret_mappings', message: `Secret reference "${ref.slug}" could not be resolved: ${reason}` });
+  return catalogued('secret_reference_unresolved', `Secret reference "${ref.slug}" could not be resolved: ${reason}`, { param: 'secret_mappings' });
 }
 
 export class SecretValues {
