@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Portkey } from 'portkey-ai';
 import { backends, call, skipReason, startTestControlPlane, type TestControlPlane } from './helpers/control-plane.js';
+import { startFakeSecretsManager, type FakeSecretsManager } from './helpers/fake-secrets-manager.js';
 import { startMcpServer, startOversizedServer, type TestMcpServer } from './helpers/mcp-server.js';
 import { specMissing } from './helpers/portkey-spec.js';
 import { useSdkHarness } from './helpers/sdk-harness.js';
@@ -15,7 +16,13 @@ const TOKEN = 'mcp-token-0123456789';
 for (const backend of backends) {
   const skip = skipReason(backend) ?? specMissing;
   describe.skipIf(Boolean(skip))(`MCP integrations and servers on ${backend}${skip ? ` (skipped: ${skip})` : ''}`, () => {
-    const h = useSdkHarness(backend, { EGRESS_ALLOW_LOOPBACK: 'true' });
+    let sm: FakeSecretsManager;
+    beforeAll(async () => {
+      sm = await startFakeSecretsManager();
+      sm.keys.set('AKIAFAKEPORTICO00002', 'mcp-test-secret-access-key');
+      sm.secrets.set('mcp/headers', JSON.stringify({ Authorization: `Bearer ${TOKEN}` }));
+    });
+    const h = useSdkHarness(backend, () => ({ EGRESS_ALLOW_LOOPBACK: 'true', SECRET_REFERENCE_AWS_ENDPOINT: sm.url }));
     let t: TestControlPlane;
     let portkey: Portkey;
     let mcp: TestMcpServer;
@@ -33,6 +40,7 @@ for (const backend of backends) {
     });
     afterAll(async () => {
       await mcp?.close();
+      await sm?.close();
     });
 
     it('creates an organisation-wide integration; its auth header is sealed and shown masked', async () => {
@@ -142,6 +150,21 @@ for (const backend of backends) {
       } finally {
         await big.close();
       }
+    });
+
+    it('auth headers can come from a secret reference, read when connecting', async () => {
+      await api('POST', '/v1/secret-references', { name: 'mcp headers', slug: 'mcp-headers', manager_type: 'aws_sm', auth_config: { aws_auth_type: 'accessKey', aws_access_key_id: 'AKIAFAKEPORTICO00002', aws_secret_access_key: 'mcp-test-secret-access-key', aws_region: 'us-east-1' }, secret_path: 'mcp/headers' });
+      const made = await api('POST', '/v1/mcp-integrations', {
+        name: 'mapped', slug: 'mapped-headers', url: mcp.url, auth_type: 'headers', transport: 'http', workspace_id: defaultWs,
+        secret_mappings: [{ target_field: 'configurations.custom_headers', secret_reference_id: 'mcp-headers', value_format: 'json' }],
+      });
+      expect(made.status).toBe(200);
+      expect((await api('GET', '/v1/mcp-integrations/mapped-headers')).body.secret_mappings).toHaveLength(1);
+      const s = await api('POST', '/v1/mcp-servers', { name: 'mapped', mcp_integration_id: 'mapped-headers' });
+      expect((await api('POST', `/v1/mcp-servers/${s.body.id}/test`, {})).body).toMatchObject({ success: true, status_code: 200 });
+      expect(sm.requests.every((r) => r.signatureValid)).toBe(true);
+      const bad = await api('POST', '/v1/mcp-integrations', { ...{ name: 'bad map', url: mcp.url, auth_type: 'headers', transport: 'http' }, secret_mappings: [{ target_field: 'key', secret_reference_id: 'mcp-headers' }] });
+      expect(bad.body.error.param).toBe('secret_mappings.0.target_field');
     });
 
     it('bad input is refused by name; nothing is stored half-way', async () => {
