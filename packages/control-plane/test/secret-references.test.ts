@@ -169,3 +169,35 @@ describe('secret references and the egress policy', () => {
     expect(sm.requests).toHaveLength(0);
   });
 });
+
+describe('secret references while the manager fails', () => {
+  let sm: FakeSecretsManager;
+  let t: TestControlPlane;
+  beforeAll(async () => {
+    sm = await startFakeSecretsManager();
+    sm.keys.set(ACCESS_KEY, SECRET_KEY);
+    sm.secrets.set('prod/openai', 'sk-stale-ok');
+    t = await startTestControlPlane('sqlite', { SECRET_REFERENCE_AWS_ENDPOINT: sm.url, EGRESS_ALLOW_LOOPBACK: 'true', SECRET_REFERENCE_TTL_SECONDS: '1' });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await sm?.close();
+  });
+  const served = async (slug: string) => {
+    const snap = (await call(t.url, 'GET', `/v1/sync/snapshot?organisation=${t.organisationId}`, undefined, undefined, { authorization: `Bearer ${t.clientAuth}` })).body as SyncSnapshot;
+    return snap.virtualKeys.find((v) => v.slug === slug)?.apiKey;
+  };
+
+  it('keeps serving the last value for up to ten TTLs, then stops serving the credential', async () => {
+    await call(t.url, 'POST', '/v1/secret-references', t.adminKey, { name: 'r', slug: 'stale', manager_type: 'aws_sm', auth_config: { aws_auth_type: 'accessKey', aws_access_key_id: ACCESS_KEY, aws_secret_access_key: SECRET_KEY, aws_region: 'us-east-1' }, secret_path: 'prod/openai' });
+    const slug = (await call(t.url, 'POST', '/v1/virtual-keys', t.adminKey, { name: 'v', provider: 'openai', secret_mappings: [{ target_field: 'key', secret_reference_id: 'stale' }] })).body.data.slug;
+    expect(await served(slug)).toBe('sk-stale-ok');
+    sm.keys.delete(ACCESS_KEY); // the manager now refuses every read
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(sm.requests.at(-1)?.signatureValid).toBe(false);
+    expect(await served(slug)).toBe('sk-stale-ok');
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline && (await served(slug)) !== undefined) await new Promise((r) => setTimeout(r, 500));
+    expect(await served(slug)).toBeUndefined();
+  }, 30_000);
+});
