@@ -83,6 +83,22 @@ for (const backend of backends) {
       expect(seen).toBe('sk-rotated-2');
     });
 
+    it('an update re-points the credentials at once; an update that cannot be read is refused and changes nothing', async () => {
+      sm.secrets.set('prod/other', 'sk-other-path');
+      const vk = (await api('POST', '/v1/virtual-keys', { name: 'repoint', provider: 'openai', secret_mappings: [{ target_field: 'key', secret_reference_id: 'bundle' }] })).body.data.slug;
+      expect((await snapshot()).virtualKeys.find((v) => v.slug === vk)?.apiKey).toBe('sk-bundle');
+      const bad = await api('PUT', '/v1/secret-references/bundle', { secret_path: 'prod/absent' });
+      expect(bad.status).toBe(502);
+      expect(bad.body.error.message).toContain('"bundle"');
+      expect((await api('GET', '/v1/secret-references/bundle')).body.secret_path).toBe('prod/bundle');
+      expect((await api('PUT', '/v1/secret-references/bundle', { secret_path: 'prod/other', secret_key: null })).status).toBe(200);
+      expect((await snapshot()).virtualKeys.find((v) => v.slug === vk)?.apiKey).toBe('sk-other-path');
+      // A key sent while "key" is mapped would be overwritten: refused, not ignored.
+      const both = await api('PUT', `/v1/virtual-keys/${vk}`, { key: 'sk-sent' });
+      expect(both.body.error.param).toBe('key');
+      await api('PUT', '/v1/secret-references/bundle', { secret_path: 'prod/bundle', secret_key: 'api_key' });
+    });
+
     it('a reference that cannot be read is refused when mapped, naming it and never showing a secret', async () => {
       await api('POST', '/v1/secret-references', { name: 'wrong key', slug: 'wrong-key', manager_type: 'aws_sm', auth_config: { ...auth, aws_secret_access_key: 'not-the-right-secret-key-000000000' }, secret_path: 'prod/openai' });
       const bad = await api('POST', '/v1/virtual-keys', { name: 'bad', provider: 'openai', secret_mappings: [{ target_field: 'key', secret_reference_id: 'wrong-key' }] });

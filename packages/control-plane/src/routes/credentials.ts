@@ -62,9 +62,11 @@ function splitConfigurations(c: Record<string, unknown> | undefined): { open: Re
 }
 
 /** Checks secret_mappings (resolving each once, outside any transaction); a key sent as well as mapped is refused. */
-async function mappingsFor(ctx: Ctx, entity: MappedEntity, mappings: SecretMapping[] | undefined, key: string | undefined, workspaceId: string | null): Promise<SecretMapping[] | undefined> {
+async function mappingsFor(ctx: Ctx, entity: MappedEntity, mappings: SecretMapping[] | undefined, key: string | undefined, workspaceId: string | null, stored?: ResourceRow): Promise<SecretMapping[] | undefined> {
+  const effective = mappings ?? (stored ? parse<{ secret_mappings?: SecretMapping[] }>(stored.data).secret_mappings : undefined) ?? [];
+  // A sent key that a mapping would overwrite is refused, not silently ignored.
+  if (key !== undefined && effective.some((m) => m.target_field === 'key')) throw invalid('key is sent but "key" is mapped from a secret reference (secret_mappings target_field "key"); send one of them (an empty secret_mappings removes the mapping)', 'key');
   if (mappings === undefined) return undefined;
-  if (key !== undefined && mappings.some((m) => m.target_field === 'key')) throw invalid('key is sent and also mapped from a secret reference (secret_mappings target_field "key"); send one of them', 'key');
   return checkMappings(ctx, entity, mappings, workspaceId);
 }
 
@@ -116,7 +118,7 @@ async function createIntegration(ctx: Ctx) {
 async function updateIntegration(ctx: Ctx) {
   const body = parseBody(integrationUpdate, ctx.body);
   const before = await mustFind(ctx.services.db, ctx.principal.organisationId, 'integration', ctx.params.slug, ctx.ws.filter, 'slug');
-  const mappings = await mappingsFor(ctx, 'integration', body.secret_mappings, body.key, before.workspace_id);
+  const mappings = await mappingsFor(ctx, 'integration', body.secret_mappings, body.key, before.workspace_id, before);
   await write(ctx, 'integration', async (tx, w) => {
     const row = await mustFind(tx, ctx.principal.organisationId, 'integration', ctx.params.slug, ctx.ws.filter, 'slug');
     if (!row.workspace_id && (ctx.principal.orgRole !== 'org_admin' || ctx.principal.boundWorkspaceId)) throw forbidden('Only an organisation admin changes an organisation-wide integration', 'insufficient_role');
@@ -229,7 +231,7 @@ async function createVirtualKey(ctx: Ctx) {
 async function updateVirtualKey(ctx: Ctx) {
   const body = parseBody(virtualKeyUpdate, ctx.body);
   const before = await mustFind(ctx.services.db, ctx.principal.organisationId, 'virtual-key', ctx.params.slug, ctx.ws.filter, 'slug');
-  const mappings = await mappingsFor(ctx, 'virtual-key', body.secret_mappings, body.key, before.workspace_id);
+  const mappings = await mappingsFor(ctx, 'virtual-key', body.secret_mappings, body.key, before.workspace_id, before);
   return write(ctx, 'virtual_key', async (tx, w) => {
     const row = await mustFind(tx, ctx.principal.organisationId, 'virtual-key', ctx.params.slug, ctx.ws.filter, 'slug');
     const d = parse<Record<string, unknown>>(row.data);

@@ -1,5 +1,6 @@
 import { catalogued } from '@portico/contract';
-import { invalid, notFound } from '../http/errors.js';
+import type { Sql } from '../db/types.js';
+import { conflict, invalid, notFound } from '../http/errors.js';
 import type { Access, Ctx, Route } from '../http/router.js';
 import { paging, parseBody } from '../http/validate.js';
 import { accessibleFrom } from '../secret-references/mappings.js';
@@ -70,8 +71,34 @@ async function create(ctx: Ctx) {
 }
 
 /** Credentials mapped to a reference: integrations' providers and virtual keys (gateways must rebuild them). */
-async function usersOf(ctx: Ctx, tx: Parameters<Parameters<typeof write>[2]>[0], id: string): Promise<ResourceRow[]> {
+async function usersOf(ctx: Ctx, tx: Sql, id: string): Promise<ResourceRow[]> {
   return tx.all<ResourceRow>(`SELECT * FROM resources WHERE organisation_id = ? AND kind IN ('integration', 'virtual-key', 'mcp-integration') AND data LIKE ?`, [ctx.principal.organisationId, `%"secret_reference_id":"${id}"%`]);
+}
+
+/** The stored row a reference becomes with an update applied (auth_config merged with the stored one, then checked whole). */
+function applyUpdate(ctx: Ctx, row: ResourceRow, body: ReturnType<typeof updateSecretReference.parse>, allowed: string[] | undefined): { data: string; secret: string | null } {
+  const d = parse<ReferenceData & { sealed_fields?: string[]; masks?: Record<string, string> }>(row.data);
+  let secretText = row.secret;
+  let authOpen = d.auth_config;
+  let sealedFields = d.sealed_fields ?? [];
+  let masks = d.masks ?? {};
+  if (body.auth_config) {
+    const old = row.secret ? (JSON.parse(ctx.services.envelope.decrypt(row.secret)) as Record<string, unknown>) : {};
+    const merged = body.auth_config.aws_auth_type && body.auth_config.aws_auth_type !== d.auth_config.aws_auth_type ? body.auth_config : { ...d.auth_config, ...old, ...body.auth_config };
+    const { open, secret } = splitAuthConfig(parseAuthConfig(d.manager_type, merged, ctx.services.secretValues.settings.allowServiceRole));
+    authOpen = open;
+    sealedFields = Object.keys(secret);
+    masks = Object.fromEntries(Object.entries(secret).map(([k, v]) => [k, mask(v)]));
+    secretText = ctx.services.envelope.encrypt(JSON.stringify(secret));
+  }
+  const allowAll = allowed ? false : body.allow_all_workspaces ?? d.allow_all_workspaces;
+  const next = {
+    ...d, auth_config: authOpen, sealed_fields: sealedFields, masks, secret_path: body.secret_path ?? d.secret_path,
+    secret_key: body.secret_key !== undefined ? body.secret_key : d.secret_key, allow_all_workspaces: allowAll,
+    allowed_workspaces: allowAll ? [] : allowed ?? d.allowed_workspaces, description: body.description !== undefined ? body.description : d.description,
+    tags: body.tags !== undefined ? body.tags : d.tags,
+  };
+  return { data: JSON.stringify(next), secret: secretText };
 }
 
 async function update(ctx: Ctx) {
@@ -79,40 +106,23 @@ async function update(ctx: Ctx) {
   if (Object.keys(body).length === 0) throw invalid('Send at least one field to update (name, description, auth_config, secret_path, secret_key, allow_all_workspaces, allowed_workspaces, tags)', null, 'invalid_field');
   const allowed = body.allowed_workspaces ? await workspaceIds(ctx, body.allowed_workspaces) : undefined;
   if (body.allow_all_workspaces === true && allowed) throw invalid('allow_all_workspaces cannot be true when allowed_workspaces is given; send one of them', 'allow_all_workspaces', 'invalid_field');
+  const before = await mustFind(ctx.services.db, ctx.principal.organisationId, 'secret-reference', ctx.params.id, null, 'secretReferenceId');
+  const next = applyUpdate(ctx, before, body, allowed);
+  // A reference credentials use is read with its new settings first: one that cannot be read is refused, and the credentials switch to the new value without a gap.
+  const inUse = (await usersOf(ctx, ctx.services.db, before.id)).length > 0;
+  const value = inUse ? await ctx.services.secretValues.read({ ...before, ...next }) : undefined;
   await write(ctx, 'secret_reference', async (tx, w) => {
-    const row = await mustFind(tx, ctx.principal.organisationId, 'secret-reference', ctx.params.id, null, 'secretReferenceId');
-    const d = parse<ReferenceData & { sealed_fields?: string[]; masks?: Record<string, string> }>(row.data);
-    let secretText = row.secret;
-    let authOpen = d.auth_config;
-    let sealedFields = d.sealed_fields ?? [];
-    let masks = d.masks ?? {};
-    if (body.auth_config) {
-      // Merged with the stored config (the document's rule), then checked whole.
-      const old = row.secret ? (JSON.parse(ctx.services.envelope.decrypt(row.secret)) as Record<string, unknown>) : {};
-      const merged = body.auth_config.aws_auth_type && body.auth_config.aws_auth_type !== d.auth_config.aws_auth_type ? body.auth_config : { ...d.auth_config, ...old, ...body.auth_config };
-      const { open, secret } = splitAuthConfig(parseAuthConfig(d.manager_type, merged, ctx.services.secretValues.settings.allowServiceRole));
-      authOpen = open;
-      sealedFields = Object.keys(secret);
-      masks = Object.fromEntries(Object.entries(secret).map(([k, v]) => [k, mask(v)]));
-      secretText = ctx.services.envelope.encrypt(JSON.stringify(secret));
-    }
-    const allowAll = allowed ? false : body.allow_all_workspaces ?? d.allow_all_workspaces;
-    const next = {
-      ...d, auth_config: authOpen, sealed_fields: sealedFields, masks, secret_path: body.secret_path ?? d.secret_path,
-      secret_key: body.secret_key !== undefined ? body.secret_key : d.secret_key, allow_all_workspaces: allowAll,
-      allowed_workspaces: allowAll ? [] : allowed ?? d.allowed_workspaces, description: body.description !== undefined ? body.description : d.description,
-      tags: body.tags !== undefined ? body.tags : d.tags,
-    };
-    await updateResource(tx, row.id, { name: body.name, data: JSON.stringify(next), secret: secretText });
-    ctx.services.secretValues.forget(row.id);
-    // Whatever was built from the old pointer is rebuilt; until the refresher has the new value those credentials are not served.
+    const row = await mustFind(tx, ctx.principal.organisationId, 'secret-reference', before.id, null, 'secretReferenceId');
+    if (row.last_updated_at !== before.last_updated_at) throw conflict(`Secret reference "${row.slug}" was changed by another request meanwhile; send the update again`, 'secretReferenceId');
+    const updated = await updateResource(tx, row.id, { name: body.name, data: next.data, secret: next.secret });
+    if (value !== undefined) ctx.services.secretValues.seed(updated, value);
+    else ctx.services.secretValues.forget(row.id);
     for (const u of await usersOf(ctx, tx, row.id)) {
       if (u.kind === 'virtual-key') w.changed('virtualKey', u.slug);
       else if (u.kind === 'integration') for (const p of await tx.all<{ slug: string }>(`SELECT slug FROM resources WHERE kind = 'provider' AND parent_id = ?`, [u.id])) w.changed('virtualKey', p.slug);
     }
     w.subject(row.id, null);
   });
-  void ctx.services.secretRefresher?.pass(true);
   return {};
 }
 

@@ -79,7 +79,29 @@ export class SecretValues {
     return pending;
   }
 
+  /** Reads a reference's value without caching it (to check new settings before they are saved). */
+  read(ref: ResourceRow): Promise<string> {
+    return this.fetchRaw(ref);
+  }
+
+  /** Caches a value read for a row version (the version an update just wrote). */
+  seed(ref: Pick<ResourceRow, 'id' | 'last_updated_at'>, value: string): void {
+    this.store(ref, value);
+  }
+
+  private store(ref: Pick<ResourceRow, 'id' | 'last_updated_at'>, value: string): void {
+    if (this.cache.size >= MAX_ENTRIES && !this.cache.has(ref.id)) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.delete(ref.id);
+    this.cache.set(ref.id, { version: ref.last_updated_at, value, fetchedAt: Date.now() });
+  }
+
   private async fetch(ref: ResourceRow): Promise<string> {
+    const value = await this.fetchRaw(ref);
+    this.store(ref, value);
+    return value;
+  }
+
+  private async fetchRaw(ref: ResourceRow): Promise<string> {
     const d = parse<ReferenceData>(ref.data);
     let value: string;
     try {
@@ -92,9 +114,6 @@ export class SecretValues {
       if (!known) this.log.warn({ reference: ref.slug, err: { name: (e as Error).name } }, 'secret reference fetch failed');
       throw referenceError(ref, reason);
     }
-    if (this.cache.size >= MAX_ENTRIES && !this.cache.has(ref.id)) this.cache.delete(this.cache.keys().next().value!);
-    this.cache.delete(ref.id);
-    this.cache.set(ref.id, { version: ref.last_updated_at, value, fetchedAt: Date.now() });
     return value;
   }
 }
