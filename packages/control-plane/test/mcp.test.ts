@@ -131,6 +131,7 @@ for (const backend of backends) {
       const r1 = await api('POST', `/v1/mcp-servers/${s1.body.id}/test`, {});
       expect(r1.body).toMatchObject({ success: false, status_code: 401 });
       expect(r1.body.error).toContain('HTTP 401');
+      expect(await (await fetch(`${t.url}/metrics`)).text()).toMatch(/portico_cp_mcp_connections_total\{result="error"\} [1-9]/);
       const capsFail = await api('GET', '/v1/mcp-integrations/wrong-token/capabilities');
       expect(capsFail.status).toBe(502);
       expect(capsFail.body.error.code).toBe('mcp_server_unreachable');

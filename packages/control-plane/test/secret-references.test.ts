@@ -67,6 +67,8 @@ for (const backend of backends) {
       expect(provider.settings).toMatchObject({ aws_secret_access_key: 'sk-bundle', aws_region: 'us-west-2' });
       expect(sm.requests.length).toBeGreaterThan(0);
       expect(sm.requests.every((r) => r.target === 'secretsmanager.GetSecretValue' && r.signatureValid && r.accessKeyId === ACCESS_KEY && r.region === 'eu-west-1')).toBe(true);
+      const metrics = await (await fetch(`${t.url}/metrics`)).text();
+      expect(metrics).toMatch(/portico_cp_secret_reference_reads_total\{manager="aws_sm",result="ok"\} [1-9]/);
     });
 
     it('a secret rotated in the manager reaches gateways within the TTL, as a sync change', async () => {

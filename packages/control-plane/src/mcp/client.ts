@@ -177,18 +177,23 @@ function describe(e: unknown): McpError {
 }
 
 /** Connects, initializes, optionally lists capabilities, and ends the session. */
-export async function probeMcpServer(url: string, headers: Record<string, string>, egress: Egress, list: boolean): Promise<{ info: ServerInfo; capabilities: RawCapability[]; ms: number }> {
+export async function probeMcpServer(url: string, headers: Record<string, string>, egress: Egress, list: boolean, count: (ok: boolean) => void = () => undefined): Promise<{ info: ServerInfo; capabilities: RawCapability[]; ms: number }> {
   const started = Date.now();
   let session: McpSession;
   try {
     session = new McpSession(new URL(url), headers, egress);
   } catch (e) {
+    count(false);
     throw describe(e);
   }
   try {
     const info = await session.initialize();
     const capabilities = list ? await session.listAll(info.capabilities) : [];
+    count(true);
     return { info, capabilities, ms: Date.now() - started };
+  } catch (e) {
+    count(false);
+    throw e;
   } finally {
     await session.close();
   }

@@ -137,7 +137,7 @@ export async function syncCapabilities(ctx: Ctx, row: ResourceRow): Promise<Reso
   const d = parse<IntegrationData>(row.data);
   const now = new Date().toISOString();
   try {
-    const { info, capabilities } = await probeMcpServer(d.url, await headersFor(ctx, row), ctx.services.egress, true);
+    const { info, capabilities } = await probeMcpServer(d.url, await headersFor(ctx, row), ctx.services.egress, true, (ok) => ctx.services.metrics.mcpConnections.inc({ result: ok ? 'ok' : 'error' }));
     const metadata: Metadata = { server_name: info.name, server_version: info.version, protocol_version: info.protocolVersion, capability_flags: info.capabilities, sync_status: 'synced', last_synced_at: now, sync_error: null };
     return await mergeSynced(ctx, row.id, { capabilities: capabilities.map((c) => toCapability(c, now)), metadata });
   } catch (e) {

@@ -94,7 +94,7 @@ async function test(ctx: Ctx) {
   const started = Date.now();
   try {
     if (!enabledFor(integration, server.workspace_id!)) throw new McpError(`MCP integration "${integration.slug}" is no longer enabled for this workspace`);
-    const { info, ms } = await probeMcpServer(i.url, await headersFor(ctx, integration), ctx.services.egress, false);
+    const { info, ms } = await probeMcpServer(i.url, await headersFor(ctx, integration), ctx.services.egress, false, (ok) => ctx.services.metrics.mcpConnections.inc({ result: ok ? 'ok' : 'error' }));
     return { success: true, status_code: info.statusCode, response_time_ms: ms, url: i.url, server_name: info.name ?? server.name, error: null };
   } catch (e) {
     const message = e instanceof McpError ? e.message : e instanceof GatewayError ? e.message : undefined;

@@ -49,7 +49,10 @@ export class SecretValues {
   private readonly cache = new Map<string, Entry>();
   private readonly inflight = new Map<string, Promise<string>>();
 
-  constructor(private readonly envelope: Envelope, private readonly egress: Egress, readonly settings: SecretReferenceSettings, private readonly log: Logger) {}
+  constructor(
+    private readonly envelope: Envelope, private readonly egress: Egress, readonly settings: SecretReferenceSettings, private readonly log: Logger,
+    private readonly onRead: (manager: string, ok: boolean) => void = () => undefined,
+  ) {}
 
   /** The value a build may use: fresh, or stale within ten TTLs of its fetch; undefined otherwise. */
   peek(ref: Pick<ResourceRow, 'id' | 'last_updated_at'>): string | undefined {
@@ -108,7 +111,9 @@ export class SecretValues {
       const sealed = ref.secret ? (JSON.parse(this.envelope.decrypt(ref.secret)) as Record<string, unknown>) : {};
       const auth = parseAuthConfig(d.manager_type, { ...d.auth_config, ...sealed }, this.settings.allowServiceRole);
       value = await fetchAwsSecret(auth, d.secret_path, { egress: this.egress, endpoint: this.settings.awsEndpoint });
+      this.onRead(d.manager_type, true);
     } catch (e) {
+      this.onRead(d.manager_type, false);
       const known = e instanceof SecretFetchError || e instanceof GatewayError || e instanceof EgressRefused;
       const reason = known ? (e as Error).message : 'the secret manager could not be reached';
       if (!known) this.log.warn({ reference: ref.slug, err: { name: (e as Error).name } }, 'secret reference fetch failed');
