@@ -4,6 +4,7 @@ import { backends, call, skipReason, startTestControlPlane, type TestControlPlan
 import { startFakeSecretsManager, type FakeSecretsManager } from './helpers/fake-secrets-manager.js';
 import { specMissing } from './helpers/portkey-spec.js';
 import { useSdkHarness } from './helpers/sdk-harness.js';
+import { startFakeVault, type FakeVault } from './helpers/fake-vault.js';
 
 /**
  * Secret references against a local Secrets Manager that checks SigV4: credentials mapped to them
@@ -126,8 +127,10 @@ for (const backend of backends) {
       expect(unknown.body.error).toMatchObject({ code: 'unknown_field', param: 'colour' });
       const unknownAuth = await api('POST', '/v1/secret-references', { name: 'x', manager_type: 'aws_sm', auth_config: { ...auth, endpoint: 'http://169.254.169.254' }, secret_path: 'p' });
       expect(unknownAuth.body.error).toMatchObject({ code: 'unknown_field', param: 'auth_config.endpoint' });
-      const vault = await api('POST', '/v1/secret-references', { name: 'v', manager_type: 'hashicorp_vault', auth_config: { vault_auth_type: 'token', vault_addr: 'https://vault.example.com', vault_token: 't' }, secret_path: 'p' });
-      expect(vault.body.error).toMatchObject({ code: 'unsupported_secret_manager', param: 'manager_type' });
+      const azure = await api('POST', '/v1/secret-references', { name: 'a', manager_type: 'azure_kv', auth_config: { azure_auth_mode: 'default', azure_vault_url: 'https://kv.vault.azure.net' }, secret_path: 'p' });
+      expect(azure.body.error).toMatchObject({ code: 'unsupported_secret_manager', param: 'manager_type' });
+      const k8s = await api('POST', '/v1/secret-references', { name: 'k', manager_type: 'hashicorp_vault', auth_config: { vault_auth_type: 'kubernetes', vault_addr: 'https://vault.example.com', vault_role: 'r' }, secret_path: 'p' });
+      expect(k8s.body.error).toMatchObject({ code: 'unsupported_secret_manager', param: 'auth_config.vault_auth_type' });
       const role = await api('POST', '/v1/secret-references', { name: 'r', manager_type: 'aws_sm', auth_config: { aws_auth_type: 'serviceRole', aws_region: 'us-east-1' }, secret_path: 'p' });
       expect(role.body.error).toMatchObject({ code: 'unsupported_secret_manager', param: 'auth_config.aws_auth_type' });
       const region = await api('POST', '/v1/secret-references', { name: 'r', manager_type: 'aws_sm', auth_config: { ...auth, aws_region: 'evil.example.com#' }, secret_path: 'p' });
@@ -218,4 +221,34 @@ describe('secret references while the manager fails', () => {
     while (Date.now() < deadline && (await served(slug)) !== undefined) await new Promise((r) => setTimeout(r, 500));
     expect(await served(slug)).toBeUndefined();
   }, 30_000);
+});
+
+describe('secret references in HashiCorp Vault', () => {
+  let vault: FakeVault;
+  let t: TestControlPlane;
+  beforeAll(async () => {
+    vault = await startFakeVault();
+    t = await startTestControlPlane('sqlite', { EGRESS_ALLOW_LOOPBACK: 'true' });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await vault?.close();
+  });
+  const api = (method: string, path: string, body?: unknown) => call(t.url, method, path, t.adminKey, body);
+
+  it('reads KV v2 with a token and with an AppRole login, and says what Vault answered when it refuses', async () => {
+    await api('POST', '/v1/secret-references', { name: 'vt', slug: 'vault-token', manager_type: 'hashicorp_vault', auth_config: { vault_auth_type: 'token', vault_addr: vault.url, vault_token: vault.token, vault_namespace: 'team-a' }, secret_path: 'secret/data/prod/openai', secret_key: 'api_key' });
+    await api('POST', '/v1/secret-references', { name: 'va', slug: 'vault-approle', manager_type: 'hashicorp_vault', auth_config: { vault_auth_type: 'approle', vault_addr: vault.url, vault_role_id: vault.roleId, vault_secret_id: vault.secretId }, secret_path: 'secret/data/prod/openai', secret_key: 'api_key' });
+    expect(JSON.stringify((await api('GET', '/v1/secret-references/vault-token')).body)).not.toContain(vault.token);
+    const a = await api('POST', '/v1/virtual-keys', { name: 'a', provider: 'openai', secret_mappings: [{ target_field: 'key', secret_reference_id: 'vault-token' }] });
+    const b = await api('POST', '/v1/virtual-keys', { name: 'b', provider: 'openai', secret_mappings: [{ target_field: 'key', secret_reference_id: 'vault-approle' }] });
+    expect([a.status, b.status]).toEqual([200, 200]);
+    const snap = (await call(t.url, 'GET', `/v1/sync/snapshot?organisation=${t.organisationId}`, undefined, undefined, { authorization: `Bearer ${t.clientAuth}` })).body as SyncSnapshot;
+    expect(snap.virtualKeys.filter((v) => [a.body.data.slug, b.body.data.slug].includes(v.slug)).map((v) => v.apiKey)).toEqual(['sk-from-vault', 'sk-from-vault']);
+    expect(vault.seen).toEqual(expect.arrayContaining([{ path: '/v1/secret/data/prod/openai', namespace: 'team-a' }, { path: '/v1/auth/approle/login', namespace: null }]));
+    await api('POST', '/v1/secret-references', { name: 'vb', slug: 'vault-bad', manager_type: 'hashicorp_vault', auth_config: { vault_auth_type: 'token', vault_addr: vault.url, vault_token: 'wrong' }, secret_path: 'secret/data/prod/openai' });
+    const bad = await api('POST', '/v1/virtual-keys', { name: 'c', provider: 'openai', secret_mappings: [{ target_field: 'key', secret_reference_id: 'vault-bad' }] });
+    expect(bad.status).toBe(502);
+    expect(bad.body.error.message).toMatch(/"vault-bad".*HTTP 403: permission denied/);
+  });
 });

@@ -5,6 +5,7 @@ import type { Database } from '../db/types.js';
 import { EgressRefused, type Egress } from '../egress/connect.js';
 import { parse, type ResourceRow } from '../store/resources.js';
 import { fetchAwsSecret, SecretFetchError } from './aws.js';
+import { fetchVaultSecret } from './vault.js';
 import { parseAuthConfig, type ManagerType } from './schema.js';
 
 /**
@@ -110,7 +111,7 @@ export class SecretValues {
     try {
       const sealed = ref.secret ? (JSON.parse(this.envelope.decrypt(ref.secret)) as Record<string, unknown>) : {};
       const auth = parseAuthConfig(d.manager_type, { ...d.auth_config, ...sealed }, this.settings.allowServiceRole);
-      value = await fetchAwsSecret(auth, d.secret_path, { egress: this.egress, endpoint: this.settings.awsEndpoint });
+      value = 'vault_addr' in auth ? await fetchVaultSecret(auth, d.secret_path, this.egress) : await fetchAwsSecret(auth, d.secret_path, { egress: this.egress, endpoint: this.settings.awsEndpoint });
       this.onRead(d.manager_type, true);
     } catch (e) {
       this.onRead(d.manager_type, false);

@@ -4,9 +4,9 @@ import { invalid } from '../http/errors.js';
 /**
  * Secret references as Portkey's document defines them: a saved pointer (manager, how to
  * authenticate, path, optional key within a JSON secret) to a secret held in an external manager.
- * AWS Secrets Manager is resolved (access-key auth, or the control plane's own role when the operator
- * allows it); the other managers and auth types the document lists are refused by name rather than
- * stored and never resolvable.
+ * AWS Secrets Manager (access-key auth, or the control plane's own role when the operator allows it)
+ * and HashiCorp Vault (token or AppRole) are resolved; the other managers and auth types the
+ * document lists are refused by name rather than stored and never resolvable.
  */
 export const MANAGER_TYPES = ['aws_sm', 'azure_kv', 'hashicorp_vault'] as const;
 export type ManagerType = (typeof MANAGER_TYPES)[number];
@@ -20,6 +20,14 @@ export const awsAccessKey = z.strictObject({
 });
 export const awsServiceRole = z.strictObject({ aws_auth_type: z.literal('serviceRole'), aws_region: region() });
 export type AwsAuthConfig = z.infer<typeof awsAccessKey> | z.infer<typeof awsServiceRole>;
+
+const vaultAddr = () => z.string().max(2048).refine((u) => /^https?:\/\/[^/@\s]+(\/[^\s]*)?$/.test(u), 'must be an http(s) URL such as https://vault.example.com:8200, without credentials');
+export const vaultToken = z.strictObject({ vault_auth_type: z.literal('token'), vault_addr: vaultAddr(), vault_token: z.string().min(1).max(4096), vault_namespace: z.string().max(255).optional() });
+export const vaultAppRole = z.strictObject({
+  vault_auth_type: z.literal('approle'), vault_addr: vaultAddr(), vault_role_id: z.string().min(1).max(255), vault_secret_id: z.string().min(1).max(4096), vault_namespace: z.string().max(255).optional(),
+});
+export type VaultAuthConfig = z.infer<typeof vaultToken> | z.infer<typeof vaultAppRole>;
+export type AuthConfig = AwsAuthConfig | VaultAuthConfig;
 
 /** Fields of an auth_config that are secret: encrypted at rest, masked in answers. */
 export const SECRET_AUTH_FIELDS = ['aws_secret_access_key', 'azure_entra_client_secret', 'vault_token', 'vault_secret_id'];
@@ -52,9 +60,16 @@ export const updateSecretReference = z.strictObject({
 });
 
 /** Checks an auth_config for its manager; unsupported managers and auth types are refused by name. */
-export function parseAuthConfig(manager: ManagerType, raw: Record<string, unknown>, allowServiceRole: boolean): AwsAuthConfig {
-  if (manager !== 'aws_sm') {
-    throw invalid(`manager_type "${manager}" is not supported by Portico yet; use "aws_sm" (AWS Secrets Manager)`, 'manager_type', 'unsupported_secret_manager');
+export function parseAuthConfig(manager: ManagerType, raw: Record<string, unknown>, allowServiceRole: boolean): AuthConfig {
+  if (manager === 'azure_kv') {
+    throw invalid('manager_type "azure_kv" is not supported by Portico yet; use "aws_sm" (AWS Secrets Manager) or "hashicorp_vault"', 'manager_type', 'unsupported_secret_manager');
+  }
+  if (manager === 'hashicorp_vault') {
+    const vtype = raw.vault_auth_type;
+    if (vtype !== 'token' && vtype !== 'approle') {
+      throw invalid(`auth_config.vault_auth_type must be "token" or "approle"${vtype === 'kubernetes' ? ' ("kubernetes" is not supported by Portico yet)' : ''}`, 'auth_config.vault_auth_type', vtype === 'kubernetes' ? 'unsupported_secret_manager' : 'invalid_field');
+    }
+    return checked(vtype === 'token' ? vaultToken : vaultAppRole, raw);
   }
   const type = raw.aws_auth_type;
   if (type === 'serviceRole' && !allowServiceRole) {
@@ -63,7 +78,10 @@ export function parseAuthConfig(manager: ManagerType, raw: Record<string, unknow
   if (type !== 'accessKey' && type !== 'serviceRole') {
     throw invalid(`auth_config.aws_auth_type must be "accessKey"${allowServiceRole ? ' or "serviceRole"' : ''}${type === 'assumedRole' ? ' ("assumedRole" is not supported by Portico yet)' : ''}`, 'auth_config.aws_auth_type', type === 'assumedRole' ? 'unsupported_secret_manager' : 'invalid_field');
   }
-  const schema = type === 'accessKey' ? awsAccessKey : awsServiceRole;
+  return checked(type === 'accessKey' ? awsAccessKey : awsServiceRole, raw);
+}
+
+function checked<S extends z.ZodType>(schema: S, raw: Record<string, unknown>): z.infer<S> {
   const result = schema.safeParse(raw);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
