@@ -53,7 +53,7 @@ export async function startControlPlane(opts: StartOptions): Promise<ControlPlan
     const metrics = createMetrics();
     const feed = new ChangeFeed(db);
     const egress = createEgress(createEgressPolicy(env.egressAllowLoopback, env.egressAllowedCidrs));
-    const secretValues = new SecretValues(envelope, egress, { ttlMs: env.secretReferenceTtlSeconds * 1000, awsEndpoint: env.secretReferenceAwsEndpoint, allowServiceRole: env.secretReferenceAllowServiceRole }, log,
+    const secretValues = new SecretValues(envelope, egress, { ttlMs: env.secretReferenceTtlSeconds * 1000, awsEndpoint: env.secretReferenceAwsEndpoint, azureAuthority: env.secretReferenceAzureAuthority, allowServiceRole: env.secretReferenceAllowServiceRole }, log,
       (manager, ok) => metrics.secretReads.inc({ manager, result: ok ? 'ok' : 'error' }));
     const secretRefresher = new SecretRefresher(db, secretValues, feed, log);
     // Warm the cache before serving, so gateways' first snapshot carries mapped secrets (bounded: a slow manager delays start by at most 30 s).

@@ -20,6 +20,7 @@ export interface ControlPlaneEnv {
   /** How long a resolved secret-reference value is fresh. */
   secretReferenceTtlSeconds: number;
   secretReferenceAwsEndpoint?: string;
+  secretReferenceAzureAuthority?: string;
   secretReferenceAllowServiceRole: boolean;
 }
 
@@ -40,6 +41,7 @@ export const ENV_DOCS: Array<[string, string, string]> = [
   ['EGRESS_ALLOW_LOOPBACK', 'false', 'Whether MCP server URLs, Vault addresses and SECRET_REFERENCE_AWS_ENDPOINT may reach loopback (an MCP server on the same machine)'],
   ['SECRET_REFERENCE_TTL_SECONDS', '300', 'How long a value read from a secret manager is used before it is read again (1 to 86400); a rotated secret reaches gateways within this and a refresh pass'],
   ['SECRET_REFERENCE_AWS_ENDPOINT', '(AWS regional endpoint)', 'Secrets Manager endpoint in place of https://secretsmanager.{region}.amazonaws.com (a local stand-in); held to the egress policy'],
+  ['SECRET_REFERENCE_AZURE_AUTHORITY', '(https://login.microsoftonline.com)', 'Entra ID authority Azure Key Vault references get tokens from (a sovereign cloud, or a local stand-in); held to the egress policy'],
   ['SECRET_REFERENCE_ALLOW_SERVICE_ROLE', 'false', 'Whether secret references may use aws_auth_type serviceRole: read secrets with the control plane\'s own AWS credentials'],
 ];
 
@@ -60,6 +62,8 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): ControlPlaneEnv {
   const ttl = Number(blank(env.SECRET_REFERENCE_TTL_SECONDS) ?? 300);
   if (!Number.isInteger(ttl) || ttl < 1 || ttl > 86_400) throw new Error('SECRET_REFERENCE_TTL_SECONDS must be a whole number of seconds from 1 to 86400');
   const awsEndpoint = blank(env.SECRET_REFERENCE_AWS_ENDPOINT);
+  const azureAuthority = blank(env.SECRET_REFERENCE_AZURE_AUTHORITY);
+  if (azureAuthority && !/^https?:\/\/[^/@]+\/?$/.test(azureAuthority)) throw new Error('SECRET_REFERENCE_AZURE_AUTHORITY must be an http(s) origin such as https://login.microsoftonline.us');
   if (awsEndpoint && !/^https?:\/\/[^/@]+\/?$/.test(awsEndpoint)) throw new Error('SECRET_REFERENCE_AWS_ENDPOINT must be an http(s) origin such as https://secretsmanager.example.internal');
   return {
     host: blank(env.HOST) ?? '127.0.0.1',
@@ -79,6 +83,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): ControlPlaneEnv {
     egressAllowedCidrs: (blank(env.EGRESS_ALLOWED_CIDRS) ?? '').split(',').map((c) => c.trim()).filter(Boolean),
     secretReferenceTtlSeconds: ttl,
     secretReferenceAwsEndpoint: blank(env.SECRET_REFERENCE_AWS_ENDPOINT),
+    secretReferenceAzureAuthority: azureAuthority,
     secretReferenceAllowServiceRole: flag(env.SECRET_REFERENCE_ALLOW_SERVICE_ROLE, 'SECRET_REFERENCE_ALLOW_SERVICE_ROLE'),
   };
 }

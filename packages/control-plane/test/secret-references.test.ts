@@ -5,6 +5,7 @@ import { startFakeSecretsManager, type FakeSecretsManager } from './helpers/fake
 import { specMissing } from './helpers/portkey-spec.js';
 import { useSdkHarness } from './helpers/sdk-harness.js';
 import { startFakeVault, type FakeVault } from './helpers/fake-vault.js';
+import { startFakeAzureKeyVault, type FakeAzureKeyVault } from './helpers/fake-azure-key-vault.js';
 
 /**
  * Secret references against a local Secrets Manager that checks SigV4: credentials mapped to them
@@ -128,7 +129,7 @@ for (const backend of backends) {
       const unknownAuth = await api('POST', '/v1/secret-references', { name: 'x', manager_type: 'aws_sm', auth_config: { ...auth, endpoint: 'http://169.254.169.254' }, secret_path: 'p' });
       expect(unknownAuth.body.error).toMatchObject({ code: 'unknown_field', param: 'auth_config.endpoint' });
       const azure = await api('POST', '/v1/secret-references', { name: 'a', manager_type: 'azure_kv', auth_config: { azure_auth_mode: 'default', azure_vault_url: 'https://kv.vault.azure.net' }, secret_path: 'p' });
-      expect(azure.body.error).toMatchObject({ code: 'unsupported_secret_manager', param: 'manager_type' });
+      expect(azure.body.error).toMatchObject({ code: 'unsupported_secret_manager', param: 'auth_config.azure_auth_mode' });
       const k8s = await api('POST', '/v1/secret-references', { name: 'k', manager_type: 'hashicorp_vault', auth_config: { vault_auth_type: 'kubernetes', vault_addr: 'https://vault.example.com', vault_role: 'r' }, secret_path: 'p' });
       expect(k8s.body.error).toMatchObject({ code: 'unsupported_secret_manager', param: 'auth_config.vault_auth_type' });
       const role = await api('POST', '/v1/secret-references', { name: 'r', manager_type: 'aws_sm', auth_config: { aws_auth_type: 'serviceRole', aws_region: 'us-east-1' }, secret_path: 'p' });
@@ -250,5 +251,36 @@ describe('secret references in HashiCorp Vault', () => {
     const bad = await api('POST', '/v1/virtual-keys', { name: 'c', provider: 'openai', secret_mappings: [{ target_field: 'key', secret_reference_id: 'vault-bad' }] });
     expect(bad.status).toBe(502);
     expect(bad.body.error.message).toMatch(/"vault-bad".*HTTP 403: permission denied/);
+  });
+});
+
+describe('secret references in Azure Key Vault', () => {
+  let kv: FakeAzureKeyVault;
+  let t: TestControlPlane;
+  beforeAll(async () => {
+    kv = await startFakeAzureKeyVault();
+    t = await startTestControlPlane('sqlite', { EGRESS_ALLOW_LOOPBACK: 'true', SECRET_REFERENCE_AZURE_AUTHORITY: kv.url });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await kv?.close();
+  });
+  const api = (method: string, path: string, body?: unknown) => call(t.url, method, path, t.adminKey, body);
+  const auth = () => ({ azure_auth_mode: 'entra', azure_entra_tenant_id: kv.tenant, azure_entra_client_id: kv.clientId, azure_entra_client_secret: kv.clientSecret, azure_vault_url: kv.url });
+
+  it('gets an Entra token with client credentials, then the secret; refusals say what Azure answered', async () => {
+    await api('POST', '/v1/secret-references', { name: 'kv', slug: 'kv', manager_type: 'azure_kv', auth_config: auth(), secret_path: 'openai-key' });
+    expect(JSON.stringify((await api('GET', '/v1/secret-references/kv')).body)).not.toContain(kv.clientSecret);
+    const ok = await api('POST', '/v1/virtual-keys', { name: 'kv', provider: 'openai', secret_mappings: [{ target_field: 'key', secret_reference_id: 'kv' }] });
+    expect(ok.status).toBe(200);
+    const snap = (await call(t.url, 'GET', `/v1/sync/snapshot?organisation=${t.organisationId}`, undefined, undefined, { authorization: `Bearer ${t.clientAuth}` })).body as SyncSnapshot;
+    expect(snap.virtualKeys.find((v) => v.slug === ok.body.data.slug)?.apiKey).toBe('sk-from-key-vault');
+    expect(kv.seen).toEqual([`POST /${kv.tenant}/oauth2/v2.0/token`, 'GET /secrets/openai-key']);
+    await api('POST', '/v1/secret-references', { name: 'kv2', slug: 'kv-bad-secret', manager_type: 'azure_kv', auth_config: { ...auth(), azure_entra_client_secret: 'wrong' }, secret_path: 'openai-key' });
+    const bad = await api('POST', '/v1/virtual-keys', { name: 'b', provider: 'openai', secret_mappings: [{ target_field: 'key', secret_reference_id: 'kv-bad-secret' }] });
+    expect(bad.body.error.message).toMatch(/"kv-bad-secret".*Entra ID answered HTTP 401 \(invalid_client\)/);
+    await api('POST', '/v1/secret-references', { name: 'kv3', slug: 'kv-missing', manager_type: 'azure_kv', auth_config: auth(), secret_path: 'nothing' });
+    const missing = await api('POST', '/v1/virtual-keys', { name: 'c', provider: 'openai', secret_mappings: [{ target_field: 'key', secret_reference_id: 'kv-missing' }] });
+    expect(missing.body.error.message).toMatch(/"kv-missing".*Azure Key Vault answered HTTP 404 \(SecretNotFound\)/);
   });
 });

@@ -48,11 +48,14 @@ export interface Egress {
   trusted: AddressCheck;
   /** An undici dispatcher whose connections pass the chosen-destination check. */
   dispatcher: Agent;
+  /** One whose connections pass the code-named-host check. */
+  trustedDispatcher: Agent;
   close(): Promise<void>;
 }
 
 export function createEgress(policy: EgressPolicy): Egress {
   const chosen: AddressCheck = (a) => checkChosenAddress(a, policy);
   const dispatcher = new Agent({ connect: { lookup: guardedLookup(chosen), timeout: 10_000 }, connections: 32, keepAliveTimeout: 10_000 });
-  return { policy, chosen, trusted: checkTrustedAddress, dispatcher, close: () => dispatcher.close() };
+  const trustedDispatcher = new Agent({ connect: { lookup: guardedLookup(checkTrustedAddress), timeout: 10_000 }, connections: 8, keepAliveTimeout: 10_000 });
+  return { policy, chosen, trusted: checkTrustedAddress, dispatcher, trustedDispatcher, close: async () => { await dispatcher.close(); await trustedDispatcher.close(); } };
 }

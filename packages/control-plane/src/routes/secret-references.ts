@@ -184,7 +184,7 @@ const orgAdmin = (scope: string): Access => ({ kind: 'admin', level: 'org', role
 const wsAdmin = (scope: string): Access => ({ kind: 'admin', level: 'workspace', role: 'workspace_admin', scope });
 
 export const secretReferenceRoutes: Route[] = [
-  { method: 'POST', path: '/v1/secret-references', access: orgAdmin('secret_references.create'), summary: 'Create a secret reference: a pointer to a secret in AWS Secrets Manager or HashiCorp Vault that credentials can map instead of storing it', handler: create },
+  { method: 'POST', path: '/v1/secret-references', access: orgAdmin('secret_references.create'), summary: 'Create a secret reference: a pointer to a secret in AWS Secrets Manager, HashiCorp Vault or Azure Key Vault that credentials can map instead of storing it', handler: create },
   { method: 'GET', path: '/v1/secret-references', access: wsAdmin('secret_references.list'), summary: 'List secret references (filters: manager_type, tags, search)', handler: list },
   { method: 'GET', path: '/v1/secret-references/:id', access: wsAdmin('secret_references.read'), summary: 'Get a secret reference (its auth_config secrets masked)', handler: get },
   { method: 'PUT', path: '/v1/secret-references/:id', access: orgAdmin('secret_references.update'), summary: 'Update a secret reference; credentials mapped to it are rebuilt with the new value', handler: update },

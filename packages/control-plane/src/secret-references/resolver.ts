@@ -6,6 +6,7 @@ import { EgressRefused, type Egress } from '../egress/connect.js';
 import { parse, type ResourceRow } from '../store/resources.js';
 import { fetchAwsSecret, SecretFetchError } from './aws.js';
 import { fetchVaultSecret } from './vault.js';
+import { fetchAzureSecret } from './azure.js';
 import { parseAuthConfig, type ManagerType } from './schema.js';
 
 /**
@@ -19,6 +20,8 @@ import { parseAuthConfig, type ManagerType } from './schema.js';
 export interface SecretReferenceSettings {
   ttlMs: number;
   awsEndpoint?: string;
+  /** Operator-set Entra ID authority in place of https://login.microsoftonline.com. */
+  azureAuthority?: string;
   allowServiceRole: boolean;
 }
 
@@ -111,7 +114,9 @@ export class SecretValues {
     try {
       const sealed = ref.secret ? (JSON.parse(this.envelope.decrypt(ref.secret)) as Record<string, unknown>) : {};
       const auth = parseAuthConfig(d.manager_type, { ...d.auth_config, ...sealed }, this.settings.allowServiceRole);
-      value = 'vault_addr' in auth ? await fetchVaultSecret(auth, d.secret_path, this.egress) : await fetchAwsSecret(auth, d.secret_path, { egress: this.egress, endpoint: this.settings.awsEndpoint });
+      value = 'vault_addr' in auth ? await fetchVaultSecret(auth, d.secret_path, this.egress)
+        : 'azure_vault_url' in auth ? await fetchAzureSecret(auth, d.secret_path, this.egress, this.settings.azureAuthority)
+        : await fetchAwsSecret(auth, d.secret_path, { egress: this.egress, endpoint: this.settings.awsEndpoint });
       this.onRead(d.manager_type, true);
     } catch (e) {
       this.onRead(d.manager_type, false);

@@ -5,7 +5,7 @@ import { invalid } from '../http/errors.js';
  * Secret references as Portkey's document defines them: a saved pointer (manager, how to
  * authenticate, path, optional key within a JSON secret) to a secret held in an external manager.
  * AWS Secrets Manager (access-key auth, or the control plane's own role when the operator allows it)
- * and HashiCorp Vault (token or AppRole) are resolved; the other managers and auth types the
+ * HashiCorp Vault (token or AppRole) and Azure Key Vault (Entra client credentials) are resolved; the other managers and auth types the
  * document lists are refused by name rather than stored and never resolvable.
  */
 export const MANAGER_TYPES = ['aws_sm', 'azure_kv', 'hashicorp_vault'] as const;
@@ -27,7 +27,12 @@ export const vaultAppRole = z.strictObject({
   vault_auth_type: z.literal('approle'), vault_addr: vaultAddr(), vault_role_id: z.string().min(1).max(255), vault_secret_id: z.string().min(1).max(4096), vault_namespace: z.string().max(255).optional(),
 });
 export type VaultAuthConfig = z.infer<typeof vaultToken> | z.infer<typeof vaultAppRole>;
-export type AuthConfig = AwsAuthConfig | VaultAuthConfig;
+export const azureEntra = z.strictObject({
+  azure_auth_mode: z.literal('entra'), azure_entra_tenant_id: z.string().min(1).max(100).regex(/^[A-Za-z0-9.-]+$/, 'must be a tenant id or domain'),
+  azure_entra_client_id: z.string().min(1).max(100), azure_entra_client_secret: z.string().min(1).max(1024), azure_vault_url: vaultAddr(),
+});
+export type AzureAuthConfig = z.infer<typeof azureEntra>;
+export type AuthConfig = AwsAuthConfig | VaultAuthConfig | AzureAuthConfig;
 
 /** Fields of an auth_config that are secret: encrypted at rest, masked in answers. */
 export const SECRET_AUTH_FIELDS = ['aws_secret_access_key', 'azure_entra_client_secret', 'vault_token', 'vault_secret_id'];
@@ -62,7 +67,11 @@ export const updateSecretReference = z.strictObject({
 /** Checks an auth_config for its manager; unsupported managers and auth types are refused by name. */
 export function parseAuthConfig(manager: ManagerType, raw: Record<string, unknown>, allowServiceRole: boolean): AuthConfig {
   if (manager === 'azure_kv') {
-    throw invalid('manager_type "azure_kv" is not supported by Portico yet; use "aws_sm" (AWS Secrets Manager) or "hashicorp_vault"', 'manager_type', 'unsupported_secret_manager');
+    const mode = raw.azure_auth_mode;
+    if (mode !== 'entra') {
+      throw invalid(`auth_config.azure_auth_mode must be "entra" (a service principal's client credentials)${mode === 'managed' || mode === 'default' ? `; "${mode}" would use the control plane's own Azure identity, which Portico does not lend` : ''}`, 'auth_config.azure_auth_mode', mode === 'managed' || mode === 'default' ? 'unsupported_secret_manager' : 'invalid_field');
+    }
+    return checked(azureEntra, raw);
   }
   if (manager === 'hashicorp_vault') {
     const vtype = raw.vault_auth_type;
