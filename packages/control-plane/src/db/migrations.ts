@@ -128,6 +128,15 @@ export const MIGRATIONS: Migration[] = [
         FROM analytics_hourly_latency GROUP BY 1, 2, 3, 4, 5, 6, 7`,
     ],
   },
+  {
+    version: 6,
+    name: 'scopes: keys holding integrations.<action> also get secret_references, mcp_integrations and mcp_servers .<action> (new resources)',
+    // Keys are stored with explicit scope lists; a key that may manage integrations may manage the
+    // resources that stand beside them. JSON arrays are text here: the new names are appended before "]".
+    statements: ['create', 'read', 'list', 'update', 'delete'].map((a) =>
+      `UPDATE api_keys SET scopes = substr(scopes, 1, length(scopes) - 1) || ',"secret_references.${a}","mcp_integrations.${a}","mcp_servers.${a}"]'
+        WHERE scopes LIKE '%"integrations.${a}"%' AND scopes NOT LIKE '%"secret_references.${a}"%'`),
+  },
 ];
 
 export async function migrate(db: Database, migrations: Migration[] = MIGRATIONS): Promise<number[]> {
