@@ -1,15 +1,18 @@
 /**
  * A fake OpenAI embeddings endpoint (POST /v1/embeddings, OpenAI's request and response format) whose
  * vectors are deterministic and meaningful enough for a semantic cache: the text is lower-cased, split
- * into words, stripped of stop words and plural "s", and each remaining word adds 1 to one of 64
- * dimensions (by an FNV-1a hash). "What is a fractal?" and "Please tell me what fractals are" share every
- * content word, so their vectors are equal (similarity 1); "What is a prime number?" shares none.
+ * into words, stripped of stop words and plural "s", and each remaining word adds 1 to three of 256
+ * dimensions (three seeded FNV-1a hashes, so two different words almost never look alike: sharing one
+ * dimension makes them 1/3 similar, sharing all three has odds of about 1 in 600,000). "What is a
+ * fractal?" and "Please tell me what fractals are" share every content word, so their vectors are equal
+ * (similarity 1); "What is a prime number?" shares none.
  * It counts calls, and can be told to fail (an HTTP status) or stall (answer nothing) for the next calls.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export const DIMENSIONS = 64;
+export const DIMENSIONS = 256;
+const HASHES = 3;
 const STOP_WORDS = new Set(['a', 'an', 'the', 'is', 'are', 'what', 'whats', 's', 'please', 'tell', 'me', 'can', 'you', 'i', 'to', 'of', 'explain', 'do', 'does', 'mean', 'by', 'about']);
 
 export function fakeEmbedding(text: string): number[] {
@@ -17,9 +20,11 @@ export function fakeEmbedding(text: string): number[] {
   for (const raw of text.toLowerCase().replace(/'/g, '').split(/[^a-z0-9]+/)) {
     const word = raw.length > 3 && raw.endsWith('s') ? raw.slice(0, -1) : raw;
     if (!word || STOP_WORDS.has(word)) continue;
-    let h = 0x811c9dc5;
-    for (let i = 0; i < word.length; i++) h = Math.imul(h ^ word.charCodeAt(i), 0x01000193) >>> 0;
-    v[h % DIMENSIONS] += 1;
+    for (let seed = 0; seed < HASHES; seed++) {
+      let h = (0x811c9dc5 ^ Math.imul(seed + 1, 0x9e3779b1)) >>> 0;
+      for (let i = 0; i < word.length; i++) h = Math.imul(h ^ word.charCodeAt(i), 0x01000193) >>> 0;
+      v[h % DIMENSIONS] += 1;
+    }
   }
   return v;
 }

@@ -68,6 +68,8 @@ async function indexedEntries(url = gw.url): Promise<number> {
 async function stored<T>(request: () => Promise<T>, url = gw.url): Promise<T> {
   const before = await indexedEntries(url);
   const out = await request();
+  // Only a request whose lookup embedded it (or a refresh) is indexed: say so if it was not one.
+  expect(['SEMANTIC MISS', 'REFRESH']).toContain(status(out as { response: Response }));
   await eventually(async () => expect(await indexedEntries(url)).toBeGreaterThan(before), 15_000);
   return out;
 }
