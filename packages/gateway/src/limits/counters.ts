@@ -2,8 +2,10 @@
  * Turns subjects + an estimate into the counters one reservation touches, shared by the memory and
  * Redis limiters so both count, key and word limits the same way.
  *
- * Windows are fixed and calendar-aligned in UTC (minute, hour, day, month), so "cost per month"
- * resets on the 1st. Cost is counted in integer micro-USD so Redis INCRBY stays exact.
+ * Windows are fixed and calendar-aligned in UTC (minute, hour, day, week from Monday, month), so
+ * "cost per month" resets on the 1st; 'total' never ends. A rule's `since` (a reset) moves the
+ * window's start, and with it the counter's key, so counting starts again from nothing.
+ * Cost is counted in integer micro-USD so Redis INCRBY stays exact.
  */
 import type { LimitEstimate, LimitRule, LimitSubject } from './types.js';
 
@@ -37,11 +39,29 @@ export function windowBounds(window: LimitRule['window'], now: number): { start:
       const start = Math.floor(now / 86_400_000) * 86_400_000;
       return { start, end: start + 86_400_000 };
     }
+    case 'week': {
+      // 1970-01-01 was a Thursday: weeks start on Mondays, 4 days later.
+      const len = 7 * 86_400_000;
+      const start = Math.floor((now - 4 * 86_400_000) / len) * len + 4 * 86_400_000;
+      return { start, end: start + len };
+    }
     case 'month': {
       const d = new Date(now);
       return { start: Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1), end: Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) };
     }
+    case 'total':
+      return { start: 0, end: TOTAL_WINDOW_END };
   }
+}
+
+/** Where a 'total' window "ends": year 2200, so its counters never expire in practice. */
+export const TOTAL_WINDOW_END = Date.UTC(2200, 0, 1);
+
+/** The window of a rule at `now`, starting no earlier than the rule's `since`. */
+export function ruleWindow(rule: LimitRule, now: number): { start: number; end: number } {
+  const w = windowBounds(rule.window, now);
+  if (rule.since !== undefined && Number.isFinite(rule.since) && rule.since > w.start) w.start = Math.min(rule.since, w.end - 1);
+  return w;
 }
 
 export const toMicroUsd = (usd: number): number => (Number.isFinite(usd) && usd > 0 ? Math.ceil(usd * 1_000_000 - 1e-6) : 0);
@@ -70,7 +90,7 @@ export function planCounters(subjects: LimitSubject[], estimate: LimitEstimate, 
   for (const subject of subjects) {
     for (const rule of subject.rules ?? []) {
       if (!(rule.limit >= 0)) continue;
-      const { start, end } = windowBounds(rule.window, now);
+      const { start, end } = ruleWindow(rule, now);
       const slot = slotOf(subject);
       const key = `${LIMIT_KEY_PREFIX}{${slot}}:${rule.kind}:${rule.window}:${Math.floor(start / 1000)}`;
       const counter: Counter = { subject, rule, slot, key, amount: amountFor(rule, estimate), limit: limitFor(rule), windowStart: start, resetAt: end };
