@@ -74,3 +74,50 @@ export function valueKeyOfEntityId(id: string): string | undefined {
     return undefined;
   }
 }
+
+/** The values of a value key, in group_by order, or undefined when it is not one of these keys'. */
+export function parseValueKey(groupBy: string[], valueKey: string): string[] | undefined {
+  const parts = valueKey.split(',');
+  if (parts.length !== groupBy.length) return undefined;
+  const values: string[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    const prefix = `${groupBy[i]}:`;
+    if (!parts[i].startsWith(prefix)) return undefined;
+    const raw = parts[i].slice(prefix.length);
+    if (/%(?!25|2C)/i.test(raw)) return undefined;
+    values.push(raw.replace(/%2C/gi, ',').replace(/%25/g, '%'));
+  }
+  return policyValueKey(groupBy, values) === valueKey ? values : undefined;
+}
+
+/**
+ * The window of a limit at `now` (ms since epoch): calendar-aligned in UTC, weeks from Monday, 'total'
+ * from the epoch to year 2200. The gateway counts in these windows and the control plane reports
+ * usage over the same ones.
+ */
+export function limitWindow(window: LimitRule['window'], now: number): { start: number; end: number } {
+  const DAY = 86_400_000;
+  switch (window) {
+    case 'minute':
+    case 'hour':
+    case 'day': {
+      const len = window === 'minute' ? 60_000 : window === 'hour' ? 3_600_000 : DAY;
+      const start = Math.floor(now / len) * len;
+      return { start, end: start + len };
+    }
+    case 'week': {
+      // 1970-01-01 was a Thursday: weeks start on Mondays, 4 days later.
+      const start = Math.floor((now - 4 * DAY) / (7 * DAY)) * 7 * DAY + 4 * DAY;
+      return { start, end: start + 7 * DAY };
+    }
+    case 'month': {
+      const d = new Date(now);
+      return { start: Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1), end: Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) };
+    }
+    case 'total':
+      return { start: 0, end: TOTAL_WINDOW_END };
+  }
+}
+
+/** Where a 'total' window "ends": year 2200, so its counters never expire in practice. */
+export const TOTAL_WINDOW_END = Date.UTC(2200, 0, 1);
