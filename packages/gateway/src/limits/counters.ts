@@ -7,6 +7,7 @@
  * window's start, and with it the counter's key, so counting starts again from nothing.
  * Cost is counted in integer micro-USD so Redis INCRBY stays exact.
  */
+import { limitWindow, TOTAL_WINDOW_END } from '@portico/contract';
 import type { LimitEstimate, LimitRule, LimitSubject } from './types.js';
 
 export const LIMIT_KEY_PREFIX = 'portico:limits:';
@@ -27,35 +28,9 @@ export interface Counter {
   resetAt: number;
 }
 
-export function windowBounds(window: LimitRule['window'], now: number): { start: number; end: number } {
-  switch (window) {
-    case 'minute':
-    case 'hour': {
-      const len = window === 'minute' ? 60_000 : 3_600_000;
-      const start = Math.floor(now / len) * len;
-      return { start, end: start + len };
-    }
-    case 'day': {
-      const start = Math.floor(now / 86_400_000) * 86_400_000;
-      return { start, end: start + 86_400_000 };
-    }
-    case 'week': {
-      // 1970-01-01 was a Thursday: weeks start on Mondays, 4 days later.
-      const len = 7 * 86_400_000;
-      const start = Math.floor((now - 4 * 86_400_000) / len) * len + 4 * 86_400_000;
-      return { start, end: start + len };
-    }
-    case 'month': {
-      const d = new Date(now);
-      return { start: Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1), end: Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) };
-    }
-    case 'total':
-      return { start: 0, end: TOTAL_WINDOW_END };
-  }
-}
-
-/** Where a 'total' window "ends": year 2200, so its counters never expire in practice. */
-export const TOTAL_WINDOW_END = Date.UTC(2200, 0, 1);
+/** Calendar-aligned UTC windows, shared with the control plane (which reports usage over the same ones). */
+export const windowBounds = limitWindow;
+export { TOTAL_WINDOW_END };
 
 /** The window of a rule at `now`, starting no earlier than the rule's `since`. */
 export function ruleWindow(rule: LimitRule, now: number): { start: number; end: number } {
