@@ -1,4 +1,5 @@
 /** The 429 and 503 errors of the limiters, worded for the caller. */
+import { catalogued } from '@portico/contract';
 import { GatewayError } from '../errors.js';
 import type { Counter } from './counters.js';
 import type { LimitRule, LimitSubject } from './types.js';
@@ -13,17 +14,17 @@ export function describeLimit(rule: LimitRule, subject: Pick<LimitSubject, 'scop
   return `${rule.kind} ${per} limit of ${amount} for ${SCOPE_NAMES[subject.scope]} ${subject.label ?? subject.id}`;
 }
 
-/** The catalogue code of a broken limit: by whose limit it is, then by what it counts. */
-function codeOf(c: Counter): string {
+/** The catalogue's error for a broken limit: by whose limit it is, then by what it counts. */
+function exceededError(c: Counter, message: string, init: { headers: Record<string, string>; retryable: boolean }): GatewayError {
   switch (c.subject.scope) {
     case 'usage_policy':
-      return 'policy_usage_limit_exceeded';
+      return catalogued('policy_usage_limit_exceeded', message, init);
     case 'rate_policy':
-      return 'policy_rate_limit_exceeded';
+      return catalogued('policy_rate_limit_exceeded', message, init);
     case 'workspace':
-      return c.rule.window === 'month' && c.rule.kind !== 'requests' ? 'workspace_budget_exceeded' : 'workspace_rate_limit_exceeded';
+      return c.rule.window === 'month' && c.rule.kind !== 'requests' ? catalogued('workspace_budget_exceeded', message, init) : catalogued('workspace_rate_limit_exceeded', message, init);
     default:
-      return c.rule.kind === 'cost' ? 'budget_exceeded' : 'rate_limit_exceeded';
+      return c.rule.kind === 'cost' ? catalogued('budget_exceeded', message, init) : catalogued('rate_limit_exceeded', message, init);
   }
 }
 
@@ -61,15 +62,8 @@ export function limitExceeded(broken: Counter[], now = Date.now()): GatewayError
   const message = c.amount > c.limit
     ? `this request alone needs an estimated ${c.rule.kind === 'cost' ? `$${formatUsd(c.amount / 1_000_000)}` : `${c.amount} ${c.rule.kind}`}, more than the ${what}; lower max_tokens or ${raiseWhere(c)}`
     : endless ? `${what} exceeded; it does not reset by itself: ${raiseWhere(c)}` : `${what} exceeded; retry after ${retry} s or ${raiseWhere(c)}`;
-  return new GatewayError({
-    status: 429,
-    type: 'rate_limit_error',
-    code: codeOf(c),
-    message,
-    headers: endless ? {} : { 'Retry-After': String(retry) },
-    // Backing off for milliseconds cannot outlast a limit window.
-    retryable: false,
-  });
+  // Backing off for milliseconds cannot outlast a limit window.
+  return exceededError(c, message, { headers: endless ? {} : { 'Retry-After': String(retry) }, retryable: false });
 }
 
 export function limitsUnavailable(reason: string, fix = 'restore the connection to Redis'): GatewayError {
