@@ -92,7 +92,6 @@ for (const backend of backends) {
 
       const audit = await call(t.url, 'GET', '/v1/audit-logs?resource_type=rate_limits_policy', t.adminKey);
       expect(audit.body.records.map((r: any) => r.action).sort()).toEqual(['create', 'delete', 'update']);
-      if (spec) expect(checked).toBeGreaterThan(10);
     });
 
     it('refuses bad bodies with a 4xx naming what to fix, and stores nothing', async () => {
@@ -207,6 +206,10 @@ for (const backend of backends) {
       expect((await call(t.url, 'PUT', `/v1/policies/usage-limits/${id}/entities/${encodeURIComponent(`api_key:${keyB.body.id}`)}/reset`, t.adminKey)).status).toBe(200);
       const wrong = await call(t.url, 'PUT', `/v1/policies/usage-limits/${id}/entities/${policyEntityId('metadata.team:x')}/reset`, t.adminKey);
       expect(wrong.status).toBe(404);
+    });
+
+    it.skipIf(Boolean(specMissing))(`every body above was checked against Portkey's OpenAPI document${specMissing ? ` (skipped: ${specMissing})` : ''}`, () => {
+      expect(checked).toBeGreaterThan(20);
     });
 
     it('migration 5 gives the policies scopes to keys that held every other scope, and to no other', async () => {
