@@ -146,13 +146,16 @@ for (const backend of backends) {
       const snap0 = (await call(t.url, 'GET', `/v1/sync/snapshot?organisation=${t.organisationId}`, undefined, undefined, bearer())).body as SyncSnapshot;
       expect(snap0.workspaces!.find((w) => w.id === defaultWs)).toEqual({ id: defaultWs, is_default: true, limits: [] });
       const policy = await api('POST', '/v1/policies/usage-limits', { conditions: [{ key: 'metadata.env', value: 'prod' }], group_by: [{ key: 'metadata._user' }], type: 'tokens', credit_limit: 500 });
-      const ws = await call(t.url, 'PUT', `/v1/admin/workspaces/${defaultWs}`, t.adminKey, { rate_limits: [{ type: 'requests', unit: 'rpm', value: 3 }], usage_limits: [{ credit_limit: 7, type: 'cost', periodic_reset: 'monthly' }] });
+      const ws = await call(t.url, 'PUT', `/v1/admin/workspaces/${defaultWs}`, t.adminKey, { rate_limits: [{ type: 'requests', unit: 'rpm', value: 3 }], usage_limits: [{ credit_limit: 7, type: 'cost', periodic_reset: 'weekly' }] });
       expect(ws.status).toBe(200);
+      const never = await call(t.url, 'PUT', `/v1/admin/workspaces/${defaultWs}`, t.adminKey, { usage_limits: [{ credit_limit: 7, type: 'cost', periodic_reset: null }] });
+      expect(never.status).toBe(400);
+      expect(never.body.error.param).toBe('usage_limits.periodic_reset');
       const changes = (await call(t.url, 'GET', `/v1/sync/changes?organisation=${t.organisationId}&since=${snap0.version}`, undefined, undefined, bearer())).body as SyncChanges;
       const p = changes.changes.find((c) => c.kind === 'policy' && c.op === 'upsert' && c.entity.id === policy.body.id) as { entity: LimitPolicy } | undefined;
       expect(p?.entity).toMatchObject({ type: 'usage', workspace: defaultWs, group_by: ['metadata._user'], conditions: [{ key: 'metadata.env', value: 'prod' }], rule: { kind: 'tokens', limit: 500, window: 'total' } });
       expect(p!.entity.rule.since).toBeLessThanOrEqual(Date.now());
-      expect(changes.changes).toContainEqual({ op: 'upsert', kind: 'workspace', entity: { id: defaultWs, is_default: true, limits: [{ kind: 'requests', limit: 3, window: 'minute' }, { kind: 'cost', limit: 7, window: 'month' }] } });
+      expect(changes.changes).toContainEqual({ op: 'upsert', kind: 'workspace', entity: { id: defaultWs, is_default: true, limits: [{ kind: 'requests', limit: 3, window: 'minute' }, { kind: 'cost', limit: 7, window: 'week' }] } });
       const snap1 = (await call(t.url, 'GET', `/v1/sync/snapshot?organisation=${t.organisationId}`, undefined, undefined, bearer())).body as SyncSnapshot;
       expect(snap1.policies!.map((x) => x.id)).toContain(policy.body.id);
       expect(snap1.workspaces!.find((w) => w.id === defaultWs)!.limits).toHaveLength(2);

@@ -22,7 +22,7 @@ function exceededError(c: Counter, message: string, init: { headers: Record<stri
     case 'rate_policy':
       return catalogued('policy_rate_limit_exceeded', message, init);
     case 'workspace':
-      return c.rule.window === 'month' && c.rule.kind !== 'requests' ? catalogued('workspace_budget_exceeded', message, init) : catalogued('workspace_rate_limit_exceeded', message, init);
+      return (c.rule.window === 'month' || c.rule.window === 'week') && c.rule.kind !== 'requests' ? catalogued('workspace_budget_exceeded', message, init) : catalogued('workspace_rate_limit_exceeded', message, init);
     default:
       return c.rule.kind === 'cost' ? catalogued('budget_exceeded', message, init) : catalogued('rate_limit_exceeded', message, init);
   }

@@ -194,10 +194,11 @@ function limiterContract(make: () => Harness) {
     const ws = (r: LimitRule): LimitSubject => ({ scope: 'workspace', id, rules: [r] });
     await l.reserve([ws(rule)], est(100));
     const e = await rejection(l.reserve([ws(rule)], est(1)));
-    expect(e.code).toBe('workspace_rate_limit_exceeded');
+    expect(e.code).toBe('workspace_budget_exceeded');
     const monday = Math.floor((T0 - 4 * 86_400_000) / (7 * 86_400_000)) * 7 * 86_400_000 + 11 * 86_400_000;
     expect(new Date(monday).getUTCDay()).toBe(1);
     expect(e.headers['Retry-After']).toBe(String(Math.ceil((monday - T0) / 1000)));
+    expect((await rejection(l.reserve([ws({ kind: 'requests', limit: 0, window: 'hour' })], est(1)))).code).toBe('workspace_rate_limit_exceeded');
     const budget = await rejection(l.reserve([ws({ kind: 'cost', limit: 0, window: 'month' })], est(1, 0.01)));
     expect(budget.code).toBe('workspace_budget_exceeded');
     expect(budget.message).toContain(`for workspace ${id}`);
