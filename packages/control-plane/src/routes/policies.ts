@@ -64,18 +64,26 @@ async function checkRoom(tx: Sql, ctx: Ctx): Promise<void> {
   }
 }
 
+type CreateBody = { kind: 'usage-policy'; body: z.infer<typeof usageCreate> } | { kind: 'rate-policy'; body: z.infer<typeof rateCreate> };
+
+/** What is stored of a new policy; a usage policy counts from now. */
+function storedPolicy(c: CreateBody, conditions: StoredPolicy['conditions']): StoredPolicy {
+  if (c.kind === 'rate-policy') return { conditions, group_by: c.body.group_by, type: c.body.type, unit: c.body.unit, value: c.body.value };
+  const b = c.body;
+  return {
+    conditions, group_by: b.group_by, type: b.type, credit_limit: b.credit_limit, alert_threshold: b.alert_threshold ?? null, periodic_reset: b.periodic_reset ?? null,
+    since: new Date().toISOString(), resets: {}, last_reset_at: null,
+  };
+}
+
 async function create(ctx: Ctx, kind: PolicyKind) {
-  const usage = kind === 'usage-policy';
-  const body = usage ? parseBody(usageCreate, ctx.body) : parseBody(rateCreate, ctx.body);
+  const c: CreateBody = kind === 'usage-policy' ? { kind, body: parseBody(usageCreate, ctx.body) } : { kind, body: parseBody(rateCreate, ctx.body) };
+  const body = c.body;
   checkOrganisation(ctx, body.organisation_id);
-  if (usage) checkAlertThreshold((body as z.infer<typeof usageCreate>).alert_threshold, (body as z.infer<typeof usageCreate>).credit_limit);
+  if (c.kind === 'usage-policy') checkAlertThreshold(c.body.alert_threshold, c.body.credit_limit);
   return write(ctx, AUDIT[kind], async (tx, w) => {
     await checkRoom(tx, ctx);
-    const conditions = await normaliseConditions(tx, ctx, body.conditions, ctx.ws.id);
-    const now = new Date().toISOString();
-    const data: StoredPolicy = usage
-      ? (({ credit_limit, alert_threshold, periodic_reset, type }) => ({ conditions, group_by: body.group_by, type, credit_limit, alert_threshold: alert_threshold ?? null, periodic_reset: periodic_reset ?? null, since: now, resets: {}, last_reset_at: null }))(body as z.infer<typeof usageCreate>)
-      : (({ type, unit, value }) => ({ conditions, group_by: body.group_by, type, unit, value }))(body as z.infer<typeof rateCreate>);
+    const data = storedPolicy(c, await normaliseConditions(tx, ctx, body.conditions, ctx.ws.id));
     // Policies have no slug of their own: the id serves as one (in the policy kind's own namespace).
     const id = randomUUID();
     const row = await insertResource(tx, { id, organisationId: ctx.principal.organisationId, workspaceId: ctx.ws.id, kind, slug: id, name: body.name ?? '', data });
