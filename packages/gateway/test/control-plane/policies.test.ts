@@ -83,7 +83,7 @@ for (const mode of ['memory', 'redis'] as const) describe.skipIf(!existsSync(cpM
 
   beforeAll(async () => {
     if (!existsSync(cpMain)) return;
-    const env = mode === 'redis' ? { CACHE_STORE: 'redis', REDIS_URL: redis!.url } : {};
+    const env: Record<string, string> = mode === 'redis' ? { CACHE_STORE: 'redis', REDIS_URL: redis!.url } : {};
     for (let i = 0; i < (mode === 'redis' ? 2 : 1); i++) gateways.push(await startSyncedGateway(cpUrl, CLIENT_AUTH, ORG, env));
     // Admin calls through the gateway's base URL, as a Portkey SDK client with one base URL makes them.
     sdk = new Portkey({ apiKey: ADMIN_KEY, baseURL: `${gateways[0].url}/v1` });
