@@ -7,3 +7,4 @@ export * from './analytics.js';
 export * from './sync.js';
 export * from './limit-policies.js';
 export * from './log-store-layout.js';
+export * from './process-log.js';
