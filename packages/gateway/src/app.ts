@@ -26,6 +26,7 @@ import { RoutingConfigCache, routingBounds } from './routing/config-schema.js';
 import { createGatewayServer, type ServerState } from './server/http-server.js';
 import { corsPolicy } from './server/cors.js';
 import { createWebhookPoster } from './guardrails/webhook.js';
+import { createJwksFetcher } from './guardrails/jwks.js';
 import type { RedisConnection } from './state/redis.js';
 import { createEgressPolicy, validateCustomHost } from './upstream/egress-policy.js';
 import { createUpstreamClients } from './upstream/http-client.js';
@@ -104,7 +105,7 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
   const deps: GatewayDeps = {
     registry: new ProviderRegistry(BUILTIN_PROVIDERS),
     clients,
-    guardrails: { postWebhook: createWebhookPoster(clients.custom, egress), backgroundMax: asInt(settings.GUARDRAIL_BACKGROUND_MAX), backgroundRuns: 0 },
+    guardrails: { postWebhook: createWebhookPoster(clients.custom, egress), fetchJwks: createJwksFetcher(clients.custom, egress), backgroundMax: asInt(settings.GUARDRAIL_BACKGROUND_MAX), backgroundRuns: 0 },
     egress,
     authorize: { dispatcher: clients.custom, checkEgress: (url, param) => validateCustomHost(url, egress, param), tokenUris: asList(settings.VERTEX_TOKEN_URIS) },
     entities,
