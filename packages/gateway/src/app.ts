@@ -108,6 +108,11 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
     guardrails: { postWebhook: createWebhookPoster(clients.custom, egress), fetchJwks: createJwksFetcher(clients.custom, egress), backgroundMax: asInt(settings.GUARDRAIL_BACKGROUND_MAX), backgroundRuns: 0 },
     egress,
     authorize: { dispatcher: clients.custom, checkEgress: (url, param) => validateCustomHost(url, egress, param), tokenUris: asList(settings.VERTEX_TOKEN_URIS) },
+    cloudBatches: {
+      s3Endpoint: settings.AWS_ENDPOINT_URL_S3 || undefined, bedrockEndpoint: settings.AWS_ENDPOINT_URL_BEDROCK || undefined,
+      gcsEndpoint: settings.VERTEX_STORAGE_ENDPOINT || undefined, timeoutMs: asInt(settings.CLOUD_BATCH_TIMEOUT_MS),
+      ownIdentityBuckets: asList(settings.BEDROCK_BATCH_S3_BUCKETS), maxUploads: asInt(settings.CLOUD_BATCH_MAX_UPLOADS),
+    },
     entities,
     cache,
     limiter,
