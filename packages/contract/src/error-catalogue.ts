@@ -51,6 +51,7 @@ export const ERROR_CATALOGUE = {
   missing_provider: entry(400, BAD, 'No provider is selected for the request.', 'Send x-portkey-provider, x-portkey-virtual-key or a config with a provider.'),
   unknown_provider: entry(400, BAD, 'The provider named is not one the gateway knows.', 'Use a provider listed in docs/providers.md.'),
   invalid_config: entry(400, BAD, 'The routing config, or a routing header, is not valid.', 'Fix the key named in `param`; the message says what is wrong with it.'),
+  semantic_cache_not_configured: entry(400, BAD, 'The config asks for cache.mode "semantic" but names no embedding model, and the gateway has no default.', 'Add cache.semantic.embedding ({"provider" or "virtual_key", "model"}) to the config, have the operator set SEMANTIC_CACHE_EMBEDDING, or use mode "simple".'),
   unknown_config: entry(400, BAD, 'The x-portkey-config header names no saved config and is not a JSON object.', 'Check the config id in the entities file, or send the config inline as JSON.'),
   unknown_virtual_key: entry(400, BAD, 'The virtual key named is not configured.', 'Check the virtual key\'s slug in the entities file.'),
   invalid_model: entry(400, BAD, 'The model starts with @ but is not "@provider-slug/model".', 'Send "@provider-slug/model", e.g. "@openai-prod/gpt-4o-mini", or a plain model name.'),

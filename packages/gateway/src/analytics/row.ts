@@ -44,7 +44,8 @@ export function analyticsRow(doc: LogDocument, extras: RowExtras): AnalyticsRow 
     total_tokens: usage?.total_tokens ?? 0,
     cached_tokens: usage?.cached_tokens ?? 0,
     cost_usd: doc.cost?.usd ?? 0,
-    cache_status: doc.cache_status,
+    // The control plane's rows know HIT and MISS; a semantic answer counts as one (its log document says which).
+    cache_status: doc.cache_status === 'SEMANTIC HIT' ? 'HIT' : doc.cache_status === 'SEMANTIC MISS' ? 'MISS' : doc.cache_status,
     retries: Math.max(doc.retries, attempts.length > 0 ? attempts.length - 1 : 0),
     rescued: attempts.length > 1 && doc.response.status < 400,
     stream: doc.request.stream,

@@ -5,7 +5,7 @@ import type { LimitEstimate, LimitSubject, Reservation } from '../limits/types.j
 import type { OrgLimits } from '../limits/policies.js';
 import { GatewayError } from '../errors.js';
 import { endingTheWalk } from '../routing/execute.js';
-import { tenantOf, type RequestContext } from './context.js';
+import { isCacheHit, tenantOf, type RequestContext } from './context.js';
 import type { GatewayDeps } from './deps.js';
 import { observeResponse } from './respond-stage.js';
 
@@ -60,7 +60,7 @@ function estimateFor(ctx: RequestContext, provider: string): LimitEstimate {
 /** Moves a reservation to what the request used: its usage and cost, nothing for a cache hit or a failure. */
 function settleWithUsage(ctx: RequestContext, reservation: Reservation, estimatedTokens: number): void {
   // A cache hit is a request, but no provider call: it uses no tokens and costs nothing.
-  if (ctx.cacheStatus === 'HIT') return reservation.settle({ tokens: 0, costUsd: 0 });
+  if (isCacheHit(ctx.cacheStatus)) return reservation.settle({ tokens: 0, costUsd: 0 });
   observeResponse(ctx);
   const u = ctx.usage;
   const actualTokens = u?.total_tokens ?? (ctx.status >= 400 ? 0 : estimatedTokens);
