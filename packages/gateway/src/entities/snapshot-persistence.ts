@@ -40,15 +40,15 @@ export class SnapshotCipher {
     return k;
   }
 
-  /** Seals text given in pieces, yielding between them. */
-  async seal(organisation: string, pieces: AsyncIterable<string> | Iterable<string>): Promise<Buffer> {
+  /** Seals text given in pieces (strings or UTF-8 bytes), yielding between them. */
+  async seal(organisation: string, pieces: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>): Promise<Buffer> {
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.key(organisation), iv);
     cipher.setAAD(Buffer.from(organisation));
     const out: Buffer[] = [MAGIC, iv];
     const yielder = new Yielder();
     for await (const piece of pieces) {
-      out.push(cipher.update(piece, 'utf8'));
+      out.push(typeof piece === 'string' ? cipher.update(piece, 'utf8') : cipher.update(piece));
       await yielder.maybeYield();
     }
     out.push(cipher.final(), cipher.getAuthTag());
