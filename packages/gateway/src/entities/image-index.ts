@@ -1,6 +1,6 @@
 import type { GatewayKey, LimitRule, Prompt, PromptPartial, SavedConfig, SavedGuardrail, VirtualKey } from '@portico/contract';
-import { KINDS, type EntityKind, type SnapshotImage } from './raw-snapshot.js';
-import { Yielder } from './yielding.js';
+import { lookupName } from './name-table.js';
+import type { EntityKind, SnapshotImage } from './raw-snapshot.js';
 
 /** What requests read of one organisation's synced entities; replaced whole, never changed half-way. */
 export interface EntityIndex {
@@ -27,48 +27,32 @@ function expiryOf(k: GatewayKey): number | undefined {
 }
 
 /**
- * A SnapshotImage made servable: a name → slot map per kind, built on the event loop in slices
- * (a few milliseconds for 10,000 keys), and each entity parsed from its JSON on first lookup.
- * Nothing in it changes after `build` resolves, except the parse cache and `version` when a long
- * poll confirms it with no changes.
+ * A SnapshotImage served as it came from the worker: names found through its hash tables, each
+ * entity parsed from its JSON on first lookup. Installing one costs the event loop nothing but the
+ * assignment. Nothing in it changes but the parse cache, and `version` when a long poll confirms it.
  */
 export class ImageIndex implements EntityIndex {
   organisation: string;
   version: number;
-  private readonly maps = {} as Record<EntityKind, Map<string, number>>;
   private readonly parsed: unknown[];
   private readonly expiries = new Map<number, number>();
-  private userLimits?: Record<string, LimitRule[]>;
+  private readonly userLimits: Record<string, LimitRule[]>;
 
-  private constructor(private readonly image: SnapshotImage) {
+  constructor(private readonly image: SnapshotImage) {
     this.organisation = image.organisation;
     this.version = image.version;
     this.parsed = new Array(image.ends.length);
+    const limits = JSON.parse(image.userLimits) as unknown;
+    this.userLimits = limits && typeof limits === 'object' ? (limits as Record<string, LimitRule[]>) : {};
   }
 
-  /** Indexes an image, yielding to the event loop whenever a slice ran past its budget. */
-  static async build(image: SnapshotImage, yielder = new Yielder()): Promise<ImageIndex> {
-    const idx = new ImageIndex(image);
-    for (const kind of KINDS) {
-      const t = image.kinds[kind];
-      const map = new Map<string, number>();
-      let start = 0;
-      for (let i = 0; i < t.nameEnds.length; i++) {
-        const end = t.nameEnds[i];
-        map.set(t.names.slice(start, end), t.slots[i]);
-        start = end;
-        if ((i & 255) === 255) await yielder.maybeYield();
-      }
-      idx.maps[kind] = map;
-    }
-    const limits = JSON.parse(image.userLimits) as unknown;
-    idx.userLimits = limits && typeof limits === 'object' ? (limits as Record<string, LimitRule[]>) : {};
-    return idx;
+  private slotOf(kind: EntityKind, name: string): number {
+    return lookupName(this.image.kinds[kind], name);
   }
 
   private entity<T>(kind: EntityKind, name: string): T | undefined {
-    const slot = this.maps[kind].get(name);
-    if (slot === undefined) return undefined;
+    const slot = this.slotOf(kind, name);
+    if (slot === -1) return undefined;
     let e = this.parsed[slot] as T | undefined;
     if (e === undefined) {
       const ends = this.image.ends;
@@ -84,8 +68,8 @@ export class ImageIndex implements EntityIndex {
 
   key(hash: string, now = Date.now()): GatewayKey | undefined {
     const k = this.entity<GatewayKey>('key', hash);
-    if (!k) return undefined;
-    const at = this.expiries.get(this.maps.key.get(hash)!);
+    if (!k || this.expiries.size === 0) return k;
+    const at = this.expiries.get(this.slotOf('key', hash));
     return at !== undefined && at <= now ? undefined : k;
   }
 
@@ -110,7 +94,7 @@ export class ImageIndex implements EntityIndex {
   }
 
   userLimit(user: string): LimitRule[] | undefined {
-    const l = this.userLimits!;
+    const l = this.userLimits;
     return Object.hasOwn(l, user) ? l[user] : Object.hasOwn(l, '*') ? l['*'] : undefined;
   }
 

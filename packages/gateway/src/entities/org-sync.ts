@@ -4,7 +4,7 @@ import { TopLevelSplitter } from './json-splitter.js';
 import { BuilderFailed, BuildRefused, type SnapshotBuilder } from './snapshot-builder.js';
 import { SnapshotIndex } from './snapshot-index.js';
 import type { SnapshotCipher, SnapshotPersistence } from './snapshot-persistence.js';
-import { byteSlices, slices, Yielder } from './yielding.js';
+import { slices, Yielder } from './yielding.js';
 import { PIECE_CHARS, SyncHttpError, type SyncClient } from './sync-client.js';
 
 export interface SyncLogger {
@@ -33,8 +33,6 @@ export interface OrgSyncEvents {
 
 /** Entities serialised at a time when the snapshot is persisted. */
 const APPLY_SLICE = 200;
-/** Bytes sealed at a time when the worker's snapshot document is persisted. */
-const SEAL_SLICE_BYTES = 64 * 1024;
 
 /**
  * One organisation's sync: the last good snapshot from disk or Redis at start, then a fresh snapshot
@@ -43,7 +41,7 @@ const SEAL_SLICE_BYTES = 64 * 1024;
  * entities or the new ones, never a mix.
  *
  * The JSON is parsed in the snapshot builder's worker thread, which answers with an image this thread
- * indexes in a few milliseconds (ImageIndex). Without a working builder (it could not start, or died)
+ * serves as it comes (ImageIndex); the worker also seals the snapshot to persist. Without a working builder (it could not start, or died)
  * the text is parsed here, in slices between which requests run (SnapshotIndex).
  */
 export class OrgSync {
@@ -127,7 +125,7 @@ export class OrgSync {
         try {
           const job = this.builder!.begin(this.organisation, 'snapshot');
           for (const text of pending) job.write(text);
-          idx = await ImageIndex.build((await job.end()).image!);
+          idx = new ImageIndex((await job.end()).image!);
         } catch (e) {
           if (!(e instanceof BuilderFailed)) throw e;
         }
@@ -173,25 +171,21 @@ export class OrgSync {
     const started = performance.now();
     const q = `?organisation=${encodeURIComponent(this.organisation)}`;
     const job = this.builder!.begin(this.organisation, 'snapshot');
-    // The bytes as they came are what gets persisted: no second serialisation of every entity.
-    const raw: Buffer[] | undefined = this.persisted ? [] : undefined;
     try {
-      await this.client.streamBytes(SYNC_PATHS.snapshot + q, this.options.snapshotTimeoutMs, (chunk) => {
-        job.write(chunk);
-        raw?.push(chunk);
-      }, this.abort.signal);
+      await this.client.streamBytes(SYNC_PATHS.snapshot + q, this.options.snapshotTimeoutMs, (chunk) => job.write(chunk), this.abort.signal);
     } catch (e) {
       job.abort();
       throw e;
     }
     const built = await job.end();
-    const idx = await ImageIndex.build(built.image!);
+    const idx = new ImageIndex(built.image!);
     if (this.closed) return;
     this.install(idx, 'control-plane');
     this.contact();
     this.events.applied('snapshot', (performance.now() - started) / 1000, idx.counts().keys);
     this.noteSkipped(built.skipped);
-    if (raw) this.persistText(idx, raw);
+    // The worker seals its copy for disk or Redis: nothing of it on this thread but the write.
+    this.schedulePersist(0);
   }
 
   private async fetchSnapshotHere(): Promise<void> {
@@ -255,8 +249,7 @@ export class OrgSync {
       idx.version = Math.max(idx.version, built.version);
       return false;
     }
-    const next = await ImageIndex.build(built.image);
-    if (this.closed || this.index !== idx) return false;
+    const next = new ImageIndex(built.image);
     this.install(next, this.source === 'none' ? 'control-plane' : this.source);
     this.events.applied('changes', (performance.now() - started) / 1000, built.applied);
     this.noteSkipped(built.skipped);
@@ -329,7 +322,7 @@ export class OrgSync {
   }
 
   /** Persists a snapshot's own text, unless changes arrive first (those persist the index instead). */
-  private persistText(idx: EntityIndex, text: Array<string | Uint8Array>): void {
+  private persistText(idx: EntityIndex, text: string[]): void {
     if (this.persistTimer) clearTimeout(this.persistTimer);
     this.persistTimer = undefined;
     const { store, cipher } = this.persisted!;
@@ -360,8 +353,8 @@ export class OrgSync {
     const { store, cipher } = this.persisted;
     this.persisting = (async () => {
       try {
-        const pieces = idx instanceof SnapshotIndex ? idx.toJsonPieces(APPLY_SLICE) : byteSlices(await this.builder!.document(this.organisation), SEAL_SLICE_BYTES);
-        await store.save(this.organisation, await cipher.seal(this.organisation, pieces));
+        const sealed = idx instanceof SnapshotIndex ? await cipher.seal(this.organisation, idx.toJsonPieces(APPLY_SLICE)) : await this.builder!.sealed(this.organisation, cipher.key(this.organisation));
+        await store.save(this.organisation, sealed);
       } catch (e) {
         this.logger.warn({ organisation: this.organisation, err: (e as Error).message, store: store.kind }, 'sync: could not persist the snapshot; a restart while the control plane is down would serve an older one');
       }

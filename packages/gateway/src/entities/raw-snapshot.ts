@@ -1,12 +1,13 @@
 import type { SyncChange } from '@portico/contract';
 import { TopLevelSplitter } from './json-splitter.js';
+import { buildNameTable, type NameTable } from './name-table.js';
 
 /**
  * The snapshot builder's side (it runs in a worker thread, see snapshot-worker.ts): one organisation's
  * entities kept as their JSON text, with the names requests look them up by. Snapshots and changes
  * are parsed here, off the gateway's event loop; what the event loop gets is a SnapshotImage: the
  * entities' text as one UTF-8 buffer (transferred, not copied) and a name → slot table per kind, which
- * it indexes in a few milliseconds and parses one entity at a time, on first lookup (image-index.ts).
+ * it reads as it comes (name-table.ts) and parses one entity at a time, on first lookup (image-index.ts).
  */
 export type EntityKind = SyncChange['kind'];
 
@@ -21,14 +22,6 @@ interface RawEntity {
   names: string[];
 }
 
-/** One kind's lookup table: names joined (nameEnds[i] ends name i) and the entity slot each names. */
-export interface KindTable {
-  names: string;
-  nameEnds: Uint32Array;
-  slots: Uint32Array;
-  count: number;
-}
-
 export interface SnapshotImage {
   organisation: string;
   version: number;
@@ -37,7 +30,7 @@ export interface SnapshotImage {
   /** Every entity's JSON, UTF-8, back to back; entity i ends at ends[i]. */
   bytes: Uint8Array;
   ends: Uint32Array;
-  kinds: Record<EntityKind, KindTable>;
+  kinds: Record<EntityKind, NameTable>;
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
@@ -102,22 +95,18 @@ export class RawSnapshot {
   /** The image the event loop indexes, and the buffers to transfer with it. */
   image(): { image: SnapshotImage; transfer: ArrayBuffer[] } {
     const raws: string[] = [];
-    const kinds = {} as Record<EntityKind, KindTable>;
+    const kinds = {} as Record<EntityKind, NameTable>;
     for (const kind of KINDS) {
       const names: string[] = [];
-      const nameEnds: number[] = [];
       const slots: number[] = [];
-      let at = 0;
       for (const e of this.kinds[kind].values()) {
         const slot = raws.push(e.raw) - 1;
         for (const n of e.names) {
           names.push(n);
-          at += n.length;
-          nameEnds.push(at);
           slots.push(slot);
         }
       }
-      kinds[kind] = { names: names.join(''), nameEnds: Uint32Array.from(nameEnds), slots: Uint32Array.from(slots), count: this.kinds[kind].size };
+      kinds[kind] = buildNameTable(names, slots, this.kinds[kind].size);
     }
     let total = 0;
     for (const r of raws) total += Buffer.byteLength(r);
@@ -130,7 +119,7 @@ export class RawSnapshot {
       ends[i] = pos;
     }
     const image: SnapshotImage = { organisation: this.organisation, version: this.version, userLimits: this.userLimits, bytes, ends, kinds };
-    return { image, transfer: [bytes.buffer as ArrayBuffer, ends.buffer as ArrayBuffer, ...KINDS.flatMap((k) => [kinds[k].nameEnds.buffer as ArrayBuffer, kinds[k].slots.buffer as ArrayBuffer])] };
+    return { image, transfer: [bytes.buffer as ArrayBuffer, ends.buffer as ArrayBuffer, ...KINDS.flatMap((k) => [kinds[k].nameEnds.buffer as ArrayBuffer, kinds[k].slots.buffer as ArrayBuffer, kinds[k].table.buffer as ArrayBuffer])] };
   }
 
   /** The whole snapshot as the control plane's JSON document (what gets persisted). */

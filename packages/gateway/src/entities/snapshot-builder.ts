@@ -14,11 +14,11 @@ export type BuilderRequest =
   | { type: 'chunk'; job: number; data: Uint8Array | string }
   | { type: 'end'; job: number }
   | { type: 'abort'; job: number }
-  | { type: 'document'; job: number; organisation: string };
+  | { type: 'sealed'; job: number; organisation: string; key: Uint8Array };
 
 export type BuilderReply =
   | { job: number; ok: true; image?: SnapshotImage; applied: number; skipped: number; reset: boolean; version: number }
-  | { job: number; ok: true; document: Uint8Array; version: number }
+  | { job: number; ok: true; sealed: Uint8Array; version: number }
   | { job: number; ok: false; error: string };
 
 export type BuildResult = { image?: SnapshotImage; applied: number; skipped: number; reset: boolean; version: number };
@@ -38,14 +38,18 @@ export interface BuildJob {
 /** Longest wait for the worker's answer once a download ended. */
 const ANSWER_TIMEOUT_MS = 30_000;
 
+/** The worker's nice value: below the event loop, so requests come first on a busy machine. */
+export const WORKER_NICE = 10;
+
 /** The compiled worker, or under tsx/vitest (src/*.ts) the TypeScript one through tsx's loader. */
-export function spawnSnapshotWorker(): Worker {
+export function spawnSnapshotWorker(nice = WORKER_NICE): Worker {
   const here = import.meta.url;
+  const workerData = { nice };
   if (here.endsWith('.ts')) {
     const url = new URL('./snapshot-worker.ts', here).href;
-    return new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url)}); })`, { eval: true });
+    return new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url)}); })`, { eval: true, workerData });
   }
-  return new Worker(new URL('./snapshot-worker.js', here));
+  return new Worker(new URL('./snapshot-worker.js', here), { workerData });
 }
 
 type Pending = { resolve: (r: BuilderReply & { ok: true }) => void; reject: (e: Error) => void; timer?: NodeJS.Timeout };
@@ -150,12 +154,12 @@ export class SnapshotBuilder {
     };
   }
 
-  /** The organisation's current snapshot as the control plane's JSON document, UTF-8 (to persist). */
-  async document(organisation: string): Promise<Uint8Array> {
+  /** The organisation's current snapshot as the control plane's JSON document, sealed with `key` (to persist). */
+  async sealed(organisation: string, key: Uint8Array): Promise<Buffer> {
     const job = this.nextJob++;
-    const r = await this.ask(job, { type: 'document', job, organisation });
-    if (!('document' in r)) throw new BuilderFailed('the snapshot worker answered out of turn');
-    return r.document;
+    const r = await this.ask(job, { type: 'sealed', job, organisation, key });
+    if (!('sealed' in r)) throw new BuilderFailed('the snapshot worker answered out of turn');
+    return Buffer.from(r.sealed.buffer, r.sealed.byteOffset, r.sealed.length);
   }
 
   async close(): Promise<void> {

@@ -31,7 +31,8 @@ export class SnapshotCipher {
 
   constructor(private readonly clientAuth: string) {}
 
-  private key(organisation: string): Buffer {
+  /** The organisation's sealing key (handed to the snapshot worker, which seals on its own thread). */
+  key(organisation: string): Buffer {
     let k = this.keys.get(organisation);
     if (!k) {
       k = Buffer.from(hkdfSync('sha256', Buffer.from(this.clientAuth, 'utf8'), Buffer.from(`portico-snapshot:${organisation}`), Buffer.from('portico sync snapshot v1'), 32));
@@ -76,6 +77,14 @@ export class SnapshotCipher {
     decipher.final();
     onText(decoder.decode());
   }
+}
+
+/** Seals a whole document at once with a key from SnapshotCipher.key (the snapshot worker's way: no turns to give). */
+export function sealWithKey(key: Uint8Array, organisation: string, document: Uint8Array): Buffer {
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(Buffer.from(organisation));
+  return Buffer.concat([MAGIC, iv, cipher.update(document), cipher.final(), cipher.getAuthTag()]);
 }
 
 /** File names carry the organisation id, restricted to safe characters. */

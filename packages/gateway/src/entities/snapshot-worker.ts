@@ -4,9 +4,12 @@
  * SnapshotImage to swap in. Parsing megabytes of JSON and the garbage it makes stay on this thread.
  * Messages: see snapshot-builder.ts.
  */
-import { parentPort } from 'node:worker_threads';
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
+import { parentPort, workerData } from 'node:worker_threads';
 import { ChangesReader, RawSnapshot, SnapshotReader } from './raw-snapshot.js';
 import type { BuilderReply, BuilderRequest } from './snapshot-builder.js';
+import { sealWithKey } from './snapshot-persistence.js';
 
 interface Job {
   organisation: string;
@@ -19,6 +22,17 @@ interface Job {
 const states = new Map<string, RawSnapshot>();
 const jobs = new Map<number, Job>();
 const port = parentPort!;
+
+// Below the event loop's priority (Linux threads have their own nice value): on a busy machine the
+// requests' thread runs first and this one takes what is left, rather than taking turns with it.
+const nice = Number((workerData as { nice?: number } | undefined)?.nice ?? 0);
+if (nice > 0) {
+  try {
+    setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), nice);
+  } catch {
+    // Not Linux, or not allowed: the same priority as the event loop.
+  }
+}
 
 function reply(r: BuilderReply, transfer: ArrayBuffer[] = []): void {
   port.postMessage(r, transfer);
@@ -90,11 +104,18 @@ port.on('message', (m: BuilderRequest) => {
     case 'abort':
       jobs.delete(m.job);
       return;
-    case 'document': {
+    case 'sealed': {
       const state = states.get(m.organisation);
       if (!state) return reply({ job: m.job, ok: false, error: `no snapshot of ${m.organisation} to persist` });
-      const bytes = new TextEncoder().encode(state.document());
-      return reply({ job: m.job, ok: true, document: bytes, version: state.version }, [bytes.buffer as ArrayBuffer]);
+      try {
+        const sealed = sealWithKey(m.key, m.organisation, Buffer.from(state.document()));
+        // A fresh buffer of its own (not a view of the shared pool), so it can be moved, not copied.
+        const out = new Uint8Array(sealed.length);
+        out.set(sealed);
+        return reply({ job: m.job, ok: true, sealed: out, version: state.version }, [out.buffer as ArrayBuffer]);
+      } catch (e) {
+        return reply({ job: m.job, ok: false, error: (e as Error).message });
+      }
     }
   }
 });

@@ -23,7 +23,3 @@ export function* slices(text: string, size: number): Generator<string> {
   for (let i = 0; i < text.length; i += size) yield text.slice(i, i + size);
 }
 
-/** Views of at most `size` bytes of a buffer. */
-export function* byteSlices(bytes: Uint8Array, size: number): Generator<Uint8Array> {
-  for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
-}
