@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import type { GatewayKey, SavedConfig, SyncChange } from '@portico/contract';
 import { request } from 'undici';
 import autocannon from 'autocannon';
+import { loopCost } from './sync-loop.js';
 import { chatBody, compare, fmt, gatewayTarget, sleep, startFakeUpstream, startGateway, warmUp, SECONDS, type Target } from './lib.js';
 
 const ORG = 'org-bench';
@@ -135,6 +136,8 @@ export async function runSync(): Promise<void> {
   const upstream = await startFakeUpstream();
   const cp = await startControlPlane();
   cp.prepare(40);
+  // First, with no gateway polling this control plane: what one sync costs the event loop, in process.
+  const loopRows = await loopCost(cp, CLIENT_AUTH, ORG, (round) => hash(`pk-${round}-${KEYS - 1}`), 0);
   const entities = join(dir, 'entities.yaml');
   writeFileSync(entities, `keys:\n  - id: bench\n    key_hash: ${hash(KEY)}\n`);
   // Both log to files, as deployed; the synced one also sends an analytics row per request.
@@ -148,6 +151,7 @@ export async function runSync(): Promise<void> {
   // The figures are wall-clock times: a machine busy with other work stretches them all.
   console.log(`\n## sync: ${KEYS.toLocaleString('en')} keys and ${CONFIGS.toLocaleString('en')} configs from a control plane; ${SECONDS}s per load run; load average ${loadavg()[0].toFixed(1)} on ${cpus().length} CPUs`);
   console.log('| figure | measured | target |\n|---|---|---|');
+  for (const row of loopRows) console.log(row);
   let round = 0;
   for (const kind of ['snapshot', 'changes'] as const) {
     const times: number[] = [];

@@ -35,21 +35,20 @@ export interface BuildJob {
   abort(): void;
 }
 
+/** Bytes of a download handed to the worker per message. */
+const POST_BYTES = 512 * 1024;
+
 /** Longest wait for the worker's answer once a download ended. */
 const ANSWER_TIMEOUT_MS = 30_000;
 
-/** The worker's nice value: below the event loop, so requests come first on a busy machine. */
-export const WORKER_NICE = 10;
-
 /** The compiled worker, or under tsx/vitest (src/*.ts) the TypeScript one through tsx's loader. */
-export function spawnSnapshotWorker(nice = WORKER_NICE): Worker {
+export function spawnSnapshotWorker(): Worker {
   const here = import.meta.url;
-  const workerData = { nice };
   if (here.endsWith('.ts')) {
     const url = new URL('./snapshot-worker.ts', here).href;
-    return new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url)}); })`, { eval: true, workerData });
+    return new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url)}); })`, { eval: true });
   }
-  return new Worker(new URL('./snapshot-worker.js', here), { workerData });
+  return new Worker(new URL('./snapshot-worker.js', here));
 }
 
 type Pending = { resolve: (r: BuilderReply & { ok: true }) => void; reject: (e: Error) => void; timer?: NodeJS.Timeout };
@@ -136,14 +135,34 @@ export class SnapshotBuilder {
   begin(organisation: string, mode: 'snapshot' | 'changes'): BuildJob {
     const job = this.nextJob++;
     this.post({ type: 'begin', job, organisation, mode });
+    // Network chunks are small (16–64 KiB): gathered into one message per POST_BYTES, copied once
+    // into a buffer of their own and moved, not cloned, to the worker.
+    let held: Uint8Array[] = [];
+    let heldBytes = 0;
+    const flush = () => {
+      if (heldBytes === 0) return;
+      const out = new Uint8Array(heldBytes);
+      let at = 0;
+      for (const c of held) {
+        out.set(c, at);
+        at += c.length;
+      }
+      held = [];
+      heldBytes = 0;
+      this.post({ type: 'chunk', job, data: out }, [out.buffer as ArrayBuffer]);
+    };
     return {
       write: (data) => {
-        if (typeof data === 'string') return this.post({ type: 'chunk', job, data });
-        // A copy of just these bytes, moved rather than cloned (a chunk may view a larger pooled buffer).
-        const copy = new Uint8Array(data);
-        this.post({ type: 'chunk', job, data: copy }, [copy.buffer as ArrayBuffer]);
+        if (typeof data === 'string') {
+          flush();
+          return this.post({ type: 'chunk', job, data });
+        }
+        held.push(data);
+        heldBytes += data.length;
+        if (heldBytes >= POST_BYTES) flush();
       },
       end: async () => {
+        flush();
         const r = await this.ask(job, { type: 'end', job });
         if (!('applied' in r)) throw new BuilderFailed('the snapshot worker answered out of turn');
         return { image: r.image, applied: r.applied, skipped: r.skipped, reset: r.reset, version: r.version };

@@ -4,9 +4,7 @@
  * SnapshotImage to swap in. Parsing megabytes of JSON and the garbage it makes stay on this thread.
  * Messages: see snapshot-builder.ts.
  */
-import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { ChangesReader, RawSnapshot, SnapshotReader } from './raw-snapshot.js';
 import type { BuilderReply, BuilderRequest } from './snapshot-builder.js';
 import { sealWithKey } from './snapshot-persistence.js';
@@ -22,17 +20,6 @@ interface Job {
 const states = new Map<string, RawSnapshot>();
 const jobs = new Map<number, Job>();
 const port = parentPort!;
-
-// Below the event loop's priority (Linux threads have their own nice value): on a busy machine the
-// requests' thread runs first and this one takes what is left, rather than taking turns with it.
-const nice = Number((workerData as { nice?: number } | undefined)?.nice ?? 0);
-if (nice > 0) {
-  try {
-    setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), nice);
-  } catch {
-    // Not Linux, or not allowed: the same priority as the event loop.
-  }
-}
 
 function reply(r: BuilderReply, transfer: ArrayBuffer[] = []): void {
   port.postMessage(r, transfer);

@@ -64,6 +64,8 @@ export class SyncClient {
     });
     if (res.statusCode !== 200) throw await this.httpError(res, path);
     let bytes = 0;
+    // A body already buffered arrives chunk after chunk as microtasks: the loop gets a turn when due.
+    const yielder = new Yielder();
     for await (const chunk of res.body) {
       bytes += (chunk as Buffer).length;
       if (bytes > this.maxResponseBytes) {
@@ -71,6 +73,7 @@ export class SyncClient {
         throw new Error(`the control plane's answer to ${path.split('?')[0]} is larger than ${this.maxResponseBytes} bytes; refusing it`);
       }
       await onChunk(chunk as Buffer);
+      await yielder.maybeYield();
     }
   }
 
