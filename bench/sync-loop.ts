@@ -1,12 +1,12 @@
 /**
  * What a sync costs the event loop that serves requests, measured in this process with the gateway's
- * own entity store (compiled): the snapshot worker (the default) against parsing on the event loop
+ * own entity store: the snapshot worker (the default) against parsing on the event loop
  * (the store's fallback). For each sync of 10,000 keys and 1,000 configs: how long the loop was busy
  * (event-loop utilisation over the apply) and the longest it went without a turn. Both are read on
  * the loop itself, so a busy machine stretches them less than request latencies.
  */
 import { performance } from 'node:perf_hooks';
-import { ControlPlaneEntityStore } from '../packages/gateway/dist/entities/control-plane-store.js';
+import { ControlPlaneEntityStore } from '../packages/gateway/src/entities/control-plane-store.js';
 import { fmt, sleep } from './lib.js';
 
 interface ControlPlane {
