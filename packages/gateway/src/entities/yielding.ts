@@ -22,4 +22,3 @@ export class Yielder {
 export function* slices(text: string, size: number): Generator<string> {
   for (let i = 0; i < text.length; i += size) yield text.slice(i, i + size);
 }
-
