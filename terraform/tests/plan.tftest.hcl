@@ -474,6 +474,8 @@ run "data_service_runs_portico_image_beside_the_gateway" {
       HOST                         = "0.0.0.0"
       GATEWAY_URL                  = "http://gateway:8787"
       REDIS_URL                    = "redis://redis:6379"
+      REDIS_TLS_ENABLED            = "false"
+      REDIS_MODE                   = "standalone"
       LOG_STORE                    = "s3_assume"
       LOG_STORE_REGION             = "us-east-1"
       LOG_STORE_GENERATIONS_BUCKET = "my-logs"
