@@ -8,9 +8,13 @@ import { maskTargetSecrets, observeJsonResult, type CallResult, type StreamResul
 import type { RequestContext } from './context.js';
 import type { GatewayDeps } from './deps.js';
 
-/** Upstream response headers worth passing on: request ids and rate-limit state help clients and SDKs. */
-const PASS_HEADERS = new Set(['x-request-id', 'request-id', 'openai-processing-ms', 'openai-version', 'retry-after', 'content-disposition']);
-const passes = (name: string): boolean => PASS_HEADERS.has(name) || name.startsWith('x-ratelimit-') || name.startsWith('anthropic-ratelimit-');
+/**
+ * Upstream response headers worth passing on: request ids and rate-limit state help clients and SDKs;
+ * SageMaker answers part of InvokeEndpoint's output in headers (custom attributes, the variant that
+ * served, new and closed session ids, the stream's content type).
+ */
+const PASS_HEADERS = new Set(['x-request-id', 'request-id', 'openai-processing-ms', 'openai-version', 'retry-after', 'content-disposition', 'x-amzn-invoked-production-variant']);
+const passes = (name: string): boolean => PASS_HEADERS.has(name) || name.startsWith('x-ratelimit-') || name.startsWith('anthropic-ratelimit-') || name.startsWith('x-amzn-sagemaker-');
 
 function portkeyHeaders(ctx: RequestContext): Record<string, string> {
   const h: Record<string, string> = {

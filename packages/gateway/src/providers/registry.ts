@@ -12,6 +12,7 @@ import { mistralProvider } from './mistral-ai/index.js';
 import { ollamaProvider } from './ollama/index.js';
 import { voyageProvider } from './voyage/index.js';
 import { jinaProvider } from './jina/index.js';
+import { sagemakerProvider } from './sagemaker/index.js';
 
 /** Every provider the gateway can call, by Portkey's provider id. */
 export class ProviderRegistry {
@@ -50,5 +51,6 @@ export const BUILTIN_PROVIDERS: Provider[] = [
   ollamaProvider,
   voyageProvider,
   jinaProvider,
+  sagemakerProvider,
   ...openAICompatibleProviders,
 ];

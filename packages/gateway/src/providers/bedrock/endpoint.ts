@@ -16,9 +16,14 @@ export type BedrockChatApi = 'converse' | 'invoke';
 const REGION_RE = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 
 export function bedrockRegion(target: ProviderTarget): string {
+  return awsRegion(BEDROCK_PROVIDER_ID, target);
+}
+
+/** The target's AWS region (aws_region, else the environment's, else us-east-1), checked; `provider` names the caller in errors. */
+export function awsRegion(provider: string, target: ProviderTarget): string {
   const region = target.settings.aws_region || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || DEFAULT_AWS_REGION;
   if (!REGION_RE.test(region)) {
-    throw badRequest(`bedrock: "${region}" is not an AWS region name; set x-portkey-aws-region (or aws_region on the target) to one such as us-east-1`, 'aws_region');
+    throw badRequest(`${provider}: "${region}" is not an AWS region name; set x-portkey-aws-region (or aws_region on the target) to one such as us-east-1`, 'aws_region');
   }
   return region;
 }
