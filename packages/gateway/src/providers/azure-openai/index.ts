@@ -2,6 +2,7 @@ import { badRequest } from '../../errors.js';
 import type { Provider, ProviderTarget } from '../types.js';
 import { mapOpenAIError, openAIChatStream } from '../openai-compatible/mapping.js';
 import { authorizeWithEntra } from './entra.js';
+import { AZURE_ENTRA_AUTH_MODES } from './identity.js';
 
 /**
  * Azure OpenAI: https://{resource_name}.openai.azure.com/openai/deployments/{deployment_id}/{op}?api-version=...
@@ -47,7 +48,7 @@ export const azureOpenAIProvider: Provider = {
     tools: true,
     vision: true,
     embeddings: true,
-    auth: ['api-key', 'entra bearer', 'entra client credentials (x-portkey-azure-entra-*)'],
+    auth: ['api-key', 'entra bearer', ...AZURE_ENTRA_AUTH_MODES],
   },
   nativeOperations: ['chat', 'completions', 'embeddings', 'responses', 'passthrough', 'images'],
   protocolHeaders: ['openai-beta'],

@@ -1,4 +1,5 @@
 import { authorizeWithEntra } from '../azure-openai/entra.js';
+import { AZURE_ENTRA_AUTH_MODES } from '../azure-openai/identity.js';
 import { createOpenAICompatibleProvider, type OpenAICompatibleSpec } from './family.js';
 
 /**
@@ -67,7 +68,7 @@ export const OPENAI_COMPATIBLE_SPECS: OpenAICompatibleSpec[] = [
     query: { 'api-version': { setting: 'api_version', default: '2024-05-01-preview' } },
     authHeader: { header: 'api-key' },
     authorize: authorizeWithEntra('azure-ai'),
-    authModes: ['entra client credentials (x-portkey-azure-entra-*)'],
+    authModes: AZURE_ENTRA_AUTH_MODES,
     embeddings: true,
   },
 ];
