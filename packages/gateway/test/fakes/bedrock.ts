@@ -155,8 +155,8 @@ export async function startFakeBedrock(opts: FakeBedrockOptions = {}): Promise<F
     if (typeof body !== 'object' || body === null || Array.isArray(body)) return reject(400, 'ValidationException', 'Malformed input request: the body must be a JSON object.');
     const obj = body as JsonObj;
 
-    // An application inference profile is served by the model it was made for.
-    if (/:application-inference-profile\//.test(modelId) && !opts.profiles?.[modelId]) return reject(404, 'ResourceNotFoundException', `The inference profile ${modelId} does not exist.`);
+    // An application inference profile is served by the model it was made for (when the test declares profiles).
+    if (opts.profiles && /:application-inference-profile\//.test(modelId) && !opts.profiles[modelId]) return reject(404, 'ResourceNotFoundException', `The inference profile ${modelId} does not exist.`);
     const servedModel = opts.profiles?.[modelId] ?? modelId;
     const isEmbedding = /(^|[./:])(amazon\.titan-embed|cohere\.embed)/.test(servedModel);
     const problems = operation.startsWith('converse')
