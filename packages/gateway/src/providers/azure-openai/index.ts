@@ -3,6 +3,7 @@ import type { Provider, ProviderTarget } from '../types.js';
 import { mapOpenAIError, openAIChatStream } from '../openai-compatible/mapping.js';
 import { authorizeWithEntra } from './entra.js';
 import { AZURE_ENTRA_AUTH_MODES } from './identity.js';
+import { azureModelName } from './foundry-headers.js';
 
 /**
  * Azure OpenAI: https://{resource_name}.openai.azure.com/openai/deployments/{deployment_id}/{op}?api-version=...
@@ -67,6 +68,8 @@ export const azureOpenAIProvider: Provider = {
     fromResponse: (body) => body as never,
   },
   passthrough: (path, target) => ({ url: toAzureUrl(target, opFor(path)), headers: toAzureAuthHeaders(target) }),
+  // x-portkey-azure-model-name: the deployment's model, logged and priced in place of the body's.
+  targetModel: (target) => azureModelName(target),
   authorize: authorizeWithEntra('azure-openai'),
   mapError: mapOpenAIError('azure-openai'),
 };

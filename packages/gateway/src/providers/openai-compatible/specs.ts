@@ -1,5 +1,6 @@
 import { authorizeWithEntra } from '../azure-openai/entra.js';
 import { AZURE_ENTRA_AUTH_MODES } from '../azure-openai/identity.js';
+import { toAzureAIHeaders } from '../azure-openai/foundry-headers.js';
 import { createOpenAICompatibleProvider, type OpenAICompatibleSpec } from './family.js';
 
 /**
@@ -67,6 +68,8 @@ export const OPENAI_COMPATIBLE_SPECS: OpenAICompatibleSpec[] = [
     baseUrlSetting: { setting: 'azure_foundry_url', hostSuffixes: ['.services.ai.azure.com', '.inference.ai.azure.com', '.models.ai.azure.com', '.cognitiveservices.azure.com'] },
     query: { 'api-version': { setting: 'api_version', default: '2024-05-01-preview' } },
     authHeader: { header: 'api-key' },
+    // Portkey's x-portkey-azure-extra-params (extra-parameters: drop by default) and -deployment-name.
+    extraHeaders: toAzureAIHeaders,
     authorize: authorizeWithEntra('azure-ai'),
     authModes: AZURE_ENTRA_AUTH_MODES,
     embeddings: true,
