@@ -50,6 +50,7 @@ export const azureOpenAIProvider: Provider = {
     vision: true,
     embeddings: true,
     auth: ['api-key', 'entra bearer', ...AZURE_ENTRA_AUTH_MODES],
+    upstream: '`https://{resource_name}.openai.azure.com/openai/deployments/{deployment_id}/...?api-version=...` from x-portkey-azure-resource-name, -deployment-id, -api-version (default 2024-10-21); x-portkey-azure-model-name names the model for logs and pricing',
   },
   nativeOperations: ['chat', 'completions', 'embeddings', 'responses', 'passthrough', 'images'],
   protocolHeaders: ['openai-beta'],

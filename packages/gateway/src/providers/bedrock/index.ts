@@ -66,6 +66,7 @@ export const bedrockProvider: Provider = {
     vision: true,
     embeddings: true,
     auth: ['aws-sigv4 with request keys (x-portkey-aws-*)', 'aws-sigv4 with an assumed role (x-portkey-aws-role-arn)', 'aws-sigv4 with the default chain (ECS task role)', 'bedrock api key (x-portkey-aws-auth-type: apiKey, Authorization: Bearer)'],
+    upstream: '`https://bedrock-runtime.{aws_region}.amazonaws.com/model/{model}/converse[-stream]` (or invoke), the model id, inference profile or ARN percent-encoded; x-portkey-aws-bedrock-model names the model behind an application inference profile',
   },
   chat,
   embeddings,
