@@ -375,10 +375,10 @@ function startStream(
     return { contentType: 'text/event-stream', rest: relayOpenAIChatStream(source, createFramer('sse'), input.clientWantsUsage, seen), seen };
   }
   if (native) {
-    const observer = nativeObserverFor(provider.id, op, input.assemble);
     const contentType = res.headers['content-type'] ?? 'text/event-stream';
+    const observer = nativeObserverFor(provider.id, op, input.assemble, contentType);
     if (!observer) return { contentType, rest: passthroughBytes(source), seen };
-    return { contentType, rest: relayObservedStream(source, createFramer('sse'), observer, seen), seen };
+    return { contentType, rest: relayObservedStream(source, createFramer(observer.framer ?? 'sse'), observer, seen), seen };
   }
   const mapping = (translated ? provider.chat : provider.completions)?.stream;
   if (!mapping || !input.api.createStreamEncoder) throw unsupported(provider, op);

@@ -3,6 +3,7 @@ import type { ServerResponse } from 'node:http';
 import { GatewayError } from '../errors.js';
 import { drainOrClose, toGatewayError } from '../server/respond.js';
 import { encodeSseEvent } from '../streaming/framers/sse.js';
+import { encodeAwsEventStreamException } from '../streaming/framers/aws-eventstream.js';
 import type { CacheHit } from './cache-stage.js';
 import { maskTargetSecrets, observeJsonResult, type CallResult, type StreamResult } from './call-target.js';
 import type { RequestContext } from './context.js';
@@ -100,7 +101,7 @@ async function pumpStream(deps: GatewayDeps, ctx: RequestContext, result: Stream
       ctx.errorStage = 'mid_stream';
       ctx.streamOutcome = 'upstream_error';
       deps.metrics.streamError(result.provider, 'mid_stream');
-      res.write(streamErrorEvent(ctx, err));
+      res.write(streamErrorEvent(ctx, err, result.contentType));
     }
     result.cancel();
   } finally {
@@ -128,7 +129,9 @@ function maskSavedSecrets(ctx: RequestContext, err: GatewayError): void {
 }
 
 /** The error event in the client's stream format; never followed by the format's clean terminator. */
-function streamErrorEvent(ctx: RequestContext, err: GatewayError): string {
+function streamErrorEvent(ctx: RequestContext, err: GatewayError, contentType: string): string | Uint8Array {
+  // A relayed AWS event stream (SageMaker) ends with an exception message, in its own framing.
+  if (contentType.startsWith('application/vnd.amazon.eventstream')) return encodeAwsEventStreamException(err.code ?? 'InternalStreamFailure', err.message);
   const encoder = ctx.api.createStreamEncoder?.({ model: ctx.model ?? '', includeUsage: false, body: ctx.body ?? {} });
   return encoder ? encoder.error(err) : encodeSseEvent(JSON.stringify(err.toBody()));
 }

@@ -32,7 +32,7 @@ export interface SageMakerCall {
 /** What a model container answers: its content type and body, or for the stream the parts it sends. */
 export type ContainerReply =
   | { contentType: string; body: string; status?: number }
-  | { parts: string[]; contentType?: string; modelStreamError?: string };
+  | { parts: string[]; contentType?: string; modelStreamError?: string; corruptLast?: boolean };
 
 export interface FakeSageMaker {
   origin: string;
@@ -107,8 +107,11 @@ export async function startFakeSageMaker(opts: { region: string; credentials: Fa
     }
     if (!streaming) return error(res, 400, 'ValidationError', 'This container streams only');
     res.writeHead(200, { ...common, 'content-type': 'application/vnd.amazon.eventstream', 'x-amzn-sagemaker-content-type': reply.contentType ?? 'text/event-stream' });
-    for (const part of reply.parts) {
-      res.write(encodeAwsEventStreamMessage({ ':event-type': 'PayloadPart', ':content-type': 'application/octet-stream', ':message-type': 'event' }, part));
+    for (const [i, part] of reply.parts.entries()) {
+      const msg = encodeAwsEventStreamMessage({ ':event-type': 'PayloadPart', ':content-type': 'application/octet-stream', ':message-type': 'event' }, part);
+      // A flipped payload byte: the message CRC no longer matches, as after corruption in transit.
+      if (reply.corruptLast && i === reply.parts.length - 1) msg[msg.length - 6] ^= 0xff;
+      res.write(msg);
       await new Promise((r) => setImmediate(r));
     }
     if (reply.modelStreamError) {

@@ -31,6 +31,7 @@ beforeAll(async () => {
   fake.endpoint('failing', () => ({ contentType: 'text/plain', body: 'CUDA out of memory', status: 500 }));
   fake.endpoint('llama-stream', () => ({ parts: ['data: {"token":{"text":"Hel"}}\n\n', 'data: {"token":{"text":"lo"}}\n\n'], contentType: 'text/event-stream' }));
   fake.endpoint('stream-breaks', () => ({ parts: ['data: {"token":{"text":"x"}}\n\n'], modelStreamError: 'Container exited' }));
+  fake.endpoint('stream-corrupt', () => ({ parts: ['data: {"token":{"text":"a"}}\n\n', 'data: {"token":{"text":"b"}}\n\n'], corruptLast: true }));
   gw = await startTestGateway();
   redirect = redirectingDispatcher(fake.origin);
   gw.gateway.deps.clients.trusted = redirect.dispatcher;
@@ -158,12 +159,32 @@ describe('sagemaker InvokeEndpointWithResponseStream', () => {
     expect(call.sagemakerHeaders).toEqual({ 'x-amzn-sagemaker-session-id': 'sess-1' });
   });
 
-  it('a ModelStreamError mid-stream reaches the client as the exception message AWS sent', async () => {
-    const res = await post('/v1/endpoints/stream-breaks/invocations-response-stream', '{"inputs":"Hi"}', awsHeaders());
+  it('a ModelStreamError mid-stream reaches the client as AWS sent it, and the log records the failure', async () => {
+    const trace = `sm-stream-error-${Date.now()}`;
+    const res = await post('/v1/endpoints/stream-breaks/invocations-response-stream', '{"inputs":"Hi"}', awsHeaders({ 'x-portkey-trace-id': trace }));
     const framer = createAwsEventStreamFramer();
     const events = [...framer.push(new Uint8Array(await res.arrayBuffer())), ...framer.end()];
-    expect(events.at(-1)!.headers?.[':message-type']).toBe('exception');
-    expect(events.at(-1)!.headers?.[':exception-type']).toBe('ModelStreamError');
+    expect(events[0]!.headers?.[':event-type']).toBe('PayloadPart');
+    expect(events[1]!.headers).toMatchObject({ ':message-type': 'exception', ':exception-type': 'ModelStreamError' });
+    expect(JSON.parse(events[1]!.data).Message).toBe('Container exited');
+    // The gateway's own closing exception repeats it in the same framing (a reader stops at the first).
+    expect(events.at(-1)!.headers).toMatchObject({ ':message-type': 'exception', ':exception-type': 'ModelStreamError' });
+    const doc = await eventually(() => {
+      const line = readAllLogs(gw).split('\n').find((l) => l.includes(trace));
+      if (!line) throw new Error('not written yet');
+      return JSON.parse(line);
+    }, 5000);
+    expect(JSON.stringify(doc)).toContain('ModelStreamError');
+  });
+
+  it('a corrupt message is not relayed: the stream ends with an exception message the reader can decode', async () => {
+    const res = await post('/v1/endpoints/stream-corrupt/invocations-response-stream', '{"inputs":"Hi"}', awsHeaders());
+    const framer = createAwsEventStreamFramer();
+    const events = [...framer.push(new Uint8Array(await res.arrayBuffer())), ...framer.end()];
+    expect(events.map((e) => e.headers?.[':message-type'])).toEqual(['event', 'exception']);
+    expect(events[0]!.data).toBe('data: {"token":{"text":"a"}}\n\n');
+    expect(events[1]!.headers?.[':exception-type']).toBe('upstream_stream_corrupt');
+    expect(JSON.parse(events[1]!.data).message).toMatch(/corrupt/);
   });
 
   it('a header the streaming operation does not take is a 400 naming it, before anything is sent', async () => {
