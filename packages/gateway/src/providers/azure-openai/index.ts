@@ -11,6 +11,8 @@ import { azureModelName } from './foundry-headers.js';
  * request's credential). Wire format is OpenAI's.
  */
 const DEFAULT_API_VERSION = '2024-10-21';
+/** The Realtime API is in preview versions only. */
+const DEFAULT_REALTIME_API_VERSION = '2024-10-01-preview';
 
 export function toAzureBaseUrl(target: ProviderTarget): string {
   if (target.customHost) return target.customHost.replace(/\/$/, '');
@@ -40,6 +42,14 @@ export function toAzureAuthHeaders(target: ProviderTarget): Record<string, strin
 
 const opFor = (path: string): string => path.replace(/^\/v1\//, '');
 
+/** Azure's Realtime API: {base}/realtime?api-version=...&deployment=... (the deployment names the model). */
+export function toAzureRealtimeUrl(target: ProviderTarget): string {
+  const deployment = target.settings.deployment_id;
+  if (!deployment) throw badRequest('azure-openai needs deployment_id for realtime: set it in the config target or the x-portkey-azure-deployment-id header', 'deployment_id');
+  const apiVersion = target.settings.api_version || DEFAULT_REALTIME_API_VERSION;
+  return `${toAzureBaseUrl(target)}/realtime?api-version=${encodeURIComponent(apiVersion)}&deployment=${encodeURIComponent(deployment)}`;
+}
+
 export const azureOpenAIProvider: Provider = {
   id: 'azure-openai',
   name: 'Azure OpenAI',
@@ -68,7 +78,7 @@ export const azureOpenAIProvider: Provider = {
     toRequest: (req, target) => ({ method: 'POST', url: toAzureUrl(target, 'embeddings'), headers: toAzureAuthHeaders(target), body: JSON.stringify(req) }),
     fromResponse: (body) => body as never,
   },
-  passthrough: (path, target) => ({ url: toAzureUrl(target, opFor(path)), headers: toAzureAuthHeaders(target) }),
+  passthrough: (path, target) => ({ url: path.startsWith('/v1/realtime') ? toAzureRealtimeUrl(target) : toAzureUrl(target, opFor(path)), headers: toAzureAuthHeaders(target) }),
   // x-portkey-azure-model-name: the deployment's model, logged and priced in place of the body's.
   targetModel: (target) => azureModelName(target),
   authorize: authorizeWithEntra('azure-openai'),
