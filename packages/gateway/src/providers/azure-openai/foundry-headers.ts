@@ -25,10 +25,10 @@ export function toAzureAIHeaders(target: ProviderTarget): Record<string, string>
   return headers;
 }
 
-/** azure-openai's x-portkey-azure-model-name: the model behind the deployment, for logs and pricing. */
+/**
+ * azure-openai's x-portkey-azure-model-name: the model behind the deployment, for logs and pricing.
+ * Read after the call, so it never fails one: a longer value is cut to 256 characters.
+ */
 export function azureModelName(target: ProviderTarget): string | undefined {
-  const name = target.settings.azure_model_name?.trim();
-  if (!name) return undefined;
-  if (name.length > 256) throw badRequest('azure-openai: x-portkey-azure-model-name may be at most 256 characters', 'x-portkey-azure-model-name', 'invalid_value');
-  return name;
+  return target.settings.azure_model_name?.trim().slice(0, 256) || undefined;
 }
