@@ -67,7 +67,7 @@ describe('bedrock application inference profiles', () => {
     expect(ups).toHaveLength(1);
     expect(JSON.parse(String(ups[0]!.body)).texts).toEqual(['a', 'b', 'c']);
     const out = await send(ups[0]!, t);
-    expect(fromBedrockEmbeddingResponses([out.body], embed, t, [{}]).data).toHaveLength(3);
+    expect(fromBedrockEmbeddingResponses([out.body], embed, [{}]).data).toHaveLength(3);
   });
 
   it('the named model is what is logged and priced; a bad value is a 400 naming the header', () => {
