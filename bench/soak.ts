@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { chatBody, fmt, gatewayTarget, load, rssMb, sleep, startFakeUpstream, startGateway, startProcess, warmUp, type Proc } from './lib.js';
@@ -79,7 +79,7 @@ user_limits:
   const max = await load(target, 50, false, 5);
   const rate = Number(process.env.SOAK_RATE ?? Math.max(10, Math.round(max.rps / 2)));
   console.log(`\n## soak: ${MINUTES} min at ${rate} req/s (max measured ${fmt(max.rps, 0)} req/s at c=50), JSON + SSE, limits on, S3 log store on, a fault every minute`);
-  console.log('| min | fault | requests | errors | p99 ms | RSS MB | fds | event-loop p99 ms | breaker |\n|---|---|---|---|---|---|---|---|---|');
+  console.log('| min | fault | requests | errors | p99 ms | RSS MB | fds | event-loop p99 ms | breaker | load (1 min) |\n|---|---|---|---|---|---|---|---|---|---|');
 
   const agent = new Agent({ connections: 256, pipelining: 1 });
   const faultConfig = JSON.stringify({ strategy: { mode: 'fallback', cb_config: { failure_threshold: 3, cooldown_interval: 5000 } }, targets: [{ provider: 'openai', api_key: 'sk-soak', custom_host: 'http://127.0.0.1:9/v1' }, { provider: 'openai', api_key: 'sk-soak', custom_host: `${upstream.url}/v1` }] });
@@ -112,7 +112,9 @@ user_limits:
     }
   };
   const firstP99: number[] = [];
+  const p99ByMinute: number[] = [];
   const rssByMinute: number[] = [];
+  const fdsByMinute: number[] = [];
   const started = Date.now();
   let tick = 0;
   // 20 ticks a second; in-flight requests are bounded (a stuck gateway shows as errors, not memory here).
@@ -141,8 +143,12 @@ user_limits:
     const p99 = percentile(latencies, 0.99);
     const rss = rssMb(pid);
     rssByMinute.push(rss);
+    const fds = openFds(pid);
     if (minute <= WARMUP_MINUTES) firstP99.push(p99);
-    console.log(`| ${minute} | ${fault} | ${latencies.length} | ${errors} | ${fmt(p99)} | ${fmt(rss)} | ${openFds(pid)} | ${fmt(loopP99)} | opened ${breakerOpened}× |`);
+    p99ByMinute.push(p99);
+    fdsByMinute.push(fds);
+    // The machine's load beside each minute: on a shared machine, latency follows it, not the gateway.
+    console.log(`| ${minute} | ${fault} | ${latencies.length} | ${errors} | ${fmt(p99)} | ${fmt(rss)} | ${fds} | ${fmt(loopP99)} | opened ${breakerOpened}× | ${loadavg()[0].toFixed(1)} |`);
     latencies = [];
     errors = 0;
   }
@@ -163,6 +169,10 @@ user_limits:
   const p99Base = percentile(firstP99, 0.5);
   console.log(`\nrequests answered ${answered} of ${sent} sent in ${fmt((Date.now() - started) / 60_000)} min; log documents in S3: ${docs} (${docs >= answered ? 'none lost' : `${answered - docs} missing`}), dropped by the store: ${dropped}`);
   console.log(`RSS after warm-up (${WARMUP_MINUTES} min): ±${fmt(100 * drift)}% around ${fmt(base)} MB (bar ±10%); p99 of the first minutes ${fmt(p99Base)} ms`);
+  const lastP99 = percentile(p99ByMinute.slice(-WARMUP_MINUTES), 0.5);
+  console.log(`p99 of the last ${WARMUP_MINUTES} min ${fmt(lastP99)} ms: ${fmt(100 * (lastP99 / p99Base - 1))}% from the first (bar ±20%)`);
+  const fdsAfter = fdsByMinute.length > WARMUP_MINUTES ? fdsByMinute.slice(WARMUP_MINUTES) : fdsByMinute;
+  console.log(`open file descriptors after warm-up: ${Math.min(...fdsAfter)}–${Math.max(...fdsAfter)} (first ${fdsByMinute[WARMUP_MINUTES - 1] ?? fdsByMinute[0]}, last ${fdsByMinute.at(-1)})`);
   await agent.close();
   await gw.proc.stop();
   await s3.proc.stop();

@@ -167,14 +167,10 @@ resource "aws_iam_role" "dataservice_task" {
   assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
 
   lifecycle {
-    # Checked here, before the service exists: either would make the data service fail or misbehave later.
+    # Checked here, before the service exists: it would make the data service fail later.
     precondition {
       condition     = !var.control_plane_enabled || alltrue([for k in ["PORTKEY_CLIENT_AUTH", "ORGANISATIONS_TO_SYNC"] : contains(concat(keys(local.dataservice_secrets), keys(local.dataservice_environment)), k)])
       error_message = "With control_plane_enabled the data service checks callers' keys with the control plane and needs PORTKEY_CLIENT_AUTH and ORGANISATIONS_TO_SYNC: put them in secrets.json under \"gateway\" (it shares them) or \"data-service\"."
-    }
-    precondition {
-      condition     = local.dataservice_redis_url != "" || (var.dataservice_enable_autoscaling ? var.dataservice_max_capacity : var.dataservice_desired_task) <= 1
-      error_message = "With redis_mode = cluster the data service gets no REDIS_URL (its client is single-node) and keeps its job leases on each task's disk, so it must run one task: set dataservice_desired_task = 1 (and dataservice_max_capacity = 1 with autoscaling), or use a non-cluster Redis."
     }
   }
 }

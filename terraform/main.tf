@@ -62,13 +62,14 @@ locals {
   # The environment the data service reads (packages/data-service/src/config.ts); packages/deployment-checks
   # tests every key against its config schema. It listens on 8081 (PORT), runs batch lines through the
   # gateway over Service Connect, and checks callers' keys with the control plane when there is one.
-  # Its Redis client is a single-node one: with an ElastiCache cluster it keeps its job leases on local
-  # disk instead, which holds for one task only (see the precondition on its task role).
+  # Its job leases go to the same Redis as the gateway's state, a cluster-mode endpoint included.
   dataservice_base_environment = {
     PORT                         = tostring(local.dataservice_port)
     HOST                         = "0.0.0.0"
     GATEWAY_URL                  = "http://${local.gateway_dns}:${local.gateway_port}"
-    REDIS_URL                    = local.dataservice_redis_url
+    REDIS_URL                    = local.redis_url
+    REDIS_TLS_ENABLED            = local.redis_tls ? "true" : "false"
+    REDIS_MODE                   = local.use_elasticache ? var.redis_mode : "standalone"
     LOG_STORE                    = local.log_store_enabled ? "s3_assume" : "none"
     LOG_STORE_REGION             = var.object_storage.bucket_region
     LOG_STORE_GENERATIONS_BUCKET = var.object_storage.log_store_bucket
@@ -77,7 +78,6 @@ locals {
     CONTROL_PLANE_URL            = var.control_plane_enabled ? local.control_plane_url : ""
     BEDROCK_FINETUNE_ROLE_ARN    = var.dataservice_bedrock_finetune_role_arn
   }
-  dataservice_redis_url = local.use_elasticache && var.redis_mode == "cluster" ? "" : local.redis_url
 
   # A bare secret ARN (7 fields, as the ClientOrgSecretNameArn output is) would hand the whole JSON secret to
   # each variable; it gets ":<NAME>::" so each variable reads its own key of the JSON secret.

@@ -535,23 +535,7 @@ run "data_service_with_the_control_plane_and_a_bedrock_finetune_role" {
   }
 }
 
-run "data_service_on_an_elasticache_cluster_keeps_leases_locally" {
-  command = plan
-  variables {
-    enable_dataservice = true
-    data_service_image = { image = "portico-data-service", tag = "1.0.0" }
-    redis_type         = "aws-elastic-cache"
-    redis_endpoint     = "clustercfg.x.abc123.use1.cache.amazonaws.com"
-    redis_tls_enabled  = true
-    redis_mode         = "cluster"
-  }
-  assert {
-    condition     = !contains([for e in module.dataservice[0].container_definition.environment : e.name], "REDIS_URL") && contains([for e in module.gateway.container_definition.environment : "${e.name}=${e.value}"], "REDIS_URL=rediss://clustercfg.x.abc123.use1.cache.amazonaws.com:6379")
-    error_message = "the data service's single-node Redis client gets no cluster endpoint; the gateway keeps it"
-  }
-}
-
-run "data_service_on_an_elasticache_cluster_with_two_tasks_is_refused" {
+run "data_service_on_an_elasticache_cluster_shares_it_for_leases" {
   command = plan
   variables {
     enable_dataservice       = true
@@ -559,10 +543,15 @@ run "data_service_on_an_elasticache_cluster_with_two_tasks_is_refused" {
     dataservice_desired_task = 2
     redis_type               = "aws-elastic-cache"
     redis_endpoint           = "clustercfg.x.abc123.use1.cache.amazonaws.com"
+    redis_tls_enabled        = true
     redis_mode               = "cluster"
     max_asg_size             = 4
   }
-  expect_failures = [aws_iam_role.dataservice_task]
+  assert {
+    condition = alltrue([for kv in ["REDIS_URL=rediss://clustercfg.x.abc123.use1.cache.amazonaws.com:6379", "REDIS_MODE=cluster", "REDIS_TLS_ENABLED=true"] :
+    contains([for e in module.dataservice[0].container_definition.environment : "${e.name}=${e.value}"], kv)])
+    error_message = "the data service's leases use the cluster endpoint in cluster mode over TLS, so several tasks share them"
+  }
 }
 
 run "data_service_with_the_control_plane_needs_its_client_auth" {

@@ -69,6 +69,7 @@ export const ERROR_CATALOGUE = {
   invalid_api_key: entry(401, 'authentication_error', 'The gateway key sent is not valid.', 'Check the key against the keys configured for this gateway.'),
   insufficient_scope: entry(403, 'permission_error', 'The gateway key lacks the scope this route needs.', 'Add the scope named in the message to the key.'),
   cors_origin_not_allowed: entry(403, 'permission_error', 'The browser origin is not allowed.', 'Add the origin to CORS_ALLOWED_ORIGINS.'),
+  gateway_identity_refused: entry(403, 'permission_error', "The request would be signed with the gateway's own cloud identity (its AWS task role), which this gateway lends only to saved provider credentials.", 'Send the provider\'s own credentials (x-portkey-aws-access-key-id / -secret-access-key), use a virtual key or saved config that the operator made, or have the operator set GATEWAY_CLOUD_IDENTITY=any.'),
   // ---- kept state and logs
   response_not_found: entry(404, 'not_found_error', 'No response with this id is kept for this workspace.', 'Check the id; responses are kept only when created with store: true.'),
   item_not_found: entry(404, BAD, 'An item_reference in the input names no item of a response the gateway kept.', 'Send the item itself, or check that its response was kept (store not false, not expired).'),

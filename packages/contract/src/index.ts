@@ -6,3 +6,4 @@ export * from './log-document.js';
 export * from './analytics.js';
 export * from './sync.js';
 export * from './log-store-layout.js';
+export * from './process-log.js';

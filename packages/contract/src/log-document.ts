@@ -86,8 +86,8 @@ export interface LogDocument {
   /** Who made the request: gateway key id (never the key), virtual key slug, workspace. */
   principal?: { key_id?: string; virtual_key?: string; workspace?: string };
   error?: { message: string; type: string; code: string | null; status: number; stage?: 'before_first_byte' | 'mid_stream' };
-  /** How the stream ended: complete, client_aborted, upstream_error. */
-  stream_outcome?: 'complete' | 'client_aborted' | 'upstream_error';
+  /** How the stream ended: complete, client_aborted, client_too_slow (read nothing for request_timeout), upstream_error. */
+  stream_outcome?: 'complete' | 'client_aborted' | 'client_too_slow' | 'upstream_error';
 }
 
 /** One row of a logs list (the console's): a log document's fields, never its bodies. */

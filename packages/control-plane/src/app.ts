@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
+import { processLogOptions } from '@portico/contract';
 import { bootstrap, type BootstrapResult } from './bootstrap.js';
 import { fetchFromSecretsManager, loadEnvelope, type SecretFetcher } from './crypto/master-keys.js';
 import { rewrapSecrets } from './crypto/rotation.js';
@@ -37,7 +38,7 @@ export interface StartOptions {
 
 export async function startControlPlane(opts: StartOptions): Promise<ControlPlane> {
   const env = opts.env;
-  const log = opts.log ?? pino({ level: env.logLevel, base: { service: 'control-plane' } });
+  const log = opts.log ?? pino(processLogOptions('control-plane', env.logLevel));
   const db: Database = openDatabase({ databaseUrl: env.databaseUrl, dataDir: env.dataDir });
   try {
     await migrate(db);

@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { processLogOptions } from '@portico/contract';
 import pino from 'pino';
 import { startControlPlane, type StartOptions } from './app.js';
 import { readEnv } from './env.js';
 
-const log = pino({ level: process.env.LOG_LEVEL ?? 'info', base: { service: 'control-plane' } });
+const log = pino(processLogOptions('control-plane', process.env.LOG_LEVEL ?? 'info'));
 
 /** The console's server-side module (src/console/index.ts), when it has been added: it registers its routes and session resolver. */
 async function consoleExtensions(): Promise<NonNullable<StartOptions['extensions']>> {

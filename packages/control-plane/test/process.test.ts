@@ -38,6 +38,8 @@ describe('dist/main.js', () => {
       expect(out).toContain(key);
       const listening = out.split('\n').find((l) => l.includes('control plane listening'))!;
       expect(JSON.parse(listening)).toMatchObject({ level: 30, service: 'control-plane', database: 'sqlite' });
+      // ISO-8601 time, as the gateway and the data service write it, so one log pipeline reads all three.
+      expect(JSON.parse(listening).time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
       expect(listening).not.toContain(key);
       const r = await fetch(`http://127.0.0.1:${port}/v1/configs`, { headers: { 'x-portkey-api-key': key } });
       expect(r.status).toBe(200);

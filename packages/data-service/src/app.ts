@@ -90,7 +90,9 @@ export async function createDataService(config: Config, o: DataServiceOverrides 
   const logSource: LogSource = config.LOG_STORE === 'file'
     ? fileLogSource(config.LOG_STORE_FILE_DIR)
     : config.LOG_STORE === 'none' ? noLogSource() : s3LogSource(new S3BlobStore(s3Client(config), config.LOG_STORE_GENERATIONS_BUCKET));
-  const leases: LeaseManager = config.REDIS_URL ? new RedisLeaseManager(config.REDIS_URL) : new FileLeaseManager(join(config.DATA_DIR, 'leases'));
+  const leases: LeaseManager = config.REDIS_URL
+    ? new RedisLeaseManager(config.REDIS_URL, { mode: config.REDIS_MODE, tls: config.REDIS_TLS_ENABLED === 'true', tlsCaFile: config.REDIS_TLS_CA_FILE || undefined })
+    : new FileLeaseManager(join(config.DATA_DIR, 'leases'));
   const owner = o.owner ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   const host = new JobHost(leases, owner, config.BATCH_LEASE_TTL_MS, logger);
   const sealer = new Sealer(await loadSecret(config.DATA_SERVICE_SECRET, config.PORTKEY_CLIENT_AUTH, config.DATA_DIR));

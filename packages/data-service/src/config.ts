@@ -40,6 +40,10 @@ export const CONFIG_SCHEMA = z.object({
   // Batches run every line through the gateway.
   GATEWAY_URL: str('http://127.0.0.1:8787'),
   REDIS_URL: str(),
+  // As the gateway reads them: cluster for an ElastiCache cluster-mode configuration endpoint.
+  REDIS_MODE: z.enum(['standalone', 'cluster']).default('standalone'),
+  REDIS_TLS_ENABLED: z.enum(['true', 'false']).default('false'),
+  REDIS_TLS_CA_FILE: str(),
   BATCH_CONCURRENCY: int(16, 1),
   EXPORT_MAX_ACTIVE: int(2, 1),
   BATCH_MAX_ATTEMPTS: int(5, 1),
@@ -102,6 +106,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (v('CONTROL_PLANE_URL') && !v('PORTKEY_CLIENT_AUTH')) problems.push('PORTKEY_CLIENT_AUTH is required with CONTROL_PLANE_URL (the data service authenticates callers through it)');
   if (v('CONTROL_PLANE_URL') && !v('ORGANISATIONS_TO_SYNC')) problems.push('ORGANISATIONS_TO_SYNC (the organisation whose keys are accepted) is required with CONTROL_PLANE_URL');
   if (v('REDIS_URL') && !/^rediss?:\/\//.test(v('REDIS_URL'))) problems.push('REDIS_URL must start with redis:// or rediss://');
+  if (v('REDIS_MODE') === 'cluster' && /^rediss?:\/\/[^/]*\/[1-9]/.test(v('REDIS_URL'))) problems.push('REDIS_URL selects a database, but Redis Cluster only has database 0: remove the /N path');
   for (const name of ['GATEWAY_URL', 'CONTROL_PLANE_URL', 'LOG_STORE_BASEPATH']) {
     if (v(name) && !URL.canParse(v(name))) problems.push(`${name} must be a URL (got "${v(name)}")`);
   }

@@ -1,17 +1,10 @@
+import { processLogOptions } from '@portico/contract';
 import { pino, type Logger } from 'pino';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-/** JSON process log; credential-bearing fields are censored wherever they appear. */
+/** JSON process log, in the shape every Portico part shares; request headers are censored whole here. */
 export function createLogger(level: string): Logger {
-  return pino({
-    level,
-    base: { service: 'portico-data-service' },
-    redact: {
-      paths: ['*.authorization', '*.apiKey', '*.api_key', '*["x-portkey-api-key"]', '*["x-api-key"]', '*.password', '*.secret', '*.token', '*.headers'],
-      censor: '[redacted]',
-    },
-    timestamp: pino.stdTimeFunctions.isoTime,
-  });
+  return pino(processLogOptions('portico-data-service', level, ['*.headers']));
 }
 
 export interface ServiceMetrics {

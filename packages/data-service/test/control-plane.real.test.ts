@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from './helpers/gateway-process.js';
+import { CHILD_STDIO, EXIT_WITH_PARENT_ARGS, REPO_ROOT } from './helpers/gateway-process.js';
 import { startTestService, type TestService } from './helpers/service.js';
 
 /** Key introspection against the real control plane (packages/control-plane), when it is in the tree. */
@@ -33,10 +33,10 @@ async function admin(path: string, body: unknown) {
 beforeAll(async () => {
   if (!present) return;
   dir = mkdtempSync(join(tmpdir(), 'ds-realcp-'));
-  cp = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  cp = spawn(process.execPath, ['--import', 'tsx', ...EXIT_WITH_PARENT_ARGS, 'src/main.ts'], {
     cwd: join(REPO_ROOT, 'packages/control-plane'),
     env: { PATH: process.env.PATH, CONTROL_PLANE_PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir, ADMIN_API_KEY: ADMIN, ORGANISATION_ID: ORG, PORTKEY_CLIENT_AUTH: CLIENT_AUTH, LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: CHILD_STDIO,
   });
   let stderr = '';
   cp.stderr!.on('data', (c) => (stderr += c));

@@ -117,6 +117,7 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
     metrics,
     configs: new RoutingConfigCache(500, routingBounds(settings)),
     logger,
+    cloudIdentity: settings.GATEWAY_CLOUD_IDENTITY as GatewayDeps['cloudIdentity'],
     defaultTimeoutMs: asInt(settings.DEFAULT_REQUEST_TIMEOUT_MS),
     maxTimeoutMs: asInt(settings.MAX_REQUEST_TIMEOUT_MS),
     tenantShares: new TenantShares(Math.max(1, Math.floor((asInt(settings.UPSTREAM_CONNECTIONS) * asInt(settings.UPSTREAM_TENANT_SHARE_PERCENT)) / 100))),

@@ -1,7 +1,8 @@
 import { open, readFile, rename, rm, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { readFileSync } from 'node:fs';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 
 /**
  * A lease on a job: held by one replica at a time, for `ttlMs` unless renewed. A replica that dies
@@ -19,12 +20,46 @@ export interface LeaseManager {
 const RENEW_LUA = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
 const RELEASE_LUA = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 
+export interface RedisLeaseOptions {
+  mode?: 'standalone' | 'cluster';
+  /** TLS even on a redis:// URL (rediss:// implies it). */
+  tls?: boolean;
+  /** PEM file of a private CA; empty: the system trust store. */
+  tlsCaFile?: string;
+}
+
+/**
+ * The leases' Redis client: one node, or a Redis Cluster / ElastiCache cluster-mode configuration
+ * endpoint. Each lease is one key, so every command lands on one slot and needs no hash tags.
+ */
+export function createLeaseRedis(url: string, opts: RedisLeaseOptions = {}): Redis | Cluster {
+  const parsed = new URL(url);
+  const useTls = parsed.protocol === 'rediss:' || opts.tls === true;
+  const tls = useTls ? (opts.tlsCaFile ? { ca: readFileSync(opts.tlsCaFile) } : {}) : undefined;
+  const common: RedisOptions = {
+    username: parsed.username ? decodeURIComponent(parsed.username) : undefined,
+    password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
+    tls, connectionName: 'portico-data-service', maxRetriesPerRequest: 2, commandTimeout: 2_000, connectTimeout: 2_000,
+  };
+  const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1';
+  const port = parsed.port ? Number(parsed.port) : 6379;
+  if (opts.mode !== 'cluster') {
+    const db = Number(parsed.pathname.replace(/^\//, '') || 0);
+    return new Redis({ ...common, host, port, db, lazyConnect: false, enableOfflineQueue: true });
+  }
+  const options: ClusterOptions = { redisOptions: common, enableOfflineQueue: true, retryDelayOnFailover: 100, retryDelayOnClusterDown: 100, slotsRefreshTimeout: 2000 };
+  // ElastiCache with TLS: keep host names so certificates match the names the nodes announce.
+  if (useTls) options.dnsLookup = (address, callback) => callback(null, address);
+  return new Cluster([{ host, port }], options);
+}
+
 /** Leases in Redis: SET NX PX to take, compare-and-expire to renew, compare-and-delete to release. */
 export class RedisLeaseManager implements LeaseManager {
-  readonly kind = 'redis';
-  private readonly redis: Redis;
-  constructor(url: string) {
-    this.redis = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: true, commandTimeout: 2_000 });
+  readonly kind: string;
+  private readonly redis: Redis | Cluster;
+  constructor(url: string, opts: RedisLeaseOptions = {}) {
+    this.kind = opts.mode === 'cluster' ? 'redis-cluster' : 'redis';
+    this.redis = createLeaseRedis(url, opts);
     this.redis.on('error', () => undefined);
   }
   private key(name: string): string {

@@ -21,7 +21,7 @@ export interface GatewayProcess {
 export async function startGatewayProcess(env: Record<string, string> = {}): Promise<GatewayProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ds-gw-'));
   const logDir = env.LOG_STORE_FILE_DIR ?? join(dataDir, 'logs');
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', ...EXIT_WITH_PARENT_ARGS, 'src/main.ts'], {
     cwd: join(REPO_ROOT, 'packages/gateway'),
     env: {
       PATH: process.env.PATH,
@@ -29,7 +29,7 @@ export async function startGatewayProcess(env: Record<string, string> = {}): Pro
       LOG_STORE_SPILL_DIR: join(dataDir, 'spill'), LOG_STORE_BATCH_MAX_AGE_MS: '50', SHUTDOWN_TIMEOUT_MS: '2000',
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: CHILD_STDIO,
   });
   let stderr = '';
   child.stderr!.on('data', (c) => (stderr += c));
@@ -64,3 +64,7 @@ export async function startGatewayProcess(env: Record<string, string> = {}): Pro
     },
   };
 }
+
+/** Node arguments and stdio for a child that ends with this test worker (see exit-with-parent.ts). */
+export const EXIT_WITH_PARENT_ARGS = ['--import', join(import.meta.dirname, 'exit-with-parent.ts')];
+export const CHILD_STDIO: ['ignore', 'pipe', 'pipe', 'ipc'] = ['ignore', 'pipe', 'pipe', 'ipc'];

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { REPO_ROOT } from './gateway-process.js';
+import { CHILD_STDIO, EXIT_WITH_PARENT_ARGS, REPO_ROOT } from './gateway-process.js';
 
 export interface ServiceProcess {
   url: string;
@@ -13,10 +13,10 @@ export interface ServiceProcess {
 
 /** The data service as its own process (src/main.ts through tsx), so it can be SIGKILLed. */
 export async function startServiceProcess(env: Record<string, string>, nodeArgs: string[] = []): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', ...EXIT_WITH_PARENT_ARGS, 'src/main.ts'], {
     cwd: join(REPO_ROOT, 'packages/data-service'),
     env: { PATH: process.env.PATH, DATA_SERVICE_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: CHILD_STDIO,
   });
   let stderr = '';
   child.stderr!.on('data', (c) => (stderr += c));

@@ -37,7 +37,7 @@ export class SpillDir {
   }
 
   private async scan(): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
     for (const name of await readdir(this.dir)) {
       const full = path.join(this.dir, name);
       if (name.endsWith(TMP_SUFFIX)) {
@@ -62,11 +62,11 @@ export class SpillDir {
     this.reserved += body.length;
     const tmp = path.join(this.dir, `.${name}.${randomBytes(4).toString('hex')}${TMP_SUFFIX}`);
     try {
-      const fh = await open(tmp, 'wx').catch(async (err: NodeJS.ErrnoException) => {
+      const fh = await open(tmp, 'wx', 0o600).catch(async (err: NodeJS.ErrnoException) => {
         if (err.code !== 'ENOENT') throw err;
         // The directory was removed under us (a tmp cleaner): make it again, once.
-        await mkdir(this.dir, { recursive: true });
-        return open(tmp, 'wx');
+        await mkdir(this.dir, { recursive: true, mode: 0o700 });
+        return open(tmp, 'wx', 0o600);
       });
       try {
         await fh.writeFile(body);

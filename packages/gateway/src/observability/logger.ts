@@ -1,14 +1,7 @@
+import { processLogOptions } from '@portico/contract';
 import { pino, type Logger } from 'pino';
 
-/** Structured JSON process log. Credential-bearing fields are censored by path wherever they appear. */
+/** Structured JSON process log, in the shape every Portico part shares (see the contract's process-log.ts). */
 export function createLogger(level: string): Logger {
-  return pino({
-    level,
-    base: { service: 'portico-gateway' },
-    redact: {
-      paths: ['*.authorization', '*.apiKey', '*.api_key', '*["x-portkey-api-key"]', '*["x-api-key"]', '*["api-key"]', '*.password', '*.secret', '*.token'],
-      censor: '[redacted]',
-    },
-    timestamp: pino.stdTimeFunctions.isoTime,
-  });
+  return pino(processLogOptions('portico-gateway', level));
 }

@@ -2,9 +2,9 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { GatewayError, badRequest } from '../errors.js';
 import type { InboundApi, StreamEncoder } from '../inbound/types.js';
 import type { GatewayKey } from '../entities/types.js';
-import type { ChatChunk, ChatCompletion, Operation, Provider, ProviderTarget, UpstreamRequest, Usage } from '../providers/types.js';
+import type { ChatChunk, ChatCompletion, Operation, OperationMapping, Provider, ProviderTarget, UpstreamRequest, Usage } from '../providers/types.js';
 import { tryParseJson } from '../providers/upstream-error.js';
-import { usageFromOpenAIBody } from '../providers/usage.js';
+import { usageFromOpenAIBody, usageFromResponsesApi } from '../providers/usage.js';
 import type { EffectiveTarget } from '../routing/execute.js';
 import { createFramer } from '../streaming/framers/index.js';
 import { ChunkAssembler } from '../streaming/chunk-assembler.js';
@@ -139,7 +139,7 @@ export async function callTarget(deps: GatewayDeps, input: CallInput, t: Effecti
   try {
     const fanned = !native ? fannedOutRequests(provider, target, input, t) : undefined;
     if (fanned) {
-      const out = await fanOut(provider, fanned.mapping, fanned.requests, fanned.req, target, { dispatcher, signal, timedOut: () => timedOut, share, take: input.buffers.take });
+      const out = await fanOut(provider, fanned.mapping, fanned.requests, fanned.req, target, { dispatcher, signal, timedOut: () => timedOut, share, take: input.buffers.take, authorize: deps.authorize });
       const body = Buffer.from(JSON.stringify(out));
       return { kind: 'json', status: 200, provider: provider.id, model: provider.targetModel?.(target, input.path) ?? sentModel(input, t), target: t, upstreamHeaders: {}, contentType: 'application/json', body, usage: usageOf(out), servedModel: modelIn(out) };
     }
@@ -288,12 +288,14 @@ function buildMappedRequest(provider: Provider, target: ProviderTarget, input: C
   return mapping.toRequest(withOverrides(input.body, t) as never, target, { stream: input.stream, traceId: input.traceId });
 }
 
-/** Mapped operations whose provider needs several upstream calls for this request (Titan embeddings). */
+/** Mapped operations whose provider needs several upstream calls for this request (Titan embeddings, Gemini images). */
 function fannedOutRequests(provider: Provider, target: ProviderTarget, input: CallInput, t: EffectiveTarget) {
-  if (input.api.op !== 'embeddings' || !provider.embeddings?.toRequests || !input.body) return undefined;
+  const op = input.api.op;
+  const mapping: OperationMapping<never, unknown> | undefined = op === 'embeddings' ? provider.embeddings : op === 'images' ? provider.images : undefined;
+  if (!mapping?.toRequests || !input.body) return undefined;
   const req = withOverrides(input.body, t) as never;
-  const requests = provider.embeddings.toRequests(req, target, { stream: false, traceId: input.traceId });
-  return requests.length > 1 ? { mapping: provider.embeddings, requests, req } : undefined;
+  const requests = mapping.toRequests(req, target, { stream: false, traceId: input.traceId });
+  return requests.length > 1 ? { mapping, requests, req } : undefined;
 }
 
 function unsupported(provider: Provider, op: Operation): GatewayError {
@@ -358,7 +360,9 @@ export function observeJsonResult(result: JsonResult): void {
 /** The usage of a body the gateway built itself, in OpenAI's shape (mapped and fanned-out responses). */
 function usageOf(out: unknown): Usage | undefined {
   const u = (out as { usage?: Usage } | undefined)?.usage;
-  return u && typeof u === 'object' && typeof u.prompt_tokens === 'number' ? u : undefined;
+  if (!u || typeof u !== 'object') return undefined;
+  // The images API counts input_tokens / output_tokens, as the Responses API does.
+  return typeof u.prompt_tokens === 'number' ? u : usageFromResponsesApi(u);
 }
 
 function startStream(

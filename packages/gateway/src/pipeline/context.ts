@@ -46,7 +46,7 @@ export interface RequestContext {
   status: number;
   error?: GatewayError;
   errorStage?: 'before_first_byte' | 'mid_stream';
-  streamOutcome?: 'complete' | 'client_aborted' | 'upstream_error';
+  streamOutcome?: 'complete' | 'client_aborted' | 'client_too_slow' | 'upstream_error';
   firstByteAt?: number;
   upstreamStartedAt?: number;
   upstreamMs: number;

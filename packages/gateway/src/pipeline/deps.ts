@@ -34,6 +34,8 @@ export interface GatewayDeps {
   metrics: GatewayMetrics;
   configs: RoutingConfigCache;
   logger: Logger;
+  /** Who may use the gateway's own cloud identity (GATEWAY_CLOUD_IDENTITY). */
+  cloudIdentity: 'saved' | 'any' | 'off';
   defaultTimeoutMs: number;
   /** Ceiling on request_timeout and x-portkey-request-timeout (MAX_REQUEST_TIMEOUT_MS). */
   maxTimeoutMs: number;

@@ -1,5 +1,5 @@
 import { GatewayError } from '../errors.js';
-import type { OperationMapping, Provider, ProviderTarget, UpstreamRequest } from '../providers/types.js';
+import type { AuthorizeContext, OperationMapping, Provider, ProviderTarget, UpstreamRequest } from '../providers/types.js';
 import { tryParseJson } from '../providers/upstream-error.js';
 import { readUpstreamBody, sendUpstream } from '../upstream/send.js';
 import type { Dispatcher } from 'undici';
@@ -24,6 +24,8 @@ export async function fanOut<Req, Res>(
     /** The tenant's share of the pool, and the request's buffer budget, as for a single call. */
     share?: { shares: TenantShares; tenant: string };
     take?: (n: number) => boolean;
+    /** What authorize() may use to reach a token endpoint (Vertex service accounts). */
+    authorize?: AuthorizeContext;
   },
 ): Promise<Res> {
   const bodies: unknown[] = new Array(requests.length);
@@ -33,7 +35,7 @@ export async function fanOut<Req, Res>(
     while (next < requests.length) {
       const i = next++;
       let upstream = requests[i];
-      if (provider.authorize) upstream = await provider.authorize(upstream, target);
+      if (provider.authorize) upstream = await provider.authorize(upstream, target, opts.authorize);
       const res = await sendUpstream(opts.dispatcher, upstream, { signal: opts.signal, provider: provider.id, timedOut: opts.timedOut, share: opts.share });
       const text = (await readUpstreamBody(res.body, MAX_BODY, provider.id, res.status < 400 ? opts.take : undefined)).toString('utf8');
       if (res.status >= 400) throw provider.mapError(res.status, text, res.headers);

@@ -211,7 +211,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
     sendError(ctx, err);
   } finally {
     // A stream that broke after its first byte counts against its target's breaker.
-    settleBreaker?.(ctx.errorStage === 'mid_stream' && ctx.error ? ctx.error.status : ctx.streamOutcome === 'client_aborted' ? 499 : 200);
+    settleBreaker?.(ctx.errorStage === 'mid_stream' && ctx.error ? ctx.error.status : ctx.streamOutcome === 'client_aborted' || ctx.streamOutcome === 'client_too_slow' ? 499 : 200);
     observeUpstreamTimes(deps, upstreamTimes);
     deps.metrics.leave();
     settle?.();

@@ -48,8 +48,28 @@ const DOCUMENT_SETTINGS = new Set(['vertex_service_account_json']);
 export function resolveProviderTarget(
   deps: GatewayDeps, t: EffectiveTarget, clientHeaders: IncomingHttpHeaders, principal?: GatewayKey, origin: RequestOrigin = {},
 ): ResolvedTarget | Promise<ResolvedTarget> {
-  if (!t.virtualKey && (!t.customHost || customHostPassed(t.customHost, deps.egress))) return assemble(deps, t, t.provider, t.apiKey, t.customHost, t.settings, clientHeaders);
-  return resolveWithLookups(deps, t, clientHeaders, principal, origin);
+  if (!t.virtualKey && (!t.customHost || customHostPassed(t.customHost, deps.egress))) {
+    return withIdentity(assemble(deps, t, t.provider, t.apiKey, t.customHost, t.settings, clientHeaders), deps, t, origin);
+  }
+  return resolveWithLookups(deps, t, clientHeaders, principal, origin).then((r) => withIdentity(r, deps, t, origin));
+}
+
+/**
+ * Whether this target may be signed with the gateway's own cloud identity (GATEWAY_CLOUD_IDENTITY).
+ * `saved` lends it to what the operator saved: a virtual key (whose settings win over the request's,
+ * and which refuses a caller's aws_role_arn unless it allows request routing), or the operator's config,
+ * unless the role to assume is one the caller's headers named.
+ */
+function withIdentity(r: ResolvedTarget, deps: GatewayDeps, t: EffectiveTarget, origin: RequestOrigin): ResolvedTarget {
+  const policy = deps.cloudIdentity ?? 'saved';
+  if (policy !== 'saved') {
+    r.target.gatewayIdentity = policy === 'any';
+    return r;
+  }
+  const role = r.target.settings.aws_role_arn;
+  const callersRole = role !== undefined && role === origin.headers?.settings.aws_role_arn;
+  r.target.gatewayIdentity = !!t.virtualKey || (!!origin.operatorConfig && !callersRole);
+  return r;
 }
 
 async function resolveWithLookups(deps: GatewayDeps, t: EffectiveTarget, clientHeaders: IncomingHttpHeaders, principal: GatewayKey | undefined, origin: RequestOrigin): Promise<ResolvedTarget> {

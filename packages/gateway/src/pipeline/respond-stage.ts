@@ -67,21 +67,33 @@ async function pumpStream(deps: GatewayDeps, ctx: RequestContext, result: Stream
   };
   res.once('close', onClose);
   // One timer per stream, refreshed per piece: an upstream silent for longer than the request timeout
-  // is cut, and the client gets an error event instead of a stream that hangs forever.
+  // is cut, and the client gets an error event instead of a stream that hangs forever. While the
+  // gateway waits for the client to read, the silence is the client's: a client that reads nothing for
+  // that long is disconnected (client_too_slow), and the provider is not blamed for it.
   let stalled = false;
+  let waitingOnClient = false;
+  let clientTooSlow = false;
   const watchdog = setTimeout(() => {
-    stalled = true;
+    if (waitingOnClient) {
+      clientTooSlow = true;
+      res.destroy();
+    } else stalled = true;
     result.cancel();
   }, result.idleTimeoutMs);
   let piece: string | Uint8Array = result.first;
   try {
     for (;;) {
       if (res.destroyed) {
-        ctx.streamOutcome = 'client_aborted';
+        ctx.streamOutcome = clientTooSlow ? 'client_too_slow' : 'client_aborted';
         result.cancel();
         break;
       }
-      if (!res.write(piece)) await waitForDrain(res);
+      if (!res.write(piece)) {
+        waitingOnClient = true;
+        watchdog.refresh();
+        await waitForDrain(res);
+        waitingOnClient = false;
+      }
       watchdog.refresh();
       const next = await result.rest.next();
       watchdog.refresh();
@@ -93,7 +105,7 @@ async function pumpStream(deps: GatewayDeps, ctx: RequestContext, result: Stream
     }
   } catch (e) {
     if (res.destroyed) {
-      ctx.streamOutcome = 'client_aborted';
+      ctx.streamOutcome = clientTooSlow ? 'client_too_slow' : 'client_aborted';
     } else {
       const err = stalled ? stalledError(result) : toGatewayError(e, ctx.traceId);
       maskSavedSecrets(ctx, err);

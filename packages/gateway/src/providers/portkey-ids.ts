@@ -19,7 +19,6 @@ export const LEFT_OUT_REASONS: Record<string, string> = {
   milvus: 'a vector store, not a model provider',
   qdrant: 'a vector store, not a model provider',
   portkey: "Portkey's own hosted service (prompt templates), not an upstream provider",
-  'stability-ai': 'own multipart image API: needs the images translation (issue #21 item 5), not done yet',
   segmind: 'own per-model image API: needs the images translation, not done yet',
   meshy: '3D-asset generation API with its own task model; no OpenAI-shaped endpoint to map to',
   tripo3d: '3D-asset generation API with its own task model; no OpenAI-shaped endpoint to map to',

@@ -13,6 +13,7 @@ import { ollamaProvider } from './ollama/index.js';
 import { voyageProvider } from './voyage/index.js';
 import { jinaProvider } from './jina/index.js';
 import { sagemakerProvider } from './sagemaker/index.js';
+import { stabilityProvider } from './stability-ai/index.js';
 
 /** Every provider the gateway can call, by Portkey's provider id. */
 export class ProviderRegistry {
@@ -52,5 +53,6 @@ export const BUILTIN_PROVIDERS: Provider[] = [
   voyageProvider,
   jinaProvider,
   sagemakerProvider,
+  stabilityProvider,
   ...openAICompatibleProviders,
 ];

@@ -186,6 +186,12 @@ export interface ProviderTarget {
   /** Overrides the provider's base URL (already checked against the egress policy). */
   customHost?: string;
   /**
+   * Whether a request without keys of its own may be signed with the gateway's own cloud identity (the
+   * AWS default chain). Set by target resolution from GATEWAY_CLOUD_IDENTITY; undefined means allowed
+   * (direct callers of a provider's mapping, such as unit tests).
+   */
+  gatewayIdentity?: boolean;
+  /**
    * Provider-specific settings in Portkey's snake_case names, from the config target, the virtual key
    * or x-portkey-* headers: azure `resource_name`, `deployment_id`, `api_version`, `azure_auth_mode`;
    * aws `aws_access_key_id`, `aws_secret_access_key`, `aws_session_token`, `aws_region`, `aws_role_arn`,

@@ -74,7 +74,8 @@ export function createGatewayServer(
       return void socket.end(`HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(slow)}\r\nconnection: close\r\n\r\n${slow}`, () => socket.destroy());
     }
     const body = JSON.stringify(new GatewayError({ status: 400, code: 'bad_http_request', message: `Malformed HTTP request (${err.code ?? 'parse error'}); check the request line and headers.` }).toBody());
-    socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    // end() alone half-closes: a client that never closes its side would hold the socket open.
+    socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`, () => socket.destroy());
   });
   watchConnections(server, { ...bounds, onCut: (reason) => deps.metrics.clientCut(reason) });
   return server;

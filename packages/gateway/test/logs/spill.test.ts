@@ -50,3 +50,16 @@ it('survives its directory being removed, and files another process already repl
   await s.remove('0002-b.ndjson.gz');
   expect(s.fileCount).toBe(0);
 });
+
+it('spilled files are readable by the gateway user only (directory 0700, files 0600)', async () => {
+  const { stat } = await import('node:fs/promises');
+  const previous = process.umask(0o022);
+  try {
+    const s = new SpillDir(path.join(d.dir, 'private-spill'), 1_000);
+    expect(await s.write('0001-a.ndjson.gz', Buffer.alloc(10))).toBe(true);
+    expect((await stat(s.dir)).mode & 0o777).toBe(0o700);
+    expect((await stat(path.join(s.dir, '0001-a.ndjson.gz'))).mode & 0o777).toBe(0o600);
+  } finally {
+    process.umask(previous);
+  }
+});

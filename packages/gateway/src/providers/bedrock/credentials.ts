@@ -6,6 +6,8 @@
  *      given, else the default chain, as the caller;
  *   3. the default AWS chain (environment, shared files, web identity, the ECS container credentials
  *      endpoint, EC2 instance metadata) — on ECS this is the task role.
+ * The gateway's own identity (3, and 2 without keys) serves only targets resolution allows
+ * (target.gatewayIdentity, from GATEWAY_CLOUD_IDENTITY): by default, saved credentials only.
  * Assumed and chain credentials are cached until 5 minutes before they expire. Cache keys are SHA-256
  * digests, so no secret is kept as a map key. Set AWS_ENDPOINT_URL_STS to reach a private STS endpoint.
  */
@@ -136,6 +138,12 @@ async function assumeRole(base: AwsCredentials | undefined, roleArn: string, ext
 export async function resolveBedrockCredentials(target: ProviderTarget, provider = 'bedrock'): Promise<ResolvedAwsCredentials> {
   const keys = requestKeys(target, provider);
   const roleArn = target.settings.aws_role_arn?.trim();
+  if (!keys && target.gatewayIdentity === false) {
+    throw new GatewayError({
+      status: 403, type: 'permission_error', code: 'gateway_identity_refused', provider: target.provider, param: roleArn ? 'aws_role_arn' : 'aws_access_key_id',
+      message: `${target.provider}: this request carries no AWS keys, and this gateway signs with its own AWS identity${roleArn ? ' (to assume aws_role_arn)' : ''} only for saved provider credentials. Send x-portkey-aws-access-key-id and x-portkey-aws-secret-access-key, or use a virtual key or saved config your operator made.`,
+    });
+  }
   if (roleArn) {
     if (!/^arn:aws[a-z-]*:iam::\d{12}:role\/.+/.test(roleArn)) {
       throw badRequest(`${provider}: aws_role_arn "${roleArn}" is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)`, 'aws_role_arn');

@@ -3,9 +3,10 @@
  * x-goog-api-key. target.customHost replaces the base URL including the version path
  * (e.g. http://127.0.0.1:PORT/v1beta).
  */
-import { GatewayError } from '../../errors.js';
-import type { ChatRequest, EmbeddingRequest, Provider, ProviderTarget, UpstreamRequest } from '../types.js';
+import { GatewayError, badRequest } from '../../errors.js';
+import type { ChatRequest, EmbeddingRequest, ImageGenerationRequest, Provider, ProviderTarget, UpstreamRequest } from '../types.js';
 import { fromGeminiEmbedResponse, geminiModelName, toGeminiEmbedRequest } from './embeddings.js';
+import { fromGeminiImageResponses, fromImagenResponse, isImagenModel, toGeminiImageRequest, toImagenRequest } from './images.js';
 import { mapGoogleError } from './errors.js';
 import { toGeminiRequest } from './request.js';
 import { fromGeminiResponse } from './response.js';
@@ -42,10 +43,17 @@ export function toGeminiEmbedUpstream(req: EmbeddingRequest, target: ProviderTar
   return { method: 'POST', url: modelUrl(target, req.model, method), headers: headers(target), body: JSON.stringify(body) };
 }
 
+/** Imagen through :predict; Gemini image models through generateContent, one image per call. */
+export function toGeminiImagesUpstream(req: ImageGenerationRequest, target: ProviderTarget): UpstreamRequest {
+  if (!req.model) throw badRequest('google: model is required for images (e.g. gemini-2.5-flash-image or imagen-4.0-generate-001)', 'model');
+  const body = isImagenModel(req.model) ? toImagenRequest(req, 'google') : toGeminiImageRequest(req, 'google');
+  return { method: 'POST', url: modelUrl(target, req.model, isImagenModel(req.model) ? 'predict' : 'generateContent'), headers: headers(target), body: JSON.stringify(body) };
+}
+
 export const googleProvider: Provider = {
   id: 'google',
   name: 'Google Gemini API',
-  capabilities: { endpoints: ['chat', 'embeddings'], streaming: true, tools: true, vision: true, embeddings: true, auth: ['api_key'] },
+  capabilities: { endpoints: ['chat', 'embeddings', 'images'], streaming: true, tools: true, vision: true, embeddings: true, auth: ['api_key'] },
   chat: {
     toRequest: (req, target, ctx) => toGeminiChatUpstream(req, target, ctx.stream),
     fromResponse: (body, req) => fromGeminiResponse(body, req.model, 'google'),
@@ -54,6 +62,15 @@ export const googleProvider: Provider = {
   embeddings: {
     toRequest: (req, target) => toGeminiEmbedUpstream(req, target),
     fromResponse: (body, req) => fromGeminiEmbedResponse(body, req, 'google'),
+  },
+  images: {
+    toRequest: (req, target) => toGeminiImagesUpstream(req, target),
+    fromResponse: (body, req) => (isImagenModel(req.model ?? '') ? fromImagenResponse(body, 'google') : fromGeminiImageResponses([body], 'google')),
+    toRequests: (req, target) => {
+      const one = toGeminiImagesUpstream(req, target);
+      return isImagenModel(req.model ?? '') ? [one] : Array.from({ length: req.n ?? 1 }, () => ({ ...one, headers: { ...one.headers } }));
+    },
+    fromResponses: (bodies) => fromGeminiImageResponses(bodies, 'google'),
   },
   mapError: (status, body, hdrs) => mapGoogleError('google', status, body, hdrs),
 };

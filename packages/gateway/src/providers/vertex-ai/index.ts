@@ -23,7 +23,7 @@ import { retryAfterHeader, tryParseJson, upstreamError } from '../upstream-error
 import { toVertexAnthropicRequest } from './anthropic.js';
 import { authorizeVertex } from './auth.js';
 import { fromVertexEmbedResponse, toVertexEmbedRequest } from './embeddings.js';
-import { fromVertexImagenResponse, toVertexImagenRequest } from './images.js';
+import { vertexImages } from './images.js';
 import { isVertexAnthropicModel, vertexModelUrl } from './target.js';
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
@@ -89,13 +89,7 @@ export const vertexProvider: Provider = {
     }),
     fromResponse: (body, req) => fromVertexEmbedResponse(body, req),
   },
-  images: {
-    toRequest: (req, target) => {
-      if (!req.model) throw badRequest('vertex-ai: model is required for images (e.g. imagen-3.0-generate-002)', 'model');
-      return { method: 'POST', url: vertexModelUrl(target, req.model, 'predict'), headers: { ...target.forwardHeaders, ...JSON_HEADERS }, body: JSON.stringify(toVertexImagenRequest(req)) };
-    },
-    fromResponse: (body, req) => fromVertexImagenResponse(body, req),
-  },
+  images: vertexImages,
   authorize: authorizeVertex,
   mapError: mapVertexError,
 };

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GatewayError } from '../../../src/errors.js';
 import { bedrockCredentialCacheKeys, clearBedrockCredentialCache, resolveBedrockCredentials } from '../../../src/providers/bedrock/index.js';
 import type { ProviderTarget } from '../../../src/providers/types.js';
+import { isolateAwsCredentialChain } from '../../helpers/aws-env.js';
 import { startFakeSts, type FakeSts } from './fake-sts.js';
 import type { FakeAwsCredential } from './sigv4-verify.js';
 
@@ -32,11 +33,7 @@ const issued: FakeAwsCredential[] = [];
 
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bedrock-creds-'));
-  // Only the endpoints below may supply credentials: no env keys, no shared files, no IMDS, no web identity.
-  for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_ROLE_ARN', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI']) delete process.env[k];
-  process.env.AWS_SHARED_CREDENTIALS_FILE = path.join(tmp, 'no-credentials');
-  process.env.AWS_CONFIG_FILE = path.join(tmp, 'no-config');
-  process.env.AWS_EC2_METADATA_DISABLED = 'true';
+  isolateAwsCredentialChain(tmp);
 
   sts = await startFakeSts({ region: REGION, callers: [CALLER, TASK_ROLE], roles: { [ROLE]: undefined, [ROLE_WITH_EXTERNAL_ID]: 'ext-42', [ANY_EXTERNAL_ID_ROLE]: '*' }, issued });
   process.env.AWS_ENDPOINT_URL_STS = sts.url;
