@@ -32,7 +32,7 @@ beforeAll(async () => {
   savedImds = process.env.AZURE_IMDS_TOKEN_URL;
   process.env.AZURE_IMDS_TOKEN_URL = entra.imdsTokenUrl;
   fake = await startFakeCompat();
-  gw = await startTestGateway({ CUSTOM_HOST_ALLOW_LOOPBACK: 'false', VERTEX_TOKEN_URIS: entra.imdsTokenUrl });
+  gw = await startTestGateway({ CUSTOM_HOST_ALLOW_LOOPBACK: 'false', VERTEX_TOKEN_URIS: entra.imdsTokenUrl, GATEWAY_CLOUD_IDENTITY: 'any' });
   redirect = redirectingDispatcher(fake.origin);
   gw.gateway.deps.clients.trusted = redirect.dispatcher;
 }, 30_000);

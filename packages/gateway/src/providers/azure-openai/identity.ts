@@ -10,10 +10,11 @@
  *     picks a user-assigned one);
  *   "default" / "api-key" / unset: the key as the api-key header.
  *
- * Workload and managed identities are the gateway's own, not the caller's: their tokens go only to
- * Azure's hosts, never to a custom_host, and only for the Azure AI scopes.
+ * Workload and managed identities are the gateway's own, not the caller's: lent as GATEWAY_CLOUD_IDENTITY
+ * says (by default to saved credentials only), their tokens go only to Azure's hosts, never to a
+ * custom_host, and only for the Azure AI scopes.
  */
-import { badRequest } from '../../errors.js';
+import { GatewayError, badRequest } from '../../errors.js';
 import type { ProviderTarget } from '../types.js';
 
 /** For docs/providers.md: the Entra identities both Azure providers take. */
@@ -44,6 +45,13 @@ export function entraIdentity(provider: string, target: ProviderTarget, env: Nod
   }
   if (mode === 'entra') return clientCredentials(provider, target);
   if (mode !== 'managed' && mode !== 'workload') return undefined;
+  if (target.gatewayIdentity === false) {
+    // GATEWAY_CLOUD_IDENTITY: the gateway's own identity is lent only to what the operator saved (by default).
+    throw new GatewayError({
+      status: 403, type: 'permission_error', code: 'gateway_identity_refused', provider, param: 'x-portkey-azure-auth-mode',
+      message: `${provider}: azure_auth_mode ${mode} uses the gateway's own Azure identity, which this gateway lends only to saved provider credentials. Send an api-key or Entra client credentials, or use a virtual key or saved config your operator made.`,
+    });
+  }
   if (target.customHost) {
     throw badRequest(`${provider}: the gateway's ${mode} identity is sent only to Azure's own hosts, not to a custom_host; use x-portkey-azure-resource-name${provider === 'azure-ai' ? ' or x-portkey-azure-foundry-url' : ''}`, 'custom_host', 'invalid_value');
   }

@@ -50,7 +50,8 @@ beforeAll(async () => {
   });
   fake = await startFakeCompat();
   front = checkAzureBearer(fake, entra);
-  gw = await startTestGateway();
+  // Requests name the identity in headers here: the gateway lends its own to every key holder.
+  gw = await startTestGateway({ GATEWAY_CLOUD_IDENTITY: 'any' });
   redirect = redirectingDispatcher(fake.origin);
   gw.gateway.deps.clients.trusted = redirect.dispatcher;
 }, 30_000);
@@ -168,5 +169,35 @@ describe('managed identity', () => {
     expect(err.error.message).toContain('managed identity');
     expect(entra.imdsRequests.length).toBe(before.imds);
     expect(fake.requests.length).toBe(before.up);
+  });
+});
+
+describe('GATEWAY_CLOUD_IDENTITY (default saved): the gateway lends its Azure identity to saved credentials only', () => {
+  let saved: TestGateway;
+  beforeAll(async () => {
+    saved = await startTestGateway({}, {
+      entities: `virtual_keys:
+  - slug: azure-managed
+    provider: azure-openai
+    settings: { resource_name: myres, deployment_id: gpt4o, azure_auth_mode: managed }
+`,
+    });
+    saved.gateway.deps.clients.trusted = redirect.dispatcher;
+  }, 30_000);
+  afterAll(() => saved?.close());
+
+  it('a request naming managed identity in its headers is a 403 before any token is fetched', async () => {
+    const before = entra.imdsRequests.length;
+    const c = new OpenAI({ apiKey: 'x', baseURL: `${saved.url}/v1`, maxRetries: 0, defaultHeaders: { 'x-portkey-provider': 'azure-openai', ...azureOpenAI, 'x-portkey-azure-auth-mode': 'managed' } });
+    const err = await chat(c).catch((e) => e);
+    expect(err.status).toBe(403);
+    expect(err.error.code).toBe('gateway_identity_refused');
+    expect(entra.imdsRequests.length).toBe(before);
+  });
+
+  it("the operator's virtual key with managed identity is served with the host's token", async () => {
+    const c = new OpenAI({ apiKey: 'x', baseURL: `${saved.url}/v1`, maxRetries: 0, defaultHeaders: { 'x-portkey-virtual-key': 'azure-managed' } });
+    await chat(c);
+    expect(front.appids.at(-1)).toBe(SYSTEM_MI);
   });
 });
