@@ -30,18 +30,25 @@ async function main() {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor({ timeout: 60_000 });
     const times: number[] = [];
+    const drawn: number[] = [];
     for (let i = 0; i <= RUNS; i++) {
       await page.goto('about:blank');
       const started = performance.now();
       // A fresh load each time (t= changes the window's refresh key): the app, then the seven charts.
       await page.goto(`${url}/#/overview?range=7d&t=${Date.now()}`);
       await page.waitForFunction((n) => document.querySelectorAll('[data-testid^="summary-"]').length >= n && document.querySelectorAll('.state-loading').length === 0, CHARTS, { timeout: 120_000, polling: 20 });
-      if (i > 0) times.push(performance.now() - started); // the first load warms the browser's cache
+      const shown = performance.now() - started;
+      // Then every chart drawn (ECharts draws each on a canvas once the page is idle).
+      await page.waitForFunction((n) => document.querySelectorAll('[data-chart] canvas').length >= n, CHARTS, { timeout: 120_000, polling: 20 });
+      if (i > 0) (times.push(shown), drawn.push(performance.now() - started)); // the first load warms the browser's cache
     }
     times.sort((a, b) => a - b);
-    const q = (p: number) => times[Math.min(times.length - 1, Math.ceil(p * times.length) - 1)];
+    drawn.sort((a, b) => a - b);
+    const quantile = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.ceil(p * xs.length) - 1)];
+    const q = (p: number) => quantile(times, p);
     console.log(`\nConsole overview, last 7 days, headless Chromium at 1280×800: ${RUNS} loads until all ${CHARTS} charts show their numbers (load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} CPUs)`);
-    console.log(`| page | p50 | p95 | target | |\n|---|---:|---:|---:|---|\n| overview (7 days) | ${q(0.5).toFixed(0)} ms | ${q(0.95).toFixed(0)} ms | ≤ ${TARGET_MS} ms | ${q(0.95) <= TARGET_MS ? 'met' : 'NOT met'} |`);
+    console.log(`| page | p50 | p95 | target | |\n|---|---:|---:|---:|---|\n| overview (7 days): every chart's numbers shown | ${q(0.5).toFixed(0)} ms | ${q(0.95).toFixed(0)} ms | ≤ ${TARGET_MS} ms | ${q(0.95) <= TARGET_MS ? 'met' : 'NOT met'} |`);
+    console.log(`| overview (7 days): every chart drawn too | ${quantile(drawn, 0.5).toFixed(0)} ms | ${quantile(drawn, 0.95).toFixed(0)} ms | | |`);
   } finally {
     await browser.close();
   }

@@ -6,17 +6,28 @@ export interface CheckResult {
   error: string | null;
   execution_time: number;
   created_at: string;
+  /** True when the check rewrote the text it checked (default.regexReplace, default.redact_pii, default.addPrefix). */
+  transformed?: boolean;
+}
+
+/** Portkey's guardrail feedback: the hook's on_fail or on_success value and weight, with which checks passed. */
+export interface HookFeedback {
+  value: number;
+  weight: number;
+  metadata: Record<string, unknown> & { successfulChecks: string; failedChecks: string; erroredChecks: string };
 }
 
 export interface HookResult {
   id: string;
-  type: 'guardrail';
+  /** "mutator" hooks rewrite and never deny; "guardrail" hooks check (and may rewrite). */
+  type: 'guardrail' | 'mutator';
   verdict: boolean;
   deny: boolean;
   async: boolean;
-  transformed: false;
-  /** on_success / on_fail feedback is a Portkey platform feature; always null here. */
-  feedback: null;
+  /** True when a check of the hook rewrote the request or response before it went on. */
+  transformed: boolean;
+  /** From the hook's on_fail / on_success; null when it has neither. */
+  feedback: HookFeedback | null;
   checks: CheckResult[];
   execution_time: number;
   created_at: string;

@@ -14,6 +14,10 @@ import { findConsoleDir, staticSite } from './http/static.js';
 import { allRoutes } from './routes/index.js';
 import type { Services } from './services.js';
 import { ChangeFeed } from './sync/feed.js';
+import { createEgress } from './egress/connect.js';
+import { createEgressPolicy } from './egress/policy.js';
+import { SecretRefresher } from './secret-references/refresher.js';
+import { SecretValues } from './secret-references/resolver.js';
 
 /**
  * Builds a control plane: database (migrated), master key, bootstrap organisation, routes, HTTP
@@ -48,7 +52,14 @@ export async function startControlPlane(opts: StartOptions): Promise<ControlPlan
     const boot = await bootstrap(db, { dataDir: env.dataDir, organisationId: env.organisationId, adminApiKey: env.adminApiKey, clientAuth: env.clientAuth, announce: opts.announce });
     const metrics = createMetrics();
     const feed = new ChangeFeed(db);
-    const services: Services = { db, envelope, feed, log, metrics, bootstrapOrganisationId: boot.organisationId };
+    const egress = createEgress(createEgressPolicy(env.egressAllowLoopback, env.egressAllowedCidrs));
+    const secretValues = new SecretValues(envelope, egress, { ttlMs: env.secretReferenceTtlSeconds * 1000, awsEndpoint: env.secretReferenceAwsEndpoint, azureAuthority: env.secretReferenceAzureAuthority, allowServiceRole: env.secretReferenceAllowServiceRole }, log,
+      (manager, ok) => metrics.secretReads.inc({ manager, result: ok ? 'ok' : 'error' }));
+    const secretRefresher = new SecretRefresher(db, secretValues, feed, log);
+    // Warm the cache before serving, so gateways' first snapshot carries mapped secrets (bounded: a slow manager delays start by at most 30 s).
+    await Promise.race([secretRefresher.pass(false), new Promise((r) => setTimeout(r, 30_000).unref())]);
+    secretRefresher.start();
+    const services: Services = { db, envelope, feed, log, metrics, bootstrapOrganisationId: boot.organisationId, egress, secretValues, secretRefresher };
     const site = staticSite(findConsoleDir(env.consoleDir));
     const app = createHttpApp(services, site);
     app.router.add(...allRoutes(app.draining));
@@ -74,6 +85,8 @@ export async function startControlPlane(opts: StartOptions): Promise<ControlPlan
           app.drain();
           clearInterval(prune);
           feed.close();
+          await secretRefresher.stop();
+          await egress.close();
           await new Promise<void>((resolve) => {
             const force = setTimeout(() => app.server.closeAllConnections(), env.shutdownGraceMs);
             force.unref();

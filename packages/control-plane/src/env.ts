@@ -14,6 +14,14 @@ export interface ControlPlaneEnv {
   /** Change-log entries older than this are pruned; gateways that far behind take a new snapshot. */
   changeLogRetentionDays: number;
   shutdownGraceMs: number;
+  /** Egress policy for the control plane's own outbound connections (secret managers, MCP servers). */
+  egressAllowLoopback: boolean;
+  egressAllowedCidrs: string[];
+  /** How long a resolved secret-reference value is fresh. */
+  secretReferenceTtlSeconds: number;
+  secretReferenceAwsEndpoint?: string;
+  secretReferenceAzureAuthority?: string;
+  secretReferenceAllowServiceRole: boolean;
 }
 
 export const ENV_DOCS: Array<[string, string, string]> = [
@@ -29,6 +37,12 @@ export const ENV_DOCS: Array<[string, string, string]> = [
   ['CONSOLE_DIR', '(@portico/console dist)', 'Folder of the console\'s built single-page app, served at /'],
   ['LOG_LEVEL', 'info', 'pino log level'],
   ['CHANGE_LOG_RETENTION_DAYS', '7', 'How long sync changes are kept for gateways catching up'],
+  ['EGRESS_ALLOWED_CIDRS', '(none)', 'Comma-separated private CIDRs that MCP server URLs, Vault addresses and SECRET_REFERENCE_AWS_ENDPOINT may reach; cloud metadata (169.254.0.0/16, fd00:ec2::254) never is'],
+  ['EGRESS_ALLOW_LOOPBACK', 'false', 'Whether MCP server URLs, Vault addresses and SECRET_REFERENCE_AWS_ENDPOINT may reach loopback (an MCP server on the same machine)'],
+  ['SECRET_REFERENCE_TTL_SECONDS', '300', 'How long a value read from a secret manager is used before it is read again (1 to 86400); a rotated secret reaches gateways within this and a refresh pass'],
+  ['SECRET_REFERENCE_AWS_ENDPOINT', '(AWS regional endpoint)', 'Secrets Manager endpoint in place of https://secretsmanager.{region}.amazonaws.com (a local stand-in); held to the egress policy'],
+  ['SECRET_REFERENCE_AZURE_AUTHORITY', '(https://login.microsoftonline.com)', 'Entra ID authority Azure Key Vault references get tokens from (a sovereign cloud, or a local stand-in); held to the egress policy'],
+  ['SECRET_REFERENCE_ALLOW_SERVICE_ROLE', 'false', 'Whether secret references may use aws_auth_type serviceRole: read secrets with the control plane\'s own AWS credentials'],
 ];
 
 /** Reads the environment; an empty value counts as unset (deployments pass "" for optional settings). */
@@ -39,6 +53,18 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): ControlPlaneEnv {
   if (!/^\d+$/.test(portText) || port > 65535) throw new Error(`CONTROL_PLANE_PORT must be a port number, not "${env.CONTROL_PLANE_PORT}"`);
   const retention = Number(blank(env.CHANGE_LOG_RETENTION_DAYS) ?? 7);
   if (!(retention > 0)) throw new Error('CHANGE_LOG_RETENTION_DAYS must be a positive number of days');
+  const flag = (v: string | undefined, what: string) => {
+    const b = blank(v)?.toLowerCase();
+    if (b === undefined || b === 'false' || b === '0') return false;
+    if (b === 'true' || b === '1') return true;
+    throw new Error(`${what} must be true or false, not "${v}"`);
+  };
+  const ttl = Number(blank(env.SECRET_REFERENCE_TTL_SECONDS) ?? 300);
+  if (!Number.isInteger(ttl) || ttl < 1 || ttl > 86_400) throw new Error('SECRET_REFERENCE_TTL_SECONDS must be a whole number of seconds from 1 to 86400');
+  const awsEndpoint = blank(env.SECRET_REFERENCE_AWS_ENDPOINT);
+  const azureAuthority = blank(env.SECRET_REFERENCE_AZURE_AUTHORITY);
+  if (azureAuthority && !/^https?:\/\/[^/@]+\/?$/.test(azureAuthority)) throw new Error('SECRET_REFERENCE_AZURE_AUTHORITY must be an http(s) origin such as https://login.microsoftonline.us');
+  if (awsEndpoint && !/^https?:\/\/[^/@]+\/?$/.test(awsEndpoint)) throw new Error('SECRET_REFERENCE_AWS_ENDPOINT must be an http(s) origin such as https://secretsmanager.example.internal');
   return {
     host: blank(env.HOST) ?? '127.0.0.1',
     port,
@@ -53,5 +79,11 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): ControlPlaneEnv {
     logLevel: blank(env.LOG_LEVEL) ?? 'info',
     changeLogRetentionDays: retention,
     shutdownGraceMs: 10_000,
+    egressAllowLoopback: flag(env.EGRESS_ALLOW_LOOPBACK, 'EGRESS_ALLOW_LOOPBACK'),
+    egressAllowedCidrs: (blank(env.EGRESS_ALLOWED_CIDRS) ?? '').split(',').map((c) => c.trim()).filter(Boolean),
+    secretReferenceTtlSeconds: ttl,
+    secretReferenceAwsEndpoint: blank(env.SECRET_REFERENCE_AWS_ENDPOINT),
+    secretReferenceAzureAuthority: azureAuthority,
+    secretReferenceAllowServiceRole: flag(env.SECRET_REFERENCE_ALLOW_SERVICE_ROLE, 'SECRET_REFERENCE_ALLOW_SERVICE_ROLE'),
   };
 }

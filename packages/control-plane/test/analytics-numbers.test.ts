@@ -39,8 +39,11 @@ function expectPercentiles(got: Record<string, number>, exact: number[]) {
 
 function expected(all: AnalyticsRow[], from: Date, to: Date) {
   const inRange = all.filter((r) => r.created_at >= from.toISOString() && r.created_at <= to.toISOString());
+  // Hour buckets up to two days, as the API does.
+  const hourly = to.getTime() - from.getTime() <= 2 * DAY;
+  const step = hourly ? 3_600_000 : DAY;
   const labels: string[] = [];
-  for (let t = Math.floor(from.getTime() / DAY) * DAY; t <= to.getTime(); t += DAY) labels.push(new Date(t).toISOString().slice(0, 10));
+  for (let t = Math.floor(from.getTime() / step) * step; t <= to.getTime(); t += step) labels.push(new Date(t).toISOString().slice(0, hourly ? 13 : 10));
   const stats = (rs: AnalyticsRow[]) => {
     const lat = rs.map((r) => r.latency_ms).sort((a, b) => a - b);
     const hits = rs.filter((r) => r.cache_status === 'HIT');
@@ -51,7 +54,7 @@ function expected(all: AnalyticsRow[], from: Date, to: Date) {
     };
   };
   const total = stats(inRange);
-  const points = labels.map((b) => ({ timestamp: `${b}T00:00:00.000Z`, s: stats(inRange.filter((r) => r.created_at.startsWith(b))) }));
+  const points = labels.map((b) => ({ timestamp: hourly ? `${b}:00:00.000Z` : `${b}T00:00:00.000Z`, s: stats(inRange.filter((r) => r.created_at.startsWith(b))) }));
   return { total, points };
 }
 
@@ -141,6 +144,29 @@ for (const backend of backends) {
       expectPercentiles(shortLatency.body.summary, [0.5, 0.9, 0.95, 0.99].map((x) => nearest(sorted(shortRows), x)));
       const metaLatency = await call(t.url, 'GET', `/v1/analytics/graphs/latency?${q}&metadata=${encodeURIComponent('{"team":"t1"}')}`, t.adminKey);
       expectPercentiles(metaLatency.body.summary, [0.5, 0.9, 0.95, 0.99].map((x) => nearest(sorted(stored.filter((r) => r.metadata.team === 't1')), x)));
+      // Filters the histograms answer (status, provider__model), over 7 days (whole days from the daily
+      // histogram) and over ranges whose ends fall exactly on a day or an hour, per bucket and in total.
+      const alignedTo = Math.floor(now / 3_600_000) * 3_600_000;
+      // Also ranges whose edges lie near a day's or an hour's start or end, so that edges are covered
+      // backwards too (the day or hour less what lies outside, histogram-plan.ts).
+      const midnight = Math.floor(now / DAY) * DAY;
+      const ranges: Array<[number, number]> = [
+        [from.getTime(), to.getTime()], [midnight - 4 * DAY, alignedTo], [from.getTime() + 1, midnight],
+        [midnight - 5 * DAY + 600_000, midnight - 2 * DAY - 600_000], [midnight - 6 * DAY + 9.5 * 3_600_000, midnight - 3 * DAY + 14.5 * 3_600_000], [midnight - 3 * DAY + 3_540_000, midnight - 3 * DAY + 6 * 3_600_000 - 60_000],
+      ];
+      for (const [a, b] of ranges) {
+        const range = `time_of_generation_min=${new Date(a).toISOString()}&time_of_generation_max=${new Date(b).toISOString()}`;
+        const picked = stored.filter((r) => r.provider === 'openai' && r.status === 200);
+        const res = await call(t.url, 'GET', `/v1/analytics/graphs/latency?${range}&ai_org_model=openai__gpt-4o&status_code=200`, t.adminKey);
+        const e = expected(picked, new Date(a), new Date(b));
+        expect(res.body.data_points.map((p: any) => p.timestamp)).toEqual(e.points.map((p) => p.timestamp));
+        expectPercentiles(res.body.summary, e.total.ps);
+        res.body.data_points.forEach((p: any, i: number) => expectPercentiles(p, e.points[i].s.ps));
+        const unfiltered = await call(t.url, 'GET', `/v1/analytics/graphs/latency?${range}`, t.adminKey);
+        const all = expected(stored, new Date(a), new Date(b));
+        expectPercentiles(unfiltered.body.summary, all.total.ps);
+        unfiltered.body.data_points.forEach((p: any, i: number) => expectPercentiles(p, all.points[i].s.ps));
+      }
       // The same batch again stores nothing new and changes no number (the rollup counts stored rows only).
       const before = (await graph('requests')).summary.total;
       const again = await call(t.url, 'POST', '/v1/sync/analytics', undefined, { gateway: 'g', rows: stored.slice(0, 100) }, { authorization: `Bearer ${t.clientAuth}` });
@@ -148,6 +174,10 @@ for (const backend of backends) {
       expect((await graph('requests')).summary.total).toBe(before);
       const rollup = await t.cp.services.db.get<{ n: number }>(`SELECT SUM(requests) AS n FROM analytics_hourly WHERE organisation_id = ?`, [t.organisationId]);
       expect(Number(rollup?.n)).toBe(N + 50);
+      for (const table of ['analytics_hourly_latency', 'analytics_daily_latency']) {
+        const histogram = await t.cp.services.db.get<{ n: number }>(`SELECT SUM(count) AS n FROM ${table} WHERE organisation_id = ?`, [t.organisationId]);
+        expect(Number(histogram?.n), table).toBe(N + 50);
+      }
 
       const extra = rows(t.organisationId, stored[0].workspace!, now).slice(0, 5);
       await call(t.url, 'POST', '/v1/sync/analytics', undefined, { gateway: 'g', rows: extra }, { authorization: `Bearer ${t.clientAuth}` });
@@ -172,6 +202,19 @@ for (const backend of backends) {
       expect(await graph('latency')).toEqual(before);
       const histogram = await t.cp.services.db.get<{ n: number }>(`SELECT SUM(count) AS n FROM analytics_hourly_latency WHERE organisation_id = ?`, [t.organisationId]);
       expect(Number(histogram?.n)).toBe(N + 55);
+    });
+
+    it('migration 4 fills the daily latency histogram from the hourly one', async () => {
+      const before = await graph('latency');
+      await t.cp.services.db.run(`DROP TABLE analytics_daily_latency`);
+      await t.cp.services.db.run(`DELETE FROM schema_migrations WHERE version = 4`);
+      await t.restart();
+      expect(await graph('latency')).toEqual(before);
+      const perDay = await t.cp.services.db.all<{ day: string; n: number }>(`SELECT day, SUM(count) AS n FROM analytics_daily_latency WHERE organisation_id = ? GROUP BY day ORDER BY day`, [t.organisationId]);
+      const hourly = await t.cp.services.db.all<{ day: string; n: number }>(
+        `SELECT substr(hour, 1, 10) AS day, SUM(count) AS n FROM analytics_hourly_latency WHERE organisation_id = ? GROUP BY substr(hour, 1, 10) ORDER BY 1`, [t.organisationId]);
+      expect(perDay.map((r) => [r.day, Number(r.n)])).toEqual(hourly.map((r) => [r.day, Number(r.n)]));
+      expect(perDay.reduce((n, r) => n + Number(r.n), 0)).toBe(N + 55);
     });
   });
 }

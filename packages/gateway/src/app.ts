@@ -26,6 +26,7 @@ import { RoutingConfigCache, routingBounds } from './routing/config-schema.js';
 import { createGatewayServer, type ServerState } from './server/http-server.js';
 import { corsPolicy } from './server/cors.js';
 import { createWebhookPoster } from './guardrails/webhook.js';
+import { createJwksFetcher } from './guardrails/jwks.js';
 import type { RedisConnection } from './state/redis.js';
 import { createEgressPolicy, validateCustomHost } from './upstream/egress-policy.js';
 import { closeMetadataTokenClient } from './upstream/metadata-token-client.js';
@@ -105,9 +106,14 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
   const deps: GatewayDeps = {
     registry: new ProviderRegistry(BUILTIN_PROVIDERS),
     clients,
-    guardrails: { postWebhook: createWebhookPoster(clients.custom, egress), backgroundMax: asInt(settings.GUARDRAIL_BACKGROUND_MAX), backgroundRuns: 0 },
+    guardrails: { postWebhook: createWebhookPoster(clients.custom, egress), fetchJwks: createJwksFetcher(clients.custom, egress), backgroundMax: asInt(settings.GUARDRAIL_BACKGROUND_MAX), backgroundRuns: 0 },
     egress,
     authorize: { dispatcher: clients.custom, checkEgress: (url, param) => validateCustomHost(url, egress, param), tokenUris: asList(settings.VERTEX_TOKEN_URIS) },
+    cloudBatches: {
+      s3Endpoint: settings.AWS_ENDPOINT_URL_S3 || undefined, bedrockEndpoint: settings.AWS_ENDPOINT_URL_BEDROCK || undefined,
+      gcsEndpoint: settings.VERTEX_STORAGE_ENDPOINT || undefined, timeoutMs: asInt(settings.CLOUD_BATCH_TIMEOUT_MS),
+      ownIdentityBuckets: asList(settings.BEDROCK_BATCH_S3_BUCKETS), maxUploads: asInt(settings.CLOUD_BATCH_MAX_UPLOADS),
+    },
     entities,
     cache,
     limiter,

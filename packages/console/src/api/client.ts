@@ -4,6 +4,7 @@ import type {
   GraphResponse, Guardrail, Label, ListResponse, LogFilters, LogPage, NewApiKey, PromptDetail, PromptPartial,
   PromptSummary, PromptVersion, Session, SignInOptions, Workspace, WorkspaceMember,
 } from './types.js';
+import { prefetch, takePrefetched } from './prefetch.js';
 
 /**
  * All of the console's data access. Every call goes to the console's own origin: the Admin API under
@@ -61,6 +62,8 @@ async function send(method: string, path: string, body?: unknown, signal?: Abort
   const headers: Record<string, string> = { accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET' && method !== 'HEAD') headers['x-csrf-token'] = csrfToken;
+  const prefetched = method === 'GET' ? await takePrefetched(path) : undefined;
+  if (prefetched) return prefetched;
   let res: Response;
   try {
     res = await fetch(path, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body), signal });
@@ -112,6 +115,7 @@ export type GraphName = 'requests' | 'cost' | 'tokens' | 'latency' | 'errors/rat
 export const api = {
   // Session (the console's own routes, served by the control plane).
   session: () => get<Session>(`${CONSOLE}/session`),
+  prefetchSession: () => prefetch(`${CONSOLE}/session`),
   signInOptions: () => get<SignInOptions>(`${CONSOLE}/sign-in-options`),
   signIn: (secret: string) => json<Session>('POST', `${CONSOLE}/session`, { api_key: secret }),
   signOut: () => json<void>('DELETE', `${CONSOLE}/session`),
@@ -185,6 +189,10 @@ export const api = {
     // A filter that matched no provider or model: nothing to ask for.
     if (q.models && q.models.length === 0) return { summary: {}, data_points: [] };
     return get<GraphResponse<P>>(`${ADMIN}/analytics/graphs/${name}`, analyticsParams(q), signal);
+  },
+  /** Starts a graph's request now; the api.graph call with the same query takes its answer. */
+  prefetchGraph: (name: GraphName, q: AnalyticsQuery) => {
+    if (!q.models || q.models.length > 0) prefetch(withQuery(`${ADMIN}/analytics/graphs/${name}`, analyticsParams(q)));
   },
   workspaceGroups: (q: AnalyticsQuery, signal?: AbortSignal) =>
     get<ListResponse<{ workspace_id: string; requests: string | number }>>(`${ADMIN}/analytics/groups/workspaces`, { ...analyticsParams(q), page_size: 20 }, signal),

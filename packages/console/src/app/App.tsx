@@ -3,6 +3,7 @@ import { api, setCsrfToken, whenSignedOut } from '../api/client.js';
 import type { Session } from '../api/types.js';
 import { SignIn } from '../screens/sign-in/SignIn.js';
 import { Shell } from './Shell.js';
+import { rememberSignedIn } from '../api/session-hint.js';
 import { Loading } from '../components/States.js';
 
 type Auth = { status: 'checking' } | { status: 'signed-out'; notice?: string } | { status: 'signed-in'; session: Session };
@@ -12,12 +13,17 @@ export function App() {
 
   const signedIn = useCallback((session: Session) => {
     setCsrfToken(session.csrf_token);
+    rememberSignedIn(true);
     setAuth({ status: 'signed-in', session });
   }, []);
 
   useEffect(() => {
-    whenSignedOut(() => setAuth({ status: 'signed-out', notice: 'Your session ended. Sign in again to go on.' }));
-    api.session().then(signedIn, () => setAuth({ status: 'signed-out' }));
+    const signedOut = (notice?: string) => {
+      rememberSignedIn(false);
+      setAuth({ status: 'signed-out', notice });
+    };
+    whenSignedOut(() => signedOut('Your session ended. Sign in again to go on.'));
+    api.session().then(signedIn, () => signedOut());
   }, [signedIn]);
 
   const signOut = useCallback(async () => {
@@ -25,6 +31,7 @@ export function App() {
       await api.signOut();
     } finally {
       setCsrfToken('');
+      rememberSignedIn(false);
       setAuth({ status: 'signed-out' });
     }
   }, []);

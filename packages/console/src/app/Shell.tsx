@@ -24,7 +24,17 @@ export function Shell({ session, onSignOut }: { session: Session; onSignOut: () 
       firstScreen.current = false;
       return;
     }
-    mainRef.current?.querySelector<HTMLElement>('h1')?.focus();
+    const main = mainRef.current;
+    if (!main) return;
+    const heading = main.querySelector<HTMLElement>('h1');
+    if (heading) return heading.focus();
+    // A screen fetched on first use (Screen.tsx) renders its heading once its code has arrived.
+    const observer = new MutationObserver(() => {
+      const h = main.querySelector<HTMLElement>('h1');
+      if (h) (observer.disconnect(), h.focus());
+    });
+    observer.observe(main, { childList: true, subtree: true });
+    return () => observer.disconnect();
   }, [current]);
 
   return (

@@ -194,6 +194,34 @@ suite('console in Chromium', () => {
     expect(await page.locator('[data-chart] .state-error').count()).toBe(0);
   });
 
+  it('opening on the overview asks for the session and each graph once: the early requests are the ones the charts use', async () => {
+    const asked: string[] = [];
+    // In the order the browser reports them: requests sent, and the session check's answer.
+    const events: string[] = [];
+    const onRequest = (r: { url(): string }) => {
+      const u = new URL(r.url());
+      if (u.pathname.startsWith('/v1/analytics/graphs/') || u.pathname === '/console/api/session') (asked.push(u.pathname), events.push(u.pathname));
+    };
+    const onResponse = (r: { url(): string }) => {
+      if (new URL(r.url()).pathname === '/console/api/session') events.push('session answered');
+    };
+    page.on('request', onRequest);
+    page.on('response', onResponse);
+    try {
+      await page.goto(`${stack.cpUrl}/?fresh=1#/overview?range=7d`);
+      await expect.poll(() => page.locator('[data-testid^="summary-"]').count()).toBe(7);
+      await settled(page);
+      await expect.poll(() => page.locator('[data-chart] canvas').count()).toBe(7);
+    } finally {
+      page.off('request', onRequest);
+      page.off('response', onResponse);
+    }
+    expect(asked[0]).toBe('/console/api/session');
+    // The graphs were asked for before the session check answered, not after it and the first render.
+    expect(events.findIndex((e) => e.startsWith('/v1/analytics/graphs/'))).toBeLessThan(events.indexOf('session answered'));
+    expect([...asked].sort()).toEqual(['/console/api/session', ...['requests', 'cost', 'tokens', 'latency', 'errors/rate', 'cache/hit-rate', 'requests/rescued'].map((g) => `/v1/analytics/graphs/${g}`)].sort());
+  });
+
   it('refuses to save a config with an error and names the path', async () => {
     await go('#/configs/new');
     await page.getByRole('heading', { name: 'New config', level: 1 }).waitFor();

@@ -110,7 +110,8 @@ async function insertPostgres(db: Database, rows: AnalyticsRow[], receivedAt: st
     `WITH ins AS (INSERT INTO analytics_rows (${COLUMNS.join(',')}) SELECT ${PG_SELECT} FROM json_to_recordset((?::json) -> 'rows') AS r(${PG_RECORD})
        ON CONFLICT (organisation_id, id) DO NOTHING RETURNING ${ROLLUP_SOURCE}),
      up AS (${ROLLUP_UPSERT_FROM('ins')}),
-     hist AS (${HISTOGRAM_UPSERT_FROM('ins')})
+     hist AS (${HISTOGRAM_UPSERT_FROM('ins', 'hour')}),
+     daily AS (${HISTOGRAM_UPSERT_FROM('ins', 'day')})
      SELECT COUNT(*) AS n FROM ins`,
     [receivedAt, json],
   );
@@ -128,12 +129,21 @@ const ROLLUP_UPSERT_FROM = (source: string) =>
   `INSERT INTO analytics_hourly (${ROLLUP_COLUMNS}) SELECT organisation_id, COALESCE(workspace_id, ''), substr(created_at, 1, 13), COALESCE(provider, ''), COALESCE(model, ''), status, cache_status,
      COUNT(*), SUM(cost_usd), SUM(total_tokens), SUM(latency_ms), SUM(rescued) FROM ${source} GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 3, 2, 4, 5, 6, 7 ${ROLLUP_ADD}`;
 
-// The latency histogram per rollup key (less the cache status, which no filter names) and log bucket.
-const HISTOGRAM_COLUMNS = 'organisation_id, hour, workspace_id, provider, model, status, bucket, count';
-const HISTOGRAM_ADD = `ON CONFLICT (organisation_id, hour, workspace_id, provider, model, status, bucket) DO UPDATE SET count = analytics_hourly_latency.count + excluded.count`;
-export const HISTOGRAM_UPSERT_FROM = (source: string) =>
-  `INSERT INTO analytics_hourly_latency (${HISTOGRAM_COLUMNS}) SELECT organisation_id, substr(created_at, 1, 13), COALESCE(workspace_id, ''), COALESCE(provider, ''), COALESCE(model, ''), status,
-     ${latencyBucketSql('latency_ms')}, COUNT(*) FROM ${source} GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 2, 3, 4, 5, 6, 7 ${HISTOGRAM_ADD}`;
+// The latency histogram per rollup key (less the cache status, which no filter names) and log bucket,
+// per hour and per day (the day level serves ranges over two days: a day per key instead of 24 hours).
+const HISTOGRAM = {
+  hour: { table: 'analytics_hourly_latency', period: 'hour', length: 13 },
+  day: { table: 'analytics_daily_latency', period: 'day', length: 10 },
+} as const;
+type HistogramLevel = keyof typeof HISTOGRAM;
+const histogramColumns = (level: HistogramLevel) => `organisation_id, ${HISTOGRAM[level].period}, workspace_id, provider, model, status, bucket, count`;
+const histogramAdd = (level: HistogramLevel) => {
+  const { table, period } = HISTOGRAM[level];
+  return `ON CONFLICT (organisation_id, ${period}, workspace_id, provider, model, status, bucket) DO UPDATE SET count = ${table}.count + excluded.count`;
+};
+export const HISTOGRAM_UPSERT_FROM = (source: string, level: HistogramLevel) =>
+  `INSERT INTO ${HISTOGRAM[level].table} (${histogramColumns(level)}) SELECT organisation_id, substr(created_at, 1, ${HISTOGRAM[level].length}), COALESCE(workspace_id, ''), COALESCE(provider, ''),
+     COALESCE(model, ''), status, ${latencyBucketSql('latency_ms')}, COUNT(*) FROM ${source} GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 2, 3, 4, 5, 6, 7 ${histogramAdd(level)}`;
 
 interface NewRow { organisation_id: string; workspace_id: string | null; created_at: string; provider: string | null; model: string | null; status: number; cache_status: string; cost_usd: number; total_tokens: number; latency_ms: number; rescued: number }
 
@@ -155,9 +165,13 @@ async function addToRollup(tx: Sql, rows: NewRow[]): Promise<void> {
     const chunk = all.slice(i, i + 1_000);
     await tx.run(`INSERT INTO analytics_hourly (${ROLLUP_COLUMNS}) VALUES ${chunk.map(() => '(?,?,?,?,?,?,?,?,?,?,?,?)').join(',')} ${ROLLUP_ADD}`, chunk.flat());
   }
+  for (const level of ['hour', 'day'] as const) await addToHistogram(tx, rows, level);
+}
+
+async function addToHistogram(tx: Sql, rows: NewRow[], level: HistogramLevel): Promise<void> {
   const counts = new Map<string, SqlValue[]>();
   for (const r of rows) {
-    const key: SqlValue[] = [r.organisation_id, r.created_at.slice(0, 13), r.workspace_id ?? '', r.provider ?? '', r.model ?? '', r.status, latencyBucket(r.latency_ms)];
+    const key: SqlValue[] = [r.organisation_id, r.created_at.slice(0, HISTOGRAM[level].length), r.workspace_id ?? '', r.provider ?? '', r.model ?? '', r.status, latencyBucket(r.latency_ms)];
     const k = JSON.stringify(key);
     const c = counts.get(k) ?? counts.set(k, [...key, 0]).get(k)!;
     (c[7] as number)++;
@@ -165,7 +179,7 @@ async function addToRollup(tx: Sql, rows: NewRow[]): Promise<void> {
   const hist = [...counts.values()];
   for (let i = 0; i < hist.length; i += 1_000) {
     const chunk = hist.slice(i, i + 1_000);
-    await tx.run(`INSERT INTO analytics_hourly_latency (${HISTOGRAM_COLUMNS}) VALUES ${chunk.map(() => '(?,?,?,?,?,?,?,?)').join(',')} ${HISTOGRAM_ADD}`, chunk.flat());
+    await tx.run(`INSERT INTO ${HISTOGRAM[level].table} (${histogramColumns(level)}) VALUES ${chunk.map(() => '(?,?,?,?,?,?,?,?)').join(',')} ${histogramAdd(level)}`, chunk.flat());
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Database, SqlValue } from '../db/types.js';
 import { readKey, sharedRead } from './shared-reads.js';
 import { histogramPercentiles, latencyBucketSql } from './latency-histogram.js';
+import { cover, histogramQuery } from './histogram-plan.js';
 import { bucketLabels, bucketSql, bucketTimestamp, metadataExpr, metadataParam, type Filter } from './filters.js';
 
 /**
@@ -125,35 +126,21 @@ export const LATENCY_QUANTILES = [0.5, 0.9, 0.95, 0.99];
 
 /**
  * Latency percentiles overall and per bucket, from log-scale histograms (latency-histogram.ts): within
- * 1% of the exact nearest-rank value. Whole hours are read from analytics_hourly_latency when the
- * filter allows (Filter.dims) and the partial hours at the edges, or every row when it does not, are
- * bucketed the same way in SQL, so one method serves the whole range on both databases.
+ * 1% of the exact nearest-rank value. When the filter allows (Filter.dims), the range is read from the
+ * daily histogram (ranges bucketed by day only), the hourly one and the rows at its edges, in one
+ * statement (histogram-plan.ts); otherwise every row is bucketed in SQL the same way. One method
+ * serves the whole range on both databases.
  */
-export async function latencyPercentiles(db: Database, f: Filter): Promise<{ summary: number[]; byBucket: Map<string, number[]> }> {
-  const len = f.bucket === 'hour' ? 13 : 10;
-  const bucketOf = latencyBucketSql('latency_ms');
-  const wholeFrom = Math.ceil(f.from.getTime() / HOUR) * HOUR;
-  const wholeTo = Math.floor(f.to.getTime() / HOUR) * HOUR;
-  let rows: HistogramRow[];
-  if (f.dims && wholeFrom < wholeTo) {
-    const org = f.params[0];
-    const iso = (t: number) => new Date(t).toISOString();
-    rows = await all<HistogramRow>(db, `SELECT b, bucket, SUM(n) AS n FROM (
-        SELECT substr(hour, 1, ${len}) AS b, bucket, count AS n FROM analytics_hourly_latency WHERE organisation_id = ? AND hour >= ? AND hour < ? AND ${f.dims.where}
-        UNION ALL
-        SELECT substr(created_at, 1, ${len}), ${bucketOf}, 1 FROM analytics_rows
-        WHERE organisation_id = ? AND ((created_at >= ? AND created_at < ?) OR (created_at >= ? AND created_at <= ?)) AND ${f.dims.where}
-      ) s GROUP BY b, bucket`, [
-      org, hourLabel(wholeFrom), hourLabel(wholeTo), ...f.dims.params,
-      org, f.from.toISOString(), iso(wholeFrom), iso(wholeTo), f.to.toISOString(), ...f.dims.params,
-    ]);
-  } else {
-    rows = await all<HistogramRow>(db, `SELECT ${bucketSql(f)} AS b, ${bucketOf} AS bucket, COUNT(*) AS n FROM analytics_rows WHERE ${f.where} GROUP BY 1, 2`, f.params);
-  }
+export async function latencyPercentiles(db: Database, f: Filter, now = Date.now()): Promise<{ summary: number[]; byBucket: Map<string, number[]> }> {
+  // The filter's end is inclusive; the plan's ranges end before their end (times are whole ms).
+  const rows = f.dims
+    ? await all<HistogramRow>(db, ...histogramQuery(cover(f.bucket, f.from.getTime(), f.to.getTime() + 1, now), String(f.params[0]), f.bucket === 'day' ? 10 : 13, f.dims))
+    : await all<HistogramRow>(db, `SELECT ${bucketSql(f)} AS b, ${latencyBucketSql('latency_ms')} AS bucket, COUNT(*) AS n FROM analytics_rows WHERE ${f.where} GROUP BY 1, 2`, f.params);
   const total = new Map<number, number>();
   const perBucket = new Map<string, Map<number, number>>();
   for (const r of rows) {
     const bucket = Number(r.bucket), n = Number(r.n);
+    if (n <= 0) continue; // a bucket the backward terms emptied
     total.set(bucket, (total.get(bucket) ?? 0) + n);
     const h = perBucket.get(r.b) ?? perBucket.set(r.b, new Map()).get(r.b)!;
     h.set(bucket, (h.get(bucket) ?? 0) + n);

@@ -113,6 +113,30 @@ export const MIGRATIONS: Migration[] = [
         FROM analytics_rows GROUP BY 1, 2, 3, 4, 5, 6, 7`,
     ],
   },
+  {
+    version: 4,
+    name: 'analytics: daily latency histogram, so ranges over two days read a day per key instead of 24 hours',
+    statements: [
+      // The hourly histogram summed per UTC day ('YYYY-MM-DD'), same key and buckets: a 7-day
+      // dashboard reads whole days here, the hours at the range's edges from the hourly table.
+      `CREATE TABLE analytics_daily_latency (
+        organisation_id TEXT NOT NULL, day TEXT NOT NULL, workspace_id TEXT NOT NULL, provider TEXT NOT NULL, model TEXT NOT NULL,
+        status INTEGER NOT NULL, bucket INTEGER NOT NULL, count BIGINT NOT NULL,
+        PRIMARY KEY (organisation_id, day, workspace_id, provider, model, status, bucket))`,
+      `INSERT INTO analytics_daily_latency (organisation_id, day, workspace_id, provider, model, status, bucket, count)
+        SELECT organisation_id, substr(hour, 1, 10), workspace_id, provider, model, status, bucket, SUM(count)
+        FROM analytics_hourly_latency GROUP BY 1, 2, 3, 4, 5, 6, 7`,
+    ],
+  },
+  {
+    version: 6,
+    name: 'scopes: keys holding integrations.<action> also get secret_references, mcp_integrations and mcp_servers .<action> (new resources)',
+    // Keys are stored with explicit scope lists; a key that may manage integrations may manage the
+    // resources that stand beside them. JSON arrays are text here: the new names are appended before "]".
+    statements: ['create', 'read', 'list', 'update', 'delete'].map((a) =>
+      `UPDATE api_keys SET scopes = substr(scopes, 1, length(scopes) - 1) || ',"secret_references.${a}","mcp_integrations.${a}","mcp_servers.${a}"]'
+        WHERE scopes LIKE '%"integrations.${a}"%' AND scopes NOT LIKE '%"secret_references.${a}"%'`),
+  },
 ];
 
 export async function migrate(db: Database, migrations: Migration[] = MIGRATIONS): Promise<number[]> {

@@ -21,5 +21,17 @@ export function createMetrics() {
       registers: [registry],
     }),
     longPolls: new Gauge({ name: 'portico_cp_sync_long_polls', help: 'Gateways waiting on a sync long poll', registers: [registry] }),
+    secretReads: new Counter({
+      name: 'portico_cp_secret_reference_reads_total',
+      help: 'Reads of secret-reference values from their secret managers, by manager and result (ok, error)',
+      labelNames: ['manager', 'result'] as const,
+      registers: [registry],
+    }),
+    mcpConnections: new Counter({
+      name: 'portico_cp_mcp_connections_total',
+      help: 'Connections to MCP servers (test, capability sync), by result (ok, error)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
   };
 }

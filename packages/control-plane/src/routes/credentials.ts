@@ -7,6 +7,7 @@ import { isoDate, name, paging, parseBody, slug } from '../http/validate.js';
 import { insertResource, listResources, mustFind, parse, slugFrom, updateResource, type ResourceRow } from '../store/resources.js';
 import { write, type Writer } from '../store/write.js';
 import { usageLimits } from './api-keys.js';
+import { checkMappings, secretMappings, type MappedEntity, type SecretMapping } from '../secret-references/mappings.js';
 
 /**
  * Provider credentials: integrations (an organisation's credential for one AI provider), providers
@@ -17,17 +18,17 @@ const SECRET_FIELDS = ['aws_secret_access_key', 'aws_access_key_id', 'azure_entr
 const rateLimitItem = z.strictObject({ type: z.enum(['requests', 'tokens']), unit: z.enum(['rpd', 'rph', 'rpm', 'rps', 'rpw']), value: z.number().int().min(0) });
 const rateLimits = z.union([rateLimitItem, z.array(rateLimitItem).max(10)]).nullable();
 const configurations = z.record(z.string().max(100), z.unknown()).refine((c) => Object.keys(c).length <= 50, 'at most 50 configuration fields');
-const secretMappingsRefused = z.array(z.unknown()).max(0, 'secret_mappings (external secret references) are not supported by Portico; send the key itself').optional();
+const secretMappingsField = secretMappings.optional();
 
 const integrationCreate = z.strictObject({
   name: name(), slug: slug().optional(), ai_provider_id: z.string().min(1).max(100), key: z.string().max(20_000).optional(),
   description: z.string().max(1000).optional(), workspace_id: z.string().optional(), configurations: configurations.optional(),
-  create_default_provider: z.boolean().optional(), default_provider_slug: slug().optional(), secret_mappings: secretMappingsRefused,
+  create_default_provider: z.boolean().optional(), default_provider_slug: slug().optional(), secret_mappings: secretMappingsField,
   pricing_adjustments: z.record(z.string(), z.unknown()).optional(),
 });
 const integrationUpdate = z.strictObject({
   name: name().optional(), key: z.string().max(20_000).optional(), description: z.string().max(1000).optional(), configurations: configurations.optional(),
-  secret_mappings: secretMappingsRefused, pricing_adjustments: z.record(z.string(), z.unknown()).optional(), slug: z.string().optional(),
+  secret_mappings: secretMappingsField, pricing_adjustments: z.record(z.string(), z.unknown()).optional(), slug: z.string().optional(),
 });
 const providerCreate = z.strictObject({
   name: name(), integration_id: z.string().min(1), workspace_id: z.string().optional(), slug: slug().optional(), note: z.string().max(1000).optional(),
@@ -42,11 +43,11 @@ const virtualKeyCreate = z.strictObject({
   name: name(), provider: z.string().min(1).max(100), key: z.string().max(20_000).optional(), note: z.string().max(1000).optional(),
   apiVersion: z.string().max(100).optional(), resourceName: z.string().max(200).optional(), deploymentName: z.string().max(200).optional(),
   workspace_id: z.string().optional(), deploymentConfig: deploymentConfig.optional(), usage_limits: usageLimits.nullable().optional(),
-  rate_limits: rateLimits.optional(), expires_at: isoDate().nullable().optional(), secret_mappings: secretMappingsRefused,
+  rate_limits: rateLimits.optional(), expires_at: isoDate().nullable().optional(), secret_mappings: secretMappingsField,
 });
 const virtualKeyUpdate = z.strictObject({
   name: name().optional(), key: z.string().max(20_000).optional(), note: z.string().max(1000).optional(), deploymentConfig: deploymentConfig.optional(),
-  usage_limits: usageLimits.nullable().optional(), rate_limits: rateLimits.optional(), expires_at: isoDate().nullable().optional(), secret_mappings: secretMappingsRefused,
+  usage_limits: usageLimits.nullable().optional(), rate_limits: rateLimits.optional(), expires_at: isoDate().nullable().optional(), secret_mappings: secretMappingsField,
 });
 
 const asArray = (r: z.infer<typeof rateLimits> | undefined): RateLimitInput[] => (r == null ? [] : Array.isArray(r) ? r : [r]);
@@ -60,13 +61,22 @@ function splitConfigurations(c: Record<string, unknown> | undefined): { open: Re
   return { open, secret };
 }
 
+/** Checks secret_mappings (resolving each once, outside any transaction); a key sent as well as mapped is refused. */
+async function mappingsFor(ctx: Ctx, entity: MappedEntity, mappings: SecretMapping[] | undefined, key: string | undefined, workspaceId: string | null, stored?: ResourceRow): Promise<SecretMapping[] | undefined> {
+  const effective = mappings ?? (stored ? parse<{ secret_mappings?: SecretMapping[] }>(stored.data).secret_mappings : undefined) ?? [];
+  // A sent key that a mapping would overwrite is refused, not silently ignored.
+  if (key !== undefined && effective.some((m) => m.target_field === 'key')) throw invalid('key is sent but "key" is mapped from a secret reference (secret_mappings target_field "key"); send one of them (an empty secret_mappings removes the mapping)', 'key');
+  if (mappings === undefined) return undefined;
+  return checkMappings(ctx, entity, mappings, workspaceId);
+}
+
 /** A provider row's sync change; integrations change every provider made from them. */
 async function providersOf(tx: Sql, integrationId: string): Promise<ResourceRow[]> {
   return tx.all<ResourceRow>(`SELECT * FROM resources WHERE kind = 'provider' AND parent_id = ?`, [integrationId]);
 }
 
 function presentIntegration(row: ResourceRow, detail: boolean) {
-  const d = parse<{ ai_provider_id: string; description?: string; configurations?: Record<string, unknown>; masked_key?: string }>(row.data);
+  const d = parse<{ ai_provider_id: string; description?: string; configurations?: Record<string, unknown>; masked_key?: string; secret_mappings?: SecretMapping[] }>(row.data);
   const out: Record<string, unknown> = {
     id: row.id, organisation_id: row.organisation_id, ai_provider_id: d.ai_provider_id, name: row.name, status: row.status === 'active' ? 'active' : 'archived',
     created_at: row.created_at, last_updated_at: row.last_updated_at, slug: row.slug, description: d.description ?? '', object: 'integration',
@@ -76,6 +86,7 @@ function presentIntegration(row: ResourceRow, detail: boolean) {
     out.masked_key = d.masked_key ?? '';
     // Omitted when empty: {} matches several of the document's oneOf variants at once.
     if (d.configurations && Object.keys(d.configurations).length) out.configurations = d.configurations;
+    if (d.secret_mappings?.length) out.secret_mappings = d.secret_mappings;
   }
   return out;
 }
@@ -85,10 +96,11 @@ async function createIntegration(ctx: Ctx) {
   const workspaceId = body.workspace_id ? ctx.ws.id : null;
   if (!workspaceId && (ctx.principal.orgRole !== 'org_admin' || ctx.principal.boundWorkspaceId)) throw forbidden('An organisation-wide integration needs an organisation admin; send workspace_id to make one for your workspace', 'insufficient_role');
   const { open, secret } = splitConfigurations(body.configurations);
+  const mappings = await mappingsFor(ctx, 'integration', body.secret_mappings, body.key, workspaceId);
   return write(ctx, 'integration', async (tx, w) => {
     const row = await insertResource(tx, {
       organisationId: ctx.principal.organisationId, workspaceId, kind: 'integration', slug: body.slug ?? slugFrom(body.name), name: body.name,
-      data: { ai_provider_id: body.ai_provider_id, description: body.description, configurations: open, masked_key: mask(body.key), pricing_adjustments: body.pricing_adjustments },
+      data: { ai_provider_id: body.ai_provider_id, description: body.description, configurations: open, masked_key: mask(body.key), pricing_adjustments: body.pricing_adjustments, ...(mappings?.length ? { secret_mappings: mappings } : {}) },
       secret: ctx.services.envelope.encrypt(JSON.stringify({ key: body.key, configurations: secret })),
     });
     w.subject(row.id, workspaceId);
@@ -105,6 +117,8 @@ async function createIntegration(ctx: Ctx) {
 
 async function updateIntegration(ctx: Ctx) {
   const body = parseBody(integrationUpdate, ctx.body);
+  const before = await mustFind(ctx.services.db, ctx.principal.organisationId, 'integration', ctx.params.slug, ctx.ws.filter, 'slug');
+  const mappings = await mappingsFor(ctx, 'integration', body.secret_mappings, body.key, before.workspace_id, before);
   await write(ctx, 'integration', async (tx, w) => {
     const row = await mustFind(tx, ctx.principal.organisationId, 'integration', ctx.params.slug, ctx.ws.filter, 'slug');
     if (!row.workspace_id && (ctx.principal.orgRole !== 'org_admin' || ctx.principal.boundWorkspaceId)) throw forbidden('Only an organisation admin changes an organisation-wide integration', 'insufficient_role');
@@ -114,7 +128,7 @@ async function updateIntegration(ctx: Ctx) {
     const nextSecret = { key: body.key ?? old.key, configurations: body.configurations ? secret : old.configurations };
     await updateResource(tx, row.id, {
       name: body.name,
-      data: JSON.stringify({ ...d, description: body.description ?? d.description, configurations: body.configurations ? open : d.configurations, masked_key: body.key ? mask(body.key) : d.masked_key, pricing_adjustments: body.pricing_adjustments ?? d.pricing_adjustments }),
+      data: JSON.stringify({ ...d, description: body.description ?? d.description, configurations: body.configurations ? open : d.configurations, masked_key: body.key ? mask(body.key) : d.masked_key, pricing_adjustments: body.pricing_adjustments ?? d.pricing_adjustments, secret_mappings: mappings ?? d.secret_mappings }),
       secret: ctx.services.envelope.encrypt(JSON.stringify(nextSecret)),
     });
     for (const p of await providersOf(tx, row.id)) w.changed('virtualKey', p.slug);
@@ -196,13 +210,15 @@ async function createVirtualKey(ctx: Ctx) {
   const body = parseBody(virtualKeyCreate, ctx.body);
   const rate = asArray(body.rate_limits);
   limitRules(rate, body.usage_limits);
-  if (!body.key && !['bedrock', 'vertex-ai', 'ollama'].includes(body.provider)) throw invalid(`key is required for provider ${body.provider}: the provider's API key`, 'key');
+  const mappings = await mappingsFor(ctx, 'virtual-key', body.secret_mappings, body.key, ctx.ws.id);
+  if (!body.key && !mappings?.some((m) => m.target_field === 'key') && !['bedrock', 'vertex-ai', 'ollama'].includes(body.provider)) throw invalid(`key is required for provider ${body.provider}: the provider's API key (or a secret_mappings entry with target_field "key")`, 'key');
   return write(ctx, 'virtual_key', async (tx, w) => {
     const row = await insertResource(tx, {
       organisationId: ctx.principal.organisationId, workspaceId: ctx.ws.id, kind: 'virtual-key', slug: slugFrom(body.name), name: body.name,
       data: {
         provider: body.provider, note: body.note ?? '', rate_limits: rate, usage_limits: body.usage_limits ?? null, expires_at: body.expires_at ?? null,
         model_config: { apiVersion: body.apiVersion, resourceName: body.resourceName, deploymentName: body.deploymentName, deploymentConfig: body.deploymentConfig },
+        ...(mappings?.length ? { secret_mappings: mappings } : {}),
       },
       secret: ctx.services.envelope.encrypt(JSON.stringify({ key: body.key })),
     });
@@ -214,6 +230,8 @@ async function createVirtualKey(ctx: Ctx) {
 
 async function updateVirtualKey(ctx: Ctx) {
   const body = parseBody(virtualKeyUpdate, ctx.body);
+  const before = await mustFind(ctx.services.db, ctx.principal.organisationId, 'virtual-key', ctx.params.slug, ctx.ws.filter, 'slug');
+  const mappings = await mappingsFor(ctx, 'virtual-key', body.secret_mappings, body.key, before.workspace_id, before);
   return write(ctx, 'virtual_key', async (tx, w) => {
     const row = await mustFind(tx, ctx.principal.organisationId, 'virtual-key', ctx.params.slug, ctx.ws.filter, 'slug');
     const d = parse<Record<string, unknown>>(row.data);
@@ -223,7 +241,7 @@ async function updateVirtualKey(ctx: Ctx) {
     const modelConfig = body.deploymentConfig ? { ...(d.model_config as object), deploymentConfig: body.deploymentConfig } : d.model_config;
     await updateResource(tx, row.id, {
       name: body.name,
-      data: JSON.stringify({ ...d, note: body.note ?? d.note, rate_limits: rate, usage_limits: usage, model_config: modelConfig, expires_at: body.expires_at !== undefined ? body.expires_at : d.expires_at }),
+      data: JSON.stringify({ ...d, note: body.note ?? d.note, rate_limits: rate, usage_limits: usage, model_config: modelConfig, expires_at: body.expires_at !== undefined ? body.expires_at : d.expires_at, secret_mappings: mappings ?? d.secret_mappings }),
       secret: body.key !== undefined ? ctx.services.envelope.encrypt(JSON.stringify({ key: body.key })) : undefined,
     });
     w.changed('virtualKey', row.slug);

@@ -27,7 +27,7 @@ async function authorise(ctx: Ctx, organisation: string | null): Promise<string>
 async function snapshot(ctx: Ctx) {
   const organisation = await authorise(ctx, ctx.query.get('organisation'));
   // One transaction, so the version and the entities agree.
-  return ctx.services.db.transaction((tx) => buildSnapshot(tx, ctx.services.envelope, organisation), { snapshot: true });
+  return ctx.services.db.transaction((tx) => buildSnapshot(tx, ctx.services.envelope, organisation, ctx.services.secretValues), { snapshot: true });
 }
 
 async function collectChanges(ctx: Ctx, organisation: string, since: number): Promise<SyncChanges> {
@@ -43,7 +43,7 @@ async function collectChanges(ctx: Ctx, organisation: string, since: number): Pr
     );
     if (refs.length > MAX_CHANGES) return { organisation, version: current, changes: [], reset: true };
     const changes: SyncChange[] = [];
-    for (const r of refs) changes.push(await changeFor(tx, ctx.services.envelope, organisation, r.kind, r.ref));
+    for (const r of refs) changes.push(await changeFor(tx, ctx.services.envelope, organisation, r.kind, r.ref, ctx.services.secretValues));
     return { organisation, version: current, changes };
   }, { snapshot: true });
 }

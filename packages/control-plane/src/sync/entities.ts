@@ -3,6 +3,8 @@ import { gatewayScopes, limitRules, type RateLimitInput, type UsageLimitInput } 
 import type { Envelope } from '../crypto/envelope.js';
 import type { Sql } from '../db/types.js';
 import { parse, type ResourceRow } from '../store/resources.js';
+import { applyMapped, mappedValues, type SecretMapping } from '../secret-references/mappings.js';
+import type { SecretValues } from '../secret-references/resolver.js';
 
 /**
  * Builds what gateways serve from the stored rows: keys (hash, gateway scopes, limits), virtual keys
@@ -65,8 +67,13 @@ function settingsFrom(fields: Record<string, unknown>): Record<string, string> {
   return out;
 }
 
-export async function credentialEntity(tx: Sql, envelope: Envelope, row: ResourceRow): Promise<VirtualKey | undefined> {
-  const d = parse<{ provider?: string; model_config?: Record<string, unknown>; rate_limits?: RateLimitInput[]; usage_limits?: UsageLimitInput | null; expires_at?: string | null }>(row.data);
+/**
+ * A credential as gateways receive it. Fields mapped to secret references are filled from the
+ * control plane's cache of resolved values (no secret manager is called here); a credential whose
+ * mapped value is not available is not served.
+ */
+export async function credentialEntity(tx: Sql, envelope: Envelope, row: ResourceRow, secretValues?: SecretValues): Promise<VirtualKey | undefined> {
+  const d = parse<{ provider?: string; model_config?: Record<string, unknown>; rate_limits?: RateLimitInput[]; usage_limits?: UsageLimitInput | null; expires_at?: string | null; secret_mappings?: SecretMapping[] }>(row.data);
   if (d.expires_at && Date.parse(d.expires_at) <= Date.now()) return undefined;
   const limits = safeRules(d.rate_limits, d.usage_limits);
   let provider: string;
@@ -75,16 +82,28 @@ export async function credentialEntity(tx: Sql, envelope: Envelope, row: Resourc
   if (row.kind === 'provider') {
     const integration = await tx.get<ResourceRow>(`SELECT * FROM resources WHERE id = ?`, [row.parent_id]);
     if (!integration || integration.status !== 'active') return undefined;
-    const i = parse<{ ai_provider_id: string; configurations?: Record<string, unknown> }>(integration.data);
+    const i = parse<{ ai_provider_id: string; configurations?: Record<string, unknown>; secret_mappings?: SecretMapping[] }>(integration.data);
     const secret = integration.secret ? (JSON.parse(envelope.decrypt(integration.secret)) as { key?: string; configurations?: Record<string, unknown> }) : {};
     provider = i.ai_provider_id;
+    let fields: Record<string, unknown> = { ...(i.configurations ?? {}), ...(secret.configurations ?? {}) };
     apiKey = secret.key;
-    settings = settingsFrom({ ...(i.configurations ?? {}), ...(secret.configurations ?? {}) });
+    if (i.secret_mappings?.length) {
+      const mapped = await mappedValues(tx, secretValues, integration.organisation_id, integration.workspace_id, i.secret_mappings);
+      if (!mapped) return undefined;
+      ({ key: apiKey, fields } = applyMapped(mapped, 'configurations', apiKey, fields));
+    }
+    settings = settingsFrom(fields);
   } else {
     const secret = row.secret ? (JSON.parse(envelope.decrypt(row.secret)) as { key?: string }) : {};
     provider = d.provider ?? 'openai';
     apiKey = secret.key;
-    settings = settingsFrom(d.model_config ?? {});
+    let fields = d.model_config ?? {};
+    if (d.secret_mappings?.length) {
+      const mapped = await mappedValues(tx, secretValues, row.organisation_id, row.workspace_id, d.secret_mappings);
+      if (!mapped) return undefined;
+      ({ key: apiKey, fields } = applyMapped(mapped, 'model_config', apiKey, fields));
+    }
+    settings = settingsFrom(fields);
   }
   const vk: VirtualKey = { slug: row.slug, provider: PROVIDER_ALIASES[provider] ?? provider, settings };
   if (apiKey) vk.apiKey = apiKey;
@@ -150,7 +169,7 @@ export function guardrailEntity(row: ResourceRow): SavedGuardrail {
 
 const KEY_COLUMNS = `id, organisation_id, workspace_id, name, key_hash, scopes, rate_limits, usage_limits, defaults, expires_at, status`;
 
-export async function buildSnapshot(tx: Sql, envelope: Envelope, organisation: string): Promise<SyncSnapshot> {
+export async function buildSnapshot(tx: Sql, envelope: Envelope, organisation: string, secretValues?: SecretValues): Promise<SyncSnapshot> {
   const version = Number((await tx.get<{ sync_version: number }>(`SELECT sync_version FROM organisations WHERE id = ?`, [organisation]))?.sync_version ?? 0);
   const keys = (await tx.all<KeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE organisation_id = ? AND status = 'active'`, [organisation])).map(keyEntity);
   const rows = await tx.all<ResourceRow>(`SELECT * FROM resources WHERE organisation_id = ? AND status = 'active' AND kind IN ('virtual-key', 'provider', 'config', 'prompt', 'partial', 'guardrail')`, [organisation]);
@@ -163,7 +182,7 @@ export async function buildSnapshot(tx: Sql, envelope: Envelope, organisation: s
   )) (promptVersions.get(v.resource_id) ?? promptVersions.set(v.resource_id, []).get(v.resource_id)!).push(v);
   for (const row of rows) {
     if (row.kind === 'virtual-key' || row.kind === 'provider') {
-      const vk = await credentialEntity(tx, envelope, row);
+      const vk = await credentialEntity(tx, envelope, row, secretValues);
       if (vk) snap.virtualKeys.push(vk);
     } else if (row.kind === 'config') snap.configs.push(configEntity(row));
     else if (row.kind === 'prompt') snap.prompts.push(await promptEntity(tx, row, { versions: promptVersions.get(row.id) ?? [], labels }));
@@ -174,7 +193,7 @@ export async function buildSnapshot(tx: Sql, envelope: Envelope, organisation: s
 }
 
 /** The current state of one changed entity, or its deletion when it is gone (or no longer served). */
-export async function changeFor(tx: Sql, envelope: Envelope, organisation: string, kind: SyncEntityKind, ref: string): Promise<SyncChange> {
+export async function changeFor(tx: Sql, envelope: Envelope, organisation: string, kind: SyncEntityKind, ref: string, secretValues?: SecretValues): Promise<SyncChange> {
   const gone: SyncChange = { op: 'delete', kind, id: ref };
   if (kind === 'key') {
     const row = await tx.get<KeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE organisation_id = ? AND key_hash = ?`, [organisation, ref]);
@@ -182,7 +201,7 @@ export async function changeFor(tx: Sql, envelope: Envelope, organisation: strin
   }
   if (kind === 'virtualKey') {
     const row = await tx.get<ResourceRow>(`SELECT * FROM resources WHERE organisation_id = ? AND namespace = 'credential' AND slug = ?`, [organisation, ref]);
-    const vk = row && row.status === 'active' ? await credentialEntity(tx, envelope, row) : undefined;
+    const vk = row && row.status === 'active' ? await credentialEntity(tx, envelope, row, secretValues) : undefined;
     return vk ? { op: 'upsert', kind, entity: vk } : gone;
   }
   const row = await tx.get<ResourceRow>(`SELECT * FROM resources WHERE organisation_id = ? AND id = ?`, [organisation, ref]);

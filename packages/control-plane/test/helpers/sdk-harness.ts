@@ -35,12 +35,12 @@ function checkExchange(x: Exchange): string[] {
   return [...spec!.checkRequest(x.method, template, x.requestBody), ...spec!.checkResponse(x.method, template, x.status, x.responseBody)];
 }
 
-export function useSdkHarness(backend: Backend): Harness {
+export function useSdkHarness(backend: Backend, env: Record<string, string> | (() => Record<string, string>) = {}): Harness {
   const h = { checked: () => count } as Harness;
   let rec: Awaited<ReturnType<typeof startRecorder>>;
   let count = 0;
   beforeAll(async () => {
-    h.t = await startTestControlPlane(backend);
+    h.t = await startTestControlPlane(backend, typeof env === 'function' ? env() : env);
     rec = await startRecorder(() => h.t.url);
     h.url = rec.url;
     h.portkey = new Portkey({ apiKey: h.t.adminKey, baseURL: `${rec.url}/v1` });

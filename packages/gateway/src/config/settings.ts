@@ -55,6 +55,12 @@ export const SETTINGS = [
   // egress
   { name: 'CUSTOM_HOST_ALLOWED_CIDRS', kind: 'list', default: '', group: 'egress', description: 'Comma-separated private CIDRs that custom_host, webhook URLs and allowed token endpoints may reach (10.0.0.0/8, ...). Loopback is governed by CUSTOM_HOST_ALLOW_LOOPBACK; cloud metadata (169.254.0.0/16, fd00:ec2::254) is never reachable.' },
   { name: 'CUSTOM_HOST_ALLOW_LOOPBACK', kind: 'bool', default: 'true', group: 'egress', description: 'Whether custom_host, webhook URLs and the local-model defaults (vllm, lm-studio, ollama) may reach loopback.' },
+  { name: 'AWS_ENDPOINT_URL_S3', kind: 'url', default: '', group: 'egress', description: 'S3 endpoint for Bedrock files and batch output (AWS\'s own variable name): a VPC endpoint or an S3-compatible server, reached path-style. Empty: https://{bucket}.s3.{region}.amazonaws.com.' },
+  { name: 'AWS_ENDPOINT_URL_BEDROCK', kind: 'url', default: '', group: 'egress', description: 'Bedrock control-plane endpoint for batch jobs (CreateModelInvocationJob ...), e.g. a VPC endpoint. Empty: https://bedrock.{region}.amazonaws.com.' },
+  { name: 'VERTEX_STORAGE_ENDPOINT', kind: 'url', default: '', group: 'egress', description: 'Cloud Storage JSON API endpoint for Vertex AI files and batch output, e.g. a Private Service Connect endpoint. Empty: https://storage.googleapis.com.' },
+  { name: 'BEDROCK_BATCH_S3_BUCKETS', kind: 'list', default: '', group: 'auth', description: 'S3 buckets Bedrock files and batches may use with the gateway\'s own AWS identity (the default chain: on ECS the task role), comma-separated. Empty: a request must bring its own AWS credentials (keys, a role, a virtual key), so a caller can never read the gateway\'s log buckets through it.' },
+  { name: 'CLOUD_BATCH_MAX_UPLOADS', kind: 'int', default: '8', min: 1, group: 'bounds', description: 'Batch files the gateway converts into S3 or Cloud Storage at once (bedrock, vertex-ai files.create); each holds about two 8 MiB parts in memory. More get 503 with Retry-After.' },
+  { name: 'CLOUD_BATCH_TIMEOUT_MS', kind: 'int', default: '120000', min: 1000, group: 'bounds', description: 'How long a call to S3, Cloud Storage or a batch control plane may wait for an answer, or between bytes of one, before the file or batch operation fails with 408.' },
   { name: 'GATEWAY_CLOUD_IDENTITY', kind: 'enum', default: 'saved', values: ['saved', 'any', 'off'], group: 'egress', description: "Who may have requests signed with the gateway's own cloud identity (the AWS default chain: on ECS, the task role), directly or to assume aws_role_arn, when they carry no keys of their own; and who may use its Azure managed or workload identity (azure_auth_mode managed / workload). saved: only targets from a virtual key or a config the operator saved; any: every key holder (Portkey's behaviour); off: nobody." },
   { name: 'VERTEX_TOKEN_URIS', kind: 'list', default: '', group: 'egress', description: 'OAuth token endpoints a Vertex service account key may name in token_uri besides Google\'s own (https://oauth2.googleapis.com/token), comma-separated full URLs. They pass the egress policy too.' },
   { name: 'AZURE_IMDS_TOKEN_URL', kind: 'string', default: 'http://169.254.169.254/metadata/identity/oauth2/token', group: 'egress', description: 'Azure managed identity\'s token endpoint (azure_auth_mode managed). The one metadata address the gateway reaches, from that code path alone; set it only for tests or a host whose metadata service sits elsewhere. Path must be /metadata/identity/oauth2/token.' },
@@ -171,6 +177,8 @@ function checkValue(spec: SettingSpec, value: string): string | undefined {
       return /^(true|false|1|0|yes|no)$/i.test(value) ? undefined : `${spec.name} must be true or false (got "${value}")`;
     case 'enum':
       return spec.values!.includes(value) ? undefined : `${spec.name} must be one of ${spec.values!.join(', ')} (got "${value}")`;
+    case 'url':
+      return /^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/.test(value) ? undefined : `${spec.name} must be an http(s) URL such as https://bedrock.us-east-1.amazonaws.com (got "${value}")`;
     default:
       return undefined;
   }

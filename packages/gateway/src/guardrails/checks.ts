@@ -9,76 +9,15 @@ import { tryParseJson } from '../providers/upstream-error.js';
 import { compileUserRegex, type UserRegex } from '../routing/user-regex.js';
 import { parseHttpUrl } from '../upstream/egress-policy.js';
 import { compileLog, CONTEXT_CHECKS, ContextCheckParameterError } from './context-checks.js';
+import { MUTATING_CHECKS } from './mutating-checks.js';
+import { NETWORK_CHECKS } from './network-checks.js';
+import {
+  bool, CheckParameterError, onlyKnown, num, str, strings, WebhookTimeoutError,
+  type CheckInput, type CheckOutcome, type CompiledCheck, type Params, type WebhookPoster,
+} from './check-types.js';
 
-export interface CheckInput {
-  /** The text the check reads: the last message of a request, or the first choice of a response. */
-  text: string;
-  /** The request's model (default.modelWhitelist, default.modelRules). */
-  model?: string;
-  /** The request's type in Portkey's words: chatComplete, complete, embed, messages, ... (default.allowedRequestTypes). */
-  requestType?: string;
-  /** Which side is checked, in Portkey's words (default.webhook sends it). */
-  event?: 'beforeRequestHook' | 'afterRequestHook';
-  /** The request body, and the response body for output checks (default.webhook sends them). */
-  request?: unknown;
-  response?: unknown;
-  metadata?: Record<string, string>;
-  /** How default.webhook reaches its URL: the gateway's guarded client (guardrails/webhook.ts). */
-  postWebhook?: WebhookPoster;
-}
-
-/** POSTs a JSON body and returns the parsed JSON answer; throws WebhookTimeoutError past `timeoutMs`. */
-export type WebhookPoster = (url: string, headers: Record<string, string>, body: unknown, timeoutMs: number) => Promise<unknown>;
-
-export class WebhookTimeoutError extends Error {}
-
-export interface CheckOutcome {
-  verdict: boolean;
-  /** What the check saw, for hook_results and the log: never the whole text. */
-  data: Record<string, unknown>;
-}
-
-export type CompiledCheck = (input: CheckInput) => CheckOutcome | Promise<CheckOutcome>;
-
-/** Thrown while compiling: `where` is relative to the check's `parameters`. */
-export class CheckParameterError extends Error {
-  constructor(readonly where: string, message: string) {
-    super(message);
-  }
-}
-
-type Params = Record<string, unknown>;
-
-function bool(p: Params, key: string): boolean {
-  const v = p[key];
-  if (v === undefined || v === null) return false;
-  if (typeof v !== 'boolean') throw new CheckParameterError(key, 'must be true or false');
-  return v;
-}
-
-function num(p: Params, key: string, optional = true): number | undefined {
-  const v = p[key];
-  if (v === undefined || v === null) {
-    if (optional) return undefined;
-    throw new CheckParameterError(key, 'is required: a number');
-  }
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new CheckParameterError(key, 'must be a number of at least 0');
-  return v;
-}
-
-function str(p: Params, key: string): string {
-  const v = p[key];
-  if (typeof v !== 'string' || v === '') throw new CheckParameterError(key, 'is required: a non-empty string');
-  return v;
-}
-
-function strings(p: Params, key: string): string[] {
-  const v = p[key];
-  if (!Array.isArray(v) || v.length === 0 || !v.every((x) => typeof x === 'string' && x !== '')) {
-    throw new CheckParameterError(key, 'is required: a non-empty array of non-empty strings');
-  }
-  return v as string[];
-}
+export { CheckParameterError, WebhookTimeoutError };
+export type { CheckInput, CheckOutcome, CompiledCheck, WebhookPoster };
 
 function operator(p: Params): 'any' | 'all' | 'none' {
   const v = p.operator ?? 'any';
@@ -229,6 +168,8 @@ const COMPILERS: Record<string, (p: Params) => CompiledCheck> = {
   },
   'default.log': (p) => compileLog(p, (q, key) => webhookUrl(q, key), webhookHeaders, WEBHOOK_TIMEOUT_MS),
   ...CONTEXT_CHECKS,
+  ...MUTATING_CHECKS,
+  ...NETWORK_CHECKS,
   'default.modelWhitelist': (p) => {
     const models = strings(p, 'models');
     const not = bool(p, 'not');
@@ -267,8 +208,30 @@ const CODE_FORMATS: Record<string, string[]> = {
   YAML: ['yml', 'yaml'], Markdown: ['md', 'markdown'], Dockerfile: ['dockerfile'],
 };
 
-/** Checks that need a network call or a model; named in the 400 so the config can be fixed. */
-const NOT_BUILT_IN = new Set(['default.validUrls', 'default.jwt', 'default.addPrefix', 'default.regexReplace', 'default.redact_pii']);
+/**
+ * The parameters of the checks defined in this file and context-checks.ts (the others refuse unknown
+ * ones themselves): anything else is refused by name, never ignored.
+ */
+const KNOWN_PARAMETERS: Record<string, readonly string[]> = {
+  'default.regexMatch': ['rule', 'not'],
+  'default.contains': ['words', 'operator'],
+  'default.wordCount': ['minWords', 'maxWords', 'not'],
+  'default.sentenceCount': ['minSentences', 'maxSentences', 'not'],
+  'default.characterCount': ['minCharacters', 'maxCharacters', 'not'],
+  'default.endsWith': ['suffix', 'not'],
+  'default.alllowercase': ['not'],
+  'default.alluppercase': ['not'],
+  'default.jsonKeys': ['keys', 'operator'],
+  'default.containsCode': ['format', 'not'],
+  'default.jsonSchema': ['schema', 'not'],
+  'default.webhook': ['webhookURL', 'headers', 'timeout'],
+  'default.log': ['logURL', 'headers'],
+  'default.allowedRequestTypes': ['allowedTypes', 'blockedTypes'],
+  'default.requiredMetadataKeys': ['metadataKeys', 'operator'],
+  'default.modelRules': ['rules', 'not'],
+  'default.notNull': ['not'],
+  'default.modelWhitelist': ['models', 'not'],
+};
 
 /**
  * Checks that compile part of their parameters to code (a JSON Schema becomes a validator function):
@@ -282,8 +245,7 @@ export const BUILT_IN_CHECKS = Object.keys(COMPILERS);
 export function compileCheck(id: string, parameters: unknown, trusted = false): CompiledCheck {
   const compile = COMPILERS[id];
   if (!compile) {
-    const why = NOT_BUILT_IN.has(id) ? `${id} is not built into this gateway` : `unknown check ${JSON.stringify(id)}`;
-    throw new CheckParameterError('', `${why}; the built-in checks are ${BUILT_IN_CHECKS.join(', ')}`);
+    throw new CheckParameterError('', `unknown check ${JSON.stringify(id)}; the built-in checks are ${BUILT_IN_CHECKS.join(', ')}`);
   }
   if (TRUSTED_ONLY.has(id) && !trusted) {
     throw new CheckParameterError('', `${id} compiles its schema to code, so it runs only in saved configs (the entities file); save this config and send its id in x-portkey-config`);
@@ -292,6 +254,8 @@ export function compileCheck(id: string, parameters: unknown, trusted = false): 
     throw new CheckParameterError('parameters', 'must be an object');
   }
   try {
+    const known = KNOWN_PARAMETERS[id];
+    if (known) onlyKnown((parameters ?? {}) as Params, known);
     return compile((parameters ?? {}) as Params);
   } catch (e) {
     if (e instanceof ContextCheckParameterError) throw new CheckParameterError(e.where, e.message);

@@ -17,6 +17,7 @@ import type { EgressPolicy } from '../upstream/egress-policy.js';
 import type { UpstreamClients } from '../upstream/http-client.js';
 import type { TenantShares } from '../upstream/tenant-shares.js';
 import type { ResponseBufferBudget } from './response-buffers.js';
+import type { CloudBatchSettings } from '../cloud-batches/context.js';
 
 /** Everything the request pipeline uses, built once at start (see app.ts). */
 export interface GatewayDeps {
@@ -63,4 +64,6 @@ export interface GatewayDeps {
   targetHealth: TargetHealth;
   /** OpenTelemetry traces; undefined (and never loaded) unless an OTLP endpoint is configured. */
   tracing?: Tracing;
+  /** Endpoints and bounds of the clouds' file and batch APIs (Bedrock/S3, Vertex/Cloud Storage). */
+  cloudBatches?: CloudBatchSettings;
 }

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { GatewayError } from '../errors.js';
 import { Abort } from '../upstream/abort.js';
 import type { InboundApi } from '../inbound/types.js';
-import { guardrailsOf } from '../routing/config-schema.js';
+import { guardrailsOf, targetGuardrailsOf } from '../routing/config-schema.js';
 import { executeConfig } from '../routing/execute.js';
 import { stickyKeyOf } from '../resilience/sticky.js';
 import { toGatewayError } from '../server/respond.js';
@@ -13,7 +13,7 @@ import { chatEntry, forwardedNames, lookupCache, planCache, rawEntry, storeInCac
 import { callTarget, observeJsonResult, sentModel, type CallResult, type UpstreamTime } from './call-target.js';
 import { newRequestContext, tenantOf, type RequestContext } from './context.js';
 import type { GatewayDeps } from './deps.js';
-import { GUARDRAILS_DENIED, guardRequest, guardResult, guardStreamEnd } from './guardrail-stage.js';
+import { GUARDRAILS_DENIED, guardAttempt, guardRequest, guardResult, guardStreamEnd } from './guardrail-stage.js';
 import { parsePortkeyHeaders } from './headers.js';
 import { resolveModelSlug } from './provider-slug.js';
 import { defaultGuardrails, withDefaults } from './default-guardrails.js';
@@ -121,7 +121,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
     const { value: result, report } = await executeConfig<CallResult | CacheHit>(
       config,
       baseTargetFromHeaders(headers),
-      { metadata: headers.metadata, params: ctx.body ?? {} },
+      { metadata: headers.metadata, params: ctx.body ?? {}, url: { pathname: ctx.path.split('?')[0] } },
       async (target) => {
         const started = performance.now();
         // What this attempt sends is what is logged, priced, counted and limited, even if it fails.
@@ -140,13 +140,17 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
         try {
           attemptSpan = span?.attempt({ target: target.path, provider: target.provider, model: ctx.model, host: target.customHost });
           if (target.virtualKey && target.virtualKey !== headers.virtualKey) targetKey = await reserveTargetKey(deps, ctx, target.virtualKey);
+          // A target's own hooks (and those of the targets above it) run around each attempt on it.
+          const own = targetGuardrailsOf(config, target.path);
+          const sent = own ? await guardAttempt(ctx, own, deps.guardrails) : undefined;
+          const attemptGuardrails = withDefaults(guardrails, own && (own.before.length || own.after.length) ? own : undefined);
           const called = await callTarget(deps, {
-            api, path, method: req.method ?? 'POST', rawBody: ctx.rawBody, upload: ctx.upload, responses: ctx.responses, body: ctx.body, clientHeaders: req.headers, principal: ctx.key, sink: ctx,
-            stream: ctx.stream, clientWantsUsage, strictOpenAI, assemble: !!(plan ?? targetPlan) || !!guardrails?.after.length, traceId: ctx.traceId, traceparent: attemptSpan?.traceparent, signal: clientGone, upstreamTimes,
+            api, path, method: req.method ?? 'POST', rawBody: sent?.rawBody ?? ctx.rawBody, upload: ctx.upload, responses: ctx.responses, body: sent?.body ?? ctx.body, clientHeaders: req.headers, principal: ctx.key, sink: ctx,
+            stream: ctx.stream, clientWantsUsage, strictOpenAI, assemble: !!(plan ?? targetPlan) || !!attemptGuardrails?.after.length, traceId: ctx.traceId, traceparent: attemptSpan?.traceparent, signal: clientGone, upstreamTimes,
             tenant: ctx.key ? tenantOf(ctx) : undefined, buffers,
           }, target);
           // Per attempt: an output guardrail's 446 is a failure like any other, so a fallback can move on.
-          const r = guardrails ? await guardResult(ctx, guardrails, called, deps.guardrails) : called;
+          const r = attemptGuardrails ? await guardResult(ctx, attemptGuardrails, called, deps.guardrails) : called;
           ctx.attempts.push({ target: target.path, provider: r.provider, model, status: r.status, ms: Math.round(performance.now() - started) });
           attemptSpan?.end(r.status);
           servedBy = targetKey;
@@ -198,7 +202,9 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
     observeUpstreamTimes(deps, upstreamTimes);
     if (streaming) await streaming;
     if (result.kind === 'stream') ctx.servedModel = result.seen.model;
-    if (guardrails && result.kind === 'stream') guardStreamEnd(ctx, guardrails, result, deps.guardrails);
+    const servedOwn = report.target && targetGuardrailsOf(config, report.target.path);
+    const servedGuardrails = withDefaults(guardrails, servedOwn?.after.length ? servedOwn : undefined);
+    if (servedGuardrails && result.kind === 'stream') guardStreamEnd(ctx, servedGuardrails, result, deps.guardrails);
     if (servedPlan && ctx.status < 300 && !ctx.error) cacheResult(deps, servedPlan, result);
     if (ctx.responses) rememberResponse(deps, ctx, result);
   } catch (e) {

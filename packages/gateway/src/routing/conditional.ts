@@ -1,13 +1,15 @@
 /**
- * Conditional-routing queries in Portkey's syntax: field paths such as `metadata.plan` or
- * `params.model`, compared with $eq $ne $gt $gte $lt $lte $in $nin $regex, combined with $and / $or.
- * A bare value means $eq.
+ * Conditional-routing queries in Portkey's syntax: field paths such as `metadata.plan`,
+ * `params.model` or `url.pathname` (the request's path, e.g. "/v1/chat/completions"), compared with
+ * $eq $ne $gt $gte $lt $lte $in $nin $regex, combined with $and / $or. A bare value means $eq.
  */
 import { compileUserRegex, type UserRegex } from './user-regex.js';
 
 export interface QueryContext {
   metadata: Record<string, unknown>;
   params: Record<string, unknown>;
+  /** The request's URL: its path without the query string. */
+  url?: { pathname: string };
 }
 
 const OPERATORS = new Set(['$eq', '$ne', '$gt', '$gte', '$lt', '$lte', '$in', '$nin', '$regex']);
@@ -79,6 +81,7 @@ export function findQueryProblem(query: unknown): string | undefined {
   if (query === null || typeof query !== 'object') return undefined;
   for (const [key, value] of Object.entries(query as Record<string, unknown>)) {
     if (key.startsWith('$') && key !== '$and' && key !== '$or' && !OPERATORS.has(key)) return unknownOperator(key);
+    if (!key.startsWith('$') && !FIELD.test(key)) return `unknown field ${JSON.stringify(key)}; a condition reads metadata.<key>, params.<name> or url.pathname`;
     if (Array.isArray(value)) {
       for (const q of value) {
         const bad = findQueryProblem(q);
@@ -98,5 +101,8 @@ export function findQueryProblem(query: unknown): string | undefined {
   }
   return undefined;
 }
+
+/** The fields a query may read, as Portkey names them. */
+const FIELD = /^(?:metadata\.[^.]+|params\.[^$]+|url\.pathname)$/;
 
 const unknownOperator = (op: string) => `unknown operator ${op}; use $eq $ne $gt $gte $lt $lte $in $nin $regex $and $or`;

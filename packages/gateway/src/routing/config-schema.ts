@@ -4,24 +4,21 @@ import {
 import { asInt, type Settings } from '../config/settings.js';
 import { GatewayError } from '../errors.js';
 import { findQueryProblem } from './conditional.js';
-import { compileGuardrails, GuardrailConfigError, hasGuardrails, type Guardrails } from '../guardrails/hooks.js';
+import { compileGuardrails, GuardrailConfigError, type Guardrails } from '../guardrails/hooks.js';
 
 export type { RawTarget, RoutingConfig };
 
-/** What the shared schema cannot check alone: conditional queries, and guardrails only at the root. */
+/** What the shared schema cannot check alone: conditional queries, and Portkey keys placed where they do nothing. */
 /** Portkey config keys refused by name where they would otherwise be accepted and ignored. */
 const NOT_YET: Record<string, string> = {
   // Circuit breakers are implemented (src/resilience/): Portkey's place for them is the strategy.
   cb_config: 'cb_config belongs in the strategy: move it to strategy.cb_config (circuit breaking applies to a strategy\'s targets)',
-  input_mutators: 'mutator guardrails are not supported by this gateway yet; remove input_mutators (input_guardrails and before_request_hooks run checks)',
-  output_mutators: 'mutator guardrails are not supported by this gateway yet; remove output_mutators (output_guardrails and after_request_hooks run checks)',
 };
 
-const gatewayNodeCheck: ConfigNodeCheck = (node, path, isRoot) => {
+const gatewayNodeCheck: ConfigNodeCheck = (node, path) => {
   for (const key in NOT_YET) if (node[key] !== undefined) return [`${path}.${key}`, NOT_YET[key]!];
   const strict = node.strict_open_ai_compliance;
   if (strict !== undefined && typeof strict !== 'boolean') return [`${path}.strict_open_ai_compliance`, 'must be true or false'];
-  if (!isRoot && hasGuardrails(node)) return [path, 'guardrails (before_request_hooks, after_request_hooks, input_guardrails, output_guardrails) apply to the whole request; move them to the config root'];
   if (node.strategy?.mode === 'conditional') {
     const conditions = node.strategy.conditions ?? [];
     for (let i = 0; i < conditions.length; i++) {
@@ -80,8 +77,7 @@ export function parseRoutingConfig(json: string, source = 'x-portkey-config', tr
     });
   }
   try {
-    const guardrails = compileGuardrails(config, trusted);
-    if (guardrails) compiledGuardrails.set(config, guardrails);
+    if (compileNodeGuardrails(config, 'config', trusted)) withTargetHooks.add(config);
   } catch (e) {
     if (!(e instanceof GuardrailConfigError)) throw e;
     throw new GatewayError({ status: 400, param: source, code: 'invalid_config', message: `${source}: ${e.path}: ${e.message}` });
@@ -89,12 +85,48 @@ export function parseRoutingConfig(json: string, source = 'x-portkey-config', tr
   return config;
 }
 
-/** Guardrails compiled with their config, so a cached config is not compiled again per request. */
-const compiledGuardrails = new WeakMap<RoutingConfig, Guardrails>();
+/** Guardrails compiled with their config node, so a cached config is not compiled again per request. */
+const compiledGuardrails = new WeakMap<RawTarget, Guardrails>();
+/** Configs with hooks below the root: the others skip the per-attempt lookup. */
+const withTargetHooks = new WeakSet<RoutingConfig>();
 
-/** The config's guardrails (root level); undefined when it has none. */
+/** Every node's guardrails, compiled once (the tree is bounded: CONFIG_MAX_TARGETS, CONFIG_MAX_DEPTH). */
+function compileNodeGuardrails(node: RawTarget, path: string, trusted: boolean): boolean {
+  const guardrails = compileGuardrails(node, trusted, path);
+  if (guardrails) compiledGuardrails.set(node, guardrails);
+  let below = false;
+  node.targets?.forEach((t, i) => {
+    if (compileNodeGuardrails(t, `${path}.targets[${i}]`, trusted) || compiledGuardrails.has(t)) below = true;
+  });
+  return below;
+}
+
+/** The config's guardrails (root level); undefined when it has none. They run once, around the whole request. */
 export function guardrailsOf(config: RoutingConfig): Guardrails | undefined {
   return compiledGuardrails.get(config);
+}
+
+/**
+ * The hooks of the target at `path` ("config.targets[1].targets[0]"), as Portkey inherits them: those
+ * of every target on the way down from the root (the root's own excluded: they run around the whole
+ * request), outer first. They run around each attempt on that target. Undefined when no target of the
+ * config has any.
+ */
+export function targetGuardrailsOf(config: RoutingConfig, path: string): Guardrails | undefined {
+  if (!withTargetHooks.has(config)) return undefined;
+  let node: RawTarget | undefined = config;
+  let before: Guardrails['before'] = [];
+  let after: Guardrails['after'] = [];
+  for (const m of path.matchAll(/\.targets\[(\d+)\]/g)) {
+    node = node?.targets?.[Number(m[1])];
+    const own = node && compiledGuardrails.get(node);
+    if (own) {
+      before = [...before, ...own.before];
+      after = [...after, ...own.after];
+    }
+  }
+  // Empty rather than undefined: the attempt still resets what an earlier attempt's hooks left in hook_results.
+  return { before, after };
 }
 
 /** Validated configs by their exact string, so a config is validated once, not on every request. */

@@ -28,6 +28,11 @@ export interface UserRegex {
   readonly maxInputChars: number;
   /** Whether the pattern matches anywhere in `text`; throws RegexInputTooLongError past maxInputChars. */
   test(text: string): boolean;
+  /**
+   * Every match replaced by what `replacer` returns for it (its text is taken literally: no $1
+   * expansion), with the number of matches; the same bound as `test`.
+   */
+  replace(text: string, replacer: (match: string) => string): { text: string; count: number };
 }
 
 /** Compiles a config regex; throws an Error whose message completes "<where> ...". */
@@ -53,6 +58,17 @@ export function compileUserRegex(rule: string): UserRegex {
         throw new RegexInputTooLongError(`the text is ${text.length} characters; this pattern reads at most ${maxInputChars} (a simpler pattern reads more)`);
       }
       return re.test(text);
+    },
+    replace(text: string, replacer: (match: string) => string): { text: string; count: number } {
+      if (text.length > maxInputChars) {
+        throw new RegexInputTooLongError(`the text is ${text.length} characters; this pattern reads at most ${maxInputChars} (a simpler pattern reads more)`);
+      }
+      let count = 0;
+      const out = re.matcher(text).replaceAll((match: string) => {
+        count++;
+        return replacer(match);
+      });
+      return { text: out, count };
     },
   };
 }

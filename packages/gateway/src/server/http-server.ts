@@ -18,6 +18,7 @@ import { authenticate } from '../pipeline/authenticate.js';
 import { applyCors, type CorsPolicy } from './cors.js';
 import { watchConnections, type WatchdogOptions } from './connection-watchdog.js';
 import { handleUpgrade } from '../realtime/proxy.js';
+import { handleCloudBatchRequest, mayBeCloudBatchRequest } from '../cloud-batches/route.js';
 import { createDataServiceRoute, isDataServiceRequest, proxyToDataService, type DataServiceRoute } from './data-service-routes.js';
 
 const INFERENCE_ROUTES: Record<string, InboundApi> = {
@@ -101,6 +102,8 @@ async function route(deps: GatewayDeps, state: ServerState, req: IncomingMessage
   if (dataService && isDataServiceRequest(path, req)) return proxyToDataService(dataService, req, res, url, deps.logger);
   if (path === '/v1/logs' || path.startsWith('/v1/logs/')) return handleLogsRoute(deps, req, res, path, url);
   if (path === '/v1/models' && method === 'GET' && !hasRoutingHeaders(req)) return handleModelCatalog(deps, req, res);
+  // Files and batches named for bedrock or vertex-ai use those clouds' own APIs, translated; others pass through.
+  if (mayBeCloudBatchRequest(path, req) && (await handleCloudBatchRequest(deps, req, res, path, url))) return;
   if (path.startsWith('/v1/')) return handleInference(deps, req, res, passthroughApi, url);
   req.resume();
   sendJson(res, 404, new GatewayError({ status: 404, code: 'route_not_found', message: `No route for ${method} ${path}. The gateway serves /v1/* (OpenAI and Anthropic APIs), /health and /metrics.` }).toBody());

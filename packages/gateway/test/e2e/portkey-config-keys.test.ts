@@ -37,14 +37,15 @@ describe('config keys not implemented yet', () => {
     expect(placed.status).toBe(200);
   });
 
-  it.each(['input_mutators', 'output_mutators'])('%s gets a 400 naming it', async (key) => {
+  // Mutators work (test/guardrails/mutators.test.ts); a saved one's id needs the control plane, and says so.
+  it.each(['input_mutators', 'output_mutators'])('%s naming a saved guardrail without a control plane gets a 400 naming it', async (key) => {
     const value = ['pg-mutator-1'];
     const res = await withConfig({ ...openaiTarget(), [key]: value });
     expect(res.status).toBe(400);
     const body = await res.json();
     expect(body.error).toMatchObject({ code: 'invalid_config', param: 'x-portkey-config' });
-    expect(body.error.message).toContain(`config.${key}`);
-    expect(body.error.message).toMatch(/not supported by this gateway yet/);
+    expect(body.error.message).toContain(`config.${key}[0]`);
+    expect(body.error.message).toMatch(/names a saved guardrail, which needs the control plane/);
   });
 });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileCheck, type CheckOutcome } from '../../src/guardrails/checks.js';
-import { compileGuardrails, runHooks, verdictOf } from '../../src/guardrails/hooks.js';
+import { compileGuardrails, verdictOf } from '../../src/guardrails/hooks.js';
+import { runStage } from '../../src/guardrails/run.js';
 import { guardrailsOf, parseRoutingConfig } from '../../src/routing/config-schema.js';
 
 /** The text checks are synchronous; only default.webhook answers with a promise. */
@@ -58,12 +59,14 @@ describe('built-in guardrail checks (Portkey plugin ids and parameters)', () => 
   });
 
   it('refuses what it cannot run, saying what to fix', () => {
-    expect(() => compileCheck('default.validUrls', {})).toThrow(/not built into this gateway; the built-in checks are default\.regexMatch/);
+    // compileCheck's error names the parameter in `where`; the config path joins them (see below).
+    expect(() => compileCheck('default.validUrls', { onlyDns: true })).toThrow(expect.objectContaining({ where: 'onlyDns', message: 'is not a parameter of this check; it takes onlyDNS' }));
+    expect(() => compileCheck('default.regexMatch', { rule: 'x', regex: 'y' })).toThrow(expect.objectContaining({ where: 'regex', message: 'is not a parameter of this check; it takes rule, not' }));
     expect(() => compileCheck('default.webhook', {})).toThrow(/is required: a non-empty string/);
     expect(() => compileCheck('default.webhook', { webhookURL: 'ftp://x/y' })).toThrow(/http or https/);
     expect(() => compileCheck('default.webhook', { webhookURL: 'https://u:p@x/y' })).toThrow(/credentials/);
     expect(() => compileCheck('default.webhook', { webhookURL: 'https://x/y', headers: { a: 1 } })).toThrow(/object of strings/);
-    expect(() => compileCheck('acme.magic', {})).toThrow(/unknown check "acme.magic"/);
+    expect(() => compileCheck('acme.magic', {})).toThrow(/unknown check "acme.magic"; the built-in checks are default\.regexMatch/);
     expect(() => compileCheck('default.regexMatch', { rule: '(' })).toThrow(/not a valid regular expression/);
     expect(() => compileCheck('default.regexMatch', { rule: '(a)\\1' })).toThrow(/backreferences are not supported/);
     expect(() => compileCheck('default.contains', { words: [] })).toThrow(/non-empty array/);
@@ -80,9 +83,11 @@ describe('guardrails in a routing config', () => {
     })!;
     expect(g.before.map((h) => h.id)).toEqual(['no-ssn']);
     expect(g.after.map((h) => [h.id, h.deny])).toEqual([['output_guardrails[0]', false]]);
-    expect(verdictOf(await runHooks(g.before, { text: 'call 123-45-6789' }))).toBe('deny');
-    expect(verdictOf(await runHooks(g.before, { text: 'hello' }))).toBe('pass');
-    expect(verdictOf(await runHooks(g.after, { text: 'one two three four' }))).toBe('flag');
+    const ask = (content: string) => ({ messages: [{ role: 'user', content }] });
+    const answer = (content: string) => ({ choices: [{ index: 0, message: { role: 'assistant', content } }] });
+    expect(verdictOf((await runStage(g.before, {}, 'request', ask('call 123-45-6789'))).results)).toBe('deny');
+    expect(verdictOf((await runStage(g.before, {}, 'request', ask('hello'))).results)).toBe('pass');
+    expect(verdictOf((await runStage(g.after, {}, 'response', answer('one two three four'))).results)).toBe('flag');
   });
 
   it('rejects bad guardrails with a 400 naming the path, once, when the config is parsed', () => {
@@ -90,9 +95,12 @@ describe('guardrails in a routing config', () => {
     expect(bad({ before_request_hooks: [{ checks: [{ id: 'default.regexMatch', parameters: { rule: '(' } }] }] }))
       .toThrow(/config\.before_request_hooks\[0\]\.checks\[0\]\.parameters\.rule: is not a valid regular expression/);
     expect(bad({ input_guardrails: ['pg-abc123'] })).toThrow(/config\.input_guardrails\[0\]: "pg-abc123" names a saved guardrail, which needs the control plane/);
-    expect(bad({ before_request_hooks: [{ type: 'mutator', checks: [{ id: 'default.contains' }] }] })).toThrow(/mutators\) are not built into this gateway/);
-    expect(bad({ strategy: { mode: 'fallback' }, targets: [{ provider: 'openai', output_guardrails: [{ 'default.contains': { words: ['x'] } }] }] }))
-      .toThrow(/config\.targets\[0\]: guardrails .* move them to the config root/);
+    expect(bad({ before_request_hooks: [{ type: 'mutator', deny: true, checks: [{ id: 'default.regexReplace', parameters: { rule: 'x' } }] }] }))
+      .toThrow(/config\.before_request_hooks\[0\]\.deny: a mutator rewrites and never denies/);
+    expect(bad({ before_request_hooks: [{ type: 'transformer', checks: [{ id: 'default.contains' }] }] })).toThrow(/\.type: must be "guardrail" or "mutator"/);
+    // A target's guardrails are checked where they are written.
+    expect(bad({ strategy: { mode: 'fallback' }, targets: [{ provider: 'openai', output_guardrails: [{ 'default.contains': { words: ['x'], operatr: 'none' } }] }] }))
+      .toThrow(/config\.targets\[0\]\.output_guardrails\[0\]\["default\.contains"\]\.parameters\.operatr: is not a parameter of this check/);
     const ok = parseRoutingConfig(JSON.stringify({ provider: 'openai', input_guardrails: [{ 'default.contains': { words: ['x'], operator: 'none' }, deny: true }] }));
     expect(guardrailsOf(ok)?.before[0].deny).toBe(true);
     expect(guardrailsOf(parseRoutingConfig('{"provider":"openai"}'))).toBeUndefined();

@@ -7,12 +7,12 @@ import { windowOf } from '../../app/time-range.js';
 import { TimeChart, type Series } from '../../components/Chart.js';
 import { Loaded } from '../../components/States.js';
 import type { ScreenProps } from '../../app/Screen.js';
-import { CHARTS, groupLines, modelFilter, parseMetadataFilter, seriesOf, type ChartSpec, type GroupBy, type GroupLine } from './charts.js';
+import { baseQuery, CHARTS, DEFAULT_RANGE, filtersByModel, groupLines, modelFilter, seriesOf, type ChartSpec, type GroupBy, type GroupLine } from './charts.js';
 import { Filters } from './Filters.js';
 
 export function Overview({ route }: ScreenProps) {
   const p = route.params;
-  const range = p.get('range') ?? '24h';
+  const range = p.get('range') ?? DEFAULT_RANGE;
   const groupBy = (p.get('group') ?? '') as GroupBy | '';
   // The window is fixed per range and refresh, so every chart asks about the same minutes.
   const refresh = p.get('t') ?? '';
@@ -23,16 +23,9 @@ export function Overview({ route }: ScreenProps) {
   const plan = useAsync(async (signal) => {
     const workspace = p.get('ws') ?? undefined;
     // Which providers, models and keys had requests: needed only to resolve those filters and groupings.
-    const needsDims = Boolean(p.get('model') || p.get('provider')) || groupBy === 'model' || groupBy === 'provider' || groupBy === 'key';
+    const needsDims = filtersByModel(p) || groupBy === 'model' || groupBy === 'provider' || groupBy === 'key';
     const dims = needsDims ? await api.dimensions(span.from, span.to, workspace, signal) : { models: [], keys: [] };
-    const base: AnalyticsQuery = {
-      ...span,
-      workspace,
-      models: modelFilter(dims, p.get('model') ?? undefined, p.get('provider') ?? undefined),
-      keys: p.get('key') ? [p.get('key')!] : undefined,
-      status: p.get('status') ?? undefined,
-      metadata: parseMetadataFilter(p.get('metadata')),
-    };
+    const base = baseQuery(p, span, modelFilter(dims, p.get('model') ?? undefined, p.get('provider') ?? undefined));
     if (!groupBy) return { base, lines: [] as GroupLine[] };
     let values: string[] = [];
     if (groupBy === 'workspace') values = rows(await api.workspaceGroups(base, signal)).map((g) => g.workspace_id);

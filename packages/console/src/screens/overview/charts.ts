@@ -89,6 +89,24 @@ export function modelFilter(dims: Dimensions, model?: string, provider?: string)
   return dims.models.filter((m) => (!model || m.model === model) && (!provider || m.provider === provider)).map((m) => `${m.provider}__${m.model}`);
 }
 
+/** The range the overview shows when the URL names none. */
+export const DEFAULT_RANGE = '24h';
+
+/** Whether the URL filters by model or provider: those resolve to provider__model pairs (the dimensions route) first. */
+export const filtersByModel = (p: URLSearchParams) => Boolean(p.get('model') || p.get('provider'));
+
+/** The dashboard's totals query from the URL's filters; models: the pairs the model and provider filters resolved to. */
+export function baseQuery(p: URLSearchParams, span: { from: string; to: string }, models?: string[]): AnalyticsQuery {
+  return {
+    ...span,
+    workspace: p.get('ws') ?? undefined,
+    models,
+    keys: p.get('key') ? [p.get('key')!] : undefined,
+    status: p.get('status') ?? undefined,
+    metadata: parseMetadataFilter(p.get('metadata')),
+  };
+}
+
 /** "team=alpha,env=prod" from the URL into a metadata filter; malformed pairs are dropped. */
 export function parseMetadataFilter(raw: string | null): Record<string, string> | undefined {
   if (!raw) return undefined;
