@@ -1,11 +1,12 @@
 /**
- * Resilience suite: what OpenTelemetry costs (c=50 JSON, gateway/direct with tracing off and on, in the
- * same run), and the sticky-routing gain as the cached-token share of a conversation workload against
+ * Resilience suite: what OpenTelemetry costs (c=50 JSON, gateway/direct with tracing off, on, and on at
+ * 10% sampling, in the same run, with the gateway's CPU time per request beside), and the sticky-routing gain as the cached-token share of a conversation workload against
  * upstreams that price cached prompt tokens, with strategy.sticky and without.
  */
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { compare, fmt, gatewayTarget, startFakeUpstream, startGateway, warmUp, type Target } from './lib.js';
+import { fmt, gatewayTarget, load, SECONDS, startFakeUpstream, startGateway, warmUp, type Target } from './lib.js';
 import { startPromptCacheUpstream } from '../packages/gateway/test/resilience/prompt-cache-upstream.js';
 
 export async function runResilience(): Promise<void> {
@@ -26,21 +27,58 @@ async function otelCost(): Promise<void> {
     });
   });
   await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
+  const endpoint = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
   const upstream = await startFakeUpstream();
-  const off = await startGateway({ LOG_STORE: 'none' });
-  const on = await startGateway({ LOG_STORE: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(sink.address() as AddressInfo).port}` });
+  const variants: Array<{ name: string; env: Record<string, string> }> = [
+    { name: 'tracing off', env: {} },
+    { name: 'tracing on (OTLP/HTTP protobuf)', env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint } },
+    { name: 'tracing on, 10% sampled', env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' } },
+  ];
+  const gateways = await Promise.all(variants.map((v) => startGateway({ LOG_STORE: 'none', ...v.env })));
   const direct: Target = { name: 'direct', url: upstream.url, headers: {} };
-  const gOff = gatewayTarget('otel off', off.url, upstream.url);
-  const gOn = gatewayTarget('otel on', on.url, upstream.url);
-  await warmUp(direct, gOff, gOn);
-  const rOff = await compare(direct, gOff, 50, 3);
-  const rOn = await compare(direct, gOn, 50, 3);
-  console.log(`\nOpenTelemetry, c=50 JSON (log store none in both):\n| gateway | req/s | gateway/direct | p99 ms |\n|---|---|---|---|`);
-  console.log(`| tracing off | ${fmt(rOff.b.rps, 0)} | ${fmt(100 * rOff.ratio)}% | ${rOff.b.p99} |`);
-  console.log(`| tracing on (OTLP/HTTP) | ${fmt(rOn.b.rps, 0)} | ${fmt(100 * rOn.ratio)}% | ${rOn.b.p99} |`);
-  console.log(`cost of tracing: ${fmt(100 * (1 - rOn.ratio / rOff.ratio))}% of the gateway's throughput; ${exports} OTLP exports received`);
-  await Promise.all([off.proc.stop(), on.proc.stop(), upstream.proc.stop()]);
+  const targets = gateways.map((g, i) => gatewayTarget(variants[i].name, g.url, upstream.url));
+  await warmUp(direct, ...targets);
+  // Interleaved rounds (the order turns each round), medians over rounds: on a machine shared with other
+  // work, load drifts over a minute far more than tracing costs, so each variant is measured beside the others.
+  const rounds = Number(process.env.BENCH_OTEL_ROUNDS ?? 5);
+  const seconds = Math.max(2, Math.round(SECONDS * 0.6));
+  const runs = targets.map(() => ({ ratio: [] as number[], rps: [] as number[], p99: [] as number[], cpu: [] as number[] }));
+  for (let round = 0; round < rounds; round++) {
+    const d = await load(direct, 50, false, seconds);
+    for (let k = 0; k < targets.length; k++) {
+      const i = (k + round) % targets.length;
+      const pid = gateways[i].proc.child.pid!;
+      const cpu0 = cpuSeconds(pid);
+      const r = await load(targets[i], 50, false, seconds);
+      runs[i].cpu.push(((cpuSeconds(pid) - cpu0) * 1e6) / Math.max(1, r.rps * seconds));
+      runs[i].ratio.push(r.rps / d.rps);
+      runs[i].rps.push(r.rps);
+      runs[i].p99.push(r.p99);
+    }
+  }
+  console.log(`\nOpenTelemetry, c=50 JSON, ${rounds} interleaved rounds of ${seconds} s, medians (log store none in all; load average at start ${loadAverage()}):`);
+  console.log('| gateway | req/s | gateway/direct | p99 ms | gateway CPU µs per request |\n|---|---|---|---|---|');
+  const m = runs.map((r) => ({ ratio: median(r.ratio), rps: median(r.rps), p99: median(r.p99), cpu: median(r.cpu) }));
+  for (let i = 0; i < targets.length; i++) console.log(`| ${variants[i].name} | ${fmt(m[i].rps, 0)} | ${fmt(100 * m[i].ratio)}% | ${m[i].p99} | ${fmt(m[i].cpu, 0)} |`);
+  console.log(`cost of tracing: ${fmt(100 * (1 - m[1].ratio / m[0].ratio))}% of the gateway's throughput, +${fmt(m[1].cpu - m[0].cpu, 0)} µs CPU a request; at 10% sampling ${fmt(100 * (1 - m[2].ratio / m[0].ratio))}%, +${fmt(m[2].cpu - m[0].cpu, 0)} µs; ${exports} OTLP exports received; load average at end ${loadAverage()}`);
+  await Promise.all([...gateways.map((g) => g.proc.stop()), upstream.proc.stop()]);
   await new Promise((r) => sink.close(r));
+}
+
+/** utime + stime of a process, seconds (Linux /proc, 10 ms ticks): robust where req/s on a shared machine is not. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+function loadAverage(): string {
+  return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 }
 
 async function stickyGain(): Promise<void> {

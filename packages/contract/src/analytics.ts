@@ -28,7 +28,8 @@ export interface AnalyticsRow {
   total_tokens: number;
   cached_tokens: number;
   cost_usd: number;
-  cache_status: 'DISABLED' | 'MISS' | 'HIT' | 'REFRESH';
+  /** As the log document says it; SEMANTIC HIT is an answer from the semantic cache. */
+  cache_status: 'DISABLED' | 'MISS' | 'HIT' | 'REFRESH' | 'SEMANTIC HIT' | 'SEMANTIC MISS';
   /** Upstream attempts beyond the first (retries and fallbacks). */
   retries: number;
   /** True when a retry or a fallback turned a failure into a success. */

@@ -16,10 +16,43 @@ export const retrySchema = z.object({
   use_retry_after_header: z.boolean().optional(),
 }).loose();
 
+/**
+ * Portico's own: which embedding model a semantic cache embeds the last user message with, and whose
+ * credential pays for it. A target like a config leaf (a provider with api_key / custom_host, or a
+ * virtual key), plus the model. Strict: a misspelt field would silently embed with the wrong thing.
+ */
+export const semanticEmbeddingSchema = z.strictObject({
+  provider: z.string().min(1).optional(),
+  virtual_key: z.string().min(1).optional(),
+  api_key: z.string().optional(),
+  custom_host: z.string().optional(),
+  model: z.string({ message: 'cache.semantic.embedding.model is required: the embedding model to call, e.g. text-embedding-3-small' }).min(1),
+  /** Milliseconds before the embedding call gives up (and the lookup falls back to exact matching). */
+  request_timeout: z.number().int().positive().max(60_000).optional(),
+}).refine((e) => e.provider !== undefined || e.virtual_key !== undefined, {
+  message: 'cache.semantic.embedding needs provider or virtual_key',
+});
+
+export type SemanticEmbedding = z.infer<typeof semanticEmbeddingSchema>;
+
+/** Portico's own semantic-cache settings (mode "semantic" only). Strict, as above. */
+export const semanticCacheSchema = z.strictObject({
+  /** Least cosine similarity of a hit, (0, 1]; Portkey's default 0.95. */
+  threshold: z.number().gt(0).max(1).optional(),
+  /** Without it, the gateway's SEMANTIC_CACHE_EMBEDDING applies. */
+  embedding: semanticEmbeddingSchema.optional(),
+});
+
+export type SemanticCacheSettings = z.infer<typeof semanticCacheSchema>;
+
 export const cacheSchema = z.object({
   mode: z.enum(['simple', 'semantic', 'disabled']),
   max_age: z.number().int().positive().optional(),
-}).loose();
+  semantic: semanticCacheSchema.optional(),
+}).loose().refine((c) => c.semantic === undefined || c.mode === 'semantic', {
+  message: 'cache.semantic applies only with mode "semantic"; remove it or set mode to "semantic"',
+  path: ['semantic'],
+});
 
 /**
  * Portkey's circuit breaker (strategy.cb_config). Strict: a misspelt field would silently leave a

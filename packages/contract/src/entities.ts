@@ -3,11 +3,19 @@
  * both produce these; the gateway resolves them from memory, never over the network per request.
  */
 
-/** A limit: N requests / tokens / USD per window. */
+/**
+ * A limit: N requests / tokens / USD per window. Windows are calendar-aligned in UTC (weeks start on
+ * Monday); 'total' never resets by itself (a usage-limit policy without periodic_reset).
+ */
 export interface LimitRule {
   kind: 'requests' | 'tokens' | 'cost';
   limit: number;
-  window: 'minute' | 'hour' | 'day' | 'month';
+  window: 'minute' | 'hour' | 'day' | 'week' | 'month' | 'total';
+  /**
+   * Epoch ms: count only from this moment (a window that began earlier begins here instead). Set by
+   * the gateway for a policy entity's last reset, or a policy's start; a new value starts a new count.
+   */
+  since?: number;
 }
 
 /** A gateway API key (x-portkey-api-key). Only its SHA-256 hash is stored. */

@@ -51,6 +51,7 @@ export const ERROR_CATALOGUE = {
   missing_provider: entry(400, BAD, 'No provider is selected for the request.', 'Send x-portkey-provider, x-portkey-virtual-key or a config with a provider.'),
   unknown_provider: entry(400, BAD, 'The provider named is not one the gateway knows.', 'Use a provider listed in docs/providers.md.'),
   invalid_config: entry(400, BAD, 'The routing config, or a routing header, is not valid.', 'Fix the key named in `param`; the message says what is wrong with it.'),
+  semantic_cache_not_configured: entry(400, BAD, 'The config asks for cache.mode "semantic" but names no embedding model, and the gateway has no default.', 'Add cache.semantic.embedding ({"provider" or "virtual_key", "model"}) to the config, have the operator set SEMANTIC_CACHE_EMBEDDING, or use mode "simple".'),
   unknown_config: entry(400, BAD, 'The x-portkey-config header names no saved config and is not a JSON object.', 'Check the config id in the entities file, or send the config inline as JSON.'),
   unknown_virtual_key: entry(400, BAD, 'The virtual key named is not configured.', 'Check the virtual key\'s slug in the entities file.'),
   invalid_model: entry(400, BAD, 'The model starts with @ but is not "@provider-slug/model".', 'Send "@provider-slug/model", e.g. "@openai-prod/gpt-4o-mini", or a plain model name.'),
@@ -88,6 +89,10 @@ export const ERROR_CATALOGUE = {
   // ---- limits and guardrails
   rate_limit_exceeded: entry(429, 'rate_limit_error', 'A request or token rate limit of the key, virtual key or user is used up for this window.', 'Wait for the Retry-After seconds, or raise the limit.'),
   budget_exceeded: entry(429, 'rate_limit_error', 'A cost budget of the key, virtual key or user is spent for this window.', 'Wait for the next window (Retry-After), or raise the budget.'),
+  policy_rate_limit_exceeded: entry(429, 'rate_limit_error', 'A rate-limit policy (/v1/policies/rate-limits) is used up for this request\'s group (its group_by values) in this window.', 'Wait for the Retry-After seconds, or ask a workspace admin to raise the policy\'s value.'),
+  policy_usage_limit_exceeded: entry(429, 'rate_limit_error', 'A usage-limit policy (/v1/policies/usage-limits) has spent its credit_limit of cost or tokens for this request\'s group.', 'Wait for the periodic reset (Retry-After, when there is one), or ask a workspace admin to reset the entity\'s usage or raise credit_limit.'),
+  workspace_rate_limit_exceeded: entry(429, 'rate_limit_error', 'A rate limit of the key\'s workspace (its rate_limits) is used up for this window.', 'Wait for the Retry-After seconds, or ask an admin to raise the workspace\'s rate_limits.'),
+  workspace_budget_exceeded: entry(429, 'rate_limit_error', 'A usage limit of the key\'s workspace (its usage_limits: cost or tokens per month or week) is spent.', 'Wait for the next month or week (Retry-After), or ask an admin to raise the workspace\'s usage_limits.'),
   limits_unavailable: entry(503, 'api_error', 'The limits store could not be reached and LIMITS_FAIL_MODE is closed.', 'Retry shortly; check the Redis that holds the limits.'),
   guardrails_denied: entry(446, 'hooks_failed', 'A guardrail with deny: true failed; the request or its response was refused.', 'See hook_results in the body for the check that failed.'),
   // ---- the call to the provider

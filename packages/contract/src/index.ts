@@ -5,5 +5,6 @@ export * from './entities.js';
 export * from './log-document.js';
 export * from './analytics.js';
 export * from './sync.js';
+export * from './limit-policies.js';
 export * from './log-store-layout.js';
 export * from './process-log.js';

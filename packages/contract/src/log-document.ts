@@ -86,7 +86,8 @@ export interface LogDocument {
    * breaker_opened: this attempt's failure opened the breaker.
    */
   attempts?: Array<{ target: string; provider: string; model?: string; status: number; ms: number; error?: string; breaker?: 'closed' | 'half_open' | 'open'; breaker_opened?: boolean }>;
-  cache_status: 'DISABLED' | 'MISS' | 'HIT' | 'REFRESH';
+  /** As Portkey reports it; SEMANTIC HIT / SEMANTIC MISS when a semantic lookup (cache.mode "semantic") decided. */
+  cache_status: 'DISABLED' | 'MISS' | 'HIT' | 'REFRESH' | 'SEMANTIC HIT' | 'SEMANTIC MISS';
   /** Guardrail verdicts, in Portkey's hook_results form. */
   hook_results?: HookResults;
   usage?: { prompt_tokens: number; completion_tokens: number; total_tokens: number; cached_tokens?: number; cache_creation_tokens?: number; reasoning_tokens?: number };

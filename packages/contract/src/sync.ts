@@ -1,5 +1,6 @@
 import type { GatewayKey, LimitRule, Prompt, PromptPartial, SavedConfig, SavedGuardrail, VirtualKey } from './entities.js';
 import type { AnalyticsRow } from './analytics.js';
+import type { LimitPolicy, WorkspaceLimits } from './limit-policies.js';
 
 /**
  * The control plane → gateway sync protocol (and gateway → control plane analytics).
@@ -45,9 +46,13 @@ export interface SyncSnapshot {
   guardrails: SavedGuardrail[];
   /** Limits on metadata users (metadata._user), by user id; '*' applies to every user. */
   userLimits: Record<string, LimitRule[]>;
+  /** Active usage-limit and rate-limit policies (absent from control planes that predate them). */
+  policies?: LimitPolicy[];
+  /** Workspaces with limits, and the default workspace (absent from control planes that predate them). */
+  workspaces?: WorkspaceLimits[];
 }
 
-export type SyncEntityKind = 'key' | 'virtualKey' | 'config' | 'prompt' | 'partial' | 'guardrail';
+export type SyncEntityKind = 'key' | 'virtualKey' | 'config' | 'prompt' | 'partial' | 'guardrail' | 'policy' | 'workspace';
 
 export type SyncChange =
   | { op: 'upsert'; kind: 'key'; entity: GatewayKey }
@@ -56,6 +61,8 @@ export type SyncChange =
   | { op: 'upsert'; kind: 'prompt'; entity: Prompt }
   | { op: 'upsert'; kind: 'partial'; entity: PromptPartial }
   | { op: 'upsert'; kind: 'guardrail'; entity: SavedGuardrail }
+  | { op: 'upsert'; kind: 'policy'; entity: LimitPolicy }
+  | { op: 'upsert'; kind: 'workspace'; entity: WorkspaceLimits }
   /** id: the key's hash for keys, the slug for virtual keys, the id for the rest. */
   | { op: 'delete'; kind: SyncEntityKind; id: string };
 

@@ -19,7 +19,7 @@ function rows(organisation: string, workspace: string, now: number): AnalyticsRo
     id: randomUUID(), organisation, workspace, key_id: `key-${i % 4}`, trace_id: `t-${i}`, created_at: new Date(now - 1000 - ((i * 7_919_333) % (7 * DAY - 5000))).toISOString(),
     endpoint: 'chat.completions', provider: i % 3 ? 'openai' : 'anthropic', model: i % 3 ? 'gpt-4o' : 'claude-sonnet-4', virtual_key: null, config_id: null, prompt_id: null,
     status: i % 9 === 0 ? 500 : i % 13 === 0 ? 429 : 200, latency_ms: 50 + ((i * 37) % 900), first_byte_ms: null, prompt_tokens: i % 11, completion_tokens: i % 17, total_tokens: (i % 11) + (i % 17),
-    cached_tokens: 0, cost_usd: (i % 5) / 128, cache_status: i % 6 === 0 ? 'HIT' : 'MISS', retries: i % 10 === 0 ? 1 : 0, rescued: i % 20 === 0, stream: false, error_code: null,
+    cached_tokens: 0, cost_usd: (i % 5) / 128, cache_status: i % 6 === 0 ? 'HIT' : i % 8 === 0 ? 'SEMANTIC HIT' : i % 8 === 1 ? 'SEMANTIC MISS' : 'MISS', retries: i % 10 === 0 ? 1 : 0, rescued: i % 20 === 0, stream: false, error_code: null,
     user: i % 7 ? `u-${i % 23}` : null, metadata: { team: `t${i % 3}` },
   }));
 }
@@ -46,10 +46,12 @@ function expected(all: AnalyticsRow[], from: Date, to: Date) {
   for (let t = Math.floor(from.getTime() / step) * step; t <= to.getTime(); t += step) labels.push(new Date(t).toISOString().slice(0, hourly ? 13 : 10));
   const stats = (rs: AnalyticsRow[]) => {
     const lat = rs.map((r) => r.latency_ms).sort((a, b) => a - b);
-    const hits = rs.filter((r) => r.cache_status === 'HIT');
+    const hits = rs.filter((r) => r.cache_status === 'HIT' || r.cache_status === 'SEMANTIC HIT');
+    const semantic = rs.filter((r) => r.cache_status === 'SEMANTIC HIT');
     return {
       requests: rs.length, cost: rs.reduce((n, r) => n + r.cost_usd, 0), tokens: rs.reduce((n, r) => n + r.total_tokens, 0), errors: rs.filter((r) => r.status >= 400).length,
-      hits: hits.length, hitCost: hits.reduce((n, r) => n + r.cost_usd, 0), rescued: rs.filter((r) => r.rescued).length, users: new Set(rs.map((r) => r.user).filter(Boolean)).size,
+      hits: hits.length, hitCost: hits.reduce((n, r) => n + r.cost_usd, 0),
+      semanticHits: semantic.length, semanticHitCost: semantic.reduce((n, r) => n + r.cost_usd, 0), rescued: rs.filter((r) => r.rescued).length, users: new Set(rs.map((r) => r.user).filter(Boolean)).size,
       avgLatency: rs.length ? lat.reduce((a, b) => a + b, 0) / rs.length : 0, ps: [0.5, 0.9, 0.95, 0.99].map((x) => nearest(lat, x)),
     };
   };
@@ -112,9 +114,15 @@ for (const backend of backends) {
       expect(errorRate.summary.rate).toBe(pct(e.total.errors, e.total.requests));
       expect(errorRate.data_points.map((p: any) => p.rate)).toEqual(e.points.map((p) => pct(p.s.errors, p.s.requests)));
       expect(hitRate.summary).toEqual({ total: e.total.hits, rate: pct(e.total.hits, e.total.requests) });
-      let saved = 0;
-      expect(hitRate.data_points.map((p: any) => [p.simple_hits, p.rate, p.cumulative_simple_cache_savings])).toEqual(
-        e.points.map((p) => ((saved += p.s.hitCost), [p.s.hits, pct(p.s.hits, p.s.requests), cents(saved)])),
+      let savedSimple = 0;
+      let savedSemantic = 0;
+      expect(e.total.semanticHits).toBeGreaterThan(0);
+      expect(hitRate.data_points.map((p: any) => [p.simple_hits, p.semantic_hits, p.rate, p.cumulative_simple_cache_savings, p.cumulative_semantic_cache_savings])).toEqual(
+        e.points.map((p) => {
+          savedSimple += p.s.hitCost - p.s.semanticHitCost;
+          savedSemantic += p.s.semanticHitCost;
+          return [p.s.hits - p.s.semanticHits, p.s.semanticHits, pct(p.s.hits, p.s.requests), cents(savedSimple), cents(savedSemantic)];
+        }),
       );
       expect(rescued.summary).toEqual({ retry: e.total.rescued, fallback: 0 });
       expect(rescued.data_points.map((p: any) => p.retry[0].count)).toEqual(e.points.map((p) => p.s.rescued));

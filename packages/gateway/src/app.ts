@@ -2,6 +2,9 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { asBool, asInt, asList, type Settings } from './config/settings.js';
 import { MemoryCacheStore } from './cache/memory-store.js';
+import { SemanticCache } from './cache/semantic-cache.js';
+import { parseSemanticEmbedding } from './cache/semantic-settings.js';
+import { registerSemanticMetrics } from './observability/semantic-metrics.js';
 import type { CacheStore } from './cache/types.js';
 import { FileEntityStore } from './entities/file-store.js';
 import type { EntityStore } from './entities/types.js';
@@ -100,7 +103,7 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
 
   // The OpenTelemetry SDK loads only when an endpoint is set: off, tracing costs nothing.
   const otlpTraces = settings.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || (settings.OTEL_EXPORTER_OTLP_ENDPOINT ? `${settings.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces` : '');
-  const tracing = otlpTraces ? (await import('./observability/tracing.js')).createTracing(otlpTraces, { serviceName: settings.OTEL_SERVICE_NAME }) : undefined;
+  const tracing = otlpTraces ? (await import('./observability/tracing.js')).createTracing(otlpTraces, tracingOptions(settings)) : undefined;
 
   const clients = createUpstreamClients({ connections: asInt(settings.UPSTREAM_CONNECTIONS), policy: egress });
   const deps: GatewayDeps = {
@@ -136,7 +139,9 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
     breakers,
     targetHealth: new TargetHealth(),
     tracing,
+    semantic: await createSemanticCache(settings, redis),
   };
+  registerSemanticMetrics(metrics.registry, deps.semantic!);
   deps.logStage.observe = (doc) => {
     if (doc.usage?.prompt_tokens) metrics.promptTokens(doc.provider ?? '', doc.usage.prompt_tokens, doc.usage.cached_tokens ?? 0);
   };
@@ -210,3 +215,29 @@ async function createLogStore(settings: Settings, metrics: GatewayMetrics, logge
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
+
+/** The semantic cache's index; shared through Redis when CACHE_STORE is Redis. Idle unless a config asks for mode "semantic". */
+async function createSemanticCache(settings: Settings, redis: RedisConnection | undefined): Promise<SemanticCache> {
+  const maxPerPartition = asInt(settings.SEMANTIC_CACHE_MAX_PER_PARTITION);
+  const share = redis ? new (await import('./cache/semantic-redis.js')).SemanticRedisShare(redis, maxPerPartition) : undefined;
+  return new SemanticCache({
+    maxBytes: asInt(settings.SEMANTIC_CACHE_MAX_BYTES),
+    maxPerPartition,
+    defaultEmbedding: settings.SEMANTIC_CACHE_EMBEDDING ? parseSemanticEmbedding(settings.SEMANTIC_CACHE_EMBEDDING) : undefined,
+    embeddingTimeoutMs: asInt(settings.SEMANTIC_CACHE_EMBEDDING_TIMEOUT_MS),
+    share,
+  });
+}
+
+/** The standard OTEL_* variables Portico reads, as createTracing takes them. */
+function tracingOptions(settings: Settings): import('./observability/tracing.js').TracingOptions {
+  return {
+    serviceName: settings.OTEL_SERVICE_NAME,
+    protocol: (settings.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL || settings.OTEL_EXPORTER_OTLP_PROTOCOL) as 'http/protobuf' | 'http/json',
+    sampler: settings.OTEL_TRACES_SAMPLER as import('./observability/tracing.js').TracingOptions['sampler'],
+    samplerArg: settings.OTEL_TRACES_SAMPLER_ARG === '' ? undefined : Number(settings.OTEL_TRACES_SAMPLER_ARG),
+    maxQueueSize: asInt(settings.OTEL_BSP_MAX_QUEUE_SIZE),
+    maxExportBatchSize: asInt(settings.OTEL_BSP_MAX_EXPORT_BATCH_SIZE),
+    scheduleDelayMs: asInt(settings.OTEL_BSP_SCHEDULE_DELAY),
+  };
+}

@@ -21,6 +21,9 @@ const bool: Check = (v) => (typeof v === 'boolean' ? undefined : 'must be true o
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 const COUNT = number(0, 1e12, true);
 
+/** The cache outcomes a row may carry, as the gateway's log document names them. */
+const CACHE_STATUSES = new Set(['DISABLED', 'MISS', 'HIT', 'REFRESH', 'SEMANTIC HIT', 'SEMANTIC MISS']);
+
 const ROW_FIELDS: Record<keyof AnalyticsRow, Check> = {
   id: (v) => text(128)(v) ?? ((v as string).length === 0 ? 'must not be empty' : undefined),
   organisation: (v) => text(128)(v) ?? ((v as string).length === 0 ? 'must not be empty' : undefined),
@@ -29,7 +32,7 @@ const ROW_FIELDS: Record<keyof AnalyticsRow, Check> = {
   endpoint: text(256), provider: text(128, true), model: text(256, true), virtual_key: text(256, true), config_id: text(256, true), prompt_id: text(256, true),
   status: number(0, 999, true), latency_ms: number(0, 1e9, false), first_byte_ms: number(0, 1e9, false, true),
   prompt_tokens: COUNT, completion_tokens: COUNT, total_tokens: COUNT, cached_tokens: COUNT, cost_usd: number(0, 1e9, false),
-  cache_status: (v) => (v === 'DISABLED' || v === 'MISS' || v === 'HIT' || v === 'REFRESH' ? undefined : 'must be one of DISABLED, MISS, HIT, REFRESH'),
+  cache_status: (v) => (typeof v === 'string' && CACHE_STATUSES.has(v) ? undefined : `must be one of ${[...CACHE_STATUSES].join(', ')}`),
   retries: number(0, 1000, true), rescued: bool, stream: bool, error_code: text(256, true), user: text(256, true),
   metadata: (v) => {
     if (!v || typeof v !== 'object' || Array.isArray(v)) return 'must be an object of strings';

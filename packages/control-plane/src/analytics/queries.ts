@@ -21,12 +21,18 @@ export interface Aggregate {
   users: number;
   rescued: number;
   hitCost: number;
+  /** The hits the semantic cache answered (counted in hits too), and what they saved. */
+  semanticHits: number;
+  semanticHitCost: number;
 }
 
+const IS_HIT = `cache_status IN ('HIT', 'SEMANTIC HIT')`;
+const IS_SEMANTIC_HIT = `cache_status = 'SEMANTIC HIT'`;
 const AGGREGATES = `COUNT(*) AS requests, COALESCE(SUM(cost_usd), 0) AS cost, COALESCE(SUM(total_tokens), 0) AS tokens, COALESCE(AVG(latency_ms), 0) AS avg_latency,
-  SUM(CASE WHEN status >= 400 THEN 1 ELSE 0 END) AS errors, SUM(CASE WHEN cache_status = 'HIT' THEN 1 ELSE 0 END) AS hits,
-  AVG(CASE WHEN cache_status = 'HIT' THEN latency_ms END) AS hit_latency, AVG(CASE WHEN cache_status <> 'HIT' THEN latency_ms END) AS miss_latency,
-  COUNT(DISTINCT user_id) AS users, SUM(rescued) AS rescued, COALESCE(SUM(CASE WHEN cache_status = 'HIT' THEN cost_usd END), 0) AS hit_cost`;
+  SUM(CASE WHEN status >= 400 THEN 1 ELSE 0 END) AS errors, SUM(CASE WHEN ${IS_HIT} THEN 1 ELSE 0 END) AS hits,
+  AVG(CASE WHEN ${IS_HIT} THEN latency_ms END) AS hit_latency, AVG(CASE WHEN NOT ${IS_HIT} THEN latency_ms END) AS miss_latency,
+  COUNT(DISTINCT user_id) AS users, SUM(rescued) AS rescued, COALESCE(SUM(CASE WHEN ${IS_HIT} THEN cost_usd END), 0) AS hit_cost,
+  SUM(CASE WHEN ${IS_SEMANTIC_HIT} THEN 1 ELSE 0 END) AS semantic_hits, COALESCE(SUM(CASE WHEN ${IS_SEMANTIC_HIT} THEN cost_usd END), 0) AS semantic_hit_cost`;
 
 interface AggRow {
   b?: string;
@@ -41,12 +47,14 @@ interface AggRow {
   users: number;
   rescued: number | null;
   hit_cost: number;
+  semantic_hits: number | null;
+  semantic_hit_cost: number;
 }
 
 const toAgg = (r: AggRow | undefined): Aggregate => ({
   requests: Number(r?.requests ?? 0), cost: Number(r?.cost ?? 0), tokens: Number(r?.tokens ?? 0), avgLatency: Number(r?.avg_latency ?? 0), errors: Number(r?.errors ?? 0),
   hits: Number(r?.hits ?? 0), hitLatency: Number(r?.hit_latency ?? 0), missLatency: Number(r?.miss_latency ?? 0), users: Number(r?.users ?? 0), rescued: Number(r?.rescued ?? 0),
-  hitCost: Number(r?.hit_cost ?? 0),
+  hitCost: Number(r?.hit_cost ?? 0), semanticHits: Number(r?.semantic_hits ?? 0), semanticHitCost: Number(r?.semantic_hit_cost ?? 0),
 });
 
 /** A read that concurrent identical requests share (see shared-reads.ts). */
@@ -73,21 +81,27 @@ export async function aggregate(db: Database, f: Filter, opts: { users?: boolean
 const HOUR = 3_600_000;
 const hourLabel = (t: number) => new Date(t).toISOString().slice(0, 13);
 const MEASURES = `SUM(requests) AS requests, SUM(cost) AS cost, SUM(tokens) AS tokens, SUM(latency) AS latency, SUM(errors) AS errors, SUM(hits) AS hits,
-  SUM(hit_latency) AS hit_latency, SUM(hit_cost) AS hit_cost, SUM(rescued) AS rescued`;
-interface SumRow { b: string; requests: number; cost: number; tokens: number; latency: number; errors: number; hits: number; hit_latency: number; hit_cost: number; rescued: number }
+  SUM(hit_latency) AS hit_latency, SUM(hit_cost) AS hit_cost, SUM(rescued) AS rescued, SUM(semantic_hits) AS semantic_hits, SUM(semantic_hit_cost) AS semantic_hit_cost`;
+interface SumRow {
+  b: string; requests: number; cost: number; tokens: number; latency: number; errors: number; hits: number; hit_latency: number; hit_cost: number; rescued: number;
+  semantic_hits: number; semantic_hit_cost: number;
+}
 
 async function aggregateWithRollup(db: Database, f: Filter, dims: NonNullable<Filter['dims']>): Promise<Aggregated | undefined> {
   const wholeFrom = Math.ceil(f.from.getTime() / HOUR) * HOUR;
   const wholeTo = Math.floor(f.to.getTime() / HOUR) * HOUR;
   if (wholeFrom >= wholeTo) return undefined;
   const len = f.bucket === 'hour' ? 13 : 10;
-  const hit = (v: string) => `CASE WHEN cache_status = 'HIT' THEN ${v} ELSE 0 END`;
+  const hit = (v: string) => `CASE WHEN ${IS_HIT} THEN ${v} ELSE 0 END`;
+  const semantic = (v: string) => `CASE WHEN ${IS_SEMANTIC_HIT} THEN ${v} ELSE 0 END`;
   const sql = `SELECT b, ${MEASURES} FROM (
       SELECT substr(hour, 1, ${len}) AS b, requests, cost_usd AS cost, total_tokens AS tokens, latency_ms AS latency, CASE WHEN status >= 400 THEN requests ELSE 0 END AS errors,
-        ${hit('requests')} AS hits, ${hit('latency_ms')} AS hit_latency, ${hit('cost_usd')} AS hit_cost, rescued
+        ${hit('requests')} AS hits, ${hit('latency_ms')} AS hit_latency, ${hit('cost_usd')} AS hit_cost, rescued,
+        ${semantic('requests')} AS semantic_hits, ${semantic('cost_usd')} AS semantic_hit_cost
       FROM analytics_hourly WHERE organisation_id = ? AND hour >= ? AND hour < ? AND ${dims.where}
       UNION ALL
-      SELECT substr(created_at, 1, ${len}), 1, cost_usd, total_tokens, latency_ms, CASE WHEN status >= 400 THEN 1 ELSE 0 END, ${hit('1')}, ${hit('latency_ms')}, ${hit('cost_usd')}, rescued
+      SELECT substr(created_at, 1, ${len}), 1, cost_usd, total_tokens, latency_ms, CASE WHEN status >= 400 THEN 1 ELSE 0 END, ${hit('1')}, ${hit('latency_ms')}, ${hit('cost_usd')}, rescued,
+        ${semantic('1')}, ${semantic('cost_usd')}
       FROM analytics_rows WHERE organisation_id = ? AND ((created_at >= ? AND created_at < ?) OR (created_at >= ? AND created_at <= ?)) AND ${dims.where}
     ) s GROUP BY b`;
   const org = f.params[0];
@@ -101,9 +115,10 @@ async function aggregateWithRollup(db: Database, f: Filter, dims: NonNullable<Fi
     return {
       requests: n, cost: Number(r.cost), tokens: Number(r.tokens), avgLatency: n ? latency / n : 0, errors: Number(r.errors), hits,
       hitLatency: hits ? hitLatency / hits : 0, missLatency: n - hits ? (latency - hitLatency) / (n - hits) : 0, users: 0, rescued: Number(r.rescued), hitCost: Number(r.hit_cost),
+      semanticHits: Number(r.semantic_hits), semanticHitCost: Number(r.semantic_hit_cost),
     };
   };
-  const total = { requests: 0, cost: 0, tokens: 0, latency: 0, errors: 0, hits: 0, hit_latency: 0, hit_cost: 0, rescued: 0 };
+  const total = { requests: 0, cost: 0, tokens: 0, latency: 0, errors: 0, hits: 0, hit_latency: 0, hit_cost: 0, rescued: 0, semantic_hits: 0, semantic_hit_cost: 0 };
   for (const r of rows) for (const k of Object.keys(total) as Array<keyof typeof total>) total[k] += Number(r[k]);
   const byBucket = new Map(rows.map((r) => [r.b, fromSums(r)]));
   return { summary: fromSums(total), points: bucketLabels(f).map((b) => ({ timestamp: bucketTimestamp(b), agg: byBucket.get(b) ?? toAgg(undefined) })) };

@@ -17,7 +17,7 @@ export const GATEWAY_SCOPE_OF: Record<string, string> = {
 const RESOURCES = [
   'configs', 'virtual_keys', 'integrations', 'providers', 'prompts', 'prompt_partials', 'collections', 'labels', 'guardrails',
   'workspaces', 'workspace_users', 'organisation_users', 'organisation_service_api_keys', 'workspace_service_api_keys',
-  'workspace_user_api_keys', 'audit_logs', 'invites', 'secret_references', 'mcp_integrations', 'mcp_servers',
+  'workspace_user_api_keys', 'audit_logs', 'invites', 'secret_references', 'mcp_integrations', 'mcp_servers', 'policies',
 ];
 const ACTIONS = ['create', 'read', 'list', 'update', 'delete'];
 
@@ -55,9 +55,9 @@ export interface UsageLimitInput {
 }
 
 /**
- * Rate limits (rpm/rph/rpd) and a monthly usage limit become the gateway's LimitRules, enforced by its
- * limits engine. Windows the engine does not have (per second, per week, budgets without a monthly
- * reset) are refused rather than silently enforced differently.
+ * Rate limits (rpm/rph/rpd) and a monthly or weekly usage limit become the gateway's LimitRules,
+ * enforced by its limits engine. What these limits cannot express (per second, per week rates, budgets
+ * without a periodic reset or every N days) is refused rather than silently enforced differently.
  */
 export function limitRules(rate: RateLimitInput[] | null | undefined, usage: UsageLimitInput | null | undefined, where = ''): LimitRule[] {
   const rules: LimitRule[] = [];
@@ -67,10 +67,10 @@ export function limitRules(rate: RateLimitInput[] | null | undefined, usage: Usa
     rules.push({ kind: r.type, limit: r.value, window });
   });
   if (usage && usage.credit_limit != null) {
-    if (usage.periodic_reset !== 'monthly' || usage.periodic_reset_days != null) {
-      throw invalid(`${where}usage_limits.periodic_reset: Portico enforces usage limits per calendar month; send "periodic_reset": "monthly"`, 'usage_limits.periodic_reset', 'unsupported_limit');
+    if ((usage.periodic_reset !== 'monthly' && usage.periodic_reset !== 'weekly') || usage.periodic_reset_days != null) {
+      throw invalid(`${where}usage_limits.periodic_reset: Portico enforces these usage limits per calendar month or week (UTC, from Monday); send "periodic_reset": "monthly" or "weekly"`, 'usage_limits.periodic_reset', 'unsupported_limit');
     }
-    rules.push({ kind: usage.type === 'tokens' ? 'tokens' : 'cost', limit: usage.credit_limit, window: 'month' });
+    rules.push({ kind: usage.type === 'tokens' ? 'tokens' : 'cost', limit: usage.credit_limit, window: usage.periodic_reset === 'weekly' ? 'week' : 'month' });
   }
   return rules;
 }

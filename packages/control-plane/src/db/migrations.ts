@@ -11,6 +11,14 @@ export interface Migration {
   statements: string[];
 }
 
+/** Every key scope there was before policies (frozen: migration 5 depends on it). */
+const SCOPES_BEFORE_POLICIES: string[] = [
+  ...['configs', 'virtual_keys', 'integrations', 'providers', 'prompts', 'prompt_partials', 'collections', 'labels', 'guardrails', 'workspaces', 'workspace_users',
+    'organisation_users', 'organisation_service_api_keys', 'workspace_service_api_keys', 'workspace_user_api_keys', 'audit_logs', 'invites']
+    .flatMap((r) => ['create', 'read', 'list', 'update', 'delete'].map((a) => `${r}.${a}`)),
+  'completions.write', 'prompts.render', 'logs.view', 'logs.list', 'logs.export', 'analytics.view', 'feedback.create', 'feedback.update',
+];
+
 export const MIGRATIONS: Migration[] = [
   {
     version: 1,
@@ -126,6 +134,16 @@ export const MIGRATIONS: Migration[] = [
       `INSERT INTO analytics_daily_latency (organisation_id, day, workspace_id, provider, model, status, bucket, count)
         SELECT organisation_id, substr(hour, 1, 10), workspace_id, provider, model, status, bucket, SUM(count)
         FROM analytics_hourly_latency GROUP BY 1, 2, 3, 4, 5, 6, 7`,
+    ],
+  },
+  {
+    version: 5,
+    name: 'usage-limit and rate-limit policies: the policies.* scopes for keys that hold every other scope (the bootstrap admin keys)',
+    // Policies are stored in `resources` (kinds usage-policy, rate-policy). A key given every scope
+    // there was (the bootstrap admin key) gains the new ones, so it can manage policies as before.
+    statements: [
+      `UPDATE api_keys SET scopes = substr(scopes, 1, length(scopes) - 1) || ',"policies.create","policies.read","policies.list","policies.update","policies.delete"]'
+        WHERE scopes LIKE '[%]' AND scopes NOT LIKE '%"policies.create"%' AND ${SCOPES_BEFORE_POLICIES.map((sc) => `scopes LIKE '%"${sc}"%'`).join(' AND ')}`,
     ],
   },
   {

@@ -80,6 +80,8 @@ async function createWorkspace(ctx: Ctx) {
       await tx.run(`INSERT INTO workspace_members (workspace_id, user_id, role, created_at, last_updated_at) VALUES (?, ?, 'member', ?, ?)`, [id, user.id, now, now]);
     }
     w.subject(id, id);
+    // Gateways enforce the workspace's limits.
+    w.changed('workspace', id);
     return presentWorkspace((await findWorkspace(tx, ctx.principal.organisationId, id))!);
   });
 }
@@ -94,6 +96,7 @@ async function updateWorkspace(ctx: Ctx) {
       body.usage_limits ? JSON.stringify(body.usage_limits) : ws.usage_limits, body.rate_limits ? JSON.stringify(body.rate_limits) : ws.rate_limits, new Date().toISOString(), ws.id,
     ]);
     w.subject(ws.id, ws.id);
+    w.changed('workspace', ws.id);
     return presentWorkspace((await findWorkspace(tx, ctx.principal.organisationId, ws.id))!);
   });
 }
@@ -107,7 +110,9 @@ async function deleteWorkspace(ctx: Ctx) {
     for (const r of await tx.all<{ id: string; kind: string; slug: string }>(`SELECT id, kind, slug FROM resources WHERE workspace_id = ?`, [ws.id])) {
       if (r.kind === 'virtual-key' || r.kind === 'provider') w.changed('virtualKey', r.slug);
       else if (r.kind === 'config' || r.kind === 'prompt' || r.kind === 'partial' || r.kind === 'guardrail') w.changed(r.kind, r.id);
+      else if (r.kind === 'usage-policy' || r.kind === 'rate-policy') w.changed('policy', r.id);
     }
+    w.changed('workspace', ws.id);
     await tx.run(`DELETE FROM resources WHERE workspace_id = ? AND kind = 'provider'`, [ws.id]);
     await tx.run(`DELETE FROM resources WHERE workspace_id = ?`, [ws.id]);
     await tx.run(`DELETE FROM api_keys WHERE workspace_id = ?`, [ws.id]);

@@ -36,12 +36,17 @@ const graphs: Array<[string[], string, Route['handler']]> = [
   }],
   [['cache/hit-rate', 'cache-hit-rate'], 'Cache hits and hit rate over time, with cumulative savings in cents', async (ctx) => {
     const { summary, points } = await aggregate(ctx.services.db, filterOf(ctx));
-    let saved = 0;
+    let savedSimple = 0;
+    let savedSemantic = 0;
     return {
       summary: { total: summary.hits, rate: pct(summary.hits, summary.requests) },
       data_points: points.map((p) => {
-        saved += p.agg.hitCost;
-        return { timestamp: p.timestamp, simple_hits: p.agg.hits, semantic_hits: 0, rate: pct(p.agg.hits, p.agg.requests), cumulative_simple_cache_savings: cents(saved), cumulative_semantic_cache_savings: 0 };
+        savedSimple += p.agg.hitCost - p.agg.semanticHitCost;
+        savedSemantic += p.agg.semanticHitCost;
+        return {
+          timestamp: p.timestamp, simple_hits: p.agg.hits - p.agg.semanticHits, semantic_hits: p.agg.semanticHits, rate: pct(p.agg.hits, p.agg.requests),
+          cumulative_simple_cache_savings: cents(savedSimple), cumulative_semantic_cache_savings: cents(savedSemantic),
+        };
       }),
       object: 'analytics-graph',
     };

@@ -7,6 +7,7 @@ import { catalogRoutes } from './catalog.js';
 import { configRoutes } from './configs.js';
 import { credentialRoutes } from './credentials.js';
 import { healthRoutes } from './health.js';
+import { policyRoutes } from './policies.js';
 import { promptRoutes } from './prompts.js';
 import { secretReferenceRoutes } from './secret-references.js';
 import { mcpIntegrationRoutes } from './mcp-integrations.js';
@@ -16,5 +17,5 @@ import { syncRoutes } from './sync.js';
 
 /** Every route the control plane serves; docs/control-plane.md's API table is generated from this list. */
 export function allRoutes(isDraining: () => boolean = () => false): Route[] {
-  return [...healthRoutes(isDraining), ...syncRoutes, ...adminRoutes, ...apiKeyRoutes, ...credentialRoutes, ...configRoutes, ...promptRoutes, ...catalogRoutes, ...analyticsRoutes, ...auditRoutes, ...secretReferenceRoutes, ...mcpIntegrationRoutes, ...mcpServerRoutes];
+  return [...healthRoutes(isDraining), ...syncRoutes, ...adminRoutes, ...apiKeyRoutes, ...credentialRoutes, ...configRoutes, ...promptRoutes, ...catalogRoutes, ...analyticsRoutes, ...auditRoutes, ...secretReferenceRoutes, ...mcpIntegrationRoutes, ...mcpServerRoutes, ...policyRoutes];
 }

@@ -8,18 +8,18 @@ import { conflict, isUniqueViolation, notFound } from '../http/errors.js';
  * a slug namespace, since a provider slug works wherever a virtual-key slug does.
  */
 export type ResourceKind = 'integration' | 'provider' | 'virtual-key' | 'config' | 'prompt' | 'partial' | 'collection' | 'label' | 'guardrail'
-  | 'secret-reference' | 'mcp-integration' | 'mcp-server';
+  | 'secret-reference' | 'mcp-integration' | 'mcp-server' | 'usage-policy' | 'rate-policy';
 
 export const NAMESPACE: Record<ResourceKind, string> = {
   integration: 'integration', provider: 'credential', 'virtual-key': 'credential', config: 'config', prompt: 'prompt',
   partial: 'partial', collection: 'collection', label: 'label', guardrail: 'guardrail',
-  'secret-reference': 'secret-reference', 'mcp-integration': 'mcp-integration', 'mcp-server': 'mcp-server',
+  'secret-reference': 'secret-reference', 'mcp-integration': 'mcp-integration', 'mcp-server': 'mcp-server', 'usage-policy': 'usage-policy', 'rate-policy': 'rate-policy',
 };
 
 export const KIND_NAME: Record<ResourceKind, string> = {
   integration: 'Integration', provider: 'Provider', 'virtual-key': 'Virtual key', config: 'Config', prompt: 'Prompt',
   partial: 'Prompt partial', collection: 'Collection', label: 'Label', guardrail: 'Guardrail',
-  'secret-reference': 'Secret reference', 'mcp-integration': 'MCP integration', 'mcp-server': 'MCP server',
+  'secret-reference': 'Secret reference', 'mcp-integration': 'MCP integration', 'mcp-server': 'MCP server', 'usage-policy': 'Usage limits policy', 'rate-policy': 'Rate limits policy',
 };
 
 export interface ResourceRow {

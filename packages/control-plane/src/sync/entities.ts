@@ -3,6 +3,8 @@ import { gatewayScopes, limitRules, type RateLimitInput, type UsageLimitInput } 
 import type { Envelope } from '../crypto/envelope.js';
 import type { Sql } from '../db/types.js';
 import { parse, type ResourceRow } from '../store/resources.js';
+import { policyEntity, workspaceEntity } from '../policies/model.js';
+import type { WorkspaceRow } from '../store/workspaces.js';
 import { applyMapped, mappedValues, type SecretMapping } from '../secret-references/mappings.js';
 import type { SecretValues } from '../secret-references/resolver.js';
 
@@ -172,8 +174,13 @@ const KEY_COLUMNS = `id, organisation_id, workspace_id, name, key_hash, scopes, 
 export async function buildSnapshot(tx: Sql, envelope: Envelope, organisation: string, secretValues?: SecretValues): Promise<SyncSnapshot> {
   const version = Number((await tx.get<{ sync_version: number }>(`SELECT sync_version FROM organisations WHERE id = ?`, [organisation]))?.sync_version ?? 0);
   const keys = (await tx.all<KeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE organisation_id = ? AND status = 'active'`, [organisation])).map(keyEntity);
-  const rows = await tx.all<ResourceRow>(`SELECT * FROM resources WHERE organisation_id = ? AND status = 'active' AND kind IN ('virtual-key', 'provider', 'config', 'prompt', 'partial', 'guardrail')`, [organisation]);
-  const snap: SyncSnapshot = { organisation, version, keys, virtualKeys: [], configs: [], prompts: [], partials: [], guardrails: [], userLimits: {} };
+  const rows = await tx.all<ResourceRow>(`SELECT * FROM resources WHERE organisation_id = ? AND status = 'active' AND kind IN ('virtual-key', 'provider', 'config', 'prompt', 'partial', 'guardrail', 'usage-policy', 'rate-policy')`, [organisation]);
+  const snap: SyncSnapshot = { organisation, version, keys, virtualKeys: [], configs: [], prompts: [], partials: [], guardrails: [], userLimits: {}, policies: [], workspaces: [] };
+  // Workspaces with limits, and the default one (organisation-level keys act in it).
+  for (const ws of await tx.all<WorkspaceRow>(`SELECT * FROM workspaces WHERE organisation_id = ?`, [organisation])) {
+    const w = workspaceEntity(ws);
+    if (w.limits.length || w.is_default) snap.workspaces!.push(w);
+  }
   const labels = await labelNames(tx, organisation);
   const promptVersions = new Map<string, VersionRows>();
   for (const v of await tx.all<VersionRows[number] & { resource_id: string }>(
@@ -188,6 +195,7 @@ export async function buildSnapshot(tx: Sql, envelope: Envelope, organisation: s
     else if (row.kind === 'prompt') snap.prompts.push(await promptEntity(tx, row, { versions: promptVersions.get(row.id) ?? [], labels }));
     else if (row.kind === 'partial') snap.partials.push(await partialEntity(tx, row));
     else if (row.kind === 'guardrail') snap.guardrails.push(guardrailEntity(row));
+    else if (row.kind === 'usage-policy' || row.kind === 'rate-policy') snap.policies!.push(policyEntity(row));
   }
   return snap;
 }
@@ -204,8 +212,13 @@ export async function changeFor(tx: Sql, envelope: Envelope, organisation: strin
     const vk = row && row.status === 'active' ? await credentialEntity(tx, envelope, row, secretValues) : undefined;
     return vk ? { op: 'upsert', kind, entity: vk } : gone;
   }
+  if (kind === 'workspace') {
+    const ws = await tx.get<WorkspaceRow>(`SELECT * FROM workspaces WHERE organisation_id = ? AND id = ?`, [organisation, ref]);
+    return ws ? { op: 'upsert', kind, entity: workspaceEntity(ws) } : gone;
+  }
   const row = await tx.get<ResourceRow>(`SELECT * FROM resources WHERE organisation_id = ? AND id = ?`, [organisation, ref]);
   if (!row || row.status !== 'active') return gone;
+  if (kind === 'policy') return row.kind === 'usage-policy' || row.kind === 'rate-policy' ? { op: 'upsert', kind, entity: policyEntity(row) } : gone;
   if (kind === 'config') return { op: 'upsert', kind, entity: configEntity(row) };
   if (kind === 'prompt') return { op: 'upsert', kind, entity: await promptEntity(tx, row) };
   if (kind === 'partial') return { op: 'upsert', kind, entity: await partialEntity(tx, row) };

@@ -4,6 +4,8 @@
  * (`npm run docs:env`), so the docs cannot drift from the code.
  */
 
+import { parseSemanticEmbedding } from '../cache/semantic-settings.js';
+
 export type SettingKind = 'string' | 'int' | 'bool' | 'enum' | 'url' | 'list' | 'secret';
 
 export interface SettingSpec {
@@ -79,6 +81,10 @@ export const SETTINGS = [
   { name: 'RESPONSES_STORE_TTL_S', kind: 'int', default: String(30 * 24 * 3600), min: 0, group: 'cache', description: 'How long responses of translated providers are kept for previous_response_id (/v1/responses), seconds; 0 keeps none (stateless). In the cache store: per process with memory, shared with redis.' },
   { name: 'RESPONSES_STORE_MEMORY_MAX_BYTES', kind: 'int', default: String(32 * 1024 * 1024), min: 0, group: 'cache', description: 'Byte bound of the in-process store of responses (LRU) when CACHE_STORE=memory.' },
   { name: 'CACHE_DEFAULT_MAX_AGE_S', kind: 'int', default: '86400', min: 1, group: 'cache', description: 'Cache max_age when the config gives none, seconds.' },
+  { name: 'SEMANTIC_CACHE_EMBEDDING', kind: 'secret', default: '', group: 'cache', description: 'The embedding target of semantic caches (cache.mode "semantic") whose config names none, as JSON: {"virtual_key": "...", "model": "text-embedding-3-small"} or {"provider": "openai", "api_key": "...", "model": "..."} (the shape of cache.semantic.embedding, see docs/gateway.md). Empty: such configs get 400.' },
+  { name: 'SEMANTIC_CACHE_EMBEDDING_TIMEOUT_MS', kind: 'int', default: '3000', min: 1, max: 60000, group: 'cache', description: 'How long an embedding call may take when cache.semantic.embedding.request_timeout is not set; past it the request is served by exact matching.' },
+  { name: 'SEMANTIC_CACHE_MAX_BYTES', kind: 'int', default: String(64 * 1024 * 1024), min: 0, group: 'cache', description: 'Byte bound of each process\'s semantic-cache index, all partitions together (LRU): an entry costs 4 bytes per embedding dimension plus about 256 (6.3 KiB at 1536 dimensions, so about 10,000 entries by default).' },
+  { name: 'SEMANTIC_CACHE_MAX_PER_PARTITION', kind: 'int', default: '1000', min: 1, max: 100000, group: 'cache', description: 'Semantic-cache entries kept per partition (tenant, namespace or route, and the request apart from its last user message), in process and in Redis; a lookup compares against all of them (about 3 µs per entry at 1536 dimensions on a loaded 2-core machine: 3 ms at 1000).' },
   { name: 'LIMITS_FAIL_MODE', kind: 'enum', default: 'open', values: ['open', 'closed'], group: 'limits', description: 'With the limits backend unreachable, or the in-process counters full: open lets requests through, closed rejects them with 503.' },
   { name: 'LIMITS_MEMORY_MAX_COUNTERS', kind: 'int', default: '200000', min: 1, group: 'limits', description: 'Limit counters kept in process when CACHE_STORE=memory (one per key, virtual key or user, rule and window; about 200 bytes each). Full, new ones are handled as LIMITS_FAIL_MODE says and /health reports degraded.' },
   { name: 'LIMITS_LEASE_REQUESTS', kind: 'int', default: '128', min: 0, group: 'limits', description: 'Redis limits: a reservation may lease up to this many requests\' worth of each counter (never more than 1/16 of the headroom left) for the replica to spend without a round trip. Never overshoots; a replica may hold back unused units from the others for up to LIMITS_LEASE_TTL_MS. 0 reserves every request in Redis.' },
@@ -108,6 +114,13 @@ export const SETTINGS = [
   { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', kind: 'string', default: '', group: 'observability', description: 'OpenTelemetry: base URL of an OTLP/HTTP receiver (traces go to <url>/v1/traces). Empty (and no traces endpoint): tracing is off and costs nothing.' },
   { name: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', kind: 'string', default: '', group: 'observability', description: 'OpenTelemetry: full OTLP/HTTP traces URL; wins over OTEL_EXPORTER_OTLP_ENDPOINT.' },
   { name: 'OTEL_SERVICE_NAME', kind: 'string', default: 'portico-gateway', group: 'observability', description: 'service.name of the spans.' },
+  { name: 'OTEL_EXPORTER_OTLP_PROTOCOL', kind: 'enum', default: 'http/protobuf', values: ['http/protobuf', 'http/json'], group: 'observability', description: 'OpenTelemetry: how OTLP/HTTP bodies are encoded; http/protobuf (the OTLP default) is half the bytes of http/json.' },
+  { name: 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', kind: 'enum', default: '', values: ['http/protobuf', 'http/json'], group: 'observability', description: 'OpenTelemetry: the protocol for traces; wins over OTEL_EXPORTER_OTLP_PROTOCOL.' },
+  { name: 'OTEL_TRACES_SAMPLER', kind: 'enum', default: 'parentbased_always_on', values: ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'], group: 'observability', description: 'OpenTelemetry: which requests are traced. A request the sampler drops costs next to nothing (no span attributes, no export); parentbased_traceidratio with OTEL_TRACES_SAMPLER_ARG=0.1 traces a tenth of the new traces and follows the caller\'s decision otherwise.' },
+  { name: 'OTEL_TRACES_SAMPLER_ARG', kind: 'string', default: '', group: 'observability', description: 'OpenTelemetry: the ratio (0 to 1) of the traceidratio samplers; 1 when empty.' },
+  { name: 'OTEL_BSP_SCHEDULE_DELAY', kind: 'int', default: '1000', min: 1, group: 'observability', description: 'OpenTelemetry: milliseconds between exports of finished spans (sooner when a batch fills).' },
+  { name: 'OTEL_BSP_MAX_QUEUE_SIZE', kind: 'int', default: '2048', min: 1, group: 'observability', description: 'OpenTelemetry: finished spans waiting for export at most; past it new ones are dropped, never the request held.' },
+  { name: 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE', kind: 'int', default: '512', min: 1, group: 'observability', description: 'OpenTelemetry: spans per export at most (at most OTEL_BSP_MAX_QUEUE_SIZE).' },
   { name: 'LOG_LEVEL', kind: 'enum', default: 'info', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], group: 'observability', description: 'Level of the structured JSON process log.' },
 ] as const satisfies readonly SettingSpec[];
 
@@ -158,6 +171,19 @@ export function loadSettings(env: Record<string, string | undefined>): Settings 
   }
   if (Number(out.DEFAULT_REQUEST_TIMEOUT_MS) > Number(out.MAX_REQUEST_TIMEOUT_MS)) {
     problems.push(`DEFAULT_REQUEST_TIMEOUT_MS (${out.DEFAULT_REQUEST_TIMEOUT_MS}) must not exceed MAX_REQUEST_TIMEOUT_MS (${out.MAX_REQUEST_TIMEOUT_MS})`);
+  }
+  if (out.OTEL_TRACES_SAMPLER_ARG !== '' && !(Number(out.OTEL_TRACES_SAMPLER_ARG) >= 0 && Number(out.OTEL_TRACES_SAMPLER_ARG) <= 1)) {
+    problems.push(`OTEL_TRACES_SAMPLER_ARG must be a ratio from 0 to 1 (got "${out.OTEL_TRACES_SAMPLER_ARG}")`);
+  }
+  if (Number(out.OTEL_BSP_MAX_EXPORT_BATCH_SIZE) > Number(out.OTEL_BSP_MAX_QUEUE_SIZE)) {
+    problems.push(`OTEL_BSP_MAX_EXPORT_BATCH_SIZE (${out.OTEL_BSP_MAX_EXPORT_BATCH_SIZE}) must not exceed OTEL_BSP_MAX_QUEUE_SIZE (${out.OTEL_BSP_MAX_QUEUE_SIZE})`);
+  }
+  if (out.SEMANTIC_CACHE_EMBEDDING) {
+    try {
+      parseSemanticEmbedding(out.SEMANTIC_CACHE_EMBEDDING);
+    } catch (e) {
+      problems.push((e as Error).message);
+    }
   }
   if (problems.length) throw new SettingsError(problems);
   return out as Settings;

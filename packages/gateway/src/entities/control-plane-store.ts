@@ -5,6 +5,7 @@ import type { SnapshotIndex } from './snapshot-index.js';
 import { SnapshotCipher, type SnapshotPersistence } from './snapshot-persistence.js';
 import { SyncClient } from './sync-client.js';
 import type { EntityScope, EntityStore, GatewayKey, Prompt, SavedConfig, VirtualKey } from './types.js';
+import type { OrgLimits } from '../limits/policies.js';
 
 export interface ControlPlaneStoreOptions extends Partial<OrgSyncOptions> {
   url: string;
@@ -111,6 +112,10 @@ export class ControlPlaneEntityStore implements EntityStore {
 
   async userLimits(user: string): Promise<LimitRule[] | undefined> {
     return this.find((i) => i.userLimits[user] ?? i.userLimits['*']);
+  }
+
+  orgLimits(organisation: string): OrgLimits | undefined {
+    return this.syncs.find((s) => s.organisation === organisation)?.index?.limits;
   }
 
   onChange(listener: () => void): void {

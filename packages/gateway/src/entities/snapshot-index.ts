@@ -1,4 +1,5 @@
-import type { GatewayKey, LimitRule, Prompt, PromptPartial, SavedConfig, SavedGuardrail, SyncChange, SyncSnapshot, VirtualKey } from '@portico/contract';
+import type { GatewayKey, LimitPolicy, LimitRule, Prompt, PromptPartial, SavedConfig, SavedGuardrail, SyncChange, SyncSnapshot, VirtualKey, WorkspaceLimits } from '@portico/contract';
+import { OrgLimits } from '../limits/policies.js';
 
 /**
  * One organisation's entities in memory, indexed the way requests look them up: keys by hash, virtual
@@ -17,6 +18,8 @@ export class SnapshotIndex {
   readonly partials = new Map<string, PromptPartial>();
   readonly guardrails = new Map<string, SavedGuardrail>();
   userLimits: Record<string, LimitRule[]> = {};
+  /** Usage-limit and rate-limit policies and workspace limits (limits/policies.ts). */
+  readonly limits = new OrgLimits();
   /** Slug → id of the entities addressed by both, to drop the slug entry when the entity goes. */
   private readonly slugs = { config: new Map<string, string>(), prompt: new Map<string, string>(), guardrail: new Map<string, string>(), partial: new Map<string, string>() };
 
@@ -41,6 +44,10 @@ export class SnapshotIndex {
 
   upsert(kind: SyncChange['kind'], e: GatewayKey & VirtualKey & SavedConfig & Prompt & PromptPartial & SavedGuardrail): void {
     switch (kind) {
+      case 'policy':
+        return this.limits.upsertPolicy(e as unknown as LimitPolicy);
+      case 'workspace':
+        return this.limits.upsertWorkspace(e as unknown as WorkspaceLimits);
       case 'key': {
         this.keys.set(e.hash, e);
         if (e.expires_at) {
@@ -70,6 +77,10 @@ export class SnapshotIndex {
 
   remove(kind: SyncChange['kind'], id: string): void {
     switch (kind) {
+      case 'policy':
+        return this.limits.removePolicy(id);
+      case 'workspace':
+        return this.limits.removeWorkspace(id);
       case 'key':
         this.keys.delete(id);
         this.expiries.delete(id);
@@ -116,6 +127,8 @@ export class SnapshotIndex {
       ['prompts', unique(this.prompts)],
       ['partials', unique(this.partials)],
       ['guardrails', unique(this.guardrails)],
+      ['policies', this.limits.policyList],
+      ['workspaces', this.limits.workspaceList],
     ];
     for (const [name, items] of arrays) {
       yield `,${JSON.stringify(name)}:[`;
@@ -151,6 +164,8 @@ const SNAPSHOT_ARRAYS: Record<string, SyncChange['kind'] | undefined> = {
   prompts: 'prompt',
   partials: 'partial',
   guardrails: 'guardrail',
+  policies: 'policy',
+  workspaces: 'workspace',
 };
 
 /** A whole snapshot object, indexed at once (small snapshots, tests). */
@@ -165,5 +180,7 @@ export function indexSnapshot(s: SyncSnapshot): SnapshotIndex {
   for (const p of s.prompts) idx.upsert('prompt', p as never);
   for (const p of s.partials) idx.upsert('partial', p as never);
   for (const g of s.guardrails) idx.upsert('guardrail', g as never);
+  for (const p of s.policies ?? []) idx.upsert('policy', p as never);
+  for (const w of s.workspaces ?? []) idx.upsert('workspace', w as never);
   return idx;
 }

@@ -1,4 +1,5 @@
 import type { GatewayKey, LimitRule, Prompt, PromptPartial, SavedConfig, SavedGuardrail, VirtualKey } from '@portico/contract';
+import type { OrgLimits } from '../limits/policies.js';
 
 export type { GatewayKey, Prompt, PromptPartial, SavedConfig, SavedGuardrail, VirtualKey };
 
@@ -35,6 +36,8 @@ export interface EntityStore {
   getGuardrail?(id: string, scope?: EntityScope): Promise<SavedGuardrail | undefined>;
   /** Limits on metadata users (metadata._user), by user id; '*' applies to every user. */
   userLimits(user: string): Promise<LimitRule[] | undefined>;
+  /** An organisation's limit policies and workspace limits (synced stores; read from memory, synchronously). */
+  orgLimits?(organisation: string): OrgLimits | undefined;
   /** Called after the entities changed (file reload, pub/sub invalidation). */
   onChange(listener: () => void): void;
   health(): { status: 'ok' | 'degraded'; detail?: string };

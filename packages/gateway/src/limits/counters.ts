@@ -2,9 +2,12 @@
  * Turns subjects + an estimate into the counters one reservation touches, shared by the memory and
  * Redis limiters so both count, key and word limits the same way.
  *
- * Windows are fixed and calendar-aligned in UTC (minute, hour, day, month), so "cost per month"
- * resets on the 1st. Cost is counted in integer micro-USD so Redis INCRBY stays exact.
+ * Windows are fixed and calendar-aligned in UTC (minute, hour, day, week from Monday, month), so
+ * "cost per month" resets on the 1st; 'total' never ends. A rule's `since` (a reset) moves the
+ * window's start, and with it the counter's key, so counting starts again from nothing.
+ * Cost is counted in integer micro-USD so Redis INCRBY stays exact.
  */
+import { limitWindow, TOTAL_WINDOW_END } from '@portico/contract';
 import type { LimitEstimate, LimitRule, LimitSubject } from './types.js';
 
 export const LIMIT_KEY_PREFIX = 'portico:limits:';
@@ -25,23 +28,15 @@ export interface Counter {
   resetAt: number;
 }
 
-export function windowBounds(window: LimitRule['window'], now: number): { start: number; end: number } {
-  switch (window) {
-    case 'minute':
-    case 'hour': {
-      const len = window === 'minute' ? 60_000 : 3_600_000;
-      const start = Math.floor(now / len) * len;
-      return { start, end: start + len };
-    }
-    case 'day': {
-      const start = Math.floor(now / 86_400_000) * 86_400_000;
-      return { start, end: start + 86_400_000 };
-    }
-    case 'month': {
-      const d = new Date(now);
-      return { start: Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1), end: Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) };
-    }
-  }
+/** Calendar-aligned UTC windows, shared with the control plane (which reports usage over the same ones). */
+export const windowBounds = limitWindow;
+export { TOTAL_WINDOW_END };
+
+/** The window of a rule at `now`, starting no earlier than the rule's `since`. */
+export function ruleWindow(rule: LimitRule, now: number): { start: number; end: number } {
+  const w = windowBounds(rule.window, now);
+  if (rule.since !== undefined && Number.isFinite(rule.since) && rule.since > w.start) w.start = Math.min(rule.since, w.end - 1);
+  return w;
 }
 
 export const toMicroUsd = (usd: number): number => (Number.isFinite(usd) && usd > 0 ? Math.ceil(usd * 1_000_000 - 1e-6) : 0);
@@ -70,7 +65,7 @@ export function planCounters(subjects: LimitSubject[], estimate: LimitEstimate, 
   for (const subject of subjects) {
     for (const rule of subject.rules ?? []) {
       if (!(rule.limit >= 0)) continue;
-      const { start, end } = windowBounds(rule.window, now);
+      const { start, end } = ruleWindow(rule, now);
       const slot = slotOf(subject);
       const key = `${LIMIT_KEY_PREFIX}{${slot}}:${rule.kind}:${rule.window}:${Math.floor(start / 1000)}`;
       const counter: Counter = { subject, rule, slot, key, amount: amountFor(rule, estimate), limit: limitFor(rule), windowStart: start, resetAt: end };

@@ -1,13 +1,45 @@
 /** The 429 and 503 errors of the limiters, worded for the caller. */
+import { catalogued } from '@portico/contract';
 import { GatewayError } from '../errors.js';
 import type { Counter } from './counters.js';
 import type { LimitRule, LimitSubject } from './types.js';
 
-const SCOPE_NAMES: Record<LimitSubject['scope'], string> = { key: 'gateway key', vk: 'virtual key', user: 'user' };
+const SCOPE_NAMES: Record<LimitSubject['scope'], string> = {
+  key: 'gateway key', vk: 'virtual key', user: 'user', workspace: 'workspace', usage_policy: 'usage-limit policy', rate_policy: 'rate-limit policy',
+};
 
-export function describeLimit(rule: LimitRule, subject: Pick<LimitSubject, 'scope' | 'id'>): string {
+export function describeLimit(rule: LimitRule, subject: Pick<LimitSubject, 'scope' | 'id' | 'label'>): string {
   const amount = rule.kind === 'cost' ? `$${formatUsd(rule.limit)}` : String(rule.limit);
-  return `${rule.kind} per ${rule.window} limit of ${amount} for ${SCOPE_NAMES[subject.scope]} ${subject.id}`;
+  const per = rule.window === 'total' ? 'in total' : `per ${rule.window}`;
+  return `${rule.kind} ${per} limit of ${amount} for ${SCOPE_NAMES[subject.scope]} ${subject.label ?? subject.id}`;
+}
+
+/** The catalogue's error for a broken limit: by whose limit it is, then by what it counts. */
+function exceededError(c: Counter, message: string, init: { headers: Record<string, string>; retryable: boolean }): GatewayError {
+  switch (c.subject.scope) {
+    case 'usage_policy':
+      return catalogued('policy_usage_limit_exceeded', message, init);
+    case 'rate_policy':
+      return catalogued('policy_rate_limit_exceeded', message, init);
+    case 'workspace':
+      return (c.rule.window === 'month' || c.rule.window === 'week') && c.rule.kind !== 'requests' ? catalogued('workspace_budget_exceeded', message, init) : catalogued('workspace_rate_limit_exceeded', message, init);
+    default:
+      return c.rule.kind === 'cost' ? catalogued('budget_exceeded', message, init) : catalogued('rate_limit_exceeded', message, init);
+  }
+}
+
+/** Where the caller can have a limit raised: the entities file, or (synced limits) an admin. */
+function raiseWhere(c: Counter): string {
+  switch (c.subject.scope) {
+    case 'usage_policy':
+      return 'ask a workspace admin to reset this entity\'s usage or raise the policy\'s credit_limit';
+    case 'rate_policy':
+      return 'ask a workspace admin to raise the policy\'s value';
+    case 'workspace':
+      return 'ask an admin to raise the workspace\'s limits';
+    default:
+      return 'raise the limit in the entities file';
+  }
 }
 
 function formatUsd(n: number): string {
@@ -23,20 +55,15 @@ export function pickWorst(broken: Counter[]): Counter {
 
 export function limitExceeded(broken: Counter[], now = Date.now()): GatewayError {
   const c = pickWorst(broken);
+  // A limit that never resets by itself has no Retry-After: retrying cannot succeed until someone acts.
+  const endless = c.rule.window === 'total';
   const retry = retryAfterSeconds(c.resetAt, now);
   const what = describeLimit(c.rule, c.subject);
   const message = c.amount > c.limit
-    ? `this request alone needs an estimated ${c.rule.kind === 'cost' ? `$${formatUsd(c.amount / 1_000_000)}` : `${c.amount} ${c.rule.kind}`}, more than the ${what}; lower max_tokens or raise the limit in the entities file`
-    : `${what} exceeded; retry after ${retry} s or raise the limit in the entities file`;
-  return new GatewayError({
-    status: 429,
-    type: 'rate_limit_error',
-    code: c.rule.kind === 'cost' ? 'budget_exceeded' : 'rate_limit_exceeded',
-    message,
-    headers: { 'Retry-After': String(retry) },
-    // Backing off for milliseconds cannot outlast a limit window.
-    retryable: false,
-  });
+    ? `this request alone needs an estimated ${c.rule.kind === 'cost' ? `$${formatUsd(c.amount / 1_000_000)}` : `${c.amount} ${c.rule.kind}`}, more than the ${what}; lower max_tokens or ${raiseWhere(c)}`
+    : endless ? `${what} exceeded; it does not reset by itself: ${raiseWhere(c)}` : `${what} exceeded; retry after ${retry} s or ${raiseWhere(c)}`;
+  // Backing off for milliseconds cannot outlast a limit window.
+  return exceededError(c, message, { headers: endless ? {} : { 'Retry-After': String(retry) }, retryable: false });
 }
 
 export function limitsUnavailable(reason: string, fix = 'restore the connection to Redis'): GatewayError {

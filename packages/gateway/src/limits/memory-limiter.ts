@@ -39,8 +39,8 @@ export interface MemoryLimiterOptions {
 /** A full limiter drops expired counters at most this often while requests keep asking for new ones. */
 const FULL_SWEEP_INTERVAL_MS = 1000;
 
-/** The tenant of a subject's counters when they may be dropped to make room: user subjects only. */
-const ownerOf = (s: LimitSubject): string | undefined => (s.scope === 'user' ? s.tenant ?? '' : undefined);
+/** The tenant of a subject's counters when they may be dropped to make room: users, and policy entities grouped by metadata. */
+const ownerOf = (s: LimitSubject): string | undefined => (s.scope === 'user' ? s.tenant ?? '' : s.owner);
 
 export class MemoryLimiter implements Limiter {
   readonly kind = 'memory';

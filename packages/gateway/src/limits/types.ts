@@ -3,11 +3,23 @@ import type { GatewayError } from '../errors.js';
 
 export type { LimitRule };
 
-/** Who a set of rules applies to, e.g. { scope: 'key', id: 'k_123' }, { scope: 'vk', id: 'openai-prod' }, { scope: 'user', id: 'alice' }. */
+/**
+ * Who a set of rules applies to, e.g. { scope: 'key', id: 'k_123' }, { scope: 'vk', id: 'openai-prod' },
+ * { scope: 'user', id: 'alice' }, { scope: 'workspace', id: 'ws_1' }, or one entity of a policy:
+ * { scope: 'usage_policy', id: '<policy id>/<value key>' } (likewise 'rate_policy').
+ */
 export interface LimitSubject {
-  scope: 'key' | 'vk' | 'user';
+  scope: 'key' | 'vk' | 'user' | 'workspace' | 'usage_policy' | 'rate_policy';
   id: string;
   rules: LimitRule[];
+  /** How errors name the subject, when its id alone does not say enough (a policy's name and entity). */
+  label?: string;
+  /**
+   * Policy entities grouped by metadata: the tenant whose requests made the counter, charged for its
+   * room in the bounded in-process table (any key holder can invent metadata values). Unlike `tenant`
+   * it is not part of the counter's identity: every tenant's requests of one entity share its count.
+   */
+  owner?: string;
   /**
    * User subjects: the tenant whose request names the user. Users are the tenant's own namespace (any
    * key holder sets metadata._user), so one tenant's "alice" never spends another tenant's.

@@ -1,4 +1,4 @@
-import type { RequestContext } from '../pipeline/context.js';
+import { isCacheHit, type RequestContext } from '../pipeline/context.js';
 import { costOfUsage } from './cost.js';
 import { isoTime } from './iso-time.js';
 import type { LogDocument } from './types.js';
@@ -85,7 +85,7 @@ export function buildLogDocument(ctx: RequestContext, id: string, bodyMaxBytes: 
         }
       : undefined,
     // A cache hit's usage is the original call's; the hit itself cost nothing at the provider.
-    cost: ctx.cacheStatus === 'HIT' ? { usd: 0, priced: true } : usage && ctx.provider && ctx.model ? costOfUsage(ctx.provider, ctx.model, ctx.servedModel, usage) : undefined,
+    cost: isCacheHit(ctx.cacheStatus) ? { usd: 0, priced: true } : usage && ctx.provider && ctx.model ? costOfUsage(ctx.provider, ctx.model, ctx.servedModel, usage) : undefined,
     metadata: ctx.headers && Object.keys(ctx.headers.metadata).length ? ctx.headers.metadata : undefined,
     span: ctx.headers?.span ? { id: ctx.headers.span.id, name: ctx.headers.span.name, parent_id: ctx.headers.span.parentId } : undefined,
     principal: ctx.key || ctx.headers?.virtualKey ? { key_id: ctx.key?.id, virtual_key: ctx.headers?.virtualKey, workspace: ctx.key?.workspace } : undefined,

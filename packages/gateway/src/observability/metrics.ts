@@ -39,7 +39,7 @@ export class GatewayMetrics {
     this.upstream = new LabelledHistogram({ name: 'portico_upstream_duration_seconds', help: 'Time to upstream response headers, per attempt.', labelNames: ['provider', 'status'], buckets, registry, maxSeries: MAX_UPSTREAM_SERIES });
     this.retries = new Counter({ name: 'portico_retries_total', help: 'Retries of a target.', labelNames: ['provider'], registers: [registry] });
     this.fallbacks = new Counter({ name: 'portico_fallbacks_total', help: 'Fallbacks away from a failed target.', labelNames: ['provider'], registers: [registry] });
-    this.cacheResults = new Counter({ name: 'portico_cache_results_total', help: 'Response cache results: HIT, MISS, REFRESH, DISABLED.', labelNames: ['result'], registers: [registry] });
+    this.cacheResults = new Counter({ name: 'portico_cache_results_total', help: 'Response cache results: HIT, MISS, REFRESH, DISABLED; SEMANTIC HIT and SEMANTIC MISS where a semantic lookup decided.', labelNames: ['result'], registers: [registry] });
     const inFlight = () => this.inFlight;
     new Gauge({ name: 'portico_requests_in_flight', help: 'Requests being served now.', registers: [registry], collect() { this.set(inFlight()); } });
     this.promptTokensTotal = new Counter({ name: 'portico_prompt_tokens_total', help: 'Prompt (input) tokens of answered requests.', labelNames: ['provider'], registers: [registry] });

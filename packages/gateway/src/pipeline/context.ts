@@ -13,7 +13,10 @@ import type { ResponsesPlan } from './responses-stage.js';
 import type { JsonResult } from './call-target.js';
 import type { LimitSubject } from '../limits/types.js';
 
-export type CacheStatus = 'DISABLED' | 'MISS' | 'HIT' | 'REFRESH';
+export type CacheStatus = 'DISABLED' | 'MISS' | 'HIT' | 'REFRESH' | 'SEMANTIC HIT' | 'SEMANTIC MISS';
+
+/** An answer from the cache, exact or semantic: no tokens used, nothing paid. */
+export const isCacheHit = (status: CacheStatus): boolean => status === 'HIT' || status === 'SEMANTIC HIT';
 
 /** The state of one request as it moves through the stages; the log document is built from it. */
 export interface RequestContext {

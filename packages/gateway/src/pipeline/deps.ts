@@ -3,6 +3,7 @@ import type { CircuitBreakers } from '../resilience/breaker.js';
 import type { TargetHealth } from '../resilience/target-health.js';
 import type { Tracing } from '../observability/tracing.js';
 import type { CacheStore } from '../cache/types.js';
+import type { SemanticCache } from '../cache/semantic-cache.js';
 import type { ResponsesStore } from './responses-stage.js';
 import type { GuardrailRuntime } from './guardrail-stage.js';
 import type { EntityStore } from '../entities/types.js';
@@ -28,6 +29,8 @@ export interface GatewayDeps {
   authorize: AuthorizeContext;
   entities: EntityStore;
   cache: CacheStore;
+  /** The semantic cache's index (cache.mode "semantic"); consulted by no other mode. */
+  semantic?: SemanticCache;
   limiter: Limiter;
   logStore: LogStore;
   /** Builds log documents after responses, in small batches, and hands them to logStore. */

@@ -235,7 +235,7 @@ export async function handleInference(deps: GatewayDeps, req: IncomingMessage, r
   }
 }
 
-function startSpan(tracing: Tracing, ctx: RequestContext, req: IncomingMessage): RequestSpan {
+function startSpan(tracing: Tracing, ctx: RequestContext, req: IncomingMessage): RequestSpan | undefined {
   const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
   return tracing.startRequest({ operation: ctx.api.op, model: ctx.model, path: ctx.path, method: req.method ?? 'POST', traceparent: one(req.headers.traceparent), tracestate: one(req.headers.tracestate), portkeyTraceId: ctx.traceId });
 }

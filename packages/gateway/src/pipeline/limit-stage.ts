@@ -2,9 +2,10 @@ import { scopeOf } from '../entities/types.js';
 import { estimateTokens, limitSubjectsFor } from '../limits/subjects.js';
 import { costOfUsage, estimateCostSafe } from '../logs/cost.js';
 import type { LimitEstimate, LimitSubject, Reservation } from '../limits/types.js';
+import type { OrgLimits } from '../limits/policies.js';
 import { GatewayError } from '../errors.js';
 import { endingTheWalk } from '../routing/execute.js';
-import { tenantOf, type RequestContext } from './context.js';
+import { isCacheHit, tenantOf, type RequestContext } from './context.js';
 import type { GatewayDeps } from './deps.js';
 import { observeResponse } from './respond-stage.js';
 
@@ -15,21 +16,34 @@ import { observeResponse } from './respond-stage.js';
 export function reserveLimits(deps: GatewayDeps, ctx: RequestContext): Promise<Settle | undefined> | undefined {
   const h = ctx.headers!;
   const user = h.metadata._user;
-  // Limits attach to a gateway key, a virtual key or a metadata user; a request with none of them has none.
-  if (!ctx.key?.limits?.length && !h.virtualKey && !user) return undefined;
-  return reserve(deps, ctx, user);
+  const org = orgLimitsOf(deps, ctx);
+  // Limits attach to a gateway key, a virtual key, a metadata user, or (synced) the key's workspace and
+  // policies; a request with none of them has none.
+  if (!ctx.key?.limits?.length && !h.virtualKey && !user && !org) return undefined;
+  return reserve(deps, ctx, user, org);
+}
+
+/** The synced organisation's policies and workspace limits, when it has any. */
+function orgLimitsOf(deps: GatewayDeps, ctx: RequestContext): OrgLimits | undefined {
+  const organisation = ctx.key?.organisation;
+  if (organisation === undefined || !deps.entities.orgLimits) return undefined;
+  const limits = deps.entities.orgLimits(organisation);
+  return limits && !limits.empty ? limits : undefined;
 }
 
 /** Moves the reservation to what the request used, once it is done. */
 type Settle = () => void;
 
-async function reserve(deps: GatewayDeps, ctx: RequestContext, user: string | undefined): Promise<Settle | undefined> {
+async function reserve(deps: GatewayDeps, ctx: RequestContext, user: string | undefined, org: OrgLimits | undefined): Promise<Settle | undefined> {
   const h = ctx.headers!;
   const [virtualKey, userRules] = await Promise.all([
     h.virtualKey ? deps.entities.getVirtualKey(h.virtualKey, scopeOf(ctx.key)) : undefined,
     user ? deps.entities.userLimits(user) : undefined,
   ]);
   const subjects = limitSubjectsFor({ key: ctx.key, virtualKey, user, userRules, tenant: tenantOf(ctx) });
+  if (org && ctx.key) {
+    subjects.push(...org.subjectsFor({ keyId: ctx.key.id, organisation: ctx.key.organisation, workspace: ctx.key.workspace, metadata: h.metadata, tenant: tenantOf(ctx) }));
+  }
   if (subjects.length === 0) return undefined;
   ctx.limitSubjects = subjects;
   const estimate = estimateFor(ctx, h.provider ?? virtualKey?.provider ?? '');
@@ -46,7 +60,7 @@ function estimateFor(ctx: RequestContext, provider: string): LimitEstimate {
 /** Moves a reservation to what the request used: its usage and cost, nothing for a cache hit or a failure. */
 function settleWithUsage(ctx: RequestContext, reservation: Reservation, estimatedTokens: number): void {
   // A cache hit is a request, but no provider call: it uses no tokens and costs nothing.
-  if (ctx.cacheStatus === 'HIT') return reservation.settle({ tokens: 0, costUsd: 0 });
+  if (isCacheHit(ctx.cacheStatus)) return reservation.settle({ tokens: 0, costUsd: 0 });
   observeResponse(ctx);
   const u = ctx.usage;
   const actualTokens = u?.total_tokens ?? (ctx.status >= 400 ? 0 : estimatedTokens);

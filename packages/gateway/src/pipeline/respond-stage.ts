@@ -151,7 +151,7 @@ function streamErrorEvent(ctx: RequestContext, err: GatewayError, contentType: s
 /** Answers from the cache: a request that used no tokens and cost nothing (limits and the log see it so). */
 export function sendCacheHit(ctx: RequestContext, hit: CacheHit): void {
   const res = ctx.res;
-  ctx.cacheStatus = 'HIT';
+  ctx.cacheStatus = hit.semantic ? 'SEMANTIC HIT' : 'HIT';
   ctx.provider = hit.provider;
   ctx.usage = hit.completion?.usage;
   ctx.status = 200;

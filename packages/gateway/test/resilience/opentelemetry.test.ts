@@ -15,17 +15,23 @@ interface OtlpSpan { traceId: string; spanId: string; parentSpanId?: string; nam
 let receiver: Server;
 const spans: OtlpSpan[] = [];
 const contentTypes: string[] = [];
+/** Protobuf bodies, kept raw: the test looks for a trace id's 16 bytes in them. */
+const protobufBodies: Buffer[] = [];
 let gw: TestGateway;
 let off: TestGateway;
+let proto: TestGateway;
+let sampledOut: TestGateway;
 let fake: FakeOpenAI;
 
 beforeAll(async () => {
   receiver = createServer(async (req, res) => {
-    let raw = '';
-    for await (const c of req) raw += c;
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const raw = Buffer.concat(chunks);
     contentTypes.push(String(req.headers['content-type']));
+    if (req.url === '/v1/traces' && req.headers['content-type'] === 'application/x-protobuf') protobufBodies.push(raw);
     if (req.url === '/v1/traces' && req.headers['content-type']?.includes('json')) {
-      const body = JSON.parse(raw);
+      const body = JSON.parse(raw.toString('utf8'));
       for (const rs of body.resourceSpans ?? []) for (const ss of rs.scopeSpans ?? []) spans.push(...ss.spans);
     }
     res.writeHead(200, { 'content-type': 'application/json' });
@@ -33,10 +39,16 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
   const endpoint = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
-  [gw, off, fake] = await Promise.all([startTestGateway({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint }), startTestGateway(), startFakeOpenAI()]);
+  [gw, off, proto, sampledOut, fake] = await Promise.all([
+    startTestGateway({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }),
+    startTestGateway(),
+    startTestGateway({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${endpoint}/v1/traces` }),
+    startTestGateway({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0', OTEL_BSP_SCHEDULE_DELAY: '100' }),
+    startFakeOpenAI(),
+  ]);
 });
 afterAll(async () => {
-  await Promise.all([gw?.close(), off?.close(), fake?.close()]);
+  await Promise.all([gw?.close(), off?.close(), proto?.close(), sampledOut?.close(), fake?.close()]);
   await new Promise((r) => receiver.close(r));
 });
 
@@ -63,7 +75,7 @@ describe('OpenTelemetry', () => {
       expect(found.length).toBe(3);
       return found;
     }, 10_000);
-    expect(contentTypes.every((c) => c.includes('application/json'))).toBe(true);
+    expect(contentTypes.some((c) => c.includes('application/json'))).toBe(true);
     const server = mine.find((s) => s.kind === 2)!;
     const clients = mine.filter((s) => s.kind === 3);
     expect(server.parentSpanId).toBe('00f067aa0ba902b7');
@@ -84,6 +96,29 @@ describe('OpenTelemetry', () => {
     expect(attr(served, 'gen_ai.provider.name')).toBe('openai');
     // The provider got the attempt span's traceparent, in the caller's trace.
     expect(fake.requests.at(-1)!.headers.traceparent).toBe(`00-${parentTrace}-${served.spanId}-01`);
+  });
+
+  it('exports http/protobuf by default (the OTLP default), carrying the trace', async () => {
+    const parentTrace = '0af7651916cd43dd8448eb211c80319c';
+    const openai = new OpenAI({ apiKey: 'unused', baseURL: `${proto.url}/v1`, maxRetries: 0, defaultHeaders: { 'x-portkey-config': JSON.stringify({ provider: 'openai', api_key: 'sk-test', custom_host: fake.baseUrl }), traceparent: `00-${parentTrace}-b7ad6b7169203331-01` } });
+    await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'protobuf' }] });
+    const id = Buffer.from(parentTrace, 'hex');
+    await eventually(() => expect(protobufBodies.some((b) => b.includes(id))).toBe(true), 10_000);
+    expect(fake.requests.at(-1)!.headers.traceparent).toMatch(new RegExp(`^00-${parentTrace}-[0-9a-f]{16}-01$`));
+  });
+
+  it('builds nothing for a request the sampler drops: no span exported, no traceparent of its own', async () => {
+    const openai = new OpenAI({ apiKey: 'unused', baseURL: `${sampledOut.url}/v1`, maxRetries: 0, defaultHeaders: { 'x-portkey-config': JSON.stringify({ provider: 'openai', api_key: 'sk-test', custom_host: fake.baseUrl }) } });
+    const before = spans.length;
+    const r = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'not sampled' }] }).withResponse();
+    expect(r.response.status).toBe(200);
+    expect(fake.requests.at(-1)!.headers.traceparent).toBeUndefined();
+    await new Promise((res) => setTimeout(res, 400));
+    expect(spans.slice(before).filter((s) => s.attributes.some((a) => a.value.stringValue === r.response.headers.get('x-portkey-trace-id')))).toEqual([]);
+  });
+
+  it('refuses a sampler ratio out of range at start', async () => {
+    await expect(startTestGateway({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', OTEL_TRACES_SAMPLER_ARG: '1.5' })).rejects.toThrow(/OTEL_TRACES_SAMPLER_ARG must be a ratio from 0 to 1/);
   });
 
   it('sends no traceparent upstream when off', async () => {

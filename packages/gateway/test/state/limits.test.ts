@@ -172,6 +172,40 @@ function limiterContract(make: () => Harness) {
     r.settle(est(5));
     expect(l.health().status).toBe('ok');
   });
+
+  it('policy budgets: a total budget has no Retry-After; a new `since` (a reset) starts the entity from nothing', async () => {
+    const l = fresh();
+    const budget: LimitRule = { kind: 'cost', limit: 1, window: 'total', since: T0 - 60_000 };
+    const entity = (rule: LimitRule): LimitSubject => ({ scope: 'usage_policy', id: `p1/api_key:${id}`, label: `"Team budget" (api_key:${id})`, rules: [rule] });
+    (await l.reserve([entity(budget)], est(0, 0.6))).settle(est(0, 0.6));
+    const e = await rejection(l.reserve([entity(budget)], est(0, 0.6)));
+    expect(e.code).toBe('policy_usage_limit_exceeded');
+    expect(e.headers['Retry-After']).toBeUndefined();
+    expect(e.message).toBe(`cost in total limit of $1.00 for usage-limit policy "Team budget" (api_key:${id}) exceeded; it does not reset by itself: ask a workspace admin to reset this entity's usage or raise the policy's credit_limit`);
+    // Days later the budget is still spent; reset (since = now), it takes requests again.
+    h.clock.now = T0 + 3 * 86_400_000;
+    await rejection(l.reserve([entity(budget)], est(0, 0.5)));
+    await l.reserve([entity({ ...budget, since: h.clock.now - 1000 })], est(0, 0.6));
+  });
+
+  it('weekly windows start on Monday (UTC); rate policies and workspaces have their own codes', async () => {
+    const l = fresh();
+    const rule: LimitRule = { kind: 'tokens', limit: 100, window: 'week' };
+    const ws = (r: LimitRule): LimitSubject => ({ scope: 'workspace', id, rules: [r] });
+    await l.reserve([ws(rule)], est(100));
+    const e = await rejection(l.reserve([ws(rule)], est(1)));
+    expect(e.code).toBe('workspace_budget_exceeded');
+    const monday = Math.floor((T0 - 4 * 86_400_000) / (7 * 86_400_000)) * 7 * 86_400_000 + 11 * 86_400_000;
+    expect(new Date(monday).getUTCDay()).toBe(1);
+    expect(e.headers['Retry-After']).toBe(String(Math.ceil((monday - T0) / 1000)));
+    expect((await rejection(l.reserve([ws({ kind: 'requests', limit: 0, window: 'hour' })], est(1)))).code).toBe('workspace_rate_limit_exceeded');
+    const budget = await rejection(l.reserve([ws({ kind: 'cost', limit: 0, window: 'month' })], est(1, 0.01)));
+    expect(budget.code).toBe('workspace_budget_exceeded');
+    expect(budget.message).toContain(`for workspace ${id}`);
+    const rate = await rejection(l.reserve([{ scope: 'rate_policy', id: `p2/${id}`, rules: [{ kind: 'requests', limit: 0, window: 'minute' }] }], est(1)));
+    expect(rate.code).toBe('policy_rate_limit_exceeded');
+    expect(rate.message).toContain('ask a workspace admin to raise the policy\'s value');
+  });
 }
 
 describe('MemoryLimiter', () => {
