@@ -1,7 +1,8 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { LimitRule, PromptPartial, SavedGuardrail } from '@portico/contract';
 import { OrgSync, type OrgSyncOptions, type SyncLogger } from './org-sync.js';
-import type { SnapshotIndex } from './snapshot-index.js';
+import type { EntityIndex } from './image-index.js';
+import { SnapshotBuilder } from './snapshot-builder.js';
 import { SnapshotCipher, type SnapshotPersistence } from './snapshot-persistence.js';
 import { SyncClient } from './sync-client.js';
 import type { EntityScope, EntityStore, GatewayKey, Prompt, SavedConfig, VirtualKey } from './types.js';
@@ -16,6 +17,8 @@ export interface ControlPlaneStoreOptions extends Partial<OrgSyncOptions> {
   cipher?: SnapshotCipher;
   logger: SyncLogger;
   registry?: Registry;
+  /** Parses sync answers off the event loop; false parses them on it (the fallback, and tests). */
+  builder?: SnapshotBuilder | false;
 }
 
 /**
@@ -30,6 +33,7 @@ export class ControlPlaneEntityStore implements EntityStore {
   /** The control plane's HTTP client (the analytics shipper sends through it too). */
   readonly client: SyncClient;
   private readonly listeners: Array<() => void> = [];
+  private readonly builder?: SnapshotBuilder;
 
   constructor(private readonly options: ControlPlaneStoreOptions) {
     this.client = new SyncClient(options.url, options.clientAuth);
@@ -41,11 +45,12 @@ export class ControlPlaneEntityStore implements EntityStore {
       snapshotTimeoutMs: options.snapshotTimeoutMs ?? 60_000,
     };
     const metrics = options.registry ? syncMetrics(options.registry, () => this.syncs) : undefined;
+    this.builder = options.builder === false ? undefined : (options.builder ?? new SnapshotBuilder((reason) => options.logger.error({ err: reason }, 'sync: the snapshot worker is out of use; sync answers are parsed on the event loop from now on')));
     this.syncs = options.organisations.map((org) => new OrgSync(org, this.client, options.persistence ? { store: options.persistence, cipher: options.cipher ?? new SnapshotCipher(options.clientAuth) } : undefined, syncOptions, {
       applied: (kind, seconds, count) => metrics?.applied(org, kind, seconds, count),
       error: () => metrics?.errors.inc({ organisation: org }),
       changed: () => this.notify(),
-    }, options.logger));
+    }, options.logger, this.builder));
   }
 
   /** Starts syncing; resolves once every organisation has a snapshot to serve, or after waitMs. */
@@ -54,13 +59,7 @@ export class ControlPlaneEntityStore implements EntityStore {
     await Promise.all(this.syncs.map((s) => s.ready(waitMs)));
   }
 
-  private indexes(): SnapshotIndex[] {
-    const out: SnapshotIndex[] = [];
-    for (const s of this.syncs) if (s.index) out.push(s.index);
-    return out;
-  }
-
-  private find<T>(pick: (idx: SnapshotIndex) => T | undefined): T | undefined {
+  private find<T>(pick: (idx: EntityIndex) => T | undefined): T | undefined {
     for (const s of this.syncs) {
       const v = s.index && pick(s.index);
       if (v !== undefined) return v;
@@ -72,7 +71,7 @@ export class ControlPlaneEntityStore implements EntityStore {
    * An entity the scope may use: from the scope's organisation only, and of its workspace when both
    * the entity and the key have one. Another tenant's entity is as absent as a missing one.
    */
-  private scoped<T extends { workspace?: string }>(pick: (idx: SnapshotIndex) => T | undefined, scope: EntityScope | undefined): T | undefined {
+  private scoped<T extends { workspace?: string }>(pick: (idx: EntityIndex) => T | undefined, scope: EntityScope | undefined): T | undefined {
     const found = scope?.organisation !== undefined
       ? ((s) => s?.index && pick(s.index))(this.syncs.find((s) => s.organisation === scope.organisation))
       : this.find(pick);
@@ -91,27 +90,27 @@ export class ControlPlaneEntityStore implements EntityStore {
   }
 
   async getVirtualKey(slug: string, scope?: EntityScope): Promise<VirtualKey | undefined> {
-    return this.scoped((i) => i.virtualKeys.get(slug), scope);
+    return this.scoped((i) => i.virtualKey(slug), scope);
   }
 
   async getConfig(id: string, scope?: EntityScope): Promise<SavedConfig | undefined> {
-    return this.scoped((i) => i.configs.get(id), scope);
+    return this.scoped((i) => i.config(id), scope);
   }
 
   async getPrompt(id: string, scope?: EntityScope): Promise<Prompt | undefined> {
-    return this.scoped((i) => i.prompts.get(id), scope);
+    return this.scoped((i) => i.prompt(id), scope);
   }
 
   async getPartial(slug: string, scope?: EntityScope): Promise<PromptPartial | undefined> {
-    return this.scoped((i) => i.partials.get(slug), scope);
+    return this.scoped((i) => i.partial(slug), scope);
   }
 
   async getGuardrail(id: string, scope?: EntityScope): Promise<SavedGuardrail | undefined> {
-    return this.scoped((i) => i.guardrails.get(id), scope);
+    return this.scoped((i) => i.guardrail(id), scope);
   }
 
   async userLimits(user: string): Promise<LimitRule[] | undefined> {
-    return this.find((i) => i.userLimits[user] ?? i.userLimits['*']);
+    return this.find((i) => i.userLimit(user));
   }
 
   orgLimits(organisation: string): OrgLimits | undefined {
@@ -162,6 +161,7 @@ export class ControlPlaneEntityStore implements EntityStore {
 
   async close(): Promise<void> {
     await Promise.all(this.syncs.map((s) => s.close()));
+    await this.builder?.close();
     await this.client.close();
   }
 }

@@ -1,12 +1,14 @@
 import type { GatewayKey, LimitPolicy, LimitRule, Prompt, PromptPartial, SavedConfig, SavedGuardrail, SyncChange, SyncSnapshot, VirtualKey, WorkspaceLimits } from '@portico/contract';
 import { OrgLimits } from '../limits/policies.js';
+import type { EntityIndex } from './image-index.js';
 
 /**
  * One organisation's entities in memory, indexed the way requests look them up: keys by hash, virtual
  * keys by slug, configs / prompts / guardrails by id and by slug, partials by slug. Built from a
- * snapshot part by part (see TopLevelSplitter) and changed in place by sync changes.
+ * snapshot part by part (see TopLevelSplitter) on the event loop. The gateway builds its indexes in a
+ * worker thread instead (image-index.ts); this one serves when that worker cannot run, and tests.
  */
-export class SnapshotIndex {
+export class SnapshotIndex implements EntityIndex {
   organisation = '';
   version = 0;
   readonly keys = new Map<string, GatewayKey>();
@@ -110,6 +112,31 @@ export class SnapshotIndex {
     if (!k) return undefined;
     const expires = this.expiries.get(hash);
     return expires !== undefined && expires <= now ? undefined : k;
+  }
+
+  virtualKey(slug: string): VirtualKey | undefined {
+    return this.virtualKeys.get(slug);
+  }
+
+  config(idOrSlug: string): SavedConfig | undefined {
+    return this.configs.get(idOrSlug);
+  }
+
+  prompt(idOrSlug: string): Prompt | undefined {
+    return this.prompts.get(idOrSlug);
+  }
+
+  partial(slugOrId: string): PromptPartial | undefined {
+    return this.partials.get(slugOrId);
+  }
+
+  guardrail(idOrSlug: string): SavedGuardrail | undefined {
+    return this.guardrails.get(idOrSlug);
+  }
+
+  userLimit(user: string): LimitRule[] | undefined {
+    const l = this.userLimits;
+    return Object.hasOwn(l, user) ? l[user] : Object.hasOwn(l, '*') ? l['*'] : undefined;
   }
 
   counts(): Record<string, number> {

@@ -31,7 +31,8 @@ export class SnapshotCipher {
 
   constructor(private readonly clientAuth: string) {}
 
-  private key(organisation: string): Buffer {
+  /** The organisation's sealing key (handed to the snapshot worker, which seals on its own thread). */
+  key(organisation: string): Buffer {
     let k = this.keys.get(organisation);
     if (!k) {
       k = Buffer.from(hkdfSync('sha256', Buffer.from(this.clientAuth, 'utf8'), Buffer.from(`portico-snapshot:${organisation}`), Buffer.from('portico sync snapshot v1'), 32));
@@ -40,15 +41,15 @@ export class SnapshotCipher {
     return k;
   }
 
-  /** Seals text given in pieces, yielding between them. */
-  async seal(organisation: string, pieces: AsyncIterable<string> | Iterable<string>): Promise<Buffer> {
+  /** Seals text given in pieces (strings or UTF-8 bytes), yielding between them. */
+  async seal(organisation: string, pieces: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>): Promise<Buffer> {
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.key(organisation), iv);
     cipher.setAAD(Buffer.from(organisation));
     const out: Buffer[] = [MAGIC, iv];
     const yielder = new Yielder();
     for await (const piece of pieces) {
-      out.push(cipher.update(piece, 'utf8'));
+      out.push(typeof piece === 'string' ? cipher.update(piece, 'utf8') : cipher.update(piece));
       await yielder.maybeYield();
     }
     out.push(cipher.final(), cipher.getAuthTag());
@@ -76,6 +77,14 @@ export class SnapshotCipher {
     decipher.final();
     onText(decoder.decode());
   }
+}
+
+/** Seals a whole document at once with a key from SnapshotCipher.key (the snapshot worker's way: no turns to give). */
+export function sealWithKey(key: Uint8Array, organisation: string, document: Uint8Array): Buffer {
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(Buffer.from(organisation));
+  return Buffer.concat([MAGIC, iv, cipher.update(document), cipher.final(), cipher.getAuthTag()]);
 }
 
 /** File names carry the organisation id, restricted to safe characters. */

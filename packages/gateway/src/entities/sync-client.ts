@@ -34,6 +34,26 @@ export class SyncClient {
    * the event loop run between network chunks. Resolves once the whole object was read.
    */
   async streamObject(path: string, timeoutMs: number, onPart: (part: SplitPart) => void, signal?: AbortSignal, onText?: (text: string) => void): Promise<void> {
+    const splitter = new TopLevelSplitter();
+    const decoder = new TextDecoder('utf-8', { fatal: true });
+    const yielder = new Yielder();
+    await this.streamBytes(path, timeoutMs, async (chunk) => {
+      // Chunks already buffered resolve as microtasks: small pieces, and a turn for I/O between them.
+      const text = decoder.decode(chunk, { stream: true });
+      onText?.(text);
+      for (const piece of slices(text, PIECE_CHARS)) {
+        for (const part of splitter.feed(piece)) onPart(part);
+        await yielder.maybeYield();
+      }
+    }, signal);
+    const rest = decoder.decode();
+    onText?.(rest);
+    for (const part of splitter.feed(rest)) onPart(part);
+    splitter.end();
+  }
+
+  /** GETs a body and hands it to onChunk as it arrives (the snapshot worker parses it); bounded in size. */
+  async streamBytes(path: string, timeoutMs: number, onChunk: (chunk: Buffer) => void | Promise<void>, signal?: AbortSignal): Promise<void> {
     const res = await request(this.baseUrl + path, {
       dispatcher: this.dispatcher,
       method: 'GET',
@@ -43,25 +63,18 @@ export class SyncClient {
       signal,
     });
     if (res.statusCode !== 200) throw await this.httpError(res, path);
-    const splitter = new TopLevelSplitter();
-    const decoder = new TextDecoder('utf-8', { fatal: true });
-    const yielder = new Yielder();
     let bytes = 0;
+    // A body already buffered arrives chunk after chunk as microtasks: the loop gets a turn when due.
+    const yielder = new Yielder();
     for await (const chunk of res.body) {
       bytes += (chunk as Buffer).length;
-      if (bytes > this.maxResponseBytes) throw new Error(`the control plane's answer to ${path.split('?')[0]} is larger than ${this.maxResponseBytes} bytes; refusing it`);
-      // Chunks already buffered resolve as microtasks: small pieces, and a turn for I/O between them.
-      const text = decoder.decode(chunk as Buffer, { stream: true });
-      onText?.(text);
-      for (const piece of slices(text, PIECE_CHARS)) {
-        for (const part of splitter.feed(piece)) onPart(part);
-        await yielder.maybeYield();
+      if (bytes > this.maxResponseBytes) {
+        res.body.destroy();
+        throw new Error(`the control plane's answer to ${path.split('?')[0]} is larger than ${this.maxResponseBytes} bytes; refusing it`);
       }
+      await onChunk(chunk as Buffer);
+      await yielder.maybeYield();
     }
-    const rest = decoder.decode();
-    onText?.(rest);
-    for (const part of splitter.feed(rest)) onPart(part);
-    splitter.end();
   }
 
   /** POSTs JSON; returns the status and parsed body (undefined when not JSON). */
