@@ -32,6 +32,7 @@ import { createWebhookPoster } from './guardrails/webhook.js';
 import { createJwksFetcher } from './guardrails/jwks.js';
 import type { RedisConnection } from './state/redis.js';
 import { createEgressPolicy, validateCustomHost } from './upstream/egress-policy.js';
+import { closeMetadataTokenClient } from './upstream/metadata-token-client.js';
 import { createUpstreamClients } from './upstream/http-client.js';
 import { TenantShares } from './upstream/tenant-shares.js';
 import { ResponseBufferBudget } from './pipeline/response-buffers.js';
@@ -196,7 +197,7 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
       await deps.logStage.settle(Math.max(0, (deadline - Date.now()) / 2));
       deps.logStage.flush();
       await Promise.all([logStore.close(Math.max(0, deadline - Date.now())), analytics?.close(Math.max(0, deadline - Date.now()))]);
-      await Promise.allSettled([deps.clients.close(), cache.close(), responsesStore.close(), limiter.close(), entities.close(), tracing?.shutdown()]);
+      await Promise.allSettled([deps.clients.close(), closeMetadataTokenClient(), cache.close(), responsesStore.close(), limiter.close(), entities.close(), tracing?.shutdown()]);
       await redis?.close();
     },
   };

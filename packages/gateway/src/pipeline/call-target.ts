@@ -141,7 +141,7 @@ export async function callTarget(deps: GatewayDeps, input: CallInput, t: Effecti
     if (fanned) {
       const out = await fanOut(provider, fanned.mapping, fanned.requests, fanned.req, target, { dispatcher, signal, timedOut: () => timedOut, share, take: input.buffers.take, authorize: deps.authorize });
       const body = Buffer.from(JSON.stringify(out));
-      return { kind: 'json', status: 200, provider: provider.id, model: sentModel(input, t), target: t, upstreamHeaders: {}, contentType: 'application/json', body, usage: usageOf(out), servedModel: modelIn(out) };
+      return { kind: 'json', status: 200, provider: provider.id, model: provider.targetModel?.(target, input.path) ?? sentModel(input, t), target: t, upstreamHeaders: {}, contentType: 'application/json', body, usage: usageOf(out), servedModel: modelIn(out) };
     }
     let upstreamReq: UpstreamRequest;
     let translated: { chat: Record<string, unknown> } | undefined;
@@ -162,7 +162,7 @@ export async function callTarget(deps: GatewayDeps, input: CallInput, t: Effecti
       const text = (await readUpstreamBody(res.body, MAX_ERROR_BODY, provider.id).catch(() => EMPTY)).toString('utf8');
       throw provider.mapError(res.status, text, res.headers);
     }
-    const base = { status: res.status, provider: provider.id, model: sentModel(input, t), target: t, upstreamHeaders: res.headers };
+    const base = { status: res.status, provider: provider.id, model: provider.targetModel?.(target, input.path) ?? sentModel(input, t), target: t, upstreamHeaders: res.headers };
     // Other /v1 paths (files, audio, batches) relay their response as it arrives, whatever its type.
     const relayRaw = native && op === 'passthrough' && res.status !== 204 && res.headers['content-length'] !== '0';
     if (!input.stream && !relayRaw) {
@@ -379,10 +379,10 @@ function startStream(
     return { contentType: 'text/event-stream', rest: relayOpenAIChatStream(source, createFramer('sse'), input.clientWantsUsage, seen), seen };
   }
   if (native) {
-    const observer = nativeObserverFor(provider.id, op, input.assemble);
     const contentType = res.headers['content-type'] ?? 'text/event-stream';
+    const observer = nativeObserverFor(provider.id, op, input.assemble, contentType);
     if (!observer) return { contentType, rest: passthroughBytes(source), seen };
-    return { contentType, rest: relayObservedStream(source, createFramer('sse'), observer, seen), seen };
+    return { contentType, rest: relayObservedStream(source, createFramer(observer.framer ?? 'sse'), observer, seen), seen };
   }
   const mapping = (translated ? provider.chat : provider.completions)?.stream;
   if (!mapping || !input.api.createStreamEncoder) throw unsupported(provider, op);

@@ -1,11 +1,15 @@
 import { GatewayError } from '../errors.js';
-import type { FramedEvent, Operation, Usage } from '../providers/types.js';
+import type { FramedEvent, FramerKind, Operation, Usage } from '../providers/types.js';
+import { SAGEMAKER_EVENTSTREAM, createSageMakerStreamObserver } from '../providers/sagemaker/stream.js';
 import { tryParseJson } from '../providers/upstream-error.js';
 import { usageFromResponsesApi } from '../providers/usage.js';
 import type { NativeStreamObserver } from './streams.js';
 
-/** Observers for streams relayed byte for byte, by inbound operation and provider. */
-type ObserverFactory = (collectOutput: boolean) => NativeStreamObserver;
+/**
+ * Observers for streams relayed byte for byte, by inbound operation and provider. A factory may decline
+ * a response by its content type (returning undefined), and an observer may name the framer it reads (SSE by default).
+ */
+type ObserverFactory = (collectOutput: boolean, contentType: string) => (NativeStreamObserver & { framer?: FramerKind }) | undefined;
 const factories = new Map<string, ObserverFactory>();
 
 export function registerNativeObserver(providerId: string, op: Operation, factory: ObserverFactory): void {
@@ -13,9 +17,9 @@ export function registerNativeObserver(providerId: string, op: Operation, factor
 }
 
 /** `collectOutput`: the observer also keeps the response's output, for output guardrails. */
-export function nativeObserverFor(providerId: string, op: Operation, collectOutput = false): NativeStreamObserver | undefined {
+export function nativeObserverFor(providerId: string, op: Operation, collectOutput = false, contentType = 'text/event-stream'): (NativeStreamObserver & { framer?: FramerKind }) | undefined {
   const f = factories.get(`${providerId}:${op}`) ?? factories.get(`*:${op}`);
-  return f?.(collectOutput);
+  return f?.(collectOutput, contentType);
 }
 
 /** OpenAI Responses API streams end with response.completed / incomplete / failed. */
@@ -69,3 +73,5 @@ export function createOpenAIDoneObserver(collectOutput = false): NativeStreamObs
 
 registerNativeObserver('*', 'responses', createResponsesObserver);
 registerNativeObserver('*', 'completions', createOpenAIDoneObserver);
+// SageMaker's other responses (the container's own JSON, CSV, ...) are relayed unread.
+registerNativeObserver('sagemaker', 'passthrough', (_collect, contentType) => (contentType.startsWith(SAGEMAKER_EVENTSTREAM) ? createSageMakerStreamObserver() : undefined));

@@ -27,6 +27,7 @@ export interface ResolvedTarget {
  */
 const HOST_OR_AUTH_SETTINGS = new Set([
   'custom_host', 'resource_name', 'azure_auth_mode', 'azure_ad_token',
+  'azure_foundry_url', 'azure_entra_scope', 'azure_managed_client_id', 'azure_workload_client_id',
   'aws_access_key_id', 'aws_secret_access_key', 'aws_session_token', 'aws_role_arn', 'aws_external_id',
   'vertex_service_account_json', 'openai_organization', 'openai_project',
 ]);

@@ -3,14 +3,19 @@ import type { ServerResponse } from 'node:http';
 import { GatewayError } from '../errors.js';
 import { drainOrClose, toGatewayError } from '../server/respond.js';
 import { encodeSseEvent } from '../streaming/framers/sse.js';
+import { encodeAwsEventStreamException } from '../streaming/framers/aws-eventstream.js';
 import type { CacheHit } from './cache-stage.js';
 import { maskTargetSecrets, observeJsonResult, type CallResult, type StreamResult } from './call-target.js';
 import type { RequestContext } from './context.js';
 import type { GatewayDeps } from './deps.js';
 
-/** Upstream response headers worth passing on: request ids and rate-limit state help clients and SDKs. */
-const PASS_HEADERS = new Set(['x-request-id', 'request-id', 'openai-processing-ms', 'openai-version', 'retry-after', 'content-disposition']);
-const passes = (name: string): boolean => PASS_HEADERS.has(name) || name.startsWith('x-ratelimit-') || name.startsWith('anthropic-ratelimit-');
+/**
+ * Upstream response headers worth passing on: request ids and rate-limit state help clients and SDKs;
+ * SageMaker answers part of InvokeEndpoint's output in headers (custom attributes, the variant that
+ * served, new and closed session ids, the stream's content type).
+ */
+const PASS_HEADERS = new Set(['x-request-id', 'request-id', 'openai-processing-ms', 'openai-version', 'retry-after', 'content-disposition', 'x-amzn-invoked-production-variant']);
+const passes = (name: string): boolean => PASS_HEADERS.has(name) || name.startsWith('x-ratelimit-') || name.startsWith('anthropic-ratelimit-') || name.startsWith('x-amzn-sagemaker-');
 
 function portkeyHeaders(ctx: RequestContext): Record<string, string> {
   const h: Record<string, string> = {
@@ -108,7 +113,7 @@ async function pumpStream(deps: GatewayDeps, ctx: RequestContext, result: Stream
       ctx.errorStage = 'mid_stream';
       ctx.streamOutcome = 'upstream_error';
       deps.metrics.streamError(result.provider, 'mid_stream');
-      res.write(streamErrorEvent(ctx, err));
+      res.write(streamErrorEvent(ctx, err, result.contentType));
     }
     result.cancel();
   } finally {
@@ -136,7 +141,9 @@ function maskSavedSecrets(ctx: RequestContext, err: GatewayError): void {
 }
 
 /** The error event in the client's stream format; never followed by the format's clean terminator. */
-function streamErrorEvent(ctx: RequestContext, err: GatewayError): string {
+function streamErrorEvent(ctx: RequestContext, err: GatewayError, contentType: string): string | Uint8Array {
+  // A relayed AWS event stream (SageMaker) ends with an exception message, in its own framing.
+  if (contentType.startsWith('application/vnd.amazon.eventstream')) return encodeAwsEventStreamException(err.code ?? 'InternalStreamFailure', err.message);
   const encoder = ctx.api.createStreamEncoder?.({ model: ctx.model ?? '', includeUsage: false, body: ctx.body ?? {} });
   return encoder ? encoder.error(err) : encodeSseEvent(JSON.stringify(err.toBody()));
 }

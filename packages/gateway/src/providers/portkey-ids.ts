@@ -23,7 +23,6 @@ export const LEFT_OUT_REASONS: Record<string, string> = {
   meshy: '3D-asset generation API with its own task model; no OpenAI-shaped endpoint to map to',
   tripo3d: '3D-asset generation API with its own task model; no OpenAI-shaped endpoint to map to',
   replicate: 'asynchronous predictions API (create, then poll); not mapped yet',
-  sagemaker: 'InvokeEndpoint with SigV4 and the x-portkey-amzn-sagemaker-* headers: not done yet (issue #21 item 4)',
   triton: "NVIDIA Triton's generate endpoint on a self-hosted server; not mapped yet (use `vllm` or `openai` with custom_host for an OpenAI-compatible frontend)",
   predibase: 'the model (deployment) is part of its URL path, which the family cannot build from headers alone; not mapped yet',
   nomic: "embeddings only, in Nomic's own /v1/embedding/text shape; not mapped yet",

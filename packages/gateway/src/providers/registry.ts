@@ -12,6 +12,7 @@ import { mistralProvider } from './mistral-ai/index.js';
 import { ollamaProvider } from './ollama/index.js';
 import { voyageProvider } from './voyage/index.js';
 import { jinaProvider } from './jina/index.js';
+import { sagemakerProvider } from './sagemaker/index.js';
 import { stabilityProvider } from './stability-ai/index.js';
 
 /** Every provider the gateway can call, by Portkey's provider id. */
@@ -51,6 +52,7 @@ export const BUILTIN_PROVIDERS: Provider[] = [
   ollamaProvider,
   voyageProvider,
   jinaProvider,
+  sagemakerProvider,
   stabilityProvider,
   ...openAICompatibleProviders,
 ];

@@ -302,6 +302,12 @@ export interface Provider {
    * headers for `path` (starting with /v1/...). Pure.
    */
   passthrough?(path: string, target: ProviderTarget): { url: string; headers: Record<string, string> };
+  /**
+   * The model a target names outside the body, for logs and pricing: Azure's azure_model_name (the
+   * model behind a deployment), SageMaker's model name or endpoint, the foundation model behind a
+   * Bedrock inference-profile ARN. Takes precedence over the body's model. Pure.
+   */
+  targetModel?(target: ProviderTarget, path: string): string | undefined;
   /** Operations whose inbound wire format is this provider's own, so bodies pass through unparsed. */
   nativeOperations?: Operation[];
   /**

@@ -105,8 +105,10 @@ async function connectUpstream(deps: GatewayDeps, req: IncomingMessage, t: Param
   }
   const { url, headers } = provider.passthrough(`${PATH}${search}`, target);
   const wsUrl = url.replace(/^http/, 'ws');
-  const upstreamHeaders = withProtocolHeaders(provider, req.headers, { ...headers, ...target.forwardHeaders });
+  let upstreamHeaders = withProtocolHeaders(provider, req.headers, { ...headers, ...target.forwardHeaders });
   delete upstreamHeaders['content-type'];
+  // Token-based auth (Azure Entra identities) as for HTTP calls: the handshake carries the bearer.
+  if (provider.authorize) upstreamHeaders = (await provider.authorize({ method: 'GET', url, headers: upstreamHeaders }, target, deps.authorize)).headers;
   const socket = new WebSocket(wsUrl, {
     headers: upstreamHeaders,
     maxPayload: MAX_FRAME_BYTES,

@@ -73,6 +73,8 @@ export interface FakeBedrock {
 export interface FakeBedrockOptions {
   credentials?: FakeAwsCredential[];
   region?: string;
+  /** Application inference profiles by ARN, and the model each routes to (Bedrock knows it; the id does not say). */
+  profiles?: Record<string, string>;
 }
 
 const ROUTE = /^\/model\/([^/?]+)\/(converse|converse-stream|invoke|invoke-with-response-stream)$/;
@@ -153,13 +155,16 @@ export async function startFakeBedrock(opts: FakeBedrockOptions = {}): Promise<F
     if (typeof body !== 'object' || body === null || Array.isArray(body)) return reject(400, 'ValidationException', 'Malformed input request: the body must be a JSON object.');
     const obj = body as JsonObj;
 
-    const isEmbedding = /(^|[./:])(amazon\.titan-embed|cohere\.embed)/.test(modelId);
+    // An application inference profile is served by the model it was made for (when the test declares profiles).
+    if (opts.profiles && /:application-inference-profile\//.test(modelId) && !opts.profiles[modelId]) return reject(404, 'ResourceNotFoundException', `The inference profile ${modelId} does not exist.`);
+    const servedModel = opts.profiles?.[modelId] ?? modelId;
+    const isEmbedding = /(^|[./:])(amazon\.titan-embed|cohere\.embed)/.test(servedModel);
     const problems = operation.startsWith('converse')
       ? converseBodyErrors(obj, operation === 'converse-stream')
       : isEmbedding
-        ? operation === 'invoke' ? embeddingBodyErrors(modelId, obj) : ['Embedding models do not support streaming.']
-        : /(^|[./:])anthropic\./.test(modelId)
-          ? anthropicInvokeBodyErrors(obj, modelId, validateAnthropic)
+        ? operation === 'invoke' ? embeddingBodyErrors(servedModel, obj) : ['Embedding models do not support streaming.']
+        : /(^|[./:])anthropic\./.test(servedModel)
+          ? anthropicInvokeBodyErrors(obj, servedModel, validateAnthropic)
           : [`The fake serves Anthropic, Titan and Cohere models through InvokeModel, not ${modelId}.`];
     if (problems.length > 0) return reject(400, 'ValidationException', problems[0]!);
 
@@ -171,7 +176,7 @@ export async function startFakeBedrock(opts: FakeBedrockOptions = {}): Promise<F
     record.status = 200;
     if (operation === 'converse') return json(res, converseResponse(reply));
     if (operation === 'invoke') {
-      const out = isEmbedding ? embeddingResponse(modelId, obj) : anthropicMessage(reply, modelId);
+      const out = isEmbedding ? embeddingResponse(servedModel, obj) : anthropicMessage(reply, servedModel);
       return json(res, out, invokeTokenHeaders(out, obj));
     }
     const events = operation === 'converse-stream'

@@ -1,49 +1,39 @@
 /**
- * Entra ID client credentials for the Azure providers (azure-openai, azure-ai): with
- * azure_auth_mode "entra" and azure_entra_tenant_id / _client_id / _client_secret set (Portkey's
- * x-portkey-azure-entra-* headers), a token is fetched from the tenant's v2.0 token endpoint for
- * azure_entra_scope (default Cognitive Services) and sent as the bearer. Tokens are cached per
- * identity until shortly before they expire; concurrent requests share one exchange. The only file
- * of these providers that does I/O.
+ * Entra ID tokens for the Azure providers (azure-openai, azure-ai), for the identity identity.ts
+ * picks: client credentials and workload identity at the tenant's v2.0 token endpoint (client_secret,
+ * or the federated token as client_assertion), managed identity at the instance metadata service
+ * (through the one client the egress policy lets reach it). Tokens are cached per identity until
+ * shortly before they expire; concurrent requests share one exchange. The only file of these
+ * providers that does I/O, and only on a cache miss.
  */
 import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { request } from 'undici';
-import { GatewayError, badRequest } from '../../errors.js';
+import { GatewayError } from '../../errors.js';
+import { getFromMetadataTokenEndpoint } from '../../upstream/metadata-token-client.js';
 import type { ProviderTarget, UpstreamRequest } from '../types.js';
 import { TokenCache, type CachedToken } from '../token-cache.js';
+import { entraIdentity, type EntraIdentity } from './identity.js';
 
-export const DEFAULT_ENTRA_SCOPE = 'https://cognitiveservices.azure.com/.default';
+export { DEFAULT_ENTRA_SCOPE } from './identity.js';
+
 /** Azure SDKs' variable for sovereign clouds (login.microsoftonline.us, login.chinacloudapi.cn). */
 const DEFAULT_AUTHORITY = 'https://login.microsoftonline.com';
+const IMDS_API_VERSION = '2018-02-01';
 const REFRESH_MARGIN_S = 300;
 const TOKEN_TIMEOUT_MS = 15_000;
 const MAX_TOKEN_BODY = 64 * 1024;
-const TENANT_RE = /^[A-Za-z0-9][A-Za-z0-9.-]{0,127}$/;
+const MAX_FEDERATED_TOKEN_BYTES = 16 * 1024;
+const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
-interface ClientCredentials { tenant: string; clientId: string; secret: string; scope: string }
 const tokens = new TokenCache();
 
-/** The client credentials a target names, or undefined when it does not use them. Pure. */
-export function entraClientCredentials(provider: string, target: ProviderTarget): ClientCredentials | undefined {
-  const s = target.settings;
-  if (s.azure_auth_mode !== 'entra') return undefined;
-  const tenant = s.azure_entra_tenant_id;
-  const clientId = s.azure_entra_client_id;
-  const secret = s.azure_entra_client_secret;
-  if (!tenant && !clientId && !secret) return undefined; // entra with a ready token (azure_ad_token or the request key)
-  if (!tenant || !clientId || !secret) {
-    throw badRequest(`${provider}: Entra client credentials need x-portkey-azure-entra-tenant-id, -client-id and -client-secret together`, !tenant ? 'x-portkey-azure-entra-tenant-id' : !clientId ? 'x-portkey-azure-entra-client-id' : 'x-portkey-azure-entra-client-secret');
-  }
-  if (!TENANT_RE.test(tenant)) throw badRequest(`${provider}: x-portkey-azure-entra-tenant-id must be a tenant id (GUID) or domain`, 'x-portkey-azure-entra-tenant-id');
-  return { tenant, clientId, secret, scope: s.azure_entra_scope || DEFAULT_ENTRA_SCOPE };
-}
-
-/** authorize hook: swaps the key for an Entra bearer when the target uses client credentials. */
+/** authorize hook: swaps the key for an Entra bearer when the target uses an Entra identity. */
 export function authorizeWithEntra(provider: string) {
   return async (req: UpstreamRequest, target: ProviderTarget): Promise<UpstreamRequest> => {
-    const creds = entraClientCredentials(provider, target);
-    if (!creds) return req;
-    const token = await getEntraToken(provider, creds);
+    const identity = entraIdentity(provider, target);
+    if (!identity) return req;
+    const token = await tokens.get(cacheKey(identity), () => exchange(provider, identity, Date.now));
     const headers: Record<string, string> = { ...req.headers, authorization: `Bearer ${token}` };
     delete headers['api-key'];
     return { ...req, headers };
@@ -54,10 +44,12 @@ export function clearEntraTokenCache(): void {
   tokens.clear();
 }
 
-async function getEntraToken(provider: string, c: ClientCredentials, now: () => number = Date.now): Promise<string> {
-  // A hash of the identity and secret: the secret itself is never a map key.
-  const key = createHash('sha256').update(`${c.tenant}\n${c.clientId}\n${c.scope}\n${c.secret}`).digest('hex');
-  return tokens.get(key, () => exchange(provider, c, now), now);
+/** A hash of the identity (and for client credentials its secret): the secret itself is never a map key. */
+function cacheKey(id: EntraIdentity): string {
+  const parts = id.kind === 'client-secret' ? [id.kind, id.tenant, id.clientId, id.scope, id.secret]
+    : id.kind === 'workload' ? [id.kind, authorityBase(), id.tenant, id.clientId, id.scope, id.tokenFile]
+    : [id.kind, id.clientId ?? '', id.scope];
+  return createHash('sha256').update(parts.join('\n')).digest('hex');
 }
 
 function authorityBase(): string {
@@ -73,28 +65,54 @@ const refused = (provider: string, message: string) =>
 const unreachable = (provider: string, message: string) =>
   new GatewayError({ status: 502, type: 'upstream_error', code: 'entra_token_unavailable', provider, message: `${provider}: ${message}` });
 
-async function exchange(provider: string, c: ClientCredentials, now: () => number): Promise<CachedToken> {
-  const url = `${authorityBase()}/${encodeURIComponent(c.tenant)}/oauth2/v2.0/token`;
-  const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: c.clientId, client_secret: c.secret, scope: c.scope }).toString();
+async function exchange(provider: string, id: EntraIdentity, now: () => number): Promise<CachedToken> {
+  if (id.kind === 'managed') return managedIdentityToken(provider, id, now);
+  const form: Record<string, string> = { grant_type: 'client_credentials', client_id: id.clientId, scope: id.scope };
+  if (id.kind === 'client-secret') form.client_secret = id.secret;
+  else {
+    form.client_assertion_type = JWT_BEARER_ASSERTION;
+    form.client_assertion = await federatedToken(provider, id.tokenFile);
+  }
+  const url = `${authorityBase()}/${encodeURIComponent(id.tenant)}/oauth2/v2.0/token`;
   let status: number;
   let text: string;
   try {
-    const res = await request(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body: form, signal: AbortSignal.timeout(TOKEN_TIMEOUT_MS) });
+    const res = await request(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body: new URLSearchParams(form).toString(), signal: AbortSignal.timeout(TOKEN_TIMEOUT_MS) });
     status = res.statusCode;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of res.body) {
-      size += (chunk as Buffer).length;
-      if (size > MAX_TOKEN_BODY) {
-        res.body.destroy();
-        throw new Error('token response too large');
-      }
-      chunks.push(chunk as Buffer);
-    }
-    text = Buffer.concat(chunks).toString('utf8');
+    text = await readBounded(res.body);
   } catch (e) {
     throw unreachable(provider, `could not reach the Entra token endpoint ${new URL(url).origin} (${(e as Error).message}); check network egress to it.`);
   }
+  const what = id.kind === 'client-secret' ? 'the client credentials' : 'the workload identity (federated token)';
+  return tokenFrom(provider, status, text, what, now);
+}
+
+/** The projected service account token: read (async) on each exchange, as the kubelet rotates it. */
+async function federatedToken(provider: string, file: string): Promise<string> {
+  let text: string;
+  try {
+    text = (await readFile(file, 'utf8')).trim();
+  } catch (e) {
+    throw unreachable(provider, `could not read the federated token at AZURE_FEDERATED_TOKEN_FILE (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  if (!text || text.length > MAX_FEDERATED_TOKEN_BYTES) throw unreachable(provider, 'the federated token file at AZURE_FEDERATED_TOKEN_FILE is empty or too large to be a token');
+  return text;
+}
+
+async function managedIdentityToken(provider: string, id: Extract<EntraIdentity, { kind: 'managed' }>, now: () => number): Promise<CachedToken> {
+  const query = new URLSearchParams({ 'api-version': IMDS_API_VERSION, resource: id.scope.replace(/\/\.default$/, '') });
+  if (id.clientId) query.set('client_id', id.clientId);
+  let result: { status: number; text: string };
+  try {
+    result = await getFromMetadataTokenEndpoint(query);
+  } catch (e) {
+    throw unreachable(provider, `could not reach the managed identity endpoint (${(e as { code?: string }).code ?? (e as Error).message}); the gateway must run on an Azure host with a managed identity`);
+  }
+  return tokenFrom(provider, result.status, result.text, 'the managed identity', now);
+}
+
+/** Reads an OAuth token response (Entra's or IMDS's; IMDS gives expires_in as a string). */
+function tokenFrom(provider: string, status: number, text: string, what: string, now: () => number): CachedToken {
   let body: { access_token?: unknown; expires_in?: unknown; error?: unknown; error_description?: unknown } = {};
   try {
     body = JSON.parse(text);
@@ -104,9 +122,23 @@ async function exchange(provider: string, c: ClientCredentials, now: () => numbe
   if (status !== 200 || typeof body.access_token !== 'string') {
     // Entra's error_description names the problem (AADSTS codes) without echoing the secret.
     const why = typeof body.error_description === 'string' ? body.error_description.split('\r\n')[0] : typeof body.error === 'string' ? body.error : `HTTP ${status}`;
-    if (status === 400 || status === 401) throw refused(provider, `Entra refused the client credentials: ${why}`);
-    throw unreachable(provider, `the Entra token endpoint failed: ${why}`);
+    if (status === 400 || status === 401) throw refused(provider, `Entra refused ${what}: ${why}`);
+    throw unreachable(provider, `the token endpoint failed for ${what}: ${why}`);
   }
   const expiresIn = Number(body.expires_in) > 0 ? Number(body.expires_in) : 3600;
-  return { token: body.access_token, refreshAt: now() + Math.max(0, expiresIn - REFRESH_MARGIN_S) * 1000 };
+  return { token: body.access_token, refreshAt: now() + Math.max(0, expiresIn - Math.min(REFRESH_MARGIN_S, expiresIn / 2)) * 1000 };
+}
+
+async function readBounded(body: AsyncIterable<unknown> & { destroy(): void }): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_TOKEN_BODY) {
+      body.destroy();
+      throw new Error('token response too large');
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }

@@ -2,6 +2,8 @@ import { badRequest } from '../../errors.js';
 import type { Provider, ProviderTarget } from '../types.js';
 import { mapOpenAIError, openAIChatStream } from '../openai-compatible/mapping.js';
 import { authorizeWithEntra } from './entra.js';
+import { AZURE_ENTRA_AUTH_MODES } from './identity.js';
+import { azureModelName } from './foundry-headers.js';
 
 /**
  * Azure OpenAI: https://{resource_name}.openai.azure.com/openai/deployments/{deployment_id}/{op}?api-version=...
@@ -9,6 +11,8 @@ import { authorizeWithEntra } from './entra.js';
  * request's credential). Wire format is OpenAI's.
  */
 const DEFAULT_API_VERSION = '2024-10-21';
+/** The Realtime API is in preview versions only. */
+const DEFAULT_REALTIME_API_VERSION = '2024-10-01-preview';
 
 export function toAzureBaseUrl(target: ProviderTarget): string {
   if (target.customHost) return target.customHost.replace(/\/$/, '');
@@ -38,6 +42,14 @@ export function toAzureAuthHeaders(target: ProviderTarget): Record<string, strin
 
 const opFor = (path: string): string => path.replace(/^\/v1\//, '');
 
+/** Azure's Realtime API: {base}/realtime?api-version=...&deployment=... (the deployment names the model). */
+export function toAzureRealtimeUrl(target: ProviderTarget): string {
+  const deployment = target.settings.deployment_id;
+  if (!deployment) throw badRequest('azure-openai needs deployment_id for realtime: set it in the config target or the x-portkey-azure-deployment-id header', 'deployment_id');
+  const apiVersion = target.settings.api_version || DEFAULT_REALTIME_API_VERSION;
+  return `${toAzureBaseUrl(target)}/realtime?api-version=${encodeURIComponent(apiVersion)}&deployment=${encodeURIComponent(deployment)}`;
+}
+
 export const azureOpenAIProvider: Provider = {
   id: 'azure-openai',
   name: 'Azure OpenAI',
@@ -47,7 +59,8 @@ export const azureOpenAIProvider: Provider = {
     tools: true,
     vision: true,
     embeddings: true,
-    auth: ['api-key', 'entra bearer', 'entra client credentials (x-portkey-azure-entra-*)'],
+    auth: ['api-key', 'entra bearer', ...AZURE_ENTRA_AUTH_MODES],
+    upstream: '`https://{resource_name}.openai.azure.com/openai/deployments/{deployment_id}/...?api-version=...` from x-portkey-azure-resource-name, -deployment-id, -api-version (default 2024-10-21); x-portkey-azure-model-name names the model for logs and pricing',
   },
   nativeOperations: ['chat', 'completions', 'embeddings', 'responses', 'passthrough', 'images'],
   protocolHeaders: ['openai-beta'],
@@ -65,7 +78,9 @@ export const azureOpenAIProvider: Provider = {
     toRequest: (req, target) => ({ method: 'POST', url: toAzureUrl(target, 'embeddings'), headers: toAzureAuthHeaders(target), body: JSON.stringify(req) }),
     fromResponse: (body) => body as never,
   },
-  passthrough: (path, target) => ({ url: toAzureUrl(target, opFor(path)), headers: toAzureAuthHeaders(target) }),
+  passthrough: (path, target) => ({ url: path.startsWith('/v1/realtime') ? toAzureRealtimeUrl(target) : toAzureUrl(target, opFor(path)), headers: toAzureAuthHeaders(target) }),
+  // x-portkey-azure-model-name: the deployment's model, logged and priced in place of the body's.
+  targetModel: (target) => azureModelName(target),
   authorize: authorizeWithEntra('azure-openai'),
   mapError: mapOpenAIError('azure-openai'),
 };

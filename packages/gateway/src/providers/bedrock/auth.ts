@@ -7,7 +7,7 @@ import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { badRequest } from '../../errors.js';
 import type { ProviderTarget, UpstreamRequest } from '../types.js';
-import { resolveBedrockCredentials } from './credentials.js';
+import { resolveBedrockCredentials, type AwsCredentials } from './credentials.js';
 import { BEDROCK_SIGNING_SERVICE, bedrockRegion } from './endpoint.js';
 
 type SignableRequest = Parameters<SignatureV4['presign']>[0];
@@ -46,6 +46,14 @@ const SIGNING_HEADERS = new Set(['authorization', 'x-amz-date', 'x-amz-security-
 export async function authorizeBedrock(req: UpstreamRequest, target: ProviderTarget): Promise<UpstreamRequest> {
   if (bedrockUsesApiKey(target)) return withBedrockApiKey(req, target);
   const { credentials } = await resolveBedrockCredentials(target);
+  return signAwsRequest(req, { service: BEDROCK_SIGNING_SERVICE, region: bedrockRegion(target), credentials });
+}
+
+/**
+ * SigV4-signs an upstream request for any AWS service (bedrock, sagemaker): every header the request
+ * carries is signed, and stale signing headers from a retried request are dropped first.
+ */
+export async function signAwsRequest(req: UpstreamRequest, how: { service: string; region: string; credentials: AwsCredentials }): Promise<UpstreamRequest> {
   const url = new URL(req.url);
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers)) if (!SIGNING_HEADERS.has(k.toLowerCase())) headers[k.toLowerCase()] = v;
@@ -65,7 +73,7 @@ export async function authorizeBedrock(req: UpstreamRequest, target: ProviderTar
     headers,
     body: req.body,
   };
-  const signer = new SignatureV4({ service: BEDROCK_SIGNING_SERVICE, region: bedrockRegion(target), credentials, sha256: NodeSha256, uriEscapePath: true });
+  const signer = new SignatureV4({ service: how.service, region: how.region, credentials: how.credentials, sha256: NodeSha256, uriEscapePath: true });
   const signed = await signer.sign(toSign);
   const out: Record<string, string> = {};
   // The HTTP client sets Host from the URL; the signed value is the same.

@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 const sdk = () => Promise.all([import('@aws-sdk/client-sts'), import('@aws-sdk/credential-providers')]);
 import { badRequest, GatewayError } from '../../errors.js';
 import type { ProviderTarget } from '../types.js';
-import { bedrockRegion } from './endpoint.js';
+import { awsRegion } from './endpoint.js';
 
 export interface AwsCredentials {
   accessKeyId: string;
@@ -54,18 +54,18 @@ export function bedrockCredentialCacheKeys(): string[] {
 
 const digest = (parts: Array<string | undefined>): string => createHash('sha256').update(JSON.stringify(parts)).digest('hex');
 
-function requestKeys(target: ProviderTarget): AwsCredentials | undefined {
+function requestKeys(target: ProviderTarget, provider: string): AwsCredentials | undefined {
   const s = target.settings;
   const id = s.aws_access_key_id?.trim();
   const secret = s.aws_secret_access_key?.trim();
   const token = s.aws_session_token?.trim();
   if (!id && !secret) {
-    if (token) throw badRequest('bedrock: x-portkey-aws-session-token was sent without x-portkey-aws-access-key-id and x-portkey-aws-secret-access-key; send all three or none', 'aws_session_token');
+    if (token) throw badRequest(`${provider}: x-portkey-aws-session-token was sent without x-portkey-aws-access-key-id and x-portkey-aws-secret-access-key; send all three or none`, 'aws_session_token');
     return undefined;
   }
   if (!id || !secret) {
     const missing = id ? 'x-portkey-aws-secret-access-key' : 'x-portkey-aws-access-key-id';
-    throw badRequest(`bedrock: ${missing} is missing; AWS keys need both the access key id and the secret access key`, id ? 'aws_secret_access_key' : 'aws_access_key_id');
+    throw badRequest(`${provider}: ${missing} is missing; AWS keys need both the access key id and the secret access key`, id ? 'aws_secret_access_key' : 'aws_access_key_id');
   }
   return token ? { accessKeyId: id, secretAccessKey: secret, sessionToken: token } : { accessKeyId: id, secretAccessKey: secret };
 }
@@ -93,7 +93,7 @@ function cached(key: string, load: () => Promise<AwsCredentials>): Promise<AwsCr
   return entry.promise;
 }
 
-async function fromDefaultChain(): Promise<AwsCredentials> {
+async function fromDefaultChain(provider: string): Promise<AwsCredentials> {
   try {
     const [, { fromNodeProviderChain }] = await sdk();
     const c = await fromNodeProviderChain()();
@@ -102,14 +102,14 @@ async function fromDefaultChain(): Promise<AwsCredentials> {
     throw new GatewayError({
       status: 401,
       type: 'authentication_error',
-      provider: 'bedrock',
+      provider,
       cause: e,
-      message: `bedrock: no AWS credentials: the request sent none and the default AWS chain found none (${(e as Error).message}). Send x-portkey-aws-access-key-id and x-portkey-aws-secret-access-key, or run the gateway with an IAM role (on ECS, the task role).`,
+      message: `${provider}: no AWS credentials: the request sent none and the default AWS chain found none (${(e as Error).message}). Send x-portkey-aws-access-key-id and x-portkey-aws-secret-access-key, or run the gateway with an IAM role (on ECS, the task role).`,
     });
   }
 }
 
-async function assumeRole(base: AwsCredentials | undefined, roleArn: string, externalId: string | undefined, region: string): Promise<AwsCredentials> {
+async function assumeRole(base: AwsCredentials | undefined, roleArn: string, externalId: string | undefined, region: string, provider: string): Promise<AwsCredentials> {
   // Bounded: a hung STS must not hold every request for this role behind one pending promise.
   const [{ AssumeRoleCommand, STSClient }, { fromNodeProviderChain }] = await sdk();
   const sts = new STSClient({ region, credentials: base ?? fromNodeProviderChain(), maxAttempts: 2, requestHandler: { connectionTimeout: 3000, requestTimeout: 5000, throwOnRequestTimeout: true } });
@@ -125,17 +125,18 @@ async function assumeRole(base: AwsCredentials | undefined, roleArn: string, ext
     throw new GatewayError({
       status: status === 403 || status === 400 ? 403 : 502,
       type: status === 403 || status === 400 ? 'permission_error' : 'upstream_error',
-      provider: 'bedrock',
+      provider,
       cause: e,
-      message: `bedrock: could not assume role ${roleArn}: ${err.name}: ${err.message}. Check the role's trust policy allows the caller${externalId ? ' with this external id' : ''}, and x-portkey-aws-role-arn.`,
+      message: `${provider}: could not assume role ${roleArn}: ${err.name}: ${err.message}. Check the role's trust policy allows the caller${externalId ? ' with this external id' : ''}, and x-portkey-aws-role-arn.`,
     });
   } finally {
     sts.destroy();
   }
 }
 
-export async function resolveBedrockCredentials(target: ProviderTarget): Promise<ResolvedAwsCredentials> {
-  const keys = requestKeys(target);
+/** `provider` names the caller in error messages (bedrock, sagemaker); the chain and the cache are shared. */
+export async function resolveBedrockCredentials(target: ProviderTarget, provider = 'bedrock'): Promise<ResolvedAwsCredentials> {
+  const keys = requestKeys(target, provider);
   const roleArn = target.settings.aws_role_arn?.trim();
   if (!keys && target.gatewayIdentity === false) {
     throw new GatewayError({
@@ -145,13 +146,13 @@ export async function resolveBedrockCredentials(target: ProviderTarget): Promise
   }
   if (roleArn) {
     if (!/^arn:aws[a-z-]*:iam::\d{12}:role\/.+/.test(roleArn)) {
-      throw badRequest(`bedrock: aws_role_arn "${roleArn}" is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)`, 'aws_role_arn');
+      throw badRequest(`${provider}: aws_role_arn "${roleArn}" is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)`, 'aws_role_arn');
     }
     const externalId = target.settings.aws_external_id?.trim() || undefined;
-    const region = bedrockRegion(target);
+    const region = awsRegion(provider, target);
     const key = digest(['assume', roleArn, externalId, region, keys?.accessKeyId, keys?.secretAccessKey, keys?.sessionToken]);
-    return { credentials: await cached(key, () => assumeRole(keys, roleArn, externalId, region)), source: 'assume-role' };
+    return { credentials: await cached(key, () => assumeRole(keys, roleArn, externalId, region, provider)), source: 'assume-role' };
   }
   if (keys) return { credentials: keys, source: 'request' };
-  return { credentials: await cached(digest(['default-chain']), fromDefaultChain), source: 'default-chain' };
+  return { credentials: await cached(digest(['default-chain']), () => fromDefaultChain(provider)), source: 'default-chain' };
 }

@@ -5,7 +5,7 @@
  */
 import { badRequest, GatewayError } from '../../errors.js';
 import type { EmbeddingRequest, EmbeddingResponse, JsonObject, ProviderTarget, UpstreamRequest } from '../types.js';
-import { bedrockModelUrl } from './endpoint.js';
+import { bedrockFoundationModel, bedrockModelUrl } from './endpoint.js';
 import { isObject } from './wire.js';
 
 export type BedrockEmbeddingFamily = 'titan' | 'cohere';
@@ -62,8 +62,9 @@ function invoke(target: ProviderTarget, model: string, body: JsonObject): Upstre
 /** All upstream calls for one embeddings request: one per input for Titan, one batch for Cohere. */
 export function toBedrockEmbeddingRequests(req: EmbeddingRequest, target: ProviderTarget): UpstreamRequest[] {
   const texts = inputs(req);
-  if (bedrockEmbeddingFamily(req.model) === 'cohere') return [invoke(target, req.model, toCohereEmbeddingBody(texts, req))];
-  return texts.map((t) => invoke(target, req.model, toTitanEmbeddingBody(req.model, t, req)));
+  const foundation = bedrockFoundationModel(target, req.model);
+  if (bedrockEmbeddingFamily(foundation) === 'cohere') return [invoke(target, req.model, toCohereEmbeddingBody(texts, req))];
+  return texts.map((t) => invoke(target, req.model, toTitanEmbeddingBody(foundation, t, req)));
 }
 
 /** The single-call form the OperationMapping contract allows; Titan with several inputs needs the fan-out above. */

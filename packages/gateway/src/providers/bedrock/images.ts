@@ -5,7 +5,7 @@
  */
 import { GatewayError, badRequest } from '../../errors.js';
 import type { ImageGenerationRequest, ImageGenerationResponse, ProviderTarget, UpstreamRequest } from '../types.js';
-import { bedrockModelUrl } from './endpoint.js';
+import { bedrockFoundationModel, bedrockModelUrl } from './endpoint.js';
 
 const isStability = (model: string) => /(^|[./:])stability\./.test(model);
 
@@ -19,7 +19,7 @@ export function toBedrockImageRequest(req: ImageGenerationRequest, target: Provi
   if (!req.model) throw badRequest('bedrock: model is required for images (e.g. amazon.nova-canvas-v1:0, amazon.titan-image-generator-v2:0, stability.sd3-5-large-v1:0)', 'model');
   if (req.response_format === 'url') throw badRequest('bedrock returns image bytes, not URLs: use response_format b64_json (or omit it)', 'response_format');
   let body: Record<string, unknown>;
-  if (isStability(req.model)) {
+  if (isStability(bedrockFoundationModel(target, req.model))) {
     if ((req.n ?? 1) !== 1) throw badRequest('Stability models on Bedrock make one image per request: set n to 1', 'n');
     body = { prompt: req.prompt, mode: 'text-to-image', output_format: 'png' };
     if (req.negative_prompt !== undefined) body.negative_prompt = req.negative_prompt;

@@ -9,7 +9,7 @@ import { authorizeBedrock } from './auth.js';
 import { toBedrockConverseRequest } from './converse-request.js';
 import { fromBedrockConverseResponse } from './converse-response.js';
 import { fromBedrockEmbeddingResponse, fromBedrockEmbeddingResponses, toBedrockEmbeddingRequest, toBedrockEmbeddingRequests } from './embeddings.js';
-import { BEDROCK_PROVIDER_ID, bedrockChatApi, bedrockModelUrl } from './endpoint.js';
+import { BEDROCK_PROVIDER_ID, bedrockChatApi, bedrockModelUrl, bedrockNamedModel } from './endpoint.js';
 import { mapBedrockError } from './errors.js';
 import { fromBedrockAnthropicResponse, toBedrockAnthropicBody } from './invoke-anthropic.js';
 import { bedrockChatStream } from './stream.js';
@@ -66,11 +66,14 @@ export const bedrockProvider: Provider = {
     vision: true,
     embeddings: true,
     auth: ['aws-sigv4 with request keys (x-portkey-aws-*)', 'aws-sigv4 with an assumed role (x-portkey-aws-role-arn)', 'aws-sigv4 with the default chain (ECS task role)', 'bedrock api key (x-portkey-aws-auth-type: apiKey, Authorization: Bearer)'],
+    upstream: '`https://bedrock-runtime.{aws_region}.amazonaws.com/model/{model}/converse[-stream]` (or invoke), the model id, inference profile or ARN percent-encoded; x-portkey-aws-bedrock-model names the model behind an application inference profile',
   },
   chat,
   embeddings,
   rerank: { toRequest: (req, target) => toBedrockRerankRequest(req, target), fromResponse: (body, req) => fromBedrockRerankResponse(body, req) },
   images: { toRequest: (req, target) => toBedrockImageRequest(req, target), fromResponse: (body, req) => fromBedrockImageResponse(body, req) },
+  // The model behind an inference profile ARN, when x-portkey-aws-bedrock-model names it, is what is priced.
+  targetModel: (target) => bedrockNamedModel(target),
   authorize: authorizeBedrock,
   mapError: mapBedrockError,
 };
@@ -83,7 +86,7 @@ export type { AwsCredentials, AwsCredentialSource, ResolvedAwsCredentials } from
 export { toBedrockConverseRequest } from './converse-request.js';
 export { fromBedrockConverseResponse, finishReasonFromBedrock, usageFromBedrock } from './converse-response.js';
 export { fromBedrockEmbeddingResponse, fromBedrockEmbeddingResponses, toBedrockEmbeddingRequest, toBedrockEmbeddingRequests } from './embeddings.js';
-export { bedrockBaseUrl, bedrockChatApi, bedrockModelUrl, bedrockRegion, encodeModelId, isAnthropicModel } from './endpoint.js';
+export { bedrockBaseUrl, bedrockChatApi, bedrockFoundationModel, bedrockModelUrl, bedrockRegion, encodeModelId, isAnthropicModel } from './endpoint.js';
 export { bedrockStreamException, mapBedrockError } from './errors.js';
 export { BEDROCK_ANTHROPIC_VERSION, fromBedrockAnthropicResponse, toBedrockAnthropicBody } from './invoke-anthropic.js';
 export { bedrockChatStream, finishBedrockStream, fromBedrockStreamEvent } from './stream.js';

@@ -12,6 +12,12 @@ export interface OpenAICompatibleSpec {
   baseUrl: string;
   /** A setting that replaces the whole base URL when given, restricted to the provider's own hosts. */
   baseUrlSetting?: { setting: string; hostSuffixes: string[]; append?: string };
+  /**
+   * The provider's own account API beside its OpenAI-compatible one: inbound paths under `paths` go to
+   * `baseUrl` (a template, e.g. Fireworks' https://api.fireworks.ai/v1/accounts/{fireworks_account_id})
+   * plus the rest of the path.
+   */
+  accountApi?: { baseUrl: string; paths: string[] };
   /** Query parameters every request carries, each from a setting or its default (azure-ai api-version). */
   query?: Record<string, { setting: string; default: string }>;
   /** False for providers without chat completions (embeddings, rerank or images only). Default true. */
@@ -46,6 +52,13 @@ export function createOpenAICompatibleProvider(spec: OpenAICompatibleSpec): Prov
   const authName = spec.authHeader?.header.toLowerCase() ?? 'authorization';
   const authPrefix = spec.authHeader ? spec.authHeader.prefix ?? '' : 'Bearer ';
   const hasChat = spec.chat !== false;
+  const account = spec.accountApi && { template: compileUrlTemplate(spec.id, spec.accountApi.baseUrl), paths: spec.accountApi.paths };
+  const accountUrl = (target: ProviderTarget, path: string): string | undefined => {
+    if (!account || target.customHost) return undefined;
+    const bare = path.split('?')[0]!;
+    if (!account.paths.some((p) => bare === p || bare.startsWith(`${p}/`) || bare.startsWith(`${p}:`))) return undefined;
+    return account.template.fill(target.settings) + path.slice('/v1'.length);
+  };
 
   const base = (target: ProviderTarget): string => {
     if (target.customHost) return target.customHost;
@@ -54,6 +67,8 @@ export function createOpenAICompatibleProvider(spec: OpenAICompatibleSpec): Prov
     return template.fill(target.settings);
   };
   const url = (target: ProviderTarget, path: string): string => {
+    const own = accountUrl(target, path);
+    if (own) return own;
     const joined = joinUpstreamUrl(base(target), path);
     if (queryEntries.length === 0) return joined;
     const q = joined.indexOf('?');
@@ -111,6 +126,10 @@ function describeUpstream(spec: OpenAICompatibleSpec, settings: string[]): strin
   const parts = [`\`${spec.baseUrl}\``];
   if (settings.length) parts.push(`with ${settings.map((s) => `{${s}} from ${headerForSetting(s)}`).join(', ')}`);
   if (spec.baseUrlSetting) parts.push(`or the whole base from ${headerForSetting(spec.baseUrlSetting.setting)} (https on ${spec.baseUrlSetting.hostSuffixes.join(', ')})`);
+  if (spec.accountApi) {
+    const t = compileUrlTemplate(spec.id, spec.accountApi.baseUrl);
+    parts.push(`; ${spec.accountApi.paths.map((p) => `${p}/*`).join(', ')} to \`${spec.accountApi.baseUrl}\` with ${t.settings.map((s) => `{${s}} from ${headerForSetting(s)}`).join(', ')}`);
+  }
   if (spec.query) parts.push(`query ${Object.entries(spec.query).map(([k, q]) => `${k} from ${headerForSetting(q.setting)} (default ${q.default})`).join(', ')}`);
   return parts.join(' ');
 }

@@ -1,4 +1,6 @@
 import { authorizeWithEntra } from '../azure-openai/entra.js';
+import { AZURE_ENTRA_AUTH_MODES } from '../azure-openai/identity.js';
+import { toAzureAIHeaders } from '../azure-openai/foundry-headers.js';
 import { createOpenAICompatibleProvider, type OpenAICompatibleSpec } from './family.js';
 
 /**
@@ -9,7 +11,11 @@ import { createOpenAICompatibleProvider, type OpenAICompatibleSpec } from './fam
 export const OPENAI_COMPATIBLE_SPECS: OpenAICompatibleSpec[] = [
   { id: 'groq', name: 'Groq', baseUrl: 'https://api.groq.com/openai/v1', responses: true },
   { id: 'together-ai', name: 'Together AI', baseUrl: 'https://api.together.xyz/v1', embeddings: true, completions: true, images: true },
-  { id: 'fireworks-ai', name: 'Fireworks AI', baseUrl: 'https://api.fireworks.ai/inference/v1', embeddings: true, completions: true },
+  {
+    id: 'fireworks-ai', name: 'Fireworks AI', baseUrl: 'https://api.fireworks.ai/inference/v1', embeddings: true, completions: true,
+    // Datasets, fine-tuning and batch jobs live under the account (x-portkey-fireworks-account-id), as Portkey addresses them.
+    accountApi: { baseUrl: 'https://api.fireworks.ai/v1/accounts/{fireworks_account_id}', paths: ['/v1/datasets', '/v1/supervisedFineTuningJobs', '/v1/batchInferenceJobs', '/v1/dpoJobs', '/v1/deployments', '/v1/deployedModels'] },
+  },
   { id: 'deepseek', name: 'DeepSeek', baseUrl: 'https://api.deepseek.com/v1', completions: true },
   { id: 'openrouter', name: 'OpenRouter', baseUrl: 'https://openrouter.ai/api/v1', completions: true },
   { id: 'perplexity-ai', name: 'Perplexity', baseUrl: 'https://api.perplexity.ai' },
@@ -66,8 +72,10 @@ export const OPENAI_COMPATIBLE_SPECS: OpenAICompatibleSpec[] = [
     baseUrlSetting: { setting: 'azure_foundry_url', hostSuffixes: ['.services.ai.azure.com', '.inference.ai.azure.com', '.models.ai.azure.com', '.cognitiveservices.azure.com'] },
     query: { 'api-version': { setting: 'api_version', default: '2024-05-01-preview' } },
     authHeader: { header: 'api-key' },
+    // Portkey's x-portkey-azure-extra-params (extra-parameters: drop by default) and -deployment-name.
+    extraHeaders: toAzureAIHeaders,
     authorize: authorizeWithEntra('azure-ai'),
-    authModes: ['entra client credentials (x-portkey-azure-entra-*)'],
+    authModes: AZURE_ENTRA_AUTH_MODES,
     embeddings: true,
   },
 ];

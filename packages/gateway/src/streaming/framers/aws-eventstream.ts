@@ -178,3 +178,40 @@ class AwsEventStreamFramer implements Framer {
 export function createAwsEventStreamFramer(opts: AwsEventStreamFramerOptions = {}): Framer {
   return new AwsEventStreamFramer(opts.maxMessageBytes ?? AWS_EVENTSTREAM_DEFAULT_MAX_MESSAGE_BYTES);
 }
+
+const utf8Encode = new TextEncoder();
+
+/**
+ * One `exception` message (string headers :message-type, :exception-type, :content-type; a JSON
+ * payload {"message"}), for ending a relayed event stream with an error its reader understands.
+ */
+export function encodeAwsEventStreamException(exceptionType: string, message: string): Uint8Array {
+  const headers: Array<[string, string]> = [[':message-type', 'exception'], [':exception-type', exceptionType], [':content-type', 'application/json']];
+  const encoded = headers.map(([name, value]) => {
+    const n = utf8Encode.encode(name);
+    const v = utf8Encode.encode(value);
+    const out = new Uint8Array(1 + n.byteLength + 1 + 2 + v.byteLength);
+    out[0] = n.byteLength;
+    out.set(n, 1);
+    out[1 + n.byteLength] = 7; // string
+    new DataView(out.buffer).setUint16(2 + n.byteLength, v.byteLength);
+    out.set(v, 4 + n.byteLength);
+    return out;
+  });
+  const payload = utf8Encode.encode(JSON.stringify({ message }));
+  const headersLen = encoded.reduce((a, h) => a + h.byteLength, 0);
+  const total = PRELUDE_BYTES + headersLen + payload.byteLength + 4;
+  const msg = new Uint8Array(total);
+  const view = new DataView(msg.buffer);
+  view.setUint32(0, total);
+  view.setUint32(4, headersLen);
+  view.setUint32(8, crc32(msg.subarray(0, 8)));
+  let p = PRELUDE_BYTES;
+  for (const h of encoded) {
+    msg.set(h, p);
+    p += h.byteLength;
+  }
+  msg.set(payload, p);
+  view.setUint32(total - 4, crc32(msg.subarray(0, total - 4)));
+  return msg;
+}
