@@ -7,8 +7,12 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { validateOpenAI } from '../helpers/openai-schema.js';
+import { validateOpenAI as validateOpenAISpec } from '../helpers/openai-schema.js';
+import { checkedIfPresent } from '../helpers/specs.js';
 import { ORIGINAL_ORIGIN_HEADER } from '../helpers/redirect-dispatcher.js';
+
+// Without ../shared/specs the fake still serves, unchecked (a throw inside its handler would never answer).
+const validateOpenAI = checkedIfPresent('openai/openapi.yaml', validateOpenAISpec, []);
 
 export interface CompatRequest {
   method: string;
