@@ -1,8 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { GatewayError, badRequest } from '../errors.js';
+import { GatewayError } from '../errors.js';
 import type { InboundApi, StreamEncoder } from '../inbound/types.js';
 import type { GatewayKey } from '../entities/types.js';
-import type { ChatChunk, ChatCompletion, Operation, OperationMapping, Provider, ProviderTarget, UpstreamRequest, Usage } from '../providers/types.js';
+import type { ChatChunk, ChatCompletion, Provider, ProviderTarget, UpstreamRequest, Usage } from '../providers/types.js';
 import { tryParseJson } from '../providers/upstream-error.js';
 import { usageFromOpenAIBody, usageFromResponsesApi } from '../providers/usage.js';
 import type { EffectiveTarget } from '../routing/execute.js';
@@ -19,11 +19,13 @@ import { Abort, type AbortLike } from '../upstream/abort.js';
 import { fanOut } from './fan-out.js';
 import { pushingBack, type StreamedUpload } from './upload.js';
 import { refuseUnknownResponseId, type ResponsesPlan } from './responses-stage.js';
-import { withHistory } from '../inbound/responses/history.js';
 import { addTargetSecrets, maskSecrets } from '../logs/known-secrets.js';
 import { isCredentialName } from '../logs/redact.js';
 import { strictChat } from './strict-compliance.js';
 import { withProtocolHeaders } from './protocol-headers.js';
+import { buildChatRequest, buildMappedRequest, buildNativeRequest, fannedOutRequests, mappingFor, sentModel, unsupported } from './build-request.js';
+
+export { sentModel } from './build-request.js';
 
 /** One inbound request, as the call stage needs it. */
 export interface CallInput {
@@ -214,93 +216,10 @@ function readWithin(buffers: BufferLease, body: Buffer | undefined): Buffer | un
   return body;
 }
 
-/** The model an attempt sends: the target's override_params.model wins over the client's. */
-export function sentModel(input: Pick<CallInput, 'api' | 'body'>, t: Pick<EffectiveTarget, 'overrideParams'>): string | undefined {
-  const override = t.overrideParams?.model;
-  return typeof override === 'string' && override !== '' ? override : input.api.modelOf(input.body);
-}
-
 const modelIn = (body: unknown): string | undefined => {
   const m = (body as { model?: unknown } | undefined)?.model;
   return typeof m === 'string' && m !== '' ? m : undefined;
 };
-
-function withOverrides(body: Record<string, unknown>, t: EffectiveTarget): Record<string, unknown> {
-  return t.overrideParams ? { ...body, ...t.overrideParams } : body;
-}
-
-/** The provider speaks this API: forward the body, re-serialising only when something changed. */
-function buildNativeRequest(provider: Provider, target: ProviderTarget, input: CallInput, t: EffectiveTarget): UpstreamRequest {
-  const { url, headers } = provider.passthrough!(input.path, target);
-  const outHeaders = { ...headers };
-  let body: UpstreamRequest['body'] = input.method === 'GET' || input.method === 'HEAD' ? undefined : input.rawBody;
-  if (input.upload) {
-    // Streamed by sendUpstream: with a fixed length when the client declared one, chunked otherwise.
-    if (input.upload.declaredLength !== undefined) outHeaders['content-length'] = String(input.upload.declaredLength);
-    body = undefined;
-  }
-  const injectUsage = input.api.op === 'chat' && input.stream && !input.clientWantsUsage;
-  // A previous_response_id the gateway kept means nothing to the provider: it gets the conversation instead.
-  if (input.body && (t.overrideParams || injectUsage || input.responses?.history || input.responses?.references)) {
-    const next = withOverrides(bodyWithHistory(input, input.body), t);
-    if (injectUsage) next.stream_options = { ...(next.stream_options as object | undefined), include_usage: true };
-    body = JSON.stringify(next);
-  }
-  const contentType = input.clientHeaders['content-type'];
-  if (contentType && input.api.op === 'passthrough') outHeaders['content-type'] = String(contentType);
-  if (input.api.op === 'messages') {
-    const v = input.clientHeaders['anthropic-version'];
-    if (typeof v === 'string') outHeaders['anthropic-version'] = v;
-  }
-  return { method: input.method as UpstreamRequest['method'], url, headers: outHeaders, body };
-}
-
-function buildChatRequest(provider: Provider, input: CallInput, t: EffectiveTarget): Record<string, unknown> {
-  if (!provider.chat) throw unsupported(provider, input.api.op);
-  if (!input.api.toChat || !input.body) throw unsupported(provider, input.api.op);
-  if (input.api.op === 'responses' && input.body.store === true && !input.responses?.store) {
-    throw badRequest('store: true cannot be honoured: the gateway keeps no responses (RESPONSES_STORE_TTL_S=0); omit store, set it to false, or route to openai / azure-openai', 'store', 'stateless_gateway');
-  }
-  const chat = withOverrides(input.api.toChat(bodyWithHistory(input, input.body)) as Record<string, unknown>, t);
-  chat.stream = input.stream;
-  if (provider.nativeOperations?.includes('chat')) stripAnthropicOnlyFields(chat);
-  return chat;
-}
-
-/** The client's body, with the conversation of the previous_response_id the gateway kept in front of its input. */
-function bodyWithHistory(input: CallInput, body: Record<string, unknown>): Record<string, unknown> {
-  const plan = input.responses;
-  return plan?.history || plan?.references ? withHistory(body, plan.history, plan.references) : body;
-}
-
-/** Fields a translated Anthropic request carries that OpenAI-format upstreams would reject. */
-function stripAnthropicOnlyFields(chat: Record<string, unknown>): void {
-  delete chat.thinking;
-  const messages = chat.messages as Array<Record<string, unknown>> | undefined;
-  if (!messages?.some((m) => 'thinking_blocks' in m)) return;
-  chat.messages = messages.map(({ thinking_blocks: _drop, ...m }) => m);
-}
-
-function buildMappedRequest(provider: Provider, target: ProviderTarget, input: CallInput, t: EffectiveTarget): UpstreamRequest {
-  const op: Operation = input.api.op;
-  const mapping = op === 'embeddings' ? provider.embeddings : op === 'completions' ? provider.completions : op === 'rerank' ? provider.rerank : op === 'images' ? provider.images : undefined;
-  if (!mapping || !input.body) throw unsupported(provider, op);
-  return mapping.toRequest(withOverrides(input.body, t) as never, target, { stream: input.stream, traceId: input.traceId });
-}
-
-/** Mapped operations whose provider needs several upstream calls for this request (Titan embeddings, Gemini images). */
-function fannedOutRequests(provider: Provider, target: ProviderTarget, input: CallInput, t: EffectiveTarget) {
-  const op = input.api.op;
-  const mapping: OperationMapping<never, unknown> | undefined = op === 'embeddings' ? provider.embeddings : op === 'images' ? provider.images : undefined;
-  if (!mapping?.toRequests || !input.body) return undefined;
-  const req = withOverrides(input.body, t) as never;
-  const requests = mapping.toRequests(req, target, { stream: false, traceId: input.traceId });
-  return requests.length > 1 ? { mapping, requests, req } : undefined;
-}
-
-function unsupported(provider: Provider, op: Operation): GatewayError {
-  return badRequest(`Provider ${provider.id} does not support ${op === 'passthrough' ? 'this endpoint' : op}; route this request to a provider that does (see docs/providers.md).`, 'x-portkey-provider', 'unsupported_operation');
-}
 
 function toJsonResult(
   provider: Provider,
@@ -330,7 +249,7 @@ function toJsonResult(
     return result;
   }
   const op = input.api.op;
-  const mapping = op === 'embeddings' ? provider.embeddings! : op === 'rerank' ? provider.rerank! : op === 'images' ? provider.images! : provider.completions!;
+  const mapping = mappingFor(provider, op)!;
   const out = mapping.fromResponse(parsed, input.body as never, target, res.headers) as { usage?: Usage };
   const result = jsonResult(base, 'application/json', Buffer.from(JSON.stringify(out)), usageOf(out));
   result.servedModel = modelIn(out);
