@@ -76,6 +76,12 @@ export function planCounters(subjects: LimitSubject[], estimate: LimitEstimate, 
   return [...byKey.values()];
 }
 
+/** The token and cost counters that usage made outside a reservation adds to (Limiter.charge). */
+export function planCharge(subjects: LimitSubject[], used: LimitEstimate, now: number): Counter[] {
+  const spending = subjects.map((s) => ({ ...s, rules: (s.rules ?? []).filter((r) => r.kind !== 'requests') }));
+  return planCounters(spending, used, now).filter((c) => c.amount > 0);
+}
+
 /** Whether adding amount to current would break the limit (a spent budget also blocks zero-cost estimates). */
 export const exceeds = (current: number, c: Pick<Counter, 'amount' | 'limit'>): boolean => current >= c.limit || current + c.amount > c.limit;
 

@@ -130,6 +130,29 @@ function limiterContract(make: () => Harness) {
     await expect.poll(() => h.counter(k2)).toBe(0);
   });
 
+  it('charge() adds tokens and cost spent outside a reservation, past the limit if need be, and leaves request counts alone', async () => {
+    const l = fresh();
+    const s = [user(id, { kind: 'tokens', limit: 100, window: 'minute' }, { kind: 'cost', limit: 1, window: 'day' }, { kind: 'requests', limit: 2, window: 'minute' })];
+    const minute = Math.floor(T0 / 60_000) * 60;
+    const tokens = `portico:limits:{user:${id}}:tokens:minute:${minute}`;
+    const cost = `portico:limits:{user:${id}}:cost:day:${Math.floor(T0 / 86_400_000) * 86_400}`;
+    const requests = `portico:limits:{user:${id}}:requests:minute:${minute}`;
+    // Counters that do not exist yet are created by a charge.
+    l.charge(s, est(60, 0.25));
+    await expect.poll(() => h.counter(tokens)).toBe(60);
+    await expect.poll(() => h.counter(cost)).toBe(250_000);
+    expect(await h.counter(requests)).toBe(0);
+    // Another replica's charge lands on the same counters, even past the limit: the spend happened.
+    h.limiters[h.limiters.length - 1].charge(s, est(50, 0));
+    await expect.poll(() => h.counter(tokens)).toBe(110);
+    // Reservations see it: even one token no longer fits, and the 429 names the token limit.
+    expect((await rejection(l.reserve(s, est(1)))).message).toMatch(/token/i);
+    // Nothing to charge, or no token or cost rule: a no-op.
+    l.charge(s, est(0, 0));
+    l.charge([vk(`${id}-r`, { kind: 'requests', limit: 1, window: 'minute' })], est(500, 1));
+    await l.reserve([vk(`${id}-r`, { kind: 'requests', limit: 1, window: 'minute' })], est(0));
+  });
+
   it('budgets cost per day in USD, adjusted by the real cost after the call', async () => {
     const l = fresh();
     const s = [user(id, { kind: 'cost', limit: 1, window: 'day' })];
