@@ -6,7 +6,7 @@ import { badRequest } from '../errors.js';
  * The one egress policy, for every outbound connection. A destination the caller chose (custom_host,
  * webhook URLs, operator-allowed token endpoints, local-model defaults) may reach public addresses,
  * loopback when CUSTOM_HOST_ALLOW_LOOPBACK is true, and other private ranges only when
- * CUSTOM_HOST_ALLOWED_CIDRS names them. Cloud metadata (169.254.0.0/16, fd00:ec2::254, and IPv6 forms
+ * CUSTOM_HOST_ALLOWED_CIDRS names them. Cloud metadata (169.254.0.0/16, fd00:ec2::254 and ::23, and IPv6 forms
  * embedding such an IPv4 address) is never reachable, not even through the providers' own hosts.
  */
 export interface EgressPolicy {
@@ -25,7 +25,8 @@ export function createEgressPolicy(allowLoopback: boolean, cidrs: string[]): Egr
   return { allowLoopback, allowedCidrs };
 }
 
-const METADATA_V6 = ipaddr.parse('fd00:ec2::254').toNormalizedString();
+/** EC2 instance metadata and EKS Pod Identity's credentials endpoint over IPv6 (inside fd00::/8, which operators may allow). */
+const METADATA_V6 = new Set(['fd00:ec2::254', 'fd00:ec2::23'].map((a) => ipaddr.parse(a).toNormalizedString()));
 
 /**
  * The IPv4 address an IPv6 address stands for, when it embeds one: IPv4-mapped (::ffff:a.b.c.d),
@@ -56,7 +57,7 @@ function normalise(address: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
 
 /** Addresses no destination may have, whoever chose it: cloud metadata, link-local, unspecified. */
 function neverReachable(ip: ipaddr.IPv4 | ipaddr.IPv6, address: string): string | undefined {
-  if (ip.kind() === 'ipv6' && ip.toNormalizedString() === METADATA_V6) return 'fd00:ec2::254 is the cloud metadata service';
+  if (ip.kind() === 'ipv6' && METADATA_V6.has(ip.toNormalizedString())) return `${address} is a cloud metadata or credentials endpoint`;
   const range = ip.range();
   if (range === 'linkLocal') return `${address} is link-local (169.254.0.0/16 holds the cloud metadata and ECS credentials endpoints)`;
   if (range === 'unspecified') return `${address} is the unspecified address`;
