@@ -148,9 +148,6 @@ for (const backend of backends) {
       const policy = await api('POST', '/v1/policies/usage-limits', { conditions: [{ key: 'metadata.env', value: 'prod' }], group_by: [{ key: 'metadata._user' }], type: 'tokens', credit_limit: 500 });
       const ws = await call(t.url, 'PUT', `/v1/admin/workspaces/${defaultWs}`, t.adminKey, { rate_limits: [{ type: 'requests', unit: 'rpm', value: 3 }], usage_limits: [{ credit_limit: 7, type: 'cost', periodic_reset: 'weekly' }] });
       expect(ws.status).toBe(200);
-      const never = await call(t.url, 'PUT', `/v1/admin/workspaces/${defaultWs}`, t.adminKey, { usage_limits: [{ credit_limit: 7, type: 'cost', periodic_reset: null }] });
-      expect(never.status).toBe(400);
-      expect(never.body.error.param).toBe('usage_limits.periodic_reset');
       const changes = (await call(t.url, 'GET', `/v1/sync/changes?organisation=${t.organisationId}&since=${snap0.version}`, undefined, undefined, bearer())).body as SyncChanges;
       const p = changes.changes.find((c) => c.kind === 'policy' && c.op === 'upsert' && c.entity.id === policy.body.id) as { entity: LimitPolicy } | undefined;
       expect(p?.entity).toMatchObject({ type: 'usage', workspace: defaultWs, group_by: ['metadata._user'], conditions: [{ key: 'metadata.env', value: 'prod' }], rule: { kind: 'tokens', limit: 500, window: 'total' } });
@@ -163,6 +160,82 @@ for (const backend of backends) {
       const gone = (await call(t.url, 'GET', `/v1/sync/changes?organisation=${t.organisationId}&since=${snap1.version}`, undefined, undefined, bearer())).body as SyncChanges;
       expect(gone.changes).toContainEqual({ op: 'delete', kind: 'policy', id: policy.body.id });
       await call(t.url, 'PUT', `/v1/admin/workspaces/${defaultWs}`, t.adminKey, { rate_limits: [], usage_limits: [] });
+    });
+
+    it('periodic_reset_days: a reset every N days from the policy\'s start, synced as a "days" rule; exclusive with periodic_reset', async () => {
+      const DAY = 86_400_000;
+      const snap0 = (await call(t.url, 'GET', `/v1/sync/snapshot?organisation=${t.organisationId}`, undefined, undefined, bearer())).body as SyncSnapshot;
+      const before = Date.now();
+      // Portkey's request schema for POST has no periodic_reset_days (its responses do): sent unchecked, answered checked.
+      const created = await call(t.url, 'POST', '/v1/policies/usage-limits', t.adminKey, { name: 'Every 10 days', conditions: [{ key: 'api_key', value: '*' }], group_by: [{ key: 'api_key' }], type: 'tokens', credit_limit: 5000, periodic_reset_days: 10 });
+      expect(created.status, JSON.stringify(created.body)).toBe(200);
+      const got = await api('GET', `/v1/policies/usage-limits/${created.body.id}`);
+      expect(got.body).toMatchObject({ periodic_reset_days: 10 });
+      expect(got.body.periodic_reset).toBeUndefined();
+      const next = Date.parse(got.body.next_usage_reset_at);
+      expect(next).toBeGreaterThanOrEqual(before + 10 * DAY);
+      expect(next).toBeLessThanOrEqual(Date.now() + 10 * DAY);
+      const changes = (await call(t.url, 'GET', `/v1/sync/changes?organisation=${t.organisationId}&since=${snap0.version}`, undefined, undefined, bearer())).body as SyncChanges;
+      const synced = changes.changes.find((c) => c.kind === 'policy' && c.op === 'upsert' && c.entity.id === created.body.id) as { entity: LimitPolicy };
+      expect(synced.entity.rule).toEqual({ kind: 'tokens', limit: 5000, window: 'days', days: 10, anchor: next - 10 * DAY, since: next - 10 * DAY });
+
+      const both = await call(t.url, 'POST', '/v1/policies/usage-limits', t.adminKey, { conditions: [{ key: 'api_key', value: '*' }], group_by: [{ key: 'api_key' }], type: 'cost', credit_limit: 1, periodic_reset: 'monthly', periodic_reset_days: 30 });
+      expect([both.status, both.body.error.param]).toEqual([400, 'periodic_reset_days']);
+      expect(both.body.error.message).toMatch(/mutually exclusive/);
+      for (const bad of [0, 366, 1.5]) {
+        const r = await call(t.url, 'POST', '/v1/policies/usage-limits', t.adminKey, { conditions: [{ key: 'api_key', value: '*' }], group_by: [{ key: 'api_key' }], type: 'cost', credit_limit: 1, periodic_reset_days: bad });
+        expect([r.status, r.body.error.param], String(bad)).toEqual([400, 'periodic_reset_days']);
+      }
+
+      // Setting periodic_reset clears periodic_reset_days (and starts counting again); and back.
+      expect((await api('PUT', `/v1/policies/usage-limits/${created.body.id}`, { periodic_reset: 'weekly' })).status).toBe(200);
+      expect((await api('GET', `/v1/policies/usage-limits/${created.body.id}`)).body).toMatchObject({ periodic_reset: 'weekly', periodic_reset_days: null });
+      expect((await call(t.url, 'PUT', `/v1/policies/usage-limits/${created.body.id}`, t.adminKey, { periodic_reset_days: 2 })).status).toBe(200);
+      const again = (await api('GET', `/v1/policies/usage-limits/${created.body.id}`)).body;
+      expect(again).toMatchObject({ periodic_reset_days: 2 });
+      expect(again.periodic_reset).toBeUndefined();
+      expect(Date.parse(again.next_usage_reset_at) - Date.now()).toBeGreaterThan(2 * DAY - 60_000);
+      await api('DELETE', `/v1/policies/usage-limits/${created.body.id}`);
+    });
+
+    it('api keys, workspaces and integrations: periodic_reset_days anchored at next_usage_reset_at (or creation), and budgets that never reset', async () => {
+      const DAY = 86_400_000;
+      const before = Date.now();
+      const key = await call(t.url, 'POST', '/v1/api-keys/workspace/service', t.adminKey, { name: 'every 30 days', workspace_id: defaultWs, scopes: ['completions.write'], usage_limits: { credit_limit: 50, type: 'cost', periodic_reset_days: 30 } });
+      expect(key.status, JSON.stringify(key.body)).toBe(200);
+      const shown = (await call(t.url, 'GET', `/v1/api-keys/${key.body.id}`, t.adminKey)).body;
+      expect(shown.usage_limits).toMatchObject({ credit_limit: 50, type: 'cost', periodic_reset_days: 30 });
+      const next = Date.parse(shown.usage_limits.next_usage_reset_at);
+      expect(next).toBeGreaterThanOrEqual(before + 30 * DAY - 1000);
+      expect(next).toBeLessThanOrEqual(Date.now() + 30 * DAY);
+
+      // An anchor in the past: the next reset is the first one after now on its 7-day grid.
+      const anchor = Date.UTC(2026, 0, 5, 9, 0, 0);
+      const anchored = await call(t.url, 'POST', '/v1/api-keys/workspace/service', t.adminKey, { name: 'weekly from a Monday 09:00', workspace_id: defaultWs, scopes: ['completions.write'], usage_limits: { credit_limit: 1000, type: 'tokens', periodic_reset_days: 7, next_usage_reset_at: new Date(anchor).toISOString() } });
+      expect(anchored.status).toBe(200);
+      const nextAnchored = Date.parse((await call(t.url, 'GET', `/v1/api-keys/${anchored.body.id}`, t.adminKey)).body.usage_limits.next_usage_reset_at);
+      expect((nextAnchored - anchor) % (7 * DAY)).toBe(0);
+      expect(nextAnchored).toBeGreaterThan(Date.now());
+      expect(nextAnchored - Date.now()).toBeLessThanOrEqual(7 * DAY);
+
+      const total = await call(t.url, 'POST', '/v1/api-keys/workspace/service', t.adminKey, { name: 'lifetime budget', workspace_id: defaultWs, scopes: ['completions.write'], usage_limits: { credit_limit: 3, type: 'cost' } });
+      expect(total.status).toBe(200);
+      const both = await call(t.url, 'POST', '/v1/api-keys/workspace/service', t.adminKey, { name: 'both', workspace_id: defaultWs, scopes: ['completions.write'], usage_limits: { credit_limit: 3, periodic_reset: 'monthly', periodic_reset_days: 30 } });
+      expect([both.status, both.body.error.param]).toEqual([400, 'usage_limits.periodic_reset_days']);
+
+      const snap = (await call(t.url, 'GET', `/v1/sync/snapshot?organisation=${t.organisationId}`, undefined, undefined, bearer())).body as SyncSnapshot;
+      const limitsOf = (id: string) => snap.keys.find((k) => k.id === id)!.limits;
+      expect(limitsOf(key.body.id)).toEqual([{ kind: 'cost', limit: 50, window: 'days', days: 30, anchor: next }]);
+      expect(limitsOf(anchored.body.id)).toEqual([{ kind: 'tokens', limit: 1000, window: 'days', days: 7, anchor }]);
+      expect(limitsOf(total.body.id)).toEqual([{ kind: 'cost', limit: 3, window: 'total' }]);
+
+      // A workspace's budget every 14 days, and one that never resets.
+      const ws = await call(t.url, 'PUT', `/v1/admin/workspaces/${defaultWs}`, t.adminKey, { usage_limits: [{ credit_limit: 7, type: 'cost', periodic_reset_days: 14 }, { credit_limit: 100, type: 'cost', periodic_reset: null }] });
+      expect(ws.status, JSON.stringify(ws.body)).toBe(200);
+      const wsLimits = ((await call(t.url, 'GET', `/v1/sync/snapshot?organisation=${t.organisationId}`, undefined, undefined, bearer())).body as SyncSnapshot).workspaces!.find((w) => w.id === defaultWs)!.limits;
+      expect(wsLimits).toEqual([{ kind: 'cost', limit: 7, window: 'days', days: 14, anchor: expect.any(Number) }, { kind: 'cost', limit: 100, window: 'total' }]);
+      expect(wsLimits[0].anchor! - Date.now()).toBeGreaterThan(13 * DAY);
+      await call(t.url, 'PUT', `/v1/admin/workspaces/${defaultWs}`, t.adminKey, { usage_limits: [] });
     });
 
     it('reports usage per entity from analytics rows; a reset starts the entity again, on gateways too', async () => {

@@ -1,4 +1,4 @@
-import type { LimitRule } from '@portico/contract';
+import { limitRuleWindow, type LimitRule } from '@portico/contract';
 import { invalid } from '../http/errors.js';
 
 /**
@@ -54,10 +54,14 @@ export interface UsageLimitInput {
   next_usage_reset_at?: string | null;
 }
 
+const DAY_MS = 86_400_000;
+
 /**
- * Rate limits (rpm/rph/rpd) and a monthly or weekly usage limit become the gateway's LimitRules,
- * enforced by its limits engine. What these limits cannot express (per second, per week rates, budgets
- * without a periodic reset or every N days) is refused rather than silently enforced differently.
+ * Rate limits (rpm/rph/rpd) and a usage limit become the gateway's LimitRules, enforced by its limits
+ * engine. A usage limit resets per calendar month or week (UTC, weeks from Monday), every N days
+ * (periodic_reset_days, on the grid through next_usage_reset_at: see stampUsageLimits), or never (a
+ * total budget). What these limits cannot express (per second or per week rates) is refused rather
+ * than silently enforced differently.
  */
 export function limitRules(rate: RateLimitInput[] | null | undefined, usage: UsageLimitInput | null | undefined, where = ''): LimitRule[] {
   const rules: LimitRule[] = [];
@@ -66,11 +70,44 @@ export function limitRules(rate: RateLimitInput[] | null | undefined, usage: Usa
     if (!window) throw invalid(`${where}rate_limits[${i}].unit "${r.unit}" is not enforced by Portico's gateway; use rpm, rph or rpd`, `rate_limits[${i}].unit`, 'unsupported_limit');
     rules.push({ kind: r.type, limit: r.value, window });
   });
-  if (usage && usage.credit_limit != null) {
-    if ((usage.periodic_reset !== 'monthly' && usage.periodic_reset !== 'weekly') || usage.periodic_reset_days != null) {
-      throw invalid(`${where}usage_limits.periodic_reset: Portico enforces these usage limits per calendar month or week (UTC, from Monday); send "periodic_reset": "monthly" or "weekly"`, 'usage_limits.periodic_reset', 'unsupported_limit');
-    }
-    rules.push({ kind: usage.type === 'tokens' ? 'tokens' : 'cost', limit: usage.credit_limit, window: usage.periodic_reset === 'weekly' ? 'week' : 'month' });
-  }
+  const rule = usage ? usageRule(usage, where) : undefined;
+  if (rule) rules.push(rule);
   return rules;
+}
+
+/** The rule of a usage limit; undefined without a credit_limit. */
+export function usageRule(usage: UsageLimitInput, where = ''): LimitRule | undefined {
+  if (usage.credit_limit == null) return undefined;
+  const kind = usage.type === 'tokens' ? 'tokens' : 'cost';
+  if (usage.periodic_reset != null && usage.periodic_reset_days != null) {
+    throw invalid(`${where}usage_limits: periodic_reset and periodic_reset_days are mutually exclusive; send one of them (or neither, for a budget that never resets)`, 'usage_limits.periodic_reset_days', 'invalid_value');
+  }
+  if (usage.periodic_reset_days != null) {
+    const anchor = usage.next_usage_reset_at ? Date.parse(usage.next_usage_reset_at) : NaN;
+    return { kind, limit: usage.credit_limit, window: 'days', days: usage.periodic_reset_days, anchor: Number.isFinite(anchor) ? anchor : 0 };
+  }
+  if (usage.periodic_reset === 'monthly' || usage.periodic_reset === 'weekly') return { kind, limit: usage.credit_limit, window: usage.periodic_reset === 'weekly' ? 'week' : 'month' };
+  return { kind, limit: usage.credit_limit, window: 'total' };
+}
+
+/**
+ * A usage limit as stored: with periodic_reset_days and no next_usage_reset_at, the first reset is N
+ * days from now (Portkey computes it when it is not given). That time anchors the periods for good:
+ * every later reset is a whole number of N days from it.
+ */
+export function stampUsageLimits<T extends UsageLimitInput>(usage: T, now = Date.now()): T {
+  if (usage.periodic_reset_days == null || usage.next_usage_reset_at) return usage;
+  return { ...usage, next_usage_reset_at: new Date(now + usage.periodic_reset_days * DAY_MS).toISOString() };
+}
+
+/** A usage limit as presented: next_usage_reset_at is the next reset from now, for any periodic reset. */
+export function presentUsageLimits<T extends UsageLimitInput>(usage: T, now = Date.now()): T {
+  let rule: LimitRule | undefined;
+  try {
+    rule = usageRule(usage);
+  } catch {
+    return usage;
+  }
+  if (!rule || rule.window === 'total') return usage;
+  return { ...usage, next_usage_reset_at: new Date(limitRuleWindow(rule, now).end).toISOString() };
 }

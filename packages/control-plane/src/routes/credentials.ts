@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { limitRules, type RateLimitInput } from '../auth/scopes.js';
+import { limitRules, presentUsageLimits, type RateLimitInput, type UsageLimitInput } from '../auth/scopes.js';
 import type { Sql } from '../db/types.js';
 import { forbidden, invalid } from '../http/errors.js';
 import type { Access, Ctx, Route } from '../http/router.js';
@@ -158,7 +158,7 @@ function presentProvider(row: ResourceRow, integrationId: string | null) {
     id: row.id, name: row.name, integration_id: integrationId ?? '', note: d.note ?? '', status: expired ? 'expired' : row.status, reset_usage: 0,
     created_at: row.created_at, slug: row.slug, rate_limits: d.rate_limits ?? [], object: 'provider', workspace_id: row.workspace_id,
   };
-  if (d.usage_limits) out.usage_limits = d.usage_limits;
+  if (d.usage_limits) out.usage_limits = presentUsageLimits(d.usage_limits as UsageLimitInput);
   if (d.expires_at) out.expires_at = d.expires_at;
   return out;
 }
@@ -201,7 +201,7 @@ function presentVirtualKey(row: ResourceRow) {
     id: row.id, name: row.name, note: d.note ?? '', status: expired ? 'exhausted' : row.status, reset_usage: 0, created_at: row.created_at, slug: row.slug,
     provider: d.provider, model_config: d.model_config ?? {}, rate_limits: d.rate_limits ?? [], object: 'virtual-key', workspace_id: row.workspace_id,
   };
-  if (d.usage_limits) out.usage_limits = d.usage_limits;
+  if (d.usage_limits) out.usage_limits = presentUsageLimits(d.usage_limits as UsageLimitInput);
   if (d.expires_at) out.expires_at = d.expires_at;
   return out;
 }

@@ -229,6 +229,30 @@ function limiterContract(make: () => Harness) {
     expect(rate.code).toBe('policy_rate_limit_exceeded');
     expect(rate.message).toContain('ask a workspace admin to raise the policy\'s value');
   });
+
+  it('every N days (periodic_reset_days): periods run from the anchor, Retry-After says when the next begins', async () => {
+    const l = fresh();
+    const DAY = 86_400_000;
+    // Anchored 2.5 days before T0: this 3-day period ends half a day after T0, the next one 3 days later.
+    const anchor = T0 - 2.5 * DAY;
+    const rule: LimitRule = { kind: 'tokens', limit: 100, window: 'days', days: 3, anchor };
+    const key = (r: LimitRule): LimitSubject => ({ scope: 'key', id, rules: [r] });
+    await l.reserve([key(rule)], est(100));
+    const e = await rejection(l.reserve([key(rule)], est(1)));
+    expect(e.headers['Retry-After']).toBe(String(Math.ceil(0.5 * DAY / 1000)));
+    expect(e.message).toContain('tokens per 3 days (periodic_reset_days) limit of 100');
+    // Still spent just before the period ends; a new period counts from nothing.
+    h.clock.now = T0 + 0.5 * DAY - 1000;
+    await rejection(l.reserve([key(rule)], est(1)));
+    h.clock.now = T0 + 0.5 * DAY;
+    (await l.reserve([key(rule)], est(100))).settle(est(100));
+    expect(await h.counter(`portico:limits:{key:${id}}:tokens:3d:${(anchor + 3 * DAY) / 1000}`)).toBe(100);
+    // Another period length is another counter, even where periods start together.
+    await l.reserve([key({ ...rule, days: 6, anchor: anchor + 3 * DAY })], est(100));
+    // And 3 days later the same rule is fresh again.
+    h.clock.now = T0 + 3.5 * DAY;
+    await l.reserve([key(rule)], est(100));
+  });
 }
 
 describe('MemoryLimiter', () => {
