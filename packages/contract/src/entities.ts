@@ -11,7 +11,7 @@ export interface LimitRule {
   kind: 'requests' | 'tokens' | 'cost';
   limit: number;
   /** 'days': periods of `days` days on the grid `anchor` sets (Portkey's periodic_reset_days). */
-  window: 'minute' | 'hour' | 'day' | 'week' | 'month' | 'total' | 'days';
+  window: 'second' | 'minute' | 'hour' | 'day' | 'week' | 'month' | 'total' | 'days';
   /** window 'days': the period's length in days, 1 to 365. */
   days?: number;
   /** window 'days': epoch ms of one period boundary (a reset); the others are `days` days apart from it. */

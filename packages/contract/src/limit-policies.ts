@@ -105,10 +105,11 @@ export function limitWindow(window: LimitRule['window'], now: number, every?: Pi
       const start = anchor + Math.floor((now - anchor) / len) * len;
       return { start, end: start + len };
     }
+    case 'second':
     case 'minute':
     case 'hour':
     case 'day': {
-      const len = window === 'minute' ? 60_000 : window === 'hour' ? 3_600_000 : DAY;
+      const len = window === 'second' ? 1000 : window === 'minute' ? 60_000 : window === 'hour' ? 3_600_000 : DAY;
       const start = Math.floor(now / len) * len;
       return { start, end: start + len };
     }

@@ -198,7 +198,7 @@ for (const backend of backends) {
       await api('DELETE', `/v1/policies/usage-limits/${created.body.id}`);
     });
 
-    it('api keys, workspaces and integrations: periodic_reset_days anchored at next_usage_reset_at (or creation), and budgets that never reset', async () => {
+    it('api keys, workspaces and integrations: rps and rpw rates, periodic_reset_days anchored at next_usage_reset_at (or creation), and budgets that never reset', async () => {
       const DAY = 86_400_000;
       const before = Date.now();
       const key = await call(t.url, 'POST', '/v1/api-keys/workspace/service', t.adminKey, { name: 'every 30 days', workspace_id: defaultWs, scopes: ['completions.write'], usage_limits: { credit_limit: 50, type: 'cost', periodic_reset_days: 30 } });
@@ -218,7 +218,7 @@ for (const backend of backends) {
       expect(nextAnchored).toBeGreaterThan(Date.now());
       expect(nextAnchored - Date.now()).toBeLessThanOrEqual(7 * DAY);
 
-      const total = await call(t.url, 'POST', '/v1/api-keys/workspace/service', t.adminKey, { name: 'lifetime budget', workspace_id: defaultWs, scopes: ['completions.write'], usage_limits: { credit_limit: 3, type: 'cost' } });
+      const total = await call(t.url, 'POST', '/v1/api-keys/workspace/service', t.adminKey, { name: 'lifetime budget', workspace_id: defaultWs, scopes: ['completions.write'], usage_limits: { credit_limit: 3, type: 'cost' }, rate_limits: [{ type: 'requests', unit: 'rps', value: 5 }, { type: 'tokens', unit: 'rpw', value: 90000 }] });
       expect(total.status).toBe(200);
       const both = await call(t.url, 'POST', '/v1/api-keys/workspace/service', t.adminKey, { name: 'both', workspace_id: defaultWs, scopes: ['completions.write'], usage_limits: { credit_limit: 3, periodic_reset: 'monthly', periodic_reset_days: 30 } });
       expect([both.status, both.body.error.param]).toEqual([400, 'usage_limits.periodic_reset_days']);
@@ -227,7 +227,7 @@ for (const backend of backends) {
       const limitsOf = (id: string) => snap.keys.find((k) => k.id === id)!.limits;
       expect(limitsOf(key.body.id)).toEqual([{ kind: 'cost', limit: 50, window: 'days', days: 30, anchor: next }]);
       expect(limitsOf(anchored.body.id)).toEqual([{ kind: 'tokens', limit: 1000, window: 'days', days: 7, anchor }]);
-      expect(limitsOf(total.body.id)).toEqual([{ kind: 'cost', limit: 3, window: 'total' }]);
+      expect(limitsOf(total.body.id)).toEqual([{ kind: 'requests', limit: 5, window: 'second' }, { kind: 'tokens', limit: 90000, window: 'week' }, { kind: 'cost', limit: 3, window: 'total' }]);
 
       // A workspace's budget every 14 days, and one that never resets.
       const ws = await call(t.url, 'PUT', `/v1/admin/workspaces/${defaultWs}`, t.adminKey, { usage_limits: [{ credit_limit: 7, type: 'cost', periodic_reset_days: 14 }, { credit_limit: 100, type: 'cost', periodic_reset: null }] });

@@ -38,7 +38,7 @@ export function gatewayScopes(scopes: string[]): string[] {
 }
 
 /** Portkey rate-limit units onto the gateway's windows. */
-const UNIT_WINDOW: Record<string, LimitRule['window']> = { rpm: 'minute', rph: 'hour', rpd: 'day' };
+const UNIT_WINDOW: Record<string, LimitRule['window']> = { rps: 'second', rpm: 'minute', rph: 'hour', rpd: 'day', rpw: 'week' };
 
 export interface RateLimitInput {
   type: 'requests' | 'tokens';
@@ -60,14 +60,14 @@ const DAY_MS = 86_400_000;
  * Rate limits (rpm/rph/rpd) and a usage limit become the gateway's LimitRules, enforced by its limits
  * engine. A usage limit resets per calendar month or week (UTC, weeks from Monday), every N days
  * (periodic_reset_days, on the grid through next_usage_reset_at: see stampUsageLimits), or never (a
- * total budget). What these limits cannot express (per second or per week rates) is refused rather
- * than silently enforced differently.
+ * total budget). Rates are per second, minute, hour, day or week (rps ... rpw); a unit the gateway
+ * cannot enforce is refused rather than silently enforced differently.
  */
 export function limitRules(rate: RateLimitInput[] | null | undefined, usage: UsageLimitInput | null | undefined, where = ''): LimitRule[] {
   const rules: LimitRule[] = [];
   (rate ?? []).forEach((r, i) => {
     const window = UNIT_WINDOW[r.unit];
-    if (!window) throw invalid(`${where}rate_limits[${i}].unit "${r.unit}" is not enforced by Portico's gateway; use rpm, rph or rpd`, `rate_limits[${i}].unit`, 'unsupported_limit');
+    if (!window) throw invalid(`${where}rate_limits[${i}].unit "${r.unit}" is not enforced by Portico's gateway; use rps, rpm, rph, rpd or rpw`, `rate_limits[${i}].unit`, 'unsupported_limit');
     rules.push({ kind: r.type, limit: r.value, window });
   });
   const rule = usage ? usageRule(usage, where) : undefined;

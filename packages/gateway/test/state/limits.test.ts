@@ -230,6 +230,20 @@ function limiterContract(make: () => Harness) {
     expect(rate.message).toContain('ask a workspace admin to raise the policy\'s value');
   });
 
+  it('per second (rps) and per week (rpw) rates', async () => {
+    const l = fresh();
+    const s = [key(id, { kind: 'requests', limit: 2, window: 'second' }, { kind: 'tokens', limit: 1000, window: 'week' })];
+    await l.reserve(s, est(10));
+    await l.reserve(s, est(10));
+    const e = await rejection(l.reserve(s, est(10)));
+    expect(e.headers['Retry-After']).toBe('1');
+    expect(e.message).toContain('requests per second limit of 2');
+    h.clock.now = T0 + 1000;
+    await l.reserve(s, est(980));
+    h.clock.now = T0 + 2000;
+    expect((await rejection(l.reserve(s, est(1)))).message).toContain('tokens per week limit of 1000');
+  });
+
   it('every N days (periodic_reset_days): periods run from the anchor, Retry-After says when the next begins', async () => {
     const l = fresh();
     const DAY = 86_400_000;
