@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { policyEntityId, type AnalyticsRow, type LimitPolicy, type SyncChanges, type SyncSnapshot } from '@portico/contract';
+import { pino } from 'pino';
 import { migrate } from '../src/db/migrations.js';
+import { UsageAlerts } from '../src/policies/alerts.js';
 import { backends, call, skipReason, startTestControlPlane, type TestControlPlane } from './helpers/control-plane.js';
 import { PortkeySpec, specMissing } from './helpers/portkey-spec.js';
 
@@ -282,6 +284,52 @@ for (const backend of backends) {
       expect((await call(t.url, 'PUT', `/v1/policies/usage-limits/${id}/entities/${encodeURIComponent(`api_key:${keyB.body.id}`)}/reset`, t.adminKey)).status).toBe(200);
       const wrong = await call(t.url, 'PUT', `/v1/policies/usage-limits/${id}/entities/${policyEntityId('metadata.team:x')}/reset`, t.adminKey);
       expect(wrong.status).toBe(404);
+    });
+
+    it('alert_threshold: an entity past it is alerted once per period (audit log, JSON log line, metric), again after a reset', async () => {
+      const keyA = await call(t.url, 'POST', '/v1/api-keys/workspace/service', t.adminKey, { name: 'alert a', workspace_id: defaultWs, scopes: ['completions.write'] });
+      const keyB = await call(t.url, 'POST', '/v1/api-keys/workspace/service', t.adminKey, { name: 'alert b', workspace_id: defaultWs, scopes: ['completions.write'] });
+      const keyC = await call(t.url, 'POST', '/v1/api-keys/workspace/service', t.adminKey, { name: 'alert c', workspace_id: defaultWs, scopes: ['completions.write'] });
+      const policy = await api('POST', '/v1/policies/usage-limits', { name: 'Alerting budget', conditions: [{ key: 'metadata.team', value: 'alerts' }], group_by: [{ key: 'api_key' }], type: 'cost', credit_limit: 1, alert_threshold: 0.5, periodic_reset: 'monthly' });
+      const id = policy.body.id as string;
+      const org = t.organisationId;
+      const spend = (key: string, cost: number) => row(org, { key_id: key, workspace: defaultWs, cost_usd: cost, metadata: { team: 'alerts' } });
+      await call(t.url, 'POST', '/v1/sync/analytics', undefined, { gateway: 'test', rows: [spend(keyA.body.id, 0.6), spend(keyB.body.id, 0.2), spend(keyC.body.id, 1.5)] }, bearer());
+
+      const lines: Array<Record<string, unknown>> = [];
+      const log = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
+      const alerts = new UsageAlerts(t.cp.services.db, log, t.cp.services.metrics, 0);
+      const metric = async (kind: string) => (await t.cp.services.metrics.registry.getSingleMetric('portico_cp_usage_alerts_total')!.get()).values.find((v) => v.labels.kind === kind)?.value ?? 0;
+      const [threshold0, exhausted0] = [await metric('threshold'), await metric('exhausted')];
+      const auditOf = async () => (await call(t.url, 'GET', '/v1/audit-logs?resource_type=usage_limits_policy', t.adminKey)).body.records.filter((r: any) => r.resource_id === id && r.action.startsWith('alert_'));
+
+      await alerts.pass();
+      // A and C reached the threshold; C also spent the whole credit_limit; B did neither.
+      const alerted = lines.filter((l) => l.event === 'usage_limit_alert' && l.policy_id === id);
+      expect(alerted.map((l) => `${l.kind} ${l.value_key}`).sort()).toEqual([`exhausted api_key:${keyC.body.id}`, `threshold api_key:${keyA.body.id}`, `threshold api_key:${keyC.body.id}`].sort());
+      expect(alerted.find((l) => l.value_key === `api_key:${keyA.body.id}`)).toMatchObject({ level: 40, usage: 0.6, alert_threshold: 0.5, credit_limit: 1, policy_name: 'Alerting budget', workspace_id: defaultWs });
+      expect((await auditOf()).map((r: any) => r.action).sort()).toEqual(['alert_limit_exhausted', 'alert_threshold_reached', 'alert_threshold_reached']);
+      expect([await metric('threshold') - threshold0, await metric('exhausted') - exhausted0]).toEqual([2, 1]);
+      const usage = (await api('GET', `/v1/policies/usage-limits/${id}?include_usage=true`)).body.value_key_usage_map;
+      expect(usage[`api_key:${keyA.body.id}`]).toMatchObject({ is_threshold_alerts_sent: true, is_exhausted_alerts_sent: false });
+      expect(usage[`api_key:${keyB.body.id}`]).toMatchObject({ is_threshold_alerts_sent: false, is_exhausted_alerts_sent: false });
+      expect(usage[`api_key:${keyC.body.id}`]).toMatchObject({ is_threshold_alerts_sent: true, is_exhausted_alerts_sent: true });
+
+      // Once per period: more spend and another pass (even by another control plane on this database) alert no one again...
+      await call(t.url, 'POST', '/v1/sync/analytics', undefined, { gateway: 'test', rows: [spend(keyA.body.id, 0.1)] }, bearer());
+      await Promise.all([alerts.pass(), new UsageAlerts(t.cp.services.db, log, t.cp.services.metrics, 0).pass()]);
+      expect(lines.filter((l) => l.event === 'usage_limit_alert' && l.policy_id === id)).toHaveLength(3);
+      expect(await auditOf()).toHaveLength(3);
+      // ...but B crossing now is alerted, and A after a reset starts a new period.
+      await call(t.url, 'PUT', `/v1/policies/usage-limits/${id}/entities/${encodeURIComponent(`api_key:${keyA.body.id}`)}/reset`, t.adminKey);
+      await new Promise((r) => setTimeout(r, 5));
+      await call(t.url, 'POST', '/v1/sync/analytics', undefined, { gateway: 'test', rows: [spend(keyB.body.id, 0.4), spend(keyA.body.id, 0.7)] }, bearer());
+      await alerts.pass();
+      const later = lines.filter((l) => l.event === 'usage_limit_alert' && l.policy_id === id).slice(3);
+      expect(later.map((l) => `${l.kind} ${l.value_key}`).sort()).toEqual([`threshold api_key:${keyA.body.id}`, `threshold api_key:${keyB.body.id}`].sort());
+      const entities = (await api('GET', `/v1/policies/usage-limits/${id}/entities`)).body.data;
+      expect(entities.find((e: any) => e.value_key === `api_key:${keyA.body.id}`)).toMatchObject({ threshold_reached: true, is_threshold_alerts_sent: true });
+      await api('DELETE', `/v1/policies/usage-limits/${id}`);
     });
 
     it.skipIf(Boolean(specMissing))(`every body above was checked against Portkey's OpenAPI document${specMissing ? ` (skipped: ${specMissing})` : ''}`, () => {

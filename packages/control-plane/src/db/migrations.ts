@@ -155,6 +155,16 @@ export const MIGRATIONS: Migration[] = [
       `UPDATE api_keys SET scopes = substr(scopes, 1, length(scopes) - 1) || ',"secret_references.${a}","mcp_integrations.${a}","mcp_servers.${a}"]'
         WHERE scopes LIKE '%"integrations.${a}"%' AND scopes NOT LIKE '%"secret_references.${a}"%'`),
   },
+  {
+    version: 8,
+    name: 'usage_alerts: each usage-limit alert recorded once per policy entity and period',
+    statements: [
+      `CREATE TABLE usage_alerts (
+        policy_id TEXT NOT NULL, value_key TEXT NOT NULL, period_start TEXT NOT NULL, kind TEXT NOT NULL,
+        organisation_id TEXT NOT NULL, usage DOUBLE PRECISION NOT NULL, created_at TEXT NOT NULL,
+        PRIMARY KEY (policy_id, value_key, period_start, kind))`,
+    ],
+  },
 ];
 
 export async function migrate(db: Database, migrations: Migration[] = MIGRATIONS): Promise<number[]> {

@@ -7,6 +7,7 @@ import type { Access, Ctx, Route } from '../http/router.js';
 import { paging, parseBody } from '../http/validate.js';
 import { policyRule, usageWindow, type StoredPolicy } from '../policies/model.js';
 import { policyUsage, windowStartOf, type EntityUsage } from '../policies/usage.js';
+import { alertsSent } from '../policies/alerts.js';
 import { checkAlertThreshold, checkOrganisation, checkResetExclusive, normaliseConditions, rateCreate, rateUpdate, usageCreate, usageUpdate } from '../policies/validate.js';
 import { insertResource, listResources, parse, updateResource, type ResourceKind, type ResourceRow } from '../store/resources.js';
 import { defaultWorkspace } from '../store/workspaces.js';
@@ -195,8 +196,10 @@ async function getUsagePolicy(ctx: Ctx) {
   const out: Record<string, unknown> = presentPolicy(row);
   if (ctx.query.get('include_usage') === 'true') {
     const { d, entities } = await usageOf(ctx, row);
+    const sent = await alertsSent(ctx.services.db, row, d, entities.map((e) => e.valueKey));
     out.value_key_usage_map = Object.fromEntries(entities.map((e) => [e.valueKey, {
-      current_usage: rounded(d, e.usage), status: exhausted(d, e.usage) ? 'exhausted' : 'active', is_threshold_alerts_sent: false, is_exhausted_alerts_sent: false,
+      current_usage: rounded(d, e.usage), status: exhausted(d, e.usage) ? 'exhausted' : 'active',
+      is_threshold_alerts_sent: sent.get(e.valueKey)?.has('threshold') ?? false, is_exhausted_alerts_sent: sent.get(e.valueKey)?.has('exhausted') ?? false,
     }]));
   }
   return out;
@@ -212,11 +215,15 @@ async function listEntities(ctx: Ctx) {
   const { d, entities } = await usageOf(ctx, row);
   const matching = entities.filter((e) => (status === null || (status === 'exhausted') === exhausted(d, e.usage)) && (search === null || e.valueKey.includes(search)));
   const threshold = d.alert_threshold ?? null;
+  const shown = matching.slice(page.offset, page.offset + page.limit);
+  const sent = await alertsSent(ctx.services.db, row, d, shown.map((e) => e.valueKey));
   return {
     object: 'list', total: matching.length,
-    data: matching.slice(page.offset, page.offset + page.limit).map((e) => ({
+    data: shown.map((e) => ({
       id: policyEntityId(e.valueKey), value_key: e.valueKey, current_usage: rounded(d, e.usage), status: exhausted(d, e.usage) ? 'exhausted' : 'active',
-      threshold_reached: threshold !== null && e.usage >= threshold, last_reset_at: d.resets?.[e.valueKey] ?? null, object: 'policy_usage_limits_entity',
+      threshold_reached: threshold !== null && e.usage >= threshold, last_reset_at: d.resets?.[e.valueKey] ?? null,
+      is_threshold_alerts_sent: sent.get(e.valueKey)?.has('threshold') ?? false, is_exhausted_alerts_sent: sent.get(e.valueKey)?.has('exhausted') ?? false,
+      object: 'policy_usage_limits_entity',
     })),
   };
 }
