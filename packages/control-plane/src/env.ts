@@ -44,7 +44,7 @@ export const ENV_DOCS: Array<[string, string, string]> = [
   ['SECRET_REFERENCE_TTL_SECONDS', '300', 'How long a value read from a secret manager is used before it is read again (1 to 86400); a rotated secret reaches gateways within this and a refresh pass'],
   ['SECRET_REFERENCE_AWS_ENDPOINT', '(AWS regional endpoint)', 'Secrets Manager endpoint in place of https://secretsmanager.{region}.amazonaws.com (a local stand-in); held to the egress policy'],
   ['SECRET_REFERENCE_AZURE_AUTHORITY', '(https://login.microsoftonline.com)', 'Entra ID authority Azure Key Vault references get tokens from (a sovereign cloud, or a local stand-in); held to the egress policy'],
-  ['USAGE_ALERT_INTERVAL_SECONDS', '60', 'How often usage-limit policies with an alert_threshold are checked against the analytics rows; an alert (audit-log entry, JSON log line, portico_cp_usage_alerts_total) is recorded once per entity and period. 0 turns the checks off'],
+  ['USAGE_ALERT_INTERVAL_SECONDS', '60', 'How often usage limits with an alert_threshold (policies, API keys, workspaces) are checked against the analytics rows; an alert (audit-log entry, JSON log line, portico_cp_usage_alerts_total) is recorded once per entity and period. 0 turns the checks off'],
   ['SECRET_REFERENCE_ALLOW_SERVICE_ROLE', 'false', 'Whether secret references may use aws_auth_type serviceRole: read secrets with the control plane\'s own AWS credentials'],
 ];
 

@@ -307,7 +307,7 @@ for (const backend of backends) {
       // A and C reached the threshold; C also spent the whole credit_limit; B did neither.
       const alerted = lines.filter((l) => l.event === 'usage_limit_alert' && l.policy_id === id);
       expect(alerted.map((l) => `${l.kind} ${l.value_key}`).sort()).toEqual([`exhausted api_key:${keyC.body.id}`, `threshold api_key:${keyA.body.id}`, `threshold api_key:${keyC.body.id}`].sort());
-      expect(alerted.find((l) => l.value_key === `api_key:${keyA.body.id}`)).toMatchObject({ level: 40, usage: 0.6, alert_threshold: 0.5, credit_limit: 1, policy_name: 'Alerting budget', workspace_id: defaultWs });
+      expect(alerted.find((l) => l.value_key === `api_key:${keyA.body.id}`)).toMatchObject({ level: 40, usage: 0.6, alert_threshold: 0.5, credit_limit: 1, name: 'Alerting budget', workspace_id: defaultWs });
       expect((await auditOf()).map((r: any) => r.action).sort()).toEqual(['alert_limit_exhausted', 'alert_threshold_reached', 'alert_threshold_reached']);
       expect([await metric('threshold') - threshold0, await metric('exhausted') - exhausted0]).toEqual([2, 1]);
       const usage = (await api('GET', `/v1/policies/usage-limits/${id}?include_usage=true`)).body.value_key_usage_map;
@@ -330,6 +330,29 @@ for (const backend of backends) {
       const entities = (await api('GET', `/v1/policies/usage-limits/${id}/entities`)).body.data;
       expect(entities.find((e: any) => e.value_key === `api_key:${keyA.body.id}`)).toMatchObject({ threshold_reached: true, is_threshold_alerts_sent: true });
       await api('DELETE', `/v1/policies/usage-limits/${id}`);
+    });
+
+    it('alert_threshold on an API key\'s and a workspace\'s own usage_limits: alerted once per period too', async () => {
+      const org = t.organisationId;
+      const key = await call(t.url, 'POST', '/v1/api-keys/workspace/service', t.adminKey, { name: 'key with alerts', workspace_id: defaultWs, scopes: ['completions.write'], usage_limits: { credit_limit: 2, type: 'cost', alert_threshold: 1, periodic_reset: 'monthly' } });
+      const ws = await call(t.url, 'POST', '/v1/admin/workspaces', t.adminKey, { name: 'Alerting team', usage_limits: [{ credit_limit: 100, type: 'tokens', alert_threshold: 50, periodic_reset_days: 7 }] });
+      expect(ws.status, JSON.stringify(ws.body)).toBe(200);
+      const lines: Array<Record<string, unknown>> = [];
+      const alerts = new UsageAlerts(t.cp.services.db, pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l)) }), t.cp.services.metrics, 0);
+      await call(t.url, 'POST', '/v1/sync/analytics', undefined, { gateway: 'test', rows: [
+        row(org, { key_id: key.body.id, workspace: defaultWs, cost_usd: 1.25 }),
+        row(org, { key_id: null, workspace: ws.body.id, total_tokens: 40 }),
+      ] }, bearer());
+      await alerts.pass();
+      const mine = () => lines.filter((l) => l.api_key_id === key.body.id || l.workspace_id === ws.body.id && l.event === 'usage_limit_alert');
+      expect(mine().map((l) => `${l.kind} ${l.name}`)).toEqual(['threshold key with alerts']);
+      expect(mine()[0]).toMatchObject({ usage: 1.25, alert_threshold: 1, credit_limit: 2, value_key: `api_key:${key.body.id}` });
+      await call(t.url, 'POST', '/v1/sync/analytics', undefined, { gateway: 'test', rows: [row(org, { key_id: key.body.id, workspace: defaultWs, cost_usd: 1 }), row(org, { key_id: null, workspace: ws.body.id, total_tokens: 20 })] }, bearer());
+      await alerts.pass();
+      await alerts.pass();
+      expect(mine().map((l) => `${l.kind} ${l.name}`)).toEqual(['threshold key with alerts', 'exhausted key with alerts', 'threshold Alerting team']);
+      const audit = (await call(t.url, 'GET', `/v1/audit-logs?action=alert_threshold_reached`, t.adminKey)).body.records;
+      expect(audit.filter((r: any) => r.resource_id === key.body.id || r.resource_id === ws.body.id).map((r: any) => r.resource_type).sort()).toEqual(['api_key', 'workspace']);
     });
 
     it.skipIf(Boolean(specMissing))(`every body above was checked against Portkey's OpenAPI document${specMissing ? ` (skipped: ${specMissing})` : ''}`, () => {
