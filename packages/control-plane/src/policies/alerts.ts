@@ -148,16 +148,16 @@ export class UsageAlerts {
       `SELECT id, organisation_id, workspace_id, name, usage_limits FROM api_keys WHERE status = 'active' AND usage_limits LIKE ? AND usage_limits NOT LIKE ? ORDER BY id LIMIT ${MAX_OWN_LIMITS_PER_PASS}`, withAlert);
     for (const k of keys) {
       const u = JSON.parse(k.usage_limits) as UsageLimitInput;
-      const a = await this.ownAlert(u, now, 'key_id = ?', [k.id]);
+      const a = await this.ownAlert(u, now, 'organisation_id = ? AND key_id = ?', [k.organisation_id, k.id]);
       if (a) await this.check({ ...a, subject: `api-key:${k.id}`, valueKey: `api_key:${k.id}`, organisation: k.organisation_id, workspace: k.workspace_id, resourceType: 'api_key', resourceId: k.id, path: `/v1/api-keys/${k.id}`, name: k.name }, now);
     }
     const workspaces = await this.db.all<{ id: string; organisation_id: string; is_default: number; name: string; usage_limits: string }>(
       `SELECT id, organisation_id, is_default, name, usage_limits FROM workspaces WHERE usage_limits LIKE ? AND usage_limits NOT LIKE ? ORDER BY id LIMIT ${MAX_OWN_LIMITS_PER_PASS}`, withAlert);
     for (const w of workspaces) {
       // Organisation-level keys' requests (no workspace in their rows) count against the default workspace, as gateways count them.
-      const where = Number(w.is_default) ? '(workspace_id = ? OR workspace_id IS NULL)' : 'workspace_id = ?';
+      const where = `organisation_id = ? AND ${Number(w.is_default) ? '(workspace_id = ? OR workspace_id IS NULL)' : 'workspace_id = ?'}`;
       for (const [i, u] of (JSON.parse(w.usage_limits) as UsageLimitInput[]).entries()) {
-        const a = await this.ownAlert(u, now, where, [w.id]);
+        const a = await this.ownAlert(u, now, where, [w.organisation_id, w.id]);
         if (a) await this.check({ ...a, subject: `workspace:${w.id}`, valueKey: `usage_limits[${i}]`, organisation: w.organisation_id, workspace: w.id, resourceType: 'workspace', resourceId: w.id, path: `/v1/admin/workspaces/${w.id}`, name: w.name }, now);
       }
     }
@@ -174,6 +174,7 @@ export class UsageAlerts {
     if (!rule || u.alert_threshold == null) return undefined;
     const start = rule.window === 'total' ? 0 : limitRuleWindow(rule, now).start;
     const measure = rule.kind === 'tokens' ? 'SUM(total_tokens)' : 'SUM(cost_usd)';
+    // organisation_id and created_at first: the rows' time index (organisation_id, created_at) serves it.
     const row = await this.db.get<{ used: number | null }>(`SELECT ${measure} AS used FROM analytics_rows WHERE ${where} AND created_at >= ?`, [...params, new Date(start).toISOString()]);
     return { usage: Number(row?.used ?? 0), threshold: u.alert_threshold, limit: rule.limit, type: rule.kind, periodStart: start };
   }
