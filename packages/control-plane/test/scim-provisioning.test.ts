@@ -211,6 +211,25 @@ for (const backend of backends) {
       expect(mapped.status).toBe(200);
     });
 
+    it('concurrent requests (identity providers send several at once) all land, and membership matches the groups', async () => {
+      const users = await Promise.all(Array.from({ length: 12 }, (_, i) => idp('POST', '/Users', userBody(`conc${i}@example.com`))));
+      expect(users.map((u) => u.status)).toEqual(Array(12).fill(201));
+      const g = await idp('POST', '/Groups', { schemas: [GROUP], displayName: 'Concurrent' });
+      await call(t.url, 'POST', '/v1/scim/workspaces', t.adminKey, { scim_group_id: g.body.id, workspace_id: research, role: 'member' });
+      const adds = await Promise.all(users.map((u) => idp('PATCH', `/Groups/${g.body.id}`, { schemas: [PATCH], Operations: [{ op: 'add', path: 'members', value: [{ value: u.body.id }] }] })));
+      expect(adds.map((r) => r.status)).toEqual(Array(12).fill(204));
+      // The same member added twice at once is not an error.
+      const twice = await Promise.all([0, 1].map(() => idp('PATCH', `/Groups/${g.body.id}`, { schemas: [PATCH], Operations: [{ op: 'add', path: 'members', value: [{ value: users[0].body.id }] }] })));
+      expect(twice.map((r) => r.status)).toEqual([204, 204]);
+      expect((await idp('GET', `/Groups/${g.body.id}`)).body.members).toHaveLength(12);
+      const listed = await call(t.url, 'GET', `/v1/admin/workspaces/${research}/users?page_size=1000`, t.adminKey);
+      for (const u of users) expect(listed.body.data.map((m: any) => m.id)).toContain(u.body.id);
+      const removes = await Promise.all(users.slice(0, 6).map((u) => idp('PATCH', `/Groups/${g.body.id}`, { schemas: [PATCH], Operations: [{ op: 'remove', path: `members[value eq "${u.body.id}"]` }] })));
+      expect(removes.map((r) => r.status)).toEqual(Array(6).fill(204));
+      const after = (await call(t.url, 'GET', `/v1/admin/workspaces/${research}/users?page_size=1000`, t.adminKey)).body.data.map((m: any) => m.id);
+      for (const [i, u] of users.entries()) expect(after.includes(u.body.id), String(i)).toBe(i >= 6);
+    });
+
     it('pages are bounded: count is capped at 200, startIndex is 1-based', async () => {
       for (let i = 0; i < 3; i++) await idp('POST', '/Users', userBody(`page${i}@example.com`));
       const all = await idp('GET', '/Users?count=100000');

@@ -6,7 +6,7 @@ import type { Access, Ctx, Route } from '../http/router.js';
 import { name, parseBody } from '../http/validate.js';
 import { SCIM_BASE } from '../scim/errors.js';
 import { precreateGroup, type ScimGroupRow } from '../scim/groups.js';
-import { groupMemberIds, groupPattern, MAPPING_ROLES, reconcileUsers } from '../scim/reconcile.js';
+import { groupMemberIds, groupPattern, lockScim, MAPPING_ROLES, reconcileUsers } from '../scim/reconcile.js';
 import { newScimToken } from '../scim/token.js';
 import { findWorkspace } from '../store/workspaces.js';
 import { write } from '../store/write.js';
@@ -52,6 +52,7 @@ async function createMapping(ctx: Ctx) {
   }
   const organisation = ctx.principal.organisationId;
   return write(ctx, 'scim_workspace_mapping', async (tx, w) => {
+    await lockScim(tx, ctx.services.db.dialect, organisation);
     const workspaceId = await workspaceOf(tx, organisation, body.workspace_id, 'workspace_id');
     let group: ScimGroupRow | undefined;
     if (body.scim_group_id !== undefined) {
@@ -104,6 +105,7 @@ export const scimAdminRoutes: Route[] = [
   { method: 'DELETE', path: '/v1/scim/workspaces/:scimWorkspaceGroupId', access: org('organisation_auth.delete'), summary: 'Archive a mapping: its group\'s members lose the access it granted (never access granted by hand)', handler: async (ctx) => {
     const organisation = ctx.principal.organisationId;
     await write(ctx, 'scim_workspace_mapping', async (tx, w) => {
+      await lockScim(tx, ctx.services.db.dialect, organisation);
       const m = await tx.get<{ id: string; group_id: string; workspace_id: string }>(`SELECT id, group_id, workspace_id FROM scim_workspace_mappings WHERE organisation_id = ? AND id = ? AND status = 'active'`, [organisation, ctx.params.scimWorkspaceGroupId]);
       if (!m) throw notFound('SCIM workspace mapping', ctx.params.scimWorkspaceGroupId, 'scimWorkspaceGroupId');
       await tx.run(`UPDATE scim_workspace_mappings SET status = 'archived', archived_at = ? WHERE id = ?`, [new Date().toISOString(), m.id]);

@@ -1,6 +1,7 @@
 import type { Sql, SqlValue } from '../db/types.js';
 import { Reply, type Ctx, type Route } from '../http/router.js';
-import { write } from '../store/write.js';
+import { write, type Writer } from '../store/write.js';
+import { lockScim } from '../scim/reconcile.js';
 import { SCIM_BASE, SCIM_CONTENT_TYPE, scimBad, scimNotFound } from '../scim/errors.js';
 import { parseFilter, type FilterColumns } from '../scim/filter.js';
 import { createScimGroup, deleteScimGroup, loadScimGroup, presentGroup, readGroup, replaceScimGroup, type ScimGroupRow } from '../scim/groups.js';
@@ -121,6 +122,12 @@ async function groupReply(ctx: Ctx, id: string, status = 200) {
 }
 
 const org = (ctx: Ctx) => ctx.principal.organisationId;
+/** write(), holding the organisation's SCIM lock for the transaction. */
+const scimWrite = <T>(ctx: Ctx, resource: string, fn: (tx: Sql, w: Writer) => Promise<T>) =>
+  write(ctx, resource, async (tx, w) => {
+    await lockScim(tx, ctx.services.db.dialect, org(ctx));
+    return fn(tx, w);
+  });
 
 export const scimRoutes: Route[] = [
   { method: 'GET', path: '/scim/v2/ServiceProviderConfig', access: scim, summary: 'SCIM: what this service supports (PATCH, filter, page size)', handler: async (ctx) => reply(200, serviceProviderConfig(baseOf(ctx))) },
@@ -145,7 +152,7 @@ export const scimRoutes: Route[] = [
 
   { method: 'POST', path: '/scim/v2/Users', access: scim, bodyLimit: USER_BODY_LIMIT, summary: 'SCIM: provision a user (adopts an organisation user with the same email)', handler: async (ctx) => {
     const fields = readUser(ctx.body);
-    const id = await write(ctx, 'scim_user', async (tx, w) => {
+    const id = await scimWrite(ctx, 'scim_user', async (tx, w) => {
       const id = await createScimUser(tx, org(ctx), fields);
       w.subject(id, null);
       return id;
@@ -157,11 +164,11 @@ export const scimRoutes: Route[] = [
   { method: 'GET', path: '/scim/v2/Users/:id', access: scim, summary: 'SCIM: get a user', handler: async (ctx) => userReply(ctx, ctx.params.id) },
   { method: 'PUT', path: '/scim/v2/Users/:id', access: scim, bodyLimit: USER_BODY_LIMIT, summary: 'SCIM: replace a user (active: false removes its SCIM-granted access)', handler: async (ctx) => {
     const fields = readUser(ctx.body);
-    await write(ctx, 'scim_user', async (tx, w) => replaceScimUser(tx, org(ctx), await loadScimUser(tx, org(ctx), ctx.params.id), fields, w));
+    await scimWrite(ctx, 'scim_user', async (tx, w) => replaceScimUser(tx, org(ctx), await loadScimUser(tx, org(ctx), ctx.params.id), fields, w));
     return userReply(ctx, ctx.params.id);
   } },
   { method: 'PATCH', path: '/scim/v2/Users/:id', access: scim, bodyLimit: USER_BODY_LIMIT, summary: 'SCIM: add, replace or remove user attributes (active, name, emails, externalId, …)', handler: async (ctx) => {
-    await write(ctx, 'scim_user', async (tx, w) => {
+    await scimWrite(ctx, 'scim_user', async (tx, w) => {
       const row = await loadScimUser(tx, org(ctx), ctx.params.id);
       const fields = readUser(applyPatch(storedUser(row), ctx.body, USER_PATCH));
       await replaceScimUser(tx, org(ctx), row, fields, w);
@@ -169,13 +176,13 @@ export const scimRoutes: Route[] = [
     return userReply(ctx, ctx.params.id);
   } },
   { method: 'DELETE', path: '/scim/v2/Users/:id', access: scim, summary: 'SCIM: deprovision a user (its SCIM-granted access, and the user if SCIM created it)', handler: async (ctx) => {
-    await write(ctx, 'scim_user', async (tx, w) => deleteScimUser(tx, org(ctx), await loadScimUser(tx, org(ctx), ctx.params.id), w));
+    await scimWrite(ctx, 'scim_user', async (tx, w) => deleteScimUser(tx, org(ctx), await loadScimUser(tx, org(ctx), ctx.params.id), w));
     return reply(204, undefined);
   } },
 
   { method: 'POST', path: '/scim/v2/Groups', access: scim, bodyLimit: GROUP_BODY_LIMIT, summary: 'SCIM: provision a group with members (takes over a group a mapping pre-created)', handler: async (ctx) => {
     const fields = readGroup(ctx.body);
-    const id = await write(ctx, 'scim_group', async (tx, w) => {
+    const id = await scimWrite(ctx, 'scim_group', async (tx, w) => {
       const id = await createScimGroup(tx, org(ctx), fields, w);
       w.subject(id, null);
       return id;
@@ -187,11 +194,11 @@ export const scimRoutes: Route[] = [
   { method: 'GET', path: '/scim/v2/Groups/:id', access: scim, summary: 'SCIM: get a group with its members', handler: async (ctx) => groupReply(ctx, ctx.params.id) },
   { method: 'PUT', path: '/scim/v2/Groups/:id', access: scim, bodyLimit: GROUP_BODY_LIMIT, summary: 'SCIM: replace a group\'s name and members', handler: async (ctx) => {
     const fields = readGroup(ctx.body);
-    await write(ctx, 'scim_group', async (tx, w) => replaceScimGroup(tx, org(ctx), await loadScimGroup(tx, org(ctx), ctx.params.id), fields, w));
+    await scimWrite(ctx, 'scim_group', async (tx, w) => replaceScimGroup(tx, org(ctx), await loadScimGroup(tx, org(ctx), ctx.params.id), fields, w));
     return groupReply(ctx, ctx.params.id);
   } },
   { method: 'PATCH', path: '/scim/v2/Groups/:id', access: scim, bodyLimit: GROUP_BODY_LIMIT, summary: 'SCIM: add or remove members, rename', handler: async (ctx) => {
-    await write(ctx, 'scim_group', async (tx, w) => {
+    await scimWrite(ctx, 'scim_group', async (tx, w) => {
       const row = await loadScimGroup(tx, org(ctx), ctx.params.id);
       const fields = readGroup(applyPatch(await storedGroup(tx, row), ctx.body, GROUP_PATCH));
       await replaceScimGroup(tx, org(ctx), row, fields, w);
@@ -200,7 +207,7 @@ export const scimRoutes: Route[] = [
     return reply(204, undefined);
   } },
   { method: 'DELETE', path: '/scim/v2/Groups/:id', access: scim, summary: 'SCIM: delete a group (its members lose what its mappings granted)', handler: async (ctx) => {
-    await write(ctx, 'scim_group', async (tx, w) => deleteScimGroup(tx, org(ctx), await loadScimGroup(tx, org(ctx), ctx.params.id), w));
+    await scimWrite(ctx, 'scim_group', async (tx, w) => deleteScimGroup(tx, org(ctx), await loadScimGroup(tx, org(ctx), ctx.params.id), w));
     return reply(204, undefined);
   } },
 ];

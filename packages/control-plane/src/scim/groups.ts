@@ -97,7 +97,7 @@ async function setMembers(tx: Sql, groupId: string, wanted: string[]): Promise<s
   const want = new Set(wanted);
   const touched: string[] = [];
   for (const id of current) if (!want.has(id)) (await tx.run(`DELETE FROM scim_group_members WHERE group_id = ? AND user_id = ?`, [groupId, id]), touched.push(id));
-  for (const id of want) if (!current.has(id)) (await tx.run(`INSERT INTO scim_group_members (group_id, user_id) VALUES (?, ?)`, [groupId, id]), touched.push(id));
+  for (const id of want) if (!current.has(id)) (await tx.run(`INSERT INTO scim_group_members (group_id, user_id) VALUES (?, ?) ON CONFLICT (group_id, user_id) DO NOTHING`, [groupId, id]), touched.push(id));
   return touched;
 }
 

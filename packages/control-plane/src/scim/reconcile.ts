@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createWorkspaceRow } from '../bootstrap.js';
 import type { Sql } from '../db/types.js';
 import type { Writer } from '../store/write.js';
@@ -14,6 +14,17 @@ import type { Writer } from '../store/write.js';
 export type MappingRole = 'admin' | 'manager' | 'member';
 export const MAPPING_ROLES: MappingRole[] = ['admin', 'member', 'manager'];
 const RANK: Record<string, number> = { member: 1, manager: 2, admin: 3 };
+
+/**
+ * Serialises an organisation's SCIM writes (an identity provider sends several at once) so that
+ * reconciling never decides on a state another transaction is changing. SQLite transactions are
+ * already one at a time; PostgreSQL takes a transaction-scoped advisory lock.
+ */
+export async function lockScim(tx: Sql, dialect: 'sqlite' | 'postgres', organisation: string): Promise<void> {
+  if (dialect !== 'postgres') return;
+  const key = createHash('sha256').update(`scim:${organisation}`).digest().readBigInt64BE(0);
+  await tx.get(`SELECT pg_advisory_xact_lock(?) AS locked`, [key.toString()]);
+}
 
 /** Portkey's pattern-based auto-provisioning names: ws-<workspace name>-role-<admin|manager|member>. */
 const PATTERN = /^ws-(.+)-role-(admin|manager|member)$/i;
@@ -73,7 +84,7 @@ export async function reconcileUsers(tx: Sql, organisation: string, userIds: Ite
     const held = new Set(current.map((c) => c.workspace_id));
     for (const [workspaceId, role] of want) {
       if (held.has(workspaceId)) continue;
-      await tx.run(`INSERT INTO workspace_members (workspace_id, user_id, role, created_at, last_updated_at, source) VALUES (?, ?, ?, ?, ?, 'scim')`, [workspaceId, userId, role, now, now]);
+      await tx.run(`INSERT INTO workspace_members (workspace_id, user_id, role, created_at, last_updated_at, source) VALUES (?, ?, ?, ?, ?, 'scim') ON CONFLICT (workspace_id, user_id) DO NOTHING`, [workspaceId, userId, role, now, now]);
     }
   }
 }
