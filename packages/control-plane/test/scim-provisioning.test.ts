@@ -230,6 +230,21 @@ for (const backend of backends) {
       for (const [i, u] of users.entries()) expect(after.includes(u.body.id), String(i)).toBe(i >= 6);
     });
 
+    it('an admin removing a SCIM user or a mapped workspace by hand leaves SCIM consistent', async () => {
+      const fay = await idp('POST', '/Users', userBody('fay@example.com'));
+      const g = await idp('POST', '/Groups', { schemas: [GROUP], displayName: 'Temp', members: [{ value: fay.body.id }] });
+      const ws = (await call(t.url, 'POST', '/v1/admin/workspaces', t.adminKey, { name: 'Temp', slug: 'temp' })).body.id;
+      const m = await call(t.url, 'POST', '/v1/scim/workspaces', t.adminKey, { scim_group_id: g.body.id, workspace_id: ws, role: 'member' });
+      expect(m.status).toBe(200);
+      expect((await call(t.url, 'DELETE', `/v1/admin/workspaces/${ws}`, t.adminKey)).status).toBe(200);
+      expect((await call(t.url, 'GET', `/v1/scim/workspaces?scim_group_id=${g.body.id}`, t.adminKey)).body.total_count).toBe(0);
+      expect((await call(t.url, 'DELETE', `/v1/admin/users/${fay.body.id}`, t.adminKey)).status).toBe(200);
+      expect((await idp('GET', `/Users/${fay.body.id}`)).status).toBe(404);
+      expect((await idp('GET', `/Groups/${g.body.id}`)).body.members).toEqual([]);
+      // The identity provider provisions her again from scratch.
+      expect((await idp('POST', '/Users', userBody('fay@example.com'))).status).toBe(201);
+    });
+
     it('pages are bounded: count is capped at 200, startIndex is 1-based', async () => {
       for (let i = 0; i < 3; i++) await idp('POST', '/Users', userBody(`page${i}@example.com`));
       const all = await idp('GET', '/Users?count=100000');
