@@ -174,6 +174,10 @@ for (const backend of backends) {
       const carol = await idp('POST', '/Users', userBody('carol@example.com'));
       expect(carol.status).toBe(201);
       expect(carol.body.id).toBe(carolId);
+      // SCIM does not change an adopted user's sign-in email.
+      const moved = await idp('PATCH', `/Users/${carolId}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'emails[type eq "work"].value', value: 'mallory@evil.example' }] });
+      expect(moved.status).toBe(200);
+      expect((await call(t.url, 'GET', `/v1/admin/users/${carolId}`, t.adminKey)).body.email).toBe('carol@example.com');
       expect((await idp('DELETE', `/Users/${carolId}`)).status).toBe(204);
       expect((await call(t.url, 'GET', `/v1/admin/users/${carolId}`, t.adminKey)).body.workspace_ids).toEqual([research]);
     });

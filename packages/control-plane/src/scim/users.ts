@@ -10,7 +10,8 @@ import { ENTERPRISE_USER_SCHEMA, USER_ATTRIBUTE_NAMES, USER_BODY_LIMIT, USER_SCH
  * SCIM Users. Each is an organisation user (the `users` row the Admin API lists) with a
  * `scim_users` row beside it: userName, externalId, active, and the rest of the resource as JSON.
  * A user whose email is already in the organisation (invited, or made by hand) is adopted rather
- * than refused; deleting a SCIM user removes the organisation user only if SCIM created it.
+ * than refused, but its email and names stay as they were; deleting a SCIM user removes the
+ * organisation user only if SCIM created it.
  */
 type Json = Record<string, unknown>;
 
@@ -170,7 +171,11 @@ export async function replaceScimUser(tx: Sql, organisation: string, row: ScimUs
   await guarded(`userName "${f.userName}" or email ${f.email} is already another User's`, async () => {
     await tx.run(`UPDATE scim_users SET user_name = ?, user_name_key = ?, external_id = ?, active = ?, display_name = ?, email = ?, resource = ?, last_updated_at = ? WHERE id = ?`,
       [f.userName, f.userName.toLowerCase(), f.externalId, f.active ? 1 : 0, f.displayName, f.email, JSON.stringify(f.resource), now, row.id]);
-    await tx.run(`UPDATE users SET email = ?, first_name = COALESCE(?, first_name), last_name = COALESCE(?, last_name), last_updated_at = ? WHERE id = ?`, [f.email, f.givenName, f.familyName, now, row.id]);
+    // Only a user SCIM created follows the identity provider's email and names: an adopted user's
+    // (an owner's, say) sign-in identity is not SCIM's to change.
+    if (Number(row.created_user) === 1) {
+      await tx.run(`UPDATE users SET email = ?, first_name = COALESCE(?, first_name), last_name = COALESCE(?, last_name), last_updated_at = ? WHERE id = ?`, [f.email, f.givenName, f.familyName, now, row.id]);
+    }
   });
   if ((Number(row.active) === 1) !== f.active) await reconcileUsers(tx, organisation, [row.id], w);
 }
