@@ -249,6 +249,29 @@ for (const backend of backends) {
       expect((await idp('POST', '/Users', userBody('fay@example.com'))).status).toBe(201);
     });
 
+    it('PUT (as Okta sends it) replaces a group\'s members and deactivates a user; a deactivated user cannot sign in', async () => {
+      const { principalForUser } = await import('../src/auth/user.js');
+      const [gil, hal] = await Promise.all(['gil@example.com', 'hal@example.com'].map((u) => idp('POST', '/Users', userBody(u))));
+      const g = await idp('POST', '/Groups', { schemas: [GROUP], displayName: 'Ops', members: [{ value: gil.body.id }] });
+      await call(t.url, 'POST', '/v1/scim/workspaces', t.adminKey, { scim_group_id: g.body.id, workspace_id: research, role: 'member' });
+      expect(await rolesOf(gil.body.id)).toEqual({ research: 'member' });
+      const put = await idp('PUT', `/Groups/${g.body.id}`, { schemas: [GROUP], id: g.body.id, displayName: 'Ops', members: [{ value: hal.body.id, display: 'hal' }] });
+      expect(put.status, JSON.stringify(put.body)).toBe(200);
+      expect(put.body.members.map((m: any) => m.value)).toEqual([hal.body.id]);
+      expect(await rolesOf(gil.body.id)).toEqual({});
+      expect(await rolesOf(hal.body.id)).toEqual({ research: 'member' });
+      expect(await principalForUser(t.cp.services.db, hal.body.id)).toBeDefined();
+      const off = await idp('PUT', `/Users/${hal.body.id}`, { ...userBody('hal@example.com'), id: hal.body.id, active: false, groups: [{ value: g.body.id }] });
+      expect(off.status, JSON.stringify(off.body)).toBe(200);
+      expect(off.body.active).toBe(false);
+      expect(await rolesOf(hal.body.id)).toEqual({});
+      expect(await principalForUser(t.cp.services.db, hal.body.id)).toBeUndefined();
+      // Still a member of the group (the IdP decides that); reactivating restores the access.
+      expect((await idp('GET', `/Groups/${g.body.id}`)).body.members.map((m: any) => m.value)).toEqual([hal.body.id]);
+      await idp('PATCH', `/Users/${hal.body.id}`, { schemas: [PATCH], Operations: [{ op: 'replace', path: 'active', value: true }] });
+      expect(await rolesOf(hal.body.id)).toEqual({ research: 'member' });
+    });
+
     it('pages are bounded: count is capped at 200, startIndex is 1-based', async () => {
       for (let i = 0; i < 3; i++) await idp('POST', '/Users', userBody(`page${i}@example.com`));
       const all = await idp('GET', '/Users?count=100000');
