@@ -60,6 +60,7 @@ describe('SCIM PATCH', () => {
     expect(patch({ op: 'replace', path: 'NAME.FAMILYNAME', value: 'C' }).name).toEqual({ givenName: 'A', familyName: 'C' });
     expect(patch({ op: 'add', path: 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value', value: 'm1' })['urn:ietf:params:scim:schemas:extension:enterprise:2.0:User']).toEqual({ manager: { value: 'm1' } });
     expect(patch({ op: 'replace', value: { id: 'u1', displayName: 'D' } }).displayName).toBe('D');
+    expect(patch({ op: 'add', value: { 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department': 'R&D' } })['urn:ietf:params:scim:schemas:extension:enterprise:2.0:User']).toEqual({ department: 'R&D' });
     expect(base.members).toHaveLength(2);
   });
 

@@ -83,6 +83,12 @@ function applyWithoutPath(resource: Json, op: string, value: unknown, t: PatchTa
       resource[ext] = { ...((resource[ext] as Json) ?? {}), ...((v as Json) ?? {}) };
       continue;
     }
+    // Entra ID also writes an extension attribute as one key: "urn:…:enterprise:2.0:User:department".
+    const within = t.extensions.find((e) => k.toLowerCase().startsWith(`${e.toLowerCase()}:`));
+    if (within) {
+      applyAtPath(resource, op, parsePath(k, t), v, true, t);
+      continue;
+    }
     // Okta sends the path-less form with "urn:…:User:attr" keys too.
     const plain = k.toLowerCase().startsWith(`${t.coreSchema.toLowerCase()}:`) ? k.slice(t.coreSchema.length + 1) : k;
     const attr = t.names.get(plain.toLowerCase());
