@@ -40,7 +40,7 @@ describe('SCIM filters', () => {
   });
 
   it('refuses what it cannot read as invalidFilter', () => {
-    for (const f of ['', 'userName', 'userName eq 5', 'nope eq "x"', 'active eq "yes"', 'members co "x"', 'userName gt "a"', 'userName eq "a" userName eq "b"', '((((((((((userName eq "a"))))))))))', 'x'.repeat(1001)]) {
+    for (const f of ['', 'userName', 'userName eq 5', 'nope eq "x"', 'active eq "yes"', 'members co "x"', 'userName gt "a"', 'userName eq "a" userName eq "b"', '((((((((((userName eq "a"))))))))))', 'x'.repeat(1001), 'constructor pr', 'toString eq "x"', '__proto__ eq "x"']) {
       expect(scimTypeOf(() => parseFilter(f, columns, USER)), f).toBe('invalidFilter');
     }
   });

@@ -73,7 +73,7 @@ export function parseFilter(text: string, columns: FilterColumns, schemaUrn: str
     if (!op || (op !== 'pr' && !OPS.has(op))) throw scimBad(`filter: expected an operator (eq, ne, co, sw, ew, gt, ge, lt, le, pr) after ${attrTok.v.slice(0, 60)}`, 'invalidFilter');
     if (++comparisons > MAX_COMPARISONS) throw scimBad(`filter has more than ${MAX_COMPARISONS} comparisons`, 'invalidFilter');
     const name = attribute(attrTok.v);
-    const col = columns[name];
+    const col = Object.hasOwn(columns, name) ? columns[name] : undefined;
     if (!col) throw scimBad(`filter: attribute "${attrTok.v.slice(0, 60)}" cannot be filtered on here; use one of ${Object.keys(columns).join(', ')}`, 'invalidFilter');
     if (op === 'pr') {
       if ('membership' in col) return { sql: col.present, params: [] };
