@@ -231,6 +231,15 @@ for (const backend of backends) {
       expect(limitsOf(anchored.body.id)).toEqual([{ kind: 'tokens', limit: 1000, window: 'days', days: 7, anchor }]);
       expect(limitsOf(total.body.id)).toEqual([{ kind: 'requests', limit: 5, window: 'second' }, { kind: 'tokens', limit: 90000, window: 'week' }, { kind: 'cost', limit: 3, window: 'total' }]);
 
+      // reset_usage: the key's count starts again now on every gateway (its rule's since), kept across later edits.
+      const beforeReset = Date.now();
+      expect((await call(t.url, 'PUT', `/v1/api-keys/${total.body.id}`, t.adminKey, { reset_usage: true })).status).toBe(200);
+      const resetAt = Date.parse((await call(t.url, 'GET', `/v1/api-keys/${total.body.id}`, t.adminKey)).body.usage_limits.last_reset_at);
+      expect(resetAt).toBeGreaterThanOrEqual(beforeReset - 1000);
+      expect((await call(t.url, 'PUT', `/v1/api-keys/${total.body.id}`, t.adminKey, { usage_limits: { credit_limit: 4, type: 'cost' } })).status).toBe(200);
+      const afterEdit = ((await call(t.url, 'GET', `/v1/sync/snapshot?organisation=${t.organisationId}`, undefined, undefined, bearer())).body as SyncSnapshot).keys.find((k) => k.id === total.body.id)!.limits;
+      expect(afterEdit).toContainEqual({ kind: 'cost', limit: 4, window: 'total', since: resetAt });
+
       // A workspace's budget every 14 days, and one that never resets.
       const ws = await call(t.url, 'PUT', `/v1/admin/workspaces/${defaultWs}`, t.adminKey, { usage_limits: [{ credit_limit: 7, type: 'cost', periodic_reset_days: 14 }, { credit_limit: 100, type: 'cost', periodic_reset: null }] });
       expect(ws.status, JSON.stringify(ws.body)).toBe(200);

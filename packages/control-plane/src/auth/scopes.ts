@@ -54,6 +54,8 @@ export interface UsageLimitInput {
   periodic_reset?: 'monthly' | 'weekly' | null;
   periodic_reset_days?: number | null;
   next_usage_reset_at?: string | null;
+  /** When reset_usage last started the count again (Portico's record; counting in the period starts there). */
+  last_reset_at?: string | null;
 }
 
 const DAY_MS = 86_400_000;
@@ -79,6 +81,14 @@ export function limitRules(rate: RateLimitInput[] | null | undefined, usage: Usa
 
 /** The rule of a usage limit; undefined without a credit_limit. */
 export function usageRule(usage: UsageLimitInput, where = ''): LimitRule | undefined {
+  const rule = periodRule(usage, where);
+  const reset = usage.last_reset_at ? Date.parse(usage.last_reset_at) : NaN;
+  // After reset_usage the count starts again there: the gateways' counter for the period starts anew.
+  if (rule && Number.isFinite(reset)) rule.since = reset;
+  return rule;
+}
+
+function periodRule(usage: UsageLimitInput, where: string): LimitRule | undefined {
   if (usage.credit_limit == null) return undefined;
   const kind = usage.type === 'tokens' ? 'tokens' : 'cost';
   if (usage.periodic_reset != null && usage.periodic_reset_days != null) {
@@ -100,6 +110,16 @@ export function usageRule(usage: UsageLimitInput, where = ''): LimitRule | undef
 export function stampUsageLimits<T extends UsageLimitInput>(usage: T, now = Date.now()): T {
   if (usage.periodic_reset_days == null || usage.next_usage_reset_at) return usage;
   return { ...usage, next_usage_reset_at: new Date(now + usage.periodic_reset_days * DAY_MS).toISOString() };
+}
+
+/**
+ * reset_usage: the limit counts again from now, on every gateway. The reset is kept across later edits
+ * of the usage limit that do not mention it, so re-sending the limit does not bring spent usage back.
+ */
+export function withUsageReset<T extends UsageLimitInput>(next: T | null | undefined, stored: UsageLimitInput | null | undefined, reset: boolean, now = Date.now()): T | null | undefined {
+  if (!next) return next;
+  const last = reset ? new Date(now).toISOString() : next.last_reset_at ?? stored?.last_reset_at ?? null;
+  return last ? { ...next, last_reset_at: last } : next;
 }
 
 /** A usage limit as presented: next_usage_reset_at is the next reset from now, for any periodic reset. */

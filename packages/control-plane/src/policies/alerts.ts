@@ -172,7 +172,8 @@ export class UsageAlerts {
       return undefined;
     }
     if (!rule || u.alert_threshold == null) return undefined;
-    const start = rule.window === 'total' ? 0 : limitRuleWindow(rule, now).start;
+    // The period began at the window's start, or at reset_usage when later (a new period for alerts too).
+    const start = Math.max(rule.window === 'total' ? 0 : limitRuleWindow(rule, now).start, rule.since ?? 0);
     const measure = rule.kind === 'tokens' ? 'SUM(total_tokens)' : 'SUM(cost_usd)';
     // organisation_id and created_at first: the rows' time index (organisation_id, created_at) serves it.
     const row = await this.db.get<{ used: number | null }>(`SELECT ${measure} AS used FROM analytics_rows WHERE ${where} AND created_at >= ?`, [...params, new Date(start).toISOString()]);
