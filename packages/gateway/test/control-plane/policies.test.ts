@@ -7,8 +7,9 @@ import { Portkey } from 'portkey-ai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
 import { eventually } from '../helpers/gateway.js';
-import { freePort, startRedis, type RedisServer } from '../helpers/redis-harness.js';
-import { findRepoRoot } from '../helpers/repo-root.js';
+import { freePort } from '@portico/test-support/ports';
+import { startRedis, type RedisServer } from '@portico/test-support/redis';
+import { findRepoRoot } from '@portico/test-support/repo-root';
 import { startSyncedGateway, type SyncedGateway } from './helpers.js';
 
 /**
