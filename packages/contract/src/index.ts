@@ -8,3 +8,4 @@ export * from './sync.js';
 export * from './limit-policies.js';
 export * from './log-store-layout.js';
 export * from './process-log.js';
+export * from './process-lifecycle.js';
