@@ -9,3 +9,4 @@ export * from './limit-policies.js';
 export * from './log-store-layout.js';
 export * from './process-log.js';
 export * from './process-lifecycle.js';
+export * from './openai-batch.js';
