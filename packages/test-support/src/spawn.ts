@@ -127,3 +127,20 @@ export async function spawnListening(
 export async function stopAllChildren(graceMs = 3000): Promise<void> {
   await Promise.all([...live].map((c) => c.stop(graceMs)));
 }
+
+/** Whether a process with this pid is running (signal 0 asks without signalling). */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Waits up to `timeoutMs` for the process to go away; whether it did. */
+export async function hasEnded(pid: number, timeoutMs = 5000): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (isRunning(pid) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+  return !isRunning(pid);
+}

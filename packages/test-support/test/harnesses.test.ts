@@ -6,16 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { postgresMissing, startPostgres } from '../src/postgres.js';
 import { startRedis } from '../src/redis.js';
 import { startS3 } from '../src/s3.js';
+import { isRunning } from '../src/spawn.js';
 import { eventually } from '../src/wait.js';
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('harnesses', () => {
   it('redis-server: answers, and stop() ends it and removes its directory', async () => {
@@ -23,7 +15,7 @@ describe('harnesses', () => {
     expect(redis.url).toMatch(/^redis:\/\/:pw@127\.0\.0\.1:\d+$/);
     const pid = redis.proc.pid!;
     await redis.stop();
-    expect(alive(pid)).toBe(false);
+    expect(isRunning(pid)).toBe(false);
     expect(existsSync(redis.dir)).toBe(false);
   });
 
