@@ -8,7 +8,7 @@ import ipaddr from 'ipaddr.js';
  *
  * A destination a caller chose may reach public addresses, loopback only when the operator allows it,
  * and other private ranges only when the operator names their CIDRs. Cloud metadata (169.254.0.0/16,
- * fd00:ec2::254, and IPv6 forms embedding such an IPv4 address) is never reachable, not even through
+ * fd00:ec2::254 and ::23, and IPv6 forms embedding such an IPv4 address) is never reachable, not even through
  * hosts a part's own code names (those may be private: VPC endpoints resolve to private addresses).
  */
 export type IpAddress = ipaddr.IPv4 | ipaddr.IPv6;
@@ -36,7 +36,8 @@ export function createEgressPolicy(allowLoopback: boolean, cidrs: string[], sett
   return { allowLoopback, allowedCidrs, settings };
 }
 
-const METADATA_V6 = ipaddr.parse('fd00:ec2::254').toNormalizedString();
+/** EC2 instance metadata and EKS Pod Identity's credentials endpoint over IPv6 (inside fd00::/8, which operators may allow). */
+const METADATA_V6 = new Set(['fd00:ec2::254', 'fd00:ec2::23'].map((a) => ipaddr.parse(a).toNormalizedString()));
 
 /**
  * The IPv4 address an IPv6 address stands for, when it embeds one: IPv4-mapped (::ffff:a.b.c.d),
@@ -67,7 +68,7 @@ function normalise(address: string): IpAddress | undefined {
 
 /** Addresses no destination may have, whoever chose it: cloud metadata, link-local, unspecified. */
 function neverReachable(ip: IpAddress, address: string): string | undefined {
-  if (ip.kind() === 'ipv6' && ip.toNormalizedString() === METADATA_V6) return 'fd00:ec2::254 is the cloud metadata service';
+  if (ip.kind() === 'ipv6' && METADATA_V6.has(ip.toNormalizedString())) return `${address} is a cloud metadata or credentials endpoint`;
   const range = ip.range();
   if (range === 'linkLocal') return `${address} is link-local (169.254.0.0/16 holds the cloud metadata and ECS credentials endpoints)`;
   if (range === 'unspecified') return `${address} is the unspecified address`;

@@ -26,11 +26,12 @@ describe('egress policy', () => {
   });
 
   it('never lets metadata through, and lets code-named hosts be private', () => {
-    for (const metadata of ['169.254.169.254', 'fd00:ec2::254', '::ffff:169.254.169.254', 'fe80::1', '0.0.0.0']) {
+    for (const metadata of ['169.254.169.254', 'fd00:ec2::254', 'fd00:ec2::23', '::ffff:169.254.169.254', 'fe80::1', '0.0.0.0']) {
       expect(checkChosenAddress(metadata, createEgressPolicy(true, ['0.0.0.0/0', '::/0'], settings)), metadata).toBeDefined();
       expect(checkTrustedAddress(metadata), metadata).toBeDefined();
     }
     expect(checkTrustedAddress('10.0.0.5')).toBeUndefined();
+    expect(checkChosenAddress('fd00:ec2::24', createEgressPolicy(false, ['fd00::/8'], settings))).toBeUndefined();
     expect(checkTrustedAddress('not-an-ip')).toBe('"not-an-ip" is not an IP address');
   });
 
