@@ -10,3 +10,4 @@ export * from './log-store-layout.js';
 export * from './process-log.js';
 export * from './process-lifecycle.js';
 export * from './openai-batch.js';
+export * from './bounded-read.js';

@@ -1,3 +1,4 @@
+import { readAtMost } from '@portico/contract';
 import { request } from 'undici';
 import { checkLiteral, EgressRefused, type AddressCheck, type Egress } from '../egress/connect.js';
 import { SecretFetchError } from './aws.js';
@@ -36,19 +37,10 @@ export async function secretManagerCall(
     const err = e as { name?: string; code?: string };
     throw new SecretFetchError(`${what} could not be reached (${err.code ?? err.name ?? 'error'})`);
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of res.body as AsyncIterable<Buffer>) {
-    size += c.length;
-    if (size > MAX_BODY) {
-      res.body.destroy();
-      throw new SecretFetchError(`${what}'s answer is over ${MAX_BODY / 1024} KiB`);
-    }
-    chunks.push(c);
-  }
+  const raw = await readAtMost(res.body, MAX_BODY, () => new SecretFetchError(`${what}'s answer is over ${MAX_BODY / 1024} KiB`));
   let body: Record<string, unknown> = {};
   try {
-    body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    body = JSON.parse(raw.toString('utf8'));
   } catch {
     // Reported by status below, or as not JSON.
   }
