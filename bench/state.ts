@@ -8,21 +8,12 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '@portico/test-support/ports';
 import { compare, fmt, gatewayTarget, load, sleep, startFakeUpstream, startGateway, warmUp, SECONDS } from './lib.js';
 
 const KEY = 'pk-bench-key';
-
-async function freePort(): Promise<number> {
-  return new Promise((r) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => r(port));
-    });
-  });
-}
 
 export async function runState(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'portico-bench-state-'));
