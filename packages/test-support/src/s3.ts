@@ -93,7 +93,7 @@ export async function startS3(buckets: string | string[] = 'portico-logs'): Prom
     async keys(prefix = '') {
       // MaxKeys large enough that s3rver never truncates (its continuation tokens need legacy OpenSSL).
       const res = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, MaxKeys: 100_000 }));
-      if (res.IsTruncated) throw new Error('s3-harness: listing truncated; raise MaxKeys');
+      if (res.IsTruncated) throw new Error('s3 harness: listing truncated; raise MaxKeys');
       return (res.Contents ?? []).map((o) => o.Key!).sort();
     },
     async objects(prefix = '') {
