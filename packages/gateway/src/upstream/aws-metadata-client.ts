@@ -9,6 +9,7 @@
  * got hold of this dispatcher could reach nothing there but the credentials.
  */
 import { readFile } from 'node:fs/promises';
+import { readAtMost } from '@portico/contract';
 import { Agent, request, type Dispatcher } from 'undici';
 
 export const ECS_CONTAINER_ORIGIN = 'http://169.254.170.2';
@@ -123,17 +124,8 @@ export function awsMetadataDispatcher(e: AwsMetadataEndpoints = awsMetadataEndpo
 
 async function call(e: AwsMetadataEndpoints, url: string, method: 'GET' | 'PUT', headers: Record<string, string>): Promise<{ status: number; text: string }> {
   const res = await request(url, { method, headers, dispatcher: awsMetadataDispatcher(e), headersTimeout: TIMEOUT_MS, bodyTimeout: TIMEOUT_MS });
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of res.body) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) {
-      res.body.destroy();
-      throw new Error(`${url.split('?')[0]} answered with more than ${MAX_BODY} bytes`);
-    }
-    parts.push(chunk as Buffer);
-  }
-  return { status: res.statusCode, text: Buffer.concat(parts).toString('utf8') };
+  const body = await readAtMost(res.body, MAX_BODY, () => new Error(`${url.split('?')[0]} answered with more than ${MAX_BODY} bytes`));
+  return { status: res.statusCode, text: body.toString('utf8') };
 }
 
 export interface MetadataCredentials {

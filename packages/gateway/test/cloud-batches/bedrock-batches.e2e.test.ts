@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import OpenAI, { toFile } from 'openai';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { startS3, S3RVER_KEY, type S3Harness } from '../helpers/s3-harness.js';
+import { startS3, S3RVER_KEY, type S3Harness } from '@portico/test-support/s3';
 import type { LogDocument } from '@portico/contract';
 import { eventually, readAllLogs, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { analyticsRow } from '../../src/analytics/row.js';

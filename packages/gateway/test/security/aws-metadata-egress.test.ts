@@ -17,7 +17,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { clearBedrockCredentialCache } from '../../src/providers/bedrock/index.js';
 import { awsMetadataDispatcher, awsMetadataEndpoints, closeAwsMetadataClient, ECS_CONTAINER_ORIGIN, IMDS_IPV6_ORIGIN, IMDS_ORIGIN } from '../../src/upstream/aws-metadata-client.js';
 import { gatewayAwsCredentials } from '../../src/upstream/aws-identity.js';
-import { checkResolvedAddress, createEgressPolicy } from '../../src/upstream/egress-policy.js';
+import { checkChosenAddress, createEgressPolicy } from '../../src/upstream/egress-policy.js';
 import { startFakeCompat, type FakeCompat } from '../fakes/openai-compatible.js';
 import { isolateAwsCredentialChain } from '../helpers/aws-env.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
@@ -189,8 +189,8 @@ describe('through the gateway', () => {
   it('the ECS and EKS credential addresses are never reachable, whatever CIDRs the operator allows', () => {
     const open = createEgressPolicy(true, ['0.0.0.0/0', '::/0', 'fd00::/8']);
     for (const address of ['169.254.170.2', '169.254.170.23', '169.254.169.254', 'fd00:ec2::23', 'fd00:ec2::254', '::ffff:169.254.170.2']) {
-      expect(checkResolvedAddress(address, open), address).toBeDefined();
+      expect(checkChosenAddress(address, open), address).toBeDefined();
     }
-    expect(checkResolvedAddress('fd00:ec2::24', open)).toBeUndefined();
+    expect(checkChosenAddress('fd00:ec2::24', open)).toBeUndefined();
   });
 });
