@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compare, fmt, gatewayTarget, load, sleep, startFakeUpstream, startGateway, warmUp, SECONDS } from './lib.js';
+import { compare, fmt, gatewayTarget, load, sleep, startFakeUpstream, startGateway, track, warmUp, SECONDS } from './lib.js';
 
 const KEY = 'pk-bench-key';
 
@@ -27,7 +27,7 @@ async function freePort(): Promise<number> {
 export async function runState(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'portico-bench-state-'));
   const port = await freePort();
-  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+  const redis = track(spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' }));
   await sleep(300);
   const keyEntry = `keys:
   - id: bench
