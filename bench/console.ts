@@ -6,14 +6,15 @@
  * chart's number in headless Chromium (target ≤ 1.5 s). The page step is skipped, saying so, without
  * Chromium.
  */
-import { execFileSync, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { spawnNode } from './lib.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { freePort } from '@portico/test-support/ports';
+import { postgresMissing } from '@portico/test-support/postgres';
 
 const ROOT = join(import.meta.dirname, '..');
 const CONSOLE = join(ROOT, 'packages', 'console');
@@ -28,13 +29,8 @@ export async function runConsole(): Promise<void> {
   // The target's own conditions: 1,000,000 rows in a throwaway PostgreSQL, the API's queries and the
   // page (packages/control-plane/bench/analytics-queries.ts). Without PostgreSQL, or with DATABASE_URL
   // set, the smaller run below.
-  if (!process.env.DATABASE_URL && postgresInstalled()) await dashboardOnPostgres();
+  if (!process.env.DATABASE_URL && !postgresMissing) await dashboardOnPostgres();
   else await dashboard();
-}
-
-function postgresInstalled(): boolean {
-  if (spawnSync('sh', ['-c', 'command -v initdb'], { encoding: 'utf8' }).stdout.trim()) return true;
-  return ['17', '16', '15', '14', '13'].some((v) => existsSync(`/usr/lib/postgresql/${v}/bin/initdb`));
 }
 
 async function dashboardOnPostgres(): Promise<void> {
@@ -67,17 +63,6 @@ function bundle(): void {
   console.log(`| JavaScript | ${kb(js)} kB | ≤ ${BUNDLE_TARGET_KB} kB | ${js <= BUNDLE_TARGET_KB * 1000 ? 'met' : 'MISSED'} |`);
   console.log(`| of which the first page loads (entry chunk) | ${kb(entry)} kB | | |`);
   console.log(`| CSS | ${kb(css)} kB | | |`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(xs.length * 0.95) - 1)];

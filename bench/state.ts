@@ -5,30 +5,20 @@
  * see the same machine. Also cache-hit throughput. Target: Redis-backed limits at ≥ 80% of the bare
  * throughput.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compare, fmt, gatewayTarget, load, sleep, startFakeUpstream, startGateway, track, warmUp, SECONDS } from './lib.js';
+import { startRedis } from '@portico/test-support/redis';
+import { compare, fmt, gatewayTarget, load, startFakeUpstream, startGateway, warmUp, SECONDS } from './lib.js';
 
 const KEY = 'pk-bench-key';
 
-async function freePort(): Promise<number> {
-  return new Promise((r) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => r(port));
-    });
-  });
-}
-
 export async function runState(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'portico-bench-state-'));
-  const port = await freePort();
-  const redis = track(spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' }));
-  await sleep(300);
+  // A tracked child on a free port, answering PING before the gateways start; stopped below.
+  const redis = await startRedis();
+  const port = redis.port;
   const keyEntry = `keys:
   - id: bench
     key_hash: ${createHash('sha256').update(KEY).digest('hex')}
@@ -48,7 +38,7 @@ user_limits:
   const common = { LOG_STORE_FILE_DIR: join(dir, 'logs') };
   const bare = await startGateway(common);
   const keyed = await startGateway({ ...common, ENTITIES_FILE: entitiesNoLimits });
-  const shared = await startGateway({ ...common, CACHE_STORE: 'redis', REDIS_URL: `redis://127.0.0.1:${port}`, ENTITIES_FILE: entities });
+  const shared = await startGateway({ ...common, CACHE_STORE: 'redis', REDIS_URL: redis.url, ENTITIES_FILE: entities });
   const keyHeaders = { 'x-portkey-api-key': KEY, 'x-portkey-metadata': '{"_user":"bench-user"}' };
   const bareTarget = gatewayTarget('bare', bare.url, upstream.url);
   const keyedTarget = gatewayTarget('keyed', keyed.url, upstream.url, keyHeaders);
@@ -75,6 +65,6 @@ user_limits:
   await keyed.proc.stop();
   await bare.proc.stop();
   await upstream.proc.stop();
-  redis.kill('SIGTERM');
+  await redis.stop();
   rmSync(dir, { recursive: true, force: true });
 }

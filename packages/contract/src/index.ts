@@ -8,3 +8,6 @@ export * from './sync.js';
 export * from './limit-policies.js';
 export * from './log-store-layout.js';
 export * from './process-log.js';
+export * from './process-lifecycle.js';
+export * from './openai-batch.js';
+export * from './bounded-read.js';

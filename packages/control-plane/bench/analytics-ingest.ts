@@ -9,7 +9,8 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import type { AnalyticsRow } from '@portico/contract';
-import { freePort, postgresMissing, startPostgres } from '../test/helpers/postgres.js';
+import { freePort } from '@portico/test-support/ports';
+import { postgresMissing, startPostgres } from '@portico/test-support/postgres';
 
 const TARGET = 20_000;
 const TOTAL = Number(process.env.BENCH_ROWS ?? 200_000);

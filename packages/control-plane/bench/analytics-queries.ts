@@ -11,7 +11,8 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import type { AnalyticsRow } from '@portico/contract';
-import { freePort, postgresMissing, startPostgres } from '../test/helpers/postgres.js';
+import { freePort } from '@portico/test-support/ports';
+import { postgresMissing, startPostgres } from '@portico/test-support/postgres';
 
 const TARGET_MS = 300;
 const ROWS = Number(process.env.BENCH_QUERY_ROWS ?? 1_000_000);

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import { processLogOptions } from '@portico/contract';
+import { scheduleDailyRepair } from './analytics/daily-repair.js';
 import { bootstrap, type BootstrapResult } from './bootstrap.js';
 import { fetchFromSecretsManager, loadEnvelope, type SecretFetcher } from './crypto/master-keys.js';
 import { rewrapSecrets } from './crypto/rotation.js';
@@ -76,6 +77,7 @@ export async function startControlPlane(opts: StartOptions): Promise<ControlPlan
       db.run(`DELETE FROM change_log WHERE created_at < ?`, [cutoff]).catch((err) => log.warn({ err }, 'change-log pruning failed'));
     }, 3_600_000);
     prune.unref();
+    const dailyRepair = scheduleDailyRepair(db, log);
     log.info({ url, database: db.dialect, organisation: boot.organisationId, encryptionKey: source, console: site.root ?? null }, 'control plane listening');
     let closed: Promise<void> | undefined;
     return {
@@ -84,6 +86,7 @@ export async function startControlPlane(opts: StartOptions): Promise<ControlPlan
         (closed ??= (async () => {
           app.drain();
           clearInterval(prune);
+          await dailyRepair.stop();
           feed.close();
           await secretRefresher.stop();
           await egress.close();

@@ -12,6 +12,7 @@ const who = (r: Route) => {
   const a = r.access;
   if (a.kind === 'public') return 'anyone';
   if (a.kind === 'client') return 'gateway (client-auth key)';
+  if (a.kind === 'scim') return 'identity provider (SCIM token)';
   const role = a.role === 'org_admin' ? 'org admin' : a.role === 'workspace_admin' ? 'workspace admin' : 'member';
   return `${role}${a.scope ? ` · \`${a.scope}\`` : ''}`;
 };

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { processLogOptions } from '@portico/contract';
+import { drainOnSignals, processLogOptions } from '@portico/contract';
 import pino from 'pino';
 import { startControlPlane, type StartOptions } from './app.js';
 import { readEnv } from './env.js';
@@ -21,24 +21,7 @@ async function consoleExtensions(): Promise<NonNullable<StartOptions['extensions
 async function main() {
   const env = readEnv();
   const cp = await startControlPlane({ env, log, extensions: await consoleExtensions() });
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'draining');
-    cp.close().then(
-      () => {
-        log.info('stopped');
-        process.exit(0);
-      },
-      (err) => {
-        log.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  drainOnSignals({ log, drain: () => cp.close(), draining: 'draining' });
 }
 
 main().catch((err) => {

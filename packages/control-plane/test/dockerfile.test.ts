@@ -1,19 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { dockerfileInstructions } from '@portico/test-support/dockerfile';
 
 /** docker/control-plane.Dockerfile follows the image rules the gateway's image follows. */
 const root = join(import.meta.dirname, '../../..');
 const src = readFileSync(join(root, 'docker/control-plane.Dockerfile'), 'utf8');
-const ins = src
-  .replace(/\\\n/g, ' ')
-  .split('\n')
-  .map((l) => l.trim())
-  .filter((l) => l && !l.startsWith('#'))
-  .map((l) => {
-    const [op, ...rest] = l.split(/\s+/);
-    return { op: op.toUpperCase(), args: rest.join(' ') };
-  });
+const ins = dockerfileInstructions(src);
 const froms = ins.filter((i) => i.op === 'FROM');
 const final = ins.slice(ins.lastIndexOf(froms[froms.length - 1]));
 

@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from './helpers/postgres.js';
+import { freePort } from '@portico/test-support/ports';
 
 /** The built entry point as its own process: bootstrap output, JSON logs, health, SIGTERM. */
 const pkgDir = join(import.meta.dirname, '..');

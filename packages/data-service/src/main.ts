@@ -1,4 +1,5 @@
 import { setFlagsFromString } from 'node:v8';
+import { drainOnSignals, logCrashes } from '@portico/contract';
 import { ConfigError, loadConfig } from './config.js';
 import { createDataService } from './app.js';
 
@@ -19,29 +20,13 @@ async function main(): Promise<void> {
   const log = svc.deps.logger;
   await svc.listen();
   log.info({ url: svc.url(), log_store: svc.deps.logSource.kind, exports: svc.deps.exportsBlobs.where, data: svc.deps.dataBlobs.where, leases: svc.deps.leases.kind, auth: config.CONTROL_PLANE_URL ? 'control-plane' : 'open' }, 'portico data service listening');
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal, deadline_ms: config.SHUTDOWN_TIMEOUT_MS }, 'draining: jobs checkpoint and release their leases');
-    svc.shutdown(config.SHUTDOWN_TIMEOUT_MS).then(
-      () => {
-        log.info('shutdown complete');
-        process.exit(0);
-      },
-      (e: unknown) => {
-        log.error({ err: e }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('unhandledRejection', (e) => log.error({ err: e }, 'unhandled promise rejection'));
-  process.on('uncaughtException', (e) => {
-    log.fatal({ err: e }, 'uncaught exception; exiting');
-    process.exit(1);
+  drainOnSignals({
+    log,
+    drain: () => svc.shutdown(config.SHUTDOWN_TIMEOUT_MS),
+    draining: 'draining: jobs checkpoint and release their leases',
+    deadlineMs: config.SHUTDOWN_TIMEOUT_MS,
   });
+  logCrashes(log);
 }
 
 main().catch((e: unknown) => {

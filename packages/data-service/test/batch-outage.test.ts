@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startS3, s3Env, type S3Harness } from './helpers/s3.js';
-import { startTestService, eventually, type TestService } from './helpers/service.js';
+import { startS3, type S3Harness } from '@portico/test-support/s3';
+import { s3Env } from './helpers/s3.js';
+import { eventually } from '@portico/test-support/wait';
+import { startTestService, type TestService } from './helpers/service.js';
 import { startFakeAnthropic, type FakeAnthropic } from './fakes/anthropic.js';
 import { startGatewayProcess, type GatewayProcess } from './helpers/gateway-process.js';
 

@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGatewayProcess, type GatewayProcess } from './helpers/gateway-process.js';
 import { startServiceProcess } from './helpers/service-process.js';
-import { startTestService, eventually, type TestService } from './helpers/service.js';
+import { eventually } from '@portico/test-support/wait';
+import { startTestService, type TestService } from './helpers/service.js';
 import { startFakeAnthropic, type FakeAnthropic } from './fakes/anthropic.js';
-import { startRedis } from './helpers/redis.js';
+import { startRedis } from '@portico/test-support/redis';
 
 let anthropic: FakeAnthropic;
 let gw: GatewayProcess;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import OpenAI, { toFile } from 'openai';
-import { startTestService, eventually, type TestService } from './helpers/service.js';
+import { eventually } from '@portico/test-support/wait';
+import { startTestService, type TestService } from './helpers/service.js';
 import { startGatewayProcess, type GatewayProcess } from './helpers/gateway-process.js';
 import { startFakeAnthropic, type FakeAnthropic } from './fakes/anthropic.js';
 

@@ -1,11 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHILD_STDIO, EXIT_WITH_PARENT_ARGS, REPO_ROOT } from './helpers/gateway-process.js';
+import { spawnListening, type ListeningChild } from '@portico/test-support/spawn';
+import { listeningLine, REPO_ROOT } from './helpers/gateway-process.js';
 import { startTestService, type TestService } from './helpers/service.js';
 
 /** Key introspection against the real control plane (packages/control-plane), when it is in the tree. */
@@ -16,7 +15,7 @@ if (!present) console.warn(`skipping the real control-plane test: ${CP_MAIN} is 
 const ORG = randomUUID();
 const ADMIN = `pk-admin-${randomUUID()}`;
 const CLIENT_AUTH = `client-auth-${randomUUID()}`;
-let cp: ChildProcess | undefined;
+let cp: ListeningChild | undefined;
 let cpUrl = '';
 let dir = '';
 let ds: TestService | undefined;
@@ -33,28 +32,13 @@ async function admin(path: string, body: unknown) {
 beforeAll(async () => {
   if (!present) return;
   dir = mkdtempSync(join(tmpdir(), 'ds-realcp-'));
-  cp = spawn(process.execPath, ['--import', 'tsx', ...EXIT_WITH_PARENT_ARGS, 'src/main.ts'], {
+  cp = await spawnListening('src/main.ts', {
     cwd: join(REPO_ROOT, 'packages/control-plane'),
     env: { PATH: process.env.PATH, CONTROL_PLANE_PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir, ADMIN_API_KEY: ADMIN, ORGANISATION_ID: ORG, PORTKEY_CLIENT_AUTH: CLIENT_AUTH, LOG_LEVEL: 'info' },
-    stdio: CHILD_STDIO,
+    listening: listeningLine('control plane listening'),
+    timeoutMs: 40_000,
   });
-  let stderr = '';
-  cp.stderr!.on('data', (c) => (stderr += c));
-  cpUrl = await new Promise<string>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`control plane did not start: ${stderr}`)), 40_000);
-    cp!.once('exit', (code) => reject(new Error(`control plane exited ${code}: ${stderr}`)));
-    createInterface({ input: cp!.stdout! }).on('line', (line) => {
-      try {
-        const o = JSON.parse(line);
-        if (o.msg === 'control plane listening') {
-          clearTimeout(t);
-          resolve(o.url);
-        }
-      } catch {
-        // the first-start banner is plain text
-      }
-    });
-  });
+  cpUrl = cp.url;
   workspace = (await admin('/v1/admin/workspaces', { name: 'Exporters' })).id;
   keys.logs = (await admin('/v1/api-keys/workspace/service', { name: 'exporter', workspace_id: workspace, scopes: ['logs.export', 'completions.write'] })).key;
   keys.noLogs = (await admin('/v1/api-keys/workspace/service', { name: 'caller', workspace_id: workspace, scopes: ['completions.write'] })).key;
@@ -63,12 +47,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await ds?.close();
-  if (cp && cp.exitCode === null) {
-    const exited = new Promise((r) => cp!.once('exit', r));
-    cp.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-    if (cp.exitCode === null) cp.kill('SIGKILL');
-  }
+  await cp?.stop(5000);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

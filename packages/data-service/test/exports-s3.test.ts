@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { fileLogRelativePath, S3_LOG_PREFIX, s3LogBatchKey, type LogDocument } from '@portico/contract';
-import { startS3, s3Env, type S3Harness } from './helpers/s3.js';
-import { startTestService, eventually, type TestService } from './helpers/service.js';
+import { startS3, type S3Harness } from '@portico/test-support/s3';
+import { s3Env } from './helpers/s3.js';
+import { eventually } from '@portico/test-support/wait';
+import { startTestService, type TestService } from './helpers/service.js';
 import { makeLogDoc } from './helpers/log-docs.js';
 
 let s3: S3Harness;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisLeaseManager } from '../src/storage/lease.js';
 // The gateway's harness starts a real 6-node redis-server cluster (plain or TLS); test code only, no src.
-import { startRedisCluster, type RedisCluster } from '../../gateway/test/helpers/redis-harness.js';
+import { startRedisCluster, type RedisCluster } from '@portico/test-support/redis';
 
 /**
  * Job leases on a Redis Cluster, as on an ElastiCache cluster-mode endpoint (terraform passes

@@ -7,29 +7,12 @@ import { loadSettings, settingNames } from '../../gateway/src/config/settings.js
 import { CONFIG_SCHEMA as DATA_SERVICE_SCHEMA, loadConfig as loadDataServiceConfig } from '../../data-service/src/config.js';
 import { ENV_DOCS as CONTROL_PLANE_ENV, readEnv as readControlPlaneEnv } from '../../control-plane/src/env.js';
 import { consoleSettingsFromEnv } from '../../control-plane/src/console/settings.js';
+import { dockerfileInstructions } from '@portico/test-support/dockerfile';
 import { repoRoot } from './hcl.js';
-
-interface Instruction {
-  op: string;
-  args: string;
-}
-
-/** Dockerfile instructions with continuation lines joined and comments dropped. */
-export function instructions(src: string): Instruction[] {
-  return src
-    .replace(/\\\n/g, ' ')
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('#'))
-    .map((l) => {
-      const [op, ...rest] = l.split(/\s+/);
-      return { op: op.toUpperCase(), args: rest.join(' ') };
-    });
-}
 
 /** Problems of a Dockerfile against the image rules: multi-stage, non-root, HEALTHCHECK, prod deps. */
 export function imageProblems(src: string, port: number, workspace: string): string[] {
-  const ins = instructions(src);
+  const ins = dockerfileInstructions(src);
   const out: string[] = [];
   const froms = ins.filter((i) => i.op === 'FROM');
   if (froms.length < 2) out.push('not multi-stage (needs a build stage and a runtime stage)');

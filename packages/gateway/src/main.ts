@@ -1,4 +1,5 @@
 import { setFlagsFromString } from 'node:v8';
+import { drainOnSignals, logCrashes } from '@portico/contract';
 import { loadSettings, asInt, SettingsError } from './config/settings.js';
 import { createGateway } from './app.js';
 
@@ -22,32 +23,9 @@ async function main(): Promise<void> {
   const log = gateway.deps.logger;
   await gateway.listen();
   log.info({ url: gateway.url(), cache: gateway.deps.cache.kind, log_store: gateway.deps.logStore.kind, auth: gateway.deps.entities.authRequired() }, 'portico gateway listening');
-
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    const deadline = asInt(settings.SHUTDOWN_TIMEOUT_MS);
-    log.info({ signal, deadline_ms: deadline }, 'draining: no new connections; finishing in-flight requests, then flushing logs');
-    gateway.shutdown(deadline).then(
-      () => {
-        log.info('shutdown complete');
-        process.exit(0);
-      },
-      (e: unknown) => {
-        log.error({ err: e }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('unhandledRejection', (e) => log.error({ err: e }, 'unhandled promise rejection'));
-  // A bug that escapes every handler: log it as JSON, then exit non-zero so ECS replaces the task.
-  process.on('uncaughtException', (e) => {
-    log.fatal({ err: e }, 'uncaught exception; exiting');
-    process.exit(1);
-  });
+  const deadlineMs = asInt(settings.SHUTDOWN_TIMEOUT_MS);
+  drainOnSignals({ log, drain: () => gateway.shutdown(deadlineMs), draining: 'draining: no new connections; finishing in-flight requests, then flushing logs', deadlineMs });
+  logCrashes(log);
 }
 
 main().catch((e: unknown) => {

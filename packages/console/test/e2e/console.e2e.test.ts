@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { haveChromium, CHROMIUM, launch, screenshot, seriousViolations } from './harness/browser.js';
 import { admin, startStack, type Stack } from './harness/stack.js';
-import { eventually } from './harness/processes.js';
+import { eventually } from '@portico/test-support/wait';
 import { STREAM_WORDS } from './harness/fake-openai.js';
 
 if (!haveChromium) console.warn(`console browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`);

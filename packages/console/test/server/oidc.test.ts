@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Provider from 'oidc-provider';
 import type { Browser, Page } from 'playwright-core';
 import { CHROMIUM, haveChromium, launch, seriousViolations } from '../e2e/harness/browser.js';
-import { freePort } from '../e2e/harness/processes.js';
+import { freePort } from '@portico/test-support/ports';
 import { admin, startControlPlaneOnly } from '../e2e/harness/stack.js';
 
 if (!haveChromium) console.warn(`console OIDC tests skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`);

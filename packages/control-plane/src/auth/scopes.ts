@@ -18,6 +18,8 @@ const RESOURCES = [
   'configs', 'virtual_keys', 'integrations', 'providers', 'prompts', 'prompt_partials', 'collections', 'labels', 'guardrails',
   'workspaces', 'workspace_users', 'organisation_users', 'organisation_service_api_keys', 'workspace_service_api_keys',
   'workspace_user_api_keys', 'audit_logs', 'invites', 'secret_references', 'mcp_integrations', 'mcp_servers', 'policies',
+  // SCIM: provisioning tokens and group-to-workspace mappings.
+  'organisation_auth',
 ];
 const ACTIONS = ['create', 'read', 'list', 'update', 'delete'];
 

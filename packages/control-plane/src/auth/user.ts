@@ -8,8 +8,11 @@ const MEMBER_ROLE: Record<string, Role> = { admin: 'workspace_admin', manager: '
  * owners and admins are org admins; members get their role in each workspace they belong to.
  */
 export async function principalForUser(db: Sql, userId: string): Promise<Principal | undefined> {
-  const user = await db.get<{ id: string; organisation_id: string; role: string }>(`SELECT id, organisation_id, role FROM users WHERE id = ?`, [userId]);
+  const user = await db.get<{ id: string; organisation_id: string; role: string; scim_active: number | null }>(
+    `SELECT u.id, u.organisation_id, u.role, s.active AS scim_active FROM users u LEFT JOIN scim_users s ON s.id = u.id WHERE u.id = ?`, [userId]);
   if (!user) return undefined;
+  // A user its identity provider deactivated (SCIM active: false) cannot sign in, the owner excepted.
+  if (user.scim_active !== null && Number(user.scim_active) === 0 && user.role !== 'owner') return undefined;
   const memberships = await db.all<{ workspace_id: string; role: string }>(`SELECT workspace_id, role FROM workspace_members WHERE user_id = ?`, [user.id]);
   return {
     organisationId: user.organisation_id,

@@ -155,6 +155,41 @@ export const MIGRATIONS: Migration[] = [
       `UPDATE api_keys SET scopes = substr(scopes, 1, length(scopes) - 1) || ',"secret_references.${a}","mcp_integrations.${a}","mcp_servers.${a}"]'
         WHERE scopes LIKE '%"integrations.${a}"%' AND scopes NOT LIKE '%"secret_references.${a}"%'`),
   },
+  {
+    version: 7,
+    name: 'SCIM: provisioning tokens, users and groups pushed by an identity provider, group-to-workspace mappings, and where a membership came from',
+    // A membership granted by a SCIM mapping is marked source = 'scim'; reconciling a SCIM user's
+    // groups adds and removes only those, never one an admin granted by hand ('manual').
+    statements: [
+      `ALTER TABLE workspace_members ADD COLUMN source TEXT NOT NULL DEFAULT 'manual'`,
+      `CREATE TABLE scim_tokens (
+        id TEXT PRIMARY KEY, organisation_id TEXT NOT NULL REFERENCES organisations(id), name TEXT NOT NULL, token_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL, rotated_at TEXT)`,
+      `CREATE TABLE scim_users (
+        id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE, organisation_id TEXT NOT NULL REFERENCES organisations(id),
+        user_name TEXT NOT NULL, user_name_key TEXT NOT NULL, external_id TEXT, active INTEGER NOT NULL, display_name TEXT, email TEXT NOT NULL,
+        resource TEXT NOT NULL, created_user INTEGER NOT NULL, created_at TEXT NOT NULL, last_updated_at TEXT NOT NULL,
+        UNIQUE (organisation_id, user_name_key))`,
+      `CREATE INDEX scim_users_external ON scim_users (organisation_id, external_id)`,
+      `CREATE TABLE scim_groups (
+        id TEXT PRIMARY KEY, organisation_id TEXT NOT NULL REFERENCES organisations(id), display_name TEXT NOT NULL, display_name_key TEXT NOT NULL,
+        external_id TEXT, provisioned INTEGER NOT NULL, pattern_workspace_id TEXT, pattern_role TEXT,
+        created_at TEXT NOT NULL, last_updated_at TEXT NOT NULL, UNIQUE (organisation_id, display_name_key))`,
+      `CREATE TABLE scim_group_members (
+        group_id TEXT NOT NULL REFERENCES scim_groups(id) ON DELETE CASCADE, user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        PRIMARY KEY (group_id, user_id))`,
+      `CREATE INDEX scim_group_members_user ON scim_group_members (user_id)`,
+      `CREATE TABLE scim_workspace_mappings (
+        id TEXT PRIMARY KEY, organisation_id TEXT NOT NULL REFERENCES organisations(id), group_id TEXT NOT NULL REFERENCES scim_groups(id) ON DELETE CASCADE,
+        workspace_id TEXT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE, role TEXT NOT NULL, status TEXT NOT NULL,
+        created_at TEXT NOT NULL, archived_at TEXT)`,
+      `CREATE UNIQUE INDEX scim_mappings_active ON scim_workspace_mappings (group_id, workspace_id) WHERE status = 'active'`,
+      // Keys that may manage the organisation's users may manage how an identity provider provisions them.
+      ...['create', 'read', 'list', 'update', 'delete'].map((a) =>
+        `UPDATE api_keys SET scopes = substr(scopes, 1, length(scopes) - 1) || ',"organisation_auth.${a}"]'
+          WHERE scopes LIKE '%"organisation_users.${a}"%' AND scopes NOT LIKE '%"organisation_auth.${a}"%'`),
+    ],
+  },
 ];
 
 export async function migrate(db: Database, migrations: Migration[] = MIGRATIONS): Promise<number[]> {

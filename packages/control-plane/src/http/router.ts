@@ -13,6 +13,8 @@ import type { Services } from '../services.js';
 export type Access =
   | { kind: 'public' }
   | { kind: 'client' }
+  /** An identity provider, by SCIM token (src/scim/token.ts); answers in SCIM's error shape. */
+  | { kind: 'scim' }
   | { kind: 'admin'; level: 'org' | 'workspace'; role: Role; scope?: string };
 
 export interface WorkspaceScope {

@@ -9,6 +9,8 @@ import { forbidden, unauthorized } from './errors.js';
 import { Reply, Router, type Ctx, type Route, type WorkspaceScope } from './router.js';
 import { resolveWorkspace } from '../store/workspaces.js';
 import type { StaticSite } from './static.js';
+import { isScimPath, SCIM_CONTENT_TYPE, scimErrorBody } from '../scim/errors.js';
+import { bearerOf, principalForScimToken } from '../scim/token.js';
 
 const DEFAULT_BODY_LIMIT = 1024 * 1024;
 const NO_PRINCIPAL = undefined as unknown as Principal;
@@ -56,6 +58,13 @@ export function createHttpApp(services: Services, site: StaticSite | undefined):
     }
   }
 
+  /** An identity provider's SCIM token (only Authorization: Bearer; admin keys are not looked up here). */
+  async function authenticateScim(req: IncomingMessage): Promise<Principal> {
+    const p = await principalForScimToken(services.db, bearerOf(req));
+    if (!p) throw new GatewayError({ status: 401, message: 'Send a SCIM token (POST /v1/admin/scim-tokens) as Authorization: Bearer; this one is missing, unknown or revoked', code: null, headers: { 'www-authenticate': 'Bearer realm="scim"' } });
+    return p;
+  }
+
   async function authorise(route: Route, ctx: Ctx): Promise<void> {
     const access = route.access;
     if (access.kind !== 'admin') return;
@@ -79,6 +88,7 @@ export function createHttpApp(services: Services, site: StaticSite | undefined):
     res.setHeader('x-request-id', requestId);
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = req.method ?? 'GET';
+    const scimRequest = isScimPath(url.pathname);
     let routeLabel = 'unmatched';
     let status = 500;
     try {
@@ -86,7 +96,7 @@ export function createHttpApp(services: Services, site: StaticSite | undefined):
       const { route, params, allowed } = router.match(method === 'HEAD' ? 'GET' : method, url.pathname);
       if (!route) {
         if (allowed.length > 0) throw new GatewayError({ status: 405, code: 'method_not_allowed', message: `${method} is not allowed on ${url.pathname}; use ${allowed.join(', ')}`, headers: { allow: allowed.join(', ') } });
-        if ((method === 'GET' || method === 'HEAD') && site && !url.pathname.startsWith('/v1/')) {
+        if ((method === 'GET' || method === 'HEAD') && site && !url.pathname.startsWith('/v1/') && !scimRequest) {
           routeLabel = 'console';
           status = await site.serve(url.pathname, req, res);
           return;
@@ -96,7 +106,7 @@ export function createHttpApp(services: Services, site: StaticSite | undefined):
       routeLabel = route.path;
       if (isDraining && route.access.kind !== 'public') throw new GatewayError({ status: 503, code: 'draining', message: 'The control plane is shutting down; retry against another instance', headers: { 'retry-after': '1' } });
       // Callers are known before their body is read: nobody unauthenticated makes the server buffer and parse one.
-      const principal = route.access.kind === 'admin' ? await authenticate(req) : NO_PRINCIPAL;
+      const principal = route.access.kind === 'admin' ? await authenticate(req) : route.access.kind === 'scim' ? await authenticateScim(req) : NO_PRINCIPAL;
       if (route.access.kind === 'client') await checkAnyClientAuth(req);
       const read = method === 'GET' || method === 'HEAD' ? undefined : await readJsonBody(req, route.bodyLimit ?? DEFAULT_BODY_LIMIT);
       const ctx: Ctx = {
@@ -120,7 +130,13 @@ export function createHttpApp(services: Services, site: StaticSite | undefined):
       const err = isGatewayError(e) ? e : undefined;
       if (!err) services.log.error({ err: e, requestId, route: routeLabel }, 'request failed');
       status = err?.status ?? 500;
-      const body = err ? err.toBody() : { error: { message: `Internal error (request ${requestId}); the control plane's log has the details`, type: 'api_error', param: null, code: 'internal_error' } };
+      const internal = `Internal error (request ${requestId}); the control plane's log has the details`;
+      if (scimRequest) {
+        // Identity providers parse SCIM's error shape (RFC 7644 §3.12), not the Admin API's.
+        send(res, status, scimErrorBody(err ?? new GatewayError({ status: 500, message: internal })), { ...err?.headers, 'content-type': SCIM_CONTENT_TYPE });
+        return;
+      }
+      const body = err ? err.toBody() : { error: { message: internal, type: 'api_error', param: null, code: 'internal_error' } };
       send(res, status, body, err?.headers);
     } finally {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;

@@ -14,8 +14,10 @@ import { mcpIntegrationRoutes } from './mcp-integrations.js';
 import { mcpServerRoutes } from './mcp-servers.js';
 // from './health.js';
 import { syncRoutes } from './sync.js';
+import { scimRoutes } from './scim.js';
+import { scimAdminRoutes } from './scim-admin.js';
 
 /** Every route the control plane serves; docs/control-plane.md's API table is generated from this list. */
 export function allRoutes(isDraining: () => boolean = () => false): Route[] {
-  return [...healthRoutes(isDraining), ...syncRoutes, ...adminRoutes, ...apiKeyRoutes, ...credentialRoutes, ...configRoutes, ...promptRoutes, ...catalogRoutes, ...analyticsRoutes, ...auditRoutes, ...secretReferenceRoutes, ...mcpIntegrationRoutes, ...mcpServerRoutes, ...policyRoutes];
+  return [...healthRoutes(isDraining), ...syncRoutes, ...adminRoutes, ...apiKeyRoutes, ...credentialRoutes, ...configRoutes, ...promptRoutes, ...catalogRoutes, ...analyticsRoutes, ...auditRoutes, ...secretReferenceRoutes, ...mcpIntegrationRoutes, ...mcpServerRoutes, ...policyRoutes, ...scimAdminRoutes, ...scimRoutes];
 }

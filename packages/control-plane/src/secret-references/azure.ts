@@ -1,6 +1,6 @@
-import { request } from 'undici';
-import { checkLiteral, EgressRefused, type AddressCheck, type Egress } from '../egress/connect.js';
+import type { AddressCheck, Egress } from '../egress/connect.js';
 import { SecretFetchError } from './aws.js';
+import { secretManagerCall, type SecretCall } from './http.js';
 import type { AzureAuthConfig } from './schema.js';
 
 /**
@@ -8,47 +8,19 @@ import type { AzureAuthConfig } from './schema.js';
  * https://vault.azure.net/.default), then GET {vault}/secrets/{secret_path}?api-version=7.4.
  * `secret_path` is the secret's name, optionally "name/version". Entra's host is Microsoft's (held to
  * the code-named check, or the stricter one when the operator replaces it); the vault URL is the
- * caller's, held to the egress policy. Bounded: 10 s per call, 64 KiB per answer, no redirects.
+ * caller's, held to the egress policy. Bounded: 10 s per call, 64 KiB per answer, no redirects (http.ts).
  */
-const TIMEOUT_MS = 10_000;
-const MAX_BODY = 64 * 1024;
+
 export const DEFAULT_AUTHORITY = 'https://login.microsoftonline.com';
 
-async function call(egress: Egress, check: AddressCheck, url: URL, init: { method: 'GET' | 'POST'; headers: Record<string, string>; body?: string }, what: string): Promise<Record<string, unknown>> {
-  let res;
-  try {
-    checkLiteral(url.hostname, check);
-    res = await request(url, { ...init, dispatcher: check === egress.chosen ? egress.dispatcher : egress.trustedDispatcher, signal: AbortSignal.timeout(TIMEOUT_MS), headersTimeout: TIMEOUT_MS, bodyTimeout: TIMEOUT_MS });
-  } catch (e) {
-    for (let cur = e as { cause?: unknown } | undefined, depth = 0; cur && depth < 5; cur = cur.cause as { cause?: unknown }, depth++) {
-      if (cur instanceof EgressRefused) throw new SecretFetchError(cur.message);
-    }
-    const err = e as { name?: string; code?: string };
-    throw new SecretFetchError(`${what} could not be reached (${err.code ?? err.name ?? 'error'})`);
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of res.body as AsyncIterable<Buffer>) {
-    size += c.length;
-    if (size > MAX_BODY) {
-      res.body.destroy();
-      throw new SecretFetchError(`${what}'s answer is over ${MAX_BODY / 1024} KiB`);
-    }
-    chunks.push(c);
-  }
-  let body: Record<string, unknown> = {};
-  try {
-    body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    // Reported below.
-  }
-  if (res.statusCode >= 300) {
-    const err = (body.error ?? {}) as { code?: unknown; message?: unknown };
-    const code = typeof body.error === 'string' ? body.error : typeof err.code === 'string' ? err.code : '';
-    throw new SecretFetchError(`${what} answered HTTP ${res.statusCode}${code ? ` (${String(code).slice(0, 100)})` : ''}`);
-  }
-  return body;
+/** Entra ID and Key Vault name the failure in `error` (a string) or `error.code`. */
+function azureErrorCode(body: Record<string, unknown>): string {
+  const err = (body.error ?? {}) as { code?: unknown };
+  const code = typeof body.error === 'string' ? body.error : typeof err.code === 'string' ? err.code : '';
+  return code ? ` (${String(code).slice(0, 100)})` : '';
 }
+
+const call = (egress: Egress, check: AddressCheck, url: URL, init: SecretCall, what: string) => secretManagerCall(egress, check, url, init, what, azureErrorCode);
 
 export async function fetchAzureSecret(auth: AzureAuthConfig, secretPath: string, egress: Egress, authority?: string): Promise<string> {
   const tokenUrl = new URL(`${(authority ?? DEFAULT_AUTHORITY).replace(/\/+$/, '')}/${encodeURIComponent(auth.azure_entra_tenant_id)}/oauth2/v2.0/token`);

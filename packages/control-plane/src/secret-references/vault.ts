@@ -1,6 +1,6 @@
-import { request } from 'undici';
-import { checkLiteral, EgressRefused, type Egress } from '../egress/connect.js';
+import type { Egress } from '../egress/connect.js';
 import { SecretFetchError } from './aws.js';
+import { secretManagerCall, type SecretCall } from './http.js';
 import type { VaultAuthConfig } from './schema.js';
 
 /**
@@ -9,46 +9,16 @@ import type { VaultAuthConfig } from './schema.js';
  * after /v1/ (KV v2: "secret/data/prod/openai"; KV v1: "kv/prod/openai"); the answer's key/value map
  * (data.data for KV v2, data for KV v1) is the value, as JSON, so `secret_key` picks one key. The
  * Vault address is the caller's choice, so it is held to the egress policy; bounded: 10 s per call,
- * 64 KiB per answer, no redirects.
+ * 64 KiB per answer, no redirects (http.ts).
  */
-const TIMEOUT_MS = 10_000;
-const MAX_BODY = 64 * 1024;
 
-async function vaultCall(egress: Egress, url: URL, init: { method: 'GET' | 'POST'; headers: Record<string, string>; body?: string }): Promise<Record<string, unknown>> {
-  let res;
-  try {
-    checkLiteral(url.hostname, egress.chosen);
-    res = await request(url, { ...init, dispatcher: egress.dispatcher, signal: AbortSignal.timeout(TIMEOUT_MS), headersTimeout: TIMEOUT_MS, bodyTimeout: TIMEOUT_MS });
-  } catch (e) {
-    for (let cur = e as { cause?: unknown } | undefined, depth = 0; cur && depth < 5; cur = cur.cause as { cause?: unknown }, depth++) {
-      if (cur instanceof EgressRefused) throw new SecretFetchError(cur.message);
-    }
-    const err = e as { name?: string; code?: string };
-    throw new SecretFetchError(`Vault could not be reached (${err.code ?? err.name ?? 'error'})`);
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of res.body as AsyncIterable<Buffer>) {
-    size += c.length;
-    if (size > MAX_BODY) {
-      res.body.destroy();
-      throw new SecretFetchError(`Vault's answer is over ${MAX_BODY / 1024} KiB`);
-    }
-    chunks.push(c);
-  }
-  let body: Record<string, unknown> = {};
-  try {
-    body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    // Reported by status below, or as not JSON.
-  }
-  if (res.statusCode >= 300) {
-    const errors = Array.isArray(body.errors) ? (body.errors as unknown[]).filter((x) => typeof x === 'string').join('; ').slice(0, 300) : '';
-    throw new SecretFetchError(`Vault answered HTTP ${res.statusCode}${errors ? `: ${errors}` : ''}`);
-  }
-  if (!body || typeof body !== 'object') throw new SecretFetchError('Vault\'s answer is not JSON');
-  return body;
+/** Vault lists what went wrong in `errors`. */
+function vaultErrors(body: Record<string, unknown>): string {
+  const errors = Array.isArray(body.errors) ? (body.errors as unknown[]).filter((x) => typeof x === 'string').join('; ').slice(0, 300) : '';
+  return errors ? `: ${errors}` : '';
 }
+
+const vaultCall = (egress: Egress, url: URL, init: SecretCall) => secretManagerCall(egress, egress.chosen, url, init, 'Vault', vaultErrors);
 
 export async function fetchVaultSecret(auth: VaultAuthConfig, secretPath: string, egress: Egress): Promise<string> {
   const base = auth.vault_addr.replace(/\/+$/, '');

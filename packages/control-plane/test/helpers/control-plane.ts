@@ -5,7 +5,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { startControlPlane, type ControlPlane } from '../../src/app.js';
 import { readEnv } from '../../src/env.js';
-import { postgresMissing, startPostgres, type PgCluster } from './postgres.js';
+import { postgresMissing, startPostgres, type PgCluster } from '@portico/test-support/postgres';
 
 /**
  * Starts a control plane on port 0 with its own DATA_DIR, on SQLite or on a database of a shared

@@ -1,3 +1,4 @@
+import { readAtMost } from '@portico/contract';
 import { Agent, request } from 'undici';
 import { sleep } from '../jobs/job-host.js';
 
@@ -60,14 +61,8 @@ export function gatewayCaller(opts: { gatewayUrl: () => string; maxAttempts: num
             headers: { ...headers, 'content-type': 'application/json' },
             body: JSON.stringify(body),
           });
-          const chunks: Buffer[] = [];
-          let size = 0;
-          for await (const c of res.body as AsyncIterable<Buffer>) {
-            size += c.length;
-            if (size > MAX_RESPONSE_BYTES) throw Object.assign(new Error(`response over ${MAX_RESPONSE_BYTES} bytes`), { code: 'response_too_large' });
-            chunks.push(c);
-          }
-          const text = Buffer.concat(chunks).toString('utf8');
+          const tooLarge = () => Object.assign(new Error(`response over ${MAX_RESPONSE_BYTES} bytes`), { code: 'response_too_large' });
+          const text = (await readAtMost(res.body, MAX_RESPONSE_BYTES, tooLarge)).toString('utf8');
           let parsed: unknown = text;
           try {
             parsed = JSON.parse(text);

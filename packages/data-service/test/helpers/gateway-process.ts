@@ -1,10 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
+import { join } from 'node:path';
+import { findRepoRoot } from '@portico/test-support/repo-root';
+import { spawnListening } from '@portico/test-support/spawn';
 
-export const REPO_ROOT = resolve(import.meta.dirname, '../../../..');
+export const REPO_ROOT = findRepoRoot();
+
+/** The line a Portico service logs once it listens (pino puts the fields before msg), its URL the first group. */
+export const listeningLine = (msg: string): RegExp => new RegExp(`"url":"(http://[^"]+)"[^\\n]*"msg":"${msg}"`);
 
 export interface GatewayProcess {
   url: string;
@@ -21,50 +24,29 @@ export interface GatewayProcess {
 export async function startGatewayProcess(env: Record<string, string> = {}): Promise<GatewayProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ds-gw-'));
   const logDir = env.LOG_STORE_FILE_DIR ?? join(dataDir, 'logs');
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', ...EXIT_WITH_PARENT_ARGS, 'src/main.ts'], {
-    cwd: join(REPO_ROOT, 'packages/gateway'),
-    env: {
-      PATH: process.env.PATH,
-      PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', LOG_STORE: 'file', LOG_STORE_FILE_DIR: logDir,
-      LOG_STORE_SPILL_DIR: join(dataDir, 'spill'), LOG_STORE_BATCH_MAX_AGE_MS: '50', SHUTDOWN_TIMEOUT_MS: '2000',
-      ...env,
-    },
-    stdio: CHILD_STDIO,
-  });
-  let stderr = '';
-  child.stderr!.on('data', (c) => (stderr += c));
-  const url = await new Promise<string>((resolveUrl, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not start in 30 s: ${stderr}`)), 30_000);
-    child.once('exit', (code) => reject(new Error(`gateway exited (${code}): ${stderr}`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      try {
-        const o = JSON.parse(line) as { msg?: string; url?: string };
-        if (o.msg === 'portico gateway listening' && o.url) {
-          clearTimeout(timer);
-          resolveUrl(o.url);
-        }
-      } catch {
-        // not a JSON log line
-      }
+  try {
+    const child = await spawnListening('src/main.ts', {
+      cwd: join(REPO_ROOT, 'packages/gateway'),
+      env: {
+        PATH: process.env.PATH,
+        PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', LOG_STORE: 'file', LOG_STORE_FILE_DIR: logDir,
+        LOG_STORE_SPILL_DIR: join(dataDir, 'spill'), LOG_STORE_BATCH_MAX_AGE_MS: '50', SHUTDOWN_TIMEOUT_MS: '2000',
+        ...env,
+      },
+      listening: listeningLine('portico gateway listening'),
     });
-  });
-  return {
-    url,
-    pid: child.pid!,
-    dataDir,
-    logDir,
-    async close() {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-        if (child.exitCode === null) child.kill('SIGKILL');
-      }
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+    return {
+      url: child.url,
+      pid: child.proc.pid!,
+      dataDir,
+      logDir,
+      async close() {
+        await child.stop(5000);
+        rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
+  } catch (e) {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw e;
+  }
 }
-
-/** Node arguments and stdio for a child that ends with this test worker (see exit-with-parent.ts). */
-export const EXIT_WITH_PARENT_ARGS = ['--import', join(import.meta.dirname, 'exit-with-parent.ts')];
-export const CHILD_STDIO: ['ignore', 'pipe', 'pipe', 'ipc'] = ['ignore', 'pipe', 'pipe', 'ipc'];

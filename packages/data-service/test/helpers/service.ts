@@ -28,17 +28,3 @@ export async function startTestService(env: Record<string, string> = {}, o: Data
     },
   };
 }
-
-export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 10_000, stepMs = 50): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      return await check();
-    } catch (e) {
-      last = e;
-      await new Promise((r) => setTimeout(r, stepMs));
-    }
-  }
-  throw last;
-}

@@ -12,7 +12,7 @@ import { bedrockControlBaseUrl, bedrockJobIdentifier, bedrockOutputUri, fromMode
 import { resolveBedrockCredentials } from '../providers/bedrock/credentials.js';
 import { bedrockRegion } from '../providers/bedrock/endpoint.js';
 import type { JsonObject } from '../providers/types.js';
-import { signAws } from './aws-sign.js';
+import { signAwsRequest } from '../upstream/aws-sigv4.js';
 import { respondJson, type CloudContext, type CloudRoute } from './context.js';
 import { streamConverted, streamRaw } from './stream-out.js';
 import { cloudCall, cloudError, jsonOf, readBounded, SMALL_ANSWER_MAX } from './http.js';
@@ -144,7 +144,7 @@ async function control(c: CloudContext, a: S3Access, region: string, method: 'GE
   const url = `${bedrockControlBaseUrl(region, c.settings.bedrockEndpoint)}${path}`;
   const headers: Record<string, string> = { accept: 'application/json' };
   if (body) headers['content-type'] = 'application/json';
-  const signed = await signAws({ method, url, headers, body: body ? JSON.stringify(body) : undefined }, 'bedrock', region, a.credentials);
+  const signed = await signAwsRequest({ method, url, headers, body: body ? JSON.stringify(body) : undefined }, { service: 'bedrock', region, credentials: a.credentials });
   const res = await cloudCall(c.http, signed, 'bedrock');
   const text = await readBounded(res.body, SMALL_ANSWER_MAX, 'bedrock');
   const json = jsonOf(text);

@@ -4,6 +4,7 @@
  * errors as GatewayErrors that relay the provider's code and message only (never request details,
  * which for S3 include the string that was signed).
  */
+import { readAtMost } from '@portico/contract';
 import type { Dispatcher } from 'undici';
 import { GatewayError } from '../errors.js';
 import { networkError } from '../upstream/send.js';
@@ -49,17 +50,8 @@ export async function cloudCall(http: CloudHttp, req: CloudRequest, provider: st
 
 /** Reads an answer whole, up to `max` bytes (control-plane answers are small); more is an error. */
 export async function readBounded(body: CloudResponse['body'], max: number, provider: string): Promise<string> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > max) {
-      body.destroy();
-      throw new GatewayError({ status: 502, type: 'upstream_error', code: 'upstream_response_too_large', provider, message: `${provider} returned an answer larger than ${max} bytes.` });
-    }
-    parts.push(chunk);
-  }
-  return Buffer.concat(parts).toString('utf8');
+  const tooLarge = () => new GatewayError({ status: 502, type: 'upstream_error', code: 'upstream_response_too_large', provider, message: `${provider} returned an answer larger than ${max} bytes.` });
+  return (await readAtMost(body, max, tooLarge)).toString('utf8');
 }
 
 /** A 4xx keeps its status (what the caller sent or may do is wrong); a 5xx becomes 502. */

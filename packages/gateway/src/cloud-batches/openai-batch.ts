@@ -2,43 +2,22 @@
  * OpenAI's batch file and batch object shapes, shared by the clouds' batch translations (Bedrock,
  * Vertex AI). Pure: parsing an input line, building an output line, the list shape.
  */
+import { parseBatchLine, type OpenAIBatchLine as BatchInputLine, type OpenAIBatchObject } from '@portico/contract';
 import { badRequest } from '../errors.js';
 import type { JsonObject } from '../providers/types.js';
 
-/** One line of an OpenAI batch input file: {custom_id, method: "POST", url, body}. */
-export interface OpenAIBatchLine {
-  custom_id: string;
-  method: 'POST';
-  url: '/v1/chat/completions' | '/v1/embeddings';
-  body: JsonObject;
-}
-
 export const BATCH_LINE_URLS = ['/v1/chat/completions', '/v1/embeddings'] as const;
-const LINE_FIELDS = new Set(['custom_id', 'method', 'url', 'body']);
-const CUSTOM_ID_MAX = 512;
+
+/** One line of an OpenAI batch input file, as the clouds' batches take it (chat and embeddings). */
+export type OpenAIBatchLine = BatchInputLine & { url: (typeof BATCH_LINE_URLS)[number]; body: JsonObject };
 
 const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Parses and checks one input line; errors name the line (1-based) and what to fix. */
+/** Parses and checks one input line (contract's parseBatchLine); errors name the line (1-based) and what to fix. */
 export function parseOpenAIBatchLine(text: string, lineNo: number): OpenAIBatchLine {
-  const at = `Line ${lineNo} of the batch file`;
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    throw badRequest(`${at} is not valid JSON; each line must be one JSON object {"custom_id","method","url","body"}.`, 'file', 'invalid_batch_line');
-  }
-  if (!isObject(v)) throw badRequest(`${at} is not a JSON object.`, 'file', 'invalid_batch_line');
-  for (const k of Object.keys(v)) if (!LINE_FIELDS.has(k)) throw badRequest(`${at} has the unknown field "${k}"; a line holds custom_id, method, url and body only.`, 'file', 'invalid_batch_line');
-  if (typeof v.custom_id !== 'string' || v.custom_id === '' || v.custom_id.length > CUSTOM_ID_MAX) {
-    throw badRequest(`${at}: custom_id must be a non-empty string of at most ${CUSTOM_ID_MAX} characters.`, 'file', 'invalid_batch_line');
-  }
-  if (v.method !== 'POST') throw badRequest(`${at}: method must be "POST".`, 'file', 'invalid_batch_line');
-  if (typeof v.url !== 'string' || !(BATCH_LINE_URLS as readonly string[]).includes(v.url)) {
-    throw badRequest(`${at}: url must be ${BATCH_LINE_URLS.join(' or ')} (got ${JSON.stringify(v.url)?.slice(0, 80)}).`, 'file', 'invalid_batch_line');
-  }
-  if (!isObject(v.body)) throw badRequest(`${at}: body must be a JSON object (the request for url).`, 'file', 'invalid_batch_line');
-  return v as unknown as OpenAIBatchLine;
+  const parsed = parseBatchLine(text, BATCH_LINE_URLS);
+  if ('problem' in parsed) throw badRequest(`Line ${lineNo} of the batch file: ${parsed.problem}.`, 'file', 'invalid_batch_line');
+  return parsed.line as OpenAIBatchLine;
 }
 
 /** One line of an OpenAI batch output (or error) file. */
@@ -62,31 +41,10 @@ export function errorLine(id: string, customId: string, code: string, message: s
   };
 }
 
-/** OpenAI's batch statuses. */
-export type OpenAIBatchStatus = 'validating' | 'failed' | 'in_progress' | 'finalizing' | 'completed' | 'expired' | 'cancelling' | 'cancelled';
+export type { OpenAIBatchStatus } from '@portico/contract';
 
-/** OpenAI's Batch object; the clouds fill what they know, null for the rest. */
-export interface OpenAIBatch {
-  id: string;
-  object: 'batch';
-  endpoint: string;
-  errors: { object: 'list'; data: Array<{ code: string; message: string; param: string | null; line: number | null }> } | null;
-  input_file_id: string;
-  completion_window: string;
-  status: OpenAIBatchStatus;
-  output_file_id: string | null;
-  error_file_id: string | null;
-  created_at: number;
-  in_progress_at: number | null;
-  expires_at: number | null;
-  finalizing_at: number | null;
-  completed_at: number | null;
-  failed_at: number | null;
-  expired_at: number | null;
-  cancelling_at: number | null;
-  cancelled_at: number | null;
-  request_counts: { total: number; completed: number; failed: number };
-  metadata: Record<string, string> | null;
+/** OpenAI's Batch object (contract's); the clouds fill what they know, null for the rest. */
+export interface OpenAIBatch extends OpenAIBatchObject {
   /** Portkey's addition: the provider's own status and job, for diagnosis. */
   provider_status?: string;
   model?: string;

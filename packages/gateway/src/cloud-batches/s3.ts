@@ -6,7 +6,7 @@
  */
 import { badRequest, GatewayError } from '../errors.js';
 import type { AwsCredentials } from '../providers/bedrock/credentials.js';
-import { signAws } from './aws-sign.js';
+import { signAwsRequest } from '../upstream/aws-sigv4.js';
 import { cloudCall, cloudError, readBounded, SMALL_ANSWER_MAX, type CloudHttp, type CloudRequest, type CloudResponse } from './http.js';
 
 export interface S3Location { bucket: string; key: string }
@@ -65,7 +65,7 @@ export function checkOwnIdentityBucket(a: S3Access, bucket: string): void {
 async function send(a: S3Access, req: CloudRequest): Promise<CloudResponse> {
   const u = new URL(req.url);
   checkOwnIdentityBucket(a, a.endpoint || u.hostname.startsWith('s3.') ? decodeURIComponent(u.pathname.split('/')[1] ?? '') : u.hostname.slice(0, u.hostname.indexOf('.s3.')));
-  return cloudCall(a.http, await signAws(req, 's3', a.region, a.credentials), 's3');
+  return cloudCall(a.http, await signAwsRequest(req, { service: 's3', region: a.region, credentials: a.credentials }), 's3');
 }
 
 /** S3's XML error → GatewayError with S3's Code and Message only (its body also echoes what was signed). */

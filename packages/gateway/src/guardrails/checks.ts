@@ -8,7 +8,7 @@ import type { Ajv, ValidateFunction } from 'ajv';
 import { tryParseJson } from '../providers/upstream-error.js';
 import { compileUserRegex, type UserRegex } from '../routing/user-regex.js';
 import { parseHttpUrl } from '../upstream/egress-policy.js';
-import { compileLog, CONTEXT_CHECKS, ContextCheckParameterError } from './context-checks.js';
+import { compileLog, CONTEXT_CHECKS, ContextCheckParameterError, hookPayload } from './context-checks.js';
 import { MUTATING_CHECKS } from './mutating-checks.js';
 import { NETWORK_CHECKS } from './network-checks.js';
 import {
@@ -146,13 +146,7 @@ const COMPILERS: Record<string, (p: Params) => CompiledCheck> = {
     const timeoutMs = Math.min(num(p, 'timeout') ?? WEBHOOK_TIMEOUT_MS, WEBHOOK_TIMEOUT_MAX_MS);
     return async (input) => {
       if (!input.postWebhook) throw new Error('default.webhook has no HTTP client here');
-      const after = input.event === 'afterRequestHook';
-      const payload = {
-        request: { json: input.request ?? null, text: after ? null : input.text },
-        response: { json: after ? input.response ?? null : null, text: after ? input.text : null },
-        eventType: input.event ?? 'beforeRequestHook',
-        metadata: input.metadata ?? {},
-      };
+      const payload = hookPayload(input);
       let answer: unknown;
       try {
         answer = await input.postWebhook(url, headers, payload, timeoutMs);

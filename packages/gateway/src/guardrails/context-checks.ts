@@ -3,7 +3,7 @@
  * model against rules, and whether there is any text at all; plus default.log, which sends what it saw
  * to a URL and never blocks. Portkey's plugin ids and parameter names.
  */
-import type { CompiledCheck } from './checks.js';
+import type { CheckInput, CompiledCheck } from './checks.js';
 
 type Params = Record<string, unknown>;
 
@@ -105,19 +105,27 @@ export const CONTEXT_CHECKS: Record<string, (p: Params) => CompiledCheck> = {
   },
 };
 
+/**
+ * What default.webhook and default.log send (Portkey's shape): the request, or the response after the
+ * request, with the text the hook judged, the event and the request's metadata.
+ */
+export function hookPayload(input: CheckInput): Record<string, unknown> {
+  const after = input.event === 'afterRequestHook';
+  return {
+    request: { json: input.request ?? null, text: after ? null : input.text },
+    response: { json: after ? input.response ?? null : null, text: after ? input.text : null },
+    eventType: input.event ?? 'beforeRequestHook',
+    metadata: input.metadata ?? {},
+  };
+}
+
 /** default.log: posts what the hook saw to logURL, through the same guarded client as default.webhook; never blocks. */
 export function compileLog(p: Params, url: (p: Params, key: string) => string, headers: (v: unknown) => Record<string, string>, timeoutMs: number): CompiledCheck {
   const logURL = url(p, 'logURL');
   const logHeaders = headers(p.headers);
   return async (input) => {
     if (!input.postWebhook) throw new Error('default.log has no HTTP client here');
-    const after = input.event === 'afterRequestHook';
-    const payload = {
-      request: { json: input.request ?? null, text: after ? null : input.text },
-      response: { json: after ? input.response ?? null : null, text: after ? input.text : null },
-      eventType: input.event ?? 'beforeRequestHook',
-      metadata: input.metadata ?? {},
-    };
+    const payload = hookPayload(input);
     try {
       await input.postWebhook(logURL, logHeaders, payload, timeoutMs);
       return { verdict: true, data: { logged: true } };

@@ -6,6 +6,7 @@
  * rotation) is allowed once per REFRESH_COOLDOWN_MS per URL, so tokens with made-up key ids cannot make
  * the gateway fetch on every request.
  */
+import { readAtMost } from '@portico/contract';
 import { request, type Dispatcher } from 'undici';
 import { validateCustomHost, type EgressPolicy } from '../upstream/egress-policy.js';
 import type { JwksFetcher } from './check-types.js';
@@ -30,20 +31,11 @@ export function createJwksFetcher(dispatcher: Dispatcher, policy: EgressPolicy, 
     await validateCustomHost(url, policy, 'jwksUri');
     const signal = AbortSignal.timeout(JWKS_TIMEOUT_MS);
     const res = await request(url, { method: 'GET', dispatcher, signal, headersTimeout: JWKS_TIMEOUT_MS, bodyTimeout: JWKS_TIMEOUT_MS, headers: { accept: 'application/json' } });
-    const parts: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of res.body as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > JWKS_MAX_BYTES) {
-        res.body.destroy();
-        throw new Error(`the JWKS at jwksUri is larger than ${JWKS_MAX_BYTES} bytes`);
-      }
-      parts.push(chunk);
-    }
+    const raw = await readAtMost(res.body, JWKS_MAX_BYTES, () => new Error(`the JWKS at jwksUri is larger than ${JWKS_MAX_BYTES} bytes`));
     if (res.statusCode < 200 || res.statusCode > 299) throw new Error(`jwksUri answered HTTP ${res.statusCode}`);
     let parsed: unknown;
     try {
-      parsed = JSON.parse(Buffer.concat(parts).toString('utf8'));
+      parsed = JSON.parse(raw.toString('utf8'));
     } catch {
       throw new Error('jwksUri did not answer JSON');
     }

@@ -1,3 +1,4 @@
+import { readAtMost } from '@portico/contract';
 import { errors, request, type Dispatcher } from 'undici';
 import { validateCustomHost, type EgressPolicy } from '../upstream/egress-policy.js';
 import { WebhookTimeoutError, type WebhookPoster } from './checks.js';
@@ -43,15 +44,5 @@ function withJsonType(headers: Record<string, string>): Record<string, string> {
 }
 
 async function readBounded(body: Dispatcher.ResponseData['body']): Promise<string> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_ANSWER_BYTES) {
-      body.destroy();
-      throw new Error(`the webhook's answer is larger than ${MAX_ANSWER_BYTES} bytes`);
-    }
-    parts.push(chunk);
-  }
-  return Buffer.concat(parts).toString('utf8');
+  return (await readAtMost(body, MAX_ANSWER_BYTES, () => new Error(`the webhook's answer is larger than ${MAX_ANSWER_BYTES} bytes`))).toString('utf8');
 }

@@ -3,7 +3,7 @@ import { GatewayError, badRequest } from '../errors.js';
 import { scopeOf, type GatewayKey, type VirtualKey } from '../entities/types.js';
 import type { Provider, ProviderTarget } from '../providers/types.js';
 import type { EffectiveTarget } from '../routing/execute.js';
-import { checkResolvedAddress, customHostPassed, validateCustomHost, type EgressPolicy } from '../upstream/egress-policy.js';
+import { checkChosenAddress, customHostPassed, validateCustomHost, type EgressPolicy } from '../upstream/egress-policy.js';
 import type { GatewayDeps } from './deps.js';
 import type { PortkeyHeaders } from './headers.js';
 
@@ -174,7 +174,7 @@ function localDefault(provider: Provider, policy: EgressPolicy): string {
   let problem = verdicts.get(provider.id);
   if (!verdicts.has(provider.id)) {
     const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
-    problem = checkResolvedAddress(host === 'localhost' ? '127.0.0.1' : host, policy);
+    problem = checkChosenAddress(host === 'localhost' ? '127.0.0.1' : host, policy);
     verdicts.set(provider.id, problem);
   }
   if (problem) {

@@ -24,7 +24,7 @@ import type { Usage } from '../providers/types.js';
 import { usageFromResponsesApi } from '../providers/usage.js';
 import { executeConfig } from '../routing/execute.js';
 import { toGatewayError } from '../server/respond.js';
-import { checkResolvedAddress } from '../upstream/egress-policy.js';
+import { checkChosenAddress } from '../upstream/egress-policy.js';
 
 const PATH = '/v1/realtime';
 const REALTIME_PROVIDERS = new Set(['openai', 'azure-openai']);
@@ -138,7 +138,7 @@ function guardedLookup(deps: GatewayDeps) {
     dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
       if (err) return callback(err, '');
       const list = addresses as LookupAddress[];
-      const bad = list.map((a) => checkResolvedAddress(a.address, deps.egress)).find(Boolean);
+      const bad = list.map((a) => checkChosenAddress(a.address, deps.egress)).find(Boolean);
       if (bad) return callback(Object.assign(new Error(`custom_host is not allowed: ${bad}`), { code: 'EEGRESS' }), '');
       if ((options as { all?: boolean }).all) return callback(null, list);
       callback(null, list[0].address, list[0].family);

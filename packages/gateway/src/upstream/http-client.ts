@@ -1,7 +1,7 @@
 import { Agent, type Dispatcher } from 'undici';
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import type { LookupFunction } from 'node:net';
-import { checkProviderAddress, checkResolvedAddress, type EgressPolicy } from './egress-policy.js';
+import { checkChosenAddress, checkTrustedAddress, type EgressPolicy } from './egress-policy.js';
 
 /**
  * Pooled keep-alive connections to upstreams. One Agent for the providers' own hosts, and one for
@@ -36,8 +36,8 @@ export function createUpstreamClients(opts: { connections: number; policy: Egres
       else (callback as (e: null, a: string, f: number) => void)(null, list[0].address, list[0].family);
     });
   };
-  const trusted = new Agent({ ...common, connect: { lookup: guardedLookup(checkProviderAddress) } });
-  const custom = new Agent({ ...common, connect: { lookup: guardedLookup((a) => checkResolvedAddress(a, opts.policy)) } });
+  const trusted = new Agent({ ...common, connect: { lookup: guardedLookup(checkTrustedAddress) } });
+  const custom = new Agent({ ...common, connect: { lookup: guardedLookup((a) => checkChosenAddress(a, opts.policy)) } });
   return {
     trusted,
     custom,

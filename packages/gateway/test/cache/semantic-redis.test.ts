@@ -14,7 +14,7 @@ import { normalise } from '../../src/cache/vector-index.js';
 import { createRedis, type RedisConnection } from '../../src/state/redis.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
 import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { startRedis, startRedisCluster, type RedisCluster, type RedisServer } from '../helpers/redis-harness.js';
+import { startRedis, startRedisCluster, type RedisCluster, type RedisServer } from '@portico/test-support/redis';
 import { startFakeEmbeddings, type FakeEmbeddings } from './fake-embeddings.js';
 
 const PROVIDER_KEY = 'sk-test-provider-key-semantic-redis';

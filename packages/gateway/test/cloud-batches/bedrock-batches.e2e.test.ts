@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import OpenAI, { toFile } from 'openai';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { startS3, S3RVER_KEY, type S3Harness } from '../helpers/s3-harness.js';
+import { startS3, S3RVER_KEY, type S3Harness } from '@portico/test-support/s3';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { startFakeBedrockBatch, type FakeBedrockBatch } from '../fakes/bedrock-batch.js';
 import { clearBedrockCredentialCache } from '../../src/providers/bedrock/index.js';

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ADMIN_SEGMENTS, isAdminPath } from '../../src/server/admin-forward.js';
 import { matchPromptRoute } from '../../src/server/prompt-routes.js';
-import { findRepoRoot } from '../helpers/repo-root.js';
+import { findRepoRoot } from '@portico/test-support/repo-root';
 
 /**
  * The paths the gateway forwards to its control plane are those Portkey's OpenAPI document serves from

@@ -4,9 +4,9 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../helpers/redis-harness.js';
+import { freePort } from '@portico/test-support/ports';
 import { startFakeControlPlane } from './fake-control-plane.js';
-import { findRepoRoot } from '../helpers/repo-root.js';
+import { findRepoRoot } from '@portico/test-support/repo-root';
 import { pollUntil } from '../helpers/until.js';
 
 /**

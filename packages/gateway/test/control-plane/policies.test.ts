@@ -1,15 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { Portkey } from 'portkey-ai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
 import { eventually } from '../helpers/gateway.js';
-import { freePort, startRedis, type RedisServer } from '../helpers/redis-harness.js';
-import { findRepoRoot } from '../helpers/repo-root.js';
-import { startSyncedGateway, type SyncedGateway } from './helpers.js';
+import { startRedis, type RedisServer } from '@portico/test-support/redis';
+import { startSyncedGateway, BUILT_CONTROL_PLANE, startBuiltControlPlane, type ControlPlaneProcess, type SyncedGateway } from './helpers.js';
 
 /**
  * Policies and workspace limits end to end: the real control plane (packages/control-plane, built)
@@ -19,41 +15,28 @@ import { startSyncedGateway, type SyncedGateway } from './helpers.js';
  * Once with one gateway counting in process, once with two gateways sharing their counters in Redis
  * (requests alternate between them, and the limits hold across both).
  */
-const root = findRepoRoot();
-const cpMain = join(root, 'packages/control-plane/dist/main.js');
+const cpMain = BUILT_CONTROL_PLANE;
 const ORG = randomUUID();
 const CLIENT_AUTH = `pcl-${randomUUID()}`;
 const ADMIN_KEY = `pt-admin-${randomUUID()}`;
 
 let upstream: FakeOpenAI;
-let cp: ChildProcess | undefined;
+let cp: ControlPlaneProcess | undefined;
 let cpUrl: string;
-let dataDir: string;
 let redis: RedisServer | undefined;
 
 beforeAll(async () => {
   if (!existsSync(cpMain)) return;
   upstream = await startFakeOpenAI();
-  dataDir = mkdtempSync(join(tmpdir(), 'portico-policies-'));
-  const port = await freePort();
-  cpUrl = `http://127.0.0.1:${port}`;
-  cp = spawn(process.execPath, [cpMain], {
-    env: { ...process.env, HOST: '127.0.0.1', CONTROL_PLANE_PORT: String(port), DATA_DIR: dataDir, ORGANISATION_ID: ORG, PORTKEY_CLIENT_AUTH: CLIENT_AUTH, ADMIN_API_KEY: ADMIN_KEY, LOG_LEVEL: 'warn', DATABASE_URL: '' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  await eventually(async () => expect((await fetch(`${cpUrl}/v1/health`)).status).toBe(200), 15_000, 100);
+  cp = await startBuiltControlPlane({ ORGANISATION_ID: ORG, PORTKEY_CLIENT_AUTH: CLIENT_AUTH, ADMIN_API_KEY: ADMIN_KEY });
+  cpUrl = cp.url;
   redis = await startRedis();
 }, 60_000);
 
 afterAll(async () => {
   await redis?.stop();
-  if (cp && cp.exitCode === null) {
-    const exited = new Promise((r) => cp!.once('exit', r));
-    cp.kill('SIGTERM');
-    await exited;
-  }
+  await cp?.close();
   await upstream?.close();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
 /** An admin call to the control plane (the SDK has no policy methods). */

@@ -1,56 +1,38 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { Portkey } from 'portkey-ai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
 import { eventually } from '../helpers/gateway.js';
-import { freePort } from '../helpers/redis-harness.js';
-import { findRepoRoot } from '../helpers/repo-root.js';
-import { chat, startSyncedGateway, type SyncedGateway } from './helpers.js';
+import { chat, startSyncedGateway, BUILT_CONTROL_PLANE, startBuiltControlPlane, type ControlPlaneProcess, type SyncedGateway } from './helpers.js';
 
 /**
  * The gateway against the real control plane (packages/control-plane, built), as `npm start` runs it:
  * admin calls made with the portkey-ai SDK through the gateway's base URL, keys and providers that
  * then work on two gateways within 2 s, and a revoked key refused on both within 2 s.
  */
-const root = findRepoRoot();
-const cpMain = join(root, 'packages/control-plane/dist/main.js');
+const cpMain = BUILT_CONTROL_PLANE;
 const ORG = randomUUID();
 const CLIENT_AUTH = `pcl-${randomUUID()}`;
 const ADMIN_KEY = `pt-admin-${randomUUID()}`;
 
 let upstream: FakeOpenAI;
-let cp: ChildProcess | undefined;
+let cp: ControlPlaneProcess | undefined;
 let cpUrl: string;
-let dataDir: string;
 const gateways: SyncedGateway[] = [];
 
 beforeAll(async () => {
   if (!existsSync(cpMain)) return;
   upstream = await startFakeOpenAI();
-  dataDir = mkdtempSync(join(tmpdir(), 'portico-real-cp-'));
-  const port = await freePort();
-  cpUrl = `http://127.0.0.1:${port}`;
-  cp = spawn(process.execPath, [cpMain], {
-    env: { ...process.env, HOST: '127.0.0.1', CONTROL_PLANE_PORT: String(port), DATA_DIR: dataDir, ORGANISATION_ID: ORG, PORTKEY_CLIENT_AUTH: CLIENT_AUTH, ADMIN_API_KEY: ADMIN_KEY, LOG_LEVEL: 'warn', DATABASE_URL: '' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  await eventually(async () => expect((await fetch(`${cpUrl}/v1/health`)).status).toBe(200), 15_000, 100);
+  cp = await startBuiltControlPlane({ ORGANISATION_ID: ORG, PORTKEY_CLIENT_AUTH: CLIENT_AUTH, ADMIN_API_KEY: ADMIN_KEY });
+  cpUrl = cp.url;
   for (let i = 0; i < 2; i++) gateways.push(await startSyncedGateway(cpUrl, CLIENT_AUTH, ORG));
 }, 60_000);
 
 afterAll(async () => {
   for (const g of gateways) await g.close();
-  if (cp && cp.exitCode === null) {
-    const exited = new Promise((r) => cp!.once('exit', r));
-    cp.kill('SIGTERM');
-    await exited;
-  }
+  await cp?.close();
   await upstream?.close();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
 describe.skipIf(!existsSync(cpMain))('two gateways and the real control plane', () => {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
 import { eventually } from '../helpers/gateway.js';
-import { startRedis, type RedisServer } from '../helpers/redis-harness.js';
+import { startRedis, type RedisServer } from '@portico/test-support/redis';
 import { emptySnapshot, gatewayKey, startFakeControlPlane, type FakeControlPlane } from './fake-control-plane.js';
 import { chat, startSyncedGateway, type SyncedGateway } from './helpers.js';
 

@@ -14,7 +14,7 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAKE_REALTIME_USAGE, startFakeRealtime, type FakeRealtime } from '../fakes/openai-realtime.js';
 import { eventually, readAllLogs, startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { makeCertificates } from '../helpers/redis-harness.js';
+import { makeCertificates } from '@portico/test-support/redis';
 
 let fake: FakeRealtime;
 let gw: TestGateway;

@@ -10,7 +10,7 @@ import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
 import { assertOpenAI } from '../helpers/openai-schema.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { startRedis, type RedisServer } from '../helpers/redis-harness.js';
+import { startRedis, type RedisServer } from '@portico/test-support/redis';
 
 let anthropic: FakeAnthropic;
 let gw: TestGateway;

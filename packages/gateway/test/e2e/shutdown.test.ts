@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
-import { spawnGateway, spawnNodeScript, GATEWAY_PKG } from '../helpers/spawn.js';
+import { spawnNodeScript } from '@portico/test-support/spawn';
+import { GATEWAY_PKG, spawnGateway } from '../helpers/gateway-process.js';
 
 /** The real gateway process: SIGTERM drains in-flight streams, flushes the log store and exits 0. */
 let fake: FakeOpenAI;

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGateway, type Gateway } from '../../src/app.js';
 import { loadSettings } from '../../src/config/settings.js';
+import { eventually as waitUntilPasses } from '@portico/test-support/wait';
 
 export interface TestGateway {
   url: string;
@@ -50,17 +51,7 @@ export function readAllLogs(gw: TestGateway): string {
   return out;
 }
 
-/** Waits until `check` passes or the time is up. */
-export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 5000, stepMs = 50): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < end) {
-    try {
-      return await check();
-    } catch (e) {
-      lastError = e;
-      await new Promise((r) => setTimeout(r, stepMs));
-    }
-  }
-  throw lastError;
+/** Waits until `check` passes or the time is up: test-support's, with the gateway tests' 5 s default. */
+export function eventually<T>(check: () => Promise<T> | T, timeoutMs = 5000, stepMs = 50): Promise<T> {
+  return waitUntilPasses(check, timeoutMs, stepMs);
 }

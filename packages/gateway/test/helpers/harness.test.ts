@@ -1,16 +1,11 @@
 /**
- * The test harness's own guarantees: a fake whose handler fails still answers (no hung test), a missing
- * spec skips or fails as REQUIRE_SPECS says, and no child process outlives its test file or its parent.
+ * The gateway test harness's own guarantees: a fake whose handler fails still answers (no hung test), and
+ * a missing spec skips or fails as REQUIRE_SPECS says. (Child processes: test-support's own tests.)
  */
 import { request } from 'undici';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFakeServer } from './fake-server.js';
 import { checkedIfPresent, requireSpec, setRunningTest, SpecMissingError } from './specs.js';
-import { spawnNodeScript, stopAllChildren } from './spawn.js';
-
-const HERE = path.dirname(fileURLToPath(import.meta.url));
 
 describe('fake servers', () => {
   it('answer a 500 naming the failure when the handler throws or rejects, instead of never answering', async () => {
@@ -71,38 +66,5 @@ describe('missing specs', () => {
     expect(check()).toEqual([]);
     process.env.REQUIRE_SPECS = '1';
     expect(() => check()).toThrow(SpecMissingError);
-  });
-});
-
-describe('child processes', () => {
-  const alive = (pid: number) => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  const gone = async (pid: number) => {
-    for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
-    return !alive(pid);
-  };
-
-  it('are all stopped by stopAllChildren (what test/setup.ts runs after every file)', async () => {
-    const child = spawnNodeScript(path.join(HERE, 'fixtures/linger.ts'));
-    await child.waitForOutput(/^linger (\d+)$/m);
-    await stopAllChildren();
-    expect(child.proc.exitCode !== null || child.proc.signalCode !== null).toBe(true);
-  });
-
-  it('end with their parent even when it dies without cleaning up (SIGKILL)', async () => {
-    // parent.ts starts linger.ts through the same helper, prints its pid, then waits.
-    const parent = spawnNodeScript(path.join(HERE, 'fixtures/parent.ts'));
-    const m = await parent.waitForOutput(/^grandchild (\d+)$/m);
-    const grandchild = Number(m[1]);
-    expect(alive(grandchild)).toBe(true);
-    parent.proc.kill('SIGKILL');
-    await parent.exited;
-    expect(await gone(grandchild)).toBe(true);
   });
 });

@@ -22,7 +22,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { parse as parseYaml } from 'yaml';
-import { findRepoRoot } from './repo-root.js';
+import { findRepoRoot } from '@portico/test-support/repo-root';
 import { requireSpec, specPath } from './specs.js';
 export { findRepoRoot };
 

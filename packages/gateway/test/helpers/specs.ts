@@ -8,7 +8,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { findRepoRoot } from './repo-root.js';
+import { findRepoRoot } from '@portico/test-support/repo-root';
 
 export const SPECS_DIR = path.resolve(findRepoRoot(), '../shared/specs');
 

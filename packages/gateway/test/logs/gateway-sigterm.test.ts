@@ -2,9 +2,9 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import path from 'node:path';
 import { request } from 'undici';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
-import { startS3, S3RVER_KEY, type S3Harness } from '../helpers/s3-harness.js';
+import { startS3, S3RVER_KEY, type S3Harness } from '@portico/test-support/s3';
 import { countTraceIds, leakedSecrets, PLANTED_SECRETS } from './doc-fixture.js';
-import { spawnGateway } from '../helpers/spawn.js';
+import { spawnGateway } from '../helpers/gateway-process.js';
 import { tempDir } from './store-helpers.js';
 
 /**

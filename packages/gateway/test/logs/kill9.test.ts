@@ -2,8 +2,8 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { startS3, type S3Harness } from '../helpers/s3-harness.js';
-import { spawnNodeScript } from '../helpers/spawn.js';
+import { startS3, type S3Harness } from '@portico/test-support/s3';
+import { spawnNodeScript } from '@portico/test-support/spawn';
 import { countTraceIds, expectExactlyOnce, leakedSecrets } from './doc-fixture.js';
 import { tempDir, testStore, waitFor } from './store-helpers.js';
 

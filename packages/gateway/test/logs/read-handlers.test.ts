@@ -4,7 +4,7 @@ import { getLogById, listLogs, parseListQuery } from '../../src/logs/read-handle
 import { newLogId } from '../../src/logs/ids.js';
 import type { LogDocument } from '../../src/logs/types.js';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { startS3, type S3Harness } from '../helpers/s3-harness.js';
+import { startS3, type S3Harness } from '@portico/test-support/s3';
 import { makeDoc } from './doc-fixture.js';
 import { tempDir, testStore, type TestStore } from './store-helpers.js';
 

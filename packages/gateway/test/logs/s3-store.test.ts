@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { copyFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { startS3, type S3Harness } from '../helpers/s3-harness.js';
+import { startS3, type S3Harness } from '@portico/test-support/s3';
 import { countTraceIds, expectExactlyOnce, leakedSecrets, makeDoc } from './doc-fixture.js';
 import { delay, tempDir, testStore, waitFor } from './store-helpers.js';
 import type { LogDocument } from '../../src/logs/types.js';

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { Registry } from 'prom-client';
 import { createS3LogStore, type S3LogStore } from '../../src/logs/s3/store.js';
 import { logStoreMetrics } from '../../src/logs/metrics.js';
-import { s3StoreSettings, type S3Harness } from '../helpers/s3-harness.js';
+import type { S3Harness } from '@portico/test-support/s3';
+import { s3StoreSettings } from '../helpers/s3-store-settings.js';
 
 export async function tempDir(tag: string): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(path.join(tmpdir(), `portico-${tag}-`));

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
 import { eventually, readAllLogs, startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { freePort } from '../helpers/redis-harness.js';
+import { freePort } from '@portico/test-support/ports';
 import { startFaultUpstream, type Fault, type FaultUpstream } from './fault-upstream.js';
 
 const REQUEST_TIMEOUT_MS = 1000;

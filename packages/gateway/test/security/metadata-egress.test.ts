@@ -12,7 +12,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { clearEntraTokenCache } from '../../src/providers/azure-openai/entra.js';
 import { clearVertexTokenCache } from '../../src/providers/vertex-ai/index.js';
-import { checkResolvedAddress, createEgressPolicy } from '../../src/upstream/egress-policy.js';
+import { checkChosenAddress, createEgressPolicy } from '../../src/upstream/egress-policy.js';
 import { closeMetadataTokenClient, DEFAULT_IMDS_TOKEN_URL, metadataDispatcher, metadataTokenUrl } from '../../src/upstream/metadata-token-client.js';
 import { startFakeCompat, type FakeCompat } from '../fakes/openai-compatible.js';
 import { startFakeEntra, type FakeEntra } from '../fakes/entra.js';
@@ -106,7 +106,7 @@ describe('the metadata token endpoint is reachable by managed identity alone', (
   it('by default it is IMDS at 169.254.169.254, which the policy refuses to every other connection', () => {
     expect(metadataTokenUrl({}).href).toBe(DEFAULT_IMDS_TOKEN_URL);
     expect(DEFAULT_IMDS_TOKEN_URL).toBe('http://169.254.169.254/metadata/identity/oauth2/token');
-    expect(checkResolvedAddress('169.254.169.254', createEgressPolicy(true, ['0.0.0.0/0']))).toMatch(/link-local/);
+    expect(checkChosenAddress('169.254.169.254', createEgressPolicy(true, ['0.0.0.0/0']))).toMatch(/link-local/);
     expect(() => metadataTokenUrl({ AZURE_IMDS_TOKEN_URL: 'http://169.254.169.254/metadata/instance' })).toThrow(/AZURE_IMDS_TOKEN_URL/);
   });
 });

@@ -7,7 +7,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { clearVertexTokenCache } from '../../src/providers/vertex-ai/index.js';
-import { checkResolvedAddress, createEgressPolicy } from '../../src/upstream/egress-policy.js';
+import { checkChosenAddress, createEgressPolicy } from '../../src/upstream/egress-policy.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { startRecordingUpstream, type RecordingUpstream } from '../helpers/recording-upstream.js';
 
@@ -130,12 +130,12 @@ describe('attack: the cloud metadata address written as an IPv6 address that emb
   it('every embedding form (compatible, mapped, SIIT, NAT64, 6to4) is judged by the IPv4 address inside', () => {
     const open = createEgressPolicy(true, []);
     for (const a of ['::a9fe:a9fe', '::ffff:169.254.169.254', '::ffff:0:a9fe:a9fe', '64:ff9b::a9fe:a9fe', '64:ff9b:1::a9fe:a9fe', '2002:a9fe:a9fe::1', 'fd00:ec2::254', '169.254.170.2']) {
-      expect(checkResolvedAddress(a, open), a).toMatch(/link-local|metadata/);
+      expect(checkChosenAddress(a, open), a).toMatch(/link-local|metadata/);
     }
     const noLoopback = createEgressPolicy(false, []);
-    expect(checkResolvedAddress('::7f00:1', noLoopback)).toMatch(/loopback/);
-    expect(checkResolvedAddress('::7f00:1', open)).toBeUndefined();
-    expect(checkResolvedAddress('::a00:1', open)).toMatch(/private or reserved/);
-    expect(checkResolvedAddress('64:ff9b::808:808', open)).toBeUndefined(); // NAT64 to a public address
+    expect(checkChosenAddress('::7f00:1', noLoopback)).toMatch(/loopback/);
+    expect(checkChosenAddress('::7f00:1', open)).toBeUndefined();
+    expect(checkChosenAddress('::a00:1', open)).toMatch(/private or reserved/);
+    expect(checkChosenAddress('64:ff9b::808:808', open)).toBeUndefined(); // NAT64 to a public address
   });
 });

@@ -15,7 +15,7 @@ import { GatewayError } from '../../src/errors.js';
 import { RedisEntityCache } from '../../src/entities/redis-cache.js';
 import type { EntityStore } from '../../src/entities/types.js';
 import { createRedis, type RedisConnection } from '../../src/state/redis.js';
-import { startRedisCluster, type RedisCluster } from '../helpers/redis-harness.js';
+import { startRedisCluster, type RedisCluster } from '@portico/test-support/redis';
 import { pollUntil, type Check } from '../helpers/until.js';
 
 /** The 50 ms bound plus slack: during a failover the cluster client also reshuffles its slot map on this thread. */

@@ -9,7 +9,7 @@ import { RedisEntityCache } from '../../src/entities/redis-cache.js';
 import type { EntityStore, GatewayKey, Prompt, SavedConfig, VirtualKey } from '../../src/entities/types.js';
 import type { LimitRule } from '../../src/limits/types.js';
 import { createRedis, type RedisConnection } from '../../src/state/redis.js';
-import { startRedis, type RedisServer } from '../helpers/redis-harness.js';
+import { startRedis, type RedisServer } from '@portico/test-support/redis';
 import { pollUntil, type Check } from '../helpers/until.js';
 
 /** An in-memory EntityStore that counts lookups and can announce a reload. */

@@ -11,7 +11,7 @@ import { loadSettings } from '../../src/config/settings.js';
 import { RedisEntityCache } from '../../src/entities/redis-cache.js';
 import { FileEntityStore } from '../../src/entities/file-store.js';
 import { createRedis, type RedisConnection } from '../../src/state/redis.js';
-import { startRedis, type RedisServer } from '../helpers/redis-harness.js';
+import { startRedis, type RedisServer } from '@portico/test-support/redis';
 import { pollUntil, type Check } from '../helpers/until.js';
 
 /** Passes bytes through; while `cutOnSubscribe` is set, destroys a client that sends SUBSCRIBE. */

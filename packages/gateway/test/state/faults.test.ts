@@ -15,7 +15,7 @@ import { RedisLimiter } from '../../src/limits/redis-limiter.js';
 import type { LimitSubject } from '../../src/limits/types.js';
 import { createRedis, type RedisConnection } from '../../src/state/redis.js';
 import { awayFromWindowEnd } from '../helpers/limit-windows.js';
-import { startBlackhole, startRedis, type RedisServer } from '../helpers/redis-harness.js';
+import { startBlackhole, startRedis, type RedisServer } from '@portico/test-support/redis';
 import { pollUntil, type Check } from '../helpers/until.js';
 
 const BOUND_MS = 100; // the 50 ms command bound plus scheduling slack

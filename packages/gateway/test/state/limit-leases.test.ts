@@ -12,7 +12,7 @@ import { createLimiter } from '../../src/limits/create.js';
 import { RedisLimiter } from '../../src/limits/redis-limiter.js';
 import type { LimitRule, LimitSubject } from '../../src/limits/types.js';
 import { createRedis, type RedisConnection } from '../../src/state/redis.js';
-import { startRedis, type RedisServer } from '../helpers/redis-harness.js';
+import { startRedis, type RedisServer } from '@portico/test-support/redis';
 
 /** 37 s into tomorrow (UTC), so counters of the fake clock's windows do not expire under the test. */
 const T0 = (Math.floor(Date.now() / 86_400_000) + 1) * 86_400_000 + 37_000;

@@ -12,7 +12,7 @@ import { RedisLimiter } from '../../src/limits/redis-limiter.js';
 import { createLimiter } from '../../src/limits/create.js';
 import type { LimitRule, LimitSubject, Limiter } from '../../src/limits/types.js';
 import { createRedis, type RedisConnection } from '../../src/state/redis.js';
-import { startRedis, type RedisServer } from '../helpers/redis-harness.js';
+import { startRedis, type RedisServer } from '@portico/test-support/redis';
 
 /**
  * 37 s into tomorrow (UTC): 23 s before the minute ends, 86 363 s before the day does. In the future,

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { loadSettings } from '../../src/config/settings.js';
 import { CACHE_KEY_PREFIX, RedisCacheStore } from '../../src/cache/redis-store.js';
 import { createRedis, type RedisConnection } from '../../src/state/redis.js';
-import { startRedis, startRedisTls, type RedisServer, type RedisTlsServer } from '../helpers/redis-harness.js';
+import { startRedis, startRedisTls, type RedisServer, type RedisTlsServer } from '@portico/test-support/redis';
 
 async function waitReady(conn: RedisConnection): Promise<void> {
   const until = Date.now() + 5000;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSettings } from '../../src/config/settings.js';
 import { createSharedState } from '../../src/state/shared-state.js';
 import type { EntityStore } from '../../src/entities/types.js';
-import { startRedis, type RedisServer } from '../helpers/redis-harness.js';
+import { startRedis, type RedisServer } from '@portico/test-support/redis';
 
 const store: EntityStore = {
   kind: 'stub',

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
-import { startRedis, type RedisServer } from '../helpers/redis-harness.js';
+import { startRedis, type RedisServer } from '@portico/test-support/redis';
 import { awayFromWindowEnd } from '../helpers/limit-windows.js';
-import { spawnGateway, type GatewayChild as GatewayProcess } from '../helpers/spawn.js';
+import { spawnGateway, type GatewayChild as GatewayProcess } from '../helpers/gateway-process.js';
 
 const GATEWAY_KEY = 'pk-two-gateways-test-key';
 

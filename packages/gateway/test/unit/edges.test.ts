@@ -11,7 +11,7 @@ import { parsePortkeyHeaders } from '../../src/pipeline/headers.js';
 import { authenticate } from '../../src/pipeline/authenticate.js';
 import { azureOpenAIProvider, toAzureUrl } from '../../src/providers/azure-openai/index.js';
 import { openaiProvider } from '../../src/providers/openai/index.js';
-import { checkResolvedAddress, createEgressPolicy, validateCustomHost } from '../../src/upstream/egress-policy.js';
+import { checkChosenAddress, createEgressPolicy, validateCustomHost } from '../../src/upstream/egress-policy.js';
 
 describe('egress policy', () => {
   const policy = createEgressPolicy(true, ['10.20.0.0/16']);
@@ -24,13 +24,13 @@ describe('egress policy', () => {
     ['192.168.1.1', /private/],
     ['10.1.0.1', /CUSTOM_HOST_ALLOWED_CIDRS/],
   ])('refuses %s', (addr, why) => {
-    expect(checkResolvedAddress(addr, policy)).toMatch(why);
+    expect(checkChosenAddress(addr, policy)).toMatch(why);
   });
   it.each(['127.0.0.1', '::1', '10.20.3.4', '8.8.8.8'])('allows %s', (addr) => {
-    expect(checkResolvedAddress(addr, policy)).toBeUndefined();
+    expect(checkChosenAddress(addr, policy)).toBeUndefined();
   });
   it('refuses loopback when configured so, and non-http schemes', async () => {
-    expect(checkResolvedAddress('127.0.0.1', createEgressPolicy(false, []))).toMatch(/loopback/);
+    expect(checkChosenAddress('127.0.0.1', createEgressPolicy(false, []))).toMatch(/loopback/);
     await expect(validateCustomHost('ftp://example.com', policy)).rejects.toThrow(/http or https/);
     await expect(validateCustomHost('http://user:pw@127.0.0.1', policy)).rejects.toThrow(/credentials/);
     await expect(validateCustomHost('http://localhost:11434/v1', policy)).resolves.toBeDefined();

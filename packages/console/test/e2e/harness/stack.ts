@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { startFakeOpenAI, type FakeOpenAI } from './fake-openai.js';
-import { freePort, REPO, startNode, waitForHttp, type Child } from './processes.js';
+import { freePort } from '@portico/test-support/ports';
+import type { Child } from '@portico/test-support/spawn';
+import { REPO, startNode, waitForHttp } from './processes.js';
 
 /**
  * A real control plane (serving the built console) and a real gateway synced from it, each its own

@@ -4,6 +4,16 @@ import { retryAfterHeader, tryParseJson, upstreamError } from '../upstream-error
 import type { FramedEvent } from '../types.js';
 import { isObject } from './wire.js';
 
+/** AWS's own authentication and signing errors (lower-cased), the same from every AWS service. */
+export const AWS_AUTH_ERROR_STATUS: Readonly<Record<string, number>> = {
+  accessdeniedexception: 403,
+  unrecognizedclientexception: 403,
+  invalidsignatureexception: 403,
+  incompletesignatureexception: 403,
+  missingauthenticationtokenexception: 403,
+  expiredtokenexception: 403,
+};
+
 /** Status per error shape (lower-cased), from the Smithy model's httpError traits plus AWS's auth errors. */
 const STATUS_BY_TYPE: Readonly<Record<string, number>> = {
   throttlingexception: 429,
@@ -11,12 +21,7 @@ const STATUS_BY_TYPE: Readonly<Record<string, number>> = {
   servicequotaexceededexception: 400,
   validationexception: 400,
   conflictexception: 400,
-  accessdeniedexception: 403,
-  unrecognizedclientexception: 403,
-  invalidsignatureexception: 403,
-  incompletesignatureexception: 403,
-  missingauthenticationtokenexception: 403,
-  expiredtokenexception: 403,
+  ...AWS_AUTH_ERROR_STATUS,
   resourcenotfoundexception: 404,
   modeltimeoutexception: 408,
   modelerrorexception: 424,

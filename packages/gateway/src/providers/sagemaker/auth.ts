@@ -5,7 +5,7 @@
  */
 import { GatewayError } from '../../errors.js';
 import type { ProviderTarget, UpstreamRequest } from '../types.js';
-import { signAwsRequest } from '../bedrock/auth.js';
+import { signAwsRequest } from '../../upstream/aws-sigv4.js';
 import { resolveBedrockCredentials } from '../bedrock/credentials.js';
 import { SAGEMAKER_PROVIDER_ID, SAGEMAKER_SIGNING_SERVICE, sagemakerRegion } from './endpoint.js';
 

@@ -1,6 +1,6 @@
 /** SageMaker runtime error responses → GatewayError. Pure. */
 import type { GatewayError } from '../../errors.js';
-import { bedrockErrorType } from '../bedrock/errors.js';
+import { AWS_AUTH_ERROR_STATUS, bedrockErrorType } from '../bedrock/errors.js';
 import { retryAfterHeader, tryParseJson, upstreamError } from '../upstream-error.js';
 
 /** Status per error shape (lower-cased), from the runtime's Smithy model plus AWS's auth errors. */
@@ -13,12 +13,7 @@ const STATUS_BY_TYPE: Readonly<Record<string, number>> = {
   serviceunavailable: 503,
   // 530 in the model: a dependency of SageMaker failed; 502 to clients, which know that status.
   internaldependencyexception: 502,
-  accessdeniedexception: 403,
-  unrecognizedclientexception: 403,
-  invalidsignatureexception: 403,
-  incompletesignatureexception: 403,
-  missingauthenticationtokenexception: 403,
-  expiredtokenexception: 403,
+  ...AWS_AUTH_ERROR_STATUS,
 };
 
 const HINTS: Readonly<Record<string, string>> = {

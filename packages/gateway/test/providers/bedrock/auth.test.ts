@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { describe, expect, it } from 'vitest';
-import { NodeSha256 } from '../../../src/providers/bedrock/auth.js';
+import { NodeSha256 } from '../../../src/upstream/aws-sigv4.js';
 import { authorizeBedrock } from '../../../src/providers/bedrock/index.js';
 import type { ProviderTarget } from '../../../src/providers/types.js';
 import { verifySigV4 } from './sigv4-verify.js';

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import { findRepoRoot } from '../../helpers/repo-root.js';
+import { findRepoRoot } from '@portico/test-support/repo-root';
 import { requireSpec, specPath } from '../../helpers/specs.js';
 export { findRepoRoot };
 

@@ -1,7 +1,7 @@
 /**
  * Starts real redis-server processes for tests: standalone, TLS (CA made at test time) and a 6-node
  * cluster. Every process is a child of the test worker (never daemonized) in its own temp dir, on a
- * free port, and is killed by stop(), and otherwise when the test file ends (helpers/spawn.ts).
+ * free port, and is killed by stop(), and otherwise when the test file ends (spawn.ts).
  */
 import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
@@ -9,6 +9,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { freePort } from './ports.js';
 import { spawnChild } from './spawn.js';
 
 const run = promisify(execFile);
@@ -47,18 +48,6 @@ export interface RedisCluster {
   caFile?: string;
   masters(): Promise<RedisNode[]>;
   stop(): Promise<void>;
-}
-
-/** A port that was free a moment ago (and, when asked, whose +10000 cluster bus port was too). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 async function ping(port: number, tls: boolean, caFile?: string, password?: string): Promise<boolean> {

@@ -1,13 +1,13 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { freePort } from './ports.js';
 
 /**
  * A throwaway PostgreSQL cluster for tests: initdb into a temp dir, pg_ctl start on a free port,
- * stopped (and the dir removed) by stop(). Debian puts the binaries in /usr/lib/postgresql/N/bin,
+ * stopped (and the dir removed) by stop(), or when the test worker exits if a test never called it. Debian puts the binaries in /usr/lib/postgresql/N/bin,
  * which is added to PATH when initdb is not already on it.
  */
 function findBinDir(): string | undefined {
@@ -23,23 +23,18 @@ function findBinDir(): string | undefined {
 export const postgresBinDir = findBinDir();
 export const postgresMissing = postgresBinDir ? undefined : 'PostgreSQL binaries (initdb, pg_ctl) are not installed: apt-get install -y postgresql';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 export interface PgCluster {
   url: string;
   /** A fresh, empty database on the cluster. */
   createDatabase(name: string): Promise<string>;
   stop(): void;
 }
+
+/** pg_ctl daemonizes the server, so it is no child of the worker: stop what is left when the worker exits. */
+const running = new Set<PgCluster>();
+process.once('exit', () => {
+  for (const c of running) c.stop();
+});
 
 export async function startPostgres(): Promise<PgCluster> {
   if (!postgresBinDir) throw new Error(postgresMissing);
@@ -70,7 +65,7 @@ export async function startPostgres(): Promise<PgCluster> {
     throw e;
   }
   const base = `postgres://postgres@127.0.0.1:${port}`;
-  return {
+  const cluster: PgCluster = {
     url: `${base}/postgres`,
     async createDatabase(name: string) {
       const client = new pg.Client({ connectionString: `${base}/postgres` });
@@ -89,6 +84,9 @@ export async function startPostgres(): Promise<PgCluster> {
         // Already stopped.
       }
       rmSync(dir, { recursive: true, force: true });
+      running.delete(cluster);
     },
   };
+  running.add(cluster);
+  return cluster;
 }

@@ -1,16 +1,16 @@
 /**
- * The one way tests start child processes. Every child is tracked; test/setup.ts stops them all when a
- * test file ends, pass or fail, and the worker's exit kills any left. A Node child also exits by itself
- * when its parent dies (exit-with-parent.ts, over an IPC channel), so a crashed or timed-out worker
- * leaves no gateway listening.
+ * The one way tests start child processes. Every child is tracked; vitest-setup.ts (or a package's own
+ * setup file) stops them all when a test file ends, pass or fail, and the worker's exit kills any left.
+ * A Node child also exits by itself when its parent dies (exit-with-parent.ts, over an IPC channel), so
+ * a crashed or timed-out worker leaves no service listening.
  */
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-/** The gateway package: where `src/main.ts` is. */
-export const GATEWAY_PKG = path.resolve(HERE, '../..');
+/** How much of a child's output is kept for waitForOutput and failure messages: the latest, bounded. */
+const OUTPUT_KEPT = 1 << 20;
 
 export interface Child {
   proc: ChildProcess;
@@ -45,6 +45,7 @@ export function spawnChild(command: string, args: string[], opts: SpawnOptions =
   const waiters = new Set<() => void>();
   const onData = (d: Buffer) => {
     text += d.toString();
+    if (text.length > OUTPUT_KEPT) text = text.slice(-OUTPUT_KEPT / 2);
     for (const w of waiters) w();
   };
   proc.stdout?.on('data', onData);
@@ -95,23 +96,26 @@ export function spawnChild(command: string, args: string[], opts: SpawnOptions =
 }
 
 /** A TypeScript entry point run by Node through tsx; it exits when this worker does. */
-export function spawnNodeScript(script: string, args: string[] = [], opts: Omit<SpawnOptions, 'ipc'> = {}): Child {
+export function spawnNodeScript(script: string, args: string[] = [], opts: Omit<SpawnOptions, 'ipc'> & { nodeArgs?: string[] } = {}): Child {
   const preload = path.join(HERE, 'exit-with-parent.ts');
-  return spawnChild(process.execPath, ['--import', 'tsx', '--import', preload, script, ...args], { ...opts, ipc: true });
+  return spawnChild(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', '--import', preload, script, ...args], { ...opts, ipc: true });
 }
 
-export interface GatewayChild extends Child {
+export interface ListeningChild extends Child {
   url: string;
 }
 
-/** The real gateway process (src/main.ts) on a free port, with `env` on top of this process's. */
-export async function spawnGateway(env: Record<string, string>, opts: { timeoutMs?: number } = {}): Promise<GatewayChild> {
-  const child = spawnNodeScript('src/main.ts', [], {
-    cwd: GATEWAY_PKG,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
-  });
+/**
+ * A service's entry point (run as spawnNodeScript does) that logs its URL once listening: resolves when
+ * `listening` (whose first group is the URL) appears in its output. A JSON `"url":"http://..."` by default.
+ */
+export async function spawnListening(
+  entry: string,
+  opts: Omit<SpawnOptions, 'ipc'> & { listening?: RegExp; timeoutMs?: number; nodeArgs?: string[] },
+): Promise<ListeningChild> {
+  const child = spawnNodeScript(entry, [], opts);
   try {
-    const m = await child.waitForOutput(/"url":"(http:\/\/[^"]+)"/, opts.timeoutMs ?? 30_000);
+    const m = await child.waitForOutput(opts.listening ?? /"url":"(http:\/\/[^"]+)"/, opts.timeoutMs ?? 30_000);
     return Object.assign(child, { url: m[1] });
   } catch (e) {
     await child.stop(1000);
@@ -119,7 +123,24 @@ export async function spawnGateway(env: Record<string, string>, opts: { timeoutM
   }
 }
 
-/** Stops every child still running (test/setup.ts calls it after each file). */
+/** Stops every child still running (a setup file calls it after each test file). */
 export async function stopAllChildren(graceMs = 3000): Promise<void> {
   await Promise.all([...live].map((c) => c.stop(graceMs)));
+}
+
+/** Whether a process with this pid is running (signal 0 asks without signalling). */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Waits up to `timeoutMs` for the process to go away; whether it did. */
+export async function hasEnded(pid: number, timeoutMs = 5000): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (isRunning(pid) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+  return !isRunning(pid);
 }

@@ -5,11 +5,11 @@ import path from 'node:path';
 import type { Server } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { loadSettings, type Settings } from '../../src/config/settings.js';
 
 /**
- * A real S3 API (s3rver 3.7.1) in this process, on port 0, in a temp dir. stop()/start() simulate an
- * outage: the server goes away (connections cut) and comes back on the same port with the same data.
+ * A real S3 API (s3rver 3.7.1) in this process, on port 0, in a temp dir, with its buckets made.
+ * stop()/start() simulate an outage: the server goes away (connections cut) and comes back on the same
+ * port with the same data. close() stops it and removes its directory.
  */
 interface S3rverInstance {
   run(): Promise<{ port: number; address: string }>;
@@ -25,6 +25,7 @@ export interface S3Harness {
   endpoint: string;
   port: number;
   dir: string;
+  /** The first bucket made: the one keys() and objects() read. */
   bucket: string;
   client: S3Client;
   running: boolean;
@@ -39,7 +40,9 @@ export interface S3Harness {
   objects(prefix?: string): Promise<Array<{ key: string; raw: Buffer; text: string }>>;
 }
 
-export async function startS3(bucket = 'portico-logs'): Promise<S3Harness> {
+export async function startS3(buckets: string | string[] = 'portico-logs'): Promise<S3Harness> {
+  const names = typeof buckets === 'string' ? [buckets] : buckets;
+  const bucket = names[0];
   const dir = await mkdtemp(path.join(tmpdir(), 'portico-s3rver-'));
   let server: S3rverInstance | undefined;
   let port = 0;
@@ -59,7 +62,7 @@ export async function startS3(bucket = 'portico-logs'): Promise<S3Harness> {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
-  await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  for (const b of names) await client.send(new CreateBucketCommand({ Bucket: b }));
 
   const h: S3Harness = {
     endpoint,
@@ -90,7 +93,7 @@ export async function startS3(bucket = 'portico-logs'): Promise<S3Harness> {
     async keys(prefix = '') {
       // MaxKeys large enough that s3rver never truncates (its continuation tokens need legacy OpenSSL).
       const res = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, MaxKeys: 100_000 }));
-      if (res.IsTruncated) throw new Error('s3-harness: listing truncated; raise MaxKeys');
+      if (res.IsTruncated) throw new Error('s3 harness: listing truncated; raise MaxKeys');
       return (res.Contents ?? []).map((o) => o.Key!).sort();
     },
     async objects(prefix = '') {
@@ -106,16 +109,3 @@ export async function startS3(bucket = 'portico-logs'): Promise<S3Harness> {
   return h;
 }
 
-/** Settings for an S3 log store on the harness (LOG_STORE=s3_custom with static keys). */
-export function s3StoreSettings(h: S3Harness, spillDir: string, env: Record<string, string> = {}): Settings {
-  return loadSettings({
-    LOG_STORE: 's3_custom',
-    LOG_STORE_BASEPATH: h.endpoint,
-    LOG_STORE_GENERATIONS_BUCKET: h.bucket,
-    LOG_STORE_ACCESS_KEY: S3RVER_KEY,
-    LOG_STORE_SECRET_KEY: S3RVER_KEY,
-    LOG_STORE_SPILL_DIR: spillDir,
-    LOG_LEVEL: 'silent',
-    ...env,
-  });
-}
