@@ -6,7 +6,8 @@
  * chart's number in headless Chromium (target ≤ 1.5 s). The page step is skipped, saying so, without
  * Chromium.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { spawnNode } from './lib.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,8 +35,8 @@ export async function runConsole(): Promise<void> {
 
 async function dashboardOnPostgres(): Promise<void> {
   console.log('\n## Console dashboard on PostgreSQL (packages/control-plane/bench/analytics-queries.ts)');
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'packages/control-plane/bench/analytics-queries.ts')], {
-    cwd: join(ROOT, 'packages/control-plane'), env: { ...process.env, BENCH_SQLITE_ROWS: process.env.BENCH_SQLITE_ROWS ?? '0' }, stdio: 'inherit',
+  const child = spawnNode(['--import', 'tsx', join(ROOT, 'packages/control-plane/bench/analytics-queries.ts')], {
+    cwd: join(ROOT, 'packages/control-plane'), env: { ...process.env, BENCH_SQLITE_ROWS: process.env.BENCH_SQLITE_ROWS ?? '0' }, stdio: ['inherit', 'inherit', 'inherit'],
   });
   const code = await new Promise((r) => child.once('exit', r));
   if (code !== 0) throw new Error(`the console's PostgreSQL bench failed (exit ${code})`);
@@ -74,8 +75,7 @@ async function dashboard(): Promise<void> {
   const adminKey = `pt-bench-${randomBytes(16).toString('base64url')}`;
   const clientAuth = randomBytes(24).toString('base64url');
   const organisation = randomUUID();
-  const cp: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'packages/control-plane/src/main.ts')], {
-    cwd: ROOT,
+  const cp: ChildProcess = spawnNode(['--import', 'tsx', join(ROOT, 'packages/control-plane/src/main.ts')], {
     env: { ...process.env, HOST: '127.0.0.1', CONTROL_PLANE_PORT: String(port), DATA_DIR: dir, ADMIN_API_KEY: adminKey, ORGANISATION_ID: organisation, PORTKEY_CLIENT_AUTH: clientAuth, CONSOLE_DIR: join(CONSOLE, 'dist'), LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

@@ -1,5 +1,5 @@
 /** Shared pieces of the benchmark suites: processes, load, measurements. */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess, type StdioNull, type StdioPipe } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -17,21 +17,65 @@ export interface Proc {
   stop(): Promise<void>;
 }
 
+/**
+ * Every process the bench starts. All are killed when the bench ends, however it ends: a thrown error
+ * (run.ts exits), Ctrl-C or SIGTERM (below). A Node child also stops by itself when the bench dies
+ * outright, even with SIGKILL (scripts/exit-with-parent.mjs, over an IPC channel: see spawnNode).
+ */
+const children = new Set<ChildProcess>();
+
+/** Tracks a child so that it dies with the bench; returns it. */
+export function track<T extends ChildProcess>(child: T): T {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+/** Kills every child still running (SIGKILL: the bench is ending, nothing of theirs is kept). */
+export function killChildren(): void {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+}
+
+process.once('exit', killChildren);
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(signal, () => {
+    killChildren();
+    process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1));
+  });
+}
+
+const EXIT_WITH_PARENT = join(ROOT, 'scripts', 'exit-with-parent.mjs');
+
+/** A tracked Node child that exits when the bench does; stdio as given, plus the IPC channel the guard watches. */
+export function spawnNode(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; stdio: [StdioNull | StdioPipe, StdioNull | StdioPipe, StdioNull | StdioPipe] }): ChildProcess {
+  // Killed at once when the bench is gone: a bench process has nothing worth draining.
+  const env = { ...(opts.env ?? process.env), PORTICO_PARENT_GONE_GRACE_MS: '0' };
+  return track(spawn(process.execPath, ['--import', EXIT_WITH_PARENT, ...args], { cwd: opts.cwd ?? ROOT, env, stdio: [...opts.stdio, 'ipc'] }));
+}
+
+/** How long a process may take to say it is ready before the bench gives up on it. */
+const READY_TIMEOUT_MS = 60_000;
+
 /** Starts a node process and resolves once its output matches `ready`. */
 export function startProcess(args: string[], env: Record<string, string>, ready: RegExp): Promise<Proc> {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnNode(args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   return new Promise((res, rej) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      rej(new Error(`${args.join(' ')} did not print ${ready} within ${READY_TIMEOUT_MS / 1000} s:\n${out}`));
+    }, READY_TIMEOUT_MS);
     const onData = (d: Buffer) => {
       out += d;
       const m = ready.exec(out);
       if (m) {
+        clearTimeout(timer);
         child.stdout!.off('data', onData);
         res({
           child,
           match: m,
           stop: () => new Promise((r) => {
-            if (child.exitCode !== null) return r();
+            if (child.exitCode !== null || child.signalCode !== null) return r();
             child.once('exit', () => r());
             child.kill('SIGTERM');
           }),
@@ -40,7 +84,10 @@ export function startProcess(args: string[], env: Record<string, string>, ready:
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', (d) => (out += d));
-    child.once('exit', (code) => rej(new Error(`${args.join(' ')} exited ${code}:\n${out}`)));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      rej(new Error(`${args.join(' ')} exited ${code}:\n${out}`));
+    });
   });
 }
 
@@ -144,7 +191,7 @@ http {
   }
 }
 `);
-  const child = spawn('nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: 'ignore' });
+  const child = track(spawn('nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: 'ignore' }));
   const url = `http://127.0.0.1:${port}`;
   let up = false;
   for (let i = 0; i < 50 && !up && child.exitCode === null; i++) {

@@ -6,6 +6,9 @@
  * BENCH_GATEWAY_NODE_FLAGS (extra node/V8 flags for the gateway processes, e.g. --max-semi-space-size=8).
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from './lib.js';
 import { runCore } from './core.js';
 import { runLogs } from './logs.js';
 import { runState } from './state.js';
@@ -29,10 +32,24 @@ const suites: Record<string, () => Promise<void>> = { core: runCore, state: runS
 };
 const chosen = process.argv.slice(2).filter((a) => a in suites);
 
+/** The builds a suite runs: checked before anything starts, so a missing one is a message, not a half-started bench. */
+const GATEWAY_BUILD = ['packages/contract/dist/index.js', 'packages/gateway/dist/main.js'];
+const builds: Record<string, string[]> = { core: GATEWAY_BUILD, state: GATEWAY_BUILD, logs: GATEWAY_BUILD, sync: GATEWAY_BUILD, resilience: GATEWAY_BUILD, soak: GATEWAY_BUILD, console: ['packages/contract/dist/index.js'] };
+
+function missingBuilds(names: string[]): string[] {
+  return [...new Set(names.flatMap((n) => builds[n] ?? []))].filter((f) => !existsSync(join(ROOT, f)));
+}
+
 async function main(): Promise<void> {
-  console.log('# Portico benchmark');
   // The soak runs for half an hour: only when asked for by name.
-  for (const name of chosen.length ? chosen : Object.keys(suites).filter((s) => s !== 'soak')) await suites[name]();
+  const names = chosen.length ? chosen : Object.keys(suites).filter((s) => s !== 'soak');
+  const missing = missingBuilds(names);
+  if (missing.length) {
+    console.error(`The bench runs the built packages, and ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} missing.\nBuild first: npm run build -w @portico/contract -w @portico/gateway (npm run bench does it for you).`);
+    process.exit(2);
+  }
+  console.log('# Portico benchmark');
+  for (const name of names) await suites[name]();
 }
 
 main().catch((e) => {

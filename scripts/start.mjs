@@ -60,8 +60,11 @@ function embeddedIdentity() {
 const children = [];
 let stopping = false;
 
+/** Every part stops when the launcher goes away, even killed (exit-with-parent.mjs, over an IPC channel). */
+const exitWithParent = path.join(root, 'scripts/exit-with-parent.mjs');
+
 function start(name, script, childEnv) {
-  const child = spawn(process.execPath, [script], { cwd: root, env: childEnv, stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', exitWithParent, script], { cwd: root, env: childEnv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   children.push({ name, child });
   child.on('exit', (code, signal) => {
     if (stopping) return;
@@ -121,21 +124,19 @@ async function main() {
   let controlPlaneUrl = env.CONTROL_PLANE_URL || '';
   let clientAuth = env.PORTKEY_CLIENT_AUTH || '';
 
+  let identity;
   if (!controlPlaneUrl && has('control-plane')) {
-    const identity = embeddedIdentity();
+    identity = embeddedIdentity();
     controlPlaneUrl = reach(CONTROL_PLANE_PORT);
     clientAuth = identity.client_auth;
     start('control plane', path.join(pkg('control-plane'), 'dist/main.js'), {
       ...common, PORT: CONTROL_PLANE_PORT, CONTROL_PLANE_PORT, ORGANISATION_ID: identity.organisation_id, PORTKEY_CLIENT_AUTH: identity.client_auth,
     });
-    // The gateway starts once the control plane answers, so it begins with a snapshot.
-    if (!(await healthy('the control plane', controlPlaneUrl, deadline))) return stopAll(1);
-    parts.push(['control plane', controlPlaneUrl]);
-    Object.assign(gatewayEnv, { CONTROL_PLANE_URL: controlPlaneUrl, PORTKEY_CLIENT_AUTH: identity.client_auth, ORGANISATIONS_TO_SYNC: identity.organisation_id });
   } else if (!controlPlaneUrl) {
     say('no control plane package here: the gateway runs on its entities file alone');
   }
 
+  // The data service needs nothing of the control plane to start: it boots while the control plane does.
   const dataService = path.join(pkg('data-service'), 'dist/main.js');
   if (existsSync(dataService)) {
     const url = reach(DATA_SERVICE_PORT);
@@ -144,6 +145,13 @@ async function main() {
     });
     parts.push(['data service', url]);
     gatewayEnv.DATASERVICE_BASEPATH ||= url;
+  }
+
+  if (identity) {
+    // The gateway starts once the control plane answers, so it begins with a snapshot.
+    if (!(await healthy('the control plane', controlPlaneUrl, deadline))) return stopAll(1);
+    parts.push(['control plane', controlPlaneUrl]);
+    Object.assign(gatewayEnv, { CONTROL_PLANE_URL: controlPlaneUrl, PORTKEY_CLIENT_AUTH: identity.client_auth, ORGANISATIONS_TO_SYNC: identity.organisation_id });
   }
   start('gateway', path.join(pkg('gateway'), 'dist/main.js'), gatewayEnv);
   parts.unshift(['gateway', reach(PORT)]);

@@ -90,6 +90,7 @@ export async function createGateway(settings: Settings): Promise<Gateway> {
     const store = await openControlPlaneStore(settings, { redis, registry: metrics.registry, logger: stateLogger });
     entities = store;
     const shipper = (analytics = await createAnalyticsShipper(settings, store.client, { registry: metrics.registry, logger: stateLogger }));
+    store.onReachable(() => shipper.retryNow());
     const organisation = defaultOrganisation(settings);
     onDocument = (doc, ctx) => shipper.push(analyticsRow(doc, { organisation: ctx.key?.organisation ?? organisation, config_id: ctx.configId ?? null, prompt_id: ctx.promptId ?? null }));
   }

@@ -211,33 +211,50 @@ export class AnalyticsShipper {
     }, Math.max(0, this.backoffUntil - Date.now())).unref();
   }
 
-  /** Sends spilled batches oldest first, one at a time; stops at the first failure and backs off. */
+  /**
+   * Sends spilled batches oldest first, one at a time; stops at the first failure and backs off. The
+   * next replay is scheduled only once this one has finished: scheduled from inside it (fail() while
+   * `replaying`), it would be skipped, and rows left on disk would wait for new traffic to be sent.
+   */
   private async replay(): Promise<void> {
     if (this.replaying || this.closed) return;
     this.replaying = true;
     try {
-      for (const name of this.spill.names()) {
-        if (this.closed) return;
-        const data = await this.spill.read(name);
-        if (!data) continue;
-        let rows: AnalyticsRow[];
-        try {
-          rows = JSON.parse(data.toString('utf8')) as AnalyticsRow[];
-        } catch {
-          this.opts.logger.error({ file: name }, 'analytics: a spilled batch is not valid JSON; removing it');
-          await this.spill.remove(name);
-          continue;
-        }
-        if ((await this.trySend(rows)) === 'retry') {
-          this.fail();
-          return;
-        }
-        await this.spill.remove(name);
-      }
+      await this.replaySpilled();
     } finally {
       this.replaying = false;
     }
     if (this.spill.fileCount > 0 && !this.closed) this.scheduleReplay();
+  }
+
+  private async replaySpilled(): Promise<void> {
+    for (const name of this.spill.names()) {
+      if (this.closed) return;
+      const data = await this.spill.read(name);
+      if (!data) continue;
+      let rows: AnalyticsRow[];
+      try {
+        rows = JSON.parse(data.toString('utf8')) as AnalyticsRow[];
+      } catch {
+        this.opts.logger.error({ file: name }, 'analytics: a spilled batch is not valid JSON; removing it');
+        await this.spill.remove(name);
+        continue;
+      }
+      if ((await this.trySend(rows)) === 'retry') return this.fail();
+      await this.spill.remove(name);
+    }
+  }
+
+  /**
+   * The control plane answers again (the sync loop reached it): replay what waits on disk now rather
+   * than at the end of a backoff of up to retryMaxMs.
+   */
+  retryNow(): void {
+    if (this.closed || this.spill.fileCount === 0) return;
+    this.backoffUntil = 0;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.scheduleReplay();
   }
 
   /**

@@ -33,6 +33,7 @@ export class ControlPlaneEntityStore implements EntityStore {
   /** The control plane's HTTP client (the analytics shipper sends through it too). */
   readonly client: SyncClient;
   private readonly listeners: Array<() => void> = [];
+  private readonly reachableListeners: Array<() => void> = [];
   private readonly builder?: SnapshotBuilder;
 
   constructor(private readonly options: ControlPlaneStoreOptions) {
@@ -49,7 +50,8 @@ export class ControlPlaneEntityStore implements EntityStore {
     this.syncs = options.organisations.map((org) => new OrgSync(org, this.client, options.persistence ? { store: options.persistence, cipher: options.cipher ?? new SnapshotCipher(options.clientAuth) } : undefined, syncOptions, {
       applied: (kind, seconds, count) => metrics?.applied(org, kind, seconds, count),
       error: () => metrics?.errors.inc({ organisation: org }),
-      changed: () => this.notify(),
+      changed: () => this.notify(this.listeners),
+      reachable: () => this.notify(this.reachableListeners),
     }, options.logger, this.builder));
   }
 
@@ -121,12 +123,17 @@ export class ControlPlaneEntityStore implements EntityStore {
     this.listeners.push(listener);
   }
 
-  private notify(): void {
-    for (const l of this.listeners) {
+  /** Called when the control plane answers the sync loop again after failing (the analytics shipper replays then). */
+  onReachable(listener: () => void): void {
+    this.reachableListeners.push(listener);
+  }
+
+  private notify(listeners: Array<() => void>): void {
+    for (const l of listeners) {
       try {
         l();
       } catch (e) {
-        this.options.logger.warn({ err: (e as Error).message }, 'sync: an onChange listener threw');
+        this.options.logger.warn({ err: (e as Error).message }, 'sync: a listener threw');
       }
     }
   }

@@ -29,6 +29,8 @@ export interface OrgSyncEvents {
   applied(kind: 'snapshot' | 'changes' | 'persisted', seconds: number, count: number): void;
   error(): void;
   changed(): void;
+  /** The control plane answers again after failing. */
+  reachable(): void;
 }
 
 /** Entities serialised at a time when the snapshot is persisted. */
@@ -295,9 +297,13 @@ export class OrgSync {
 
   private contact(): void {
     this.lastContact = Date.now();
-    if (this.lastError) this.logger.info({ organisation: this.organisation }, 'sync: the control plane answers again');
+    const wasFailing = this.lastError !== undefined;
     this.lastError = undefined;
     this.failingSince = 0;
+    if (wasFailing) {
+      this.logger.info({ organisation: this.organisation }, 'sync: the control plane answers again');
+      this.events.reachable();
+    }
   }
 
   private noteError(e: unknown): void {

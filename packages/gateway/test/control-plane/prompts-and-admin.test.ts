@@ -134,8 +134,9 @@ describe('the model catalog and saved configs', () => {
       expect(denied.status).toBe(446);
     }
     // The guardrail changes on the control plane: the next request uses the new checks.
+    const installed = new Promise<void>((r) => gw.gateway.deps.entities.onChange(() => r()));
     cp.change({ op: 'upsert', kind: 'guardrail', entity: { id: 'pg-no-secrets', slug: 'no-secrets', workspace: 'ws-a', checks: [{ id: 'default.contains', parameters: { operator: 'none', words: ['hello'] } }], actions: { deny: true } } });
-    await new Promise((r) => setTimeout(r, 300));
+    await installed; // the gateway has the new guardrail (not a fixed wait, which a loaded machine outlasts)
     const nowDenied = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-portkey-api-key': KEY, 'x-portkey-config': 'pc-guarded' }, body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }] }) });
     expect(nowDenied.status).toBe(446);
     const unknown = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-portkey-api-key': KEY, 'x-portkey-config': JSON.stringify({ virtual_key: 'openai-prod', input_guardrails: ['pg-missing'] }) }, body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }] }) });

@@ -118,6 +118,65 @@ describe('the analytics shipper', () => {
     await second.close(1000);
   });
 
+  /** Rows spilled by a gateway that stopped while the control plane was down, as a restarted one finds them. */
+  async function spilledWhileDown(dir: string, send: (b: AnalyticsBatch) => Promise<{ status: number }>): Promise<void> {
+    const first = new AnalyticsShipper({ gateway: 'g', send, spillDir: dir, spillMaxBytes: 1_000_000, maxQueueRows: 100, batchMaxRows: 10, batchMaxAgeMs: 5, retryMinMs: 60_000, logger: quiet });
+    await first.start();
+    for (let i = 0; i < 10; i++) first.push(row(i));
+    await eventually(() => expect(first.spilledBatches).toBe(1), 2000);
+    await first.close(1000);
+  }
+
+  it('keeps replaying what waits on disk after a replay fails, with no new rows to send', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portico-analytics-'));
+    dirs.push(dir);
+    let up = false;
+    let attempts = 0;
+    const stored = new Set<string>();
+    const send = async (batch: AnalyticsBatch) => {
+      attempts++;
+      if (!up) throw new Error('ECONNREFUSED');
+      for (const r of batch.rows) stored.add(r.id);
+      return { status: 200 };
+    };
+    await spilledWhileDown(dir, send);
+    attempts = 0;
+    const s = new AnalyticsShipper({ gateway: 'g', send, spillDir: dir, spillMaxBytes: 1_000_000, maxQueueRows: 100, retryMinMs: 10, retryMaxMs: 20, logger: quiet });
+    await s.start();
+    // Each failed replay schedules the next: no push() is needed to keep it going.
+    await eventually(() => expect(attempts).toBeGreaterThanOrEqual(3), 5000, 10);
+    expect(stored.size).toBe(0);
+    up = true;
+    await eventually(() => expect(stored.size).toBe(10), 5000, 10);
+    await eventually(() => expect(s.spilledBatches).toBe(0), 2000, 10);
+    await s.close(1000);
+  });
+
+  it('replays at once when told the control plane answers again, instead of waiting out its backoff', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portico-analytics-'));
+    dirs.push(dir);
+    let up = false;
+    let attempts = 0;
+    const stored = new Set<string>();
+    const send = async (batch: AnalyticsBatch) => {
+      attempts++;
+      if (!up) throw new Error('ECONNREFUSED');
+      for (const r of batch.rows) stored.add(r.id);
+      return { status: 200 };
+    };
+    await spilledWhileDown(dir, send);
+    attempts = 0;
+    // A minute of backoff after the first failed replay: only retryNow() can deliver within the test.
+    const s = new AnalyticsShipper({ gateway: 'g', send, spillDir: dir, spillMaxBytes: 1_000_000, maxQueueRows: 100, retryMinMs: 60_000, retryMaxMs: 60_000, logger: quiet });
+    await s.start();
+    await eventually(() => expect(attempts).toBe(1), 2000, 10);
+    up = true;
+    s.retryNow();
+    await eventually(() => expect(stored.size).toBe(10), 5000, 10);
+    expect(attempts).toBe(2);
+    await s.close(1000);
+  });
+
   it('drops, and counts, a batch the control plane refuses as malformed instead of retrying it forever', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'portico-analytics-'));
     dirs.push(dir);

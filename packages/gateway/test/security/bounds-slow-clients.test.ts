@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI } from '../fakes/openai.js';
 import { eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
@@ -56,7 +57,9 @@ describe('attack: 10 connections send their headers one byte a second, 10 more t
 describe('attack: clients ask for 12 MB answers and never read them', () => {
   let small: TestGateway;
   beforeAll(async () => {
-    small = await startTestGateway({ RESPONSE_BUFFER_MAX_BYTES: String(30_000_000), CLIENT_WRITE_IDLE_TIMEOUT_MS: '3000' });
+    // The write-idle bound is the window in which both hogs are held at once: wide enough that, on a
+    // loaded machine, the first is not cut before the second answer has arrived and the third is refused.
+    small = await startTestGateway({ RESPONSE_BUFFER_MAX_BYTES: String(30_000_000), CLIENT_WRITE_IDLE_TIMEOUT_MS: '8000' });
   });
   afterAll(async () => {
     await small?.close();
@@ -69,19 +72,20 @@ describe('attack: clients ask for 12 MB answers and never read them', () => {
       const hogs = await Promise.all([1, 2].map(() => rawClient(small.url, chatRequestText(fake.baseUrl, body), { read: false })));
       clients.push(...hogs);
       await eventually(() => expect(fake.requests.length - before).toBe(2), 10_000);
-      // Long enough for both 12 MB answers to reach the gateway.
-      await new Promise((r) => setTimeout(r, 1500));
+      // Both 12 MB answers have reached the gateway and are held for their clients.
+      const budget = small.gateway.deps.responseBuffers;
+      await eventually(() => expect(budget.used).toBeGreaterThanOrEqual(24_000_000), 10_000, 20);
 
       const refused = await chat(small.url, fake.baseUrl);
       expect(refused.status).toBe(503);
       expect(refused.headers.get('retry-after')).toBe('1');
       expect((await refused.json()).error).toMatchObject({ code: 'response_buffer_full', message: expect.stringMatching(/RESPONSE_BUFFER_MAX_BYTES/) });
-      const budget = small.gateway.deps.responseBuffers;
       expect(budget.used).toBeGreaterThanOrEqual(24_000_000);
       expect(budget.used).toBeLessThanOrEqual(budget.max);
+      expect(await (await fetch(`${small.url}/metrics`)).text()).not.toMatch(/portico_client_connections_cut_total\{reason="write_idle"\} [1-9]/);
 
-      // Nothing read for 3 s: each hog's connection is closed, and its bytes are given back.
-      await eventually(() => expect(budget.used).toBe(0), 10_000);
+      // Nothing read for 8 s: each hog's connection is closed, and its bytes are given back.
+      await eventually(() => expect(budget.used).toBe(0), 15_000);
       const metrics = await (await fetch(`${small.url}/metrics`)).text();
       expect(metrics).toMatch(/portico_client_connections_cut_total\{reason="write_idle"\} 2/);
       // Reading now, a hog gets what the kernel had taken, then the end: never the whole answer.
@@ -111,17 +115,38 @@ describe('attack: a client opens a fast 10 MB stream and stops reading', () => {
   it('its connection is cut after CLIENT_WRITE_IDLE_TIMEOUT_MS, and the request (with its upstream call) ends', async () => {
     fake.setDefault({ text: 'word '.repeat(50_000) });
     try {
+      // The gateway's side of the hog's connection: when it last handed bytes on to the network is
+      // the moment the idle bound runs from (before that, on a loaded machine, the gateway may still
+      // be filling the kernel's buffers).
+      const served = new Promise<Socket>((resolve) => idle.gateway.server.once('connection', resolve));
       const streamBody = JSON.stringify({ model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'talk' }] });
       const hog = await rawClient(idle.url, chatRequestText(fake.baseUrl, streamBody), { read: false });
       clients.push(hog);
+      const socket = await served;
+      let flushed = -1;
+      let lastProgress = Date.now();
+      let queued = 0;
+      const cutAt = new Promise<number>((resolve) => socket.once('close', () => resolve(Date.now())));
+      const watch = setInterval(() => {
+        if (socket.destroyed) return;
+        queued = socket.writableLength;
+        const now = socket.bytesWritten - queued;
+        if (now !== flushed) [flushed, lastProgress] = [now, Date.now()];
+      }, 20);
       const inFlight = async () => Number(/portico_requests_in_flight (\d+)/.exec(await (await fetch(`${idle.url}/metrics`)).text())?.[1]);
       await eventually(async () => expect(await inFlight()).toBe(1), 5000);
-      await eventually(async () => expect(await inFlight()).toBe(0), 10_000);
+      const cut = await Promise.race([cutAt, new Promise<number>((r) => setTimeout(() => r(Number.POSITIVE_INFINITY), 25_000))]).finally(() => clearInterval(watch));
+      expect(queued, 'answer bytes were waiting for the client').toBeGreaterThan(0);
+      // Cut once nothing was taken for 2 s: not before, and within a check interval (1 s) and some slack after.
+      const idleFor = cut - lastProgress;
+      expect(idleFor).toBeGreaterThanOrEqual(2000 - 50);
+      expect(idleFor).toBeLessThan(2000 + 1000 + 1500);
+      await eventually(async () => expect(await inFlight()).toBe(0), 5000);
       expect(await (await fetch(`${idle.url}/metrics`)).text()).toMatch(/portico_client_connections_cut_total\{reason="write_idle"\} 1/);
     } finally {
       fake.setDefault({});
     }
-  }, 20_000);
+  }, 40_000);
 });
 
 describe('ordinary clients are not cut by these bounds', () => {

@@ -46,7 +46,8 @@ describe('attack: tenant A opens 24 long streams to one upstream (a pool of 8) a
       clients.push(await rawClient(gw.url, chatRequestText(fake.baseUrl, streamBody, { 'x-portkey-api-key': A }), { read: false }));
     }
     await eventually(() => expect(fake.requests.length).toBeGreaterThanOrEqual(4), 10_000);
-    await new Promise((r) => setTimeout(r, 500));
+    // Every one of A's 24 requests has reached the gateway: 4 at the upstream, 20 waiting for A's share.
+    await eventually(() => expect(gw.gateway.deps.tenantShares.load(new URL(fake.url).origin, 'ws:wsA')).toEqual({ active: 4, waiting: 20 }), 10_000, 20);
 
     // Only B's request gets a short answer: the default stays the long stream, so A's waiting requests,
     // which reach the upstream only later, are long streams too (the next test counts on them holding).

@@ -23,6 +23,20 @@ const FAILOVER_BOUND_MS = 150;
 
 const until = (what: string, check: Check, ms = 15_000) => pollUntil(what, check, ms, 50);
 
+/**
+ * Runs `op` beside a timer of the product's 50 ms bound started at the same moment: how long `op`
+ * took, and how late that timer fired. On a loaded machine every timer fires late, the command
+ * timeout's too, so the bound is checked against the machine's own lateness, not against a clock
+ * that assumes an idle CPU.
+ */
+async function againstTimer<T>(op: () => Promise<T>): Promise<{ value: T; took: number; timerLate: number }> {
+  const started = performance.now();
+  const timer = new Promise<number>((r) => setTimeout(() => r(performance.now() - started - 50), 50));
+  const value = await op();
+  const took = performance.now() - started;
+  return { value, took, timerLate: Math.max(0, await timer) };
+}
+
 describe('Redis Cluster, 3 masters + 3 replicas', () => {
   let cluster: RedisCluster;
   let conns: RedisConnection[] = [];
@@ -119,14 +133,12 @@ describe('Redis Cluster, 3 masters + 3 replicas', () => {
     // During the failover nothing waits long: reads miss, limits fail open.
     try {
       for (let i = 0; i < 3; i++) {
-        let t = performance.now();
-        const during = await fastStore.get(key);
-        expect(performance.now() - t).toBeLessThan(FAILOVER_BOUND_MS);
-        expect(during === undefined || during.equals(Buffer.from('before'))).toBe(true);
-        t = performance.now();
-        const reserved = await open.reserve([{ scope: 'vk', id: `fo-${randomUUID()}`, rules: [{ kind: 'requests', limit: 10, window: 'minute' }] }], { tokens: 1, costUsd: 0 });
-        expect(performance.now() - t).toBeLessThan(FAILOVER_BOUND_MS);
-        reserved.settle({ tokens: 2, costUsd: 0 });
+        const read = await againstTimer(() => fastStore.get(key));
+        expect(read.took).toBeLessThan(FAILOVER_BOUND_MS + read.timerLate);
+        expect(read.value === undefined || read.value.equals(Buffer.from('before'))).toBe(true);
+        const limit = await againstTimer(() => open.reserve([{ scope: 'vk', id: `fo-${randomUUID()}`, rules: [{ kind: 'requests', limit: 10, window: 'minute' }] }], { tokens: 1, costUsd: 0 }));
+        expect(limit.took).toBeLessThan(FAILOVER_BOUND_MS + limit.timerLate);
+        limit.value.settle({ tokens: 2, costUsd: 0 });
       }
     } finally {
       await fast.close();
