@@ -10,7 +10,12 @@
 export interface LimitRule {
   kind: 'requests' | 'tokens' | 'cost';
   limit: number;
-  window: 'minute' | 'hour' | 'day' | 'week' | 'month' | 'total';
+  /** 'days': periods of `days` days on the grid `anchor` sets (Portkey's periodic_reset_days). */
+  window: 'second' | 'minute' | 'hour' | 'day' | 'week' | 'month' | 'total' | 'days';
+  /** window 'days': the period's length in days, 1 to 365. */
+  days?: number;
+  /** window 'days': epoch ms of one period boundary (a reset); the others are `days` days apart from it. */
+  anchor?: number;
   /**
    * Epoch ms: count only from this moment (a window that began earlier begins here instead). Set by
    * the gateway for a policy entity's last reset, or a policy's start; a new value starts a new count.

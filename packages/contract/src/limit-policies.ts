@@ -23,7 +23,7 @@ export interface LimitPolicy {
   conditions: PolicyCondition[];
   /** group_by keys, in order: together their values name the entity a request is counted under. */
   group_by: string[];
-  /** The limit; for usage policies its window is 'week', 'month' or 'total' and `since` is when counting began. */
+  /** The limit; for usage policies its window is 'week', 'month', 'days' (every N days) or 'total', and `since` is when counting began. */
   rule: LimitRule;
   /** Usage policies: value key → ISO time of the entity's last reset; its count starts again there. */
   resets?: Record<string, string>;
@@ -95,13 +95,21 @@ export function parseValueKey(groupBy: string[], valueKey: string): string[] | u
  * from the epoch to year 2200. The gateway counts in these windows and the control plane reports
  * usage over the same ones.
  */
-export function limitWindow(window: LimitRule['window'], now: number): { start: number; end: number } {
+export function limitWindow(window: LimitRule['window'], now: number, every?: Pick<LimitRule, 'days' | 'anchor'>): { start: number; end: number } {
   const DAY = 86_400_000;
   switch (window) {
+    case 'days': {
+      // Periods of N days on the grid through the anchor, before and after it alike.
+      const len = Math.min(365, Math.max(1, Math.floor(every?.days ?? 1))) * DAY;
+      const anchor = Number.isFinite(every?.anchor) ? every!.anchor! : 0;
+      const start = anchor + Math.floor((now - anchor) / len) * len;
+      return { start, end: start + len };
+    }
+    case 'second':
     case 'minute':
     case 'hour':
     case 'day': {
-      const len = window === 'minute' ? 60_000 : window === 'hour' ? 3_600_000 : DAY;
+      const len = window === 'second' ? 1000 : window === 'minute' ? 60_000 : window === 'hour' ? 3_600_000 : DAY;
       const start = Math.floor(now / len) * len;
       return { start, end: start + len };
     }
@@ -117,6 +125,11 @@ export function limitWindow(window: LimitRule['window'], now: number): { start: 
     case 'total':
       return { start: 0, end: TOTAL_WINDOW_END };
   }
+}
+
+/** The window of a rule at `now`: limitWindow with the rule's own period for 'days'. */
+export function limitRuleWindow(rule: Pick<LimitRule, 'window' | 'days' | 'anchor'>, now: number): { start: number; end: number } {
+  return limitWindow(rule.window, now, rule);
 }
 
 /** Where a 'total' window "ends": year 2200, so its counters never expire in practice. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isPolicyKey, limitWindow, parseValueKey, policyEntityId, policyValueKey, valueKeyOfEntityId } from '../src/index.js';
+import { isPolicyKey, limitRuleWindow, limitWindow, parseValueKey, policyEntityId, policyValueKey, valueKeyOfEntityId } from '../src/index.js';
 
 describe('policy value keys and entity ids', () => {
   it('names an entity by its group_by values, injectively, and reads the values back', () => {
@@ -36,5 +36,19 @@ describe('limit windows', () => {
     expect(limitWindow('week', Date.UTC(2027, 0, 11))).toEqual({ start: Date.UTC(2027, 0, 11), end: Date.UTC(2027, 0, 18) });
     expect(limitWindow('month', sunday)).toEqual({ start: Date.UTC(2027, 0, 1), end: Date.UTC(2027, 1, 1) });
     expect(limitWindow('total', sunday)).toEqual({ start: 0, end: Date.UTC(2200, 0, 1) });
+    expect(limitWindow('second', Date.UTC(2027, 0, 10, 0, 0, 5, 999))).toEqual({ start: Date.UTC(2027, 0, 10, 0, 0, 5), end: Date.UTC(2027, 0, 10, 0, 0, 6) });
+  });
+
+  it('every N days: periods on the grid through the anchor, before and after it', () => {
+    const DAY = 86_400_000;
+    const anchor = Date.UTC(2027, 0, 5, 9, 30);
+    const rule = { window: 'days' as const, days: 10, anchor };
+    expect(limitRuleWindow(rule, anchor)).toEqual({ start: anchor, end: anchor + 10 * DAY });
+    expect(limitRuleWindow(rule, anchor + 10 * DAY - 1)).toEqual({ start: anchor, end: anchor + 10 * DAY });
+    expect(limitRuleWindow(rule, anchor + 25 * DAY)).toEqual({ start: anchor + 20 * DAY, end: anchor + 30 * DAY });
+    // An anchor in the future (the first reset an admin chose) is a boundary too.
+    expect(limitRuleWindow(rule, anchor - 1)).toEqual({ start: anchor - 10 * DAY, end: anchor });
+    // Other windows ignore the period fields.
+    expect(limitRuleWindow({ window: 'month', days: 10, anchor }, anchor)).toEqual(limitWindow('month', anchor));
   });
 });

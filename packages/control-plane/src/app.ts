@@ -10,6 +10,7 @@ import { openDatabase } from './db/open.js';
 import type { Database } from './db/types.js';
 import type { ControlPlaneEnv } from './env.js';
 import { createMetrics } from './http/metrics.js';
+import { UsageAlerts } from './policies/alerts.js';
 import { createHttpApp, type HttpApp } from './http/server.js';
 import { findConsoleDir, staticSite } from './http/static.js';
 import { allRoutes } from './routes/index.js';
@@ -60,7 +61,9 @@ export async function startControlPlane(opts: StartOptions): Promise<ControlPlan
     // Warm the cache before serving, so gateways' first snapshot carries mapped secrets (bounded: a slow manager delays start by at most 30 s).
     await Promise.race([secretRefresher.pass(false), new Promise((r) => setTimeout(r, 30_000).unref())]);
     secretRefresher.start();
-    const services: Services = { db, envelope, feed, log, metrics, bootstrapOrganisationId: boot.organisationId, egress, secretValues, secretRefresher };
+    const usageAlerts = new UsageAlerts(db, log, metrics, env.usageAlertIntervalSeconds * 1000);
+    usageAlerts.start();
+    const services: Services = { db, envelope, feed, log, metrics, bootstrapOrganisationId: boot.organisationId, egress, secretValues, secretRefresher, usageAlerts };
     const site = staticSite(findConsoleDir(env.consoleDir));
     const app = createHttpApp(services, site);
     app.router.add(...allRoutes(app.draining));
@@ -89,6 +92,7 @@ export async function startControlPlane(opts: StartOptions): Promise<ControlPlan
           await dailyRepair.stop();
           feed.close();
           await secretRefresher.stop();
+          await usageAlerts.stop();
           await egress.close();
           await new Promise<void>((resolve) => {
             const force = setTimeout(() => app.server.closeAllConnections(), env.shutdownGraceMs);

@@ -19,6 +19,8 @@ export interface ControlPlaneEnv {
   egressAllowedCidrs: string[];
   /** How long a resolved secret-reference value is fresh. */
   secretReferenceTtlSeconds: number;
+  /** How often usage-limit policies' alert thresholds are checked (0: never). */
+  usageAlertIntervalSeconds: number;
   secretReferenceAwsEndpoint?: string;
   secretReferenceAzureAuthority?: string;
   secretReferenceAllowServiceRole: boolean;
@@ -42,6 +44,7 @@ export const ENV_DOCS: Array<[string, string, string]> = [
   ['SECRET_REFERENCE_TTL_SECONDS', '300', 'How long a value read from a secret manager is used before it is read again (1 to 86400); a rotated secret reaches gateways within this and a refresh pass'],
   ['SECRET_REFERENCE_AWS_ENDPOINT', '(AWS regional endpoint)', 'Secrets Manager endpoint in place of https://secretsmanager.{region}.amazonaws.com (a local stand-in); held to the egress policy'],
   ['SECRET_REFERENCE_AZURE_AUTHORITY', '(https://login.microsoftonline.com)', 'Entra ID authority Azure Key Vault references get tokens from (a sovereign cloud, or a local stand-in); held to the egress policy'],
+  ['USAGE_ALERT_INTERVAL_SECONDS', '60', 'How often usage limits with an alert_threshold (policies, API keys, workspaces) are checked against the analytics rows; an alert (audit-log entry, JSON log line, portico_cp_usage_alerts_total) is recorded once per entity and period. 0 turns the checks off'],
   ['SECRET_REFERENCE_ALLOW_SERVICE_ROLE', 'false', 'Whether secret references may use aws_auth_type serviceRole: read secrets with the control plane\'s own AWS credentials'],
 ];
 
@@ -61,6 +64,8 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): ControlPlaneEnv {
   };
   const ttl = Number(blank(env.SECRET_REFERENCE_TTL_SECONDS) ?? 300);
   if (!Number.isInteger(ttl) || ttl < 1 || ttl > 86_400) throw new Error('SECRET_REFERENCE_TTL_SECONDS must be a whole number of seconds from 1 to 86400');
+  const alertEvery = Number(blank(env.USAGE_ALERT_INTERVAL_SECONDS) ?? 60);
+  if (!Number.isInteger(alertEvery) || alertEvery < 0 || alertEvery > 86_400) throw new Error('USAGE_ALERT_INTERVAL_SECONDS must be a whole number of seconds from 0 (off) to 86400');
   const awsEndpoint = blank(env.SECRET_REFERENCE_AWS_ENDPOINT);
   const azureAuthority = blank(env.SECRET_REFERENCE_AZURE_AUTHORITY);
   if (azureAuthority && !/^https?:\/\/[^/@]+\/?$/.test(azureAuthority)) throw new Error('SECRET_REFERENCE_AZURE_AUTHORITY must be an http(s) origin such as https://login.microsoftonline.us');
@@ -82,6 +87,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): ControlPlaneEnv {
     egressAllowLoopback: flag(env.EGRESS_ALLOW_LOOPBACK, 'EGRESS_ALLOW_LOOPBACK'),
     egressAllowedCidrs: (blank(env.EGRESS_ALLOWED_CIDRS) ?? '').split(',').map((c) => c.trim()).filter(Boolean),
     secretReferenceTtlSeconds: ttl,
+    usageAlertIntervalSeconds: alertEvery,
     secretReferenceAwsEndpoint: blank(env.SECRET_REFERENCE_AWS_ENDPOINT),
     secretReferenceAzureAuthority: azureAuthority,
     secretReferenceAllowServiceRole: flag(env.SECRET_REFERENCE_ALLOW_SERVICE_ROLE, 'SECRET_REFERENCE_ALLOW_SERVICE_ROLE'),

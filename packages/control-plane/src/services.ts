@@ -3,6 +3,7 @@ import type { Envelope } from './crypto/envelope.js';
 import type { Database } from './db/types.js';
 import type { Egress } from './egress/connect.js';
 import type { Metrics } from './http/metrics.js';
+import type { UsageAlerts } from './policies/alerts.js';
 import type { SecretRefresher } from './secret-references/refresher.js';
 import type { SecretValues } from './secret-references/resolver.js';
 import type { ChangeFeed } from './sync/feed.js';
@@ -20,4 +21,6 @@ export interface Services {
   /** Resolved secret-reference values (control plane only) and what keeps them fresh. */
   secretValues: SecretValues;
   secretRefresher?: SecretRefresher;
+  /** Usage-limit alert checks (tests run a pass at will). */
+  usageAlerts?: UsageAlerts;
 }

@@ -90,7 +90,7 @@ for (const backend of backends) {
     });
 
     it('unsupported limits, unknown scopes, unknown routes and methods', async () => {
-      expectError(await call(t.url, 'POST', '/v1/api-keys/workspace/service', t.adminKey, { name: 'x', scopes: ['completions.write'], rate_limits: [{ type: 'requests', unit: 'rps', value: 1 }] }), 400, 'rate_limits[0].unit', 'rpm, rph or rpd');
+      expectError(await call(t.url, 'POST', '/v1/api-keys/workspace/service', t.adminKey, { name: 'x', scopes: ['completions.write'], rate_limits: [{ type: 'requests', unit: 'rpy', value: 1 }] }), 400, 'rate_limits.0.unit', 'rpd');
       expectError(await call(t.url, 'POST', '/v1/api-keys/workspace/service', t.adminKey, { name: 'x', scopes: ['completions.fly'] }), 400, 'scopes', 'completions.fly');
       expectError(await call(t.url, 'POST', '/v1/api-keys/workspace/service', t.adminKey, { name: 'x', scopes: ['completions.write'], expires_at: '2020-01-01T00:00:00Z' }), 400, 'expires_at', 'in the future');
       expectError(await call(t.url, 'POST', '/v1/api-keys/workspace/service', t.adminKey, { name: 'x', scopes: ['completions.write'], rotation_policy: { rotation_period: 'monthly' } }), 400, 'rotation_policy', '/rotate');

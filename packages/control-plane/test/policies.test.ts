@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { policyEntityId, type AnalyticsRow, type LimitPolicy, type SyncChanges, type SyncSnapshot } from '@portico/contract';
+import { pino } from 'pino';
 import { migrate } from '../src/db/migrations.js';
+import { UsageAlerts } from '../src/policies/alerts.js';
 import { backends, call, skipReason, startTestControlPlane, type TestControlPlane } from './helpers/control-plane.js';
 import { PortkeySpec, specMissing } from './helpers/portkey-spec.js';
 
@@ -148,9 +150,6 @@ for (const backend of backends) {
       const policy = await api('POST', '/v1/policies/usage-limits', { conditions: [{ key: 'metadata.env', value: 'prod' }], group_by: [{ key: 'metadata._user' }], type: 'tokens', credit_limit: 500 });
       const ws = await call(t.url, 'PUT', `/v1/admin/workspaces/${defaultWs}`, t.adminKey, { rate_limits: [{ type: 'requests', unit: 'rpm', value: 3 }], usage_limits: [{ credit_limit: 7, type: 'cost', periodic_reset: 'weekly' }] });
       expect(ws.status).toBe(200);
-      const never = await call(t.url, 'PUT', `/v1/admin/workspaces/${defaultWs}`, t.adminKey, { usage_limits: [{ credit_limit: 7, type: 'cost', periodic_reset: null }] });
-      expect(never.status).toBe(400);
-      expect(never.body.error.param).toBe('usage_limits.periodic_reset');
       const changes = (await call(t.url, 'GET', `/v1/sync/changes?organisation=${t.organisationId}&since=${snap0.version}`, undefined, undefined, bearer())).body as SyncChanges;
       const p = changes.changes.find((c) => c.kind === 'policy' && c.op === 'upsert' && c.entity.id === policy.body.id) as { entity: LimitPolicy } | undefined;
       expect(p?.entity).toMatchObject({ type: 'usage', workspace: defaultWs, group_by: ['metadata._user'], conditions: [{ key: 'metadata.env', value: 'prod' }], rule: { kind: 'tokens', limit: 500, window: 'total' } });
@@ -163,6 +162,91 @@ for (const backend of backends) {
       const gone = (await call(t.url, 'GET', `/v1/sync/changes?organisation=${t.organisationId}&since=${snap1.version}`, undefined, undefined, bearer())).body as SyncChanges;
       expect(gone.changes).toContainEqual({ op: 'delete', kind: 'policy', id: policy.body.id });
       await call(t.url, 'PUT', `/v1/admin/workspaces/${defaultWs}`, t.adminKey, { rate_limits: [], usage_limits: [] });
+    });
+
+    it('periodic_reset_days: a reset every N days from the policy\'s start, synced as a "days" rule; exclusive with periodic_reset', async () => {
+      const DAY = 86_400_000;
+      const snap0 = (await call(t.url, 'GET', `/v1/sync/snapshot?organisation=${t.organisationId}`, undefined, undefined, bearer())).body as SyncSnapshot;
+      const before = Date.now();
+      // Portkey's request schema for POST has no periodic_reset_days (its responses do): sent unchecked, answered checked.
+      const created = await call(t.url, 'POST', '/v1/policies/usage-limits', t.adminKey, { name: 'Every 10 days', conditions: [{ key: 'api_key', value: '*' }], group_by: [{ key: 'api_key' }], type: 'tokens', credit_limit: 5000, periodic_reset_days: 10 });
+      expect(created.status, JSON.stringify(created.body)).toBe(200);
+      const got = await api('GET', `/v1/policies/usage-limits/${created.body.id}`);
+      expect(got.body).toMatchObject({ periodic_reset_days: 10 });
+      expect(got.body.periodic_reset).toBeUndefined();
+      const next = Date.parse(got.body.next_usage_reset_at);
+      expect(next).toBeGreaterThanOrEqual(before + 10 * DAY);
+      expect(next).toBeLessThanOrEqual(Date.now() + 10 * DAY);
+      const changes = (await call(t.url, 'GET', `/v1/sync/changes?organisation=${t.organisationId}&since=${snap0.version}`, undefined, undefined, bearer())).body as SyncChanges;
+      const synced = changes.changes.find((c) => c.kind === 'policy' && c.op === 'upsert' && c.entity.id === created.body.id) as { entity: LimitPolicy };
+      expect(synced.entity.rule).toEqual({ kind: 'tokens', limit: 5000, window: 'days', days: 10, anchor: next - 10 * DAY, since: next - 10 * DAY });
+
+      const both = await call(t.url, 'POST', '/v1/policies/usage-limits', t.adminKey, { conditions: [{ key: 'api_key', value: '*' }], group_by: [{ key: 'api_key' }], type: 'cost', credit_limit: 1, periodic_reset: 'monthly', periodic_reset_days: 30 });
+      expect([both.status, both.body.error.param]).toEqual([400, 'periodic_reset_days']);
+      expect(both.body.error.message).toMatch(/mutually exclusive/);
+      for (const bad of [0, 366, 1.5]) {
+        const r = await call(t.url, 'POST', '/v1/policies/usage-limits', t.adminKey, { conditions: [{ key: 'api_key', value: '*' }], group_by: [{ key: 'api_key' }], type: 'cost', credit_limit: 1, periodic_reset_days: bad });
+        expect([r.status, r.body.error.param], String(bad)).toEqual([400, 'periodic_reset_days']);
+      }
+
+      // Setting periodic_reset clears periodic_reset_days (and starts counting again); and back.
+      expect((await api('PUT', `/v1/policies/usage-limits/${created.body.id}`, { periodic_reset: 'weekly' })).status).toBe(200);
+      expect((await api('GET', `/v1/policies/usage-limits/${created.body.id}`)).body).toMatchObject({ periodic_reset: 'weekly', periodic_reset_days: null });
+      expect((await call(t.url, 'PUT', `/v1/policies/usage-limits/${created.body.id}`, t.adminKey, { periodic_reset_days: 2 })).status).toBe(200);
+      const again = (await api('GET', `/v1/policies/usage-limits/${created.body.id}`)).body;
+      expect(again).toMatchObject({ periodic_reset_days: 2 });
+      expect(again.periodic_reset).toBeUndefined();
+      expect(Date.parse(again.next_usage_reset_at) - Date.now()).toBeGreaterThan(2 * DAY - 60_000);
+      await api('DELETE', `/v1/policies/usage-limits/${created.body.id}`);
+    });
+
+    it('api keys, workspaces and integrations: rps and rpw rates, periodic_reset_days anchored at next_usage_reset_at (or creation), and budgets that never reset', async () => {
+      const DAY = 86_400_000;
+      const before = Date.now();
+      const key = await call(t.url, 'POST', '/v1/api-keys/workspace/service', t.adminKey, { name: 'every 30 days', workspace_id: defaultWs, scopes: ['completions.write'], usage_limits: { credit_limit: 50, type: 'cost', periodic_reset_days: 30 } });
+      expect(key.status, JSON.stringify(key.body)).toBe(200);
+      const shown = (await call(t.url, 'GET', `/v1/api-keys/${key.body.id}`, t.adminKey)).body;
+      expect(shown.usage_limits).toMatchObject({ credit_limit: 50, type: 'cost', periodic_reset_days: 30 });
+      const next = Date.parse(shown.usage_limits.next_usage_reset_at);
+      expect(next).toBeGreaterThanOrEqual(before + 30 * DAY - 1000);
+      expect(next).toBeLessThanOrEqual(Date.now() + 30 * DAY);
+
+      // An anchor in the past: the next reset is the first one after now on its 7-day grid.
+      const anchor = Date.UTC(2026, 0, 5, 9, 0, 0);
+      const anchored = await call(t.url, 'POST', '/v1/api-keys/workspace/service', t.adminKey, { name: 'weekly from a Monday 09:00', workspace_id: defaultWs, scopes: ['completions.write'], usage_limits: { credit_limit: 1000, type: 'tokens', periodic_reset_days: 7, next_usage_reset_at: new Date(anchor).toISOString() } });
+      expect(anchored.status).toBe(200);
+      const nextAnchored = Date.parse((await call(t.url, 'GET', `/v1/api-keys/${anchored.body.id}`, t.adminKey)).body.usage_limits.next_usage_reset_at);
+      expect((nextAnchored - anchor) % (7 * DAY)).toBe(0);
+      expect(nextAnchored).toBeGreaterThan(Date.now());
+      expect(nextAnchored - Date.now()).toBeLessThanOrEqual(7 * DAY);
+
+      const total = await call(t.url, 'POST', '/v1/api-keys/workspace/service', t.adminKey, { name: 'lifetime budget', workspace_id: defaultWs, scopes: ['completions.write'], usage_limits: { credit_limit: 3, type: 'cost' }, rate_limits: [{ type: 'requests', unit: 'rps', value: 5 }, { type: 'tokens', unit: 'rpw', value: 90000 }] });
+      expect(total.status).toBe(200);
+      const both = await call(t.url, 'POST', '/v1/api-keys/workspace/service', t.adminKey, { name: 'both', workspace_id: defaultWs, scopes: ['completions.write'], usage_limits: { credit_limit: 3, periodic_reset: 'monthly', periodic_reset_days: 30 } });
+      expect([both.status, both.body.error.param]).toEqual([400, 'usage_limits.periodic_reset_days']);
+
+      const snap = (await call(t.url, 'GET', `/v1/sync/snapshot?organisation=${t.organisationId}`, undefined, undefined, bearer())).body as SyncSnapshot;
+      const limitsOf = (id: string) => snap.keys.find((k) => k.id === id)!.limits;
+      expect(limitsOf(key.body.id)).toEqual([{ kind: 'cost', limit: 50, window: 'days', days: 30, anchor: next }]);
+      expect(limitsOf(anchored.body.id)).toEqual([{ kind: 'tokens', limit: 1000, window: 'days', days: 7, anchor }]);
+      expect(limitsOf(total.body.id)).toEqual([{ kind: 'requests', limit: 5, window: 'second' }, { kind: 'tokens', limit: 90000, window: 'week' }, { kind: 'cost', limit: 3, window: 'total' }]);
+
+      // reset_usage: the key's count starts again now on every gateway (its rule's since), kept across later edits.
+      const beforeReset = Date.now();
+      expect((await call(t.url, 'PUT', `/v1/api-keys/${total.body.id}`, t.adminKey, { reset_usage: true })).status).toBe(200);
+      const resetAt = Date.parse((await call(t.url, 'GET', `/v1/api-keys/${total.body.id}`, t.adminKey)).body.usage_limits.last_reset_at);
+      expect(resetAt).toBeGreaterThanOrEqual(beforeReset - 1000);
+      expect((await call(t.url, 'PUT', `/v1/api-keys/${total.body.id}`, t.adminKey, { usage_limits: { credit_limit: 4, type: 'cost' } })).status).toBe(200);
+      const afterEdit = ((await call(t.url, 'GET', `/v1/sync/snapshot?organisation=${t.organisationId}`, undefined, undefined, bearer())).body as SyncSnapshot).keys.find((k) => k.id === total.body.id)!.limits;
+      expect(afterEdit).toContainEqual({ kind: 'cost', limit: 4, window: 'total', since: resetAt });
+
+      // A workspace's budget every 14 days, and one that never resets.
+      const ws = await call(t.url, 'PUT', `/v1/admin/workspaces/${defaultWs}`, t.adminKey, { usage_limits: [{ credit_limit: 7, type: 'cost', periodic_reset_days: 14 }, { credit_limit: 100, type: 'cost', periodic_reset: null }] });
+      expect(ws.status, JSON.stringify(ws.body)).toBe(200);
+      const wsLimits = ((await call(t.url, 'GET', `/v1/sync/snapshot?organisation=${t.organisationId}`, undefined, undefined, bearer())).body as SyncSnapshot).workspaces!.find((w) => w.id === defaultWs)!.limits;
+      expect(wsLimits).toEqual([{ kind: 'cost', limit: 7, window: 'days', days: 14, anchor: expect.any(Number) }, { kind: 'cost', limit: 100, window: 'total' }]);
+      expect(wsLimits[0].anchor! - Date.now()).toBeGreaterThan(13 * DAY);
+      await call(t.url, 'PUT', `/v1/admin/workspaces/${defaultWs}`, t.adminKey, { usage_limits: [] });
     });
 
     it('reports usage per entity from analytics rows; a reset starts the entity again, on gateways too', async () => {
@@ -209,6 +293,75 @@ for (const backend of backends) {
       expect((await call(t.url, 'PUT', `/v1/policies/usage-limits/${id}/entities/${encodeURIComponent(`api_key:${keyB.body.id}`)}/reset`, t.adminKey)).status).toBe(200);
       const wrong = await call(t.url, 'PUT', `/v1/policies/usage-limits/${id}/entities/${policyEntityId('metadata.team:x')}/reset`, t.adminKey);
       expect(wrong.status).toBe(404);
+    });
+
+    it('alert_threshold: an entity past it is alerted once per period (audit log, JSON log line, metric), again after a reset', async () => {
+      const keyA = await call(t.url, 'POST', '/v1/api-keys/workspace/service', t.adminKey, { name: 'alert a', workspace_id: defaultWs, scopes: ['completions.write'] });
+      const keyB = await call(t.url, 'POST', '/v1/api-keys/workspace/service', t.adminKey, { name: 'alert b', workspace_id: defaultWs, scopes: ['completions.write'] });
+      const keyC = await call(t.url, 'POST', '/v1/api-keys/workspace/service', t.adminKey, { name: 'alert c', workspace_id: defaultWs, scopes: ['completions.write'] });
+      const policy = await api('POST', '/v1/policies/usage-limits', { name: 'Alerting budget', conditions: [{ key: 'metadata.team', value: 'alerts' }], group_by: [{ key: 'api_key' }], type: 'cost', credit_limit: 1, alert_threshold: 0.5, periodic_reset: 'monthly' });
+      const id = policy.body.id as string;
+      const org = t.organisationId;
+      const spend = (key: string, cost: number) => row(org, { key_id: key, workspace: defaultWs, cost_usd: cost, metadata: { team: 'alerts' } });
+      await call(t.url, 'POST', '/v1/sync/analytics', undefined, { gateway: 'test', rows: [spend(keyA.body.id, 0.6), spend(keyB.body.id, 0.2), spend(keyC.body.id, 1.5)] }, bearer());
+
+      const lines: Array<Record<string, unknown>> = [];
+      const log = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
+      const alerts = new UsageAlerts(t.cp.services.db, log, t.cp.services.metrics, 0);
+      const metric = async (kind: string) => (await t.cp.services.metrics.registry.getSingleMetric('portico_cp_usage_alerts_total')!.get()).values.find((v) => v.labels.kind === kind)?.value ?? 0;
+      const [threshold0, exhausted0] = [await metric('threshold'), await metric('exhausted')];
+      const auditOf = async () => (await call(t.url, 'GET', '/v1/audit-logs?resource_type=usage_limits_policy', t.adminKey)).body.records.filter((r: any) => r.resource_id === id && r.action.startsWith('alert_'));
+
+      await alerts.pass();
+      // A and C reached the threshold; C also spent the whole credit_limit; B did neither.
+      const alerted = lines.filter((l) => l.event === 'usage_limit_alert' && l.policy_id === id);
+      expect(alerted.map((l) => `${l.kind} ${l.value_key}`).sort()).toEqual([`exhausted api_key:${keyC.body.id}`, `threshold api_key:${keyA.body.id}`, `threshold api_key:${keyC.body.id}`].sort());
+      expect(alerted.find((l) => l.value_key === `api_key:${keyA.body.id}`)).toMatchObject({ level: 40, usage: 0.6, alert_threshold: 0.5, credit_limit: 1, name: 'Alerting budget', workspace_id: defaultWs });
+      expect((await auditOf()).map((r: any) => r.action).sort()).toEqual(['alert_limit_exhausted', 'alert_threshold_reached', 'alert_threshold_reached']);
+      expect([await metric('threshold') - threshold0, await metric('exhausted') - exhausted0]).toEqual([2, 1]);
+      const usage = (await api('GET', `/v1/policies/usage-limits/${id}?include_usage=true`)).body.value_key_usage_map;
+      expect(usage[`api_key:${keyA.body.id}`]).toMatchObject({ is_threshold_alerts_sent: true, is_exhausted_alerts_sent: false });
+      expect(usage[`api_key:${keyB.body.id}`]).toMatchObject({ is_threshold_alerts_sent: false, is_exhausted_alerts_sent: false });
+      expect(usage[`api_key:${keyC.body.id}`]).toMatchObject({ is_threshold_alerts_sent: true, is_exhausted_alerts_sent: true });
+
+      // Once per period: more spend and another pass (even by another control plane on this database) alert no one again...
+      await call(t.url, 'POST', '/v1/sync/analytics', undefined, { gateway: 'test', rows: [spend(keyA.body.id, 0.1)] }, bearer());
+      await Promise.all([alerts.pass(), new UsageAlerts(t.cp.services.db, log, t.cp.services.metrics, 0).pass()]);
+      expect(lines.filter((l) => l.event === 'usage_limit_alert' && l.policy_id === id)).toHaveLength(3);
+      expect(await auditOf()).toHaveLength(3);
+      // ...but B crossing now is alerted, and A after a reset starts a new period.
+      await call(t.url, 'PUT', `/v1/policies/usage-limits/${id}/entities/${encodeURIComponent(`api_key:${keyA.body.id}`)}/reset`, t.adminKey);
+      await new Promise((r) => setTimeout(r, 5));
+      await call(t.url, 'POST', '/v1/sync/analytics', undefined, { gateway: 'test', rows: [spend(keyB.body.id, 0.4), spend(keyA.body.id, 0.7)] }, bearer());
+      await alerts.pass();
+      const later = lines.filter((l) => l.event === 'usage_limit_alert' && l.policy_id === id).slice(3);
+      expect(later.map((l) => `${l.kind} ${l.value_key}`).sort()).toEqual([`threshold api_key:${keyA.body.id}`, `threshold api_key:${keyB.body.id}`].sort());
+      const entities = (await api('GET', `/v1/policies/usage-limits/${id}/entities`)).body.data;
+      expect(entities.find((e: any) => e.value_key === `api_key:${keyA.body.id}`)).toMatchObject({ threshold_reached: true, is_threshold_alerts_sent: true });
+      await api('DELETE', `/v1/policies/usage-limits/${id}`);
+    });
+
+    it('alert_threshold on an API key\'s and a workspace\'s own usage_limits: alerted once per period too', async () => {
+      const org = t.organisationId;
+      const key = await call(t.url, 'POST', '/v1/api-keys/workspace/service', t.adminKey, { name: 'key with alerts', workspace_id: defaultWs, scopes: ['completions.write'], usage_limits: { credit_limit: 2, type: 'cost', alert_threshold: 1, periodic_reset: 'monthly' } });
+      const ws = await call(t.url, 'POST', '/v1/admin/workspaces', t.adminKey, { name: 'Alerting team', usage_limits: [{ credit_limit: 100, type: 'tokens', alert_threshold: 50, periodic_reset_days: 7 }] });
+      expect(ws.status, JSON.stringify(ws.body)).toBe(200);
+      const lines: Array<Record<string, unknown>> = [];
+      const alerts = new UsageAlerts(t.cp.services.db, pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l)) }), t.cp.services.metrics, 0);
+      await call(t.url, 'POST', '/v1/sync/analytics', undefined, { gateway: 'test', rows: [
+        row(org, { key_id: key.body.id, workspace: defaultWs, cost_usd: 1.25 }),
+        row(org, { key_id: null, workspace: ws.body.id, total_tokens: 40 }),
+      ] }, bearer());
+      await alerts.pass();
+      const mine = () => lines.filter((l) => l.api_key_id === key.body.id || l.workspace_id === ws.body.id && l.event === 'usage_limit_alert');
+      expect(mine().map((l) => `${l.kind} ${l.name}`)).toEqual(['threshold key with alerts']);
+      expect(mine()[0]).toMatchObject({ usage: 1.25, alert_threshold: 1, credit_limit: 2, value_key: `api_key:${key.body.id}` });
+      await call(t.url, 'POST', '/v1/sync/analytics', undefined, { gateway: 'test', rows: [row(org, { key_id: key.body.id, workspace: defaultWs, cost_usd: 1 }), row(org, { key_id: null, workspace: ws.body.id, total_tokens: 20 })] }, bearer());
+      await alerts.pass();
+      await alerts.pass();
+      expect(mine().map((l) => `${l.kind} ${l.name}`)).toEqual(['threshold key with alerts', 'exhausted key with alerts', 'threshold Alerting team']);
+      const audit = (await call(t.url, 'GET', `/v1/audit-logs?action=alert_threshold_reached`, t.adminKey)).body.records;
+      expect(audit.filter((r: any) => r.resource_id === key.body.id || r.resource_id === ws.body.id).map((r: any) => r.resource_type).sort()).toEqual(['api_key', 'workspace']);
     });
 
     it.skipIf(Boolean(specMissing))(`every body above was checked against Portkey's OpenAPI document${specMissing ? ` (skipped: ${specMissing})` : ''}`, () => {

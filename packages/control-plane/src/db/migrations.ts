@@ -190,6 +190,16 @@ export const MIGRATIONS: Migration[] = [
           WHERE scopes LIKE '%"organisation_users.${a}"%' AND scopes NOT LIKE '%"organisation_auth.${a}"%'`),
     ],
   },
+  {
+    version: 8,
+    name: 'usage_alerts: each usage-limit alert recorded once per policy entity and period',
+    statements: [
+      `CREATE TABLE usage_alerts (
+        policy_id TEXT NOT NULL, value_key TEXT NOT NULL, period_start TEXT NOT NULL, kind TEXT NOT NULL,
+        organisation_id TEXT NOT NULL, usage DOUBLE PRECISION NOT NULL, created_at TEXT NOT NULL,
+        PRIMARY KEY (policy_id, value_key, period_start, kind))`,
+    ],
+  },
 ];
 
 export async function migrate(db: Database, migrations: Migration[] = MIGRATIONS): Promise<number[]> {

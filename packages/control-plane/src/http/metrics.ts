@@ -27,6 +27,12 @@ export function createMetrics() {
       labelNames: ['manager', 'result'] as const,
       registers: [registry],
     }),
+    usageAlerts: new Counter({
+      name: 'portico_cp_usage_alerts_total',
+      help: 'Usage-limit alerts recorded (once per policy entity and period), by kind (threshold: alert_threshold reached; exhausted: credit_limit spent)',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
     mcpConnections: new Counter({
       name: 'portico_cp_mcp_connections_total',
       help: 'Connections to MCP servers (test, capability sync), by result (ok, error)',

@@ -16,7 +16,9 @@ export interface StoredPolicy {
   credit_limit?: number;
   alert_threshold?: number | null;
   periodic_reset?: 'monthly' | 'weekly' | null;
-  /** Usage policies: when counting began (creation, or the last change of periodic_reset). */
+  /** Usage policies: a reset every N days from `since` (exclusive with periodic_reset). */
+  periodic_reset_days?: number | null;
+  /** Usage policies: when counting began (creation, or the last change of periodic_reset or periodic_reset_days). */
   since?: string;
   /** Usage policies: value key → ISO time of its last reset. */
   resets?: Record<string, string>;
@@ -28,14 +30,17 @@ export interface StoredPolicy {
 
 const UNIT_WINDOW: Record<string, LimitRule['window']> = { rpm: 'minute', rph: 'hour', rpd: 'day' };
 
-export const usageWindow = (reset: StoredPolicy['periodic_reset']): LimitRule['window'] => (reset === 'monthly' ? 'month' : reset === 'weekly' ? 'week' : 'total');
+export const usageWindow = (reset: StoredPolicy['periodic_reset'], days?: number | null): LimitRule['window'] =>
+  (days != null ? 'days' : reset === 'monthly' ? 'month' : reset === 'weekly' ? 'week' : 'total');
 
 /** The limit a policy enforces, per entity. */
 export function policyRule(kind: ResourceRow['kind'], d: StoredPolicy): LimitRule {
   if (kind === 'usage-policy') {
-    const rule: LimitRule = { kind: d.type === 'tokens' ? 'tokens' : 'cost', limit: d.credit_limit ?? 0, window: usageWindow(d.periodic_reset) };
+    const rule: LimitRule = { kind: d.type === 'tokens' ? 'tokens' : 'cost', limit: d.credit_limit ?? 0, window: usageWindow(d.periodic_reset, d.periodic_reset_days) };
     const since = d.since ? Date.parse(d.since) : NaN;
     if (Number.isFinite(since)) rule.since = since;
+    // Every N days from the policy's start (its creation, or when its reset period last changed).
+    if (rule.window === 'days') Object.assign(rule, { days: d.periodic_reset_days, anchor: Number.isFinite(since) ? since : 0 });
     return rule;
   }
   return { kind: d.type === 'tokens' ? 'tokens' : 'requests', limit: d.value ?? 0, window: UNIT_WINDOW[d.unit ?? 'rpm'] };

@@ -1,4 +1,4 @@
-import { limitWindow, parseValueKey, policyValueKey } from '@portico/contract';
+import { limitRuleWindow, parseValueKey, policyValueKey } from '@portico/contract';
 import type { Database, SqlValue } from '../db/types.js';
 import type { ResourceRow } from '../store/resources.js';
 import { policyRule, type StoredPolicy } from './model.js';
@@ -64,7 +64,7 @@ function baseFilter(db: Database, row: ResourceRow, d: StoredPolicy, defaultWork
 /** When counting starts in the current window: its start, or the policy's start when later. */
 export function windowStartOf(row: ResourceRow, d: StoredPolicy, now: number): number {
   const rule = policyRule(row.kind, d);
-  return Math.max(limitWindow(rule.window, now).start, rule.since ?? 0);
+  return Math.max(limitRuleWindow(rule, now).start, rule.since ?? 0);
 }
 
 export async function policyUsage(db: Database, row: ResourceRow, d: StoredPolicy, defaultWorkspace: string, now = Date.now()): Promise<EntityUsage[]> {

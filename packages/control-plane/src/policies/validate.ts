@@ -19,15 +19,17 @@ const groupBy = z.array(z.strictObject({ key: policyKey() })).min(1, 'needs at l
   .refine((g) => new Set(g.map((x) => x.key)).size === g.length, 'names a key twice');
 const policyName = () => z.string().trim().max(255, 'must be at most 255 characters');
 const amount = () => z.number().finite().min(0);
+/** Portkey's periodic_reset_days: a reset every N days (1-365), counted from the policy's start; exclusive with periodic_reset. */
+const resetDays = () => z.number().int().min(1).max(365).nullable().optional();
 const owner = { workspace_id: z.string().max(200).optional(), organisation_id: z.string().max(200).optional() };
 
 export const usageCreate = z.strictObject({
   name: policyName().optional(), conditions, group_by: groupBy, type: z.enum(['cost', 'tokens']), credit_limit: amount(),
-  alert_threshold: amount().nullable().optional(), periodic_reset: z.enum(['monthly', 'weekly']).nullable().optional(), ...owner,
+  alert_threshold: amount().nullable().optional(), periodic_reset: z.enum(['monthly', 'weekly']).nullable().optional(), periodic_reset_days: resetDays(), ...owner,
 });
 export const usageUpdate = z.strictObject({
   name: policyName().optional(), credit_limit: amount().optional(), alert_threshold: amount().nullable().optional(),
-  periodic_reset: z.enum(['monthly', 'weekly']).nullable().optional(), reset_usage_for_value: z.string().min(1).max(4096).optional(),
+  periodic_reset: z.enum(['monthly', 'weekly']).nullable().optional(), periodic_reset_days: resetDays(), reset_usage_for_value: z.string().min(1).max(4096).optional(),
   // Portkey's backend (v1.16+) takes new conditions on PUT too.
   conditions: conditions.optional(),
 });
@@ -35,6 +37,12 @@ export const rateCreate = z.strictObject({
   name: policyName().optional(), conditions, group_by: groupBy, type: z.enum(['requests', 'tokens']), unit: z.enum(['rpm', 'rph', 'rpd']), value: amount(), ...owner,
 });
 export const rateUpdate = z.strictObject({ name: policyName().optional(), unit: z.enum(['rpm', 'rph', 'rpd']).optional(), value: amount().optional(), conditions: conditions.optional() });
+
+export function checkResetExclusive(b: { periodic_reset?: string | null; periodic_reset_days?: number | null }): void {
+  if (b.periodic_reset != null && b.periodic_reset_days != null) {
+    throw invalid('periodic_reset and periodic_reset_days are mutually exclusive; send one of them (or neither, for a limit that never resets)', 'periodic_reset_days');
+  }
+}
 
 export function checkAlertThreshold(alert: number | null | undefined, credit: number): void {
   if (alert != null && alert >= credit) throw invalid(`alert_threshold (${alert}) must be less than credit_limit (${credit})`, 'alert_threshold');

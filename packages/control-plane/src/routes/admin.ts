@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { roleIn, ROLE_RANK, type Role } from '../auth/principal.js';
-import { limitRules } from '../auth/scopes.js';
+import { limitRules, presentUsageLimits, type UsageLimitInput } from '../auth/scopes.js';
 import { createWorkspaceRow } from '../bootstrap.js';
 import type { Sql } from '../db/types.js';
 import { conflict, forbidden, invalid, isUniqueViolation, notFound } from '../http/errors.js';
@@ -27,7 +27,7 @@ const inviteCreate = z.strictObject({
 function presentWorkspace(row: WorkspaceRow) {
   return {
     id: row.id, slug: row.slug, name: row.name, description: row.description ?? '', created_at: row.created_at, last_updated_at: row.last_updated_at,
-    defaults: { ...JSON.parse(row.defaults), is_default: row.is_default, object: 'workspace' }, usage_limits: JSON.parse(row.usage_limits), rate_limits: JSON.parse(row.rate_limits), object: 'workspace',
+    defaults: { ...JSON.parse(row.defaults), is_default: row.is_default, object: 'workspace' }, usage_limits: (JSON.parse(row.usage_limits) as UsageLimitInput[]).map((u) => presentUsageLimits(u)), rate_limits: JSON.parse(row.rate_limits), object: 'workspace',
   };
 }
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { hashKey, maskKey, newKeySecret } from '../auth/api-key.js';
 import { hasScope, type Principal } from '../auth/principal.js';
-import { checkScopes, limitRules } from '../auth/scopes.js';
+import { checkScopes, limitRules, presentUsageLimits, stampUsageLimits, withUsageReset } from '../auth/scopes.js';
 import type { Sql } from '../db/types.js';
 import { forbidden, invalid, notFound } from '../http/errors.js';
 import type { Ctx, Route } from '../http/router.js';
@@ -19,7 +19,8 @@ export const usageLimits = z.strictObject({
   periodic_reset: z.enum(['monthly', 'weekly']).nullable().optional(),
   periodic_reset_days: z.number().int().min(1).max(365).nullable().optional(),
   next_usage_reset_at: isoDate().nullable().optional(),
-});
+  last_reset_at: isoDate().nullable().optional(),
+}).transform((u) => stampUsageLimits(u));
 const defaults = z.strictObject({ metadata: metadata().optional(), config_id: z.string().max(200).optional(), allow_config_override: z.boolean().optional() });
 // Scheduled rotation is not run by Portico: a policy is refused (null is accepted) rather than stored and ignored.
 const rotation = z.null({ message: 'automatic rotation is not supported; rotate with POST /v1/api-keys/{id}/rotate' });
@@ -78,7 +79,7 @@ function present(row: KeyRow) {
   };
   if (row.workspace_id) out.workspace_id = row.workspace_id;
   if (row.user_id) out.user_id = row.user_id;
-  if (row.usage_limits) out.usage_limits = JSON.parse(row.usage_limits);
+  if (row.usage_limits) out.usage_limits = presentUsageLimits(JSON.parse(row.usage_limits));
   if (row.expires_at) out.expires_at = row.expires_at;
   return out;
 }
@@ -177,7 +178,8 @@ async function update(ctx: Ctx) {
     const scopes = body.scopes ? checkScopes(body.scopes) : JSON.parse(row.scopes);
     if (body.scopes) checkGrant(ctx.principal, scopes);
     const rate = body.rate_limits !== undefined ? body.rate_limits ?? [] : JSON.parse(row.rate_limits);
-    const usage = body.usage_limits !== undefined ? body.usage_limits : row.usage_limits ? JSON.parse(row.usage_limits) : null;
+    const stored = row.usage_limits ? JSON.parse(row.usage_limits) : null;
+    const usage = withUsageReset(body.usage_limits !== undefined ? body.usage_limits : stored, stored, body.reset_usage === true);
     limitRules(rate, usage);
     await checkDefaults(tx, ctx, body.defaults, row.workspace_id);
     await tx.run(

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { limitRules, type RateLimitInput } from '../auth/scopes.js';
+import { limitRules, presentUsageLimits, withUsageReset, type RateLimitInput, type UsageLimitInput } from '../auth/scopes.js';
 import type { Sql } from '../db/types.js';
 import { forbidden, invalid } from '../http/errors.js';
 import type { Access, Ctx, Route } from '../http/router.js';
@@ -158,7 +158,7 @@ function presentProvider(row: ResourceRow, integrationId: string | null) {
     id: row.id, name: row.name, integration_id: integrationId ?? '', note: d.note ?? '', status: expired ? 'expired' : row.status, reset_usage: 0,
     created_at: row.created_at, slug: row.slug, rate_limits: d.rate_limits ?? [], object: 'provider', workspace_id: row.workspace_id,
   };
-  if (d.usage_limits) out.usage_limits = d.usage_limits;
+  if (d.usage_limits) out.usage_limits = presentUsageLimits(d.usage_limits as UsageLimitInput);
   if (d.expires_at) out.expires_at = d.expires_at;
   return out;
 }
@@ -185,7 +185,8 @@ async function updateProvider(ctx: Ctx) {
     const row = await mustFind(tx, ctx.principal.organisationId, 'provider', ctx.params.slug, ctx.ws.filter, 'slug');
     const d = parse<Record<string, unknown>>(row.data);
     const rate = body.rate_limits !== undefined ? asArray(body.rate_limits) : (d.rate_limits as RateLimitInput[]);
-    const usage = body.usage_limits !== undefined ? body.usage_limits : (d.usage_limits as z.infer<typeof usageLimits> | null);
+    const stored = d.usage_limits as z.infer<typeof usageLimits> | null;
+    const usage = withUsageReset(body.usage_limits !== undefined ? body.usage_limits : stored, stored, body.reset_usage === true);
     limitRules(rate, usage);
     await updateResource(tx, row.id, { name: body.name, data: JSON.stringify({ ...d, note: body.note ?? d.note, rate_limits: rate, usage_limits: usage, expires_at: body.expires_at !== undefined ? body.expires_at : d.expires_at }) });
     w.changed('virtualKey', row.slug);
@@ -201,7 +202,7 @@ function presentVirtualKey(row: ResourceRow) {
     id: row.id, name: row.name, note: d.note ?? '', status: expired ? 'exhausted' : row.status, reset_usage: 0, created_at: row.created_at, slug: row.slug,
     provider: d.provider, model_config: d.model_config ?? {}, rate_limits: d.rate_limits ?? [], object: 'virtual-key', workspace_id: row.workspace_id,
   };
-  if (d.usage_limits) out.usage_limits = d.usage_limits;
+  if (d.usage_limits) out.usage_limits = presentUsageLimits(d.usage_limits as UsageLimitInput);
   if (d.expires_at) out.expires_at = d.expires_at;
   return out;
 }
@@ -236,7 +237,8 @@ async function updateVirtualKey(ctx: Ctx) {
     const row = await mustFind(tx, ctx.principal.organisationId, 'virtual-key', ctx.params.slug, ctx.ws.filter, 'slug');
     const d = parse<Record<string, unknown>>(row.data);
     const rate = body.rate_limits !== undefined ? asArray(body.rate_limits) : (d.rate_limits as RateLimitInput[]);
-    const usage = body.usage_limits !== undefined ? body.usage_limits : (d.usage_limits as z.infer<typeof usageLimits> | null);
+    const stored = d.usage_limits as z.infer<typeof usageLimits> | null;
+    const usage = withUsageReset(body.usage_limits !== undefined ? body.usage_limits : stored, stored, false);
     limitRules(rate, usage);
     const modelConfig = body.deploymentConfig ? { ...(d.model_config as object), deploymentConfig: body.deploymentConfig } : d.model_config;
     await updateResource(tx, row.id, {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { limitWindow, parseValueKey, policyEntityId, valueKeyOfEntityId } from '@portico/contract';
+import { limitRuleWindow, parseValueKey, policyEntityId, valueKeyOfEntityId } from '@portico/contract';
 import type { z } from 'zod';
 import type { Sql } from '../db/types.js';
 import { invalid, notFound } from '../http/errors.js';
@@ -7,7 +7,8 @@ import type { Access, Ctx, Route } from '../http/router.js';
 import { paging, parseBody } from '../http/validate.js';
 import { policyRule, usageWindow, type StoredPolicy } from '../policies/model.js';
 import { policyUsage, windowStartOf, type EntityUsage } from '../policies/usage.js';
-import { checkAlertThreshold, checkOrganisation, normaliseConditions, rateCreate, rateUpdate, usageCreate, usageUpdate } from '../policies/validate.js';
+import { alertsSent } from '../policies/alerts.js';
+import { checkAlertThreshold, checkOrganisation, checkResetExclusive, normaliseConditions, rateCreate, rateUpdate, usageCreate, usageUpdate } from '../policies/validate.js';
 import { insertResource, listResources, parse, updateResource, type ResourceKind, type ResourceRow } from '../store/resources.js';
 import { defaultWorkspace } from '../store/workspaces.js';
 import { write } from '../store/write.js';
@@ -37,10 +38,11 @@ function presentPolicy(row: ResourceRow, now = Date.now()) {
     workspace_id: row.workspace_id, organisation_id: row.organisation_id, created_at: row.created_at, last_updated_at: row.last_updated_at,
   };
   if (row.kind === 'rate-policy') return { ...common, unit: d.unit, value: d.value, object: OBJECT['rate-policy'] };
-  const periodic = usageWindow(d.periodic_reset) !== 'total';
+  const periodic = usageWindow(d.periodic_reset, d.periodic_reset_days) !== 'total';
   return {
-    ...common, credit_limit: d.credit_limit, alert_threshold: d.alert_threshold ?? null, periodic_reset: d.periodic_reset ?? null, periodic_reset_days: null,
-    next_usage_reset_at: periodic ? new Date(limitWindow(policyRule(row.kind, d).window, now).end).toISOString() : null,
+    // periodic_reset is left out rather than null: Portkey's document lists only "monthly" and "weekly" for it.
+    ...common, credit_limit: d.credit_limit, alert_threshold: d.alert_threshold ?? null, ...(d.periodic_reset ? { periodic_reset: d.periodic_reset } : {}), periodic_reset_days: d.periodic_reset_days ?? null,
+    next_usage_reset_at: periodic ? new Date(limitRuleWindow(policyRule(row.kind, d), now).end).toISOString() : null,
     last_reset_at: d.last_reset_at ?? null, object: OBJECT['usage-policy'],
   };
 }
@@ -72,7 +74,7 @@ function storedPolicy(c: CreateBody, conditions: StoredPolicy['conditions']): St
   const b = c.body;
   return {
     conditions, group_by: b.group_by, type: b.type, credit_limit: b.credit_limit, alert_threshold: b.alert_threshold ?? null, periodic_reset: b.periodic_reset ?? null,
-    since: new Date().toISOString(), resets: {}, last_reset_at: null,
+    periodic_reset_days: b.periodic_reset_days ?? null, since: new Date().toISOString(), resets: {}, last_reset_at: null,
   };
 }
 
@@ -80,7 +82,10 @@ async function create(ctx: Ctx, kind: PolicyKind) {
   const c: CreateBody = kind === 'usage-policy' ? { kind, body: parseBody(usageCreate, ctx.body) } : { kind, body: parseBody(rateCreate, ctx.body) };
   const body = c.body;
   checkOrganisation(ctx, body.organisation_id);
-  if (c.kind === 'usage-policy') checkAlertThreshold(c.body.alert_threshold, c.body.credit_limit);
+  if (c.kind === 'usage-policy') {
+    checkAlertThreshold(c.body.alert_threshold, c.body.credit_limit);
+    checkResetExclusive(c.body);
+  }
   return write(ctx, AUDIT[kind], async (tx, w) => {
     await checkRoom(tx, ctx);
     const data = storedPolicy(c, await normaliseConditions(tx, ctx, body.conditions, ctx.ws.id));
@@ -122,9 +127,13 @@ async function update(ctx: Ctx, kind: PolicyKind, param: string) {
       if (b.credit_limit !== undefined) d.credit_limit = b.credit_limit;
       if (b.alert_threshold !== undefined) d.alert_threshold = b.alert_threshold;
       checkAlertThreshold(d.alert_threshold, d.credit_limit ?? 0);
-      if (b.periodic_reset !== undefined && (b.periodic_reset ?? null) !== (d.periodic_reset ?? null)) {
-        // Another window: counting starts again now, on the gateways and in the usage reported here.
-        d = { ...d, periodic_reset: b.periodic_reset, since: new Date().toISOString(), resets: {} };
+      checkResetExclusive(b);
+      // Setting one reset period clears the other: they are mutually exclusive.
+      const reset = b.periodic_reset !== undefined ? b.periodic_reset ?? null : b.periodic_reset_days != null ? null : d.periodic_reset ?? null;
+      const days = b.periodic_reset_days !== undefined ? b.periodic_reset_days ?? null : b.periodic_reset != null ? null : d.periodic_reset_days ?? null;
+      if (reset !== (d.periodic_reset ?? null) || days !== (d.periodic_reset_days ?? null)) {
+        // Another window: counting starts again now (and every N days from now), on the gateways and in the usage reported here.
+        d = { ...d, periodic_reset: reset, periodic_reset_days: days, since: new Date().toISOString(), resets: {} };
       }
       if (b.reset_usage_for_value !== undefined) d = withReset(row, d, b.reset_usage_for_value, 'reset_usage_for_value');
     } else {
@@ -187,8 +196,10 @@ async function getUsagePolicy(ctx: Ctx) {
   const out: Record<string, unknown> = presentPolicy(row);
   if (ctx.query.get('include_usage') === 'true') {
     const { d, entities } = await usageOf(ctx, row);
+    const sent = await alertsSent(ctx.services.db, row, d, entities.map((e) => e.valueKey));
     out.value_key_usage_map = Object.fromEntries(entities.map((e) => [e.valueKey, {
-      current_usage: rounded(d, e.usage), status: exhausted(d, e.usage) ? 'exhausted' : 'active', is_threshold_alerts_sent: false, is_exhausted_alerts_sent: false,
+      current_usage: rounded(d, e.usage), status: exhausted(d, e.usage) ? 'exhausted' : 'active',
+      is_threshold_alerts_sent: sent.get(e.valueKey)?.has('threshold') ?? false, is_exhausted_alerts_sent: sent.get(e.valueKey)?.has('exhausted') ?? false,
     }]));
   }
   return out;
@@ -204,11 +215,15 @@ async function listEntities(ctx: Ctx) {
   const { d, entities } = await usageOf(ctx, row);
   const matching = entities.filter((e) => (status === null || (status === 'exhausted') === exhausted(d, e.usage)) && (search === null || e.valueKey.includes(search)));
   const threshold = d.alert_threshold ?? null;
+  const shown = matching.slice(page.offset, page.offset + page.limit);
+  const sent = await alertsSent(ctx.services.db, row, d, shown.map((e) => e.valueKey));
   return {
     object: 'list', total: matching.length,
-    data: matching.slice(page.offset, page.offset + page.limit).map((e) => ({
+    data: shown.map((e) => ({
       id: policyEntityId(e.valueKey), value_key: e.valueKey, current_usage: rounded(d, e.usage), status: exhausted(d, e.usage) ? 'exhausted' : 'active',
-      threshold_reached: threshold !== null && e.usage >= threshold, last_reset_at: d.resets?.[e.valueKey] ?? null, object: 'policy_usage_limits_entity',
+      threshold_reached: threshold !== null && e.usage >= threshold, last_reset_at: d.resets?.[e.valueKey] ?? null,
+      is_threshold_alerts_sent: sent.get(e.valueKey)?.has('threshold') ?? false, is_exhausted_alerts_sent: sent.get(e.valueKey)?.has('exhausted') ?? false,
+      object: 'policy_usage_limits_entity',
     })),
   };
 }

@@ -21,6 +21,16 @@ export interface CloudBatchSettings {
   timeoutMs: number;
 }
 
+/** What an operation read and answered, for its log document (filled as it goes; bodies are small JSON). */
+export interface CloudLog {
+  /** The JSON body read (batches.create). */
+  request?: Record<string, unknown>;
+  /** The JSON answer sent. */
+  response?: unknown;
+  /** Said in the document instead of a body that streamed through (a file's content, a batch's output). */
+  responseNote?: string;
+}
+
 export interface CloudContext {
   req: IncomingMessage;
   res: ServerResponse;
@@ -35,6 +45,7 @@ export interface CloudContext {
   /** JSON bodies of batches.create: small. */
   readJson(): Promise<Record<string, unknown>>;
   logger: Logger;
+  log: CloudLog;
   /** What Vertex's authorize() needs to exchange a service account for a token (egress-checked). */
   authorize: AuthorizeContext;
 }
@@ -51,5 +62,6 @@ export interface CloudRoute {
 }
 
 export function respondJson(c: CloudContext, status: number, body: unknown): void {
+  c.log.response = body;
   sendJson(c.res, status, body);
 }

@@ -13,8 +13,10 @@ import { parsePortkeyHeaders } from '../pipeline/headers.js';
 import { baseTargetFromHeaders } from '../pipeline/resolve-config.js';
 import { resolveProviderTarget } from '../pipeline/resolve-target.js';
 import { sendJson, toGatewayError } from '../server/respond.js';
+import { passthroughApi } from '../inbound/apis.js';
+import { newRequestContext, type RequestContext } from '../pipeline/context.js';
 import { handleBedrock } from './bedrock.js';
-import type { CloudBatchSettings, CloudContext, CloudRoute } from './context.js';
+import type { CloudBatchSettings, CloudContext, CloudLog, CloudRoute } from './context.js';
 import { handleVertex } from './vertex.js';
 import { CLOUD_BATCH_SERVICES } from './providers.js';
 
@@ -37,36 +39,71 @@ export function mayBeCloudBatchRequest(path: string, req: IncomingMessage): bool
  * read nothing, when the target is another provider (the caller passes it through).
  */
 export async function handleCloudBatchRequest(deps: GatewayDeps, req: IncomingMessage, res: ServerResponse, path: string, url: string): Promise<boolean> {
-  const traceId = crypto.randomUUID();
+  const ctx = newRequestContext(req, res, passthroughApi, url, crypto.randomUUID());
+  const log: CloudLog = {};
+  let cloud: string | undefined;
   try {
-    const headers = parsePortkeyHeaders(req.headers, traceId);
+    const headers = parsePortkeyHeaders(req.headers, ctx.traceId);
+    ctx.headers = headers;
+    ctx.traceId = headers.traceId;
     const key = deps.entities.authRequired() ? await authenticate(deps.entities, headers.gatewayKey, 'completions') : undefined;
+    ctx.key = key;
     const resolved = await resolveProviderTarget(deps, baseTargetFromHeaders(headers), req.headers, key, { headers });
     if (!CLOUDS.has(resolved.provider.id)) return false;
+    cloud = resolved.provider.id;
+    // Logged from here on, like the OpenAI path's files and batches; a saved credential's secrets are masked.
+    deps.logStage.begin(ctx);
+    ctx.provider = cloud;
+    res.setHeader('x-portkey-trace-id', ctx.traceId);
+    (ctx.savedCredentials ??= []).push(resolved.target);
     const m = ROUTE.exec(path)!;
     const route: CloudRoute = { kind: m[1] as 'files' | 'batches', id: m[2], action: m[3], method: req.method ?? 'GET', query: new URLSearchParams(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '') };
     const settings: CloudBatchSettings = deps.cloudBatches ?? { timeoutMs: 60_000 };
+    if (route.kind === 'files' && !route.id && route.method === 'POST') {
+      const length = req.headers['content-length'];
+      ctx.requestNote = `[batch file upload${length ? ` of ${length} bytes` : ''}, converted to ${cloud} records as it streamed to storage, not logged]`;
+    }
     const c: CloudContext = {
-      req, res, target: resolved.target, settings, logger: deps.logger, authorize: deps.authorize,
+      req, res, target: resolved.target, settings, logger: deps.logger, authorize: deps.authorize, log,
       http: { dispatcher: deps.clients.trusted, timeoutMs: settings.timeoutMs },
       customHttp: { dispatcher: deps.clients.custom, timeoutMs: settings.timeoutMs },
       maxUploadBytes: deps.maxUploadBytes, maxLineBytes: deps.maxBodyBytes,
       readJson: async () => {
-        const body = parseJsonBody(await readBody(req, deps.maxBodyBytes), req.headers['content-type'], deps.maxBodyDepth);
+        const raw = await readBody(req, deps.maxBodyBytes);
+        const body = parseJsonBody(raw, req.headers['content-type'], deps.maxBodyDepth);
         if (!body || typeof body !== 'object' || Array.isArray(body)) throw new GatewayError({ status: 400, code: 'invalid_json', message: 'The body must be a JSON object.' });
-        return body as Record<string, unknown>;
+        ctx.rawBody = raw;
+        ctx.body = log.request = body as Record<string, unknown>;
+        return log.request;
       },
     };
-    if (resolved.provider.id === 'bedrock') await handleBedrock(c, route);
+    if (cloud === 'bedrock') await handleBedrock(c, route);
     else await handleVertex(c, route);
-    deps.logger.info({ provider: resolved.provider.id, op: `${route.method} ${route.kind}${route.action ? `/${route.action}` : ''}`, trace_id: headers.traceId }, 'cloud batch operation');
+    ctx.status = res.statusCode;
+    deps.logger.info({ provider: cloud, op: `${route.method} ${route.kind}${route.action ? `/${route.action}` : ''}`, trace_id: headers.traceId }, 'cloud batch operation');
   } catch (e) {
-    const err = toGatewayError(e, traceId);
-    if (err.status >= 500 && !(e instanceof GatewayError)) deps.logger.error({ err: e, trace_id: traceId }, 'unexpected error in a cloud file or batch operation');
+    const err = toGatewayError(e, ctx.traceId);
+    if (err.status >= 500 && !(e instanceof GatewayError)) deps.logger.error({ err: e, trace_id: ctx.traceId }, 'unexpected error in a cloud file or batch operation');
     // An upload refused part-way: answer and close rather than read the rest.
-    if (!res.headersSent) sendJson(res, err.status, err.toBody(), { ...err.headers, 'x-portkey-trace-id': traceId, ...(req.complete ? {} : { connection: 'close' }) });
+    if (!res.headersSent) sendJson(res, err.status, err.toBody(), { ...err.headers, 'x-portkey-trace-id': ctx.traceId, ...(req.complete ? {} : { connection: 'close' }) });
     else res.destroy();
     if (!req.complete) req.resume();
+    ctx.status = err.status;
+    ctx.error = err;
+  } finally {
+    // Not one of the clouds (returned false): the pipeline that serves it writes the document.
+    if (cloud !== undefined || ctx.error) finishLog(deps, ctx, log);
   }
   return true;
+}
+
+/** The operation's log document (and so its analytics row), in the shape of the OpenAI path's files and batches. */
+function finishLog(deps: GatewayDeps, ctx: RequestContext, log: CloudLog): void {
+  const model = log.request?.model ?? ctx.savedCredentials?.[0]?.settings.aws_bedrock_model ?? ctx.savedCredentials?.[0]?.settings.provider_model;
+  ctx.model = typeof model === 'string' && model ? model : undefined;
+  if (log.response !== undefined) {
+    ctx.responseParsedForLog = log.response;
+    ctx.responseForLog = Buffer.from(JSON.stringify(log.response));
+  } else if (log.responseNote) ctx.responseNote = log.responseNote;
+  deps.logStage.write(ctx);
 }

@@ -12,6 +12,7 @@ async function write(c: CloudContext, data: string | Buffer): Promise<boolean> {
 /** The object as stored (a batch input file). */
 export async function streamRaw(c: CloudContext, obj: CloudResponse): Promise<void> {
   const length = obj.headers['content-length'];
+  c.log.responseNote = `[file content${length ? ` of ${length} bytes` : ''}, streamed from storage, not logged]`;
   c.res.writeHead(200, { 'content-type': 'application/octet-stream', ...(length ? { 'content-length': length } : {}) });
   try {
     for await (const chunk of obj.body as AsyncIterable<Buffer>) if (!(await write(c, chunk))) return void obj.body.destroy();
@@ -24,6 +25,7 @@ export async function streamRaw(c: CloudContext, obj: CloudResponse): Promise<vo
 /** Each JSONL record of the object mapped to an output line; one line in memory at a time. */
 export async function streamConverted(c: CloudContext, obj: CloudResponse, map: (record: unknown, index: number) => unknown): Promise<void> {
   c.res.writeHead(200, { 'content-type': 'application/octet-stream' });
+  c.log.responseNote = '[batch output, converted to OpenAI batch output lines as it streamed from storage, not logged]';
   let index = 0;
   try {
     for await (const { text } of jsonlLines(obj.body as AsyncIterable<Buffer>, c.maxLineBytes)) {

@@ -3,11 +3,12 @@
  * Redis limiters so both count, key and word limits the same way.
  *
  * Windows are fixed and calendar-aligned in UTC (minute, hour, day, week from Monday, month), so
- * "cost per month" resets on the 1st; 'total' never ends. A rule's `since` (a reset) moves the
+ * "cost per month" resets on the 1st; 'days' are periods of N days from the rule's anchor (its creation,
+ * or the reset time an admin gave); 'total' never ends. A rule's `since` (a reset) moves the
  * window's start, and with it the counter's key, so counting starts again from nothing.
  * Cost is counted in integer micro-USD so Redis INCRBY stays exact.
  */
-import { limitWindow, TOTAL_WINDOW_END } from '@portico/contract';
+import { limitRuleWindow, limitWindow, TOTAL_WINDOW_END } from '@portico/contract';
 import type { LimitEstimate, LimitRule, LimitSubject } from './types.js';
 
 export const LIMIT_KEY_PREFIX = 'portico:limits:';
@@ -34,7 +35,7 @@ export { TOTAL_WINDOW_END };
 
 /** The window of a rule at `now`, starting no earlier than the rule's `since`. */
 export function ruleWindow(rule: LimitRule, now: number): { start: number; end: number } {
-  const w = windowBounds(rule.window, now);
+  const w = limitRuleWindow(rule, now);
   if (rule.since !== undefined && Number.isFinite(rule.since) && rule.since > w.start) w.start = Math.min(rule.since, w.end - 1);
   return w;
 }
@@ -67,7 +68,7 @@ export function planCounters(subjects: LimitSubject[], estimate: LimitEstimate, 
       if (!(rule.limit >= 0)) continue;
       const { start, end } = ruleWindow(rule, now);
       const slot = slotOf(subject);
-      const key = `${LIMIT_KEY_PREFIX}{${slot}}:${rule.kind}:${rule.window}:${Math.floor(start / 1000)}`;
+      const key = `${LIMIT_KEY_PREFIX}{${slot}}:${rule.kind}:${windowLabel(rule)}:${Math.floor(start / 1000)}`;
       const counter: Counter = { subject, rule, slot, key, amount: amountFor(rule, estimate), limit: limitFor(rule), windowStart: start, resetAt: end };
       const prev = byKey.get(key);
       if (!prev || counter.limit < prev.limit) byKey.set(key, counter);
@@ -75,6 +76,15 @@ export function planCounters(subjects: LimitSubject[], estimate: LimitEstimate, 
   }
   return [...byKey.values()];
 }
+
+/** The token and cost counters that usage made outside a reservation adds to (Limiter.charge). */
+export function planCharge(subjects: LimitSubject[], used: LimitEstimate, now: number): Counter[] {
+  const spending = subjects.map((s) => ({ ...s, rules: (s.rules ?? []).filter((r) => r.kind !== 'requests') }));
+  return planCounters(spending, used, now).filter((c) => c.amount > 0);
+}
+
+/** The window's part of a counter key: every N days is its own window ("30d"), apart from any other N. */
+const windowLabel = (rule: LimitRule): string => (rule.window === 'days' ? `${Math.floor(rule.days ?? 1)}d` : rule.window);
 
 /** Whether adding amount to current would break the limit (a spent budget also blocks zero-cost estimates). */
 export const exceeds = (current: number, c: Pick<Counter, 'amount' | 'limit'>): boolean => current >= c.limit || current + c.amount > c.limit;

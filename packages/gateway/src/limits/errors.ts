@@ -10,7 +10,7 @@ const SCOPE_NAMES: Record<LimitSubject['scope'], string> = {
 
 export function describeLimit(rule: LimitRule, subject: Pick<LimitSubject, 'scope' | 'id' | 'label'>): string {
   const amount = rule.kind === 'cost' ? `$${formatUsd(rule.limit)}` : String(rule.limit);
-  const per = rule.window === 'total' ? 'in total' : `per ${rule.window}`;
+  const per = rule.window === 'total' ? 'in total' : rule.window === 'days' ? `per ${rule.days === 1 ? 'day' : `${rule.days} days`} (periodic_reset_days)` : `per ${rule.window}`;
   return `${rule.kind} ${per} limit of ${amount} for ${SCOPE_NAMES[subject.scope]} ${subject.label ?? subject.id}`;
 }
 
@@ -22,7 +22,7 @@ function exceededError(c: Counter, message: string, init: { headers: Record<stri
     case 'rate_policy':
       return catalogued('policy_rate_limit_exceeded', message, init);
     case 'workspace':
-      return (c.rule.window === 'month' || c.rule.window === 'week') && c.rule.kind !== 'requests' ? catalogued('workspace_budget_exceeded', message, init) : catalogued('workspace_rate_limit_exceeded', message, init);
+      return (c.rule.window === 'month' || c.rule.window === 'week' || c.rule.window === 'days' || c.rule.window === 'total') && c.rule.kind !== 'requests' ? catalogued('workspace_budget_exceeded', message, init) : catalogued('workspace_rate_limit_exceeded', message, init);
     default:
       return c.rule.kind === 'cost' ? catalogued('budget_exceeded', message, init) : catalogued('rate_limit_exceeded', message, init);
   }

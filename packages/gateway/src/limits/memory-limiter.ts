@@ -13,7 +13,7 @@
  * would (LIMITS_FAIL_MODE): open serves the request without counting it, closed refuses it with 503.
  */
 import { asInt, type Settings } from '../config/settings.js';
-import { exceeds, planCounters, settleDelta, type Counter } from './counters.js';
+import { exceeds, planCharge, planCounters, settleDelta, type Counter } from './counters.js';
 import { limitExceeded, limitsUnavailable } from './errors.js';
 import type { LimitEstimate, LimitSubject, Limiter, Reservation } from './types.js';
 
@@ -86,6 +86,20 @@ export class MemoryLimiter implements Limiter {
         }
       },
     };
+  }
+
+  charge(subjects: LimitSubject[], used: LimitEstimate): void {
+    const now = this.now();
+    const planned = planCharge(subjects, used, now);
+    if (!planned.length) return;
+    let uncounted: Set<Counter> | undefined;
+    try {
+      uncounted = this.makeRoom(planned, now);
+    } catch {
+      // Full and failing closed: the next reservation is refused anyway; this charge has nowhere to go.
+      return;
+    }
+    for (const c of planned) if (!uncounted?.has(c)) this.add(c, c.amount, now, true);
   }
 
   private current(key: string, now: number): number {

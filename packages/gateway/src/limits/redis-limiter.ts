@@ -13,7 +13,7 @@
  */
 import type { RedisClient, RedisConnection } from '../state/redis.js';
 import { RedisUnavailableError } from '../state/health.js';
-import { planCounters, settleDelta, type Counter } from './counters.js';
+import { planCharge, planCounters, settleDelta, type Counter } from './counters.js';
 import { LeaseBook } from './leases.js';
 import { limitExceeded, limitsUnavailable } from './errors.js';
 import { NOOP_RESERVATION } from './memory-limiter.js';
@@ -300,6 +300,18 @@ export class RedisLimiter implements Limiter {
     this.redis
       .bounded('limits adjust', (client) => limitScripts(client).porticoLimitAdjust(keys.length, ...keys, ...deltas), this.adjustTimeoutMs)
       .catch(() => undefined /* recorded in the connection health */);
+  }
+
+  /** Adds usage made outside a reservation: one script call per slot, creating counters that are absent. */
+  charge(subjects: LimitSubject[], used: LimitEstimate): void {
+    const counters = planCharge(subjects, used, this.now());
+    for (const g of this.group(counters)) {
+      const keys = g.counters.map((c) => c.key);
+      const args = g.counters.flatMap((c) => [c.amount, c.resetAt]);
+      this.redis
+        .bounded('limits charge', (client) => limitScripts(client).porticoLimitCharge(keys.length, ...keys, ...args), this.adjustTimeoutMs)
+        .catch(() => undefined /* recorded in the connection health */);
+    }
   }
 
   /** Units of a counter key this replica holds in a live lease (tests, diagnostics). */

@@ -80,9 +80,22 @@ end
 return 0
 `;
 
+/**
+ * KEYS: counters. ARGV[2i-1]: amount to add to KEYS[i], ARGV[2i]: its window's end (ms since epoch).
+ * Adds unconditionally, creating the counter when absent: usage already made (Limiter.charge).
+ */
+export const CHARGE_LUA = `
+for i = 1, #KEYS do
+  redis.call('INCRBY', KEYS[i], ARGV[2 * i - 1])
+  redis.call('PEXPIREAT', KEYS[i], ARGV[2 * i])
+end
+return 0
+`;
+
 interface LimitScripts {
   porticoLimitReserve(numKeys: number, ...args: (string | number)[]): Promise<unknown>;
   porticoLimitAdjust(numKeys: number, ...args: (string | number)[]): Promise<unknown>;
+  porticoLimitCharge(numKeys: number, ...args: (string | number)[]): Promise<unknown>;
 }
 
 /** Registers the scripts once per client (EVALSHA, with EVAL on NOSCRIPT, on every node). */
@@ -91,6 +104,7 @@ export function limitScripts(client: RedisClient): LimitScripts {
   if (typeof c.porticoLimitReserve !== 'function') {
     client.defineCommand('porticoLimitReserve', { lua: RESERVE_LUA });
     client.defineCommand('porticoLimitAdjust', { lua: ADJUST_LUA });
+    client.defineCommand('porticoLimitCharge', { lua: CHARGE_LUA });
   }
   return c as RedisClient & LimitScripts;
 }

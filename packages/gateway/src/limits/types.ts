@@ -46,6 +46,13 @@ export interface Reservation {
 export interface Limiter {
   readonly kind: string;
   reserve(subjects: LimitSubject[], estimate: LimitEstimate): Promise<Reservation>;
+  /**
+   * Adds tokens and cost used outside any reservation (the semantic cache's embedding calls) to the
+   * subjects' token and cost counters, whatever their limits: the call was made already, and the next
+   * reservation sees what it spent. Request counters are untouched (no client request was made).
+   * Best effort and never throws; a backend that is down loses the charge, as it loses settles.
+   */
+  charge(subjects: LimitSubject[], used: LimitEstimate): void;
   health(): { status: 'ok' | 'degraded'; detail?: string };
   close(): Promise<void>;
 }

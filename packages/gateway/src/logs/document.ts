@@ -43,8 +43,8 @@ export function buildLogDocument(ctx: RequestContext, id: string, bodyMaxBytes: 
   const now = ctx.endedAt ?? performance.now();
   const usage = ctx.usage;
   const omitted = ctx.headers?.keepBodies === false;
-  const req = omitted ? OMITTED : ctx.upload ? { body: `[upload of ${ctx.upload.bytes} bytes, streamed to the provider, not logged]`, truncated: true } : bodyForLog(ctx.rawBody, ctx.body, bodyMaxBytes);
-  const res = omitted ? OMITTED : bodyForLog(ctx.responseForLog, ctx.responseParsedForLog, bodyMaxBytes);
+  const req = omitted ? OMITTED : ctx.requestNote ? { body: ctx.requestNote, truncated: true } : ctx.upload ? { body: `[upload of ${ctx.upload.bytes} bytes, streamed to the provider, not logged]`, truncated: true } : bodyForLog(ctx.rawBody, ctx.body, bodyMaxBytes);
+  const res = omitted ? OMITTED : ctx.responseNote ? { body: ctx.responseNote, truncated: true } : bodyForLog(ctx.responseForLog, ctx.responseParsedForLog, bodyMaxBytes);
   return {
     id,
     trace_id: ctx.traceId,

@@ -35,7 +35,10 @@ export const EXACT_NAMES: ReadonlySet<string> = new Set([
 ]);
 
 // `.token$` and not `token$`: a bare "token" is the logprobs field of chat responses, not a credential.
-const NAME_RE = /secret|passw(or)?d|api[-_]?key|access[-_]?key|private[-_]?key|.token$|^x-portkey-aws-(?!region$|service$|role-arn$)/;
+// Every x-portkey-aws-* header is one, but those that say where and what (region, service, role, bucket,
+// object key, model, encryption type, auth type): masking their values by value would blank the bucket
+// and model out of file ids and batch objects in the log.
+const NAME_RE = /secret|passw(or)?d|api[-_]?key|access[-_]?key|private[-_]?key|.token$|^x-portkey-aws-(?!(?:region|service|role-arn|s3-bucket|s3-object-key|bedrock-model|server-side-encryption|auth-type)$)/;
 
 // Known credential formats. Each is specific enough not to hit ordinary text.
 const VALUE_RE = new RegExp(

@@ -57,6 +57,10 @@ export interface RequestContext {
   endedAt?: number;
   endedWall?: number;
   attempts: NonNullable<LogDocument['attempts']>;
+  /** Said in the log document instead of a request body that was streamed through unread (a cloud batch file). */
+  requestNote?: string;
+  /** Said in the log document instead of a response body that was streamed through (a file's content). */
+  responseNote?: string;
   /** The response body for the log (buffered responses only). */
   responseForLog?: Buffer;
   /** The same body already parsed, when it was. */

@@ -15,6 +15,7 @@ import { Abort } from '../upstream/abort.js';
 import { callTarget } from './call-target.js';
 import { tenantOf, type RequestContext } from './context.js';
 import type { GatewayDeps } from './deps.js';
+import { recordEmbeddingCall, type EmbeddingCall } from './semantic-usage.js';
 
 export interface SemanticPlan {
   /** Hash of everything that must match exactly: tenant, route or namespace, credential, embedding model, the rest of the body. */
@@ -65,6 +66,7 @@ async function embedText(deps: GatewayDeps, cache: SemanticCache, ctx: RequestCo
   };
   const body = { model: embedding.model, input: text };
   const buffers = deps.responseBuffers.lease();
+  const call: EmbeddingCall = { parent: ctx, embedding, body, startedAt: performance.now(), startedWall: Date.now() };
   try {
     const result = await callTarget(deps, {
       api: openAIEmbeddingsApi, path: '/v1/embeddings', method: 'POST', rawBody: Buffer.from(JSON.stringify(body)), body,
@@ -72,16 +74,23 @@ async function embedText(deps: GatewayDeps, cache: SemanticCache, ctx: RequestCo
       clientHeaders: {}, principal: ctx.key, sink: ctx, stream: false, clientWantsUsage: false, assemble: false,
       traceId: ctx.traceId, signal: new Abort(), upstreamTimes: [], tenant: ctx.key ? tenantOf(ctx) : undefined, buffers,
     }, target);
-    if (result.kind !== 'json') throw new Error('the embedding target answered with a stream');
+    if (result.kind !== 'json') {
+      result.cancel();
+      throw new Error('the embedding target answered with a stream');
+    }
+    call.result = result;
     const vector = normalise(embeddingIn(result.body));
     if (!vector) throw new Error('the embedding is all zeros');
     cache.counts.embedOk++;
     return vector;
   } catch (e) {
+    if (e instanceof GatewayError) call.error = e;
     cache.counts.embedFailed++;
     warnAtMostEvery10s(deps, (e as Error).message);
     return undefined;
   } finally {
+    // Paid for (or failed) either way: logged and charged to the caller's limits.
+    recordEmbeddingCall(deps, call);
     buffers.release();
   }
 }

@@ -9,7 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import OpenAI, { toFile } from 'openai';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { startS3, S3RVER_KEY, type S3Harness } from '@portico/test-support/s3';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import type { LogDocument } from '@portico/contract';
+import { eventually, readAllLogs, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { analyticsRow } from '../../src/analytics/row.js';
 import { startFakeBedrockBatch, type FakeBedrockBatch } from '../fakes/bedrock-batch.js';
 import { clearBedrockCredentialCache } from '../../src/providers/bedrock/index.js';
 import { startSigV4S3Proxy, type SigV4S3Proxy } from '../helpers/sigv4-s3-proxy.js';
@@ -167,6 +169,51 @@ describe('openai SDK → gateway → S3 and Bedrock batch jobs', () => {
     expect(page.data).toHaveLength(1);
     expect(page.data[0]!.id).toBe(created.id);
     expect((page as unknown as { has_more: boolean }).has_more).toBe(true);
+  });
+
+  it('writes a log document (and so an analytics row) per operation, as the OpenAI path does, with the credentials left out', async () => {
+    const trace = (name: string) => `cloud-log-${name}-${Date.now()}`;
+    const ids = { upload: trace('upload'), create: trace('create'), content: trace('content'), denied: trace('denied') };
+    const form = new FormData();
+    form.append('purpose', 'batch');
+    form.append('file', new Blob([chatLine('log-1', 'hi')]), 'log.jsonl');
+    const up = await fetch(`${gw.url}/v1/files`, { method: 'POST', body: form, headers: headers({ 'x-portkey-trace-id': ids.upload, 'x-portkey-aws-s3-object-key': 'logs/in.jsonl', 'x-portkey-metadata': '{"team":"batch"}' }) });
+    expect(up.status).toBe(200);
+    expect(up.headers.get('x-portkey-trace-id')).toBe(ids.upload);
+    const file = await up.json();
+    const create = await fetch(`${gw.url}/v1/batches`, { method: 'POST', headers: { ...headers({ 'x-portkey-trace-id': ids.create }), 'content-type': 'application/json' }, body: JSON.stringify({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h', role_arn: ROLE }) });
+    expect(create.status).toBe(200);
+    const batch = await create.json();
+    expect((await fetch(`${gw.url}/v1/files/${file.id}/content`, { headers: headers({ 'x-portkey-trace-id': ids.content }) })).status).toBe(200);
+    const denied = await fetch(`${gw.url}/v1/batches`, { headers: headers({ 'x-portkey-trace-id': ids.denied, 'x-portkey-aws-secret-access-key': 'not-the-secret-XYZ' }) });
+    expect(denied.status).toBe(403);
+
+    const docs = await eventually(() => {
+      const all = readAllLogs(gw).split('\n').filter(Boolean).map((l) => JSON.parse(l) as LogDocument);
+      const mine = Object.fromEntries(Object.entries(ids).map(([k, id]) => [k, all.find((d) => d.trace_id === id)]));
+      for (const d of Object.values(mine)) expect(d).toBeDefined();
+      return mine as Record<keyof typeof ids, LogDocument>;
+    });
+    expect(docs.upload).toMatchObject({
+      provider: 'bedrock', model: MODEL, metadata: { team: 'batch' },
+      request: { method: 'POST', path: '/v1/files', endpoint: 'passthrough', body_truncated: true },
+      response: { status: 200, body: { id: file.id, object: 'file', purpose: 'batch' } },
+    });
+    expect(String(docs.upload.request.body)).toMatch(/^\[batch file upload of \d+ bytes, converted to bedrock records/);
+    expect(docs.create).toMatchObject({
+      request: { method: 'POST', path: '/v1/batches', body: { input_file_id: file.id, role_arn: ROLE } },
+      response: { status: 200, body: { id: batch.id, object: 'batch' } },
+    });
+    expect(docs.content.response).toMatchObject({ status: 200, body_truncated: true });
+    expect(String(docs.content.response.body)).toMatch(/^\[file content/);
+    expect(docs.denied).toMatchObject({ response: { status: 403 }, error: { status: 403 } });
+    for (const d of Object.values(docs)) {
+      expect(Object.keys(d.request.headers)).not.toContain('x-portkey-aws-secret-access-key');
+      expect(Object.keys(d.request.headers)).not.toContain('x-portkey-aws-access-key-id');
+    }
+    expect(readAllLogs(gw)).not.toContain('not-the-secret-XYZ');
+    // The analytics row the control plane gets is built from the document.
+    expect(analyticsRow(docs.create, { organisation: 'o', config_id: null, prompt_id: null })).toMatchObject({ provider: 'bedrock', model: MODEL, status: 200, endpoint: 'passthrough', trace_id: ids.create });
   });
 
   it('is chosen by a virtual key of bedrock too, with the key\'s own credentials and bucket', async () => {

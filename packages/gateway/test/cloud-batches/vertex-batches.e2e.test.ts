@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import OpenAI, { toFile } from 'openai';
 import { request } from 'undici';
 import { Readable } from 'node:stream';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import type { LogDocument } from '@portico/contract';
+import { eventually, readAllLogs, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { startFakeVertexBatch, type FakeVertexBatch } from '../fakes/vertex-batch.js';
 import { clearVertexTokenCache } from '../../src/providers/vertex-ai/index.js';
 
@@ -87,6 +88,26 @@ describe('openai SDK → gateway → Cloud Storage and Vertex AI batch predictio
     expect(puts.map((r) => r.contentRange)).toEqual([`bytes 0-${8 * 1024 * 1024 - 1}/*`, `bytes ${8 * 1024 * 1024}-${stored.length - 1}/${stored.length}`]);
     expect(stored.toString('utf8').trim().split('\n').map((l) => JSON.parse(l).custom_id)).toEqual(lines.map((_, i) => `b-${i}`));
     expect((await client.files.retrieve(file.id)).bytes).toBe(file.bytes);
+  });
+
+  it('writes a log document per operation, the service account left out', async () => {
+    const traceId = `vertex-log-${Date.now()}`;
+    const created = await openai({ 'x-portkey-trace-id': traceId }).batches.create({ input_file_id: encodeURIComponent('gs://vertex-batches/in/run-1.jsonl'), endpoint: '/v1/chat/completions', completion_window: '24h' });
+    const doc = await eventually(() => {
+      const d = readAllLogs(gw).split('\n').filter(Boolean).map((l) => JSON.parse(l) as LogDocument).find((x) => x.trace_id === traceId);
+      expect(d).toBeDefined();
+      return d!;
+    });
+    expect(doc).toMatchObject({
+      provider: 'vertex-ai', model: MODEL,
+      request: { method: 'POST', path: '/v1/batches', body: { completion_window: '24h' } },
+      response: { status: 200, body: { id: created.id, object: 'batch' } },
+    });
+    expect(doc.request.headers).not.toHaveProperty('x-portkey-vertex-service-account-json');
+    const sa = JSON.parse(fake.serviceAccountJson) as { private_key: string };
+    const logs = readAllLogs(gw);
+    expect(logs).not.toContain(sa.private_key.split('\n')[1]);
+    expect(logs).not.toContain('PRIVATE KEY');
   });
 
   it('cancels a job, and refuses bad input by name', async () => {

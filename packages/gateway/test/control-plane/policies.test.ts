@@ -125,6 +125,26 @@ for (const mode of ['memory', 'redis'] as const) describe.skipIf(!existsSync(cpM
     }, 2000, 25);
   });
 
+  it('a usage-limit policy that resets every N days (periodic_reset_days) refuses until the period ends, and says when', async () => {
+    const policy = await admin('POST', '/v1/policies/usage-limits', { name: 'Tokens every 10 days', conditions: [{ key: 'api_key', value: key.id }], group_by: [{ key: 'api_key' }], type: 'tokens', credit_limit: 60, periodic_reset_days: 10 });
+    expect(policy.status, JSON.stringify(policy.body)).toBe(200);
+    const nextReset = Date.parse((await admin('GET', `/v1/policies/usage-limits/${policy.body.id}`)).body.next_usage_reset_at);
+    const refused = await eventually(async () => {
+      const r = await fetch(`${next().url}/v1/chat/completions`, {
+        method: 'POST', headers: { 'content-type': 'application/json', 'x-portkey-api-key': key.key },
+        body: JSON.stringify({ model: `@${provider}/gpt-4o-mini`, max_tokens: 4, messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      expect(r.status).toBe(429);
+      return { body: await r.json(), retryAfter: Number(r.headers.get('retry-after')) };
+    }, 3000, 25);
+    expect(refused.body.error.code).toBe('policy_usage_limit_exceeded');
+    expect(refused.body.error.message).toContain('tokens per 10 days (periodic_reset_days) limit of 60');
+    // Retry-After points at the end of the 10-day period that began when the policy was made.
+    expect(Math.abs(Date.now() + refused.retryAfter * 1000 - nextReset)).toBeLessThan(5000);
+    await admin('DELETE', `/v1/policies/usage-limits/${policy.body.id}`);
+    await eventually(async () => expect((await chat(key.key)).status).toBe(200), 2000, 25);
+  });
+
   it('a rate-limit policy grouped by metadata gives each user their own requests per hour', async () => {
     const policy = await admin('POST', '/v1/policies/rate-limits', { conditions: [{ key: 'metadata.team', value: 'search' }], group_by: [{ key: 'metadata._user' }], type: 'requests', unit: 'rph', value: 1 });
     expect(policy.status).toBe(200);

@@ -23,6 +23,16 @@ describe('redactLogDocument', () => {
     expect(out.metadata).toEqual({ _user: 'u-1' });
   });
 
+  it('treats every x-portkey-aws-* header as a credential but those that say where and what', () => {
+    const r = makeRedactor();
+    for (const name of ['x-portkey-aws-region', 'x-portkey-aws-role-arn', 'x-portkey-aws-s3-bucket', 'x-portkey-aws-s3-object-key', 'x-portkey-aws-bedrock-model', 'x-portkey-aws-server-side-encryption', 'x-portkey-aws-auth-type']) {
+      expect(r.isSecretName(name), name).toBe(false);
+    }
+    for (const name of ['x-portkey-aws-secret-access-key', 'x-portkey-aws-access-key-id', 'x-portkey-aws-session-token', 'x-portkey-aws-external-id', 'x-portkey-aws-server-side-encryption-kms-key-id', 'x-portkey-aws-s3-bucket-x']) {
+      expect(r.isSecretName(name), name).toBe(true);
+    }
+  });
+
   it('removes a Vertex service account and Azure AD tokens', () => {
     const sa = JSON.stringify({ type: 'service_account', private_key_id: 'abc123', private_key: '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg\n-----END PRIVATE KEY-----\n', client_email: 'x@y.iam.gserviceaccount.com' });
     const doc = makeDoc('t-sa');

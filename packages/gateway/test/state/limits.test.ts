@@ -130,6 +130,29 @@ function limiterContract(make: () => Harness) {
     await expect.poll(() => h.counter(k2)).toBe(0);
   });
 
+  it('charge() adds tokens and cost spent outside a reservation, past the limit if need be, and leaves request counts alone', async () => {
+    const l = fresh();
+    const s = [user(id, { kind: 'tokens', limit: 100, window: 'minute' }, { kind: 'cost', limit: 1, window: 'day' }, { kind: 'requests', limit: 2, window: 'minute' })];
+    const minute = Math.floor(T0 / 60_000) * 60;
+    const tokens = `portico:limits:{user:${id}}:tokens:minute:${minute}`;
+    const cost = `portico:limits:{user:${id}}:cost:day:${Math.floor(T0 / 86_400_000) * 86_400}`;
+    const requests = `portico:limits:{user:${id}}:requests:minute:${minute}`;
+    // Counters that do not exist yet are created by a charge.
+    l.charge(s, est(60, 0.25));
+    await expect.poll(() => h.counter(tokens)).toBe(60);
+    await expect.poll(() => h.counter(cost)).toBe(250_000);
+    expect(await h.counter(requests)).toBe(0);
+    // Another replica's charge lands on the same counters, even past the limit: the spend happened.
+    h.limiters[h.limiters.length - 1].charge(s, est(50, 0));
+    await expect.poll(() => h.counter(tokens)).toBe(110);
+    // Reservations see it: even one token no longer fits, and the 429 names the token limit.
+    expect((await rejection(l.reserve(s, est(1)))).message).toMatch(/token/i);
+    // Nothing to charge, or no token or cost rule: a no-op.
+    l.charge(s, est(0, 0));
+    l.charge([vk(`${id}-r`, { kind: 'requests', limit: 1, window: 'minute' })], est(500, 1));
+    await l.reserve([vk(`${id}-r`, { kind: 'requests', limit: 1, window: 'minute' })], est(0));
+  });
+
   it('budgets cost per day in USD, adjusted by the real cost after the call', async () => {
     const l = fresh();
     const s = [user(id, { kind: 'cost', limit: 1, window: 'day' })];
@@ -205,6 +228,44 @@ function limiterContract(make: () => Harness) {
     const rate = await rejection(l.reserve([{ scope: 'rate_policy', id: `p2/${id}`, rules: [{ kind: 'requests', limit: 0, window: 'minute' }] }], est(1)));
     expect(rate.code).toBe('policy_rate_limit_exceeded');
     expect(rate.message).toContain('ask a workspace admin to raise the policy\'s value');
+  });
+
+  it('per second (rps) and per week (rpw) rates', async () => {
+    const l = fresh();
+    const s = [key(id, { kind: 'requests', limit: 2, window: 'second' }, { kind: 'tokens', limit: 1000, window: 'week' })];
+    await l.reserve(s, est(10));
+    await l.reserve(s, est(10));
+    const e = await rejection(l.reserve(s, est(10)));
+    expect(e.headers['Retry-After']).toBe('1');
+    expect(e.message).toContain('requests per second limit of 2');
+    h.clock.now = T0 + 1000;
+    await l.reserve(s, est(980));
+    h.clock.now = T0 + 2000;
+    expect((await rejection(l.reserve(s, est(1)))).message).toContain('tokens per week limit of 1000');
+  });
+
+  it('every N days (periodic_reset_days): periods run from the anchor, Retry-After says when the next begins', async () => {
+    const l = fresh();
+    const DAY = 86_400_000;
+    // Anchored 2.5 days before T0: this 3-day period ends half a day after T0, the next one 3 days later.
+    const anchor = T0 - 2.5 * DAY;
+    const rule: LimitRule = { kind: 'tokens', limit: 100, window: 'days', days: 3, anchor };
+    const key = (r: LimitRule): LimitSubject => ({ scope: 'key', id, rules: [r] });
+    await l.reserve([key(rule)], est(100));
+    const e = await rejection(l.reserve([key(rule)], est(1)));
+    expect(e.headers['Retry-After']).toBe(String(Math.ceil(0.5 * DAY / 1000)));
+    expect(e.message).toContain('tokens per 3 days (periodic_reset_days) limit of 100');
+    // Still spent just before the period ends; a new period counts from nothing.
+    h.clock.now = T0 + 0.5 * DAY - 1000;
+    await rejection(l.reserve([key(rule)], est(1)));
+    h.clock.now = T0 + 0.5 * DAY;
+    (await l.reserve([key(rule)], est(100))).settle(est(100));
+    expect(await h.counter(`portico:limits:{key:${id}}:tokens:3d:${(anchor + 3 * DAY) / 1000}`)).toBe(100);
+    // Another period length is another counter, even where periods start together.
+    await l.reserve([key({ ...rule, days: 6, anchor: anchor + 3 * DAY })], est(100));
+    // And 3 days later the same rule is fresh again.
+    h.clock.now = T0 + 3.5 * DAY;
+    await l.reserve([key(rule)], est(100));
   });
 }
 

@@ -1,5 +1,6 @@
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import { gatewayAwsCredentialProvider } from '../../upstream/aws-identity.js';
 import { asInt, asList, type Settings } from '../../config/settings.js';
 import type { Registry } from 'prom-client';
 import type { Redactor } from '../redact.js';
@@ -51,8 +52,9 @@ export function s3LogStoreConfig(settings: Settings): S3LogStoreConfig {
 
 /**
  * The S3 client for the log store.
- * - Static keys when LOG_STORE_ACCESS_KEY and LOG_STORE_SECRET_KEY are both set; otherwise the SDK's
- *   default chain (environment, web identity, ECS task role, instance profile).
+ * - Static keys when LOG_STORE_ACCESS_KEY and LOG_STORE_SECRET_KEY are both set; otherwise the gateway's
+ *   own identity (upstream/aws-identity.ts: environment, files, web identity, ECS task role, instance
+ *   profile), whose metadata calls go through the pinned metadata client, not the SDK's.
  * - s3_assume with LOG_STORE_AWS_ROLE_ARN: that role, assumed with the default chain's credentials.
  * - s3_custom: LOG_STORE_BASEPATH as endpoint, path-style addressing.
  * Checksums only WHEN_REQUIRED: S3-compatible servers otherwise store aws-chunked framing in objects.
@@ -77,6 +79,7 @@ export function createLogS3Client(settings: Settings): S3Client {
     conf.credentials = { accessKeyId, secretAccessKey };
   } else if (cfg.mode === 's3_assume' && settings.LOG_STORE_AWS_ROLE_ARN) {
     conf.credentials = fromTemporaryCredentials({
+      masterCredentials: gatewayAwsCredentialProvider(),
       params: {
         RoleArn: settings.LOG_STORE_AWS_ROLE_ARN,
         RoleSessionName: 'portico-log-store',
@@ -85,6 +88,7 @@ export function createLogS3Client(settings: Settings): S3Client {
       clientConfig: cfg.region ? { region: cfg.region } : undefined,
     });
   }
+  conf.credentials ??= gatewayAwsCredentialProvider();
   return new S3Client(conf);
 }
 

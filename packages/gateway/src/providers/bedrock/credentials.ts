@@ -4,8 +4,9 @@
  *      (from x-portkey-aws-* headers or a virtual key);
  *   2. assume-role when settings.aws_role_arn is set (with aws_external_id), using the keys from 1 when
  *      given, else the default chain, as the caller;
- *   3. the default AWS chain (environment, shared files, web identity, the ECS container credentials
- *      endpoint, EC2 instance metadata) — on ECS this is the task role.
+ *   3. the gateway's own identity, in the default AWS chain's order (environment, shared files, web
+ *      identity, the ECS container credentials endpoint, EC2 instance metadata) — on ECS the task role;
+ *      the metadata endpoints through upstream/aws-identity.ts's pinned client, not the SDK's.
  * The gateway's own identity (3, and 2 without keys) serves only targets resolution allows
  * (target.gatewayIdentity, from GATEWAY_CLOUD_IDENTITY): by default, saved credentials only.
  * Assumed and chain credentials are cached until 5 minutes before they expire. Cache keys are SHA-256
@@ -13,10 +14,11 @@
  */
 import { createHash } from 'node:crypto';
 // The AWS SDK modules load on first use: most gateways never call Bedrock, and they cost ~20 MB.
-const sdk = () => Promise.all([import('@aws-sdk/client-sts'), import('@aws-sdk/credential-providers')]);
+const sts = () => import('@aws-sdk/client-sts');
 import { badRequest, GatewayError } from '../../errors.js';
 import type { ProviderTarget } from '../types.js';
 import { awsRegion } from './endpoint.js';
+import { gatewayAwsCredentialProvider, gatewayAwsCredentials } from '../../upstream/aws-identity.js';
 
 export interface AwsCredentials {
   accessKeyId: string;
@@ -95,8 +97,7 @@ function cached(key: string, load: () => Promise<AwsCredentials>): Promise<AwsCr
 
 async function fromDefaultChain(provider: string): Promise<AwsCredentials> {
   try {
-    const [, { fromNodeProviderChain }] = await sdk();
-    const c = await fromNodeProviderChain()();
+    const c = await gatewayAwsCredentials();
     return { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken, expiration: c.expiration };
   } catch (e) {
     throw new GatewayError({
@@ -111,10 +112,10 @@ async function fromDefaultChain(provider: string): Promise<AwsCredentials> {
 
 async function assumeRole(base: AwsCredentials | undefined, roleArn: string, externalId: string | undefined, region: string, provider: string): Promise<AwsCredentials> {
   // Bounded: a hung STS must not hold every request for this role behind one pending promise.
-  const [{ AssumeRoleCommand, STSClient }, { fromNodeProviderChain }] = await sdk();
-  const sts = new STSClient({ region, credentials: base ?? fromNodeProviderChain(), maxAttempts: 2, requestHandler: { connectionTimeout: 3000, requestTimeout: 5000, throwOnRequestTimeout: true } });
+  const { AssumeRoleCommand, STSClient } = await sts();
+  const client = new STSClient({ region, credentials: base ?? gatewayAwsCredentialProvider(), maxAttempts: 2, requestHandler: { connectionTimeout: 3000, requestTimeout: 5000, throwOnRequestTimeout: true } });
   try {
-    const out = await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: ROLE_SESSION_NAME, ExternalId: externalId, DurationSeconds: 3600 }));
+    const out = await client.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: ROLE_SESSION_NAME, ExternalId: externalId, DurationSeconds: 3600 }));
     const c = out.Credentials;
     if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error('STS returned no credentials');
     return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: c.Expiration };
@@ -130,7 +131,7 @@ async function assumeRole(base: AwsCredentials | undefined, roleArn: string, ext
       message: `${provider}: could not assume role ${roleArn}: ${err.name}: ${err.message}. Check the role's trust policy allows the caller${externalId ? ' with this external id' : ''}, and x-portkey-aws-role-arn.`,
     });
   } finally {
-    sts.destroy();
+    client.destroy();
   }
 }
 
