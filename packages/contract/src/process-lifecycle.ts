@@ -26,7 +26,18 @@ export interface DrainOptions {
   draining: string;
   /** The drain's deadline, logged with the signal. */
   deadlineMs?: number;
+  /** Pause before exit after the last log line (EXIT_PAUSE_MS by default). */
+  exitPauseMs?: number;
 }
+
+/**
+ * How long the process waits between its last log line and exit. pino writes stdout asynchronously and,
+ * at exit, flushes what is still in flight synchronously; when stdout is a pipe nobody reads any more
+ * (a parent that died) that synchronous flush retries EPIPE forever and the process never exits. In this
+ * pause the in-flight write fails asynchronously instead, pino stops writing to the dead pipe, and the
+ * exit is immediate.
+ */
+export const EXIT_PAUSE_MS = 100;
 
 /** Drains once on the first SIGTERM or SIGINT (a second signal while draining is ignored), then exits. */
 export function drainOnSignals(o: DrainOptions, proc: ProcessLike = process): void {
@@ -35,14 +46,15 @@ export function drainOnSignals(o: DrainOptions, proc: ProcessLike = process): vo
     if (stopping) return;
     stopping = true;
     o.log.info({ signal, ...(o.deadlineMs === undefined ? {} : { deadline_ms: o.deadlineMs }) }, o.draining);
+    const exit = (code: number) => setTimeout(() => proc.exit(code), o.exitPauseMs ?? EXIT_PAUSE_MS);
     o.drain().then(
       () => {
         o.log.info({}, 'shutdown complete');
-        proc.exit(0);
+        exit(0);
       },
       (err: unknown) => {
         o.log.error({ err }, 'shutdown failed');
-        proc.exit(1);
+        exit(1);
       },
     );
   };

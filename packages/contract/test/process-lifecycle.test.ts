@@ -16,7 +16,7 @@ function recordingLog() {
   return { log: { info: at('info'), error: at('error'), fatal: at('fatal') }, lines };
 }
 
-const settle = () => new Promise((r) => setImmediate(r));
+const settle = () => new Promise((r) => setTimeout(r, 5));
 
 describe('process lifecycle', () => {
   it('drains once on the first signal, logs the signal and deadline, and exits 0', async () => {
@@ -24,7 +24,7 @@ describe('process lifecycle', () => {
     const { log, lines } = recordingLog();
     let drains = 0;
     let finish!: () => void;
-    drainOnSignals({ log, draining: 'draining: finishing work', deadlineMs: 2500, drain: () => (drains++, new Promise<void>((r) => (finish = r))) }, proc);
+    drainOnSignals({ log, draining: 'draining: finishing work', deadlineMs: 2500, exitPauseMs: 0, drain: () => (drains++, new Promise<void>((r) => (finish = r))) }, proc);
     events.emit('SIGTERM');
     events.emit('SIGINT');
     expect(drains).toBe(1);
@@ -40,7 +40,7 @@ describe('process lifecycle', () => {
   it('exits 1 when draining fails, saying so', async () => {
     const { proc, events, exits } = fakeProcess();
     const { log, lines } = recordingLog();
-    drainOnSignals({ log, draining: 'draining', drain: () => Promise.reject(new Error('flush failed')) }, proc);
+    drainOnSignals({ log, draining: 'draining', exitPauseMs: 0, drain: () => Promise.reject(new Error('flush failed')) }, proc);
     events.emit('SIGINT');
     await settle();
     expect(lines[0].fields).toEqual({ signal: 'SIGINT' });

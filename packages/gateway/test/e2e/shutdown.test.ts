@@ -89,6 +89,22 @@ describe('SIGTERM', () => {
     }
   }, 30_000);
 
+  it('exits on SIGTERM when nobody reads its stdout any more (a parent that died)', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'portico-drain-pipe-'));
+    const { proc: child } = await spawnGateway({ LOG_STORE_FILE_DIR: join(dataDir, 'logs'), SHUTDOWN_TIMEOUT_MS: '2000' });
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    try {
+      // Close the read end of the gateway's stdout: its next log line (the drain's) meets EPIPE.
+      child.stdout!.destroy();
+      child.kill('SIGTERM');
+      // Before the fix, pino's flush at exit retried EPIPE forever and the process never exited.
+      const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 10_000))]);
+      expect(code).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  }, 30_000);
+
   it('refuses to start with a bad environment, naming the variable', async () => {
     const child = spawnNodeScript('src/main.ts', [], { cwd: GATEWAY_PKG, env: { ...process.env, PORT: 'eighty', CACHE_STORE: 'memcached' } });
     expect((await child.exited).code).toBe(2);
