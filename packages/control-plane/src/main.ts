@@ -20,8 +20,10 @@ async function consoleExtensions(): Promise<NonNullable<StartOptions['extensions
 
 async function main() {
   const env = readEnv();
-  const cp = await startControlPlane({ env, log, extensions: await consoleExtensions() });
-  drainOnSignals({ log, drain: () => cp.close(), draining: 'draining' });
+  const starting = consoleExtensions().then((extensions) => startControlPlane({ env, log, extensions }));
+  // Before it announces that it listens: whoever waits for that line may signal at once.
+  drainOnSignals({ log, drain: async () => (await starting).close(), draining: 'draining' });
+  await starting;
 }
 
 main().catch((err) => {

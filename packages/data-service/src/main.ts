@@ -19,7 +19,6 @@ async function main(): Promise<void> {
   const svc = await createDataService(config);
   const log = svc.deps.logger;
   await svc.listen();
-  log.info({ url: svc.url(), log_store: svc.deps.logSource.kind, exports: svc.deps.exportsBlobs.where, data: svc.deps.dataBlobs.where, leases: svc.deps.leases.kind, auth: config.CONTROL_PLANE_URL ? 'control-plane' : 'open' }, 'portico data service listening');
   drainOnSignals({
     log,
     drain: () => svc.shutdown(config.SHUTDOWN_TIMEOUT_MS),
@@ -27,6 +26,8 @@ async function main(): Promise<void> {
     deadlineMs: config.SHUTDOWN_TIMEOUT_MS,
   });
   logCrashes(log);
+  // Announced only once a SIGTERM drains: whoever waits for this line may signal at once.
+  log.info({ url: svc.url(), log_store: svc.deps.logSource.kind, exports: svc.deps.exportsBlobs.where, data: svc.deps.dataBlobs.where, leases: svc.deps.leases.kind, auth: config.CONTROL_PLANE_URL ? 'control-plane' : 'open' }, 'portico data service listening');
 }
 
 main().catch((e: unknown) => {

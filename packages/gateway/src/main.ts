@@ -22,10 +22,11 @@ async function main(): Promise<void> {
   const gateway = await createGateway(settings);
   const log = gateway.deps.logger;
   await gateway.listen();
-  log.info({ url: gateway.url(), cache: gateway.deps.cache.kind, log_store: gateway.deps.logStore.kind, auth: gateway.deps.entities.authRequired() }, 'portico gateway listening');
   const deadlineMs = asInt(settings.SHUTDOWN_TIMEOUT_MS);
   drainOnSignals({ log, drain: () => gateway.shutdown(deadlineMs), draining: 'draining: no new connections; finishing in-flight requests, then flushing logs', deadlineMs });
   logCrashes(log);
+  // Announced only once a SIGTERM drains: whoever waits for this line may signal at once.
+  log.info({ url: gateway.url(), cache: gateway.deps.cache.kind, log_store: gateway.deps.logStore.kind, auth: gateway.deps.entities.authRequired() }, 'portico gateway listening');
 }
 
 main().catch((e: unknown) => {

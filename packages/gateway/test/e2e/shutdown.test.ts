@@ -99,7 +99,7 @@ describe('SIGTERM', () => {
       child.kill('SIGTERM');
       // Before the fix, pino's flush at exit retried EPIPE forever and the process never exited.
       const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 10_000))]);
-      expect(code).toBe(0);
+      expect({ code, signal: child.signalCode }).toEqual({ code: 0, signal: null });
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
