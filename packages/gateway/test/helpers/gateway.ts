@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createGateway, type Gateway } from '../../src/app.js';
 import { loadSettings } from '../../src/config/settings.js';
 import { eventually as waitUntilPasses } from '@portico/test-support/wait';
+import { redirectingDispatcher } from './redirect-dispatcher.js';
 
 export interface TestGateway {
   url: string;
@@ -16,7 +17,12 @@ export interface TestGateway {
  * Starts an in-process gateway on a free port with its embedded defaults, plus overrides; `entities`
  * is the text of an entities file, written to the gateway's data directory and used as ENTITIES_FILE.
  */
-export async function startTestGateway(env: Record<string, string> = {}, opts: { entities?: string } = {}): Promise<TestGateway> {
+/**
+ * A gateway on port 0 with its own data dir. `entities`: an entities file's text. `redirectTrustedTo`: a
+ * local fake's origin that every request of the trusted client (providers' fixed hosts) reaches instead,
+ * with the meant origin told to the fake (helpers/redirect-dispatcher.ts); closed with the gateway.
+ */
+export async function startTestGateway(env: Record<string, string> = {}, opts: { entities?: string; redirectTrustedTo?: string } = {}): Promise<TestGateway> {
   const dataDir = mkdtempSync(join(tmpdir(), 'portico-gw-'));
   if (opts.entities !== undefined) {
     writeFileSync(join(dataDir, 'entities.yaml'), opts.entities);
@@ -32,12 +38,15 @@ export async function startTestGateway(env: Record<string, string> = {}, opts: {
   });
   const gateway = await createGateway(settings);
   await gateway.listen();
+  const redirect = opts.redirectTrustedTo === undefined ? undefined : redirectingDispatcher(opts.redirectTrustedTo);
+  if (redirect) gateway.deps.clients.trusted = redirect.dispatcher;
   return {
     url: gateway.url(),
     gateway,
     dataDir,
     async close() {
       await gateway.shutdown(2000);
+      await redirect?.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -21,7 +21,6 @@ import { checkChosenAddress, createEgressPolicy } from '../../src/upstream/egres
 import { startFakeCompat, type FakeCompat } from '../fakes/openai-compatible.js';
 import { isolateAwsCredentialChain } from '../helpers/aws-env.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { redirectingDispatcher } from '../helpers/redirect-dispatcher.js';
 
 const TASK_KEY_ID = 'ASIATASKROLE00000077';
 const INSTANCE_KEY_ID = 'ASIAINSTANCE00000077';
@@ -137,7 +136,6 @@ describe('where the gateway may look for its own AWS identity (the operator\'s e
 describe('through the gateway', () => {
   let gw: TestGateway;
   let fake: FakeCompat;
-  let redirect: ReturnType<typeof redirectingDispatcher>;
   beforeAll(async () => {
     process.env.AWS_CONTAINER_CREDENTIALS_FULL_URI = `${metaOrigin}/v2/credentials/task-77`;
     process.env.AWS_CONTAINER_AUTHORIZATION_TOKEN = CONTAINER_TOKEN;
@@ -147,13 +145,10 @@ describe('through the gateway', () => {
       return { status: 200, body: { output: { message: { role: 'assistant', content: [{ text: `signed by ${signer}` }] } }, stopReason: 'end_turn', usage: { inputTokens: 3, outputTokens: 3, totalTokens: 6 } } };
     });
     // Loopback is forbidden to every destination a caller names, as 169.254.0.0/16 always is.
-    gw = await startTestGateway({ CUSTOM_HOST_ALLOW_LOOPBACK: 'false', GATEWAY_CLOUD_IDENTITY: 'any' });
-    redirect = redirectingDispatcher(fake.origin);
-    gw.gateway.deps.clients.trusted = redirect.dispatcher;
+    gw = await startTestGateway({ CUSTOM_HOST_ALLOW_LOOPBACK: 'false', GATEWAY_CLOUD_IDENTITY: 'any' }, { redirectTrustedTo: fake.origin });
   });
   afterAll(async () => {
     await gw?.close();
-    await redirect?.close();
     await fake?.close();
   });
 

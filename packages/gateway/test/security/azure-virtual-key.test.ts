@@ -6,12 +6,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeCompat, type FakeCompat } from '../fakes/openai-compatible.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { redirectingDispatcher } from '../helpers/redirect-dispatcher.js';
 
 const SECRET = 'azure-ai-saved-key-0123456789';
 let gw: TestGateway;
 let fake: FakeCompat;
-let redirect: ReturnType<typeof redirectingDispatcher>;
 
 beforeAll(async () => {
   process.env.SEC_AZURE_AI_KEY = SECRET;
@@ -26,13 +24,11 @@ beforeAll(async () => {
     provider: azure-ai
     settings: { azure_foundry_url: "https://team-a.services.ai.azure.com/models", azure_auth_mode: entra, azure_entra_tenant_id: contoso.onmicrosoft.com, azure_entra_client_id: c0ffee00-1111-2222-3333-444455556666, azure_entra_client_secret: s }
 `,
+    redirectTrustedTo: fake.origin,
   });
-  redirect = redirectingDispatcher(fake.origin);
-  gw.gateway.deps.clients.trusted = redirect.dispatcher;
 }, 30_000);
 afterAll(async () => {
   await gw?.close();
-  await redirect?.close();
   await fake?.close();
 });
 

@@ -16,7 +16,6 @@ import { clearBedrockCredentialCache } from '../../src/providers/bedrock/index.j
 import { startFakeCompat, type FakeCompat } from '../fakes/openai-compatible.js';
 import { isolateAwsCredentialChain } from '../helpers/aws-env.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { redirectingDispatcher } from '../helpers/redirect-dispatcher.js';
 
 const TASK_KEY_ID = 'ASIATASKROLE00000042';
 const CALLER_KEY_ID = 'AKIACALLER0000000042';
@@ -24,7 +23,7 @@ let container: http.Server;
 let containerHits = 0;
 let fake: FakeCompat;
 let tmp: string;
-const gateways: Array<{ gw: TestGateway; redirect: ReturnType<typeof redirectingDispatcher> }> = [];
+const gateways: TestGateway[] = [];
 
 const ENTITIES = `virtual_keys:
   - slug: bedrock-team
@@ -33,10 +32,8 @@ const ENTITIES = `virtual_keys:
 `;
 
 async function gateway(env: Record<string, string> = {}): Promise<TestGateway> {
-  const gw = await startTestGateway(env, { entities: ENTITIES });
-  const redirect = redirectingDispatcher(fake.origin);
-  gw.gateway.deps.clients.trusted = redirect.dispatcher;
-  gateways.push({ gw, redirect });
+  const gw = await startTestGateway(env, { entities: ENTITIES, redirectTrustedTo: fake.origin });
+  gateways.push(gw);
   return gw;
 }
 
@@ -59,10 +56,7 @@ beforeAll(async () => {
 }, 30_000);
 
 afterAll(async () => {
-  for (const { gw, redirect } of gateways) {
-    await gw.close();
-    await redirect.close();
-  }
+  for (const gw of gateways) await gw.close();
   await fake?.close();
   await new Promise<void>((r) => container.close(() => r()));
   fs.rmSync(tmp, { recursive: true, force: true });

@@ -17,13 +17,11 @@ import { closeMetadataTokenClient, DEFAULT_IMDS_TOKEN_URL, metadataDispatcher, m
 import { startFakeCompat, type FakeCompat } from '../fakes/openai-compatible.js';
 import { startFakeEntra, type FakeEntra } from '../fakes/entra.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { redirectingDispatcher } from '../helpers/redirect-dispatcher.js';
 
 const MI = '5a5a5a5a-2222-4222-8222-000000000000';
 let gw: TestGateway;
 let fake: FakeCompat;
 let entra: FakeEntra;
-let redirect: ReturnType<typeof redirectingDispatcher>;
 let savedImds: string | undefined;
 
 beforeAll(async () => {
@@ -32,15 +30,12 @@ beforeAll(async () => {
   savedImds = process.env.AZURE_IMDS_TOKEN_URL;
   process.env.AZURE_IMDS_TOKEN_URL = entra.imdsTokenUrl;
   fake = await startFakeCompat();
-  gw = await startTestGateway({ CUSTOM_HOST_ALLOW_LOOPBACK: 'false', VERTEX_TOKEN_URIS: entra.imdsTokenUrl, GATEWAY_CLOUD_IDENTITY: 'any' });
-  redirect = redirectingDispatcher(fake.origin);
-  gw.gateway.deps.clients.trusted = redirect.dispatcher;
+  gw = await startTestGateway({ CUSTOM_HOST_ALLOW_LOOPBACK: 'false', VERTEX_TOKEN_URIS: entra.imdsTokenUrl, GATEWAY_CLOUD_IDENTITY: 'any' }, { redirectTrustedTo: fake.origin });
 }, 30_000);
 afterAll(async () => {
   if (savedImds === undefined) delete process.env.AZURE_IMDS_TOKEN_URL;
   else process.env.AZURE_IMDS_TOKEN_URL = savedImds;
   await gw?.close();
-  await redirect?.close();
   await fake?.close();
   await entra?.close();
   await closeMetadataTokenClient();

@@ -4,7 +4,6 @@ import { clearEntraTokenCache } from '../../../src/providers/azure-openai/entra.
 import { startFakeCompat, type FakeCompat } from '../../fakes/openai-compatible.js';
 import { startFakeEntra, type FakeEntra } from '../../fakes/entra.js';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.js';
-import { redirectingDispatcher } from '../../helpers/redirect-dispatcher.js';
 import { checkAzureBearer } from './azure-front.js';
 
 /**
@@ -20,7 +19,6 @@ let gw: TestGateway;
 let fake: FakeCompat;
 let entra: FakeEntra;
 let front: { appids: string[] };
-let redirect: ReturnType<typeof redirectingDispatcher>;
 let previousAuthority: string | undefined;
 
 beforeAll(async () => {
@@ -30,15 +28,12 @@ beforeAll(async () => {
   process.env.AZURE_AUTHORITY_HOST = entra.authority;
   fake = await startFakeCompat();
   front = checkAzureBearer(fake, entra);
-  gw = await startTestGateway();
-  redirect = redirectingDispatcher(fake.origin);
-  gw.gateway.deps.clients.trusted = redirect.dispatcher;
+  gw = await startTestGateway({}, { redirectTrustedTo: fake.origin });
 }, 30_000);
 afterAll(async () => {
   if (previousAuthority === undefined) delete process.env.AZURE_AUTHORITY_HOST;
   else process.env.AZURE_AUTHORITY_HOST = previousAuthority;
   await gw?.close();
-  await redirect?.close();
   await fake?.close();
   await entra?.close();
 });

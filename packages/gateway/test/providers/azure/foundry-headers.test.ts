@@ -2,7 +2,6 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeCompat, type FakeCompat } from '../../fakes/openai-compatible.js';
 import { eventually, readAllLogs, startTestGateway, type TestGateway } from '../../helpers/gateway.js';
-import { redirectingDispatcher } from '../../helpers/redirect-dispatcher.js';
 
 /**
  * Portkey's Azure headers beyond auth: x-portkey-azure-foundry-url (azure-ai's whole base URL, on
@@ -12,17 +11,13 @@ import { redirectingDispatcher } from '../../helpers/redirect-dispatcher.js';
  */
 let gw: TestGateway;
 let fake: FakeCompat;
-let redirect: ReturnType<typeof redirectingDispatcher>;
 
 beforeAll(async () => {
   fake = await startFakeCompat();
-  gw = await startTestGateway();
-  redirect = redirectingDispatcher(fake.origin);
-  gw.gateway.deps.clients.trusted = redirect.dispatcher;
+  gw = await startTestGateway({}, { redirectTrustedTo: fake.origin });
 }, 30_000);
 afterAll(async () => {
   await gw?.close();
-  await redirect?.close();
   await fake?.close();
 });
 

@@ -8,7 +8,6 @@ import { closeMetadataTokenClient } from '../../../src/upstream/metadata-token-c
 import { startFakeCompat, type FakeCompat } from '../../fakes/openai-compatible.js';
 import { createFederatedIssuer, startFakeEntra, type FakeEntra } from '../../fakes/entra.js';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.js';
-import { redirectingDispatcher } from '../../helpers/redirect-dispatcher.js';
 import { checkAzureBearer } from './azure-front.js';
 
 /**
@@ -31,7 +30,6 @@ let gw: TestGateway;
 let fake: FakeCompat;
 let entra: FakeEntra;
 let front: { appids: string[] };
-let redirect: ReturnType<typeof redirectingDispatcher>;
 let dir: string;
 const saved: Record<string, string | undefined> = {};
 const issuer = createFederatedIssuer('https://oidc.prod-aks.azure.test/tenant/cluster/');
@@ -51,14 +49,11 @@ beforeAll(async () => {
   fake = await startFakeCompat();
   front = checkAzureBearer(fake, entra);
   // Requests name the identity in headers here: the gateway lends its own to every key holder.
-  gw = await startTestGateway({ GATEWAY_CLOUD_IDENTITY: 'any' });
-  redirect = redirectingDispatcher(fake.origin);
-  gw.gateway.deps.clients.trusted = redirect.dispatcher;
+  gw = await startTestGateway({ GATEWAY_CLOUD_IDENTITY: 'any' }, { redirectTrustedTo: fake.origin });
 }, 30_000);
 afterAll(async () => {
   for (const k of ENV) if (saved[k] === undefined) delete process.env[k]; else process.env[k] = saved[k];
   await gw?.close();
-  await redirect?.close();
   await fake?.close();
   await entra?.close();
   await closeMetadataTokenClient();
@@ -181,8 +176,8 @@ describe('GATEWAY_CLOUD_IDENTITY (default saved): the gateway lends its Azure id
     provider: azure-openai
     settings: { resource_name: myres, deployment_id: gpt4o, azure_auth_mode: managed }
 `,
+      redirectTrustedTo: fake.origin,
     });
-    saved.gateway.deps.clients.trusted = redirect.dispatcher;
   }, 30_000);
   afterAll(() => saved?.close());
 

@@ -2,7 +2,6 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeCompat, type FakeCompat } from '../../fakes/openai-compatible.js';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.js';
-import { redirectingDispatcher } from '../../helpers/redirect-dispatcher.js';
 
 /**
  * Bedrock API keys (x-portkey-aws-auth-type: apiKey): the key goes as Authorization: Bearer to
@@ -11,13 +10,10 @@ import { redirectingDispatcher } from '../../helpers/redirect-dispatcher.js';
  */
 let gw: TestGateway;
 let fake: FakeCompat;
-let redirect: ReturnType<typeof redirectingDispatcher>;
 
 beforeAll(async () => {
   fake = await startFakeCompat();
-  gw = await startTestGateway();
-  redirect = redirectingDispatcher(fake.origin);
-  gw.gateway.deps.clients.trusted = redirect.dispatcher;
+  gw = await startTestGateway({}, { redirectTrustedTo: fake.origin });
   fake.route('/converse', (req) => {
     if (!/^Bearer ABSK\S+$/.test(String(req.headers.authorization)) || req.headers['x-amz-date']) return { status: 403, body: { message: 'Authentication failed: expected a Bedrock API key' } };
     return {
@@ -28,7 +24,6 @@ beforeAll(async () => {
 }, 30_000);
 afterAll(async () => {
   await gw?.close();
-  await redirect?.close();
   await fake?.close();
 });
 

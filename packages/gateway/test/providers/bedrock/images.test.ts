@@ -4,7 +4,6 @@ import { FAKE_AWS_CREDENTIALS } from '../../fakes/bedrock.js';
 import { startFakeCompat, type CompatRequest, type FakeCompat } from '../../fakes/openai-compatible.js';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.js';
 import { assertOpenAI } from '../../helpers/openai-schema.js';
-import { redirectingDispatcher } from '../../helpers/redirect-dispatcher.js';
 import { verifySigV4 } from './sigv4-verify.js';
 
 /**
@@ -14,14 +13,11 @@ import { verifySigV4 } from './sigv4-verify.js';
  */
 let gw: TestGateway;
 let fake: FakeCompat;
-let redirect: ReturnType<typeof redirectingDispatcher>;
 const PNG_B64 = Buffer.from('\x89PNG\r\n\x1a\nfake-image-bytes', 'latin1').toString('base64');
 
 beforeAll(async () => {
   fake = await startFakeCompat();
-  gw = await startTestGateway();
-  redirect = redirectingDispatcher(fake.origin);
-  gw.gateway.deps.clients.trusted = redirect.dispatcher;
+  gw = await startTestGateway({}, { redirectTrustedTo: fake.origin });
   fake.route('/invoke', (req: CompatRequest) => {
     const path = req.url.slice(req.url.indexOf('/', 8));
     const sig = verifySigV4({ method: req.method, rawPath: path, headers: req.headers, body: Buffer.from(req.raw) }, { service: 'bedrock', region: 'us-east-1', credentials: [FAKE_AWS_CREDENTIALS] });
@@ -37,7 +33,6 @@ beforeAll(async () => {
 }, 30_000);
 afterAll(async () => {
   await gw?.close();
-  await redirect?.close();
   await fake?.close();
 });
 

@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeCompat, type CompatRequest, type FakeCompat } from '../../fakes/openai-compatible.js';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.js';
 import { assertOpenAI } from '../../helpers/openai-schema.js';
-import { redirectingDispatcher } from '../../helpers/redirect-dispatcher.js';
 import { checkedIfPresent } from '../../helpers/specs.js';
 import { validateGemini } from './gemini-spec.js';
 
@@ -16,7 +15,6 @@ import { validateGemini } from './gemini-spec.js';
  */
 let gw: TestGateway;
 let fake: FakeCompat;
-let redirect: ReturnType<typeof redirectingDispatcher>;
 const PNG = (i: number) => Buffer.from(`fake-png-${i}`).toString('base64');
 let served = 0;
 
@@ -44,9 +42,7 @@ function geminiImageReply(req: CompatRequest) {
 
 beforeAll(async () => {
   fake = await startFakeCompat();
-  gw = await startTestGateway();
-  redirect = redirectingDispatcher(fake.origin);
-  gw.gateway.deps.clients.trusted = redirect.dispatcher;
+  gw = await startTestGateway({}, { redirectTrustedTo: fake.origin });
   fake.route(':generateContent', geminiImageReply);
   fake.route(':predict', (req) => {
     if (req.headers['x-goog-api-key'] !== 'gemini-key') return { status: 401, body: { error: { code: 401, message: 'API key not valid.', status: 'UNAUTHENTICATED' } } };
@@ -55,7 +51,6 @@ beforeAll(async () => {
 }, 30_000);
 afterAll(async () => {
   await gw?.close();
-  await redirect?.close();
   await fake?.close();
 });
 

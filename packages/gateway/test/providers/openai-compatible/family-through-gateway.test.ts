@@ -86,10 +86,9 @@ let redirect: ReturnType<typeof redirectingDispatcher>;
 
 beforeAll(async () => {
   fake = await startFakeCompat();
-  gw = await startTestGateway();
-  redirect = redirectingDispatcher(fake.origin);
-  gw.gateway.deps.clients.trusted = redirect.dispatcher;
+  gw = await startTestGateway({}, { redirectTrustedTo: fake.origin });
   // Local-server defaults (vllm, lm-studio) go out like a custom_host, through the guarded client.
+  redirect = redirectingDispatcher(fake.origin);
   gw.gateway.deps.clients.custom = redirect.dispatcher;
   // Voyage documents {object, data:[{object, embedding, index}], model, usage:{total_tokens}} and no OpenAI `dimensions`.
   fake.route('/embeddings', (req) => {

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeCompat, type FakeCompat } from '../../fakes/openai-compatible.js';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.js';
-import { redirectingDispatcher } from '../../helpers/redirect-dispatcher.js';
 
 /**
  * Fireworks' account API (datasets, fine-tuning and batch jobs) sits under
@@ -10,18 +9,14 @@ import { redirectingDispatcher } from '../../helpers/redirect-dispatcher.js';
  */
 let gw: TestGateway;
 let fake: FakeCompat;
-let redirect: ReturnType<typeof redirectingDispatcher>;
 
 beforeAll(async () => {
   fake = await startFakeCompat();
   fake.route('/datasets', (req) => (req.url.startsWith('https://api.fireworks.ai/v1/accounts/') ? { status: 200, body: { name: `accounts/my-acct/datasets/${req.body.datasetId}`, state: 'UPLOADING' } } : undefined));
-  gw = await startTestGateway();
-  redirect = redirectingDispatcher(fake.origin);
-  gw.gateway.deps.clients.trusted = redirect.dispatcher;
+  gw = await startTestGateway({}, { redirectTrustedTo: fake.origin });
 }, 30_000);
 afterAll(async () => {
   await gw?.close();
-  await redirect?.close();
   await fake?.close();
 });
 

@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeCompat, type CompatRequest, type FakeCompat } from '../../fakes/openai-compatible.js';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.js';
 import { assertPortkey, portkeySpecAvailable } from '../../helpers/portkey-schema.js';
-import { redirectingDispatcher } from '../../helpers/redirect-dispatcher.js';
 import { FAKE_AWS_CREDENTIALS } from '../../fakes/bedrock.js';
 import { verifySigV4 } from '../bedrock/sigv4-verify.js';
 
@@ -15,7 +14,6 @@ const specHere = portkeySpecAvailable();
 
 let gw: TestGateway;
 let fake: FakeCompat;
-let redirect: ReturnType<typeof redirectingDispatcher>;
 
 /** Scores by how many query words a document shares: deterministic, and order-sensitive. */
 function score(query: string, doc: string): number {
@@ -31,9 +29,7 @@ const bad = (message: string) => ({ status: 422, body: { detail: message } });
 
 beforeAll(async () => {
   fake = await startFakeCompat();
-  gw = await startTestGateway();
-  redirect = redirectingDispatcher(fake.origin);
-  gw.gateway.deps.clients.trusted = redirect.dispatcher;
+  gw = await startTestGateway({}, { redirectTrustedTo: fake.origin });
   // Bedrock agent runtime Rerank: SigV4 (service "bedrock") checked by an independent implementation.
   fake.route('/rerank', (req: CompatRequest) => {
     if (!req.url.startsWith('https://bedrock-agent-runtime.')) return undefined;
@@ -68,7 +64,6 @@ beforeAll(async () => {
 }, 30_000);
 afterAll(async () => {
   await gw?.close();
-  await redirect?.close();
   await fake?.close();
 });
 

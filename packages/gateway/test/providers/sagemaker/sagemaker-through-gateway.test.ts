@@ -4,7 +4,6 @@ import { clearBedrockCredentialCache } from '../../../src/providers/bedrock/cred
 import { createAwsEventStreamFramer } from '../../../src/streaming/framers/aws-eventstream.js';
 import { startFakeSageMaker, type FakeSageMaker } from '../../fakes/sagemaker.js';
 import { eventually, readAllLogs, startTestGateway, type TestGateway } from '../../helpers/gateway.js';
-import { redirectingDispatcher } from '../../helpers/redirect-dispatcher.js';
 
 /**
  * SageMaker through the gateway: POST /v1/endpoints/{name}/invocations[-response-stream] reaches
@@ -18,7 +17,6 @@ const HOST = `https://runtime.sagemaker.${REGION}.amazonaws.com`;
 
 let gw: TestGateway;
 let fake: FakeSageMaker;
-let redirect: ReturnType<typeof redirectingDispatcher>;
 
 beforeAll(async () => {
   clearBedrockCredentialCache();
@@ -32,13 +30,10 @@ beforeAll(async () => {
   fake.endpoint('llama-stream', () => ({ parts: ['data: {"token":{"text":"Hel"}}\n\n', 'data: {"token":{"text":"lo"}}\n\n'], contentType: 'text/event-stream' }));
   fake.endpoint('stream-breaks', () => ({ parts: ['data: {"token":{"text":"x"}}\n\n'], modelStreamError: 'Container exited' }));
   fake.endpoint('stream-corrupt', () => ({ parts: ['data: {"token":{"text":"a"}}\n\n', 'data: {"token":{"text":"b"}}\n\n'], corruptLast: true }));
-  gw = await startTestGateway();
-  redirect = redirectingDispatcher(fake.origin);
-  gw.gateway.deps.clients.trusted = redirect.dispatcher;
+  gw = await startTestGateway({}, { redirectTrustedTo: fake.origin });
 }, 30_000);
 afterAll(async () => {
   await gw?.close();
-  await redirect?.close();
   await fake?.close();
 });
 

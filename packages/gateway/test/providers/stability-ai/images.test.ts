@@ -4,7 +4,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.js';
 import { assertOpenAI } from '../../helpers/openai-schema.js';
-import { ORIGINAL_ORIGIN_HEADER, redirectingDispatcher } from '../../helpers/redirect-dispatcher.js';
+import { ORIGINAL_ORIGIN_HEADER } from '../../helpers/redirect-dispatcher.js';
 
 /**
  * Stability AI's own API through the gateway, with the openai SDK as the client. The fake follows
@@ -22,7 +22,6 @@ const V2_FIELDS: Record<string, Set<string>> = {
 let server: Server;
 let origin: string;
 let gw: TestGateway;
-let redirect: ReturnType<typeof redirectingDispatcher>;
 const seen: Seen[] = [];
 let calls = 0;
 
@@ -64,13 +63,10 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  gw = await startTestGateway();
-  redirect = redirectingDispatcher(origin);
-  gw.gateway.deps.clients.trusted = redirect.dispatcher;
+  gw = await startTestGateway({}, { redirectTrustedTo: origin });
 }, 30_000);
 afterAll(async () => {
   await gw?.close();
-  await redirect?.close();
   await new Promise((r) => server?.close(r));
 });
 

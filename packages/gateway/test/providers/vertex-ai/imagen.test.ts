@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeCompat, type CompatRequest, type FakeCompat } from '../../fakes/openai-compatible.js';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.js';
 import { assertOpenAI } from '../../helpers/openai-schema.js';
-import { redirectingDispatcher } from '../../helpers/redirect-dispatcher.js';
 
 /**
  * Vertex Imagen through the gateway with the openai SDK: the fake answers :predict for imagen models
@@ -11,14 +10,11 @@ import { redirectingDispatcher } from '../../helpers/redirect-dispatcher.js';
  */
 let gw: TestGateway;
 let fake: FakeCompat;
-let redirect: ReturnType<typeof redirectingDispatcher>;
 const IMG = Buffer.from('fake-png').toString('base64');
 
 beforeAll(async () => {
   fake = await startFakeCompat();
-  gw = await startTestGateway();
-  redirect = redirectingDispatcher(fake.origin);
-  gw.gateway.deps.clients.trusted = redirect.dispatcher;
+  gw = await startTestGateway({}, { redirectTrustedTo: fake.origin });
   fake.route(':predict', (req: CompatRequest) => {
     if (req.headers.authorization !== 'Bearer ya29.vertex-token') return { status: 401, body: { error: { code: 401, message: 'Request had invalid authentication credentials.', status: 'UNAUTHENTICATED' } } };
     const b = req.body;
@@ -31,7 +27,6 @@ beforeAll(async () => {
 }, 30_000);
 afterAll(async () => {
   await gw?.close();
-  await redirect?.close();
   await fake?.close();
 });
 
