@@ -118,6 +118,22 @@ describe('the analytics shipper', () => {
     await second.close(1000);
   });
 
+  /** A control plane that refuses connections until `up`; counts attempts and keeps the row ids it stored. */
+  function downControlPlane() {
+    const cp = {
+      up: false,
+      attempts: 0,
+      stored: new Set<string>(),
+      send: async (batch: AnalyticsBatch) => {
+        cp.attempts++;
+        if (!cp.up) throw new Error('ECONNREFUSED');
+        for (const r of batch.rows) cp.stored.add(r.id);
+        return { status: 200 };
+      },
+    };
+    return cp;
+  }
+
   /** Rows spilled by a gateway that stopped while the control plane was down, as a restarted one finds them. */
   async function spilledWhileDown(dir: string, send: (b: AnalyticsBatch) => Promise<{ status: number }>): Promise<void> {
     const first = new AnalyticsShipper({ gateway: 'g', send, spillDir: dir, spillMaxBytes: 1_000_000, maxQueueRows: 100, batchMaxRows: 10, batchMaxAgeMs: 5, retryMinMs: 60_000, logger: quiet });
@@ -130,24 +146,16 @@ describe('the analytics shipper', () => {
   it('keeps replaying what waits on disk after a replay fails, with no new rows to send', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'portico-analytics-'));
     dirs.push(dir);
-    let up = false;
-    let attempts = 0;
-    const stored = new Set<string>();
-    const send = async (batch: AnalyticsBatch) => {
-      attempts++;
-      if (!up) throw new Error('ECONNREFUSED');
-      for (const r of batch.rows) stored.add(r.id);
-      return { status: 200 };
-    };
-    await spilledWhileDown(dir, send);
-    attempts = 0;
-    const s = new AnalyticsShipper({ gateway: 'g', send, spillDir: dir, spillMaxBytes: 1_000_000, maxQueueRows: 100, retryMinMs: 10, retryMaxMs: 20, logger: quiet });
+    const cp = downControlPlane();
+    await spilledWhileDown(dir, cp.send);
+    cp.attempts = 0;
+    const s = new AnalyticsShipper({ gateway: 'g', send: cp.send, spillDir: dir, spillMaxBytes: 1_000_000, maxQueueRows: 100, retryMinMs: 10, retryMaxMs: 20, logger: quiet });
     await s.start();
     // Each failed replay schedules the next: no push() is needed to keep it going.
-    await eventually(() => expect(attempts).toBeGreaterThanOrEqual(3), 5000, 10);
-    expect(stored.size).toBe(0);
-    up = true;
-    await eventually(() => expect(stored.size).toBe(10), 5000, 10);
+    await eventually(() => expect(cp.attempts).toBeGreaterThanOrEqual(3), 5000, 10);
+    expect(cp.stored.size).toBe(0);
+    cp.up = true;
+    await eventually(() => expect(cp.stored.size).toBe(10), 5000, 10);
     await eventually(() => expect(s.spilledBatches).toBe(0), 2000, 10);
     await s.close(1000);
   });
@@ -155,25 +163,17 @@ describe('the analytics shipper', () => {
   it('replays at once when told the control plane answers again, instead of waiting out its backoff', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'portico-analytics-'));
     dirs.push(dir);
-    let up = false;
-    let attempts = 0;
-    const stored = new Set<string>();
-    const send = async (batch: AnalyticsBatch) => {
-      attempts++;
-      if (!up) throw new Error('ECONNREFUSED');
-      for (const r of batch.rows) stored.add(r.id);
-      return { status: 200 };
-    };
-    await spilledWhileDown(dir, send);
-    attempts = 0;
+    const cp = downControlPlane();
+    await spilledWhileDown(dir, cp.send);
+    cp.attempts = 0;
     // A minute of backoff after the first failed replay: only retryNow() can deliver within the test.
-    const s = new AnalyticsShipper({ gateway: 'g', send, spillDir: dir, spillMaxBytes: 1_000_000, maxQueueRows: 100, retryMinMs: 60_000, retryMaxMs: 60_000, logger: quiet });
+    const s = new AnalyticsShipper({ gateway: 'g', send: cp.send, spillDir: dir, spillMaxBytes: 1_000_000, maxQueueRows: 100, retryMinMs: 60_000, retryMaxMs: 60_000, logger: quiet });
     await s.start();
-    await eventually(() => expect(attempts).toBe(1), 2000, 10);
-    up = true;
+    await eventually(() => expect(cp.attempts).toBe(1), 2000, 10);
+    cp.up = true;
     s.retryNow();
-    await eventually(() => expect(stored.size).toBe(10), 5000, 10);
-    expect(attempts).toBe(2);
+    await eventually(() => expect(cp.stored.size).toBe(10), 5000, 10);
+    expect(cp.attempts).toBe(2);
     await s.close(1000);
   });
 
