@@ -111,9 +111,10 @@ for (const mode of ['memory', 'redis'] as const) describe.skipIf(!existsSync(cpM
     }, 10_000, 200);
     expect(entity.current_usage % 21).toBe(0);
 
-    const t1 = Date.now();
+    // The 2 s run from when the reset is made (the API's answer), not from sending it on a loaded machine.
     expect((await admin('PUT', `/v1/policies/usage-limits/${policy.body.id}/entities/${entity.id}/reset`)).status).toBe(200);
-    await eventually(async () => expect((await chat(key.key)).status).toBe(200), 2000, 25);
+    const t1 = Date.now();
+    await eventually(async () => expect((await chat(key.key)).status).toBe(200), 5000, 25);
     expect(Date.now() - t1).toBeLessThan(2000);
     const after = await admin('GET', `/v1/policies/usage-limits/${policy.body.id}/entities`);
     expect(after.body.data[0].current_usage).toBeLessThan(42);
@@ -176,9 +177,9 @@ for (const mode of ['memory', 'redis'] as const) describe.skipIf(!existsSync(cpM
     expect(refused.body.error.message).toContain(`workspace ${ws.id}`);
     for (const g of gateways) await eventually(async () => expect((await chat(key.key, {}, g)).status).toBe(429), 2000, 25);
 
-    const t1 = Date.now();
     await sdk.admin.workspaces.update({ workspaceId: ws.id, rate_limits: [] } as never);
-    for (const g of gateways) await eventually(async () => expect((await chat(key.key, {}, g)).status).toBe(200), 2000, 25);
+    const t1 = Date.now();
+    for (const g of gateways) await eventually(async () => expect((await chat(key.key, {}, g)).status).toBe(200), 5000, 25);
     expect(Date.now() - t1).toBeLessThan(2000);
   });
 });
