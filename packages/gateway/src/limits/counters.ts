@@ -68,7 +68,7 @@ export function planCounters(subjects: LimitSubject[], estimate: LimitEstimate, 
       if (!(rule.limit >= 0)) continue;
       const { start, end } = ruleWindow(rule, now);
       const slot = slotOf(subject);
-      const key = `${LIMIT_KEY_PREFIX}{${slot}}:${rule.kind}:${windowLabel(rule)}:${Math.floor(start / 1000)}`;
+      const key = `${LIMIT_KEY_PREFIX}{${slot}}:${rule.kind}:${windowLabel(rule)}:${windowStartLabel(start)}`;
       const counter: Counter = { subject, rule, slot, key, amount: amountFor(rule, estimate), limit: limitFor(rule), windowStart: start, resetAt: end };
       const prev = byKey.get(key);
       if (!prev || counter.limit < prev.limit) byKey.set(key, counter);
@@ -85,6 +85,18 @@ export function planCharge(subjects: LimitSubject[], used: LimitEstimate, now: n
 
 /** The window's part of a counter key: every N days is its own window ("30d"), apart from any other N. */
 const windowLabel = (rule: LimitRule): string => (rule.window === 'days' ? `${Math.floor(rule.days ?? 1)}d` : rule.window);
+
+/**
+ * The window start's part of a counter key: epoch seconds ("1796684027"), as calendar windows always
+ * start on a whole second, or with the milliseconds ("1796684027.785") for a start a reset or a
+ * policy's creation gave. Two starts inside one second are two windows: a reset made in the same second
+ * the policy began (or an earlier reset) must not find the spent counter again.
+ */
+export function windowStartLabel(start: number): string {
+  const ms = start % 1000;
+  const seconds = (start - ms) / 1000;
+  return ms === 0 ? String(seconds) : `${seconds}.${String(ms).padStart(3, '0')}`;
+}
 
 /** Whether adding amount to current would break the limit (a spent budget also blocks zero-cost estimates). */
 export const exceeds = (current: number, c: Pick<Counter, 'amount' | 'limit'>): boolean => current >= c.limit || current + c.amount > c.limit;

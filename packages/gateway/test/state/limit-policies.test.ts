@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { LimitPolicy } from '@portico/contract';
 import { OrgLimits } from '../../src/limits/policies.js';
 import { indexSnapshot } from '../../src/entities/snapshot-index.js';
+import { MemoryLimiter } from '../../src/limits/memory-limiter.js';
+import { planCounters, windowStartLabel } from '../../src/limits/counters.js';
 
 /** Which subjects a request is counted under, given an organisation's policies and workspace limits. */
 const policy = (over: Partial<LimitPolicy>): LimitPolicy => ({
@@ -43,6 +45,30 @@ describe('OrgLimits', () => {
     expect(o.subjectsFor(req({ keyId: 'k2' }))[1].rules[0].since).toBe(since);
     expect(subjects[1].owner).toBeUndefined();
     expect(subjects[1].label).toBe('"Budget" (api_key:k1)');
+  });
+
+  it('a reset in the same second the policy began (or as an earlier reset) starts a count of its own', async () => {
+    // Created at .160 and reset at .785 of one second: the counters must differ, or the spent count stays.
+    const since = Date.UTC(2027, 0, 1, 12, 0, 0, 160);
+    const budget = (resets?: Record<string, string>) => policy({ id: 'u1', type: 'usage', rule: { kind: 'tokens', limit: 100, window: 'total', since }, resets });
+    const limiter = new MemoryLimiter({ now: () => since + 700 });
+    const o = new OrgLimits();
+    o.upsertPolicy(budget());
+    const estimate = { tokens: 60, costUsd: 0 };
+    (await limiter.reserve(o.subjectsFor(req()), estimate)).settle(estimate);
+    await expect(limiter.reserve(o.subjectsFor(req()), estimate)).rejects.toMatchObject({ status: 429, code: 'policy_usage_limit_exceeded' });
+    const spent = planCounters(o.subjectsFor(req()), estimate, since + 700)[0].key;
+    o.upsertPolicy(budget({ 'api_key:k1': new Date(since + 625).toISOString() }));
+    const fresh = planCounters(o.subjectsFor(req()), estimate, since + 700)[0].key;
+    expect([spent.split(':').pop(), fresh.split(':').pop()]).toEqual(['1798804800.160', '1798804800.785']);
+    await expect(limiter.reserve(o.subjectsFor(req()), estimate)).resolves.toBeDefined();
+    await limiter.close();
+  });
+
+  it('keys calendar windows by whole seconds, as before', () => {
+    expect(windowStartLabel(Date.UTC(2027, 0, 1))).toBe('1798761600');
+    expect(windowStartLabel(Date.UTC(2027, 0, 1) + 5)).toBe('1798761600.005');
+    expect(windowStartLabel(0)).toBe('0');
   });
 
   it('arrives with a snapshot, changes with sync changes, and is persisted with the snapshot', async () => {
