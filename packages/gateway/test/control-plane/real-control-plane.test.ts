@@ -98,7 +98,9 @@ describe.skipIf(!existsSync(cpMain))('two gateways and the real control plane', 
     expect(upstream.requests.at(-1)!.headers.authorization).toBe('Bearer sk-real-cp-secret-2');
 
     const guarded = new Portkey({ apiKey: key.key, baseURL: `${b.url}/v1`, config: config.data.slug });
-    expect((await guarded.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }] })).choices?.[0]?.message?.content).toBeTruthy();
+    // The config was made after the prompt: it may reach this gateway in a later change batch (within 2 s).
+    const served = await eventually(async () => await guarded.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }] }), 2000, 25);
+    expect(served.choices?.[0]?.message?.content).toBeTruthy();
     await expect(guarded.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'the topsecret plan' }] })).rejects.toMatchObject({ status: 446 });
 
     // The rows of these requests, read back with the SDK's analytics client through the gateway.
