@@ -8,6 +8,7 @@ import { parentPort } from 'node:worker_threads';
 import { ChangesReader, RawSnapshot, SnapshotReader } from './raw-snapshot.js';
 import type { BuilderReply, BuilderRequest } from './snapshot-builder.js';
 import { sealWithKey } from './snapshot-persistence.js';
+import { lowerThisThreadPriority } from './thread-priority.js';
 
 interface Job {
   organisation: string;
@@ -20,6 +21,8 @@ interface Job {
 const states = new Map<string, RawSnapshot>();
 const jobs = new Map<number, Job>();
 const port = parentPort!;
+// Requests come first: the event loop's thread keeps its priority, this one parses in the time left.
+lowerThisThreadPriority();
 
 function reply(r: BuilderReply, transfer: ArrayBuffer[] = []): void {
   port.postMessage(r, transfer);

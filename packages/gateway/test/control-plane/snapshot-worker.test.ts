@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { SyncChange } from '@portico/contract';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -7,6 +8,7 @@ import { buildNameTable, lookupName } from '../../src/entities/name-table.js';
 import { ChangesReader, SnapshotReader } from '../../src/entities/raw-snapshot.js';
 import { BuildRefused, SnapshotBuilder, spawnSnapshotWorker } from '../../src/entities/snapshot-builder.js';
 import { SnapshotCipher } from '../../src/entities/snapshot-persistence.js';
+import { SNAPSHOT_WORKER_NICENESS } from '../../src/entities/thread-priority.js';
 import { eventually } from '../helpers/gateway.js';
 import { emptySnapshot, gatewayKey, startFakeControlPlane, type FakeControlPlane } from './fake-control-plane.js';
 
@@ -163,6 +165,24 @@ describe('the snapshot builder (a worker thread)', () => {
     let text = '';
     await cipher.open(ORG, sealed, (t) => (text += t));
     expect(JSON.parse(text)).toMatchObject({ organisation: ORG, version: 8, configs: [], partials: [{ id: 'pp-1' }] });
+  });
+});
+
+describe('the snapshot worker\'s CPU priority', () => {
+  /** A thread's niceness, from its /proc stat line (field 19; the command name may hold spaces). */
+  const niceOf = (tid: string) => Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ')[16]);
+
+  it.skipIf(process.platform !== 'linux')('is lowered for the worker\'s thread only: the event loop that serves requests keeps its own', async () => {
+    const base = niceOf(String(process.pid));
+    const before = new Set(readdirSync('/proc/self/task'));
+    const builder = new SnapshotBuilder();
+    closers.push(() => builder.close());
+    const job = builder.begin(ORG, 'snapshot');
+    job.write(snapshotText());
+    await job.end();
+    const added = readdirSync('/proc/self/task').filter((t) => !before.has(t));
+    expect(niceOf(String(process.pid))).toBe(base);
+    expect(added.map(niceOf)).toContain(Math.min(19, base + SNAPSHOT_WORKER_NICENESS));
   });
 });
 
