@@ -10,7 +10,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { readAtMost } from '@portico/contract';
-import { Agent, request, type Dispatcher } from 'undici';
+import { request, type Dispatcher } from 'undici';
+import { PinnedDispatcher } from './pinned-dispatcher.js';
 
 export const ECS_CONTAINER_ORIGIN = 'http://169.254.170.2';
 export const IMDS_ORIGIN = 'http://169.254.169.254';
@@ -96,9 +97,8 @@ function routesOf(e: AwsMetadataEndpoints): Route[] {
 const allowed = (routes: Route[], origin: string, method: string, path: string): boolean =>
   routes.some((r) => r.origin === origin && r.method === method && (r.path.endsWith('/') ? path.startsWith(r.path) && !path.slice(r.path.length).includes('/') && !path.includes('?') : path === r.path));
 
-let agent: Agent | undefined;
-let dispatcher: Dispatcher | undefined;
-let pinned: string | undefined;
+// Off AWS nothing answers at 169.254.169.254: fail fast rather than wait for the OS's connect timeout.
+const pinned = new PinnedDispatcher({ connections: 2, keepAliveTimeout: 5_000, connect: { timeout: 1_000 } }, 'the AWS metadata client reaches only the container credentials and instance credentials endpoints');
 
 /**
  * The private dispatcher for these endpoints: it refuses every request that is not one of their routes,
@@ -106,20 +106,7 @@ let pinned: string | undefined;
  */
 export function awsMetadataDispatcher(e: AwsMetadataEndpoints = awsMetadataEndpoints()): Dispatcher {
   const routes = routesOf(e);
-  const key = JSON.stringify(routes);
-  if (!dispatcher || pinned !== key) {
-    void agent?.close();
-    // Off AWS nothing answers at 169.254.169.254: fail fast rather than wait for the OS's connect timeout.
-    agent = new Agent({ connections: 2, keepAliveTimeout: 5_000, connect: { timeout: 1_000 } });
-    pinned = key;
-    dispatcher = agent.compose((dispatch) => (opts, handler) => {
-      if (!allowed(routes, String(opts.origin), String(opts.method), String(opts.path ?? ''))) {
-        throw new Error('the AWS metadata client reaches only the container credentials and instance credentials endpoints');
-      }
-      return dispatch(opts, handler);
-    });
-  }
-  return dispatcher;
+  return pinned.get(JSON.stringify(routes), (origin, method, path) => allowed(routes, origin, method, path));
 }
 
 async function call(e: AwsMetadataEndpoints, url: string, method: 'GET' | 'PUT', headers: Record<string, string>): Promise<{ status: number; text: string }> {
@@ -176,10 +163,6 @@ export async function instanceCredentials(e: AwsMetadataEndpoints): Promise<Meta
 }
 
 /** For tests and shutdown: closes the private connections. */
-export async function closeAwsMetadataClient(): Promise<void> {
-  const a = agent;
-  agent = undefined;
-  dispatcher = undefined;
-  pinned = undefined;
-  await a?.close();
+export function closeAwsMetadataClient(): Promise<void> {
+  return pinned.close();
 }

@@ -6,7 +6,8 @@
  * URL comes from the operator (AZURE_IMDS_TOKEN_URL, for tests and unusual hosts) or the default,
  * never from a request. Nothing a key holder sends (custom_host, resource names, foundry URLs) can name it.
  */
-import { Agent, request, type Dispatcher } from 'undici';
+import { request, type Dispatcher } from 'undici';
+import { PinnedDispatcher } from './pinned-dispatcher.js';
 
 export const DEFAULT_IMDS_TOKEN_URL = 'http://169.254.169.254/metadata/identity/oauth2/token';
 const TOKEN_PATH = '/metadata/identity/oauth2/token';
@@ -28,30 +29,16 @@ export function metadataTokenUrl(env: NodeJS.ProcessEnv = process.env): URL {
   return u;
 }
 
-let agent: Agent | undefined;
-let dispatcher: Dispatcher | undefined;
-let allowedOrigin: string | undefined;
+// Off Azure nothing answers at 169.254.169.254: fail fast rather than wait for the OS's connect timeout.
+const pinned = new PinnedDispatcher({ connections: 4, keepAliveTimeout: 10_000, connect: { timeout: 2_000 } }, 'the metadata token client reaches only the managed identity token endpoint');
 
 /**
  * The dispatcher of this client: it refuses every request that is not a GET of the token path on the
  * configured origin, so even code that got hold of it could reach nothing else there.
  */
 export function metadataDispatcher(url: URL = metadataTokenUrl()): Dispatcher {
-  if (!dispatcher || allowedOrigin !== url.origin) {
-    void agent?.close();
-    // Off Azure nothing answers at 169.254.169.254: fail fast rather than wait for the OS's connect timeout.
-    agent = new Agent({ connections: 4, keepAliveTimeout: 10_000, connect: { timeout: 2_000 } });
-    allowedOrigin = url.origin;
-    const origin = url.origin;
-    dispatcher = agent.compose((dispatch) => (opts, handler) => {
-      const path = String(opts.path ?? '');
-      if (String(opts.origin) !== origin || opts.method !== 'GET' || (path !== TOKEN_PATH && !path.startsWith(`${TOKEN_PATH}?`))) {
-        throw new Error('the metadata token client reaches only the managed identity token endpoint');
-      }
-      return dispatch(opts, handler);
-    });
-  }
-  return dispatcher;
+  const origin = url.origin;
+  return pinned.get(origin, (o, method, path) => o === origin && method === 'GET' && (path === TOKEN_PATH || path.startsWith(`${TOKEN_PATH}?`)));
 }
 
 /** GETs a managed identity token; `query` holds api-version, resource and client_id. Bounded in time and size. */
@@ -66,6 +53,7 @@ export async function getFromMetadataTokenEndpoint(query: URLSearchParams): Prom
     headersTimeout: TIMEOUT_MS,
     bodyTimeout: TIMEOUT_MS,
   });
+  // Cut at MAX_BODY rather than refused: the caller then reports the answer as not a token.
   const parts: Buffer[] = [];
   let size = 0;
   for await (const chunk of res.body) {
@@ -80,10 +68,6 @@ export async function getFromMetadataTokenEndpoint(query: URLSearchParams): Prom
 }
 
 /** For tests and shutdown: closes the private connections. */
-export async function closeMetadataTokenClient(): Promise<void> {
-  const a = agent;
-  agent = undefined;
-  dispatcher = undefined;
-  allowedOrigin = undefined;
-  await a?.close();
+export function closeMetadataTokenClient(): Promise<void> {
+  return pinned.close();
 }
